@@ -1,0 +1,62 @@
+# Callbox: the two commands a newcomer needs are `make run` and `make test`.
+# Everything they need is installed here, once, behind stamp files.
+
+PYTHON      ?= python3.11
+VENV        := .venv
+PY          := $(VENV)/bin/python
+PIP         := $(VENV)/bin/pip
+SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+# Debian 12 packages the appliance and its tests use (real peers, not mocks).
+SYSTEM_PACKAGES := kamailio kamailio-sqlite-modules sqlite3 espeak-ng sox \
+	sip-tester baresip baresip-core tshark libpri-dev libopenr2-dev \
+	iproute2 util-linux gcc python3-dev python3-venv chromium
+
+ACD_SOURCES := $(shell find acd_core -name '*.py' -o -name '*.pxd' 2>/dev/null)
+
+.PHONY: run test bench build deps system-deps clean help
+
+help:
+	@echo "make run    set up and start the appliance (simulated card, web UI on http://127.0.0.1:8080)"
+	@echo "make test   set up and run the whole test suite"
+	@echo "make bench  run the benchmarks (compiled build)"
+
+.stamp-system: Makefile
+	@missing=""; for p in $(SYSTEM_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing system packages:$$missing"; \
+	  $(SUDO) apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+	@touch $@
+
+$(VENV)/.stamp: pyproject.toml .stamp-system
+	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(PIP) install -q --upgrade pip setuptools wheel
+	$(PIP) install -q -e '.[test]'
+	@touch $@
+
+.stamp-build: $(VENV)/.stamp setup.py $(ACD_SOURCES)
+	CALLBOX_REQUIRE_CYTHON=$${CALLBOX_REQUIRE_CYTHON:-1} $(PY) setup.py -q build_ext --inplace -j 2
+	@touch $@
+
+deps: $(VENV)/.stamp
+build: .stamp-build
+
+run: build
+	$(VENV)/bin/callbox run
+
+# The suite runs inside a private network namespace when the kernel allows it
+# (root or unprivileged user namespaces); every networked test also uses random
+# high ports, so nothing binds a well-known port of the host either way.
+test: build
+	CALLBOX_REQUIRE_CYTHON=1 tests/netns-run $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+bench: build
+	tests/netns-run $(VENV)/bin/pytest tests/benchmarks --benchmark-only --benchmark-columns=min,mean,ops -p no:randomly $(PYTEST_ARGS)
+
+clean:
+	rm -rf build .stamp-build
+	find acd_core -name '*.c' -delete -o -name '*.so' -delete

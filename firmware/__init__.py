@@ -1,0 +1,1 @@
+"""The Callbox daemon: flows, ACD driving, signalling, drivers, store, edge and media supervision."""

@@ -1,0 +1,33 @@
+"""Daemon-side errors. The root ``CallboxError`` lives in ``acd_core.errors``."""
+from __future__ import annotations
+
+from acd_core.errors import CallboxError, ConfigError, DecodeError, IllegalTransition
+
+__all__ = [
+    "CallboxError", "ConfigError", "DecodeError", "IllegalTransition",
+    "StoreError", "MediaError", "EdgeError", "FlowError", "ApiError",
+]
+
+
+class StoreError(CallboxError):
+    """The database refused an operation; carries ``table`` / ``operation``."""
+
+
+class MediaError(CallboxError):
+    """A media node failed or refused a command; carries ``node``, ``leg``, ``command``."""
+
+
+class EdgeError(CallboxError):
+    """Kamailio could not be configured, started or reached; carries ``what``."""
+
+
+class FlowError(CallboxError):
+    """A call flow could not continue; carries ``call`` and ``step``."""
+
+
+class ApiError(CallboxError):
+    """A request to the API was malformed or not allowed; carries ``status`` and ``field``."""
+
+    def __init__(self, message: str, status: int = 400, **context: object) -> None:
+        super().__init__(message, **context)
+        self.status = status
