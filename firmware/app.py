@@ -1,0 +1,201 @@
+"""Composition root: reads config, builds every part with its back end, starts, stops.
+
+Start order follows the dependencies: store (and the demo on first start) ->
+event log -> Kamailio edge with its tables -> media nodes (which register
+themselves in the edge's dispatcher) -> ACD -> web UI. Stop runs in reverse and
+ends only the processes this daemon started.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+from firmware import demo
+from firmware.api import Api
+from firmware.config import Config
+from firmware.events import EventBus
+from firmware.flows import inbound
+from firmware.flows.acd_runner import AcdRunner
+from firmware.flows.call_record import Stopwatch
+from firmware.flows.context import FlowContext
+from firmware.media.pool import MediaPool
+from firmware.sipedge.kamailio import KamailioEdge
+from firmware.store.db import Store
+from firmware.telephony.sip import SipChannel
+from webui.app import make_app
+from webui.server import WebServer
+
+log = logging.getLogger("callbox.app")
+
+REGISTRATION_POLL_S = 2.0
+
+
+class App:
+    def __init__(self, cfg: Config) -> None:
+        self.cfg = cfg
+        self.bus = EventBus()
+        self.store: Any = None
+        self.edge: Any = None
+        self.pool: Any = None
+        self.acd: AcdRunner | None = None
+        self.web: Any = None
+        self.ctx: FlowContext | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._poller: asyncio.Task[None] | None = None
+        self._registered: set[str] = set()
+        self.started_at = time.time()
+
+    # -- lifecycle --------------------------------------------------------------
+    async def start(self) -> None:
+        cfg = self.cfg
+        for d in (cfg.var_dir, cfg.run_dir, cfg.recordings_dir / ".incoming", cfg.prompts_dir):
+            d.mkdir(parents=True, exist_ok=True)
+        self.store = await Store.open(cfg.db_path)
+        self.store.attach_event_log(self.bus)
+        if await demo.provision(cfg, self.store):
+            log.info("demo provisioned credentials=%s", demo.credentials_path(cfg))
+        files = demo.ensure_prompts(cfg)
+
+        self.edge = KamailioEdge(cfg, self.bus)
+        await self._sync_edge_tables()
+        await self.edge.start()
+
+        self.pool = MediaPool(cfg, self.bus, on_nodes_changed=self.edge.set_media_nodes)
+        self.pool.on_incoming = self._on_incoming
+        await self.pool.start()
+
+        self.acd = AcdRunner(self.bus)
+        self.acd.configure(await self.store.config.list_queues(),
+                           await self.store.config.list_seats())
+        self.ctx = FlowContext(cfg=cfg, bus=self.bus, store=self.store, pool=self.pool,
+                               acd=self.acd, clock=Stopwatch(asyncio.get_running_loop().time),
+                               moh_path=files["moh"])
+        self._poller = asyncio.create_task(self._poll_registrations())
+
+        api = Api(asyncio.get_running_loop(), self.store, self.health)
+        self.web = WebServer(make_app(api), cfg.web.listen, cfg.web.port)
+        self.web.start()
+        self.bus.publish("system.started", web=f"http://{cfg.web.listen}:{cfg.web.port}")
+
+    async def stop(self) -> None:
+        if self.web is not None:
+            self.web.stop()
+        if self._poller is not None:
+            self._poller.cancel()
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.acd is not None:
+            self.acd.close()
+        if self.pool is not None:
+            await self.pool.stop()
+        if self.edge is not None:
+            await self.edge.stop()
+        if self.store is not None:
+            await self.store.close()
+
+    # -- wiring -------------------------------------------------------------------
+    async def _sync_edge_tables(self) -> None:
+        seats = await self.store.config.list_seats()
+        await self.edge.set_seats({s["extension"]: s["ha1"] for s in seats})
+        sources = []
+        for trunk in await self.store.config.list_trunks():
+            if trunk.get("enabled", True):
+                sources += [(cidr, trunk["name"]) for cidr in trunk["sources"]]
+        await self.edge.set_trunk_sources(sources)
+
+    async def _on_incoming(self, leg: Any) -> None:
+        assert self.ctx is not None
+        task = asyncio.create_task(inbound.handle(self.ctx, SipChannel(leg)))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _poll_registrations(self) -> None:
+        """Seat reachability for the ACD, read from Kamailio's live location table."""
+        assert self.acd is not None
+        while True:
+            try:
+                regs = await self.edge.registrations()
+                now = {user for user, contacts in regs.items() if contacts}
+                for user in now - self._registered:
+                    self.acd.set_reachable(user, True)
+                    self.bus.publish("seat.registered", seat=user)
+                for user in self._registered - now:
+                    self.acd.set_reachable(user, False)
+                    self.bus.publish("seat.unregistered", seat=user)
+                self._registered = now
+            except Exception as exc:
+                log.warning("registration poll failed error=%s", exc)
+            await asyncio.sleep(REGISTRATION_POLL_S)
+
+    async def health(self) -> dict[str, Any]:
+        edge = self.edge.health() if self.edge else {"status": "down"}
+        edge = dict(edge)
+        edge["registered_seats"] = sorted(self._registered)
+        media = self.pool.health() if self.pool else {"status": "down"}
+        try:
+            await self.store.ping()
+            database = {"status": "ok", "path": str(self.cfg.db_path)}
+        except Exception as exc:
+            database = {"status": "down", "error": str(exc)}
+        hardware = {"status": "ok", "profile": self.cfg.hardware.profile}
+        components = {"kamailio": edge, "media_nodes": media, "database": database,
+                      "hardware": hardware}
+        worst = "ok"
+        for comp in components.values():
+            status = comp.get("status", "down")
+            if status == "down":
+                worst = "down"
+            elif status != "ok" and worst == "ok":
+                worst = "degraded"
+        return {"status": worst, "uptime_s": round(time.time() - self.started_at, 1),
+                "components": components}
+
+
+async def serve(cfg: Config, ready: "asyncio.Future[App] | None" = None) -> None:
+    """Run until SIGINT/SIGTERM; always stops what it started."""
+    app = App(cfg)
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await app.start()
+        print(banner(cfg), flush=True)
+        if ready is not None:
+            ready.set_result(app)
+        await stop.wait()
+    finally:
+        log.info("stopping")
+        await app.stop()
+
+
+def banner(cfg: Config) -> str:
+    creds = demo.read_credentials(cfg)
+    lines = [
+        "",
+        "Callbox is running (simulated hardware)" if cfg.hardware.profile == "sim"
+        else "Callbox is running",
+        f"  Web UI:      http://{cfg.web.listen}:{cfg.web.port}/   login: admin / {creds.get('admin', '?')}",
+        f"  SIP edge:    udp:{cfg.sip.listen}:{cfg.sip.port}   realm {cfg.sip.realm}",
+        f"  Demo DID:    sip:100@{cfg.sip.listen}:{cfg.sip.port}  (IVR: 1 support, 2 sales)",
+    ]
+    for ext in ("201", "202"):
+        if ext in creds:
+            lines.append(f"  Seat {ext}:    user {ext} / password {creds[ext]}")
+    lines += [f"  Credentials: {demo.credentials_path(cfg)}", "  Stop with Ctrl-C.", ""]
+    return "\n".join(lines)
+
+
+def configure_logging(level: str = "INFO", path: Path | None = None) -> None:
+    handlers: list[logging.Handler] = [logging.StreamHandler()]
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(logging.FileHandler(path))
+    logging.basicConfig(level=level, handlers=handlers, force=True,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
