@@ -1,0 +1,99 @@
+"""The whole appliance as a child process, on random ports, in a temp dir.
+
+Tests talk to it the way users do: SIP to the edge, HTTP to the web UI, and
+read its SQLite file and recordings afterwards. Stopped by PID with SIGTERM,
+the same path as Ctrl-C.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from tests.support.net import free_port, free_port_range, wait_for
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Appliance:
+    def __init__(self, workdir: Path, nodes_min: int = 1, nodes_max: int = 4) -> None:
+        self.dir = workdir
+        self.sip_port = free_port()
+        self.web_port = free_port()
+        self.node_base = free_port_range(8)
+        self.rtp_base = free_port_range(200, 1)
+        self.config = workdir / "callbox.toml"
+        self.config.write_text(
+            f'[paths]\nvar = "{workdir / "var"}"\n'
+            f'[sip]\nlisten = "127.0.0.1"\nport = {self.sip_port}\n'
+            f'[web]\nlisten = "127.0.0.1"\nport = {self.web_port}\n'
+            f'[media]\nnodes_min = {nodes_min}\nnodes_max = {nodes_max}\n'
+            f'sip_port_base = {self.node_base}\nrtp_port_base = {self.rtp_base}\n')
+        self.log_path = workdir / "callbox.out"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def var(self) -> Path:
+        return self.dir / "var"
+
+    @property
+    def web(self) -> str:
+        return f"http://127.0.0.1:{self.web_port}"
+
+    def start(self, timeout: float = 90.0) -> "Appliance":
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        self._log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "firmware.cli", "run", "--config", str(self.config)],
+            cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT, env=env)
+        wait_for(self._healthy, timeout, f"appliance health ok (log: {self.log_path})")
+        return self
+
+    def _healthy(self) -> bool:
+        if self.proc is not None and self.proc.poll() is not None:
+            raise AssertionError(f"appliance exited with {self.proc.returncode}:\n{self.log()}")
+        return self.health().get("status") == "ok"
+
+    def health(self) -> dict[str, Any]:
+        with urllib.request.urlopen(self.web + "/api/health", timeout=5) as r:
+            return json.loads(r.read())
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-20000:]
+
+    def credentials(self) -> dict[str, str]:
+        out = {}
+        for line in (self.var / "demo-credentials.txt").read_text().splitlines():
+            if "=" in line and not line.startswith("#"):
+                k, v = line.split("=", 1)
+                out[k] = v
+        return out
+
+    def registered(self, seat: str) -> bool:
+        return seat in self.health()["components"]["kamailio"].get("registered_seats", [])
+
+    def query(self, sql: str, *args: Any) -> list[sqlite3.Row]:
+        db = sqlite3.connect(f"file:{self.var / 'callbox.db'}?mode=ro", uri=True, timeout=10)
+        db.row_factory = sqlite3.Row
+        try:
+            return db.execute(sql, args).fetchall()
+        finally:
+            db.close()
+
+    def stop(self, timeout: float = 30.0) -> int:
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else 0
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(10)
+        self._log.close()
+        return self.proc.returncode

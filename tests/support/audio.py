@@ -1,0 +1,48 @@
+"""Independent audio checks for tests: what frequencies a WAV file holds."""
+from __future__ import annotations
+
+import math
+import struct
+import wave
+from pathlib import Path
+
+
+def read_wav(path: Path) -> tuple[int, list[int]]:
+    with wave.open(str(path), "rb") as w:
+        if w.getsampwidth() != 2:
+            raise ValueError(f"{path}: expected 16-bit samples, got {w.getsampwidth() * 8}-bit")
+        rate, channels = w.getframerate(), w.getnchannels()
+        raw = w.readframes(w.getnframes())
+    samples = list(struct.unpack(f"<{len(raw) // 2}h", raw))
+    if channels > 1:
+        samples = samples[::channels]
+    return rate, samples
+
+
+def goertzel_power(samples: list[int], rate: int, freq: float) -> float:
+    k = 2 * math.cos(2 * math.pi * freq / rate)
+    s1 = s2 = 0.0
+    for x in samples:
+        s0 = x + k * s1 - s2
+        s2, s1 = s1, s0
+    return (s1 * s1 + s2 * s2 - k * s1 * s2) / max(1, len(samples))
+
+
+def tone_share(samples: list[int], rate: int, freq: float) -> float:
+    """Fraction of the signal's energy at ``freq`` (about 1.0 for a pure tone)."""
+    energy = sum(x * x for x in samples) / max(1, len(samples))
+    if energy == 0:
+        return 0.0
+    return 2 * goertzel_power(samples, rate, freq) / len(samples) / energy
+
+
+def windows_with_tone(path: Path, freq: float, window_s: float = 0.5,
+                      threshold: float = 0.3) -> int:
+    """How many ``window_s`` windows of the file are dominated by ``freq``."""
+    rate, samples = read_wav(path)
+    n = int(window_s * rate)
+    hits = 0
+    for off in range(0, len(samples) - n + 1, n):
+        if tone_share(samples[off:off + n], rate, freq) >= threshold:
+            hits += 1
+    return hits

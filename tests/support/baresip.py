@@ -1,0 +1,85 @@
+"""baresip as an agent seat: registers with digest auth, auto-answers, plays a
+WAV as its microphone and records what it hears (``sndfile``: ``*-dec.wav``)."""
+from __future__ import annotations
+
+import signal
+import subprocess
+import wave
+from pathlib import Path
+
+from tests.support.net import free_port, free_port_range
+from tests.support.rtp import RATE, silence, tone
+
+CONFIG = """poll_method\t\tepoll
+sip_listen\t\t127.0.0.1:{sip_port}
+sip_trans_def\t\tudp
+audio_player\t\taubridge,seat{user}
+audio_alert\t\taubridge,seat{user}
+audio_source\t\taufile,{play}
+ausrc_srate\t\t8000
+auplay_srate\t\t8000
+ausrc_channels\t\t1
+auplay_channels\t\t1
+rtp_ports\t\t{rtp_lo}-{rtp_hi}
+module_path\t\t/usr/lib/baresip/modules
+module\t\t\tg711.so
+module\t\t\taufile.so
+module\t\t\taubridge.so
+module\t\t\tsndfile.so
+module_app\t\taccount.so
+module_app\t\tmenu.so
+snd_path\t\t{rec}
+"""
+
+
+class BaresipSeat:
+    def __init__(self, workdir: Path, user: str, password: str, edge_port: int,
+                 tone_hz: float = 1000.0, seconds: float = 120.0) -> None:
+        self.dir = workdir
+        self.user = user
+        self.rec = workdir / "rec"
+        self.rec.mkdir(parents=True, exist_ok=True)
+        play = workdir / "play.wav"
+        # The seat talks for the first 20 s then stays silent; baresip hangs up
+        # when its source file ends, so the file is padded to the test's length.
+        pcm = tone((tone_hz,), 20.0, amplitude=0.2) + silence(seconds - 20.0)
+        with wave.open(str(play), "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(RATE)
+            w.writeframes(pcm)
+        rtp_lo = free_port_range(20, 1)
+        (workdir / "config").write_text(CONFIG.format(
+            sip_port=free_port(), user=user, play=play, rtp_lo=rtp_lo, rtp_hi=rtp_lo + 19,
+            rec=self.rec))
+        (workdir / "accounts").write_text(
+            f"<sip:{user}@127.0.0.1:{edge_port}>;auth_pass={password};answermode=auto;"
+            "regint=60;audio_codecs=PCMA,PCMU\n")
+        (workdir / "contacts").write_text("")
+        self.log_path = workdir / "baresip.log"
+        self.seconds = seconds
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> "BaresipSeat":
+        self._log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(
+            ["baresip", "-n", "127.0.0.1", "-f", str(self.dir), "-t", str(int(self.seconds))],
+            stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        return self
+
+    def heard_files(self) -> list[Path]:
+        return sorted(self.rec.glob("*-dec.wav"))
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-8000:]
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        if self.proc is not None:
+            self._log.close()

@@ -1,0 +1,67 @@
+"""Ports and polling for networked tests (no fixed ports, no blind sleeps)."""
+from __future__ import annotations
+
+import random
+import socket
+import time
+from typing import Callable, TypeVar
+
+T = TypeVar("T")
+
+
+def free_port(kind: int = socket.SOCK_DGRAM, also: int | None = socket.SOCK_STREAM) -> int:
+    """A random high port free for ``kind`` (and ``also``) on 127.0.0.1."""
+    for _ in range(200):
+        port = random.randint(20000, 60000)
+        socks = []
+        try:
+            for k in (kind, also):
+                if k is None:
+                    continue
+                s = socket.socket(socket.AF_INET, k)
+                socks.append(s)
+                s.bind(("127.0.0.1", port))
+            return port
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    raise RuntimeError("no free port found")
+
+
+def free_port_range(count: int, step: int = 1) -> int:
+    """The first of ``count`` consecutive free UDP ports (for media-node bases)."""
+    for _ in range(200):
+        base = random.randint(20000, 60000 - count * step)
+        if all(_udp_free(base + i * step) for i in range(count)):
+            return base
+    raise RuntimeError("no free port range found")
+
+
+def _udp_free(port: int) -> bool:
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        s.bind(("127.0.0.1", port))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+def wait_for(condition: Callable[[], T], timeout: float, what: str,
+             interval: float = 0.1) -> T:
+    """Poll ``condition`` until it returns something truthy; fail naming ``what``."""
+    deadline = time.monotonic() + timeout
+    last_error: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            result = condition()
+            if result:
+                return result
+        except Exception as exc:  # noqa: BLE001 - reported if we time out
+            last_error = exc
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}"
+                         + (f" (last error: {last_error!r})" if last_error else ""))
