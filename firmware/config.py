@@ -58,6 +58,12 @@ def _opt_text(v: Any) -> str:
     return v
 
 
+def _bool(v: Any) -> bool:
+    if not isinstance(v, bool):
+        raise ValueError("true or false")
+    return v
+
+
 def _token(v: Any) -> str:
     if not isinstance(v, str) or not v or not all(c.isalnum() or c in "-_." for c in v):
         raise ValueError("a word of letters, digits, '-', '_' or '.'")
@@ -123,7 +129,7 @@ _CHECKS: dict[str, dict[str, Callable[[Any], Any]]] = {
     "hardware": {"profile": _choice("sim", "real"), "spi_device": _text, "i2c_bus": _text},
     "tones": {"zone": _choice("CN", "EU", "UK", "US")},
     "e1.sim": {"dchannel_socket": _opt_text},
-    "discovery": {"enabled": lambda v: v if isinstance(v, bool) else (_ for _ in ()).throw(ValueError("true or false"))},
+    "discovery": {"enabled": _bool},
 }
 
 
@@ -171,7 +177,8 @@ def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in data.items():
         name = f"{prefix}{key}"
-        if isinstance(value, dict) and name not in _SECTIONS:
+        nests = any(section.startswith(name + ".") for section in _SECTIONS)
+        if isinstance(value, dict) and name not in _SECTIONS and nests:
             out.update(_flatten(value, name + "."))
         else:
             out[name] = value
