@@ -1,0 +1,34 @@
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def callbox(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "firmware.cli", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_help_lists_the_commands() -> None:
+    out = callbox("--help")
+    assert out.returncode == 0
+    for command in ("run", "check-config", "selftest"):
+        assert command in out.stdout
+
+
+def test_bad_config_stops_start_up_naming_the_key(tmp_path: Path) -> None:
+    cfg = tmp_path / "callbox.toml"
+    cfg.write_text('[web]\nport = "eighty"\n')
+    out = callbox("run", "--config", str(cfg))
+    assert out.returncode == 2
+    assert "web.port: expected an integer 1-65535, got 'eighty'" in out.stderr
+    assert not (tmp_path / "var").exists()
+
+
+def test_check_config_accepts_a_good_file(tmp_path: Path) -> None:
+    cfg = tmp_path / "callbox.toml"
+    cfg.write_text("[sip]\nport = 5062\n")
+    out = callbox("check-config", "--config", str(cfg))
+    assert out.returncode == 0
+    assert "port=5062" in out.stdout
