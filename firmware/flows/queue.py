@@ -53,6 +53,7 @@ async def wait_and_connect(ctx: FlowContext, channel: Channel, queue: dict[str, 
     await _queue_log(ctx, "ENTERQUEUE", rec, caller=rec.caller)
     moh = str(queue.get("moh") or ctx.moh_path)
     await channel.play(moh, loop=True)
+    ctx.bus.publish("media.play", call=rec.id, path=moh, loop=True)
     ended = channel.ended
     while True:
         offer_task = asyncio.ensure_future(waiting.offers.get())

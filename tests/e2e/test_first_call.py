@@ -1,0 +1,126 @@
+"""The first real call, end to end, with real peers on loopback.
+
+sipp is the caller (PCMA, the digit as RFC 4733 events or as in-band tones,
+then a 400 Hz "voice"); baresip is seat 201 (registers with its password,
+auto-answers, talks a 1000 Hz tone, records what it hears). The appliance is
+the real ``callbox run`` process: Kamailio edge, pjsua2 media nodes, daemon.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from tests.support import sipp
+from tests.support.appliance import Appliance
+from tests.support.audio import windows_with_tone
+from tests.support.baresip import BaresipSeat
+from tests.support.net import wait_for
+from tests.support.rtp import RtpStream, silence, tone
+
+pytestmark = [pytest.mark.network, pytest.mark.slow]
+
+CALLER_HZ = 400.0
+SEAT_HZ = 1000.0
+
+
+@pytest.fixture(scope="module")
+def box(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Appliance]:
+    app = Appliance(tmp_path_factory.mktemp("box"), nodes_min=1, nodes_max=4).start()
+    try:
+        yield app
+    finally:
+        code = app.stop()
+        assert code == 0, f"appliance did not stop cleanly ({code}):\n{app.log()}"
+
+
+@pytest.fixture(scope="module")
+def seat201(box: Appliance, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BaresipSeat]:
+    seat = BaresipSeat(tmp_path_factory.mktemp("seat201"), "201", box.credentials()["201"],
+                       box.sip_port, tone_hz=SEAT_HZ, seconds=600).start()
+    try:
+        wait_for(lambda: box.registered("201"), 30, "seat 201 registered on the edge")
+        yield seat
+    finally:
+        seat.stop()
+
+
+def caller_stream(digit: str, how: str, talk_s: float) -> bytes:
+    stream = RtpStream().audio(silence(1.0))
+    if how == "rfc4733":
+        stream.event(digit, 0.12)
+    else:
+        stream.inband(digit, 0.12)
+    # Give the IVR, the queue and the seat time to answer, then "talk".
+    stream.audio(silence(2.0)).audio(tone((CALLER_HZ,), talk_s, amplitude=0.2))
+    return stream.pcap()
+
+
+def last_cdr(box: Appliance) -> dict:
+    rows = box.query("SELECT * FROM cdr ORDER BY started_at DESC LIMIT 1")
+    assert rows, "no CDR written"
+    return dict(rows[0])
+
+
+def queue_events(box: Appliance, call_id: str) -> list[str]:
+    return [r["event"] for r in box.query(
+        "SELECT event FROM queue_log WHERE call_id = ? ORDER BY id", call_id)]
+
+
+@pytest.mark.parametrize("how", ["rfc4733", "inband"])
+def test_caller_reaches_seat_201_with_audio_both_ways_and_records(
+        box: Appliance, seat201: BaresipSeat, tmp_path: Path, how: str) -> None:
+    heard_before = set(seat201.heard_files())
+    started = time.monotonic()
+    result = sipp.call(tmp_path, box.sip_port, "100", caller_stream("1", how, 8.0), hold_s=12.0)
+    setup_and_call_s = time.monotonic() - started
+    assert result.returncode == 0, f"sipp failed:\n{result.output}\n{result.errors}\n{box.log()}"
+
+    cdr = wait_for(lambda: (c := last_cdr(box))["disposition"] != "" and c, 15, "CDR")
+    assert cdr["disposition"] == "answered", cdr
+    assert (cdr["did"], cdr["queue"], cdr["agent"], cdr["caller"]) == ("100", "support", "201",
+                                                                        "5551234")
+    assert cdr["hangup_by"] == "caller"
+    assert cdr["started_at"] <= cdr["answered_at"] <= cdr["agent_answered_at"] <= cdr["ended_at"]
+    assert 0 < cdr["talk_seconds"] < 12
+    assert queue_events(box, cdr["id"]) == ["ENTERQUEUE", "CONNECT", "COMPLETECALLER"]
+
+    # The seat heard the caller: its received-audio file holds the caller's 400 Hz.
+    new = wait_for(lambda: set(seat201.heard_files()) - heard_before, 10, "baresip recording")
+    heard = sorted(new)[-1]
+    assert windows_with_tone(heard, CALLER_HZ) >= 6, f"seat did not hear the caller ({heard})"
+
+    # The recording holds both parties, mixed.
+    assert cdr["recording"], "CDR has no recording"
+    rec = box.var / "recordings" / cdr["recording"]
+    assert rec.exists() and rec.suffix == ".wav"
+    assert not list((box.var / "recordings" / ".incoming").iterdir())
+    assert windows_with_tone(rec, CALLER_HZ, threshold=0.2) >= 4
+    assert windows_with_tone(rec, SEAT_HZ, threshold=0.2) >= 4
+    indexed = box.query("SELECT path FROM recordings WHERE call_id = ?", cdr["id"])
+    assert [r["path"] for r in indexed] == [cdr["recording"]]
+
+    # Setup time: from sipp's start to the seat answering (the figure in the note).
+    setup = cdr["agent_answered_at"] - cdr["started_at"]
+    print(f"\n[{how}] call setup to seat answer {setup:.2f} s "
+          f"(includes 1 s silence before the digit); whole call {setup_and_call_s:.1f} s")
+
+
+def test_caller_waits_with_music_and_abandons_when_no_seat_is_registered(
+        box: Appliance, tmp_path: Path) -> None:
+    # Seat 202 (sales) never registers in this module.
+    stream = RtpStream().audio(silence(1.0)).event("2", 0.12).audio(silence(5.0))
+    result = sipp.call(tmp_path, box.sip_port, "100", stream.pcap(), hold_s=5.0)
+    assert result.returncode == 0, f"sipp failed:\n{result.output}\n{result.errors}"
+    cdr = wait_for(lambda: (c := last_cdr(box))["queue"] == "sales" and c, 15, "sales CDR")
+    assert cdr["disposition"] == "abandoned"
+    assert cdr["agent"] is None
+    assert 2.5 <= cdr["wait_seconds"] <= 6.0, cdr
+    assert queue_events(box, cdr["id"]) == ["ENTERQUEUE", "ABANDON"]
+    plays = box.query("SELECT data FROM eventlog WHERE kind = 'media.play' ORDER BY seq")
+    assert any("moh.wav" in r["data"] for r in plays), "music on hold was not played"
