@@ -1,0 +1,38 @@
+"""The mDNS announcement, checked by an independent resolver (dig) in a private namespace."""
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from firmware.discovery import Announcer
+
+pytestmark = [
+    pytest.mark.network,
+    pytest.mark.skipif(os.environ.get("CALLBOX_IN_NETNS") != "1",
+                       reason="mDNS test needs the private network namespace of tests/netns-run"),
+    pytest.mark.skipif(shutil.which("dig") is None, reason="dig (bind9-dnsutils) not installed"),
+]
+
+
+def dig(*query: str) -> str:
+    out = subprocess.run(["dig", "@127.0.0.1", "-p", "5353", "+short", "+time=2", "+tries=3",
+                          *query], capture_output=True, text=True, timeout=30)
+    return out.stdout
+
+
+def test_web_ui_and_sip_edge_are_announced_with_the_serial() -> None:
+    # Loopback has no MULTICAST flag by default; this namespace is ours to change.
+    subprocess.run(["ip", "link", "set", "lo", "multicast", "on"], check=True)
+    ann = Announcer("127.0.0.1", web_port=18080, sip_port=15060, serial="CBX-0042",
+                    version="0.1.0", realm="callbox")
+    ann.start()
+    try:
+        assert "Callbox\\032CBX-0042._http._tcp.local." in dig("_http._tcp.local", "PTR")
+        srv = dig("Callbox\\032CBX-0042._sip._udp.local", "SRV")
+        assert srv.split()[2:] == ["15060", "callbox-cbx-0042.local."]
+        txt = dig("Callbox\\032CBX-0042._sip._udp.local", "TXT")
+        assert '"realm=callbox"' in txt and '"serial=CBX-0042"' in txt
+        assert dig("callbox-cbx-0042.local", "A").strip() == "127.0.0.1"
+    finally:
+        ann.stop()
