@@ -124,3 +124,54 @@ def test_caller_waits_with_music_and_abandons_when_no_seat_is_registered(
     assert queue_events(box, cdr["id"]) == ["ENTERQUEUE", "ABANDON"]
     plays = box.query("SELECT data FROM eventlog WHERE kind = 'media.play' ORDER BY seq")
     assert any("moh.wav" in r["data"] for r in plays), "music on hold was not played"
+
+
+def test_wrong_seat_password_is_refused_by_the_edge_and_logged(box: Appliance,
+                                                               tmp_path: Path) -> None:
+    refused = sipp.register(tmp_path / "bad", box.sip_port, "202", "not-the-password")
+    assert refused.returncode != 0
+    assert "SIP/2.0 401" in refused.errors
+    assert "SIP/2.0 200" not in refused.errors
+    rows = wait_for(lambda: box.query(
+        "SELECT data FROM eventlog WHERE kind = 'sip.auth_failed'"), 10, "auth failure event")
+    assert any('"202"' in r["data"] and "127.0.0.1" in r["data"] for r in rows)
+    assert "AUTH_FAILED user=202" in box.log()
+    accepted = sipp.register(tmp_path / "good", box.sip_port, "202", box.credentials()["202"])
+    assert accepted.returncode == 0, accepted.errors
+
+
+def test_media_node_killed_mid_call_ends_that_call_as_failed_and_the_next_call_is_served(
+        box: Appliance, seat201: BaresipSeat, tmp_path: Path) -> None:
+    results: dict[str, object] = {}
+
+    def long_call() -> None:
+        results["first"] = sipp.call(tmp_path / "first", box.sip_port, "100",
+                                     caller_stream("1", "rfc4733", 30.0), hold_s=30.0,
+                                     timeout=60)
+
+    before = {r["id"] for r in box.query("SELECT id FROM cdr")}
+    caller = threading.Thread(target=long_call)
+    caller.start()
+    try:
+        node = wait_for(lambda: next((n for n in box.health()["components"]["media_nodes"]
+                                      ["nodes"] if n["legs"] >= 2), None), 30,
+                        "a media node carrying the connected call")
+        wait_for(lambda: box.query("SELECT 1 FROM queue_log WHERE event = 'CONNECT' AND "
+                                   "call_id NOT IN (%s)" % ",".join("?" * len(before) or "''"),
+                                   *before), 30, "the call connected")
+        os.kill(node["pid"], signal.SIGKILL)
+        failed = wait_for(lambda: [dict(r) for r in box.query("SELECT * FROM cdr")
+                                   if r["id"] not in before and r["disposition"] == "failed"],
+                          30, "the killed call's CDR")
+        assert failed[0]["failure"] == "media node failed"
+        assert failed[0]["agent"] == "201"
+    finally:
+        caller.join(90)
+    # The box keeps serving: a new call is answered by the same seat.
+    wait_for(lambda: box.health()["components"]["media_nodes"]["status"] == "ok", 30,
+             "media nodes healthy again")
+    wait_for(lambda: box.registered("201"), 30, "seat 201 still registered")
+    result = sipp.call(tmp_path / "second", box.sip_port, "100",
+                       caller_stream("1", "rfc4733", 4.0), hold_s=8.0)
+    assert result.returncode == 0, f"{result.output}\n{result.errors}"
+    assert last_cdr(box)["disposition"] == "answered"

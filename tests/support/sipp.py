@@ -105,3 +105,59 @@ def call(workdir: Path, edge_port: int, did: str, pcap: bytes, hold_s: float,
     errors_file = workdir / "sipp-errors.log"
     return SippResult(proc.returncode, proc.stdout.decode(errors="replace")[-4000:],
                       errors_file.read_text(errors="replace") if errors_file.exists() else "")
+
+
+REGISTER_SCENARIO = """<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="callbox test register">
+  <send retrans="500">
+    <![CDATA[
+      REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:{user}@[remote_ip]:[remote_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:{user}@[remote_ip]:[remote_port]>
+      Call-ID: [call_id]
+      CSeq: 1 REGISTER
+      Contact: <sip:{user}@[local_ip]:[local_port]>
+      Expires: 60
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <recv response="401" auth="true"/>
+  <send retrans="500">
+    <![CDATA[
+      REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:{user}@[remote_ip]:[remote_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:{user}@[remote_ip]:[remote_port]>
+      Call-ID: [call_id]
+      CSeq: 2 REGISTER
+      Contact: <sip:{user}@[local_ip]:[local_port]>
+      [authentication]
+      Expires: 60
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <recv response="200"/>
+</scenario>
+"""
+
+
+def register(workdir: Path, edge_port: int, user: str, password: str,
+             timeout: float = 30.0) -> SippResult:
+    """One REGISTER with digest auth; exit 0 if the edge said 200, non-zero otherwise."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    scenario = workdir / "register.xml"
+    scenario.write_text(REGISTER_SCENARIO.format(user=user))
+    cmd = ["sipp", "-sf", str(scenario), "-i", "127.0.0.1", "-p", str(free_port()),
+           "-au", user, "-ap", password, "-m", "1", "-l", "1", "-nostdin",
+           "-timeout", f"{int(timeout)}s", "-timeout_error", "-trace_msg",
+           "-message_file", str(workdir / "register-messages.log"),
+           f"127.0.0.1:{edge_port}"]
+    proc = subprocess.run(cmd, cwd=workdir, capture_output=True, timeout=timeout + 30)
+    messages = workdir / "register-messages.log"
+    return SippResult(proc.returncode, proc.stdout.decode(errors="replace")[-4000:],
+                      messages.read_text(errors="replace") if messages.exists() else "")
