@@ -1,0 +1,89 @@
+"""The daemon's database: one SQLite file, one module per aggregate.
+
+``store = await Store.open(cfg.db_path, recordings_dir=cfg.recordings_dir)``
+gives ``store.config`` (trunks, DIDs, IVR menus, queues, seats), ``store.users``
+(web users, sessions, generated secrets), ``store.cdr``, ``store.queue_log``,
+``store.events`` (the event log) and ``store.recordings``. The daemon is the
+only writer; web threads reach it through ``firmware.api``.
+"""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from firmware.errors import StoreError
+from firmware.store.cdr import CallRecord, CdrFilter, CdrStore
+from firmware.store.config import ConfigStore, Did, InUse, IvrMenu, Queue, Seat, Trunk
+from firmware.store.db import (MIGRATIONS_DIR, Database, NotFound, SchemaTooNew,
+                               ValidationError, WallClock, connect)
+from firmware.store.eventlog import EventLog, EventLogWriter, LoggedEvent
+from firmware.store.queue_log import QueueEvent, QueueLog
+from firmware.store.recordings import Recording, Recordings
+from firmware.store.users import Session, User, Users
+
+__all__ = [
+    "Store", "StoreError", "SchemaTooNew", "ValidationError", "NotFound", "InUse",
+    "CallRecord", "CdrFilter", "QueueEvent", "LoggedEvent", "EventLogWriter", "Recording",
+    "Trunk", "Queue", "IvrMenu", "Seat", "Did", "User", "Session",
+]
+
+
+class Store:
+    """Open with ``await Store.open(path)``; close with ``await store.close()``."""
+
+    def __init__(self, db: Database, recordings_dir: Path) -> None:
+        self._db: Database | None = db
+        self.path = db.path
+        self.config = ConfigStore(db)
+        self.users = Users(db)
+        self.cdr = CdrStore(db)
+        self.queue_log = QueueLog(db)
+        self.events = EventLog(db)
+        self.recordings = Recordings(db, recordings_dir)
+
+    @classmethod
+    async def open(cls, path: Path | str, *, recordings_dir: Path | None = None,
+                   migrations_dir: Path = MIGRATIONS_DIR, wall: WallClock = time.time,
+                   check: bool = True) -> "Store":
+        """Create folders, set WAL + synchronous=FULL + foreign keys, check, migrate.
+
+        Raises ``SchemaTooNew`` for a database written by newer firmware and
+        ``StoreError`` for anything else that stops the database from opening.
+        """
+        path = Path(path)
+        db = await connect(path, migrations_dir=migrations_dir, wall=wall, check=check)
+        return cls(db, recordings_dir or path.parent / "recordings")
+
+    @property
+    def db(self) -> Database:
+        if self._db is None:
+            raise StoreError("store is closed", path=str(self.path))
+        return self._db
+
+    async def close(self) -> None:
+        if self._db is not None:
+            db, self._db = self._db, None
+            await db.conn.close()
+
+    async def pragma(self, name: str) -> Any:
+        return await self.db.fetchval(f"PRAGMA {name}")
+
+    async def schema_version(self) -> int:
+        return int(await self.db.fetchval("SELECT MAX(version) FROM schema_version") or 0)
+
+    async def health(self) -> dict[str, Any]:
+        """The ``database`` component of ``/api/health``."""
+        t0 = time.monotonic()
+        try:
+            version = await self.schema_version()
+            calls = await self.db.fetchval("SELECT COUNT(*) FROM cdr")
+        except StoreError as exc:
+            return {"status": "down", "detail": str(exc)}
+        try:
+            size = os.stat(self.path).st_size
+        except OSError:
+            size = None
+        return {"status": "ok", "schema_version": version, "calls": calls,
+                "size_bytes": size, "query_ms": round((time.monotonic() - t0) * 1000, 2)}

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import contextlib
-import time
 import uuid
 from pathlib import Path
 from typing import AsyncIterator
@@ -40,6 +39,3 @@ class StepClock:
 
     def __call__(self) -> float:
         return self.t
-
-
-__all__ = ["opened", "call", "StepClock", "T0", "time"]

@@ -1,0 +1,163 @@
+"""Call detail records: one row per call, written once when the call has ended.
+
+A CDR is committed only after the call's recording (if any) is final and
+indexed, so a record never points at a half-written file. Times are epoch
+seconds (UTC, REAL); ``wait_s`` is the time in queue, ``talk_s`` the time
+bridged to an agent.
+"""
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from firmware.errors import StoreError
+from firmware.store import fields as f
+from firmware.store.db import Database, ValidationError
+
+DISPOSITIONS = ("answered", "abandoned", "failed", "no-agent", "rejected")
+HANGUP_BY = ("caller", "agent", "system")
+MAX_PAGE = 1000
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    id: str
+    started_at: float
+    ended_at: float
+    disposition: str
+    hangup_by: str
+    answered_at: float | None = None
+    ring_started_at: float | None = None
+    agent_answered_at: float | None = None
+    caller_number: str = ""
+    caller_name: str = ""
+    did: str = ""
+    trunk: str = ""
+    queue: str = ""
+    agent: str = ""
+    wait_s: float = 0.0
+    talk_s: float = 0.0
+    recording: str = ""
+    failure_reason: str = ""
+
+    def checked(self) -> "CallRecord":
+        """The record with every field validated and normalised."""
+        started = f.timestamp("cdr.started_at", self.started_at)
+        ended = f.timestamp("cdr.ended_at", self.ended_at)
+        assert started is not None and ended is not None
+        if ended < started:
+            raise ValidationError("cdr.ended_at", "a time at or after started_at", self.ended_at)
+        times = {}
+        for name in ("answered_at", "ring_started_at", "agent_answered_at"):
+            t = f.timestamp(f"cdr.{name}", getattr(self, name), optional=True)
+            if t is not None and not started <= t <= ended:
+                raise ValidationError(f"cdr.{name}", "a time between started_at and ended_at", t)
+            times[name] = t
+        return CallRecord(
+            id=f.call_id("cdr.id", self.id),
+            started_at=started, ended_at=ended,
+            disposition=f.choice("cdr.disposition", self.disposition, DISPOSITIONS),
+            hangup_by=f.choice("cdr.hangup_by", self.hangup_by, HANGUP_BY),
+            **times,
+            caller_number=f.text("cdr.caller_number", self.caller_number, 64),
+            caller_name=f.text("cdr.caller_name", self.caller_name, 64),
+            did=f.opt_number("cdr.did", self.did),
+            trunk=f.text("cdr.trunk", self.trunk, 32),
+            queue=f.text("cdr.queue", self.queue, 32),
+            agent=f.text("cdr.agent", self.agent, 32),
+            wait_s=f.seconds("cdr.wait_s", self.wait_s) or 0.0,
+            talk_s=f.seconds("cdr.talk_s", self.talk_s) or 0.0,
+            recording=f.rel_path("cdr.recording", self.recording) if self.recording else "",
+            failure_reason=f.text("cdr.failure_reason", self.failure_reason, 200),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> "CallRecord":
+        return cls(**{k: row[k] for k in _COLUMNS})
+
+
+_COLUMNS = tuple(x.name for x in fields(CallRecord))
+
+
+@dataclass(frozen=True)
+class CdrFilter:
+    """Which records a listing shows; every field optional, combined with AND."""
+    since: float | None = None     # started_at >= since
+    until: float | None = None     # started_at < until
+    queue: str | None = None
+    agent: str | None = None
+    disposition: str | None = None
+
+    def where(self) -> tuple[str, list[Any]]:
+        clauses, params = [], []
+        if self.since is not None:
+            clauses.append("started_at >= ?")
+            params.append(f.timestamp("since", self.since))
+        if self.until is not None:
+            clauses.append("started_at < ?")
+            params.append(f.timestamp("until", self.until))
+        if self.queue is not None:
+            clauses.append("queue = ?")
+            params.append(f.text("queue", self.queue, 32))
+        if self.agent is not None:
+            clauses.append("agent = ?")
+            params.append(f.text("agent", self.agent, 32))
+        if self.disposition is not None:
+            clauses.append("disposition = ?")
+            params.append(f.choice("disposition", self.disposition, DISPOSITIONS))
+        return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
+class CdrStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def insert(self, record: CallRecord) -> CallRecord:
+        rec = record.checked()
+        cols = ", ".join(_COLUMNS)
+        marks = ", ".join("?" for _ in _COLUMNS)
+        try:
+            async with self._db.transaction("cdr.insert") as conn:
+                await conn.execute(f"INSERT INTO cdr ({cols}) VALUES ({marks})",
+                                   [getattr(rec, c) for c in _COLUMNS])
+        except sqlite3.IntegrityError as exc:
+            raise StoreError(f"call record not stored: {exc}", table="cdr", id=rec.id) from None
+        return rec
+
+    async def get(self, call_id: str) -> CallRecord | None:
+        try:
+            key = f.call_id("id", call_id)
+        except ValidationError:
+            return None
+        row = await self._db.fetchone("SELECT * FROM cdr WHERE id = ?", (key,))
+        return None if row is None else CallRecord.from_row(row)
+
+    async def list(self, limit: int = 50, offset: int = 0,
+                   filters: CdrFilter = CdrFilter()) -> list[CallRecord]:
+        items, _ = await self.page(limit, offset, filters, with_total=False)
+        return items
+
+    async def count(self, filters: CdrFilter = CdrFilter()) -> int:
+        where, params = filters.where()
+        return int(await self._db.fetchval(f"SELECT COUNT(*) FROM cdr{where}", params))
+
+    async def page(self, limit: int = 50, offset: int = 0, filters: CdrFilter = CdrFilter(),
+                   *, with_total: bool = True) -> tuple[list[CallRecord], int]:
+        """Newest first; the page and its total are read as one consistent snapshot."""
+        f.integer("limit", limit, 1, MAX_PAGE)
+        f.integer("offset", offset, 0, 2**62)
+        where, params = filters.where()
+        async with self._db.reading() as conn:
+            async with conn.execute(
+                    f"SELECT * FROM cdr{where} ORDER BY started_at DESC, id LIMIT ? OFFSET ?",
+                    [*params, limit, offset]) as cur:
+                rows = await cur.fetchall()
+            total = -1
+            if with_total:
+                async with conn.execute(f"SELECT COUNT(*) FROM cdr{where}", params) as cur:
+                    total = int((await cur.fetchone())[0])
+        return [CallRecord.from_row(r) for r in rows], total

@@ -1,0 +1,313 @@
+"""Run-time configuration an admin edits: trunks, DIDs, IVR menus, queues, seats.
+
+Each ``put_*`` is an upsert keyed by the object's name (extension, number) and
+replaces the object as a whole, children included, in one transaction. Every
+field is checked first and references (an IVR option's queue, a DID's target)
+are resolved inside the transaction, so a rejected write changes nothing.
+Deleting something still referenced (a queue behind an IVR option or a DID)
+is refused with ``InUse``.
+
+Queue strategies use Asterisk app_queue's names (acd-anchors §1). A seat's
+queue ``level`` is 1-10, 1 being the first choice (like a tier / penalty).
+"""
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiosqlite
+
+from firmware.errors import StoreError
+from firmware.store import fields as f
+from firmware.store.db import Database, NotFound, ValidationError
+
+TRUNK_KINDS = ("sip-ip",)
+STRATEGIES = ("ringall", "leastrecent", "fewestcalls", "random", "rrmemory", "linear", "wrandom")
+DID_TARGETS = ("ivr", "queue", "seat")
+DTMF_DIGITS = "0123456789*#"
+
+
+class InUse(StoreError):
+    """A row cannot be deleted while others refer to it; carries ``table`` and ``key``."""
+
+
+@dataclass(frozen=True)
+class Trunk:
+    name: str
+    sources: tuple[str, ...]            # CIDRs the trunk is trusted from
+    kind: str = "sip-ip"
+    enabled: bool = True
+
+    def checked(self) -> "Trunk":
+        if isinstance(self.sources, str) or not self.sources:
+            raise ValidationError("trunk.sources", "a non-empty list of CIDRs", self.sources)
+        return Trunk(f.name("trunk.name", self.name),
+                     tuple(sorted({f.cidr(f"trunk.sources[{i}]", c)
+                                   for i, c in enumerate(self.sources)})),
+                     f.choice("trunk.kind", self.kind, TRUNK_KINDS),
+                     f.boolean("trunk.enabled", self.enabled))
+
+
+@dataclass(frozen=True)
+class Queue:
+    name: str
+    strategy: str = "leastrecent"
+    wrapup_s: int = 5
+    ring_timeout_s: int = 20
+    max_wait_s: int = 0                 # 0: wait for ever
+    sl_threshold_s: int = 20            # service level: answered within this many seconds
+    moh_file: str = ""                  # relative to var/prompts; "" = built-in tone
+
+    def checked(self) -> "Queue":
+        return Queue(f.name("queue.name", self.name),
+                     f.choice("queue.strategy", self.strategy, STRATEGIES),
+                     f.integer("queue.wrapup_s", self.wrapup_s, 0, 3600),
+                     f.integer("queue.ring_timeout_s", self.ring_timeout_s, 1, 600),
+                     f.integer("queue.max_wait_s", self.max_wait_s, 0, 86400),
+                     f.integer("queue.sl_threshold_s", self.sl_threshold_s, 1, 3600),
+                     f.rel_path("queue.moh_file", self.moh_file) if self.moh_file else "")
+
+
+@dataclass(frozen=True)
+class IvrMenu:
+    name: str
+    prompt_file: str                    # relative to var/prompts
+    prompt_text: str = ""               # what the prompt says (and what TTS generated it from)
+    timeout_s: int = 5
+    retries: int = 2
+    options: dict[str, str] = field(default_factory=dict)   # digit -> queue name
+
+    def checked(self) -> "IvrMenu":
+        if not isinstance(self.options, dict):
+            raise ValidationError("ivr.options", "a mapping of digit to queue", self.options)
+        opts = {}
+        for digit, queue in self.options.items():
+            if not isinstance(digit, str) or len(digit) != 1 or digit not in DTMF_DIGITS:
+                raise ValidationError("ivr.options", "keys that are one of 0-9, * or #", digit)
+            opts[digit] = f.name(f"ivr.options.{digit}", queue)
+        return IvrMenu(f.name("ivr.name", self.name),
+                       f.rel_path("ivr.prompt_file", self.prompt_file),
+                       f.text("ivr.prompt_text", self.prompt_text, 500),
+                       f.integer("ivr.timeout_s", self.timeout_s, 1, 60),
+                       f.integer("ivr.retries", self.retries, 0, 10),
+                       dict(sorted(opts.items())))
+
+
+@dataclass(frozen=True)
+class Seat:
+    extension: str
+    ha1: str                            # md5(extension:realm:password), lower-case hex
+    display_name: str = ""
+    queues: dict[str, int] = field(default_factory=dict)    # queue name -> level (1 first)
+
+    def checked(self) -> "Seat":
+        if not isinstance(self.queues, dict):
+            raise ValidationError("seat.queues", "a mapping of queue to level", self.queues)
+        return Seat(f.extension("seat.extension", self.extension),
+                    f.ha1("seat.ha1", self.ha1),
+                    f.text("seat.display_name", self.display_name, 64),
+                    {f.name("seat.queues", q): f.integer(f"seat.queues.{q}", lvl, 1, 10)
+                     for q, lvl in sorted(self.queues.items())})
+
+
+@dataclass(frozen=True)
+class Did:
+    number: str
+    target_kind: str                    # ivr | queue | seat
+    target: str                         # menu name, queue name or seat extension
+    trunk: str | None = None            # None: accepted from any trunk
+
+    def checked(self) -> "Did":
+        kind = f.choice("did.target_kind", self.target_kind, DID_TARGETS)
+        target = (f.extension("did.target", self.target) if kind == "seat"
+                  else f.name("did.target", self.target))
+        return Did(f.number("did.number", self.number), kind, target,
+                   None if self.trunk is None else f.name("did.trunk", self.trunk))
+
+
+_DID_TARGET = {"ivr": ("ivr_menus", "name", "ivr_id"),
+               "queue": ("queues", "name", "queue_id"),
+               "seat": ("seats", "extension", "seat_id")}
+
+
+async def _id_of(conn: aiosqlite.Connection, table: str, key_col: str, key: str,
+                 field_name: str) -> int:
+    async with conn.execute(f"SELECT id FROM {table} WHERE {key_col} = ?", (key,)) as cur:
+        row = await cur.fetchone()
+    if row is None:
+        raise ValidationError(field_name, f"an existing {table[:-1].replace('_', ' ')}", key)
+    return int(row[0])
+
+
+async def _upsert(conn: aiosqlite.Connection, table: str, key_col: str,
+                  values: dict[str, Any]) -> int:
+    """Insert or update by the natural key, keeping the row id (children refer to it)."""
+    cols = list(values)
+    sets = ", ".join(f"{c} = excluded.{c}" for c in cols if c != key_col)
+    async with conn.execute(
+            f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})"
+            f" ON CONFLICT({key_col}) DO UPDATE SET {sets} RETURNING id",
+            [values[c] for c in cols]) as cur:
+        row = await cur.fetchone()
+    return int(row[0])
+
+
+class ConfigStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    # trunks ---------------------------------------------------------------
+    async def put_trunk(self, trunk: Trunk) -> Trunk:
+        t = trunk.checked()
+        async with self._db.transaction("config.put_trunk") as conn:
+            tid = await _upsert(conn, "trunks", "name",
+                                {"name": t.name, "kind": t.kind, "enabled": int(t.enabled)})
+            await conn.execute("DELETE FROM trunk_sources WHERE trunk_id = ?", (tid,))
+            await conn.executemany("INSERT INTO trunk_sources (trunk_id, cidr) VALUES (?, ?)",
+                                   [(tid, c) for c in t.sources])
+        return t
+
+    async def trunks(self) -> list[Trunk]:
+        rows = await self._db.fetchall(
+            "SELECT t.name, t.kind, t.enabled, group_concat(s.cidr, ' ') AS cidrs"
+            " FROM trunks t LEFT JOIN trunk_sources s ON s.trunk_id = t.id"
+            " GROUP BY t.id ORDER BY t.name")
+        return [Trunk(r["name"], tuple(sorted((r["cidrs"] or "").split())), r["kind"],
+                      bool(r["enabled"])) for r in rows]
+
+    async def trunk_sources(self) -> list[tuple[str, str]]:
+        """(cidr, trunk name) of every enabled trunk: what the edge trusts."""
+        rows = await self._db.fetchall(
+            "SELECT s.cidr, t.name FROM trunk_sources s JOIN trunks t ON t.id = s.trunk_id"
+            " WHERE t.enabled ORDER BY t.name, s.cidr")
+        return [(r[0], r[1]) for r in rows]
+
+    # queues ---------------------------------------------------------------
+    async def put_queue(self, queue: Queue) -> Queue:
+        q = queue.checked()
+        async with self._db.transaction("config.put_queue") as conn:
+            await _upsert(conn, "queues", "name", {
+                "name": q.name, "strategy": q.strategy, "wrapup_s": q.wrapup_s,
+                "ring_timeout_s": q.ring_timeout_s, "max_wait_s": q.max_wait_s,
+                "sl_threshold_s": q.sl_threshold_s, "moh_file": q.moh_file})
+        return q
+
+    async def queues(self) -> list[Queue]:
+        rows = await self._db.fetchall(
+            "SELECT name, strategy, wrapup_s, ring_timeout_s, max_wait_s, sl_threshold_s,"
+            " moh_file FROM queues ORDER BY name")
+        return [Queue(*r) for r in rows]
+
+    async def queue(self, name: str) -> Queue | None:
+        return next((q for q in await self.queues() if q.name == name), None)
+
+    # IVR ------------------------------------------------------------------
+    async def put_ivr(self, menu: IvrMenu) -> IvrMenu:
+        m = menu.checked()
+        async with self._db.transaction("config.put_ivr") as conn:
+            queue_ids = {d: await _id_of(conn, "queues", "name", q, f"ivr.options.{d}")
+                         for d, q in m.options.items()}
+            mid = await _upsert(conn, "ivr_menus", "name", {
+                "name": m.name, "prompt_file": m.prompt_file, "prompt_text": m.prompt_text,
+                "timeout_s": m.timeout_s, "retries": m.retries})
+            await conn.execute("DELETE FROM ivr_options WHERE menu_id = ?", (mid,))
+            await conn.executemany(
+                "INSERT INTO ivr_options (menu_id, digit, queue_id) VALUES (?, ?, ?)",
+                [(mid, d, qid) for d, qid in queue_ids.items()])
+        return m
+
+    async def ivr_menus(self) -> list[IvrMenu]:
+        menus = await self._db.fetchall(
+            "SELECT id, name, prompt_file, prompt_text, timeout_s, retries FROM ivr_menus"
+            " ORDER BY name")
+        opts = await self._db.fetchall(
+            "SELECT o.menu_id, o.digit, q.name FROM ivr_options o"
+            " JOIN queues q ON q.id = o.queue_id ORDER BY o.digit")
+        by_menu: dict[int, dict[str, str]] = {}
+        for mid, digit, qname in opts:
+            by_menu.setdefault(mid, {})[digit] = qname
+        return [IvrMenu(r["name"], r["prompt_file"], r["prompt_text"], r["timeout_s"],
+                        r["retries"], by_menu.get(r["id"], {})) for r in menus]
+
+    async def ivr_menu(self, name: str) -> IvrMenu | None:
+        return next((m for m in await self.ivr_menus() if m.name == name), None)
+
+    # seats ----------------------------------------------------------------
+    async def put_seat(self, seat: Seat) -> Seat:
+        s = seat.checked()
+        async with self._db.transaction("config.put_seat") as conn:
+            queue_ids = {q: await _id_of(conn, "queues", "name", q, f"seat.queues.{q}")
+                         for q in s.queues}
+            sid = await _upsert(conn, "seats", "extension", {
+                "extension": s.extension, "display_name": s.display_name, "ha1": s.ha1})
+            await conn.execute("DELETE FROM seat_queues WHERE seat_id = ?", (sid,))
+            await conn.executemany(
+                "INSERT INTO seat_queues (seat_id, queue_id, level) VALUES (?, ?, ?)",
+                [(sid, queue_ids[q], lvl) for q, lvl in s.queues.items()])
+        return s
+
+    async def seats(self) -> list[Seat]:
+        rows = await self._db.fetchall(
+            "SELECT id, extension, ha1, display_name FROM seats ORDER BY extension")
+        members = await self._db.fetchall(
+            "SELECT m.seat_id, q.name, m.level FROM seat_queues m"
+            " JOIN queues q ON q.id = m.queue_id ORDER BY q.name")
+        by_seat: dict[int, dict[str, int]] = {}
+        for sid, qname, level in members:
+            by_seat.setdefault(sid, {})[qname] = level
+        return [Seat(r["extension"], r["ha1"], r["display_name"], by_seat.get(r["id"], {}))
+                for r in rows]
+
+    async def seat(self, extension: str) -> Seat | None:
+        return next((s for s in await self.seats() if s.extension == extension), None)
+
+    # DIDs -----------------------------------------------------------------
+    async def put_did(self, did: Did) -> Did:
+        d = did.checked()
+        table, key_col, ref_col = _DID_TARGET[d.target_kind]
+        async with self._db.transaction("config.put_did") as conn:
+            target_id = await _id_of(conn, table, key_col, d.target, "did.target")
+            trunk_id = (None if d.trunk is None
+                        else await _id_of(conn, "trunks", "name", d.trunk, "did.trunk"))
+            values: dict[str, Any] = {"number": d.number, "ivr_id": None, "queue_id": None,
+                                      "seat_id": None, "trunk_id": trunk_id}
+            values[ref_col] = target_id
+            cols = list(values)
+            await conn.execute(
+                f"INSERT OR REPLACE INTO dids ({', '.join(cols)})"
+                f" VALUES ({', '.join('?' for _ in cols)})", [values[c] for c in cols])
+        return d
+
+    async def dids(self) -> list[Did]:
+        rows = await self._db.fetchall(
+            "SELECT d.number, i.name AS ivr, q.name AS queue, s.extension AS seat,"
+            " t.name AS trunk FROM dids d"
+            " LEFT JOIN ivr_menus i ON i.id = d.ivr_id LEFT JOIN queues q ON q.id = d.queue_id"
+            " LEFT JOIN seats s ON s.id = d.seat_id LEFT JOIN trunks t ON t.id = d.trunk_id"
+            " ORDER BY d.number")
+        out = []
+        for r in rows:
+            kind = next(k for k in DID_TARGETS if r[k] is not None)
+            out.append(Did(r["number"], kind, r[kind], r["trunk"]))
+        return out
+
+    async def did(self, number: str) -> Did | None:
+        return next((d for d in await self.dids() if d.number == number), None)
+
+    # deleting -------------------------------------------------------------
+    async def delete(self, kind: str, key: str) -> None:
+        """Delete a trunk, queue, ivr menu, seat or did by its name / extension / number."""
+        table, key_col = {"trunk": ("trunks", "name"), "queue": ("queues", "name"),
+                          "ivr": ("ivr_menus", "name"), "seat": ("seats", "extension"),
+                          "did": ("dids", "number")}.get(kind, (None, None))
+        if table is None:
+            raise ValidationError("kind", "one of trunk, queue, ivr, seat, did", kind)
+        try:
+            async with self._db.transaction(f"config.delete_{kind}") as conn:
+                cur = await conn.execute(f"DELETE FROM {table} WHERE {key_col} = ?", (key,))
+                if cur.rowcount == 0:
+                    raise NotFound(f"no such {kind}", table=table, key=key)
+        except sqlite3.IntegrityError:
+            raise InUse(f"{kind} {key!r} is still in use (an IVR option or a DID points to it)",
+                        table=table, key=key) from None

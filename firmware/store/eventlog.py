@@ -1,0 +1,164 @@
+"""The append-only event log, fed from the event bus.
+
+Every state change in the daemon is an ``Event`` on ``firmware.events.EventBus``;
+``EventLogWriter`` subscribes to all of them and writes them in batches (one
+transaction per batch, at most ``delay`` seconds after the first event of a
+batch), so a burst of ACD trace lines ("acd.trace") costs one fsync, not one
+per line. Rows get their own ``seq`` (the bus numbers restart with the daemon);
+``ts`` is the bus's wall-clock time. Nothing is ever updated or deleted here.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable
+
+from firmware.events import Event, EventBus
+from firmware.store import fields as f
+from firmware.store.db import Database
+
+log = logging.getLogger("callbox.store.eventlog")
+
+
+@dataclass(frozen=True)
+class LoggedEvent:
+    seq: int
+    ts: float
+    kind: str
+    data: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"seq": self.seq, "ts": self.ts, "kind": self.kind, "data": self.data}
+
+
+def _kind(field: str, v: Any) -> str:
+    return f.text(field, v, 64, required=True)
+
+
+class EventLog:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def append(self, kind: str, data: dict[str, Any], ts: float | None = None) -> None:
+        await self.append_many([(self._db.wall() if ts is None else ts, kind, data)])
+
+    async def append_many(self, rows: Iterable[tuple[float, str, dict[str, Any]]]) -> None:
+        encoded = [(f.timestamp("event.ts", ts), _kind("event.kind", kind),
+                    json.dumps(data, default=str, separators=(",", ":"), ensure_ascii=False))
+                   for ts, kind, data in rows]
+        if encoded:
+            await self._db.executemany("INSERT INTO event_log (ts, kind, data) VALUES (?, ?, ?)",
+                                       encoded, "event_log.append")
+
+    async def query(self, *, kind: str | None = None, prefix: str | None = None,
+                    since: float | None = None, until: float | None = None,
+                    after_seq: int = 0, limit: int = 1000) -> list[LoggedEvent]:
+        """Events in log order; ``prefix="acd."`` matches every kind under ``acd``."""
+        clauses, params = ["seq > ?"], [f.integer("after_seq", after_seq, 0, 2**62)]
+        if kind is not None:
+            clauses.append("kind = ?")
+            params.append(_kind("kind", kind))
+        if prefix is not None:
+            clauses.append("kind >= ? AND kind < ?")
+            params += [_kind("prefix", prefix), prefix + "\U0010ffff"]
+        if since is not None:
+            clauses.append("ts >= ?")
+            params.append(f.timestamp("since", since))
+        if until is not None:
+            clauses.append("ts < ?")
+            params.append(f.timestamp("until", until))
+        params.append(f.integer("limit", limit, 1, 100000))
+        rows = await self._db.fetchall(
+            f"SELECT seq, ts, kind, data FROM event_log WHERE {' AND '.join(clauses)}"
+            " ORDER BY seq LIMIT ?", params)
+        return [LoggedEvent(r["seq"], r["ts"], r["kind"], json.loads(r["data"])) for r in rows]
+
+
+class EventLogWriter:
+    """Bus subscriber that persists every event, batched.
+
+    ``start()`` and ``close()`` run on the daemon loop (where the bus publishes).
+    A failed write keeps the batch for the next attempt; if the database stays
+    unwritable the oldest events beyond ``max_pending`` are dropped and counted
+    (``dropped``), so a broken disk cannot exhaust memory.
+    """
+
+    def __init__(self, log_: EventLog, bus: EventBus, *, delay: float = 0.25,
+                 max_batch: int = 500, max_pending: int = 20000) -> None:
+        self._log = log_
+        self._bus = bus
+        self._delay = delay
+        self._max_batch = max_batch
+        self._max_pending = max_pending
+        self._pending: list[tuple[float, str, dict[str, Any]]] = []
+        self._unsubscribe: Callable[[], None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._write_lock = asyncio.Lock()
+        self.dropped = 0
+        self.written = 0
+
+    def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._unsubscribe = self._bus.subscribe("", self._on_event)
+
+    def _on_event(self, event: Event) -> None:
+        self._pending.append((event.ts, event.kind, event.data))
+        if len(self._pending) > self._max_pending:
+            excess = len(self._pending) - self._max_pending
+            del self._pending[:excess]
+            self.dropped += excess
+            log.error("event log backlog full, dropped=%d", self.dropped)
+        if len(self._pending) >= self._max_batch:
+            self._kick()
+        elif self._timer is None and self._loop is not None:
+            self._timer = self._loop.call_later(self._delay, self._kick)
+
+    def _kick(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._loop is not None and (self._task is None or self._task.done()):
+            self._task = self._loop.create_task(self._write_pending_logged())
+
+    async def _write_pending_logged(self) -> None:
+        try:
+            await self._write_pending()
+        except Exception:
+            log.exception("event log write failed; pending=%d, will retry", len(self._pending))
+
+    async def _write_pending(self) -> None:
+        async with self._write_lock:
+            while self._pending:
+                batch = self._pending[:self._max_batch]
+                del self._pending[:len(batch)]
+                try:
+                    await self._log.append_many(batch)
+                except BaseException:
+                    self._pending[:0] = batch
+                    raise
+                self.written += len(batch)
+
+    async def idle(self) -> None:
+        """Wait for a batch write already under way (started by a full batch or the timer)."""
+        if self._task is not None:
+            await asyncio.shield(self._task)
+
+    async def flush(self) -> None:
+        """Write everything published so far; raises if the database refuses."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        await self._write_pending()
+
+    async def close(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        if self._task is not None:
+            await self._task
+        await self.flush()
+        self._loop = None

@@ -1,0 +1,103 @@
+"""Opening the database: durability settings, migrations, refusing newer schemas."""
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from firmware.errors import StoreError
+from firmware.store import SchemaTooNew, Store
+from firmware.store.db import MIGRATIONS_DIR, load_migrations
+from tests.store.support import call, opened
+
+
+async def test_open_creates_folders_and_sets_wal_full_and_foreign_keys(tmp_path: Path) -> None:
+    async with opened(tmp_path) as store:
+        assert (tmp_path / "var" / "callbox.db").exists()
+        assert await store.pragma("journal_mode") == "wal"
+        assert await store.pragma("synchronous") == 2          # FULL
+        assert await store.pragma("foreign_keys") == 1
+        assert await store.pragma("busy_timeout") == 5000
+
+
+async def test_migrations_from_empty_reach_the_newest_version(tmp_path: Path) -> None:
+    async with opened(tmp_path) as store:
+        assert await store.schema_version() == len(load_migrations()) >= 1
+        tables = {r[0] for r in await store.db.fetchall(
+            "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"schema_version", "trunks", "trunk_sources", "dids", "ivr_menus", "ivr_options",
+            "queues", "seats", "seat_queues", "users", "web_sessions", "secrets", "cdr",
+            "queue_log", "event_log", "recordings"} <= tables
+
+
+async def test_reopen_is_idempotent_and_keeps_data(tmp_path: Path) -> None:
+    rec = call()
+    async with opened(tmp_path) as store:
+        await store.cdr.insert(rec)
+    async with opened(tmp_path) as store:
+        rows = await store.db.fetchall("SELECT version, name FROM schema_version")
+        assert [(r[0], r[1]) for r in rows] == [(1, "initial")]
+        assert await store.cdr.get(rec.id) == rec
+
+
+async def test_refuses_a_database_from_newer_firmware(tmp_path: Path) -> None:
+    async with opened(tmp_path):
+        pass
+    db = tmp_path / "var" / "callbox.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("INSERT INTO schema_version VALUES (7, 'from_the_future', 0)")
+    conn.close()
+    with pytest.raises(SchemaTooNew) as err:
+        await Store.open(db)
+    assert err.value.db_version == 7
+    assert err.value.code_version == 1
+    assert "database schema version 7 is newer than this firmware's 1" in str(err.value)
+
+
+async def test_a_failed_migration_leaves_the_previous_version(tmp_path: Path) -> None:
+    migs = tmp_path / "migs"
+    migs.mkdir()
+    shutil.copy(MIGRATIONS_DIR / "0001_initial.sql", migs)
+    (migs / "0002_broken.sql").write_text(
+        "CREATE TABLE half_done (x INTEGER);\nINSERT INTO no_such_table VALUES (1);\n")
+    with pytest.raises(StoreError, match="migration 0002_broken failed"):
+        await Store.open(tmp_path / "var" / "callbox.db", migrations_dir=migs)
+    async with opened(tmp_path) as store:         # the real firmware still opens it
+        assert await store.schema_version() == 1
+        assert await store.db.fetchval(
+            "SELECT COUNT(*) FROM sqlite_master WHERE name = 'half_done'") == 0
+
+
+async def test_migration_numbering_must_have_no_gaps(tmp_path: Path) -> None:
+    (tmp_path / "0001_a.sql").write_text("CREATE TABLE a (x);")
+    (tmp_path / "0003_c.sql").write_text("CREATE TABLE c (x);")
+    with pytest.raises(StoreError, match="without gaps"):
+        load_migrations(tmp_path)
+
+
+async def test_refuses_a_database_whose_history_differs(tmp_path: Path) -> None:
+    async with opened(tmp_path):
+        pass
+    db = tmp_path / "var" / "callbox.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE schema_version SET name = 'something_else'")
+    conn.close()
+    with pytest.raises(StoreError, match="migration history does not match"):
+        await Store.open(db)
+
+
+async def test_a_file_that_is_not_a_database_is_a_store_error(tmp_path: Path) -> None:
+    bad = tmp_path / "callbox.db"
+    bad.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StoreError, match="cannot open database") as err:
+        await Store.open(bad)
+    assert err.value.path == str(bad)
+
+
+async def test_health_reports_the_database(tmp_path: Path) -> None:
+    async with opened(tmp_path) as store:
+        await store.cdr.insert(call())
+        h = await store.health()
+    assert h["status"] == "ok" and h["schema_version"] == 1 and h["calls"] == 1
