@@ -1,0 +1,16 @@
+# Cython declarations for acd_core/g711.py (pure-Python mode): the .py is the source.
+# bytes/bytearray coerce to C pointers, so the loops read and write in place.
+cimport cython
+
+
+cdef object _octets(object data)
+
+
+@cython.locals(buf=object, src="const unsigned char*", out=bytearray, dst="unsigned char*", tab="const unsigned char*",
+               i=Py_ssize_t, n=Py_ssize_t, c=Py_ssize_t)
+cdef bytes _expand(object data, bytes table)
+
+
+@cython.locals(buf=object, src="const unsigned char*", out=bytearray, dst="unsigned char*", tab="const unsigned char*",
+               i=Py_ssize_t, n=Py_ssize_t, u=cython.uint)
+cdef bytes _compress(object pcm16le, bytes table, int shift)
