@@ -1,0 +1,513 @@
+"""The node's call engine: legs, conversations and the commands that act on them.
+
+Runs on the node's main thread only (see ``node.py``). Each pjsua2 object it
+creates is held in exactly one place (a ``Leg``, ``self._recorders``, the tap
+pool or the graveyard) so ``close()`` can drop all of them before
+``libDestroy()``: one forgotten reference aborts the process there.
+
+Capacity: an incoming INVITE reserves two legs (the caller and the agent leg
+it will dial) as one conversation. ``dial`` uses the conversation's spare leg,
+or one more free leg of the node. The node answers 503 when it cannot reserve.
+When pjsua's own 4-call table is full, pjsua answers 486 before we are asked.
+"""
+from __future__ import annotations
+
+import os
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import pjsua2 as pj
+
+from firmware.media import frames, wavfile
+from firmware.media.protocol import Command, Event, ProtocolError, Reply
+from firmware.media.sipinfo import parse_invite
+
+GRAVE_S = 0.5            # how long a released pjsua2 object waits before it is destroyed
+FINALIZE_S = 3.0         # how long a destroyed recorder may take to finish its header
+DEDUP_FRAMES = 50        # same digit from the other source within 1 s is the same press
+_CALLER_ID = re.compile(r"^[0-9A-Za-z+*#._-]{1,64}$")
+
+
+class CommandError(Exception):
+    """A command that cannot be carried out; its text is the reply's ``error``."""
+
+
+class NodeCall(pj.Call):
+    def __init__(self, engine: "Engine", acc: Any, call_id: int = pj.PJSUA_INVALID_ID) -> None:
+        super().__init__(acc, call_id)
+        self.engine = engine
+        self.leg = 0
+
+    def onCallState(self, prm: Any) -> None:  # noqa: N802
+        self.engine.on_call_state(self)
+
+    def onCallMediaState(self, prm: Any) -> None:  # noqa: N802
+        self.engine.on_media_state(self)
+
+    def onDtmfDigit(self, prm: Any) -> None:  # noqa: N802
+        source = "rfc4733" if prm.method == pj.PJSUA_DTMF_METHOD_RFC2833 else "info"
+        self.engine.post(("dtmf", self.leg, prm.digit, source, None))
+
+
+class NodeAccount(pj.Account):
+    def __init__(self, engine: "Engine") -> None:
+        super().__init__()
+        self.engine = engine
+
+    def onIncomingCall(self, prm: Any) -> None:  # noqa: N802
+        self.engine.on_incoming(prm)
+
+
+@dataclass(eq=False)
+class Conversation:
+    reserved: int = 2
+    legs: set[int] = field(default_factory=set)
+
+
+@dataclass(eq=False)
+class Leg:
+    no: int
+    call: Any
+    conv: Conversation
+    direction: str                       # "in" | "out"
+    state: str = "new"                   # new, ringing, answered
+    am: Any = None                       # the call's AudioMedia once media is active
+    tap: Any = None
+    player: Any = None
+    play_token: int = 0
+    bridged: set[int] = field(default_factory=set)
+    recorders: set[str] = field(default_factory=set)
+    last_digit: tuple[str, int, str] = ("", -10**9, "")
+
+
+class Engine:
+    def __init__(self, ep: Any, args: Any, send: Callable[[Any], None],
+                 log: Callable[..., None]) -> None:
+        self.ep = ep
+        self.args = args
+        self._send = send
+        self._log = log
+        self.capacity = args.legs
+        self._queue = frames.make_queue()
+        self.post = self._queue.put
+        self._detector_factory, self.inband = frames.load_detector_factory()
+        if self._detector_factory is None:
+            log("warning", "inband_dtmf", state=self.inband)
+        self.legs: dict[int, Leg] = {}
+        self._next_leg = 1
+        self._next_token = 1
+        self._convs: list[Conversation] = []
+        self._free_taps: list[Any] = []
+        self._all_taps: list[Any] = []
+        self._recorders: dict[str, tuple[Any, list[int]]] = {}
+        self._finalizing: dict[str, float] = {}
+        self._grave: list[tuple[float, Any]] = []
+        self.acc = NodeAccount(self)
+        acfg = pj.AccountConfig()
+        acfg.idUri = f"sip:media{args.id}@127.0.0.1:{args.sip_port}"
+        mt = acfg.mediaConfig.transportConfig
+        mt.port = args.rtp_port_base
+        mt.portRange = args.rtp_port_range
+        mt.boundAddress = mt.publicAddress = "127.0.0.1"
+        acfg.natConfig.sdpNatRewriteUse = 0
+        acfg.natConfig.contactRewriteUse = 0
+        acfg.natConfig.viaRewriteUse = 0
+        self.acc.create(acfg, True)
+
+    # -- capacity -----------------------------------------------------------------------
+    def used(self) -> int:
+        return sum(max(c.reserved, len(c.legs)) for c in self._convs)
+
+    def busy(self) -> bool:
+        return bool(self.legs or self._finalizing or self._recorders)
+
+    # -- pjsua2 callbacks (main thread) -----------------------------------------------------
+    def on_incoming(self, prm: Any) -> None:
+        call = NodeCall(self, self.acc, prm.callId)
+        try:
+            info = parse_invite(prm.rdata.wholeMsg)
+        except ProtocolError as exc:
+            self._log("warning", "invite_refused", code=400, error=exc)
+            self._refuse(call, 400)
+            return
+        if self.capacity - self.used() < 2:
+            self._log("info", "invite_refused", code=503, reason="node full", call_id=info.call_id)
+            self._refuse(call, 503)
+            return
+        conv = Conversation()
+        self._convs.append(conv)
+        leg = self._new_leg(call, conv, "in")
+        self._send(Event("incoming", {"leg": leg.no, "from": info.from_, "to": info.to,
+                                      "did": info.did, "trunk": info.trunk, "seat": info.seat,
+                                      "call_id": info.call_id}))
+        self._log("info", "incoming", leg=leg.no, did=info.did, call_id=info.call_id,
+                  trunk=info.trunk or "", seat=info.seat or "")
+
+    def _refuse(self, call: NodeCall, code: int) -> None:
+        op = pj.CallOpParam()
+        op.statusCode = code
+        try:
+            call.hangup(op)
+        except pj.Error as exc:
+            self._log("warning", "refuse_failed", code=code, error=exc.info())
+        self._bury(call)
+
+    def on_call_state(self, call: NodeCall) -> None:
+        leg = self.legs.get(call.leg)
+        if leg is None:
+            return
+        ci = call.getInfo()
+        state, code, reason = ci.state, ci.lastStatusCode, ci.lastReason
+        if state == pj.PJSIP_INV_STATE_EARLY and leg.direction == "out" and leg.state == "new":
+            leg.state = "ringing"
+            self._leg_state(leg, "ringing", code, reason)
+        elif state == pj.PJSIP_INV_STATE_CONFIRMED and leg.state != "answered":
+            leg.state = "answered"
+            self._leg_state(leg, "answered", code, reason)
+        elif state == pj.PJSIP_INV_STATE_DISCONNECTED:
+            self._end_leg(leg, code, reason)
+
+    def on_media_state(self, call: NodeCall) -> None:
+        leg = self.legs.get(call.leg)
+        if leg is None:
+            return
+        am = _active_audio(call)
+        if am is None:
+            return
+        leg.am = am
+        if leg.tap is None:
+            leg.tap = self._take_tap()
+            leg.tap.attach(leg.no, self._detector_factory() if self._detector_factory else None)
+        self._connect(leg)
+
+    # -- clock-thread results -------------------------------------------------------------
+    def drain_media_queue(self) -> None:
+        q = self._queue
+        while not q.empty():
+            item = q.get_nowait()
+            kind = item[0]
+            if kind == "dtmf":
+                self._dtmf(*item[1:])
+            elif kind == "eof":
+                self._eof(item[1], item[2])
+            elif kind == "tap_error":
+                self._log("error", "inband_detector_failed", leg=item[1], error=item[2])
+
+    def _dtmf(self, leg_no: int, digit: str, source: str, frame_no: int | None) -> None:
+        leg = self.legs.get(leg_no)
+        if leg is None:
+            return
+        if frame_no is None:
+            frame_no = leg.tap.frames if leg.tap is not None else 0
+        last_digit, last_frame, last_source = leg.last_digit
+        leg.last_digit = (digit, frame_no, source)
+        if (digit == last_digit and source != last_source
+                and abs(frame_no - last_frame) <= DEDUP_FRAMES):
+            self._log("debug", "dtmf_duplicate", leg=leg_no, digit=digit, source=source)
+            return
+        self._log("info", "dtmf", leg=leg_no, digit=digit, source=source)
+        self._send(Event("dtmf", {"leg": leg_no, "digit": digit, "source": source}))
+
+    def _eof(self, leg_no: int, token: int) -> None:
+        leg = self.legs.get(leg_no)
+        if leg is None or leg.player is None or leg.play_token != token:
+            return
+        self._stop_player(leg)
+        self._send(Event("play_done", {"leg": leg_no}))
+
+    # -- commands -----------------------------------------------------------------------
+    def execute(self, cmd: Command) -> Reply:
+        handler = getattr(self, "_cmd_" + cmd.cmd)
+        try:
+            data = handler(**cmd.args) or {}
+        except CommandError as exc:
+            self._log("info", "command_refused", cmd=cmd.cmd, error=exc)
+            return Reply(cmd.id, False, error=str(exc))
+        except pj.Error as exc:
+            self._log("warning", "command_failed", cmd=cmd.cmd, error=exc.info())
+            return Reply(cmd.id, False, error=f"{cmd.cmd}: {exc.reason} (status {exc.status})")
+        return Reply(cmd.id, True, data)
+
+    def _leg(self, no: int) -> Leg:
+        leg = self.legs.get(no)
+        if leg is None:
+            raise CommandError(f"leg {no} is not active on this node")
+        return leg
+
+    def _cmd_answer(self, leg: int, code: int = 200) -> None:
+        lg = self._leg(leg)
+        if lg.direction != "in" or lg.state == "answered":
+            raise CommandError(f"leg {leg} is not an unanswered incoming leg")
+        if not 100 < code < 300:
+            raise CommandError(f"answer code must be 101-299, got {code}")
+        op = pj.CallOpParam()
+        op.statusCode = code
+        lg.call.answer(op)
+
+    def _cmd_reject(self, leg: int, code: int) -> None:
+        lg = self._leg(leg)
+        if lg.direction != "in" or lg.state == "answered":
+            raise CommandError(f"leg {leg} is not an unanswered incoming leg")
+        if not 300 <= code <= 699:
+            raise CommandError(f"reject code must be 300-699, got {code}")
+        self._hangup(lg, code)
+
+    def _cmd_hangup(self, leg: int, code: int = 0) -> None:
+        self._hangup(self._leg(leg), code)
+
+    def _hangup(self, leg: Leg, code: int) -> None:
+        op = pj.CallOpParam()
+        op.statusCode = code
+        leg.call.hangup(op)
+
+    def _cmd_play(self, leg: int, path: str, loop: bool = False) -> None:
+        lg = self._leg(leg)
+        if not os.path.isfile(path):
+            raise CommandError(f"play: no such file {path}")
+        self._stop_player(lg)
+        token, self._next_token = self._next_token, self._next_token + 1
+        player = frames.Player(self.post, leg, token, loop)
+        player.createPlayer(path, 0 if loop else pj.PJMEDIA_FILE_NO_LOOP)
+        lg.player, lg.play_token = player, token
+        self._connect(lg)
+
+    def _cmd_stop_play(self, leg: int) -> None:
+        self._stop_player(self._leg(leg))
+
+    def _cmd_dial(self, uri: str, near_leg: int, caller_id: str | None = None) -> dict[str, int]:
+        near = self._leg(near_leg)
+        conv = near.conv
+        grow = len(conv.legs) >= conv.reserved
+        if grow and self.used() >= self.capacity:
+            raise CommandError(f"node full: {self.used()} of {self.capacity} legs in use")
+        target = uri if uri.startswith(("sip:", "sips:")) else f"sip:{uri}@{self.args.edge}"
+        if not self._valid_uri(target):
+            raise CommandError(f"dial: not a SIP URI: {target!r}")
+        if caller_id is not None and not _CALLER_ID.match(caller_id):
+            raise CommandError(f"dial: caller_id must be 1-64 of [0-9A-Za-z+*#._-], got {caller_id!r}")
+        call = NodeCall(self, self.acc)
+        op = pj.CallOpParam(True)
+        op.opt.audioCount = 1
+        op.opt.videoCount = 0
+        if caller_id:
+            op.txOption.localUri = f"sip:{caller_id}@127.0.0.1:{self.args.sip_port}"
+        if grow:
+            conv.reserved += 1
+        leg = self._new_leg(call, conv, "out")
+        try:
+            call.makeCall(target, op)
+        except pj.Error:
+            self._forget(leg)
+            raise
+        self._log("info", "dial", leg=leg.no, near=near_leg, uri=target)
+        return {"leg": leg.no}
+
+    def _valid_uri(self, uri: str) -> bool:
+        try:
+            self.ep.utilVerifySipUri(uri)
+        except pj.Error:
+            return False
+        return True
+
+    def _cmd_bridge(self, a: int, b: int) -> None:
+        la, lb = self._leg(a), self._leg(b)
+        if a == b:
+            raise CommandError("bridge: a leg cannot be bridged to itself")
+        la.bridged.add(b)
+        lb.bridged.add(a)
+        self._connect(la)
+        self._connect(lb)
+
+    def _cmd_unbridge(self, a: int, b: int) -> None:
+        la, lb = self._leg(a), self._leg(b)
+        la.bridged.discard(b)
+        lb.bridged.discard(a)
+        if la.am is not None and lb.am is not None:
+            _quiet(la.am.stopTransmit, lb.am)
+            _quiet(lb.am.stopTransmit, la.am)
+
+    def _cmd_record_start(self, legs: list[int], path: str) -> None:
+        members = [self._leg(n) for n in legs]
+        if path in self._recorders or path in self._finalizing or os.path.exists(path):
+            raise CommandError(f"record_start: {path} exists already")
+        if not os.path.isdir(os.path.dirname(path)):
+            raise CommandError(f"record_start: no directory {os.path.dirname(path)}")
+        rec = pj.AudioMediaRecorder()
+        rec.createRecorder(path)
+        self._recorders[path] = (rec, [m.no for m in members])
+        for m in members:
+            m.recorders.add(path)
+            self._connect(m)
+        self._log("info", "record_start", path=path, legs=",".join(str(n) for n in legs))
+
+    def _cmd_record_stop(self, path: str) -> None:
+        if path not in self._recorders:
+            raise CommandError(f"record_stop: not recording {path}")
+        self._finish_recording(path)
+
+    def _finish_recording(self, path: str) -> None:
+        rec, members = self._recorders.pop(path)
+        for n in members:
+            leg = self.legs.get(n)
+            if leg is not None:
+                leg.recorders.discard(path)
+                if leg.am is not None:
+                    _quiet(leg.am.stopTransmit, rec)
+        del rec  # the WAV writer completes its header when destroyed
+        self._finalizing[path] = time.monotonic() + FINALIZE_S
+
+    def _cmd_status(self) -> dict[str, Any]:
+        return {"legs": [{"leg": lg.no, "state": lg.state, "direction": lg.direction,
+                          "frames": lg.tap.frames if lg.tap is not None else 0}
+                         for lg in self.legs.values()],
+                "capacity": self.capacity, "used": self.used(), "inband": self.inband,
+                "recordings": sorted(self._recorders)}
+
+    # -- connections -------------------------------------------------------------------------
+    def _connect(self, leg: Leg) -> None:
+        """Make the bridge match what the leg should hear and feed (idempotent)."""
+        am = leg.am
+        if am is None:
+            return
+        if leg.tap is not None:
+            am.startTransmit(leg.tap)
+        if leg.player is not None:
+            leg.player.startTransmit(am)
+        for other in leg.bridged:
+            peer = self.legs.get(other)
+            if peer is not None and peer.am is not None:
+                am.startTransmit(peer.am)
+                peer.am.startTransmit(am)
+        for path in leg.recorders:
+            am.startTransmit(self._recorders[path][0])
+
+    def _stop_player(self, leg: Leg) -> None:
+        player, leg.player = leg.player, None
+        if player is None:
+            return
+        if leg.am is not None:
+            _quiet(player.stopTransmit, leg.am)
+        self._bury(player)
+
+    # -- legs ---------------------------------------------------------------------------
+    def _new_leg(self, call: NodeCall, conv: Conversation, direction: str) -> Leg:
+        no, self._next_leg = self._next_leg, self._next_leg + 1
+        call.leg = no
+        leg = Leg(no, call, conv, direction)
+        self.legs[no] = leg
+        conv.legs.add(no)
+        return leg
+
+    def _leg_state(self, leg: Leg, state: str, code: int, reason: str) -> None:
+        self._log("info", "leg_state", leg=leg.no, state=state, code=code, reason=reason)
+        self._send(Event("leg_state", {"leg": leg.no, "state": state, "code": code,
+                                       "reason": reason[:200]}))
+
+    def _end_leg(self, leg: Leg, code: int, reason: str) -> None:
+        self._stop_player(leg)
+        for other in leg.bridged:
+            peer = self.legs.get(other)
+            if peer is not None:
+                peer.bridged.discard(leg.no)
+        for path in list(leg.recorders):
+            members = self._recorders[path][1]
+            if leg.no in members:
+                members.remove(leg.no)
+        leg.recorders.clear()
+        self._forget(leg)
+        self._leg_state(leg, "ended", code, reason)
+
+    def _forget(self, leg: Leg) -> None:
+        self.legs.pop(leg.no, None)
+        if leg.tap is not None:
+            leg.tap.detach()
+            self._free_taps.append(leg.tap)
+            leg.tap = None
+        leg.am = None
+        conv = leg.conv
+        conv.legs.discard(leg.no)
+        if leg.direction == "out" and conv.reserved > 2:
+            conv.reserved -= 1
+        if not conv.legs and conv in self._convs:
+            self._convs.remove(conv)
+        leg.call.leg = 0
+        self._bury(leg.call)
+        leg.call = None
+
+    def _take_tap(self) -> Any:
+        if self._free_taps:
+            return self._free_taps.pop()
+        tap = frames.FrameTap(self.post)
+        fmt = pj.MediaFormatAudio()
+        fmt.init(pj.PJMEDIA_FORMAT_PCM, 8000, 1, 20000, 16)
+        tap.createPort(f"tap{len(self._all_taps)}", fmt)
+        self._all_taps.append(tap)
+        return tap
+
+    # -- deferred destruction and recordings ------------------------------------------------
+    def _bury(self, obj: Any) -> None:
+        """Destroy later, never inside the callback of the call that used it."""
+        self._grave.append((time.monotonic() + GRAVE_S, obj))
+
+    def reap(self) -> None:
+        now = time.monotonic()
+        if self._grave and self._grave[0][0] <= now:
+            keep = [(t, o) for t, o in self._grave if t > now]
+            self._grave = keep
+        for path, deadline in list(self._finalizing.items()):
+            seconds = wavfile.final_seconds(path)
+            if seconds is None and now >= deadline:
+                self._log("warning", "recording_header_repaired", path=path)
+                try:
+                    seconds = wavfile.repair(path)
+                except (OSError, ProtocolError) as exc:
+                    self._log("error", "recording_lost", path=path, error=exc)
+                    seconds = 0.0
+            if seconds is not None:
+                del self._finalizing[path]
+                self._log("info", "recording_done", path=path, seconds=f"{seconds:.2f}")
+                self._send(Event("recording_done", {"path": path, "seconds": round(seconds, 3)}))
+
+    # -- shutdown -------------------------------------------------------------------------
+    def hangup_all(self) -> None:
+        for path in list(self._recorders):
+            self._finish_recording(path)
+        for leg in list(self.legs.values()):
+            try:
+                self._hangup(leg, 503 if leg.state != "answered" and leg.direction == "in" else 0)
+            except pj.Error as exc:
+                self._log("warning", "hangup_failed", leg=leg.no, error=exc.info())
+
+    def close(self) -> None:
+        """Drop every pjsua2 object this engine holds (before libDestroy)."""
+        for leg in list(self.legs.values()):
+            self._stop_player(leg)
+            self._forget(leg)
+        self._recorders.clear()
+        self._grave.clear()
+        self._free_taps.clear()
+        for tap in self._all_taps:
+            tap.detach()
+        self._all_taps.clear()
+        self.reap()
+        if self.acc is not None:
+            self.acc.shutdown()
+            self.acc = None
+
+
+def _active_audio(call: NodeCall) -> Any:
+    ci = call.getInfo()
+    for i in range(len(ci.media)):
+        mi = ci.media[i]
+        if mi.type == pj.PJMEDIA_TYPE_AUDIO and mi.status == pj.PJSUA_CALL_MEDIA_ACTIVE:
+            return call.getAudioMedia(i)
+    return None
+
+
+def _quiet(fn: Callable[..., Any], *args: Any) -> None:
+    try:
+        fn(*args)
+    except pj.Error:
+        pass

@@ -1,0 +1,383 @@
+"""``MediaPool``: the daemon's media nodes, started, placed on, grown and restarted.
+
+The pool listens on ``<run_dir>/media.sock``; each node it spawns connects there
+and says hello. Node ``i`` (from 1) always gets SIP port ``sip_port_base + i - 1``
+and RTP ports ``rtp_port_base + (i - 1) * RTP_STRIDE`` upward, so a restarted
+node takes the place (and Kamailio dispatcher entry) of the one that died.
+``on_nodes_changed([sip_port, ...])`` is awaited whenever the set of live nodes
+changes. Calls are placed by Kamailio's dispatcher; the pool keeps at least one
+conversation (two legs) of free capacity by starting nodes up to ``nodes_max``.
+
+A node that dies ends its legs with ``reason="node_failed"``, fails its pending
+commands, salvages its unfinished recordings (header rewritten from the file
+length) and is started again; repeated quick deaths back off up to 30 s.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any, Awaitable, Callable
+
+from firmware.errors import MediaError
+from firmware.media import wavfile
+from firmware.media.client import STREAM_LIMIT, NodeLink
+from firmware.media.leg import Leg
+from firmware.media.protocol import Event, ProtocolError, decode
+
+log = logging.getLogger("callbox.media")
+
+RTP_STRIDE = 40          # RTP ports per node (4 legs x RTP+RTCP, with room to skip busy ports)
+HELLO_TIMEOUT_S = 15.0
+QUICK_DEATH_S = 10.0     # a node that dies sooner than this after starting backs off
+MAX_BACKOFF_S = 30.0
+RECORD_TIMEOUT_S = 10.0
+
+NodesChanged = Callable[[list[int]], Awaitable[None]]
+Incoming = Callable[[Leg], Awaitable[None]]
+
+
+class MediaPool:
+    def __init__(self, cfg: Any, bus: Any, on_nodes_changed: NodesChanged | None = None,
+                 *, python: str = sys.executable) -> None:
+        self.cfg = cfg
+        self.bus = bus
+        self.on_nodes_changed = on_nodes_changed
+        self.on_incoming: Incoming | None = None
+        self._python = python
+        m = cfg.media
+        self._min, self._max, self._legs = m.nodes_min, m.nodes_max, m.legs_per_node
+        self._edge = f"{cfg.sip.listen}:{cfg.sip.port}"
+        self.control_path = str(Path(cfg.run_dir) / "media.sock")
+        self._links: dict[int, NodeLink] = {}
+        self._supervisors: dict[int, asyncio.Task[None]] = {}
+        self._server: asyncio.AbstractServer | None = None
+        self._stopping = False
+        self._published: list[int] | None = None
+        self._publish_lock = asyncio.Lock()
+        self._recordings: dict[str, tuple[NodeLink, asyncio.Future[float]]] = {}
+        self._flow_tasks: set[asyncio.Task[None]] = set()
+        self._leg_seq = 0
+
+    # -- life cycle ----------------------------------------------------------------------
+    async def start(self) -> None:
+        """Listen, start ``nodes_min`` nodes and wait until they are up."""
+        Path(self.control_path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.unlink(self.control_path)
+        except FileNotFoundError:
+            pass
+        self._server = await asyncio.start_unix_server(self._accept, path=self.control_path,
+                                                       limit=STREAM_LIMIT)
+        os.chmod(self.control_path, 0o600)
+        for _ in range(self._min):
+            self._add_node()
+        links = list(self._links.values())
+        done, _ = await asyncio.wait([asyncio.shield(l.first_up) for l in links],
+                                     timeout=HELLO_TIMEOUT_S)
+        if len(done) < len(links):
+            tails = {l.node_id: list(l.stderr_tail)[-3:] for l in links if l.state != "up"}
+            await self.stop()
+            raise MediaError(f"media nodes did not start within {HELLO_TIMEOUT_S:.0f} s: {tails}")
+        await self._publish()
+
+    async def stop(self) -> None:
+        """Stop every node this pool started (SIGTERM by PID, SIGKILL if it lingers)."""
+        self._stopping = True
+        sups = list(self._supervisors.values())
+        await asyncio.gather(*(link.terminate() for link in self._links.values()),
+                             return_exceptions=True)
+        if sups:
+            await asyncio.wait(sups, timeout=10)
+        for t in sups:
+            t.cancel()
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+        try:
+            os.unlink(self.control_path)
+        except FileNotFoundError:
+            pass
+        if self._flow_tasks:
+            await asyncio.wait(self._flow_tasks, timeout=5)
+            for t in list(self._flow_tasks):
+                t.cancel()
+
+    def legs_free(self) -> int:
+        return sum(link.free() for link in self._links.values())
+
+    def health(self) -> dict[str, Any]:
+        nodes = [{"id": l.node_id, "pid": l.pid, "sip_port": l.sip_port, "state": l.state,
+                  "legs_in_use": len(l.legs), "legs_reserved": l.used() if l.state == "up" else 0,
+                  "capacity": l.capacity, "restarts": l.restarts, "inband_dtmf": l.inband}
+                 for l in sorted(self._links.values(), key=lambda x: x.node_id)]
+        up = sum(1 for n in nodes if n["state"] == "up")
+        status = "ok" if up and up == len(nodes) else "degraded" if up else "down"
+        return {"status": status, "nodes": nodes, "legs_free": self.legs_free()}
+
+    # -- nodes ---------------------------------------------------------------------------
+    def _add_node(self) -> NodeLink:
+        node_id = next(i for i in range(1, self._max + 2) if i not in self._links)
+        m = self.cfg.media
+        link = NodeLink(node_id, m.sip_port_base + node_id - 1,
+                        m.rtp_port_base + (node_id - 1) * RTP_STRIDE, RTP_STRIDE, self._legs)
+        self._links[node_id] = link
+        self._supervisors[node_id] = asyncio.create_task(self._supervise(link),
+                                                         name=f"media-node-{node_id}")
+        return link
+
+    async def _supervise(self, link: NodeLink) -> None:
+        failures = 0
+        while not self._stopping:
+            started = time.monotonic()
+            try:
+                await link.spawn(self.control_path, self._edge, self._python)
+            except OSError as exc:
+                log.error("cannot start media node node=%d error=%s", link.node_id, exc)
+            else:
+                await self._run_once(link)
+            if self._stopping:
+                break
+            failures = failures + 1 if time.monotonic() - started < QUICK_DEATH_S else 0
+            link.restarts += 1
+            delay = min(MAX_BACKOFF_S, 2.0 ** (failures - 1)) if failures > 1 else 0.0
+            if delay:
+                log.warning("media node keeps dying, waiting node=%d delay=%.0fs",
+                            link.node_id, delay)
+                await asyncio.sleep(delay)
+        link.state = "down"
+
+    async def _run_once(self, link: NodeLink) -> None:
+        proc = link.proc
+        assert proc is not None and link.hello is not None
+        exited = asyncio.ensure_future(proc.wait())
+        try:
+            await asyncio.wait({exited, link.hello}, timeout=HELLO_TIMEOUT_S,
+                               return_when=asyncio.FIRST_COMPLETED)
+            if link.state == "up":
+                self.bus.publish("media.node_up", node=link.node_id, pid=link.pid,
+                                 sip_port=link.sip_port, restarts=link.restarts)
+                if self._published is not None:
+                    await self._publish()
+                self._check_capacity()
+                closed = asyncio.ensure_future(link.closed.wait())
+                await asyncio.wait({exited, closed}, return_when=asyncio.FIRST_COMPLETED)
+                closed.cancel()
+        finally:
+            exited.cancel()
+        was_up = link.state in ("up", "down")
+        link.state = "down"
+        code = await link.terminate()
+        if self._stopping:
+            link.end_legs("shutdown")
+            link.fail_pending("stopped")
+            return
+        legs = link.end_legs("node_failed")
+        link.fail_pending("failed")
+        self._salvage(link)
+        log.error("media node failed node=%d pid=%d exit=%s legs=%d last=%s", link.node_id,
+                  link.pid, code, len(legs), " | ".join(list(link.stderr_tail)[-3:]))
+        self.bus.publish("media.node_failed", node=link.node_id, pid=link.pid, exit_code=code,
+                         legs=[leg.id for leg in legs], was_up=was_up)
+        await self._publish()
+
+    def _salvage(self, link: NodeLink) -> None:
+        for path in list(link.recordings):
+            entry = self._recordings.get(path)
+            try:
+                seconds = wavfile.repair(path)
+                log.warning("recording salvaged after node failure path=%s seconds=%.1f",
+                            path, seconds)
+            except (OSError, ProtocolError) as exc:
+                log.error("recording lost with its node path=%s error=%s", path, exc)
+                seconds = 0.0
+            if entry is not None and not entry[1].done():
+                entry[1].set_result(seconds)
+        link.recordings.clear()
+
+    async def _publish(self) -> None:
+        async with self._publish_lock:
+            ports = sorted(l.sip_port for l in self._links.values() if l.state == "up")
+            if ports == self._published:
+                return
+            self._published = ports
+            log.info("media nodes changed sip_ports=%s", ports)
+            if self.on_nodes_changed is not None:
+                try:
+                    await self.on_nodes_changed(ports)
+                except Exception:  # noqa: BLE001 - the edge logs its own failure
+                    log.exception("on_nodes_changed failed")
+
+    def _check_capacity(self) -> None:
+        """Start a node when less than one conversation (2 legs) is free."""
+        if self._stopping:
+            return
+        starting = sum(l.capacity for l in self._links.values() if l.state == "starting")
+        if self.legs_free() + starting < 2 and len(self._links) < self._max:
+            link = self._add_node()
+            log.info("media pool growing node=%d free=%d", link.node_id, self.legs_free())
+
+    # -- control connections ----------------------------------------------------------------
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            raw = await asyncio.wait_for(reader.readline(), HELLO_TIMEOUT_S)
+            msg = decode(raw)
+        except (asyncio.TimeoutError, ProtocolError, ValueError, ConnectionError) as exc:
+            log.warning("media control connection refused: %s", exc)
+            writer.close()
+            return
+        link = None
+        if isinstance(msg, Event) and msg.event == "hello":
+            link = self._links.get(msg.data["node"])
+        if link is None or link.pid != msg.data.get("pid") or link.state != "starting":
+            log.warning("media control connection from an unknown node refused: %s", msg)
+            writer.close()
+            return
+        link.attach(reader, writer, dict(msg.data), self._on_event)
+        log.info("media node up node=%d pid=%d inband=%s", link.node_id, link.pid, link.inband)
+
+    def _on_event(self, link: NodeLink, ev: Event) -> None:
+        d = ev.data
+        if ev.event == "incoming":
+            leg = self._new_leg(link, d["leg"], "in", dict(d))
+            link.convs[leg.number] = {leg.number}
+            self._check_capacity()
+            self._spawn_flow(leg)
+        elif ev.event == "leg_state":
+            leg = link.legs.get(d["leg"])
+            if leg is None:
+                return
+            leg._on_state(d["state"], d.get("code", 0), d.get("reason", ""))
+            if d["state"] == "ended":
+                self._forget(link, leg)
+        elif ev.event == "dtmf":
+            leg = link.legs.get(d["leg"])
+            if leg is not None:
+                leg._on_dtmf(d["digit"], d["source"])
+        elif ev.event == "play_done":
+            leg = link.legs.get(d["leg"])
+            if leg is not None:
+                leg._on_play_done()
+        elif ev.event == "recording_done":
+            link.recordings.discard(d["path"])
+            entry = self._recordings.get(d["path"])
+            if entry is not None and not entry[1].done():
+                entry[1].set_result(float(d["seconds"]))
+        else:
+            log.warning("unexpected event from media node node=%d event=%s", link.node_id, ev.event)
+
+    def _new_leg(self, link: NodeLink, number: int, direction: str,
+                 info: dict[str, Any] | None = None) -> Leg:
+        leg = Leg(link, number, f"{link.node_id}.{link.generation}.{number}", direction, info)
+        link.legs[number] = leg
+        return leg
+
+    def _forget(self, link: NodeLink, leg: Leg) -> None:
+        link.legs.pop(leg.number, None)
+        for key, members in list(link.convs.items()):
+            members.discard(leg.number)
+            if not members:
+                del link.convs[key]
+
+    def _spawn_flow(self, leg: Leg) -> None:
+        task = asyncio.create_task(self._run_flow(leg), name=f"media-incoming-{leg.id}")
+        self._flow_tasks.add(task)
+        task.add_done_callback(self._flow_tasks.discard)
+
+    async def _run_flow(self, leg: Leg) -> None:
+        try:
+            if self.on_incoming is None:
+                await leg.reject(480)
+                return
+            await self.on_incoming(leg)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - a broken flow must not take the pool down
+            log.exception("incoming call handler failed leg=%s", leg.id)
+            try:
+                await leg.hangup()
+            except MediaError:
+                pass
+
+    # -- the call API ----------------------------------------------------------------------
+    async def dial(self, near: Leg, uri: str, caller_id: str | None = None) -> Leg:
+        """A new outgoing leg on ``near``'s node (to ``uri``, or ``sip:<uri>@edge``)."""
+        link = near._link
+        if near.ended.done():
+            raise MediaError(f"dial: leg {near.id} has ended", leg=near.id)
+        holder: list[Leg] = []
+
+        def register(data: dict[str, Any]) -> None:
+            leg = self._new_leg(link, data["leg"], "out", {"uri": uri})
+            for members in link.convs.values():
+                if near.number in members:
+                    members.add(leg.number)
+            holder.append(leg)
+
+        args: dict[str, Any] = {"uri": uri, "near_leg": near.number}
+        if caller_id:
+            args["caller_id"] = caller_id
+        await link.command("dial", _on_ok=register, **args)
+        self._check_capacity()
+        return holder[0]
+
+    async def bridge(self, a: Leg, b: Leg) -> None:
+        self._same_node(a, b, "bridge")
+        await a._link.command("bridge", a=a.number, b=b.number)
+
+    async def unbridge(self, a: Leg, b: Leg) -> None:
+        self._same_node(a, b, "unbridge")
+        await a._link.command("unbridge", a=a.number, b=b.number)
+
+    async def record(self, a: Leg, b: Leg | None, path: str) -> None:
+        """Record both parties, mixed, 8 kHz mono, into ``path`` (``.wav`` under .incoming/)."""
+        legs = [a] if b is None else [a, b]
+        if b is not None:
+            self._same_node(a, b, "record")
+        link = a._link
+        path = str(path)
+        if path in self._recordings:
+            raise MediaError(f"already recording {path}", path=path)
+        fut: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        self._recordings[path] = (link, fut)
+        try:
+            await link.command("record_start", legs=[x.number for x in legs], path=path)
+        except BaseException:
+            del self._recordings[path]
+            raise
+        link.recordings.add(path)
+
+    async def stop_record(self, path: str) -> float:
+        """Stop and wait until the WAV is final; its length in seconds."""
+        path = str(path)
+        entry = self._recordings.get(path)
+        if entry is None:
+            raise MediaError(f"not recording {path}", path=path)
+        link, fut = entry
+        try:
+            if not fut.done():
+                try:
+                    await link.command("record_stop", path=path)
+                except MediaError:
+                    if not fut.done():
+                        raise
+            return await asyncio.wait_for(asyncio.shield(fut), RECORD_TIMEOUT_S)
+        except asyncio.TimeoutError:
+            raise MediaError(f"recording {path} not final after {RECORD_TIMEOUT_S:.0f} s",
+                             path=path) from None
+        finally:
+            if fut.done():
+                self._recordings.pop(path, None)
+
+    def node_pids(self) -> dict[int, int]:
+        return {l.node_id: l.pid for l in self._links.values() if l.state == "up"}
+
+    @staticmethod
+    def _same_node(a: Leg, b: Leg, what: str) -> None:
+        if a._link is not b._link:
+            raise MediaError(f"{what}: legs {a.id} and {b.id} are on different media nodes",
+                             leg=a.id, other=b.id)

@@ -1,0 +1,239 @@
+"""Real calls through real media nodes: sipp callers and phones, pjsua2 nodes, the pool.
+
+Each test starts a ``MediaPool`` on random ports in a tmp dir; sipp calls a
+node's SIP port directly. Audio is judged by frequency (Goertzel) on what the
+loopback interface carried or what the recorder wrote, never by the node's own
+account of it. Nothing waits on a fixed sleep: every wait polls a condition
+with a deadline.
+"""
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+import signal
+import struct
+import wave
+from pathlib import Path
+
+import pytest
+
+from firmware.errors import MediaError
+from tests.media.conftest import PoolHarness, make_cfg, until
+from tests.media.peers import UAC, UAC_503, UAS, LoopTap, Sipp
+from tests.support.audio import read_wav, tone_share
+from tests.support.rtp import RtpStream, silence, tone
+
+pytestmark = [pytest.mark.network]
+
+CALLER_HZ = 500.0
+PHONE_HZ = 1500.0
+PROMPT_HZ = 1000.0
+
+
+def write_prompt(path: Path, freq: float, seconds: float) -> Path:
+    """An 8 kHz mono 16-bit WAV holding one sine (what a node plays to a caller)."""
+    n = int(8000 * seconds)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(b"".join(struct.pack("<h", int(8000 * math.sin(2 * math.pi * freq * i / 8000)))
+                               for i in range(n)))
+    return path
+
+
+def share_in(samples: list[int], freq: float) -> float:
+    """Energy share of ``freq`` over the loudest two seconds of ``samples``."""
+    n = 16000
+    best = 0.0
+    for off in range(0, max(1, len(samples) - n + 1), 4000):
+        best = max(best, tone_share(samples[off:off + n], 8000, freq))
+    return best
+
+
+async def test_sipp_caller_hears_prompt_and_sends_rfc4733_digit(tmp_path: Path) -> None:
+    h = PoolHarness(make_cfg(tmp_path))
+    await h.pool.start()
+    tap = None
+    caller = None
+    try:
+        port = h.node_sets[-1][0]
+        prompt = write_prompt(tmp_path / "prompt.wav", PROMPT_HZ, 3.0)
+        stream = (RtpStream().audio(tone((CALLER_HZ,), 1.5)).event("5", 0.12)
+                  .audio(silence(0.3)).event("#", 0.12).audio(tone((CALLER_HZ,), 3.0)))
+        caller = Sipp(tmp_path / "caller", "caller", UAC, stream.pcap(),
+                      headers="X-Callbox-Trunk: demo\n      ")
+        tap = LoopTap({caller.media_port})
+        caller.call(port, did="100")
+        leg = await h.next_leg()
+        assert leg.info["did"] == "100" and leg.info["trunk"] == "demo"
+        assert "5551234" in leg.info["from"] and leg.info["seat"] is None
+        loop = asyncio.get_running_loop()
+        t0 = loop.time()
+        await leg.answer()
+        await asyncio.wait_for(leg.answered.wait(), 10)
+        setup_s = loop.time() - t0
+        incoming = str(h.cfg.recordings_dir / ".incoming")
+        os.makedirs(incoming)
+        rec = f"{incoming}/caller.wav"
+        await h.pool.record(leg, None, rec)
+        await leg.play(str(prompt))
+        digits = [await asyncio.wait_for(leg.digits.get(), 15) for _ in range(2)]
+        assert digits == ["5", "#"] and leg.dtmf_sources == ["rfc4733", "rfc4733"]
+        await asyncio.wait_for(leg.play_done.wait(), 15)
+        seconds = await h.pool.stop_record(rec)
+        await leg.hangup()
+        assert await asyncio.wait_for(leg.ended, 10) == (200, "Normal call clearing") or \
+            leg.ended.result()[0] in (0, 200)
+        assert caller.wait(20) == 0, caller.errors()
+        heard = tap.pcma_samples(caller.media_port)
+        assert share_in(heard, PROMPT_HZ) > 0.5, "caller did not hear the prompt"
+        rate, recorded = read_wav(Path(rec))
+        assert rate == 8000 and seconds > 1.0
+        assert share_in(recorded, CALLER_HZ) > 0.5, "node did not receive the caller's audio"
+        print(f"call setup (answer -> ACK) {setup_s * 1000:.0f} ms")
+    finally:
+        if tap is not None:
+            tap.close()
+        if caller is not None:
+            caller.stop()
+        await h.pool.stop()
+
+
+async def test_dial_bridge_record_between_two_sipp_peers(tmp_path: Path) -> None:
+    h = PoolHarness(make_cfg(tmp_path))
+    await h.pool.start()
+    caller = phone = tap = None
+    try:
+        port = h.node_sets[-1][0]
+        caller = Sipp(tmp_path / "caller", "caller", UAC,
+                      RtpStream().audio(tone((CALLER_HZ,), 8.0)).pcap())
+        phone = Sipp(tmp_path / "phone", "phone", UAS,
+                     RtpStream(ssrc=0x5151).audio(tone((PHONE_HZ,), 8.0)).pcap()).answer()
+        tap = LoopTap({caller.media_port, phone.media_port})
+        caller.call(port)
+        a = await h.next_leg()
+        await a.answer()
+        await asyncio.wait_for(a.answered.wait(), 10)
+        b = await h.pool.dial(a, f"sip:phone@127.0.0.1:{phone.port}", caller_id="5551234")
+        await b.wait_answered()
+        await h.pool.bridge(a, b)
+        incoming = h.cfg.recordings_dir / ".incoming"
+        incoming.mkdir(parents=True)
+        rec = str(incoming / "conv.wav")
+        await h.pool.record(a, b, rec)
+        await until(lambda: len(tap.packets[phone.media_port]) > 150
+                    and len(tap.packets[caller.media_port]) > 150, 20, "bridged audio both ways")
+        await asyncio.sleep(0)  # let the recorder catch the latest frames
+        seconds = await h.pool.stop_record(rec)
+        with wave.open(rec, "rb") as w:   # final: the standard library reads it whole
+            assert (w.getframerate(), w.getnchannels(), w.getsampwidth()) == (8000, 1, 2)
+            assert w.getnframes() == int(round(seconds * 8000))
+        _, mixed = read_wav(Path(rec))
+        assert share_in(mixed, CALLER_HZ) > 0.15 and share_in(mixed, PHONE_HZ) > 0.15, \
+            "recording lacks a party"
+        assert share_in(tap.pcma_samples(phone.media_port), CALLER_HZ) > 0.5
+        assert share_in(tap.pcma_samples(caller.media_port), PHONE_HZ) > 0.5
+        await b.hangup()
+        await a.hangup()
+        await asyncio.wait_for(asyncio.gather(a.ended, b.ended), 10)
+        assert caller.wait(20) == 0, caller.errors()
+        assert phone.wait(20) == 0, phone.errors()
+    finally:
+        for peer in (caller, phone):
+            if peer is not None:
+                peer.stop()
+        if tap is not None:
+            tap.close()
+        await h.pool.stop()
+
+
+async def test_third_conversation_on_a_full_node_gets_503(tmp_path: Path) -> None:
+    h = PoolHarness(make_cfg(tmp_path, nodes_max=1))
+    await h.pool.start()
+    callers: list[Sipp] = []
+    try:
+        port = h.node_sets[-1][0]
+        legs = []
+        for i in range(2):
+            c = Sipp(tmp_path / f"c{i}", f"c{i}", UAC, RtpStream().audio(silence(2)).pcap())
+            callers.append(c.call(port))
+            leg = await h.next_leg()
+            await leg.answer()
+            legs.append(leg)
+        assert h.pool.legs_free() == 0
+        third = Sipp(tmp_path / "c3", "c3", UAC_503)
+        callers.append(third.call(port))
+        assert third.wait(30) == 0, third.errors()
+        assert h.incoming.empty()
+        for leg in legs:
+            await leg.hangup()
+        await until(lambda: h.pool.legs_free() == 4, 10, "legs released")
+        assert [c.wait(20) for c in callers[:2]] == [0, 0]
+    finally:
+        for c in callers:
+            c.stop()
+        await h.pool.stop()
+
+
+async def test_killed_node_ends_its_legs_and_is_restarted(tmp_path: Path) -> None:
+    h = PoolHarness(make_cfg(tmp_path))
+    await h.pool.start()
+    callers: list[Sipp] = []
+    try:
+        port = h.node_sets[-1][0]
+        c = Sipp(tmp_path / "c1", "c1", UAC, RtpStream().audio(silence(2)).pcap())
+        callers.append(c.call(port))
+        leg = await h.next_leg()
+        await leg.answer()
+        await asyncio.wait_for(leg.answered.wait(), 10)
+        pid = h.pool.node_pids()[1]
+        os.kill(pid, signal.SIGKILL)
+        assert await asyncio.wait_for(leg.ended, 10) == (0, "node_failed")
+        with pytest.raises(MediaError):
+            await leg.play("/nonexistent.wav")
+        await until(lambda: h.pool.node_pids().get(1) not in (None, pid), 20, "node restarted")
+        assert h.node_sets[-2:] == [[], [port]]
+        health = h.pool.health()
+        assert health["nodes"][0]["restarts"] == 1 and health["status"] == "ok"
+        assert [e.kind for e in h.events].count("media.node_failed") == 1
+        # The restarted node serves the next call on the same port.
+        c2 = Sipp(tmp_path / "c2", "c2", UAC, RtpStream().audio(silence(2)).pcap())
+        callers.append(c2.call(port))
+        leg2 = await h.next_leg()
+        await leg2.answer()
+        await asyncio.wait_for(leg2.answered.wait(), 10)
+        await leg2.hangup()
+        assert c2.wait(20) == 0, c2.errors()
+    finally:
+        for c in callers:
+            c.stop()
+        await h.pool.stop()
+
+
+async def test_pool_grows_a_node_when_full(tmp_path: Path) -> None:
+    h = PoolHarness(make_cfg(tmp_path, nodes_min=1, nodes_max=2, legs=2))
+    await h.pool.start()
+    callers: list[Sipp] = []
+    try:
+        first = h.node_sets[-1]
+        assert len(first) == 1
+        c = Sipp(tmp_path / "c1", "c1", UAC, RtpStream().audio(silence(2)).pcap())
+        callers.append(c.call(first[0]))
+        leg = await h.next_leg()
+        await until(lambda: len(h.node_sets[-1]) == 2, 20, "a second node")
+        second = [p for p in h.node_sets[-1] if p not in first][0]
+        c2 = Sipp(tmp_path / "c2", "c2", UAC, RtpStream().audio(silence(2)).pcap())
+        callers.append(c2.call(second))
+        leg2 = await h.next_leg()
+        assert leg2.node == 2 and leg.node == 1
+        for lg in (leg, leg2):
+            await lg.answer()
+            await lg.hangup()
+        assert [x.wait(20) for x in callers] == [0, 0]
+        assert len(h.pool.health()["nodes"]) == 2
+    finally:
+        for c in callers:
+            c.stop()
+        await h.pool.stop()
