@@ -1,0 +1,209 @@
+"""An E1 cable between two line endpoints, and a simulated exchange to plug into.
+
+The cable moves one multiframe (512 octets, 2 ms) each way per step, the way
+osmo-e1d's ``vpair`` batches frames, catching up to the injected clock whenever
+either end is looked at (a register read, an IRQ line sample, a TDM read).
+Endpoints are a :class:`~drivers.sim.pef2256.Pef2256Sim` (our card, or a second
+card for back-to-back tests) or an :class:`ExchangeSim` (the carrier: clock
+master, CRC-4, D-channel in software HDLC on TS16).
+
+Faults, per receiving end: unplugged (both ways silent -> LOS), AIS (unframed
+all ones -> BLUE), FAS errors, CRC errors (a payload bit flipped in one
+sub-multiframe), bipolar violations (counted by the receiver's CVC), and a clock
+offset that makes a free-running (clock master) framer slip.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Callable, Protocol
+
+from acd_core.clock import Clock
+from drivers.sim.e1frame import FRAME, MF_OCTETS, MF_SECONDS, E1Receiver, Ts0Tx
+from drivers.sim.hdlc import HdlcDecoder, HdlcEncoder, ReceivedFrame
+
+SILENCE = bytes(MF_OCTETS)
+ALL_ONES = b"\xff" * MF_OCTETS
+MF_PER_SECOND = 500
+
+
+class LineEndpoint(Protocol):
+    cable: "E1Cable | None"
+    slip_interval: float | None
+
+    def line_tx(self) -> bytes: ...
+
+    def line_rx(self, mf: bytes, bpv: int = 0) -> None: ...
+
+
+class _Direction:
+    """Faults on the way into one endpoint."""
+
+    def __init__(self) -> None:
+        self.ais = False
+        self.crc_per_s = 0
+        self.fas_per_s = 0
+        self.bpv_per_s = 0
+        self.bpv_once = 0
+        self._acc = {"crc": 0, "fas": 0, "bpv": 0}
+
+    def _due(self, kind: str, rate: int) -> int:
+        if not rate:
+            return 0
+        self._acc[kind] += rate
+        n, self._acc[kind] = divmod(self._acc[kind], MF_PER_SECOND)
+        return n
+
+    def apply(self, mf: bytes) -> tuple[bytes, int]:
+        if self.ais:
+            return ALL_ONES, 0
+        crc = self._due("crc", self.crc_per_s)
+        fas = self._due("fas", self.fas_per_s)
+        bpv = self._due("bpv", self.bpv_per_s) + self.bpv_once
+        self.bpv_once = 0
+        if crc or fas:
+            buf = bytearray(mf)
+            for i in range(min(crc, 2)):          # one flipped payload bit per sub-multiframe
+                buf[(3 + 8 * i) * FRAME + 1] ^= 0x10
+            for i in range(min(fas, 8)):
+                buf[(2 * i) * FRAME] ^= 0x01      # a FAS word in error
+            mf = bytes(buf)
+        return mf, bpv
+
+
+class E1Cable:
+    def __init__(self, clock: Clock, a: LineEndpoint, b: LineEndpoint | None = None) -> None:
+        self.clock = clock
+        self.a = a
+        self.b = b
+        self.plugged = True
+        self._t0 = clock.now()
+        self._done = 0
+        self._lock = threading.RLock()
+        self._busy = False
+        self._into: dict[int, _Direction] = {id(a): _Direction()}
+        a.cable = self
+        if b is not None:
+            b.cable = self
+            self._into[id(b)] = _Direction()
+        self.hooks: list[Callable[[], None]] = []
+
+    def into(self, endpoint: LineEndpoint) -> _Direction:
+        return self._into[id(endpoint)]
+
+    # ------------------------------------------------------------- faults
+    def unplug(self) -> None:
+        self.sync()
+        self.plugged = False
+
+    def plug(self) -> None:
+        self.sync()
+        self.plugged = True
+
+    def send_ais(self, to: LineEndpoint, on: bool = True) -> None:
+        self.sync()
+        self.into(to).ais = on
+
+    def crc_errors(self, to: LineEndpoint, per_second: int) -> None:
+        self.sync()
+        self.into(to).crc_per_s = per_second
+
+    def fas_errors(self, to: LineEndpoint, per_second: int) -> None:
+        self.sync()
+        self.into(to).fas_per_s = per_second
+
+    def bipolar_violations(self, to: LineEndpoint, per_second: int) -> None:
+        self.sync()
+        self.into(to).bpv_per_s = per_second
+
+    def add_bipolar_violations(self, sender: LineEndpoint, count: int) -> None:
+        other = self.b if sender is self.a else self.a
+        if other is not None:
+            self.into(other).bpv_once += count
+
+    def clock_offset(self, slip_interval: float | None) -> None:
+        """Free-running ends slip once per ``slip_interval`` seconds (None: locked)."""
+        self.sync()
+        for end in (self.a, self.b):
+            if end is not None:
+                end.slip_interval = slip_interval
+
+    # ------------------------------------------------------------- time
+    def sync(self) -> None:
+        with self._lock:
+            if self._busy:      # a hook or an endpoint looked back at us mid-step
+                return
+            self._busy = True
+            try:
+                due = int((self.clock.now() - self._t0) / MF_SECONDS + 1e-9)
+                while self._done < due:
+                    for hook in self.hooks:
+                        hook()
+                    self._step()
+                    self._done += 1
+            finally:
+                self._busy = False
+
+    def _step(self) -> None:
+        a, b = self.a, self.b
+        a_tx = a.line_tx()
+        b_tx = b.line_tx() if b is not None else SILENCE
+        if not self.plugged:
+            a_tx = b_tx = SILENCE
+        mf, bpv = self._into[id(a)].apply(b_tx)
+        a.line_rx(mf, bpv)
+        if b is not None:
+            mf, bpv = self._into[id(b)].apply(a_tx)
+            b.line_rx(mf, bpv)
+
+
+class ExchangeSim:
+    """The carrier's end of the span: clock master, CRC-4, D-channel on TS16.
+
+    ``send(frame)`` puts a LAPD frame (no FCS) on the D-channel; good received
+    frames (FCS checked and stripped) land in ``received`` or go to ``on_frame``.
+    """
+
+    def __init__(self, crc4: bool = True, dchannel_slot: int = 16) -> None:
+        self.cable: E1Cable | None = None
+        self.slip_interval: float | None = None
+        self.ts0 = Ts0Tx(crc4=crc4)
+        self.rx = E1Receiver()
+        self.rx.crc4 = crc4
+        self.slot = dchannel_slot
+        self.enc = HdlcEncoder()
+        self.dec = HdlcDecoder()
+        self.dec.on_end = self._frame_end
+        self.rai = False
+        self.payload: Callable[[bytearray], None] | None = None
+        self.received: list[bytes] = []
+        self.bad_frames = 0
+        self.on_frame: Callable[[bytes], None] | None = None
+        self.last_status = self.rx.last
+
+    def send(self, frame: bytes) -> None:
+        self.enc.send(frame)
+
+    def _frame_end(self, frame: ReceivedFrame) -> None:
+        if not frame.fcs_good:
+            self.bad_frames += 1
+            return
+        payload = frame.data[:-2]
+        if self.on_frame is not None:
+            self.on_frame(payload)
+        else:
+            self.received.append(payload)
+
+    def line_tx(self) -> bytes:
+        mf = bytearray(b"\xff" * MF_OCTETS)
+        if self.payload is not None:
+            self.payload(mf)
+        mf[self.slot::FRAME] = self.enc.take(16)
+        self.ts0.rai = self.rai
+        self.ts0.e_bits = self.rx.e_bits_to_send
+        self.ts0.fill(mf)
+        return bytes(mf)
+
+    def line_rx(self, mf: bytes, bpv: int = 0) -> None:
+        self.last_status = self.rx.receive(mf)
+        if not self.last_status.lfa:
+            self.dec.feed(mf[self.slot::FRAME])

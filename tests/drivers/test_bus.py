@@ -1,0 +1,67 @@
+import errno
+
+import pytest
+
+from acd_core.clock import ManualClock
+from acd_core.errors import CallboxError
+from drivers.bus.errors import I2cError, SpiError
+from drivers.bus.gpio import SimGpioLine
+from drivers.bus.i2c import I2cMsg, SimI2c
+from drivers.bus.spi import PeripherySpi, SimSpi
+from drivers.bus.tdm import CharDevTdm
+
+
+def test_spi_error_names_bus_operation_device_and_errno():
+    err = SpiError("transfer", "/dev/spidev0.0", errno.EIO)
+    assert str(err) == "SPI transfer on /dev/spidev0.0: [Errno 5] Input/output error"
+    assert err.errno == errno.EIO and err.op == "transfer"
+    assert isinstance(err, CallboxError)
+
+
+def test_real_spi_back_end_reports_a_missing_device_as_spi_error(tmp_path):
+    with pytest.raises(SpiError) as exc:
+        PeripherySpi(str(tmp_path / "spidev9.9"))
+    assert exc.value.errno == errno.ENOENT
+    assert str(exc.value).startswith(f"SPI open on {tmp_path / 'spidev9.9'}: [Errno 2]")
+
+
+def test_real_tdm_back_end_reports_a_missing_device(tmp_path):
+    with pytest.raises(CallboxError, match=r"TDM open on .*tdm0: \[Errno 2\]"):
+        CharDevTdm(str(tmp_path / "tdm0"), 4)
+
+
+def test_empty_spi_slot_reads_all_ones():
+    assert SimSpi(None).transfer(b"\x80\x4a\x00\x00") == b"\xff\xff\xff\xff"
+
+
+def test_closed_spi_bus_raises():
+    bus = SimSpi(None)
+    bus.close()
+    with pytest.raises(SpiError, match="bus is closed"):
+        bus.transfer(b"\x00")
+
+
+def test_i2c_address_nak_is_enxio():
+    bus = SimI2c("/dev/i2c-1")
+    with pytest.raises(I2cError) as exc:
+        bus.transfer(0x50, [I2cMsg.writing(b"\x00")])
+    assert exc.value.errno == errno.ENXIO
+    assert "I2C transfer to 0x50 on /dev/i2c-1" in str(exc.value)
+
+
+def test_gpio_edges_carry_the_clock_time():
+    clock = ManualClock()
+    line = SimGpioLine("irq", clock, level=True, edge="falling")
+    clock.advance(1.5)
+    line.drive(False)
+    line.drive(True)
+    assert line.poll(0)
+    ev = line.read_event()
+    assert (ev.edge, ev.timestamp) == ("falling", 1.5)
+    assert not line.poll(0)
+
+
+def test_gpio_input_cannot_be_written():
+    line = SimGpioLine("irq", ManualClock())
+    with pytest.raises(CallboxError, match="GPIO write on irq.*input"):
+        line.write(True)
