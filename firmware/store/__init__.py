@@ -65,7 +65,7 @@ class Store:
     async def close(self) -> None:
         if self._db is not None:
             db, self._db = self._db, None
-            await db.conn.close()
+            await db.close()
 
     async def pragma(self, name: str) -> Any:
         return await self.db.fetchval(f"PRAGMA {name}")

@@ -94,9 +94,21 @@ class Database:
         self.path = path
         self.wall = wall
         self.lock = asyncio.Lock()
+        self.closed = False
+
+    def _check_open(self) -> None:
+        if self.closed:
+            raise StoreError("the database is closed", path=str(self.path))
+
+    async def close(self) -> None:
+        async with self.lock:
+            if not self.closed:
+                self.closed = True
+                await self.conn.close()
 
     async def fetchall(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
         async with self.lock:
+            self._check_open()
             try:
                 async with self.conn.execute(sql, params) as cur:
                     return list(await cur.fetchall())
@@ -115,6 +127,7 @@ class Database:
     async def reading(self) -> AsyncIterator[aiosqlite.Connection]:
         """Several reads that must see the same state (a page and its total)."""
         async with self.lock:
+            self._check_open()
             try:
                 yield self.conn
             except sqlite3.Error as exc:
@@ -124,6 +137,7 @@ class Database:
     async def transaction(self, operation: str = "write") -> AsyncIterator[aiosqlite.Connection]:
         """``BEGIN IMMEDIATE`` ... ``COMMIT``; any error rolls the whole write back."""
         async with self.lock:
+            self._check_open()
             try:
                 await self.conn.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as exc:

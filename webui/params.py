@@ -1,0 +1,94 @@
+"""Query parameters of the call listings, checked before they reach the daemon.
+
+Every parameter has one parser; an unknown, repeated or malformed parameter is
+a ``ParamError`` naming it, answered 400. Empty values count as absent (an
+untouched filter field in the Calls page's form submits ``queue=``). Times are
+epoch seconds or ISO-8601 (``2026-11-27``, ``2026-11-27T10:00:00Z``, with an
+offset); an ISO time without an offset is taken as UTC.
+"""
+from __future__ import annotations
+
+import math
+import re
+from datetime import datetime, timezone
+from typing import Any, Callable, Mapping
+
+from firmware.errors import ApiError
+from firmware.store.cdr import DISPOSITIONS, MAX_PAGE
+
+MAX_WEB_PAGE = min(500, MAX_PAGE)
+_NAME = re.compile(r"^[A-Za-z0-9_.+-]{1,32}$")
+
+
+class ParamError(ApiError):
+    """A query parameter is unknown or malformed; carries ``parameter`` and ``expected``."""
+
+    def __init__(self, parameter: str, expected: str) -> None:
+        parameter = parameter[:40]
+        super().__init__(f"{parameter}: expected {expected}", status=400)
+        self.parameter = parameter
+
+
+def _int(lo: int, hi: int) -> Callable[[str], int]:
+    def parse(v: str) -> int:
+        if not re.fullmatch(r"[0-9]{1,10}", v) or not lo <= int(v) <= hi:
+            raise ValueError(f"an integer {lo}-{hi}")
+        return int(v)
+    return parse
+
+
+def parse_time(v: str) -> float:
+    try:
+        t = float(v)
+        if math.isfinite(t) and 946684800 <= t <= 4102444800:
+            return t
+    except ValueError:
+        pass
+    try:
+        dt = datetime.fromisoformat(v.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError("epoch seconds or an ISO-8601 time like 2026-11-27T10:00:00Z") from None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    t = dt.timestamp()
+    if not 946684800 <= t <= 4102444800:
+        raise ValueError("a time between 2000 and 2100")
+    return t
+
+
+def _name(v: str) -> str:
+    if not _NAME.match(v):
+        raise ValueError("a name of up to 32 letters, digits, '_', '-', '+' or '.'")
+    return v
+
+
+def _disposition(v: str) -> str:
+    if v not in DISPOSITIONS:
+        raise ValueError("one of " + ", ".join(DISPOSITIONS))
+    return v
+
+
+CALL_PARAMS: dict[str, Callable[[str], Any]] = {
+    "limit": _int(1, MAX_WEB_PAGE), "offset": _int(0, 10**9), "since": parse_time,
+    "until": parse_time, "queue": _name, "agent": _name, "disposition": _disposition,
+}
+
+
+def parse_query(query: Mapping[str, list[str]], spec: Mapping[str, Callable[[str], Any]]
+                ) -> dict[str, Any]:
+    """``{name: [values]}`` (every value of a repeated name) -> checked keyword arguments."""
+    out: dict[str, Any] = {}
+    for name, values in query.items():
+        if name not in spec:
+            raise ParamError(name, "no such parameter; known: " + ", ".join(spec))
+        if len(values) != 1:
+            raise ParamError(name, "one value")
+        if values[0] == "":
+            continue
+        try:
+            out[name] = spec[name](values[0])
+        except ValueError as exc:
+            raise ParamError(name, str(exc)) from None
+    if "since" in out and "until" in out and out["until"] <= out["since"]:
+        raise ParamError("until", "a time after since")
+    return out
