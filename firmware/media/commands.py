@@ -90,6 +90,7 @@ class Engine:
         self._send = send
         self._log = log
         self.capacity = args.legs
+        self.accepting = True            # False once the node is shutting down
         self._queue = frames.make_queue()
         self.post = self._queue.put
         self._detector_factory, self.inband = frames.load_detector_factory()
@@ -132,8 +133,9 @@ class Engine:
             self._log("warning", "invite_refused", code=400, error=exc)
             self._refuse(call, 400)
             return
-        if self.capacity - self.used() < 2:
-            self._log("info", "invite_refused", code=503, reason="node full", call_id=info.call_id)
+        if not self.accepting or self.capacity - self.used() < 2:
+            self._log("info", "invite_refused", code=503, call_id=info.call_id,
+                      reason="node full" if self.accepting else "shutting down")
             self._refuse(call, 503)
             return
         conv = Conversation()
@@ -472,6 +474,7 @@ class Engine:
 
     # -- shutdown -------------------------------------------------------------------------
     def hangup_all(self) -> None:
+        self.accepting = False
         for path in list(self._recorders):
             self._finish_recording(path)
         for leg in list(self.legs.values()):

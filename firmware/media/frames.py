@@ -12,7 +12,6 @@ right after its call ended crashed a node (the bridge may still be removing it).
 """
 from __future__ import annotations
 
-import array
 import ctypes
 import queue
 from typing import Any, Callable
@@ -38,7 +37,7 @@ def load_detector_factory() -> tuple[Callable[[], Any] | None, str]:
     """
     try:
         from acd_core.dtmf import DtmfDetector  # type: ignore[import-not-found]
-        DtmfDetector(sample_rate=8000).process(array.array("h", bytes(FRAME_BYTES)))
+        DtmfDetector(sample_rate=8000).process(bytes(FRAME_BYTES))
     except Exception as exc:  # noqa: BLE001 - any failure disables in-band detection only
         return None, f"disabled: {type(exc).__name__}: {exc}"
     return (lambda: DtmfDetector(sample_rate=8000)), "enabled"
@@ -73,7 +72,7 @@ class FrameTap(pj.AudioMediaPort):
         if detector is None:
             return
         try:
-            hits = detector.process(array.array("h", vec_bytes(frame.buf)))
+            hits = detector.process(vec_bytes(frame.buf))
         except Exception as exc:  # noqa: BLE001 - never raise into the bridge thread
             self.errors += 1
             if self.errors == 1:

@@ -169,7 +169,7 @@ class MediaPool:
                 closed.cancel()
         finally:
             exited.cancel()
-        was_up = link.state in ("up", "down")
+        was_up = link.first_up.done() and link.hello is not None and link.hello.done()
         link.state = "down"
         code = await link.terminate()
         if self._stopping:

@@ -56,7 +56,7 @@ def parse_invite(msg: str) -> InviteInfo:
     last = ""
     for line in lines[1:]:
         if line[:1] in (" ", "\t") and last:      # folded continuation
-            headers[last] += " " + line.strip()
+            headers[last] = (headers[last] + " " + line.strip()).strip()
             continue
         name, sep, value = line.partition(":")
         if not sep:
