@@ -4,7 +4,7 @@ cimport libc.math as math
 
 cdef int SUBBLOCK, WINDOW_SUBBLOCKS, PHASE_LAG, SPAN, RING, CONFIRM_HITS, RELEASE_MISSES
 cdef double FREQ_TOLERANCE, NORMAL_TWIST_DB, REVERSE_TWIST_DB, MIN_LEVEL_DBM0
-cdef double RELATIVE_PEAK_DB, TONE_TO_TOTAL, STATIONARITY
+cdef double RELATIVE_PEAK_DB, TONE_TO_TOTAL, STATIONARITY, FREQ_STABILITY_HZ, OCTAVE_GUARD_HZ
 cdef int SAMPLE_RATE
 
 cdef object _octets(object samples)
@@ -35,6 +35,8 @@ cdef class DtmfDetector:
     cdef double _reverse_twist
     cdef double _relative_peak
     cdef double _hz_per_radian
+    cdef double _row_off, _col_off, _prev_row_off, _prev_col_off
+    cdef double _r1re, _r1im, _r0re, _r0im, _c1re, _c1im, _c0re, _c0im
     cdef int _last_hit
     cdef int _hits
     cdef int _current
@@ -58,15 +60,25 @@ cdef class DtmfDetector:
     @cython.locals(re=double, im=double)
     cdef double _tone_energy(self, int k, long long newest)
 
-    @cython.locals(re1=double, im1=double, re0=double, im0=double)
-    cdef double _offset_hz(self, int k, long long newest)
+    @cython.locals(row_off=double, col_off=double, dw=double, start=double, ph=double, q=double,
+                   p1re=double, p1im=double, p0re=double, p0im=double, lag_re=double, lag_im=double,
+                   c1re=double, c1im=double, c0re=double, c0im=double)
+    cdef void _sums(self, int row, int col, long long newest)
+
+    cdef double _phase_hz(self, double re1, double im1, double re0, double im0)
+
+    @cython.locals(half=double)
+    cdef double _dirichlet(self, double delta)
+
+    @cython.locals(w=double)
+    cdef double _leak_ratio(self, int src, double src_off, int dst)
 
     @cython.locals(a=double, r=double)
     cdef double _gain(self, double offset_hz)
 
     @cython.locals(newest="long long", emax=double, emin=double, e=double, j=int, k=int,
                    row=int, col=int, row_e=double, row_2nd=double, col_e=double, col_2nd=double,
-                   row_off=double, col_off=double, total=double)
+                   row_off=double, col_off=double, total=double, scale=double)
     cdef int _hit(self)
 
     cdef void _track(self, int digit)
