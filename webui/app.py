@@ -43,7 +43,7 @@ ALL_ROLES = ("admin", "supervisor", "agent")
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
-STATIC_FILES = {"style.css", "calls.js"}
+STATIC_FILES = {"style.css", "calls.js", "favicon.svg"}
 
 
 def _is_api() -> bool:

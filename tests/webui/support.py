@@ -3,10 +3,16 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Coroutine, TypeVar
 
+from acd_core.clock import ManualClock
+from firmware.api import Api
 from firmware.store import Store
+from tests.store.support import T0, call
+from webui.app import make_app
+from webui.server import WebServer
 
 T = TypeVar("T")
 
@@ -124,3 +130,56 @@ class Reply:
         m = re.search(r'name="csrf" value="([^"]+)"', self.text)
         assert m, "no csrf field in the page"
         return m.group(1)
+
+
+PASSWORD = "correct horse battery"
+
+
+@dataclass
+class Web:
+    daemon: DaemonLoop
+    server: WebServer
+    clock: ManualClock
+    app: Any
+    calls: list[Any]
+
+    def client(self) -> Client:
+        return Client(self.server.url)
+
+    @property
+    def origin(self) -> dict[str, str]:
+        return {"Origin": self.server.url}
+
+    def login(self, username: str, password: str = PASSWORD, client: Client | None = None
+              ) -> tuple[Client, Reply]:
+        c = client or self.client()
+        token = c.get("/login").form_token()
+        reply = c.post("/login", {"csrf": token, "username": username, "password": password},
+                       headers=self.origin)
+        return c, reply
+
+
+def start_web(tmp_path: Path, health: Any = healthy) -> Web:
+    daemon = DaemonLoop.start(tmp_path / "var" / "callbox.db")
+    store = daemon.store
+    assert store is not None
+    daemon.run(store.users.put("admin", PASSWORD, "admin"))
+    daemon.run(store.users.put("ann", PASSWORD, "agent", seat="201"))
+    calls = [call(T0 + 60 * i, agent=a, queue=q, disposition=d, caller_name=n,
+                  **({} if d == "answered" else {"agent_answered_at": None, "talk_s": 0.0}))
+             for i, (a, q, d, n) in enumerate([
+                 ("201", "support", "answered", "Ann Caller"),
+                 ("202", "sales", "answered", "Bob <script>alert(1)</script>"),
+                 ("", "support", "abandoned", "Cy")])]
+    for c in calls:
+        daemon.run(store.cdr.insert(c))
+    clock = ManualClock(0.0)
+    app = make_app(Api(daemon.loop, store, health, timeout=2.0), clock=clock.now)
+    server = WebServer(app, "127.0.0.1", 0)
+    server.start()
+    return Web(daemon, server, clock, app, calls)
+
+
+def stop_web(web: Web) -> None:
+    web.server.stop()
+    web.daemon.stop()

@@ -20,7 +20,7 @@
         const fresh = doc.getElementById(id), old = document.getElementById(id);
         if (fresh && old) old.replaceWith(document.adoptNode(fresh));
       }
-      updated.textContent = "Updated " + new Date().toLocaleTimeString();
+      updated.textContent = "Updated " + new Date().toTimeString().slice(0, 8);
       updated.classList.remove("stale");
     } catch (e) {
       updated.textContent = "Refresh failed (" + e.message + ")";
