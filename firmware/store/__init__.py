@@ -8,6 +8,7 @@ only writer; web threads reach it through ``firmware.api``.
 """
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from pathlib import Path
@@ -72,6 +73,34 @@ class Store:
 
     async def schema_version(self) -> int:
         return int(await self.db.fetchval("SELECT MAX(version) FROM schema_version") or 0)
+
+    async def checkpoint(self) -> None:
+        """Fold the WAL back into the database file and truncate it (run it periodically)."""
+        await self.db.fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    async def backup(self, dest: Path) -> Path:
+        """A consistent copy of the database at ``dest`` (``VACUUM INTO``), made durable.
+
+        Written as ``dest.tmp``, fsynced, renamed over ``dest``, then the folder is
+        fsynced (reliability-anchors §3.2). Other database work waits meanwhile.
+        """
+        dest = Path(dest)
+        tmp = dest.with_name(dest.name + ".tmp")
+        await asyncio.to_thread(lambda: tmp.unlink(missing_ok=True))
+        async with self.db.reading() as conn:
+            await conn.execute("VACUUM INTO ?", (str(tmp),))
+
+        def make_durable() -> None:
+            with open(tmp, "rb") as fh:
+                os.fsync(fh.fileno())
+            os.replace(tmp, dest)
+            dir_fd = os.open(dest.parent, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+        await asyncio.to_thread(make_durable)
+        return dest
 
     async def health(self) -> dict[str, Any]:
         """The ``database`` component of ``/api/health``."""

@@ -45,12 +45,11 @@ class CallRecord:
         """The record with every field validated and normalised."""
         started = f.timestamp("cdr.started_at", self.started_at)
         ended = f.timestamp("cdr.ended_at", self.ended_at)
-        assert started is not None and ended is not None
         if ended < started:
             raise ValidationError("cdr.ended_at", "a time at or after started_at", self.ended_at)
         times = {}
         for name in ("answered_at", "ring_started_at", "agent_answered_at"):
-            t = f.timestamp(f"cdr.{name}", getattr(self, name), optional=True)
+            t = f.opt_timestamp(f"cdr.{name}", getattr(self, name))
             if t is not None and not started <= t <= ended:
                 raise ValidationError(f"cdr.{name}", "a time between started_at and ended_at", t)
             times[name] = t
@@ -66,8 +65,8 @@ class CallRecord:
             trunk=f.text("cdr.trunk", self.trunk, 32),
             queue=f.text("cdr.queue", self.queue, 32),
             agent=f.text("cdr.agent", self.agent, 32),
-            wait_s=f.seconds("cdr.wait_s", self.wait_s) or 0.0,
-            talk_s=f.seconds("cdr.talk_s", self.talk_s) or 0.0,
+            wait_s=f.seconds("cdr.wait_s", self.wait_s),
+            talk_s=f.seconds("cdr.talk_s", self.talk_s),
             recording=f.rel_path("cdr.recording", self.recording) if self.recording else "",
             failure_reason=f.text("cdr.failure_reason", self.failure_reason, 200),
         )

@@ -100,22 +100,26 @@ def call_id(field: str, v: Any) -> str:
     raise ValidationError(field, "a UUID like 0f8fad5b-d9cb-469f-a165-70867728950e", v)
 
 
-def timestamp(field: str, v: Any, *, optional: bool = False) -> float | None:
+def timestamp(field: str, v: Any) -> float:
     """Wall-clock seconds since the epoch (UTC); 2000-01-01 .. 2100-01-01."""
-    if v is None and optional:
-        return None
     if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) \
             or not 946684800 <= v <= 4102444800:
         raise ValidationError(field, "epoch seconds (UTC) between 2000 and 2100", v)
     return float(v)
 
 
-def seconds(field: str, v: Any, *, optional: bool = False) -> float | None:
-    if v is None and optional:
-        return None
+def opt_timestamp(field: str, v: Any) -> float | None:
+    return None if v is None else timestamp(field, v)
+
+
+def seconds(field: str, v: Any) -> float:
     if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
         raise ValidationError(field, "a number of seconds >= 0", v)
     return float(v)
+
+
+def opt_seconds(field: str, v: Any) -> float | None:
+    return None if v is None else seconds(field, v)
 
 
 def rel_path(field: str, v: Any) -> str:

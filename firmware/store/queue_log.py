@@ -46,16 +46,16 @@ class QueueEvent:
         def opt_int(name: str, v: Any) -> int | None:
             return None if v is None else f.integer(f"queue_log.{name}", v, 0, 100000)
         return QueueEvent(
-            ts=float(f.timestamp("queue_log.ts", self.ts) or 0.0),
+            ts=f.timestamp("queue_log.ts", self.ts),
             call_id=f.text("queue_log.call_id", self.call_id, 64, required=True),
             queue=f.text("queue_log.queue", self.queue, 32, required=True),
             event=f.choice("queue_log.event", self.event, EVENTS),
             agent=f.text("queue_log.agent", self.agent, 32),
             position=opt_int("position", self.position),
             orig_position=opt_int("orig_position", self.orig_position),
-            wait_s=f.seconds("queue_log.wait_s", self.wait_s, optional=True),
-            talk_s=f.seconds("queue_log.talk_s", self.talk_s, optional=True),
-            ring_s=f.seconds("queue_log.ring_s", self.ring_s, optional=True),
+            wait_s=f.opt_seconds("queue_log.wait_s", self.wait_s),
+            talk_s=f.opt_seconds("queue_log.talk_s", self.talk_s),
+            ring_s=f.opt_seconds("queue_log.ring_s", self.ring_s),
             info=f.text("queue_log.info", self.info, 200),
         )
 

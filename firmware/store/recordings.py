@@ -51,7 +51,7 @@ class Recordings:
             raise StoreError(f"recording file is not there: {exc.strerror}",
                              table="recordings", path=rel) from None
         rec = Recording(rel, f.text("recording.call_id", call_id, 64, required=True),
-                        float(f.seconds("recording.seconds", seconds) or 0.0),
+                        f.seconds("recording.seconds", seconds),
                         st.st_size, self._db.wall())
         try:
             async with self._db.transaction("recordings.index") as conn:

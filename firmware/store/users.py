@@ -67,12 +67,12 @@ def verify_password(password: str, encoded: str) -> bool:
         algo, n_s, r_s, p_s, salt_b64, dk_b64 = encoded.split("$")
         n, r, p = int(n_s), int(r_s), int(p_s)
         salt, want = base64.b64decode(salt_b64), base64.b64decode(dk_b64)
-    except ValueError:
+        if algo != "scrypt" or n > 2**20 or r > 32 or p > 16:
+            return False
+        got = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=n, r=r, p=p,
+                             maxmem=256 * r * n + (1 << 20), dklen=len(want))
+    except ValueError:                      # a damaged hash never matches
         return False
-    if algo != "scrypt":
-        return False
-    got = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=n, r=r, p=p,
-                         maxmem=256 * r * n + (1 << 20), dklen=len(want))
     return hmac.compare_digest(got, want)
 
 

@@ -101,3 +101,20 @@ async def test_health_reports_the_database(tmp_path: Path) -> None:
         await store.cdr.insert(call())
         h = await store.health()
     assert h["status"] == "ok" and h["schema_version"] == 1 and h["calls"] == 1
+
+
+async def test_backup_is_a_consistent_openable_copy(tmp_path: Path) -> None:
+    rec = call()
+    (tmp_path / "backup").mkdir()
+    async with opened(tmp_path) as store:
+        await store.cdr.insert(rec)
+        await store.checkpoint()
+        assert (tmp_path / "var" / "callbox.db-wal").stat().st_size == 0
+        dest = await store.backup(tmp_path / "backup" / "callbox.db")
+        await store.cdr.insert(call())                  # later writes are not in the copy
+    assert sorted(p.name for p in dest.parent.iterdir()) == ["callbox.db"]
+    copy = await Store.open(dest)
+    try:
+        assert await copy.cdr.count() == 1 and await copy.cdr.get(rec.id) == rec
+    finally:
+        await copy.close()
