@@ -17,7 +17,11 @@ from typing import Any, Awaitable, Callable, Coroutine, TypeVar
 
 from firmware.errors import ApiError
 from firmware.events import EventBus
-from firmware.store import CdrFilter, Store, User
+from firmware.store import CdrFilter, Store, User, ValidationError
+from firmware.store.cdr import DISPOSITIONS, MAX_PAGE
+
+# What the web layer may know of the store, so that it never imports it.
+__all__ = ["Api", "ApiError", "ValidationError", "DISPOSITIONS", "MAX_PAGE", "iso", "worst"]
 
 log = logging.getLogger("callbox.api")
 

@@ -27,10 +27,8 @@ from urllib.parse import urlencode
 import bottle
 from bottle import HTTPError, HTTPResponse, request, response
 
-from firmware.api import Api
+from firmware.api import DISPOSITIONS, Api, ValidationError
 from firmware.errors import ApiError, StoreError
-from firmware.store import ValidationError
-from firmware.store.cdr import DISPOSITIONS
 from webui.auth import LOGIN_NONCE_COOKIE, SESSION_COOKIE, CookieSigner, LoginThrottle, same_origin
 from webui.params import CALL_PARAMS, ParamError, parse_query
 
@@ -235,7 +233,7 @@ def make_app(api: Api, *, clock: Callable[[], float] = time.monotonic) -> bottle
         user = api.login(username, password) if username and password else None
         if user is None:
             n = ui.throttle.failure(ip, username)
-            log.warning("web login failed user=%s src=%s failures=%d", username, ip, n)
+            log.warning("web login failed user=%r src=%s failures=%d", username, ip, n)
             api.publish("web.login_failed", user=username, src=ip, failures=n)
             if ui.throttle.locked(username):
                 api.publish("web.login_locked", user=username, src=ip)
@@ -247,7 +245,7 @@ def make_app(api: Api, *, clock: Callable[[], float] = time.monotonic) -> bottle
         token, _ = api.open_session(user["username"])
         ui.set_cookie(SESSION_COOKIE, ui.signer.sign(token))
         response.delete_cookie(LOGIN_NONCE_COOKIE, path="/")
-        log.info("web login user=%s role=%s src=%s", user["username"], user["role"], ip)
+        log.info("web login user=%r role=%s src=%s", user["username"], user["role"], ip)
         bottle.redirect("/calls", 303)
 
     @app.post("/logout", roles=ALL_ROLES)

@@ -106,6 +106,16 @@ class EventLogWriter:
         self._unsubscribe = self._bus.subscribe("", self._on_event)
 
     def _on_event(self, event: Event) -> None:
+        loop = self._loop
+        if loop is None:
+            return
+        try:
+            on_loop = asyncio.get_running_loop() is loop
+        except RuntimeError:
+            on_loop = False
+        if not on_loop:                      # published from a driver thread: hop over
+            loop.call_soon_threadsafe(self._on_event, event)
+            return
         self._pending.append((event.ts, event.kind, event.data))
         if len(self._pending) > self._max_pending:
             excess = len(self._pending) - self._max_pending
@@ -114,8 +124,8 @@ class EventLogWriter:
             log.error("event log backlog full, dropped=%d", self.dropped)
         if len(self._pending) >= self._max_batch:
             self._kick()
-        elif self._timer is None and self._loop is not None:
-            self._timer = self._loop.call_later(self._delay, self._kick)
+        elif self._timer is None:
+            self._timer = loop.call_later(self._delay, self._kick)
 
     def _kick(self) -> None:
         if self._timer is not None:

@@ -92,3 +92,17 @@ async def test_events_kept_when_the_write_fails_and_written_later(tmp_path: Path
         bus.publish("x", n=2)
         await writer.close()
         assert [r.data["n"] for r in await store.events.query()] == [1, 2]
+
+
+async def test_events_published_from_another_thread_reach_the_log(tmp_path: Path) -> None:
+    import threading
+    bus = EventBus(wall_clock=Wall())
+    async with opened(tmp_path) as store:
+        writer = EventLogWriter(store.events, bus, delay=3600)
+        writer.start()
+        t = threading.Thread(target=lambda: bus.publish("hw.temperature", celsius=41.5))
+        t.start()
+        t.join()
+        await asyncio.sleep(0)                   # the hop onto the loop runs
+        await writer.close()
+        assert [r.data for r in await store.events.query()] == [{"celsius": 41.5}]
