@@ -795,8 +795,8 @@ class Engine:
                 if draw < acc:
                     pick = m
                     break
-            if pick is None:
-                pick = tier[len(tier) - 1]
+            if pick is None:       # all weights zero
+                pick = tier[0]
             chosen.append(pick)
         else:
             best_val = INF

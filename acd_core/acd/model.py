@@ -106,6 +106,11 @@ class Membership:
     weight: float = 1.0
     position: int | None = None
 
+    def __post_init__(self) -> None:
+        if self.weight < 0 or self.penalty < 0:
+            raise ConfigError("penalty and weight must be >= 0", penalty=self.penalty,
+                              weight=self.weight)
+
 
 @dataclass(frozen=True, kw_only=True)
 class AgentSpec:
