@@ -69,6 +69,8 @@ class CharDevTdm:
 class TdmSource(Protocol):
     """Simulation side: the framer's system interface."""
 
+    system_capture: bool
+
     def system_rx(self, count: int) -> list[bytes]: ...
 
     def system_tx(self, frames: list[bytes]) -> None: ...
@@ -86,6 +88,8 @@ class SimTdm:
         self.analog_ports = analog_ports
         self.frame_size = E1_SLOTS + analog_ports
         self.analog_tx: list[bytearray] = [bytearray() for _ in range(analog_ports)]
+        if framer is not None:
+            framer.system_capture = True   # the framer keeps received frames for us from now on
 
     def read_frames(self, count: int) -> list[bytes]:
         """Frames received so far (at most ``count``); never blocks on simulated time."""

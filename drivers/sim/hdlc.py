@@ -247,8 +247,9 @@ class HdlcDecoder:
                 self._ones = 0
                 if ones == 6:  # a flag: 0 111111 0
                     if not self._hunting:
-                        self._nbits -= 1  # the flag's leading zero was taken as data
-                        self._acc &= (1 << self._nbits) - 1
+                        if self._nbits > 0:   # the flag's leading zero was taken as data
+                            self._nbits -= 1
+                            self._acc &= (1 << self._nbits) - 1
                         self._close(aborted=False)
                     self._hunting = False
                     self._acc = 0

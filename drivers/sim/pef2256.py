@@ -435,8 +435,9 @@ class Pef2256Sim:
                 for j, ts in enumerate(slots):
                     data[j::k] = mf[ts::FRAME]
                 self.dec.feed(bytes(data))
-            if self.system_capture:
-                self._system_rx.extend(mf[i:i + FRAME] for i in range(0, MF_OCTETS, FRAME))
+        if self.system_capture:      # the system side runs at 8000 frames/s whatever the line does
+            src = b"\xff" * MF_OCTETS if res.lfa else mf
+            self._system_rx.extend(src[i:i + FRAME] for i in range(0, MF_OCTETS, FRAME))
         if self.slip_interval and self.regs[R.LIM0] & R.LIM0_MAS:
             every = max(1, int(self.slip_interval / 0.002))
             if self._mf_count % every == 0:

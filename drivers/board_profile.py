@@ -1,0 +1,267 @@
+"""Composition of the board's parts, simulated or real: what ``firmware/app.py`` calls.
+
+``build("sim", clock)`` returns a :class:`Board` whose chips are the register
+simulators (a framer cabled to a simulated exchange, DAAs on simulated PSTN lines,
+the board's EEPROM/LM75/relay/watchdog) and whose ``sim`` field lets a test or
+``callbox selftest --inject`` break things. ``build("real", clock, spi_e1=...,
+...)`` opens the devices; a part whose device cannot be opened is recorded in
+``Board.faults`` (its field stays None) so the daemon can report it in health and
+the self-test can name it, instead of the whole box refusing to start.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Callable
+
+from acd_core.clock import Clock
+from drivers.analog.si3050 import Si3050
+from drivers.board.eeprom import At24c02, BoardIdentity
+from drivers.board.leds import LED_NAMES, Leds
+from drivers.board.lm75 import Lm75
+from drivers.board.relay import BypassRelay
+from drivers.board.watchdog import Watchdog
+from drivers.bus.gpio import SimGpioLine
+from drivers.bus.i2c import SimI2c
+from drivers.bus.serial import SimSerial
+from drivers.bus.spi import SimSpi
+from drivers.bus.tdm import SimTdm
+from drivers.e1.pef2256 import Pef2256
+from drivers.sim.board import At24c02Sim, Lm75Sim, RelaySim, WatchdogSim
+from drivers.sim.e1cable import E1Cable, ExchangeSim
+from drivers.sim.fxo_line import FxoLineSim
+from drivers.sim.pef2256 import Pef2256Sim
+from drivers.sim.si3050 import Si3050Sim
+from drivers.timing import Sleep, manual_sleep, real_sleep
+
+log = logging.getLogger(__name__)
+
+PROFILES = ("sim", "real")
+SIM_IDENTITY = BoardIdentity(serial="CBXSIM-000001", revision="C",
+                             mac0=bytes.fromhex("02cb00000001"), mac1=bytes.fromhex("02cb00000002"),
+                             made=date(2026, 1, 1), fxo_ports=2, fxs_ports=0)
+FAULTS = {
+    "e1-los": "unplug the E1 cable (loss of signal)",
+    "e1-ais": "the exchange sends AIS (all ones)",
+    "e1-crc": "CRC-4 errors on the received line (20 per second)",
+    "e1-rai": "the exchange sends RAI (remote alarm)",
+    "e1-absent": "no framer on the E1 card's SPI bus",
+    "fxo-no-battery": "no battery on FXO line 1",
+    "fxo-absent": "no DAA on FXO port 1",
+    "eeprom-absent": "no EEPROM on the I2C bus",
+    "eeprom-corrupt": "one byte of the identity block changed",
+    "temp-high": "board temperature 85 C",
+    "relay-stuck": "bypass relay contacts do not move",
+    "watchdog-reset": "the last boot was a watchdog reset",
+}
+
+
+@dataclass
+class SimWorld:
+    """The simulated hardware behind a sim board, for tests and fault injection."""
+
+    clock: Clock
+    i2c: SimI2c
+    eeprom: At24c02Sim
+    lm75: Lm75Sim
+    framer: Pef2256Sim
+    exchange: ExchangeSim
+    cable: E1Cable
+    fxo_lines: list[FxoLineSim]
+    daas: list[Si3050Sim]
+    relay: RelaySim
+    watchdog: WatchdogSim
+    spi_e1: SimSpi
+    spi_fxo: list[SimSpi]
+    bridge: Any = None
+
+    def inject(self, fault: str) -> None:
+        if fault not in FAULTS:
+            raise ValueError(f"unknown fault {fault!r}; one of: {', '.join(FAULTS)}")
+        if fault == "e1-los":
+            self.cable.unplug()
+        elif fault == "e1-ais":
+            self.cable.send_ais(self.framer)
+        elif fault == "e1-crc":
+            self.cable.crc_errors(self.framer, 20)
+        elif fault == "e1-rai":
+            self.exchange.rai = True
+        elif fault == "e1-absent":
+            self.spi_e1.target = None
+        elif fault == "fxo-no-battery":
+            self.fxo_lines[0].battery_ok = False
+        elif fault == "fxo-absent":
+            self.spi_fxo[0].target = None
+        elif fault == "eeprom-absent":
+            self.i2c.detach(0x50)
+        elif fault == "eeprom-corrupt":
+            self.eeprom.mem[0x0A] ^= 0x04
+        elif fault == "temp-high":
+            self.lm75.temperature = 85.0
+        elif fault == "relay-stuck":
+            self.relay.stuck = True
+        elif fault == "watchdog-reset":
+            self.watchdog.bootstatus = 0x0020
+
+
+@dataclass
+class Board:
+    profile: str
+    clock: Clock
+    sleep: Sleep
+    spans: list[Pef2256 | None] = field(default_factory=list)
+    fxo: list[Si3050 | None] = field(default_factory=list)
+    fxs: list[Any] = field(default_factory=list)
+    eeprom: At24c02 | None = None
+    temperature: Lm75 | None = None
+    leds: Leds | None = None
+    relay: BypassRelay | None = None
+    tdm: Any = None
+    console: Any = None
+    open_watchdog: Callable[[], Watchdog] | None = None
+    faults: dict[str, str] = field(default_factory=dict)
+    sim: SimWorld | None = None
+    closers: list[Callable[[], None]] = field(default_factory=list)
+
+    def pollers(self) -> list[Any]:
+        return [p for p in (*self.spans, *self.fxo, *self.fxs) if p is not None]
+
+    def wait(self, seconds: float, step: float = 0.002) -> None:
+        """Let ``seconds`` pass while the drivers poll (the driver threads' job on the box)."""
+        end = self.clock.now() + seconds
+        pollers = self.pollers()
+        while True:
+            left = end - self.clock.now()
+            if left <= 1e-9:
+                return
+            self.sleep(min(step, left))
+            for p in pollers:
+                p.poll()
+
+    def describe(self) -> dict[str, Any]:
+        return {"profile": self.profile, "e1_spans": len(self.spans),
+                "fxo_ports": len(self.fxo), "fxs_ports": len(self.fxs),
+                "faults": dict(self.faults)}
+
+    def close(self) -> None:
+        for closer in reversed(self.closers):
+            try:
+                closer()
+            except Exception:  # closing is best effort; the error was reported on use
+                log.exception("closing a board part failed")
+        self.closers.clear()
+
+
+def build(profile: str, clock: Clock, sleep: Sleep | None = None, **paths: Any) -> Board:
+    """Build the board's parts. ``profile`` is ``sim`` or ``real``.
+
+    sim keywords: ``fxo_ports`` (2), ``zone`` ("EU"), ``dchannel_socket`` (path or
+    None), ``temperature`` (41.5). real keywords: ``spi_e1``, ``spi_fxo`` (list),
+    ``i2c``, ``gpio_chip``, ``tdm``, ``watchdog``, ``console``, ``fxo_country``.
+    """
+    if profile == "sim":
+        return _build_sim(clock, sleep, **paths)
+    if profile == "real":
+        return _build_real(clock, sleep or real_sleep, **paths)
+    raise ValueError(f"hardware profile must be one of {', '.join(PROFILES)}, not {profile!r}")
+
+
+def _build_sim(clock: Clock, sleep: Sleep | None, fxo_ports: int = 2, zone: str = "EU",
+               dchannel_socket: str | None = None, temperature: float = 41.5,
+               identity: BoardIdentity = SIM_IDENTITY, fxo_country: str = "TBR21") -> Board:
+    if sleep is None:
+        sleep = manual_sleep(clock) if hasattr(clock, "advance") else real_sleep  # type: ignore[arg-type]
+    i2c = SimI2c("sim-i2c-1")
+    eeprom_chip = At24c02Sim(clock, bytes(identity) + b"\xff" * 192)
+    lm75_chip = Lm75Sim(temperature)
+    i2c.attach(0x50, eeprom_chip)
+    i2c.attach(0x48, lm75_chip)
+    irq = SimGpioLine("sim-gpio:E1_IRQ", clock, edge="falling")
+    framer = Pef2256Sim(clock, irq)
+    exchange = ExchangeSim()
+    cable = E1Cable(clock, framer, exchange)
+    spi_e1 = SimSpi(framer, "sim-spi-0.0")
+    span = Pef2256(spi_e1, clock, sleep, irq, span=1)
+    lines, daas, spis, fxo = [], [], [], []
+    for port in range(fxo_ports):
+        line = FxoLineSim(clock, zone)
+        chip = Si3050Sim(clock, line)
+        spi = SimSpi(chip, f"sim-spi-0.{port + 1}")
+        lines.append(line)
+        daas.append(chip)
+        spis.append(spi)
+        fxo.append(Si3050(spi, clock, sleep, port=port + 1, country=fxo_country))
+    coil = SimGpioLine("sim-gpio:BYPASS", clock, level=False, output=True)
+    sense = SimGpioLine("sim-gpio:BYPASS_SENSE", clock)
+    relay_sim = RelaySim(clock, coil, sense)
+    wd = WatchdogSim(clock)
+    leds = Leds({name: SimGpioLine(f"sim-gpio:LED_{name.upper()}", clock, level=False, output=True)
+                 for name in LED_NAMES})
+    world = SimWorld(clock, i2c, eeprom_chip, lm75_chip, framer, exchange, cable, lines, daas,
+                     relay_sim, wd, spi_e1, spis)
+    board = Board("sim", clock, sleep, spans=[span], fxo=list(fxo),
+                  eeprom=At24c02(i2c, clock, sleep), temperature=Lm75(i2c), leds=leds,
+                  relay=BypassRelay(coil, sense), tdm=SimTdm(framer, fxo_ports),
+                  console=SimSerial(loopback=True),
+                  open_watchdog=lambda: Watchdog(wd.open()), sim=world)
+    if dchannel_socket:
+        from drivers.sim.dchannel import DChannelBridge
+        world.bridge = DChannelBridge(exchange, dchannel_socket)
+        cable.hooks.append(world.bridge.pump)
+        board.closers.append(world.bridge.close)
+    return board
+
+
+def _build_real(clock: Clock, sleep: Sleep, spi_e1: str = "/dev/spidev0.0",
+                spi_fxo: list[str] | None = None, i2c: str = "/dev/i2c-1",
+                gpio_chip: str = "/dev/gpiochip0", tdm: str = "/dev/callbox-tdm",
+                watchdog: str = "/dev/watchdog", console: str = "/dev/ttyS1",
+                fxo_country: str = "TBR21", **_ignored: Any) -> Board:
+    from drivers.bus.gpio import PeripheryGpio
+    from drivers.bus.i2c import Smbus2I2c
+    from drivers.bus.serial import PyserialPort
+    from drivers.bus.spi import PeripherySpi
+    from drivers.bus.tdm import CharDevTdm
+    from drivers.bus.watchdog import DevWatchdog
+
+    board = Board("real", clock, sleep)
+    spi_fxo = list(spi_fxo) if spi_fxo is not None else ["/dev/spidev0.1", "/dev/spidev0.2"]
+
+    def attempt(name: str, make: Callable[[], Any]) -> Any:
+        try:
+            part = make()
+        except Exception as exc:  # recorded per part; the self-test and health report it
+            board.faults[name] = str(exc)
+            log.warning("hardware part=%s unavailable: %s", name, exc)
+            return None
+        close = getattr(part, "close", None)
+        if callable(close):
+            board.closers.append(close)
+        return part
+
+    irq = attempt("e1_irq", lambda: PeripheryGpio(gpio_chip, "E1_IRQ", "in", edge="falling"))
+    bus = attempt("e1_spi", lambda: PeripherySpi(spi_e1, mode=0, max_speed=2_000_000))
+    board.spans = [Pef2256(bus, clock, sleep, irq, span=1) if bus is not None else None]
+    for port, dev in enumerate(spi_fxo, start=1):
+        sbus = attempt(f"fxo{port}_spi", lambda dev=dev: PeripherySpi(dev, mode=3, max_speed=1_000_000))
+        board.fxo.append(Si3050(sbus, clock, sleep, port=port, country=fxo_country)
+                         if sbus is not None else None)
+    ibus = attempt("i2c", lambda: Smbus2I2c(i2c))
+    if ibus is not None:
+        board.eeprom = At24c02(ibus, clock, sleep)
+        board.temperature = Lm75(ibus)
+    coil = attempt("relay", lambda: PeripheryGpio(gpio_chip, "BYPASS", "low"))
+    if coil is not None:
+        sense = attempt("relay_sense", lambda: PeripheryGpio(gpio_chip, "BYPASS_SENSE", "in"))
+        board.relay = BypassRelay(coil, sense)
+    leds = {}
+    for name in LED_NAMES:
+        line = attempt(f"led_{name}", lambda name=name: PeripheryGpio(gpio_chip, f"LED_{name.upper()}", "low"))
+        if line is not None:
+            leds[name] = line
+    board.leds = Leds(leds)
+    board.tdm = attempt("tdm", lambda: CharDevTdm(tdm, len(spi_fxo)))
+    board.console = attempt("console", lambda: PyserialPort(console))
+    board.open_watchdog = lambda: Watchdog(DevWatchdog(watchdog))
+    return board

@@ -1,0 +1,143 @@
+"""Si3050 + Si3018 DAA register-level simulator (FXO port).
+
+SPI framing as the silicon: chip select rises after every byte, so a register
+access is three CS frames ``control, register, data`` (control 0x20 write, 0x60
+read; daisy-chain channel bits in [4:2], this chip answers ``channel``). A frame
+longer than one byte is a protocol error the chip ignores (MISO stays high), as
+it would be on the card.
+
+Registers from the line model (:class:`~drivers.sim.fxo_line.FxoLineSim`): LVS
+(29, signed volts), LCS (12, 3.3 mA/bit, 0x1F overload), RDTP/RDTN/RDT in reg 5
+following the ring signal's half-waves; reg 4 latches RDTI/POLI/DODI, cleared by
+writing 0. Reg 2 reads 0x03 after reset; reg 11 stays 0 until reg 6 powers the
+line side (PDL clear) and the ISOcap link has come up (100 ms here).
+"""
+from __future__ import annotations
+
+from acd_core.clock import Clock
+from drivers.sim.fxo_line import FxoLineSim
+
+CTRL_WRITE, CTRL_READ = 0x20, 0x60
+REG6_PDL = 0x10
+RESET = {2: 0x03, 6: 0x70, 13: 0x00}
+ISOLINK_DELAY = 0.100
+SYSTEM_REV = 0x4      # rev D
+LINE_SIDE_ID = 0x1    # Si3018
+LINE_REV = 0x3
+
+
+class Si3050Sim:
+    def __init__(self, clock: Clock, line: FxoLineSim, channel: int = 0) -> None:
+        self.clock = clock
+        self.line = line
+        self.channel = channel
+        self.isocap_broken = False
+        self.protocol_errors = 0
+        self.resets = 0
+        line.monitor = lambda: bool(self.regs[5] & 0x08)
+        self._reset()
+        self._state = 0
+        self._ctrl = 0
+        self._reg = 0
+
+    def _reset(self) -> None:
+        self.regs = bytearray(256)
+        for k, v in RESET.items():
+            self.regs[k] = v
+        self._link_up_at: float | None = None
+        self._last_ring = False
+        self._last_pol = 0
+        self._last_batt = False
+        self.resets += 1
+        self.line.set_hook(False)
+
+    # ---------------------------------------------------------------- SPI
+    def spi_frame(self, mosi: bytes) -> bytes:
+        if len(mosi) != 1:
+            self.protocol_errors += 1
+            self._state = 0
+            return b"\xff" * len(mosi)
+        b = mosi[0]
+        if self._state == 0:
+            if b & 0xE3 not in (CTRL_WRITE, CTRL_READ):
+                self.protocol_errors += 1
+                return b"\xff"
+            if (b >> 2) & 0x7 != self.channel:
+                return b"\xff"              # another chip on the daisy chain
+            self._ctrl = b
+            self._state = 1
+            return b"\xff"
+        if self._state == 1:
+            self._reg = b & 0x7F
+            self._state = 2
+            return b"\xff"
+        self._state = 0
+        if self._ctrl & 0x40:
+            return bytes([self.read_reg(self._reg)])
+        self.write_reg(self._reg, b)
+        return b"\xff"
+
+    # ---------------------------------------------------------------- registers
+    def _link_up(self) -> bool:
+        return (self._link_up_at is not None and not self.isocap_broken
+                and self.clock.now() >= self._link_up_at)
+
+    def read_reg(self, reg: int) -> int:
+        self._sample()
+        if reg == 11:
+            return (LINE_SIDE_ID << 4 | SYSTEM_REV) if self._link_up() else 0
+        if not self._link_up() and reg in (5, 12, 13, 29):
+            return self.regs[reg] & 0x0B if reg == 5 else 0
+        if reg == 13:
+            return 0x40 | (LINE_REV << 2)
+        if reg == 12:
+            lcs = int(self.line.loop_ma() / 3.3)
+            return min(lcs, 0x1F)
+        if reg == 29:
+            v = int(round(self.line.tip_ring_volts()))
+            return max(-128, min(127, v)) & 0xFF
+        if reg == 5:
+            half = self.line.ring_half() if self.line.tip_ring_volts() != 0 or self.line.ringing() else 0
+            bits = self.regs[5] & 0x0B
+            if half:
+                bits |= 0x04 | (0x20 if half > 0 else 0x40)
+            return bits
+        return self.regs[reg]
+
+    def write_reg(self, reg: int, value: int) -> None:
+        self._sample()
+        if reg == 1 and value & 0x80:
+            self._reset()
+            return
+        if reg == 4:
+            self.regs[4] &= value           # write 0 to clear a source bit
+            return
+        if reg in (11, 12, 13, 29):
+            return
+        self.regs[reg] = value
+        if reg == 6:
+            if not value & REG6_PDL and self._link_up_at is None:
+                self._link_up_at = self.clock.now() + ISOLINK_DELAY
+            elif value & REG6_PDL:
+                self._link_up_at = None
+        if reg == 5:
+            self.line.set_hook(bool(value & 0x01) and self._link_up())
+
+    def _sample(self) -> None:
+        """Latch interrupt sources from the line (reg 4)."""
+        if not self._link_up():
+            return
+        ring = self.line.ringing()
+        if ring and not self._last_ring:
+            self.regs[4] |= 0x80
+        self._last_ring = ring
+        v = self.line.tip_ring_volts()
+        pol = 1 if v > 0 else (-1 if v < 0 else 0)
+        if pol and self._last_pol and pol != self._last_pol:
+            self.regs[4] |= 0x01
+        if pol:
+            self._last_pol = pol
+        batt = abs(v) >= 3
+        if self._last_batt and not batt and self.line.offhook:
+            self.regs[4] |= 0x08
+        self._last_batt = batt

@@ -1,0 +1,313 @@
+"""The stages, one contract per part, same body on the simulator and on the card.
+
+What each mirrors: EEPROM identity + CRC; LM75 range; dahdi_scan identity and the
+wcte13xp IMR0 read-back; dahdi_test timing (8000 TDM frames against the clock);
+the span's alarms and 1 s error counters; dahdi_maint local loopback with an
+HDLC echo, and error insertion (one FAS + one CRC-4 defect must be counted);
+patgen/pattest counting pattern on all 30 B-channels; fxotune/fxstest style
+line checks on each FXO port (DAA identity, battery, off-hook volts and loop
+current); the bypass relay's contacts; the watchdog's boot status and magic close.
+"""
+from __future__ import annotations
+
+from acd_core.errors import DecodeError
+from drivers.analog.si3050 import BATTERY_THRESHOLD, Si3050
+from drivers.board.eeprom import EepromCrcError
+from drivers.board_profile import Board
+from drivers.e1.alarms import ALARM_LMFA, ALARM_LOS, BLUE, LOOPBACK, RED, YELLOW
+from drivers.e1.pef2256 import E1Config, Pef2256
+from drivers.errors import ChipAbsent
+from hw_tests.contract import Fail, Skip, Stage
+
+TEMP_MIN, TEMP_MAX = 0.0, 70.0
+LINE_SECONDS = 5
+LOOPBACK_SECONDS = 5
+SETTLE = 1.05   # counters latch once a second: let a switch-over's errors be reported first
+PATTERN_FRAMES = 8000
+B_CHANNELS = [ts for ts in range(1, 32) if ts != 16]
+
+
+def eeprom(board: Board) -> str:
+    if board.eeprom is None:
+        raise Fail(f"I2C bus unavailable: {board.faults.get('i2c', 'not configured')}")
+    try:
+        ident = board.eeprom.read_identity()
+    except ChipAbsent as exc:
+        raise Fail(f"{exc} - board identity unknown; reseat or replace the board") from exc
+    except EepromCrcError as exc:
+        raise Fail(f"identity block damaged ({exc}); reprogram the EEPROM at the factory") from exc
+    except DecodeError as exc:
+        raise Fail(f"EEPROM holds no valid identity ({exc}); program it") from exc
+    return f"serial {ident.serial}, rev {ident.revision}, MAC {ident.mac}, CRC ok"
+
+
+def temperature(board: Board) -> str:
+    if board.temperature is None:
+        raise Fail(f"I2C bus unavailable: {board.faults.get('i2c', 'not configured')}")
+    t = board.temperature.temperature()
+    if t > TEMP_MAX:
+        raise Fail(f"board temperature {t:.1f} °C is above the {TEMP_MAX:.0f} °C limit; "
+                   "check the fan, the vents and the room temperature")
+    if t < TEMP_MIN:
+        raise Fail(f"board temperature {t:.1f} °C is below {TEMP_MIN:.0f} °C; "
+                   "the sensor may be faulty")
+    return f"{t:.1f} °C, limits {TEMP_MIN:.0f}-{TEMP_MAX:.0f} °C"
+
+
+def _span(board: Board, n: int = 1) -> Pef2256:
+    span = board.spans[n - 1] if len(board.spans) >= n else None
+    if span is None:
+        raise Fail(f"E1 card unavailable: {board.faults.get('e1_spi', 'not configured')}")
+    return span
+
+
+def _configured(board: Board, n: int = 1) -> Pef2256:
+    span = _span(board, n)
+    if span.config is None:
+        raise Skip("framer not configured (identity stage failed)")
+    return span
+
+
+def e1_identity(board: Board) -> str:
+    span = _span(board)
+    ident = span.identify()
+    bad = span.register_test()
+    if bad:
+        raise Fail(f"{ident}: {bad} of 256 values did not read back from IMR0; "
+                   "SPI wiring or the framer is faulty")
+    span.configure(E1Config())
+    return f"{ident}, IMR0 read-back 256/256, configured CCS/HDB3/CRC4"
+
+
+def e1_timing(board: Board) -> str:
+    _configured(board)
+    tdm = board.tdm
+    if tdm is None:
+        raise Skip(f"TDM stream unavailable: {board.faults.get('tdm', 'not configured')}")
+    tdm.read_frames(1 << 20)                      # drop the backlog
+    t0 = board.clock.now()
+    got = 0
+    while got < PATTERN_FRAMES:
+        board.wait(0.01)
+        got += len(tdm.read_frames(PATTERN_FRAMES - got))
+        if board.clock.now() - t0 > 3.0:
+            raise Fail(f"only {got} TDM frames in 3 s (expected 8000/s); the card's clock "
+                       "or its interrupt is not running")
+    elapsed = board.clock.now() - t0
+    accuracy = PATTERN_FRAMES / (elapsed * 8000) * 100
+    if not 99.97 <= accuracy <= 100.03:
+        raise Fail(f"8000 samples in {elapsed:.4f} s ({accuracy:.3f}%); timing is off")
+    return f"8000 samples in {elapsed:.3f} s, {accuracy:.3f}%"
+
+
+def e1_alarms(board: Board) -> str:
+    span = _configured(board)
+    board.wait(3.0)
+    alarms = span.alarms
+    if alarms & RED:
+        if alarms & ALARM_LOS:
+            raise Fail("RED alarm: no E1 signal received (LOS); check that the E1 cable is "
+                       "plugged into the E1 port and into the carrier's NTU, and that the RX/TX "
+                       "pairs are not swapped")
+        if alarms & ALARM_LMFA:
+            raise Fail("RED alarm: no CRC-4 multiframe from the carrier (LMFA); "
+                       "ask whether the line is ordered with CRC-4")
+        raise Fail("RED alarm: E1 signal present but frame alignment lost (LFA); "
+                   "check the cable and the line code (HDB3)")
+    if alarms & BLUE:
+        raise Fail("BLUE alarm: the carrier sends AIS (all ones); the network has no "
+                   "service towards this port; report it to the carrier")
+    if alarms & YELLOW:
+        raise Fail("YELLOW alarm: the carrier reports it does not receive our signal (RAI); "
+                   "check our TX pair and the NTU")
+    return f"{span.alarm_text}, no alarm for 3 s"
+
+
+def e1_line_errors(board: Board) -> str:
+    span = _configured(board)
+    if span.alarms & (RED | BLUE):
+        raise Skip(f"span in alarm ({span.alarm_text}); error counts are not meaningful")
+    start = span.counters.seconds
+    c0 = (span.counters.crc4, span.counters.fas, span.counters.bpv, span.counters.ebit)
+    board.wait(LINE_SECONDS + 0.05)
+    c = span.counters
+    crc, fas, bpv, ebit = (c.crc4 - c0[0], c.fas - c0[1], c.bpv - c0[2], c.ebit - c0[3])
+    secs = c.seconds - start
+    if crc or fas or bpv:
+        raise Fail(f"{crc} CRC-4 errors, {fas} framing errors, {bpv} code violations in "
+                   f"{secs} s on the received line; check the cable, its connectors and the "
+                   "line with the carrier")
+    return f"0 CRC-4, 0 framing, 0 code violations, {ebit} far-end block errors in {secs} s"
+
+
+def e1_local_loopback(board: Board) -> str:
+    span = _configured(board)
+    span.loopback("local")
+    try:
+        board.wait(SETTLE)
+        span.received.clear()
+        c0 = (span.counters.crc4, span.counters.fas)
+        probe = b"\x02\x01\x03CALLBOX-LOOPBACK-PROBE"
+        span.send_frame(probe)
+        board.wait(LOOPBACK_SECONDS)
+        crc, fas = span.counters.crc4 - c0[0], span.counters.fas - c0[1]
+        echoed = sum(1 for f in span.received if f == probe)
+        raw = span.raw_status()
+        if raw.lfa or raw.los:
+            raise Fail("no frame alignment on our own looped signal; the framer is faulty")
+        if crc or fas:
+            raise Fail(f"{crc} CRC errors and {fas} framing errors in {LOOPBACK_SECONDS} s "
+                       "on our own looped signal; the framer or its clock is faulty")
+        if echoed != 1:
+            raise Fail(f"HDLC probe frame came back {echoed} times, expected once; "
+                       "the framer's HDLC controller is faulty")
+    finally:
+        span.loopback("off")
+        span.received.clear()
+    return f"0 CRC errors in {LOOPBACK_SECONDS} s, HDLC echo 1/1"
+
+
+def e1_error_insertion(board: Board) -> str:
+    span = _configured(board)
+    span.loopback("local")
+    try:
+        board.wait(SETTLE)
+        c0 = (span.counters.crc4, span.counters.fas)
+        span.insert_error("fas")
+        board.wait(0.01)
+        span.insert_error("crc")
+        board.wait(2.05)
+        crc, fas = span.counters.crc4 - c0[0], span.counters.fas - c0[1]
+    finally:
+        span.loopback("off")
+    if fas != 1 or crc != 1:
+        raise Fail(f"inserted 1 FAS and 1 CRC-4 error, counted {fas} and {crc}; "
+                   "the framer's error counters are faulty")
+    return "inserted 1 FAS + 1 CRC-4 error, counted 1 + 1"
+
+
+def e1_pattern(board: Board) -> str:
+    span = _configured(board)
+    tdm = board.tdm
+    if tdm is None:
+        raise Skip(f"TDM stream unavailable: {board.faults.get('tdm', 'not configured')}")
+    span.loopback("local")
+    try:
+        board.wait(0.05)
+        tdm.read_frames(1 << 20)
+        extra = tdm.frame_size - 32
+        frames = []
+        for i in range(PATTERN_FRAMES):
+            f = bytearray(b"\xff" * 32)
+            for ts in B_CHANNELS:
+                f[ts] = (i + ts) & 0xFF
+            frames.append(bytes(f) + b"\xd5" * extra)
+        tdm.write_frames(frames)
+        board.wait(PATTERN_FRAMES / 8000 + 0.05)
+        rx = tdm.read_frames(1 << 20)
+    finally:
+        span.loopback("off")
+    bad_channels = []
+    for ts in B_CHANNELS:
+        column = [f[ts] for f in rx]
+        start = next((k for k in range(len(column) - 1) if column[k] != 0xFF
+                      and column[k + 1] == (column[k] + 1) & 0xFF), None)
+        if start is None:
+            bad_channels.append(ts)
+            continue
+        seq = column[start:start + PATTERN_FRAMES - 8]
+        errors = sum(1 for k in range(1, len(seq)) if seq[k] != (seq[k - 1] + 1) & 0xFF)
+        if errors or len(seq) < PATTERN_FRAMES - 8:
+            bad_channels.append(ts)
+    if bad_channels:
+        raise Fail(f"counting pattern broken on timeslots {bad_channels}; "
+                   "TDM highway or framer system interface faulty")
+    return f"counting pattern on {len(B_CHANNELS)} B-channels, {PATTERN_FRAMES} frames, 0 errors"
+
+
+def fxo_port(n: int):
+    def stage(board: Board) -> str:
+        daa: Si3050 | None = board.fxo[n - 1] if len(board.fxo) >= n else None
+        if daa is None:
+            raise Fail(f"FXO port {n} unavailable: {board.faults.get(f'fxo{n}_spi', 'not configured')}")
+        ident = daa.bring_up(timeslot=32 + n - 1)
+        board.wait(0.2)
+        onhook_v = daa.line_voltage()
+        if not daa.battery:
+            raise Fail(f"FXO {n}: no battery on the line ({abs(onhook_v)} V, need at least "
+                       f"{BATTERY_THRESHOLD:.0f} V); check that the PSTN line is plugged into "
+                       f"FXO port {n} and is live")
+        if daa.parallel_offhook:
+            raise Fail(f"FXO {n}: line voltage {abs(onhook_v)} V while idle; another phone on "
+                       "this line is off-hook")
+        daa.off_hook()
+        try:
+            board.wait(0.3)
+            v, ma = daa.line_voltage(), daa.loop_current_ma()
+        finally:
+            daa.on_hook()
+        board.wait(0.1)
+        if ma < 10:
+            raise Fail(f"FXO {n}: off-hook loop current {ma:.1f} mA (need 10 mA or more); "
+                       "the line or the DAA's line side is faulty")
+        return f"{ident}, on-hook {abs(onhook_v)} V, off-hook {abs(v)} V / {ma:.0f} mA"
+    return stage
+
+
+def relay(board: Board) -> str:
+    if board.relay is None:
+        raise Fail(f"relay GPIO unavailable: {board.faults.get('relay', 'not configured')}")
+    if board.relay.sense is None:
+        raise Skip("no contact-sense input on this board; listen for the click")
+    times = []
+    for want, act in (("normal", board.relay.normal), ("bypass", board.relay.bypass),
+                      ("normal", board.relay.normal)):
+        act()
+        t = board.relay.wait_contacts(want, board.clock, board.sleep)
+        if t is None:
+            raise Fail(f"bypass relay contacts did not move to {want} within 50 ms; "
+                       "the relay or its driver transistor is faulty")
+        times.append(t)
+    return f"energise/release/energise, contacts moved in {max(times) * 1000:.0f} ms"
+
+
+def watchdog(board: Board) -> str:
+    if board.open_watchdog is None:
+        raise Skip("no watchdog on this board")
+    try:
+        dog = board.open_watchdog()
+    except Exception as exc:
+        if getattr(exc, "errno", None) == 16:
+            raise Skip("watchdog is held by the running daemon") from exc
+        raise
+    try:
+        reset = dog.last_boot_was_reset()
+        timeout = dog.timeout()
+        dog.ping()
+    finally:
+        dog.stop()
+    if reset:
+        raise Fail("the last boot was a watchdog reset: the box hung and was restarted; "
+                   "collect the logs (callbox logs) and report it")
+    return f"timeout {timeout} s, ping ok, magic close ok, last boot normal"
+
+
+def all_stages(board: Board) -> list[Stage]:
+    stages = [
+        Stage("EEPROM identity", eeprom),
+        Stage("Board temperature", temperature),
+        Stage("E1 span 1 framer identity", e1_identity),
+        Stage("E1 span 1 timing (8000 frames)", e1_timing),
+        Stage("E1 span 1 line alarms", e1_alarms),
+        Stage(f"E1 span 1 line errors ({LINE_SECONDS} s)", e1_line_errors),
+        Stage("E1 span 1 local loopback", e1_local_loopback),
+        Stage("E1 span 1 error insertion", e1_error_insertion),
+        Stage("E1 span 1 B-channel pattern", e1_pattern),
+    ]
+    for n in range(1, len(board.fxo) + 1):
+        stages.append(Stage(f"FXO port {n} line", fxo_port(n)))
+    for n, port in enumerate(board.fxs, start=1):
+        from hw_tests.fxs import fxs_port
+        stages.append(Stage(f"FXS port {n} line", fxs_port(n)))
+    stages += [Stage("Bypass relay", relay), Stage("Watchdog", watchdog)]
+    return stages
