@@ -56,8 +56,9 @@ class Api:
     """``Api(loop, store, health_provider)``; call its methods from any thread but the loop's.
 
     ``health_provider`` is an ``async () -> {component: {"status": ..., ...}}`` for
-    kamailio, media_nodes and hardware; the ``database`` component comes from
-    the store. ``bus`` (optional) receives security events such as failed logins.
+    kamailio, media_nodes and hardware (or ``{"components": {...}, **extra}``, whose
+    extra keys such as ``uptime_s`` are passed on); the ``database`` component
+    always comes from the store, and the overall status is recomputed here. ``bus`` (optional) receives security events such as failed logins.
     """
 
     def __init__(self, loop: asyncio.AbstractEventLoop, store: Store,
@@ -102,19 +103,24 @@ class Api:
 
     async def _health(self) -> dict[str, Any]:
         components: dict[str, dict[str, Any]] = {}
+        extra: dict[str, Any] = {}
         try:
-            for name, comp in (await self._health_provider()).items():
-                comp = dict(comp)
+            reported = await self._health_provider()
+            if isinstance(reported.get("components"), dict):   # {"status", "components", ...}
+                extra = {k: v for k, v in reported.items() if k not in ("status", "components")}
+                reported = reported["components"]
+            for name, comp in reported.items():
+                comp = dict(comp) if isinstance(comp, dict) else {"status": None}
                 if comp.get("status") not in STATUSES:
                     comp = {**comp, "status": "down",
                             "detail": f"component reported status {comp.get('status')!r}"}
-                components[name] = comp
+                components[str(name)] = comp
         except Exception as exc:
             log.exception("health provider failed")
             components["daemon"] = {"status": "down",
                                     "detail": f"health provider failed: {type(exc).__name__}"}
         components["database"] = await self._store.health()
-        return {"status": worst([c["status"] for c in components.values()]),
+        return {**extra, "status": worst([c["status"] for c in components.values()]),
                 "components": components, "time": iso(self._store.db.wall())}
 
     # calls ------------------------------------------------------------------

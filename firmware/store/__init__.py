@@ -9,12 +9,14 @@ only writer; web threads reach it through ``firmware.api``.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import time
 from pathlib import Path
 from typing import Any
 
 from firmware.errors import StoreError
+from firmware.events import EventBus
 from firmware.store.cdr import CallRecord, CdrFilter, CdrStore
 from firmware.store.config import ConfigStore, Did, InUse, IvrMenu, Queue, Seat, Trunk
 from firmware.store.db import (MIGRATIONS_DIR, Database, NotFound, SchemaTooNew,
@@ -23,6 +25,8 @@ from firmware.store.eventlog import EventLog, EventLogWriter, LoggedEvent
 from firmware.store.queue_log import QueueEvent, QueueLog
 from firmware.store.recordings import Recording, Recordings
 from firmware.store.users import Session, User, Users
+
+log = logging.getLogger("callbox.store")
 
 __all__ = [
     "Store", "StoreError", "SchemaTooNew", "ValidationError", "NotFound", "InUse",
@@ -43,6 +47,7 @@ class Store:
         self.queue_log = QueueLog(db)
         self.events = EventLog(db)
         self.recordings = Recordings(db, recordings_dir)
+        self._writer: EventLogWriter | None = None
 
     @classmethod
     async def open(cls, path: Path | str, *, recordings_dir: Path | None = None,
@@ -63,7 +68,22 @@ class Store:
             raise StoreError("store is closed", path=str(self.path))
         return self._db
 
+    def attach_event_log(self, bus: EventBus, **writer_kw: Any) -> EventLogWriter:
+        """Persist every event of ``bus`` (call on the loop); ``close()`` flushes it."""
+        if self._writer is not None:
+            raise StoreError("an event log writer is already attached", path=str(self.path))
+        self._writer = EventLogWriter(self.events, bus, **writer_kw)
+        self._writer.start()
+        return self._writer
+
     async def close(self) -> None:
+        """Flush the attached event log writer, then close the database."""
+        if self._writer is not None:
+            writer, self._writer = self._writer, None
+            try:
+                await writer.close()
+            except StoreError:
+                log.exception("event log not flushed at close")
         if self._db is not None:
             db, self._db = self._db, None
             await db.close()

@@ -7,8 +7,10 @@ are resolved inside the transaction, so a rejected write changes nothing.
 Deleting something still referenced (a queue behind an IVR option or a DID)
 is refused with ``InUse``.
 
-Queue strategies use Asterisk app_queue's names (acd-anchors §1). A seat's
-queue ``level`` is 1-10, 1 being the first choice (like a tier / penalty).
+Queue strategies are the ACD engine's (``acd_core.acd.model.STRATEGIES``);
+the names other systems use (Asterisk's ``leastrecent``, ``ringall`` ...) are
+accepted and stored as the engine's. A seat's membership in a queue carries a
+``penalty`` 0-99, 0 being the first choice (``acd_core.acd.Membership``).
 """
 from __future__ import annotations
 
@@ -18,12 +20,12 @@ from typing import Any
 
 import aiosqlite
 
+from acd_core.acd.model import STRATEGIES, STRATEGY_ALIASES
 from firmware.errors import StoreError
 from firmware.store import fields as f
 from firmware.store.db import Database, NotFound, ValidationError
 
 TRUNK_KINDS = ("sip-ip",)
-STRATEGIES = ("ringall", "leastrecent", "fewestcalls", "random", "rrmemory", "linear", "wrandom")
 DID_TARGETS = ("ivr", "queue", "seat")
 DTMF_DIGITS = "0123456789*#"
 
@@ -52,7 +54,7 @@ class Trunk:
 @dataclass(frozen=True)
 class Queue:
     name: str
-    strategy: str = "leastrecent"
+    strategy: str = "longest-idle"
     wrapup_s: int = 5
     ring_timeout_s: int = 20
     max_wait_s: int = 0                 # 0: wait for ever
@@ -61,7 +63,8 @@ class Queue:
 
     def checked(self) -> "Queue":
         return Queue(f.name("queue.name", self.name),
-                     f.choice("queue.strategy", self.strategy, STRATEGIES),
+                     f.choice("queue.strategy", STRATEGY_ALIASES.get(self.strategy, self.strategy),
+                              STRATEGIES),
                      f.integer("queue.wrapup_s", self.wrapup_s, 0, 3600),
                      f.integer("queue.ring_timeout_s", self.ring_timeout_s, 1, 600),
                      f.integer("queue.max_wait_s", self.max_wait_s, 0, 86400),
@@ -99,16 +102,16 @@ class Seat:
     extension: str
     ha1: str                            # md5(extension:realm:password), lower-case hex
     display_name: str = ""
-    queues: dict[str, int] = field(default_factory=dict)    # queue name -> level (1 first)
+    queues: dict[str, int] = field(default_factory=dict)    # queue name -> penalty (0 first)
 
     def checked(self) -> "Seat":
         if not isinstance(self.queues, dict):
-            raise ValidationError("seat.queues", "a mapping of queue to level", self.queues)
+            raise ValidationError("seat.queues", "a mapping of queue to penalty", self.queues)
         return Seat(f.extension("seat.extension", self.extension),
                     f.ha1("seat.ha1", self.ha1),
                     f.text("seat.display_name", self.display_name, 64),
-                    {f.name("seat.queues", q): f.integer(f"seat.queues.{q}", lvl, 1, 10)
-                     for q, lvl in sorted(self.queues.items())})
+                    {f.name("seat.queues", q): f.integer(f"seat.queues.{q}", pen, 0, 99)
+                     for q, pen in sorted(self.queues.items())})
 
 
 @dataclass(frozen=True)
@@ -243,19 +246,19 @@ class ConfigStore:
                 "extension": s.extension, "display_name": s.display_name, "ha1": s.ha1})
             await conn.execute("DELETE FROM seat_queues WHERE seat_id = ?", (sid,))
             await conn.executemany(
-                "INSERT INTO seat_queues (seat_id, queue_id, level) VALUES (?, ?, ?)",
-                [(sid, queue_ids[q], lvl) for q, lvl in s.queues.items()])
+                "INSERT INTO seat_queues (seat_id, queue_id, penalty) VALUES (?, ?, ?)",
+                [(sid, queue_ids[q], pen) for q, pen in s.queues.items()])
         return s
 
     async def seats(self) -> list[Seat]:
         rows = await self._db.fetchall(
             "SELECT id, extension, ha1, display_name FROM seats ORDER BY extension")
         members = await self._db.fetchall(
-            "SELECT m.seat_id, q.name, m.level FROM seat_queues m"
+            "SELECT m.seat_id, q.name, m.penalty FROM seat_queues m"
             " JOIN queues q ON q.id = m.queue_id ORDER BY q.name")
         by_seat: dict[int, dict[str, int]] = {}
-        for sid, qname, level in members:
-            by_seat.setdefault(sid, {})[qname] = level
+        for sid, qname, penalty in members:
+            by_seat.setdefault(sid, {})[qname] = penalty
         return [Seat(r["extension"], r["ha1"], r["display_name"], by_seat.get(r["id"], {}))
                 for r in rows]
 

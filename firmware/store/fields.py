@@ -90,14 +90,21 @@ def ha1(field: str, v: Any) -> str:
 
 
 def call_id(field: str, v: Any) -> str:
+    """A UUID in either common spelling (``str(u)`` or ``u.hex``), kept as given.
+
+    Kept, not normalised, so the id in the CDR is the very string the flow put in
+    its queue events, bus events and log lines.
+    """
     if isinstance(v, uuid.UUID):
         return str(v)
-    if isinstance(v, str) and len(v) == 36:
+    if isinstance(v, str) and len(v) in (32, 36) and v == v.lower():
         try:
-            return str(uuid.UUID(v))
+            uuid.UUID(v)
+            return v
         except ValueError:
             pass
-    raise ValidationError(field, "a UUID like 0f8fad5b-d9cb-469f-a165-70867728950e", v)
+    raise ValidationError(field, "a lower-case UUID like 0f8fad5b-d9cb-469f-a165-70867728950e"
+                          " or its 32-digit hex form", v)
 
 
 def timestamp(field: str, v: Any) -> float:

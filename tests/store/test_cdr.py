@@ -20,6 +20,14 @@ async def test_insert_get_round_trip(tmp_path: Path) -> None:
         assert await store.cdr.get("not-a-uuid") is None
 
 
+async def test_a_hex_uuid_id_is_kept_as_given(tmp_path: Path) -> None:
+    import uuid
+    rec = call(id=uuid.uuid4().hex)
+    async with opened(tmp_path) as store:
+        await store.cdr.insert(rec)
+        assert (await store.cdr.get(rec.id)).id == rec.id
+
+
 async def test_list_is_newest_first_with_paging_and_filters(tmp_path: Path) -> None:
     recs = [call(T0 + 100 * i, queue=q, agent=a, disposition=d,
                  **({} if d == "answered" else {"agent_answered_at": None, "talk_s": 0.0}))
@@ -46,6 +54,7 @@ async def test_list_is_newest_first_with_paging_and_filters(tmp_path: Path) -> N
 
 @pytest.mark.parametrize("change, field", [
     ({"id": "42"}, "cdr.id"),
+    ({"id": "0F8FAD5B-D9CB-469F-A165-70867728950E"}, "cdr.id"),
     ({"disposition": "busy"}, "cdr.disposition"),
     ({"hangup_by": "nobody"}, "cdr.hangup_by"),
     ({"ended_at": T0 - 1}, "cdr.ended_at"),

@@ -28,8 +28,10 @@ async def test_every_config_object_round_trips(tmp_path: Path) -> None:
         cfg = store.config
         assert await cfg.trunks() == [Trunk("demo", ("127.0.0.0/8",), "sip-ip", True)]
         assert await cfg.trunk_sources() == [("127.0.0.0/8", "demo")]
-        assert await cfg.queue("support") == Queue("support", "leastrecent", 5, 20, 300, 20,
+        # Asterisk's names are stored as the ACD engine's
+        assert await cfg.queue("support") == Queue("support", "longest-idle", 5, 20, 300, 20,
                                                    "moh/jazz.wav")
+        assert (await cfg.queue("sales")).strategy == "ring-all"
         assert [q.name for q in await cfg.queues()] == ["sales", "support"]
         assert await cfg.ivr_menu("main") == IvrMenu(
             "main", "ivr/main.wav", "press 1 for support, 2 for sales", 5, 2,
@@ -54,7 +56,8 @@ async def test_put_replaces_the_object_and_its_children(tmp_path: Path) -> None:
 @pytest.mark.parametrize("obj, field", [
     (Seat("20a", HA1), "seat.extension"),
     (Seat("201", "not-a-hash"), "seat.ha1"),
-    (Seat("201", HA1, queues={"support": 11}), "seat.queues.support"),
+    (Seat("201", HA1, queues={"support": 100}), "seat.queues.support"),
+    (Seat("201", HA1, queues={"support": -1}), "seat.queues.support"),
     (Trunk("demo", ("10.1.2.3/8",)), "trunk.sources[0]"),
     (Trunk("demo", ("example.com",)), "trunk.sources[0]"),
     (Trunk("demo", ()), "trunk.sources"),
@@ -78,6 +81,14 @@ async def test_a_bad_value_raises_an_error_naming_the_field(tmp_path: Path, obj:
             await put(obj)
         assert err.value.field == field
         assert str(err.value).startswith(f"{field}: expected ")
+
+
+async def test_every_acd_strategy_is_accepted(tmp_path: Path) -> None:
+    from acd_core.acd.model import STRATEGIES
+    async with opened(tmp_path) as store:
+        for strategy in STRATEGIES:
+            await store.config.put_queue(Queue("q", strategy))
+            assert (await store.config.queue("q")).strategy == strategy
 
 
 async def test_a_ha1_error_does_not_echo_the_secret(tmp_path: Path) -> None:

@@ -106,3 +106,12 @@ async def test_events_published_from_another_thread_reach_the_log(tmp_path: Path
         await asyncio.sleep(0)                   # the hop onto the loop runs
         await writer.close()
         assert [r.data for r in await store.events.query()] == [{"celsius": 41.5}]
+
+
+async def test_store_attach_event_log_flushes_at_close(tmp_path: Path) -> None:
+    bus = EventBus(wall_clock=Wall())
+    async with opened(tmp_path) as store:
+        store.attach_event_log(bus, delay=3600)
+        bus.publish("system.started", web="http://127.0.0.1:8080")
+    async with opened(tmp_path) as store:
+        assert [r.kind for r in await store.events.query()] == ["system.started"]

@@ -84,6 +84,14 @@ def test_health_merges_components_and_reports_the_worst(daemon: DaemonLoop) -> N
     assert h["components"]["media_nodes"]["status"] == "degraded"
     assert "restarting" in h["components"]["kamailio"]["detail"]
 
+    async def wrapped() -> dict[str, Any]:     # the {"status", "components", ...} shape
+        return {"status": "ok", "uptime_s": 12.5,
+                "components": {**await healthy(), "database": {"status": "bogus"}}}
+    h = Api(daemon.loop, daemon.store, wrapped).health()
+    assert h["status"] == "ok" and h["uptime_s"] == 12.5
+    assert set(h["components"]) == {"kamailio", "media_nodes", "hardware", "database"}
+    assert h["components"]["database"]["schema_version"] == 1      # the store's, always
+
     async def broken() -> dict[str, Any]:
         raise RuntimeError("boom")
     h = Api(daemon.loop, daemon.store, broken).health()

@@ -20,7 +20,7 @@ CREATE TABLE trunk_sources (
 CREATE TABLE queues (
     id              INTEGER PRIMARY KEY,
     name            TEXT NOT NULL UNIQUE,
-    strategy        TEXT NOT NULL,
+    strategy        TEXT NOT NULL,            -- acd_core.acd.model.STRATEGIES
     wrapup_s        INTEGER NOT NULL CHECK (wrapup_s >= 0),
     ring_timeout_s  INTEGER NOT NULL CHECK (ring_timeout_s > 0),
     max_wait_s      INTEGER NOT NULL CHECK (max_wait_s >= 0),   -- 0: no limit
@@ -54,7 +54,7 @@ CREATE TABLE seats (
 CREATE TABLE seat_queues (
     seat_id   INTEGER NOT NULL REFERENCES seats(id) ON DELETE CASCADE,
     queue_id  INTEGER NOT NULL REFERENCES queues(id) ON DELETE CASCADE,
-    level     INTEGER NOT NULL CHECK (level BETWEEN 1 AND 10),
+    penalty   INTEGER NOT NULL CHECK (penalty BETWEEN 0 AND 99),   -- 0: first choice
     PRIMARY KEY (seat_id, queue_id)
 );
 
