@@ -118,3 +118,43 @@ async def test_backup_is_a_consistent_openable_copy(tmp_path: Path) -> None:
         assert await copy.cdr.count() == 1 and await copy.cdr.get(rec.id) == rec
     finally:
         await copy.close()
+
+
+WRITER = """
+import asyncio, sys
+from firmware.store import Store
+from tests.store.support import call
+async def main():
+    store = await Store.open(sys.argv[1])
+    while True:
+        rec = await store.cdr.insert(call())
+        print(rec.id, flush=True)
+asyncio.run(main())
+"""
+
+
+async def test_acknowledged_records_survive_a_killed_writer(tmp_path: Path) -> None:
+    """SIGKILL the writing process mid-stream: every acknowledged CDR is there, none torn."""
+    import asyncio
+    import os
+    import signal
+    import sys
+    db = tmp_path / "var" / "callbox.db"
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", WRITER, str(db), stdout=asyncio.subprocess.PIPE,
+        cwd=Path(__file__).resolve().parents[2], env={**os.environ, "PYTHONPATH": "."})
+    acked: list[str] = []
+    try:
+        assert proc.stdout is not None
+        while len(acked) < 40:
+            line = await asyncio.wait_for(proc.stdout.readline(), 30)
+            assert line, "writer exited early"
+            acked.append(line.decode().strip())
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        await proc.wait()
+    async with opened(tmp_path) as store:           # quick_check runs on open
+        assert await store.pragma("integrity_check") == "ok"
+        for call_id in acked:
+            assert await store.cdr.get(call_id) is not None, call_id
+        assert await store.cdr.count() >= len(acked)
