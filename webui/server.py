@@ -26,7 +26,8 @@ class WebError(CallboxError):
 class WebServer:
     def __init__(self, app: Callable[..., Any], host: str = "127.0.0.1", port: int = 8080, *,
                  threads: int = 8) -> None:
-        self._server = wsgi.Server((host, port), app, numthreads=threads, server_name="callbox",
+        self._server = wsgi.Server((host, port), app, numthreads=threads, max=threads,
+                                   server_name="callbox",
                                    timeout=10, shutdown_timeout=3)
         self._server.max_request_body_size = 1 << 20
         self._host = host
