@@ -44,7 +44,6 @@ class App:
         self.acd: AcdRunner | None = None
         self.web: Any = None
         self.ctx: FlowContext | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
         self._poller: asyncio.Task[None] | None = None
         self._registered: set[str] = set()
         self.started_at = time.time()
@@ -54,7 +53,7 @@ class App:
         cfg = self.cfg
         for d in (cfg.var_dir, cfg.run_dir, cfg.recordings_dir / ".incoming", cfg.prompts_dir):
             d.mkdir(parents=True, exist_ok=True)
-        self.store = await Store.open(cfg.db_path)
+        self.store = await Store.open(cfg.db_path, recordings_dir=cfg.recordings_dir)
         self.store.attach_event_log(self.bus)
         if await demo.provision(cfg, self.store):
             log.info("demo provisioned credentials=%s", demo.credentials_path(cfg))
@@ -69,14 +68,13 @@ class App:
         await self.pool.start()
 
         self.acd = AcdRunner(self.bus)
-        self.acd.configure(await self.store.config.list_queues(),
-                           await self.store.config.list_seats())
+        self.acd.configure(await self.store.config.queues(), await self.store.config.seats())
         self.ctx = FlowContext(cfg=cfg, bus=self.bus, store=self.store, pool=self.pool,
                                acd=self.acd, clock=Stopwatch(asyncio.get_running_loop().time),
                                moh_path=files["moh"])
         self._poller = asyncio.create_task(self._poll_registrations())
 
-        api = Api(asyncio.get_running_loop(), self.store, self.health)
+        api = Api(asyncio.get_running_loop(), self.store, self.health, bus=self.bus)
         self.web = WebServer(make_app(api), cfg.web.listen, cfg.web.port)
         self.web.start()
         self.bus.publish("system.started", web=f"http://{cfg.web.listen}:{cfg.web.port}")
@@ -86,10 +84,6 @@ class App:
             self.web.stop()
         if self._poller is not None:
             self._poller.cancel()
-        for task in list(self._tasks):
-            task.cancel()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
         if self.acd is not None:
             self.acd.close()
         if self.pool is not None:
@@ -101,19 +95,14 @@ class App:
 
     # -- wiring -------------------------------------------------------------------
     async def _sync_edge_tables(self) -> None:
-        seats = await self.store.config.list_seats()
-        await self.edge.set_seats({s["extension"]: s["ha1"] for s in seats})
-        sources = []
-        for trunk in await self.store.config.list_trunks():
-            if trunk.get("enabled", True):
-                sources += [(cidr, trunk["name"]) for cidr in trunk["sources"]]
-        await self.edge.set_trunk_sources(sources)
+        seats = await self.store.config.seats()
+        await self.edge.set_seats({s.extension: s.ha1 for s in seats})
+        await self.edge.set_trunk_sources(await self.store.config.trunk_sources())
 
     async def _on_incoming(self, leg: Any) -> None:
+        """Runs as the pool's task for this leg, for the whole call."""
         assert self.ctx is not None
-        task = asyncio.create_task(inbound.handle(self.ctx, SipChannel(leg)))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        await inbound.handle(self.ctx, SipChannel(leg))
 
     async def _poll_registrations(self) -> None:
         """Seat reachability for the ACD, read from Kamailio's live location table."""
@@ -134,27 +123,13 @@ class App:
             await asyncio.sleep(REGISTRATION_POLL_S)
 
     async def health(self) -> dict[str, Any]:
-        edge = self.edge.health() if self.edge else {"status": "down"}
-        edge = dict(edge)
+        """Components for ``/api/health``; the API adds the database and the verdict."""
+        edge = dict(self.edge.health()) if self.edge else {"status": "down"}
         edge["registered_seats"] = sorted(self._registered)
         media = self.pool.health() if self.pool else {"status": "down"}
-        try:
-            await self.store.ping()
-            database = {"status": "ok", "path": str(self.cfg.db_path)}
-        except Exception as exc:
-            database = {"status": "down", "error": str(exc)}
         hardware = {"status": "ok", "profile": self.cfg.hardware.profile}
-        components = {"kamailio": edge, "media_nodes": media, "database": database,
-                      "hardware": hardware}
-        worst = "ok"
-        for comp in components.values():
-            status = comp.get("status", "down")
-            if status == "down":
-                worst = "down"
-            elif status != "ok" and worst == "ok":
-                worst = "degraded"
-        return {"status": worst, "uptime_s": round(time.time() - self.started_at, 1),
-                "components": components}
+        return {"uptime_s": round(time.time() - self.started_at, 1),
+                "components": {"kamailio": edge, "media_nodes": media, "hardware": hardware}}
 
 
 async def serve(cfg: Config, ready: "asyncio.Future[App] | None" = None) -> None:

@@ -12,12 +12,14 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-from typing import Any
 
 from firmware import prompts
 from firmware.config import Config
+from firmware.store import Did, IvrMenu, Queue, Seat, Store, Trunk
 from firmware.sipedge.kamailio import ha1
 
+IVR_FILE = "ivr-main.wav"
+MOH_FILE = "moh.wav"
 IVR_TEXT = "Welcome to Callbox. For support, press 1. For sales, press 2."
 SEATS = (("201", "Support seat", "support"), ("202", "Sales seat", "sales"))
 
@@ -55,8 +57,8 @@ def read_credentials(cfg: Config) -> dict[str, str]:
 
 def ensure_prompts(cfg: Config) -> dict[str, Path]:
     """Generate any missing prompt (first start, or after var/prompts was wiped)."""
-    ivr = cfg.prompts_dir / "ivr-main.wav"
-    moh = cfg.prompts_dir / "moh.wav"
+    ivr = cfg.prompts_dir / IVR_FILE
+    moh = cfg.prompts_dir / MOH_FILE
     if not ivr.exists():
         prompts.speak(IVR_TEXT, ivr)
     if not moh.exists():
@@ -64,27 +66,27 @@ def ensure_prompts(cfg: Config) -> dict[str, Path]:
     return {"ivr-main": ivr, "moh": moh}
 
 
-async def provision(cfg: Config, store: Any) -> bool:
+async def provision(cfg: Config, store: Store) -> bool:
     """Create the demo on an empty database; returns True if it did."""
-    if await store.config.has_any_trunk():
+    if await store.config.trunks():
         return False
-    files = ensure_prompts(cfg)
+    ensure_prompts(cfg)
     realm = cfg.sip.realm
     admin_pw = _password()
     seat_pw = {ext: _password() for ext, _, _ in SEATS}
-    await store.config.add_trunk(name="demo", kind="sip-ip", sources=["127.0.0.0/8"])
+    await store.config.put_trunk(Trunk(name="demo", sources=("127.0.0.0/8",)))
     for name in ("support", "sales"):
-        await store.config.add_queue(name=name, strategy="longest-idle", wrapup=0.0,
-                                     ring_timeout=20.0, service_level=20.0,
-                                     moh=str(files["moh"]))
-    await store.config.add_ivr_menu(name="main", prompt_path=str(files["ivr-main"]),
-                                    prompt_text=IVR_TEXT, timeout=5.0, retries=2,
-                                    options={"1": "support", "2": "sales"})
-    await store.config.add_did(number="100", trunk="demo", target_kind="ivr", target="main")
+        await store.config.put_queue(Queue(name=name, strategy="longest-idle", wrapup_s=0,
+                                           ring_timeout_s=20, sl_threshold_s=20,
+                                           moh_file=MOH_FILE))
+    await store.config.put_ivr(IvrMenu(name="main", prompt_file=IVR_FILE, prompt_text=IVR_TEXT,
+                                       timeout_s=5, retries=2,
+                                       options={"1": "support", "2": "sales"}))
+    await store.config.put_did(Did(number="100", target_kind="ivr", target="main", trunk="demo"))
     for ext, display, queue in SEATS:
-        await store.config.add_seat(extension=ext, display_name=display,
-                                    ha1=ha1(ext, realm, seat_pw[ext]), queues={queue: 1})
-    await store.users.add(username="admin", password=admin_pw, role="admin")
+        await store.config.put_seat(Seat(extension=ext, display_name=display,
+                                         ha1=ha1(ext, realm, seat_pw[ext]), queues={queue: 0}))
+    await store.users.put("admin", admin_pw, "admin")
     _write_credentials(credentials_path(cfg), [
         "# Callbox demo credentials (generated at first start; keep private)",
         f"admin={admin_pw}",

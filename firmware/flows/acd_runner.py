@@ -2,10 +2,12 @@
 
 The engine never reads a clock: this runner stamps every input with the loop's
 monotonic time, asks the engine when it next needs a ``Tick`` and schedules
-exactly that, so nothing polls. Every input and decision goes to the event log
-as an ``acd.trace`` line, which is what ``python -m acd_core.acd replay`` reads.
-An ``Offer`` is handed to the flow task that owns the call (that task dials the
-seat, so a call's whole life stays in one coroutine).
+exactly that, so nothing polls. The configuration, every input and every
+decision go to the event log as ``acd.trace`` lines in the format of
+``acd_core.acd.trace`` (docs/acd-trace.md), so ``python -m acd_core.acd replay``
+can rebuild any day from the database. Decisions about a call are handed to the
+flow task that owns it (that task dials the seat, so a call's whole life stays
+in one coroutine); decisions about agents become events.
 """
 from __future__ import annotations
 
@@ -15,8 +17,10 @@ import logging
 from typing import Any, Callable, Iterable
 
 from acd_core import acd
+from acd_core.acd import trace
 
 from firmware.events import EventBus
+from firmware.store import Queue, Seat
 
 log = logging.getLogger("callbox.acd")
 
@@ -29,34 +33,44 @@ class WaitingCall:
 
 
 class AcdRunner:
-    def __init__(self, bus: EventBus, now: Callable[[], float] | None = None) -> None:
+    def __init__(self, bus: EventBus, now: Callable[[], float] | None = None,
+                 seed: int = 0) -> None:
         self._bus = bus
         self._loop = asyncio.get_running_loop()
         self._now = now or self._loop.time
-        self.engine = acd.Engine()
+        self.engine = acd.Engine(seed)
+        self._bus.publish("acd.trace", dir="config", type="Engine", seed=seed)
         self._waiting: dict[str, WaitingCall] = {}
         self._tick: asyncio.TimerHandle | None = None
         self._queues: set[str] = set()
         self._agents: set[str] = set()
 
     # -- configuration ------------------------------------------------------
-    def configure(self, queues: Iterable[dict[str, Any]], seats: Iterable[dict[str, Any]]) -> None:
+    def configure(self, queues: Iterable[Queue], seats: Iterable[Seat]) -> None:
+        """Add queues and seats the engine does not know yet.
+
+        The daemon owns the ring timeout (it is the one dialling), so the
+        engine's own ring timer is switched off.
+        """
         for q in queues:
-            if q["name"] in self._queues:
+            if q.name in self._queues:
                 continue
-            self.engine.add_queue(acd.QueueSpec(
-                name=q["name"], strategy=q.get("strategy", "longest-idle"),
-                wrapup=float(q.get("wrapup", 0.0))))
-            self._queues.add(q["name"])
+            spec = acd.QueueSpec(name=q.name, strategy=q.strategy, wrapup=float(q.wrapup_s),
+                                 service_level=float(q.sl_threshold_s), ring_timeout=None)
+            self._trace("config", spec)
+            self.engine.add_queue(spec)
+            self._queues.add(q.name)
         for s in seats:
-            agent = s["extension"]
-            if agent in self._agents:
+            if s.extension in self._agents:
                 continue
-            self.engine.add_agent(acd.AgentSpec(agent=agent, queues=dict(s.get("queues", {}))))
-            self._agents.add(agent)
-            # Demo seats are logged in from the start; they still need to be
-            # registered (reachable) before they get an offer.
-            self._feed(acd.AgentLoggedIn(t=self._now(), agent=agent))
+            spec = acd.AgentSpec(agent=s.extension,
+                                 queues={q: p for q, p in s.queues.items() if q in self._queues})
+            self._trace("config", spec)
+            self.engine.add_agent(spec)
+            self._agents.add(s.extension)
+            # Seats are logged in from the start (agent log-in comes with the
+            # agent desk); they still must be registered to get an offer.
+            self._feed(acd.AgentLoggedIn(t=self._now(), agent=s.extension))
 
     # -- inputs ---------------------------------------------------------------
     def set_reachable(self, agent: str, reachable: bool) -> None:
@@ -87,8 +101,7 @@ class AcdRunner:
     # -- engine plumbing ------------------------------------------------------
     def _feed(self, event: Any) -> None:
         self._trace("in", event)
-        decisions = self.engine.handle(event)
-        for decision in decisions:
+        for decision in self.engine.handle(event):
             self._trace("out", decision)
             self._carry_out(decision)
         self._schedule_tick()
@@ -96,30 +109,26 @@ class AcdRunner:
     def _carry_out(self, decision: Any) -> None:
         call = getattr(decision, "call", None)
         waiting = self._waiting.get(call) if call is not None else None
-        if waiting is None:
-            log.warning("acd decision for a call no flow waits on: %r", decision)
+        if waiting is not None:
+            waiting.offers.put_nowait(decision)
             return
-        waiting.offers.put_nowait(decision)
+        agent = getattr(decision, "agent", None)
+        self._bus.publish(f"acd.{type(decision).__name__.lower()}", call=call, agent=agent)
 
     def _schedule_tick(self) -> None:
         deadline = self.engine.next_deadline()
         if self._tick is not None:
             self._tick.cancel()
             self._tick = None
-        if deadline is None:
-            return
-        delay = max(0.0, deadline - self._now())
-        self._tick = self._loop.call_later(delay, self._on_tick)
+        if deadline is not None:
+            self._tick = self._loop.call_later(max(0.0, deadline - self._now()), self._on_tick)
 
     def _on_tick(self) -> None:
         self._tick = None
         self._feed(acd.Tick(t=self._now()))
 
     def _trace(self, direction: str, item: Any) -> None:
-        record = {"dir": direction, "type": type(item).__name__}
-        if dataclasses.is_dataclass(item):
-            record.update(dataclasses.asdict(item))
-        self._bus.publish("acd.trace", **record)
+        self._bus.publish("acd.trace", **trace.record(item, direction))
 
     def close(self) -> None:
         if self._tick is not None:

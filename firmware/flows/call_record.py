@@ -1,41 +1,44 @@
 """The record of one call as the flow lives it, written once when it ends.
 
-Times are wall-clock epoch seconds (what a report shows); waits and talk
-durations are measured on the loop's monotonic clock so a clock step during
-a call cannot make them negative.
+``CallSheet`` is the mutable twin of the store's frozen ``CallRecord``: the flow
+fills it in as the call goes, the store validates it once at the end. Times
+are wall-clock epoch seconds (what a report shows); waits and talk durations
+are measured on the loop's monotonic clock so a clock step during a call
+cannot make them negative.
 """
 from __future__ import annotations
 
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable
+from typing import Callable
+
+from firmware.store import CallRecord
 
 
 @dataclass
-class CallRecord:
+class CallSheet:
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
-    caller: str = ""
+    started_at: float = 0.0
+    ended_at: float = 0.0
+    disposition: str = "failed"
+    hangup_by: str = "system"
+    answered_at: float | None = None
+    ring_started_at: float | None = None
+    agent_answered_at: float | None = None
+    caller_number: str = ""
     caller_name: str = ""
     did: str = ""
     trunk: str = ""
-    queue: str | None = None
-    agent: str | None = None
-    started_at: float = 0.0
-    answered_at: float | None = None
-    queued_at: float | None = None
-    ring_started_at: float | None = None
-    agent_answered_at: float | None = None
-    ended_at: float | None = None
-    wait_seconds: float | None = None
-    talk_seconds: float | None = None
-    disposition: str = "failed"
-    hangup_by: str | None = None
-    recording: str | None = None
-    failure: str | None = None
+    queue: str = ""
+    agent: str = ""
+    wait_s: float = 0.0
+    talk_s: float = 0.0
+    recording: str = ""
+    failure_reason: str = ""
 
-    def as_row(self) -> dict[str, Any]:
-        return asdict(self)
+    def record(self) -> CallRecord:
+        return CallRecord(**asdict(self))
 
 
 class Stopwatch:

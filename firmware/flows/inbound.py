@@ -7,27 +7,27 @@ still leaves its record.
 from __future__ import annotations
 
 import logging
-from typing import Any
-
+from firmware.errors import FlowError
 from firmware.flows import ivr, queue as queue_flow
-from firmware.flows.call_record import CallRecord
+from firmware.flows.call_record import CallSheet
 from firmware.flows.context import FlowContext
 from firmware.telephony.channel import Channel
 
 log = logging.getLogger("callbox.flows.inbound")
 
 
-async def handle(ctx: FlowContext, channel: Channel) -> CallRecord:
+async def handle(ctx: FlowContext, channel: Channel) -> CallSheet:
     info = channel.info
-    rec = CallRecord(caller=info.caller.number, caller_name=info.caller.name, did=info.did,
-                     trunk=info.trunk, started_at=ctx.clock.wall())
-    ctx.bus.publish("call.started", call=rec.id, caller=rec.caller, did=rec.did,
+    rec = CallSheet(caller_number=info.caller.number, caller_name=info.caller.name,
+                    did=info.did, trunk=info.trunk, started_at=ctx.clock.wall())
+    ctx.bus.publish("call.started", call=rec.id, caller=rec.caller_number, did=rec.did,
                     trunk=rec.trunk, channel=channel.id)
     try:
         await _route(ctx, channel, rec)
     except Exception as exc:
         rec.disposition = "failed"
-        rec.failure = f"{type(exc).__name__}: {exc}"
+        rec.hangup_by = "system"
+        rec.failure_reason = f"{type(exc).__name__}: {exc}"[:200]
         log.exception("call flow failed call=%s", rec.id)
         if not channel.ended.done():
             try:
@@ -36,31 +36,36 @@ async def handle(ctx: FlowContext, channel: Channel) -> CallRecord:
                 log.exception("hangup after failure failed call=%s", rec.id)
     finally:
         rec.ended_at = ctx.clock.wall()
-        await ctx.store.cdr.insert(rec.as_row())
+        await ctx.store.cdr.insert(rec.record())
         ctx.bus.publish("call.ended", call=rec.id, disposition=rec.disposition,
                         queue=rec.queue, agent=rec.agent)
     return rec
 
 
-async def _route(ctx: FlowContext, channel: Channel, rec: CallRecord) -> None:
-    route = await ctx.store.config.route_for_did(rec.did)
-    if route is None:
-        log.info("no route call=%s did=%s", rec.id, rec.did)
+async def _route(ctx: FlowContext, channel: Channel, rec: CallSheet) -> None:
+    did = await ctx.store.config.did(rec.did) if rec.did else None
+    if did is not None and did.trunk is not None and did.trunk != rec.trunk:
+        did = None
+    if did is None or did.target_kind not in ("ivr", "queue"):
+        log.info("no route call=%s did=%s trunk=%s", rec.id, rec.did, rec.trunk)
         rec.disposition = "rejected"
-        rec.failure = f"no route for DID {rec.did!r}"
+        rec.failure_reason = f"no route for DID {rec.did!r} from trunk {rec.trunk!r}"
         await channel.reject(404, "Not Found")
         return
     await channel.answer()
     rec.answered_at = ctx.clock.wall()
     target: str | None
-    if route["kind"] == "ivr":
-        menu_row: dict[str, Any] = route["menu"]
-        menu = ivr.Menu(name=menu_row["name"], prompt=str(menu_row["prompt_path"]),
-                        options=dict(menu_row["options"]), timeout=float(menu_row["timeout"]),
-                        retries=int(menu_row["retries"]))
+    if did.target_kind == "ivr":
+        row = await ctx.store.config.ivr_menu(did.target)
+        if row is None:
+            raise FlowError(f"DID {did.number} points at a missing IVR menu", call=rec.id,
+                            step="ivr", menu=did.target)
+        menu = ivr.Menu(name=row.name, prompt=str(ctx.cfg.prompts_dir / row.prompt_file),
+                        options=dict(row.options), timeout=float(row.timeout_s),
+                        retries=int(row.retries))
         target = await ivr.run_menu(channel, menu)
     else:
-        target = route["queue"]
+        target = did.target
     if channel.ended.done():
         rec.disposition = "abandoned"
         rec.hangup_by = "caller"
@@ -70,5 +75,8 @@ async def _route(ctx: FlowContext, channel: Channel, rec: CallRecord) -> None:
         rec.hangup_by = "system"
         await channel.hangup()
         return
-    queue = await ctx.store.config.get_queue(target)
+    queue = await ctx.store.config.queue(target)
+    if queue is None:
+        raise FlowError(f"IVR option leads to a missing queue {target!r}", call=rec.id,
+                        step="queue", queue=target)
     await queue_flow.wait_and_connect(ctx, channel, queue, rec)

@@ -15,13 +15,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from firmware.flows.call_record import CallRecord
+from acd_core import acd
+
+from firmware.errors import MediaError
+from firmware.flows.call_record import CallSheet
 from firmware.flows.context import FlowContext
+from firmware.store import Queue, QueueEvent
 from firmware.telephony.channel import Channel
 
 log = logging.getLogger("callbox.flows.queue")
-
-DEFAULT_RING_TIMEOUT = 20.0
 
 
 async def _race(*aws: "asyncio.Future[Any]", timeout: float | None = None) -> set[Any]:
@@ -29,29 +31,35 @@ async def _race(*aws: "asyncio.Future[Any]", timeout: float | None = None) -> se
     return done
 
 
-async def _queue_log(ctx: FlowContext, event: str, rec: CallRecord, **data: Any) -> None:
-    ctx.bus.publish(f"queue.{event.lower()}", call=rec.id, queue=rec.queue, agent=rec.agent, **data)
-    await ctx.store.queue_log.append(event=event, call_id=rec.id, queue=rec.queue or "",
-                                     agent=rec.agent, ts=ctx.clock.wall(), data=data)
+async def _queue_log(ctx: FlowContext, event: str, rec: CallSheet, *,
+                     wait: float | None = None, talk: float | None = None,
+                     ring: float | None = None, info: str = "") -> None:
+    ctx.bus.publish(f"queue.{event.lower()}", call=rec.id, queue=rec.queue, agent=rec.agent,
+                    wait=wait, talk=talk, ring=ring)
+    await ctx.store.queue_log.append(QueueEvent(
+        ts=ctx.clock.wall(), call_id=rec.id, queue=rec.queue, event=event, agent=rec.agent,
+        wait_s=wait, talk_s=talk, ring_s=ring, info=info))
 
 
-def _recording_paths(ctx: FlowContext, rec: CallRecord) -> tuple[Path, Path]:
+def _recording_paths(ctx: FlowContext, rec: CallSheet) -> tuple[Path, Path]:
     incoming = ctx.cfg.recordings_dir / ".incoming"
     incoming.mkdir(parents=True, exist_ok=True)
     day = time.strftime("%Y/%m/%d", time.gmtime(ctx.clock.wall()))
     return incoming / f"{rec.id}.wav", ctx.cfg.recordings_dir / day / f"{rec.id}.wav"
 
 
-async def wait_and_connect(ctx: FlowContext, channel: Channel, queue: dict[str, Any],
-                           rec: CallRecord) -> None:
+def _moh_path(ctx: FlowContext, queue: Queue) -> str:
+    return str(ctx.cfg.prompts_dir / queue.moh_file) if queue.moh_file else str(ctx.moh_path)
+
+
+async def wait_and_connect(ctx: FlowContext, channel: Channel, queue: Queue,
+                           rec: CallSheet) -> None:
     """Runs until the call ends; fills ``rec`` (the caller owns writing it)."""
-    rec.queue = queue["name"]
-    ring_timeout = float(queue.get("ring_timeout") or DEFAULT_RING_TIMEOUT)
+    rec.queue = queue.name
     entered = ctx.clock.mono()
-    rec.queued_at = ctx.clock.wall()
     waiting = ctx.acd.enqueue(rec.id, rec.queue)
-    await _queue_log(ctx, "ENTERQUEUE", rec, caller=rec.caller)
-    moh = str(queue.get("moh") or ctx.moh_path)
+    await _queue_log(ctx, "ENTERQUEUE", rec, info=rec.caller_number)
+    moh = _moh_path(ctx, queue)
     await channel.play(moh, loop=True)
     ctx.bus.publish("media.play", call=rec.id, path=moh, loop=True)
     ended = channel.ended
@@ -60,101 +68,101 @@ async def wait_and_connect(ctx: FlowContext, channel: Channel, queue: dict[str, 
         done = await _race(offer_task, ended)
         if ended in done:
             offer_task.cancel()
-            ctx.acd.abandon(rec.id)
-            rec.wait_seconds = round(ctx.clock.mono() - entered, 3)
-            rec.disposition = "abandoned"
-            rec.hangup_by = "caller"
-            await _queue_log(ctx, "ABANDON", rec, wait=rec.wait_seconds)
+            await _abandon(ctx, rec, entered)
             return
-        offer = offer_task.result()
-        agent = offer.agent
+        decision = offer_task.result()
+        if not isinstance(decision, acd.Offer):
+            log.info("acd decision call=%s %s", rec.id, type(decision).__name__)
+            continue
+        agent = decision.agent
         rec.agent = agent
         rec.ring_started_at = ctx.clock.wall()
+        ring_start = ctx.clock.mono()
         try:
             agent_leg = await ctx.pool.dial(channel.media_leg, ctx.seat_uri(agent))
-        except Exception as exc:  # the node refused: count as a failed offer
+        except MediaError as exc:
             log.warning("dial failed call=%s agent=%s error=%s", rec.id, agent, exc)
             ctx.acd.offer_failed(rec.id, agent, timed_out=False)
-            await _queue_log(ctx, "RINGNOANSWER", rec, ring=0.0, reason=str(exc))
-            rec.agent = None
+            await _queue_log(ctx, "RINGNOANSWER", rec, ring=0.0, info=str(exc)[:200])
+            rec.agent, rec.ring_started_at = "", None
             continue
         answered = asyncio.ensure_future(agent_leg.answered.wait())
-        done = await _race(answered, agent_leg.ended, ended, timeout=ring_timeout)
-        if answered not in done:
-            answered.cancel()
-            if not agent_leg.ended.done():
-                await agent_leg.hangup()
-            ring = round(ctx.clock.mono() - entered, 3)
-            if ended in done:
-                ctx.acd.offer_failed(rec.id, agent, timed_out=False)
-                ctx.acd.abandon(rec.id)
-                rec.wait_seconds = ring
-                rec.disposition = "abandoned"
-                rec.hangup_by = "caller"
-                await _queue_log(ctx, "ABANDON", rec, wait=rec.wait_seconds)
-                return
-            ctx.acd.offer_failed(rec.id, agent, timed_out=not done)
-            await _queue_log(ctx, "RINGNOANSWER", rec, timeout=not done)
-            rec.agent = None
-            continue
-        await _connect(ctx, channel, agent_leg, rec, entered)
-        return
+        done = await _race(answered, agent_leg.ended, ended, timeout=float(queue.ring_timeout_s))
+        if answered in done:
+            await _connect(ctx, channel, agent_leg, rec, entered)
+            return
+        answered.cancel()
+        await agent_leg.hangup()
+        ring = round(ctx.clock.mono() - ring_start, 3)
+        ctx.acd.offer_failed(rec.id, agent, timed_out=not done)
+        await _queue_log(ctx, "RINGNOANSWER", rec, ring=ring,
+                         info="timeout" if not done else "declined or unreachable")
+        rec.agent, rec.ring_started_at = "", None
+        if ended in done:
+            await _abandon(ctx, rec, entered)
+            return
 
 
-async def _connect(ctx: FlowContext, channel: Channel, agent_leg: Any, rec: CallRecord,
+async def _abandon(ctx: FlowContext, rec: CallSheet, entered: float) -> None:
+    ctx.acd.abandon(rec.id)
+    rec.wait_s = round(ctx.clock.mono() - entered, 3)
+    rec.disposition = "abandoned"
+    rec.hangup_by = "caller"
+    await _queue_log(ctx, "ABANDON", rec, wait=rec.wait_s)
+
+
+async def _connect(ctx: FlowContext, channel: Channel, agent_leg: Any, rec: CallSheet,
                    entered: float) -> None:
-    agent = rec.agent or ""
+    agent = rec.agent
     ctx.acd.offer_accepted(rec.id, agent)
     rec.agent_answered_at = ctx.clock.wall()
-    rec.wait_seconds = round(ctx.clock.mono() - entered, 3)
+    rec.wait_s = round(ctx.clock.mono() - entered, 3)
     talk_started = ctx.clock.mono()
-    await _queue_log(ctx, "CONNECT", rec, wait=rec.wait_seconds)
-    await channel.stop_play()
-    await ctx.pool.bridge(channel.media_leg, agent_leg)
+    await _queue_log(ctx, "CONNECT", rec, wait=rec.wait_s)
     incoming, final = _recording_paths(ctx, rec)
-    recording = True
+    recording = False
     try:
+        await channel.stop_play()
+        await ctx.pool.bridge(channel.media_leg, agent_leg)
         await ctx.pool.record(channel.media_leg, agent_leg, str(incoming))
-    except Exception as exc:
-        recording = False
-        log.error("recording failed to start call=%s error=%s", rec.id, exc)
+        recording = True
+    except MediaError as exc:
+        log.error("connect failed call=%s error=%s", rec.id, exc)
     ctx.bus.publish("call.connected", call=rec.id, queue=rec.queue, agent=agent)
     caller_ended, agent_ended = channel.ended, agent_leg.ended
     done = await _race(caller_ended, agent_ended)
     caller_first = caller_ended in done
-    if caller_first and not agent_ended.done():
-        await agent_leg.hangup()
-    elif not caller_first and not caller_ended.done():
-        await channel.hangup()
-    rec.talk_seconds = round(ctx.clock.mono() - talk_started, 3)
-    node_failed = any(f.done() and not f.cancelled() and f.result()[1] == "node_failed"
+    await (agent_leg.hangup() if caller_first else channel.hangup())
+    rec.talk_s = round(ctx.clock.mono() - talk_started, 3)
+    node_failed = any(f.done() and f.result()[1] == "node_failed"
                       for f in (caller_ended, agent_ended))
-    rec.hangup_by = "system" if node_failed else ("caller" if caller_first else "agent")
-    rec.disposition = "failed" if node_failed else "answered"
     if node_failed:
-        rec.failure = "media node failed"
+        rec.disposition, rec.hangup_by = "failed", "system"
+        rec.failure_reason = "media node failed"
+    else:
+        rec.disposition = "answered"
+        rec.hangup_by = "caller" if caller_first else "agent"
     await _queue_log(ctx, "COMPLETECALLER" if caller_first else "COMPLETEAGENT", rec,
-                     wait=rec.wait_seconds, talk=rec.talk_seconds)
+                     wait=rec.wait_s, talk=rec.talk_s)
     ctx.acd.call_ended(rec.id, agent)
-    if recording:
-        rec.recording = await _finish_recording(ctx, rec, incoming, final)
+    if recording and not node_failed:
+        rec.recording = await _finish_recording(ctx, rec, incoming, final) or ""
 
 
-async def _finish_recording(ctx: FlowContext, rec: CallRecord, incoming: Path,
+async def _finish_recording(ctx: FlowContext, rec: CallSheet, incoming: Path,
                             final: Path) -> str | None:
     """Publish the file only once it is complete: stop, move into place, index."""
     try:
         seconds = await ctx.pool.stop_record(str(incoming))
-    except Exception as exc:
+    except MediaError as exc:
         log.error("recording did not finish call=%s error=%s", rec.id, exc)
         return None
     if not incoming.exists():
+        log.error("recording missing after stop call=%s path=%s", rec.id, incoming)
         return None
     final.parent.mkdir(parents=True, exist_ok=True)
     os.replace(incoming, final)
     relative = str(final.relative_to(ctx.cfg.recordings_dir))
-    await ctx.store.recordings.add(path=relative, call_id=rec.id,
-                                   seconds=float(seconds or 0.0),
-                                   size=final.stat().st_size, created_at=ctx.clock.wall())
+    await ctx.store.recordings.index(relative, rec.id, float(seconds or 0.0))
     ctx.bus.publish("recording.ready", call=rec.id, path=relative)
     return relative
