@@ -1,0 +1,89 @@
+"""The daemon's ACD runner with the real engine: offers reach the call's flow,
+wrap-up is timed by the engine's own deadline, and the trace replays."""
+import asyncio
+
+from acd_core import acd
+from acd_core.acd import trace
+
+from firmware.events import EventBus
+from firmware.flows.acd_runner import AcdRunner
+from firmware.store import Queue, Seat
+
+HA1 = "0" * 32
+
+
+def run(coro):  # type: ignore[no-untyped-def]
+    return asyncio.run(coro)
+
+
+def test_offer_reaches_the_waiting_call_only_once_the_seat_is_registered() -> None:
+    async def scenario() -> None:
+        bus = EventBus()
+        now = [100.0]
+        runner = AcdRunner(bus, now=lambda: now[0])
+        runner.configure([Queue(name="support")],
+                         [Seat(extension="201", ha1=HA1, queues={"support": 0})])
+        waiting = runner.enqueue("c1", "support")
+        assert waiting.offers.empty()          # logged in, but not registered yet
+        runner.set_reachable("201", True)
+        offer = waiting.offers.get_nowait()
+        assert isinstance(offer, acd.Offer)
+        assert (offer.call, offer.agent, offer.queue) == ("c1", "201", "support")
+        runner.offer_accepted("c1", "201")
+        now[0] = 160.0
+        runner.call_ended("c1", "201")
+        second = runner.enqueue("c2", "support")
+        assert second.offers.empty()           # 201 is in its 5 s wrap-up
+        assert runner.engine.next_deadline() == 165.0
+        runner.close()
+
+    run(scenario())
+
+
+def test_wrap_up_ends_on_the_engines_deadline_and_the_next_call_is_offered() -> None:
+    async def scenario() -> acd.Offer:
+        bus = EventBus()
+        loop = asyncio.get_running_loop()
+        runner = AcdRunner(bus)                 # loop time: the tick is really scheduled
+        runner.configure([Queue(name="support", wrapup_s=0)],
+                         [Seat(extension="201", ha1=HA1, queues={"support": 0})])
+        runner.set_reachable("201", True)
+        first = runner.enqueue("c1", "support")
+        offer = first.offers.get_nowait()
+        runner.offer_accepted("c1", offer.agent)
+        second = runner.enqueue("c2", "support")
+        runner.call_ended("c1", "201")
+        got = await asyncio.wait_for(second.offers.get(), timeout=5)
+        runner.close()
+        assert loop.is_running()
+        return got
+
+    offer = run(scenario())
+    assert (offer.call, offer.agent) == ("c2", "201")
+
+
+def test_the_published_trace_replays_to_the_same_decisions() -> None:
+    async def scenario() -> list[dict]:
+        bus = EventBus()
+        lines: list[dict] = []
+        bus.subscribe("acd.trace", lambda e: lines.append(e.data))
+        now = [0.0]
+        runner = AcdRunner(bus, now=lambda: now[0])
+        runner.configure([Queue(name="support"), Queue(name="sales")],
+                         [Seat(extension="201", ha1=HA1, queues={"support": 0}),
+                          Seat(extension="202", ha1=HA1, queues={"sales": 0, "support": 1})])
+        for agent in ("201", "202"):
+            runner.set_reachable(agent, True)
+        for i, q in enumerate(["support", "support", "sales"]):
+            now[0] = float(i)
+            runner.enqueue(f"c{i}", q)
+        now[0] = 5.0
+        runner.offer_failed("c0", "201", timed_out=True)
+        runner.abandon("c2")
+        runner.close()
+        return lines
+
+    lines = run(scenario())
+    text = [trace.dumps(line) for line in lines]
+    assert trace.check(text) == []
+    assert sum(1 for line in lines if line["dir"] == "out" and line["type"] == "Offer") >= 2
