@@ -15,7 +15,7 @@ from firmware.errors import StoreError
 from firmware.store import fields as f
 from firmware.store.db import Database, ValidationError
 
-DISPOSITIONS = ("answered", "abandoned", "failed", "no-agent", "rejected")
+DISPOSITIONS = ("answered", "abandoned", "failed", "no-agent", "no-choice", "rejected")
 HANGUP_BY = ("caller", "agent", "system")
 MAX_PAGE = 1000
 

@@ -110,7 +110,7 @@ CREATE TABLE cdr (
     wait_s             REAL NOT NULL DEFAULT 0 CHECK (wait_s >= 0),
     talk_s             REAL NOT NULL DEFAULT 0 CHECK (talk_s >= 0),
     disposition        TEXT NOT NULL CHECK (disposition IN
-                         ('answered', 'abandoned', 'failed', 'no-agent', 'rejected')),
+                         ('answered', 'abandoned', 'failed', 'no-agent', 'no-choice', 'rejected')),
     hangup_by          TEXT NOT NULL CHECK (hangup_by IN ('caller', 'agent', 'system')),
     recording          TEXT NOT NULL DEFAULT '',   -- relative to var/recordings
     failure_reason     TEXT NOT NULL DEFAULT ''
