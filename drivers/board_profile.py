@@ -17,6 +17,7 @@ from typing import Any, Callable
 
 from acd_core.clock import Clock
 from drivers.analog.si3050 import Si3050
+from drivers.analog.si3217x import Si3217x
 from drivers.board.eeprom import At24c02, BoardIdentity
 from drivers.board.leds import LED_NAMES, Leds
 from drivers.board.lm75 import Lm75
@@ -31,8 +32,10 @@ from drivers.e1.pef2256 import Pef2256
 from drivers.sim.board import At24c02Sim, Lm75Sim, RelaySim, WatchdogSim
 from drivers.sim.e1cable import E1Cable, ExchangeSim
 from drivers.sim.fxo_line import FxoLineSim
+from drivers.sim.fxs_phone import PhoneSim
 from drivers.sim.pef2256 import Pef2256Sim
 from drivers.sim.si3050 import Si3050Sim
+from drivers.sim.si3217x import Si3217xSim
 from drivers.timing import Sleep, manual_sleep, real_sleep
 
 log = logging.getLogger(__name__)
@@ -40,7 +43,7 @@ log = logging.getLogger(__name__)
 PROFILES = ("sim", "real")
 SIM_IDENTITY = BoardIdentity(serial="CBXSIM-000001", revision="C",
                              mac0=bytes.fromhex("02cb00000001"), mac1=bytes.fromhex("02cb00000002"),
-                             made=date(2026, 1, 1), fxo_ports=2, fxs_ports=0)
+                             made=date(2026, 1, 1), fxo_ports=2, fxs_ports=2)
 FAULTS = {
     "e1-los": "unplug the E1 cable (loss of signal)",
     "e1-ais": "the exchange sends AIS (all ones)",
@@ -49,6 +52,9 @@ FAULTS = {
     "e1-absent": "no framer on the E1 card's SPI bus",
     "fxo-no-battery": "no battery on FXO line 1",
     "fxo-absent": "no DAA on FXO port 1",
+    "fxo-parallel": "another phone off-hook on FXO line 1",
+    "fxs-absent": "no ProSLIC on FXS port 1",
+    "fxs-offhook": "the phone on FXS port 1 is off the hook",
     "eeprom-absent": "no EEPROM on the I2C bus",
     "eeprom-corrupt": "one byte of the identity block changed",
     "temp-high": "board temperature 85 C",
@@ -74,6 +80,9 @@ class SimWorld:
     watchdog: WatchdogSim
     spi_e1: SimSpi
     spi_fxo: list[SimSpi]
+    phones: list[PhoneSim] = field(default_factory=list)
+    slics: list[Si3217xSim] = field(default_factory=list)
+    spi_fxs: list[SimSpi] = field(default_factory=list)
     bridge: Any = None
 
     def inject(self, fault: str) -> None:
@@ -93,6 +102,12 @@ class SimWorld:
             self.fxo_lines[0].battery_ok = False
         elif fault == "fxo-absent":
             self.spi_fxo[0].target = None
+        elif fault == "fxo-parallel":
+            self.fxo_lines[0].parallel_offhook = True
+        elif fault == "fxs-absent":
+            self.spi_fxs[0].target = None
+        elif fault == "fxs-offhook":
+            self.phones[0].lift()
         elif fault == "eeprom-absent":
             self.i2c.detach(0x50)
         elif fault == "eeprom-corrupt":
@@ -112,7 +127,7 @@ class Board:
     sleep: Sleep
     spans: list[Pef2256 | None] = field(default_factory=list)
     fxo: list[Si3050 | None] = field(default_factory=list)
-    fxs: list[Any] = field(default_factory=list)
+    fxs: list[Si3217x | None] = field(default_factory=list)
     eeprom: At24c02 | None = None
     temperature: Lm75 | None = None
     leds: Leds | None = None
@@ -156,10 +171,19 @@ class Board:
 def build(profile: str, clock: Clock, sleep: Sleep | None = None, **paths: Any) -> Board:
     """Build the board's parts. ``profile`` is ``sim`` or ``real``.
 
-    sim keywords: ``fxo_ports`` (2), ``zone`` ("EU"), ``dchannel_socket`` (path or
-    None), ``temperature`` (41.5). real keywords: ``spi_e1``, ``spi_fxo`` (list),
-    ``i2c``, ``gpio_chip``, ``tdm``, ``watchdog``, ``console``, ``fxo_country``.
+    sim keywords: ``fxo_ports`` (2), ``fxs_ports`` (2), ``zone`` ("EU"),
+    ``dchannel_socket`` (path or None), ``temperature`` (41.5). real keywords:
+    ``spi_e1``, ``spi_fxo`` (list), ``spi_fxs`` (list), ``i2c``, ``gpio_chip``,
+    ``tdm``, ``watchdog``, ``console``, ``fxo_country``, ``zone``. The
+    ``[hardware]`` keys of callbox.toml are accepted as they are
+    (``spi_device`` = ``spi_e1``, ``i2c_bus`` = ``i2c``; ``profile`` is ignored).
     """
+    paths = dict(paths)
+    paths.pop("profile", None)
+    if "spi_device" in paths:
+        paths.setdefault("spi_e1", paths.pop("spi_device"))
+    if "i2c_bus" in paths:
+        paths.setdefault("i2c", paths.pop("i2c_bus"))
     if profile == "sim":
         return _build_sim(clock, sleep, **paths)
     if profile == "real":
@@ -167,9 +191,10 @@ def build(profile: str, clock: Clock, sleep: Sleep | None = None, **paths: Any) 
     raise ValueError(f"hardware profile must be one of {', '.join(PROFILES)}, not {profile!r}")
 
 
-def _build_sim(clock: Clock, sleep: Sleep | None, fxo_ports: int = 2, zone: str = "EU",
-               dchannel_socket: str | None = None, temperature: float = 41.5,
-               identity: BoardIdentity = SIM_IDENTITY, fxo_country: str = "TBR21") -> Board:
+def _build_sim(clock: Clock, sleep: Sleep | None, fxo_ports: int = 2, fxs_ports: int = 2,
+               zone: str = "EU", dchannel_socket: str | None = None, temperature: float = 41.5,
+               identity: BoardIdentity = SIM_IDENTITY, fxo_country: str = "TBR21",
+               **_real_paths: Any) -> Board:
     if sleep is None:
         sleep = manual_sleep(clock) if hasattr(clock, "advance") else real_sleep  # type: ignore[arg-type]
     i2c = SimI2c("sim-i2c-1")
@@ -192,6 +217,15 @@ def _build_sim(clock: Clock, sleep: Sleep | None, fxo_ports: int = 2, zone: str 
         daas.append(chip)
         spis.append(spi)
         fxo.append(Si3050(spi, clock, sleep, port=port + 1, country=fxo_country))
+    phones, slics, fxs_spis, fxs = [], [], [], []
+    for port in range(fxs_ports):
+        phone = PhoneSim(clock)
+        slic = Si3217xSim(clock, phone)
+        spi = SimSpi(slic, f"sim-spi-1.{port}")
+        phones.append(phone)
+        slics.append(slic)
+        fxs_spis.append(spi)
+        fxs.append(Si3217x(spi, clock, sleep, port=port + 1, zone=zone))
     coil = SimGpioLine("sim-gpio:BYPASS", clock, level=False, output=True)
     sense = SimGpioLine("sim-gpio:BYPASS_SENSE", clock)
     relay_sim = RelaySim(clock, coil, sense)
@@ -199,10 +233,10 @@ def _build_sim(clock: Clock, sleep: Sleep | None, fxo_ports: int = 2, zone: str 
     leds = Leds({name: SimGpioLine(f"sim-gpio:LED_{name.upper()}", clock, level=False, output=True)
                  for name in LED_NAMES})
     world = SimWorld(clock, i2c, eeprom_chip, lm75_chip, framer, exchange, cable, lines, daas,
-                     relay_sim, wd, spi_e1, spis)
-    board = Board("sim", clock, sleep, spans=[span], fxo=list(fxo),
+                     relay_sim, wd, spi_e1, spis, phones, slics, fxs_spis)
+    board = Board("sim", clock, sleep, spans=[span], fxo=list(fxo), fxs=list(fxs),
                   eeprom=At24c02(i2c, clock, sleep), temperature=Lm75(i2c), leds=leds,
-                  relay=BypassRelay(coil, sense), tdm=SimTdm(framer, fxo_ports),
+                  relay=BypassRelay(coil, sense), tdm=SimTdm(framer, fxo_ports + fxs_ports),
                   console=SimSerial(loopback=True),
                   open_watchdog=lambda: Watchdog(wd.open()), sim=world)
     if dchannel_socket:
@@ -214,7 +248,8 @@ def _build_sim(clock: Clock, sleep: Sleep | None, fxo_ports: int = 2, zone: str 
 
 
 def _build_real(clock: Clock, sleep: Sleep, spi_e1: str = "/dev/spidev0.0",
-                spi_fxo: list[str] | None = None, i2c: str = "/dev/i2c-1",
+                spi_fxo: list[str] | None = None, spi_fxs: list[str] | None = None,
+                i2c: str = "/dev/i2c-1", zone: str = "EU",
                 gpio_chip: str = "/dev/gpiochip0", tdm: str = "/dev/callbox-tdm",
                 watchdog: str = "/dev/watchdog", console: str = "/dev/ttyS1",
                 fxo_country: str = "TBR21", **_ignored: Any) -> Board:
@@ -247,6 +282,10 @@ def _build_real(clock: Clock, sleep: Sleep, spi_e1: str = "/dev/spidev0.0",
         sbus = attempt(f"fxo{port}_spi", lambda dev=dev: PeripherySpi(dev, mode=3, max_speed=1_000_000))
         board.fxo.append(Si3050(sbus, clock, sleep, port=port, country=fxo_country)
                          if sbus is not None else None)
+    for port, dev in enumerate(spi_fxs or [], start=1):
+        sbus = attempt(f"fxs{port}_spi", lambda dev=dev: PeripherySpi(dev, mode=3, max_speed=1_000_000))
+        board.fxs.append(Si3217x(sbus, clock, sleep, port=port, zone=zone)
+                         if sbus is not None else None)
     ibus = attempt("i2c", lambda: Smbus2I2c(i2c))
     if ibus is not None:
         board.eeprom = At24c02(ibus, clock, sleep)
@@ -261,7 +300,7 @@ def _build_real(clock: Clock, sleep: Sleep, spi_e1: str = "/dev/spidev0.0",
         if line is not None:
             leds[name] = line
     board.leds = Leds(leds)
-    board.tdm = attempt("tdm", lambda: CharDevTdm(tdm, len(spi_fxo)))
+    board.tdm = attempt("tdm", lambda: CharDevTdm(tdm, len(spi_fxo) + len(spi_fxs or [])))
     board.console = attempt("console", lambda: PyserialPort(console))
     board.open_watchdog = lambda: Watchdog(DevWatchdog(watchdog))
     return board

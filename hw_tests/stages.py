@@ -4,14 +4,15 @@ What each mirrors: EEPROM identity + CRC; LM75 range; dahdi_scan identity and th
 wcte13xp IMR0 read-back; dahdi_test timing (8000 TDM frames against the clock);
 the span's alarms and 1 s error counters; dahdi_maint local loopback with an
 HDLC echo, and error insertion (one FAS + one CRC-4 defect must be counted);
-patgen/pattest counting pattern on all 30 B-channels; fxotune/fxstest style
-line checks on each FXO port (DAA identity, battery, off-hook volts and loop
-current); the bypass relay's contacts; the watchdog's boot status and magic close.
+patgen/pattest counting pattern on all 30 B-channels; fxotune-style line
+checks on each FXO port (DAA identity, battery, off-hook volts and loop
+current); fxstest-style checks on each FXS port (TIP/RING/VBAT, polarity, ring); the bypass relay's contacts; the watchdog's boot status and magic close.
 """
 from __future__ import annotations
 
 from acd_core.errors import DecodeError
 from drivers.analog.si3050 import BATTERY_THRESHOLD, Si3050
+from drivers.analog.si3217x import LF_FWD_ACTIVE, LF_RINGING, Si3217x
 from drivers.board.eeprom import EepromCrcError
 from drivers.board_profile import Board
 from drivers.e1.alarms import ALARM_LMFA, ALARM_LOS, BLUE, LOOPBACK, RED, YELLOW
@@ -254,6 +255,39 @@ def fxo_port(n: int):
     return stage
 
 
+def fxs_port(n: int):
+    def stage(board: Board) -> str:
+        slic: Si3217x | None = board.fxs[n - 1] if len(board.fxs) >= n else None
+        if slic is None:
+            raise Fail(f"FXS port {n} unavailable: {board.faults.get(f'fxs{n}_spi', 'not configured')}")
+        ident = slic.bring_up(timeslot=32 + len(board.fxo) + n - 1)
+        board.wait(0.05)
+        if slic.offhook:
+            raise Fail(f"FXS {n}: the phone is off the hook; hang it up and run the test again")
+        m = slic.measure()
+        if not 40.0 <= m.tip_ring <= 60.0:
+            raise Fail(f"FXS {n}: TIP-RING {m.tip_ring:.1f} V on-hook (expected 40-60 V, "
+                       f"VBAT {m.vbat:.1f} V); the SLIC's battery supply is faulty")
+        slic.reverse_polarity(True)
+        board.wait(0.02)
+        rev = slic.measure()
+        slic.reverse_polarity(False)
+        if rev.tip_ring > -40.0:
+            raise Fail(f"FXS {n}: polarity did not reverse (TIP-RING {rev.tip_ring:.1f} V)")
+        slic.ring(bursts=1)
+        board.wait(0.2)
+        state = slic.linefeed()
+        slic.stop_ring()
+        board.wait(0.05)
+        slic.set_linefeed(LF_FWD_ACTIVE)
+        if state != LF_RINGING:
+            raise Fail(f"FXS {n}: linefeed did not enter ringing (reads {state}); "
+                       "the ring generator or its supply is faulty")
+        return (f"{ident}, TIP {m.tip:.1f} V RING {m.ring:.1f} V VBAT {m.vbat:.1f} V, "
+                "polarity reversal ok, ringing ok")
+    return stage
+
+
 def relay(board: Board) -> str:
     if board.relay is None:
         raise Fail(f"relay GPIO unavailable: {board.faults.get('relay', 'not configured')}")
@@ -306,8 +340,7 @@ def all_stages(board: Board) -> list[Stage]:
     ]
     for n in range(1, len(board.fxo) + 1):
         stages.append(Stage(f"FXO port {n} line", fxo_port(n)))
-    for n, port in enumerate(board.fxs, start=1):
-        from hw_tests.fxs import fxs_port
+    for n in range(1, len(board.fxs) + 1):
         stages.append(Stage(f"FXS port {n} line", fxs_port(n)))
     stages += [Stage("Bypass relay", relay), Stage("Watchdog", watchdog)]
     return stages

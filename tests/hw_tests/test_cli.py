@@ -28,7 +28,7 @@ def test_clean_simulator_passes_every_stage(capsys):
 def test_text_output_numbers_the_stages(capsys):
     assert main(NO_CONFIG) == 0
     out = capsys.readouterr().out
-    assert re.search(r"^\[7/13\] E1 span 1 local loopback \.\.\. ok \(0 CRC errors in 5 s, HDLC echo 1/1\)$",
+    assert re.search(r"^\[7/15\] E1 span 1 local loopback \.\.\. ok \(0 CRC errors in 5 s, HDLC echo 1/1\)$",
                      out, re.M)
     assert out.rstrip().endswith("RESULT: PASS")
 
@@ -44,6 +44,9 @@ def test_text_output_numbers_the_stages(capsys):
     ("relay-stuck", "Bypass relay", "contacts did not move"),
     ("watchdog-reset", "Watchdog", "last boot was a watchdog reset"),
     ("e1-absent", "E1 span 1 framer identity", "every register reads 0xFF"),
+    ("fxo-parallel", "FXO port 1 line", "another phone on this line is off-hook"),
+    ("fxs-absent", "FXS port 1 line", "no ProSLIC answers"),
+    ("fxs-offhook", "FXS port 1 line", "the phone is off the hook"),
 ])
 def test_injected_fault_fails_exactly_its_stage(capsys, fault, stage, words):
     code, rep = run_json(capsys, "--inject", fault)
