@@ -110,7 +110,8 @@ class _TxFrame:
 class Pef2256:
     def __init__(self, spi: SpiBus, clock: Clock, sleep: Sleep, irq: GpioLine | None = None,
                  span: int = 1, on_frame: Callable[[bytes], None] | None = None,
-                 on_alarm: Callable[[int], None] | None = None) -> None:
+                 on_alarm: Callable[[int], None] | None = None,
+                 on_cas: Callable[[int, int], None] | None = None) -> None:
         self.spi = spi
         self.clock = clock
         self.sleep = sleep
@@ -118,6 +119,10 @@ class Pef2256:
         self.span = span
         self.on_frame = on_frame
         self.on_alarm = on_alarm
+        self.on_cas = on_cas
+        self._xs = bytearray([R.CAS_MF_IDLE] + [0xFF] * 15)
+        self.cas_rx = [0xF] * 31          # index = channel 1-30 (0 unused)
+        self.cas_changes: deque[tuple[int, int]] = deque(maxlen=1024)
         self.config: E1Config | None = None
         self.counters = SpanCounters()
         self.debouncer = AlarmDebouncer()
@@ -213,8 +218,11 @@ class Pef2256:
         else:
             self.write(R.MODE, 0x00)
             self.write(R.CCR1, 0x00)
+        if not ccs:
+            self._xs = bytearray([R.CAS_MF_IDLE] + [0xFF] * 15)
+            self.write_burst(R.XS1, bytes(self._xs))
         self.read_burst(R.ISR0, 6)
-        self.write(R.IMR0, 0xFF & ~(R.ISR0_RME | R.ISR0_RPF) if ccs else 0xFF)
+        self.write(R.IMR0, 0xFF & ~(R.ISR0_RME | R.ISR0_RPF) if ccs else 0xFF & ~R.ISR0_CASC)
         self.write(R.IMR1, 0xFF & ~(R.ISR1_XDU | R.ISR1_XPR | R.ISR1_RDO) if ccs else 0xFF)
         self.write(R.IMR2, 0x00)
         self.write(R.IMR3, 0xFF & ~(R.ISR3_ES | R.ISR3_SEC | R.ISR3_RSN | R.ISR3_RSP))
@@ -311,6 +319,39 @@ class Pef2256:
         c.ebit += ebc
         c.seconds += 1
 
+    # ------------------------------------------------------------ CAS (R2 line signalling)
+    @staticmethod
+    def _cas_slot(channel: int) -> tuple[int, bool]:
+        """XS/RS register index and whether the channel is the high nibble."""
+        if not 1 <= channel <= 30:
+            raise ValueError("CAS channels are 1-30")
+        return 1 + (channel - 1) % 15, channel <= 15
+
+    def set_cas(self, channel: int, abcd: int) -> None:
+        """Transmit ABCD bits for a channel (1-30 = TS1-15, TS17-31)."""
+        if self.config is None or self.config.signalling != "cas":
+            raise DriverError("span is not configured for CAS", part="pef2256", span=self.span)
+        idx, high = self._cas_slot(channel)
+        old = self._xs[idx]
+        self._xs[idx] = ((abcd & 0xF) << 4 | old & 0x0F) if high else (old & 0xF0 | abcd & 0xF)
+        self.write(R.XS1 + idx, self._xs[idx])
+
+    def get_cas(self, channel: int) -> int:
+        idx, high = self._cas_slot(channel)
+        v = self.read(R.RS1 + idx)
+        return v >> 4 if high else v & 0xF
+
+    def _read_cas(self) -> None:
+        rs = self.read_burst(R.RS1, 16)
+        for channel in range(1, 31):
+            idx, high = self._cas_slot(channel)
+            abcd = rs[idx] >> 4 if high else rs[idx] & 0xF
+            if abcd != self.cas_rx[channel]:
+                self.cas_rx[channel] = abcd
+                self.cas_changes.append((channel, abcd))
+                if self.on_cas is not None:
+                    self.on_cas(channel, abcd)
+
     # ------------------------------------------------------------ HDLC
     def send_frame(self, frame: bytes) -> None:
         """Queue one LAPD frame (no flags, no FCS: the framer adds both)."""
@@ -380,6 +421,8 @@ class Pef2256:
             self._rx_block(last=False)
         if isr[0] & R.ISR0_RME:
             self._rx_block(last=True)
+        if isr[0] & R.ISR0_CASC:
+            self._read_cas()
         if isr[1] & R.ISR1_XDU:
             c.hdlc_underruns += 1
             if self._tx and self._tx[0].offset:

@@ -46,6 +46,8 @@ RBCL = 0x66
 RBCH = 0x67
 ISR0 = 0x68      # ISR0-5 0x68-0x6D, clear on read
 GIS = 0x6E
+XS1 = 0x70       # (sim) XS1-16 write / RS1-16 read 0x70-0x7F: CAS multiframe of TS16
+RS1 = 0x70
 GCM1 = 0x92      # GCM1-8 0x92-0x99
 WID = 0xEC
 
@@ -102,3 +104,4 @@ SPI_READ = 0x80
 SPI_WRITE = 0x00
 
 HDLC_FIFO_BLOCK = 32
+CAS_MF_IDLE = 0x0B     # TS16 of frame 0: MFAS 0000, then X Y X X with X = 1, Y = 0 (no remote MF alarm)

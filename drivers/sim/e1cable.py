@@ -5,7 +5,7 @@ osmo-e1d's ``vpair`` batches frames, catching up to the injected clock whenever
 either end is looked at (a register read, an IRQ line sample, a TDM read).
 Endpoints are a :class:`~drivers.sim.pef2256.Pef2256Sim` (our card, or a second
 card for back-to-back tests) or an :class:`ExchangeSim` (the carrier: clock
-master, CRC-4, D-channel in software HDLC on TS16).
+master, CRC-4, D-channel in software HDLC on TS16, or CAS ABCD bits for R2).
 
 Faults, per receiving end: unplugged (both ways silent -> LOS), AIS (unframed
 all ones -> BLUE), FAS errors, CRC errors (a payload bit flipped in one
@@ -163,7 +163,7 @@ class ExchangeSim:
     frames (FCS checked and stripped) land in ``received`` or go to ``on_frame``.
     """
 
-    def __init__(self, crc4: bool = True, dchannel_slot: int = 16) -> None:
+    def __init__(self, crc4: bool = True, dchannel_slot: int = 16, cas: bool = False) -> None:
         self.cable: E1Cable | None = None
         self.slip_interval: float | None = None
         self.ts0 = Ts0Tx(crc4=crc4)
@@ -179,6 +179,17 @@ class ExchangeSim:
         self.bad_frames = 0
         self.on_frame: Callable[[bytes], None] | None = None
         self.last_status = self.rx.last
+        self.last_mf = SILENCE
+        self.cas = cas                                 # TS16 carries CAS instead of HDLC
+        self.cas_tx = [0x9] * 31                       # ABCD per channel 1-30 (R2 idle 1001)
+        self.cas_rx = [0xF] * 31
+
+    @staticmethod
+    def _cas_mf(cas: list[int]) -> bytes:
+        ts16 = bytearray([0x0B])
+        for i in range(1, 16):
+            ts16.append((cas[i] & 0xF) << 4 | cas[i + 15] & 0xF)
+        return bytes(ts16)
 
     def send(self, frame: bytes) -> None:
         self.enc.send(frame)
@@ -197,13 +208,24 @@ class ExchangeSim:
         mf = bytearray(b"\xff" * MF_OCTETS)
         if self.payload is not None:
             self.payload(mf)
-        mf[self.slot::FRAME] = self.enc.take(16)
+        if self.cas:
+            mf[16::FRAME] = self._cas_mf(self.cas_tx)
+        else:
+            mf[self.slot::FRAME] = self.enc.take(16)
         self.ts0.rai = self.rai
         self.ts0.e_bits = self.rx.e_bits_to_send
         self.ts0.fill(mf)
         return bytes(mf)
 
     def line_rx(self, mf: bytes, bpv: int = 0) -> None:
+        self.last_mf = mf
         self.last_status = self.rx.receive(mf)
-        if not self.last_status.lfa:
+        if self.last_status.lfa:
+            return
+        if self.cas:
+            ts16 = mf[16::FRAME]
+            if ts16[0] >> 4 == 0:
+                for i in range(1, 16):
+                    self.cas_rx[i], self.cas_rx[i + 15] = ts16[i] >> 4, ts16[i] & 0xF
+        else:
             self.dec.feed(mf[self.slot::FRAME])

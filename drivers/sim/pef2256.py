@@ -15,7 +15,9 @@ CRC-4 and E bits, RAI (XSW.XRA or automatic FMR2.AXRA), slips while clock master
 with a clock offset on the cable, and the HDLC controller on the timeslots picked
 in TTR/RTR: 2 x 32-octet FIFOs each way, RPF/RME with RBCL/RBCH and the trailing
 RSIS octet, XPR/XDU/ALLS, RMC release, overrun (RDO) when the driver is slow and
-a CMDR busy window (SIS.CEC) during which new commands are ignored.
+a CMDR busy window (SIS.CEC) during which new commands are ignored. With
+XSP.CASEN, TS16 carries the CAS multiframe from XS1-16 instead, and what arrives
+is latched into RS1-16 with ISR0.CASC on a change.
 """
 from __future__ import annotations
 
@@ -76,6 +78,8 @@ class Pef2256Sim:
         self._mf_count = 0
         self._next_slip_mf = None
         self._last_line_rx = bytes(MF_OCTETS)
+        self.xs = bytearray([R.CAS_MF_IDLE] + [0xFF] * 15)   # CAS transmit, XS1-16
+        self.rs = bytearray([0xFF] * 16)                      # CAS receive, RS1-16
         self._last_tx = bytes(MF_OCTETS)
         self._hdlc_reset_tx()
         self._hdlc_reset_rx()
@@ -123,6 +127,8 @@ class Pef2256Sim:
     def read_reg(self, addr: int) -> int:
         if addr == R.FIFO:
             return self._fifo_read()
+        if R.RS1 <= addr < R.RS1 + 16:
+            return self.rs[addr - R.RS1]
         if R.ISR0 <= addr < R.ISR0 + 6:
             n = addr - R.ISR0
             value = self._visible(n)
@@ -161,6 +167,9 @@ class Pef2256Sim:
             return
         if addr == R.CMDR:
             self._command(value)
+            return
+        if R.XS1 <= addr < R.XS1 + 16:
+            self.xs[addr - R.XS1] = value
             return
         if addr in _READ_ONLY:
             return
@@ -400,7 +409,9 @@ class Pef2256Sim:
                 mf += self._system_tx.popleft() if self._system_tx else b"\xff" * FRAME
         else:
             mf = bytearray(b"\xff" * MF_OCTETS)
-        if not self.regs[R.FMR2] & R.FMR2_PLB:
+        if not self.regs[R.FMR2] & R.FMR2_PLB and self.regs[R.XSP] & R.XSP_CASEN:
+            mf[16::FRAME] = self.xs
+        elif not self.regs[R.FMR2] & R.FMR2_PLB:
             slots = self._hdlc_slots(R.TTR1) if self.regs[R.CCR1] & R.CCR1_EITS else []
             if slots:
                 k = len(slots)
@@ -427,7 +438,12 @@ class Pef2256Sim:
         res = self.rx.receive(mf)
         self._update_status(res)
         self._count(res, bpv)
-        if not res.lfa:
+        if not res.lfa and self.regs[R.XSP] & R.XSP_CASEN:
+            ts16 = mf[16::FRAME]
+            if ts16[0] >> 4 == 0 and ts16[1:] != self.rs[1:]:   # CAS multiframe word 0000 found
+                self.rs[:] = ts16
+                self._raise(0, R.ISR0_CASC)
+        elif not res.lfa:
             slots = self._hdlc_slots(R.RTR1) if self.regs[R.CCR1] & R.CCR1_EITS else []
             if slots:
                 k = len(slots)

@@ -7,7 +7,7 @@ from drivers.bus.spi import SimSpi
 from drivers.e1 import regs as R
 from drivers.e1.alarms import ALARM_LMFA, ALARM_LOS, BLUE, LOOPBACK, RECOVER, RED, YELLOW
 from drivers.e1.pef2256 import E1Config, Pef2256
-from drivers.errors import ChipAbsent
+from drivers.errors import ChipAbsent, DriverError
 from drivers.sim.e1cable import E1Cable
 from drivers.sim.pef2256 import Pef2256Sim
 from drivers.sim.runner import run
@@ -249,3 +249,54 @@ def test_back_to_back_framers_carry_hdlc_both_ways():
     run(clock, 0.5, [a.span, b.span])
     assert list(b.span.received) == [bytes([0x00, 0x01, i * 2, 0]) + bytes(40 * i) for i in range(5)]
     assert list(a.span.received) == [bytes([0x02, 0x01, i * 2, 0]) + b"q931" * i for i in range(5)]
+
+
+def test_cas_abcd_bits_both_ways_for_r2():
+    clock = ManualClock()
+    card = make_card(clock)
+    from drivers.sim.e1cable import ExchangeSim
+    exchange = ExchangeSim(cas=True)
+    E1Cable(clock, card.chip, exchange)
+    card.span.configure(E1Config(signalling="cas"))
+    run(clock, 3.0, [card.span])
+    assert card.span.alarms == 0
+    assert card.span.cas_rx[1:] == [0x9] * 30            # R2 idle from the exchange
+    card.span.cas_changes.clear()
+    exchange.cas_tx[5] = 0x1                              # seize on channel 5 (TS5)
+    exchange.cas_tx[20] = 0x1                             # and channel 20 (TS21)
+    card.span.set_cas(17, 0xD)                            # our answer on channel 17 (TS18)
+    run(clock, 0.05, [card.span])
+    assert list(card.span.cas_changes) == [(5, 0x1), (20, 0x1)]
+    assert card.span.get_cas(5) == 0x1 and card.span.get_cas(20) == 0x1
+    assert exchange.cas_rx[17] == 0xD and exchange.cas_rx[2] == 0xF
+    with pytest.raises(DriverError, match="not configured for CAS"):
+        t = span_to_exchange(settle=0.0)
+        t.span.set_cas(1, 0x9)
+
+
+def test_payload_loopback_returns_the_far_end_payload_with_our_framing():
+    t = span_to_exchange()
+    pattern = bytes((i * 7) & 0xFF for i in range(512))
+
+    def fill(mf):
+        for f in range(16):
+            for ts in range(1, 32):
+                if ts != 16:
+                    mf[f * 32 + ts] = pattern[f * 32 + ts]
+    t.exchange.payload = fill
+    t.span.loopback("networkpayload")
+    t.run(0.1)
+    last = t.exchange.last_mf
+    assert all(last[f * 32 + ts] == pattern[f * 32 + ts] for f in range(16) for ts in (1, 15, 17, 31))
+    assert not t.exchange.last_status.lfa and t.exchange.last_status.crc_errors == 0
+    assert t.span.alarms == LOOPBACK
+
+
+def test_remote_line_loopback_sends_the_line_back_unchanged():
+    t = span_to_exchange()
+    t.span.loopback("networkline")
+    t.exchange.send(b"\x00\x01\x7f")
+    t.run(0.1)
+    # the exchange hears its own frame: the line went back untouched
+    assert t.exchange.received == [b"\x00\x01\x7f"]
+    assert list(t.span.received) == [b"\x00\x01\x7f"]   # and we still receive it too
