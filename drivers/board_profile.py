@@ -11,6 +11,7 @@ the self-test can name it, instead of the whole box refusing to start.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Callable
@@ -153,6 +154,33 @@ class Board:
             self.sleep(min(step, left))
             for p in pollers:
                 p.poll()
+
+    @property
+    def poll_interval(self) -> float:
+        """How often the service loop polls: the simulator raises no wake-ups by itself."""
+        return 0.002 if self.sim is not None else 0.050
+
+    def run_forever(self, stop: threading.Event) -> None:
+        """The drivers' thread on the box: wait for an interrupt (or the interval), poll all."""
+        pollers = self.pollers()
+        spans = [s for s in self.spans if s is not None and s.irq is not None]
+        failing: set[int] = set()
+        while not stop.is_set():
+            if self.sim is None and spans:
+                spans[0].wait(self.poll_interval)
+            else:
+                stop.wait(self.poll_interval)
+            for p in pollers:
+                try:
+                    p.poll()
+                except Exception as exc:  # one failing part must not stop the others' service
+                    if id(p) not in failing:
+                        failing.add(id(p))
+                        log.error("driver poll failed part=%s: %s", type(p).__name__, exc)
+                else:
+                    if id(p) in failing:
+                        failing.discard(id(p))
+                        log.info("driver poll recovered part=%s", type(p).__name__)
 
     def describe(self) -> dict[str, Any]:
         return {"profile": self.profile, "e1_spans": len(self.spans),

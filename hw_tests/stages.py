@@ -305,6 +305,16 @@ def relay(board: Board) -> str:
     return f"energise/release/energise, contacts moved in {max(times) * 1000:.0f} ms"
 
 
+def leds(board: Board) -> str:
+    if board.leds is None or not board.leds.lines:
+        raise Skip("no LED lines on this board")
+    for name in board.leds.lines:
+        board.leds.set(name, True)
+        board.wait(0.5)
+        board.leds.set(name, False)
+    return f"{', '.join(board.leds.lines)} lit in turn for 0.5 s each; check by eye"
+
+
 def watchdog(board: Board) -> str:
     if board.open_watchdog is None:
         raise Skip("no watchdog on this board")
@@ -342,5 +352,5 @@ def all_stages(board: Board) -> list[Stage]:
         stages.append(Stage(f"FXO port {n} line", fxo_port(n)))
     for n in range(1, len(board.fxs) + 1):
         stages.append(Stage(f"FXS port {n} line", fxs_port(n)))
-    stages += [Stage("Bypass relay", relay), Stage("Watchdog", watchdog)]
+    stages += [Stage("Front LEDs", leds), Stage("Bypass relay", relay), Stage("Watchdog", watchdog)]
     return stages

@@ -15,6 +15,7 @@ parallel phone off-hook when we are on-hook and 3 V <= |LVS| < 10 V.
 from __future__ import annotations
 
 import logging
+from collections import deque
 from dataclasses import dataclass
 from typing import Callable
 
@@ -84,7 +85,7 @@ class Si3050:
         self.channel = channel
         self.country = COUNTRIES[country]
         self.on_event = on_event
-        self.events: list[tuple[float, str]] = []
+        self.events: deque[tuple[float, str]] = deque(maxlen=256)
         self.offhook = False
         self.ringing = False
         self.battery: bool | None = None

@@ -15,6 +15,7 @@ same per 1 ms chunk) and the driver runs the channel's timing itself:
 from __future__ import annotations
 
 import logging
+from collections import deque
 from dataclasses import dataclass
 from typing import Callable
 
@@ -81,7 +82,7 @@ class Si3217x:
         self.cadence = RING_CADENCES[zone]
         self.rxflash = rxflash if rxflash is not None else TIMERS["rxflash"].seconds
         self.on_event = on_event
-        self.events: list[tuple[float, str]] = []
+        self.events: deque[tuple[float, str]] = deque(maxlen=256)
         self.offhook = False
         self._raw_hook = False
         self._raw_since = 0.0

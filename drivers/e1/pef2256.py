@@ -309,6 +309,16 @@ class Pef2256:
     def sending_rai(self) -> bool:
         return self._rai_sent
 
+    def status(self) -> dict[str, object]:
+        """dahdi_scan-style summary for health and the web UI."""
+        cfg = self.config
+        return {"span": self.span, "alarms": self.alarm_text, "loopback": self._loopback,
+                "configured": cfg is not None,
+                "framing": (cfg.framing if cfg else None), "coding": (cfg.line_code if cfg else None),
+                "signalling": (cfg.signalling if cfg else None),
+                "timing": ("master" if cfg and cfg.clock_master else "line") if cfg else None,
+                "counters": dict(self.counters.__dict__)}
+
     def _read_counters(self) -> None:
         raw = self.read_burst(R.FECL, 12)
         fec, cvc, cec, ebc, _bec, _coec = (raw[i] | raw[i + 1] << 8 for i in range(0, 12, 2))
@@ -439,8 +449,17 @@ class Pef2256:
         if isr[3] & (R.ISR3_RSN | R.ISR3_RSP) and not self.alarms & ~LOOPBACK:
             c.slips += 1
 
+    def wait(self, timeout: float) -> bool:
+        """Block until the IRQ line has an edge (True) or ``timeout`` passed (driver thread)."""
+        if self.irq is None:
+            return False
+        return self.irq.poll(timeout)
+
     def poll(self) -> None:
         """Service pending interrupts and re-check alarms when due."""
+        if self.irq is not None:
+            while self.irq.poll(0):
+                self.irq.read_event()      # edges only wake us; the level says what is pending
         if self.irq is None or not self.irq.read():
             self.service()
         if self._tx:

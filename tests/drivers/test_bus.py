@@ -5,10 +5,13 @@ import pytest
 from acd_core.clock import ManualClock
 from acd_core.errors import CallboxError
 from drivers.bus.errors import I2cError, SpiError
-from drivers.bus.gpio import SimGpioLine
-from drivers.bus.i2c import I2cMsg, SimI2c
+from drivers.bus.gpio import PeripheryGpio, SimGpioLine
+from drivers.bus.i2c import I2cMsg, SimI2c, Smbus2I2c
+from drivers.bus.serial import PyserialPort
 from drivers.bus.spi import PeripherySpi, SimSpi
-from drivers.bus.tdm import CharDevTdm
+from drivers.bus.tdm import CharDevTdm, SimTdm
+from drivers.bus.watchdog import DevWatchdog
+from drivers.sim.pef2256 import Pef2256Sim
 
 
 def test_spi_error_names_bus_operation_device_and_errno():
@@ -65,3 +68,34 @@ def test_gpio_input_cannot_be_written():
     line = SimGpioLine("irq", ManualClock())
     with pytest.raises(CallboxError, match="GPIO write on irq.*input"):
         line.write(True)
+
+
+def test_tdm_char_device_reads_whole_frames(tmp_path):
+    dev = tmp_path / "tdm"
+    dev.write_bytes(bytes(range(34)) * 3)
+    tdm = CharDevTdm(str(dev), analog_ports=2)
+    frames = tdm.read_frames(3)
+    assert frames == [bytes(range(34))] * 3
+    with pytest.raises(CallboxError, match="TDM read on .*stream ended"):
+        tdm.read_frames(1)
+    tdm.close()
+
+
+def test_sim_tdm_refuses_frames_of_the_wrong_size():
+    tdm = SimTdm(Pef2256Sim(ManualClock()), analog_ports=4, device="sim-tdm")
+    with pytest.raises(CallboxError, match="frame of 32 bytes, expected 36"):
+        tdm.write_frames([bytes(32)])
+
+
+@pytest.mark.parametrize("opener, prefix", [
+    (PyserialPort, "serial open on"),
+    (Smbus2I2c, "I2C open on"),
+    (DevWatchdog, "watchdog open on"),
+    (lambda p: PeripheryGpio(p, 3, "in"), "GPIO open on"),
+])
+def test_real_back_ends_report_missing_devices_with_their_bus(tmp_path, opener, prefix):
+    path = str(tmp_path / "missing")
+    with pytest.raises(CallboxError) as exc:
+        opener(path)
+    assert str(exc.value).startswith(f"{prefix} {path}")
+    assert exc.value.errno is not None

@@ -28,7 +28,7 @@ def test_clean_simulator_passes_every_stage(capsys):
 def test_text_output_numbers_the_stages(capsys):
     assert main(NO_CONFIG) == 0
     out = capsys.readouterr().out
-    assert re.search(r"^\[7/15\] E1 span 1 local loopback \.\.\. ok \(0 CRC errors in 5 s, HDLC echo 1/1\)$",
+    assert re.search(r"^\[7/16\] E1 span 1 local loopback \.\.\. ok \(0 CRC errors in 5 s, HDLC echo 1/1\)$",
                      out, re.M)
     assert out.rstrip().endswith("RESULT: PASS")
 
