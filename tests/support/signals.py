@@ -74,3 +74,32 @@ def digit_train(keys: str, on_ms: float, off_ms: float, lead_ms: float = 50.0, *
         out += dtmf(k, ms(on_ms), phase_seed=i, **kw)
         out += silence(ms(off_ms))
     return out
+
+
+def uart(data: bytes) -> list[int]:
+    """Start bit 0, 8 data bits LSB first, stop bit 1 (EIA async, as GR-30 sends)."""
+    bits: list[int] = []
+    for b in data:
+        bits += [0] + [(b >> i) & 1 for i in range(8)] + [1]
+    return bits
+
+
+def fsk(bits: list[int], mark: float, space: float, level_dbm0: float, baud: float = 1200.0,
+        space_gain_db: float = 0.0, phase: float = 0.3) -> list[float]:
+    """Continuous-phase FSK, fractional bit timing; ``space_gain_db`` tilts space vs mark."""
+    amp = DBM0_PEAK * 10.0 ** (level_dbm0 / 20.0)
+    amp_space = amp * 10.0 ** (space_gain_db / 20.0)
+    n = int(len(bits) * RATE / baud)
+    out, ph = [], phase
+    for i in range(n):
+        b = bits[min(len(bits) - 1, int(i * baud / RATE))]
+        ph += 2.0 * math.pi * (mark if b else space) / RATE
+        out.append((amp if b else amp_space) * math.sin(ph))
+    return out
+
+
+def cid_burst(message: bytes, mark: float, space: float, level_dbm0: float = -13.5,
+              **kw) -> list[float]:
+    """Seizure (300 alternating bits), 180 mark bits, the message, 60 mark bits."""
+    bits = [i & 1 for i in range(300)] + [1] * 180 + uart(message) + [1] * 60
+    return fsk(bits, mark, space, level_dbm0, **kw)
