@@ -324,7 +324,8 @@ def _build_real(clock: Clock, sleep: Sleep, spi_e1: str = "/dev/spidev0.0",
         board.relay = BypassRelay(coil, sense)
     leds = {}
     for name in LED_NAMES:
-        line = attempt(f"led_{name}", lambda name=name: PeripheryGpio(gpio_chip, f"LED_{name.upper()}", "low"))
+        line = attempt(f"led_{name}",
+                       lambda name=name: PeripheryGpio(gpio_chip, f"LED_{name.upper()}", "low"))
         if line is not None:
             leds[name] = line
     board.leds = Leds(leds)

@@ -20,12 +20,15 @@ from hw_tests.stages import all_stages
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="callbox selftest", description="Technician self-test of the board, E1 span and analog ports.")
+    p = argparse.ArgumentParser(
+        prog="callbox selftest",
+        description="Technician self-test of the board, the E1 span and the analog ports.")
     p.add_argument("--json", action="store_true", help="print only a JSON report")
     p.add_argument("--inject", metavar="FAULT", action="append", default=[],
                    help="simulator only: break a part first (repeatable)")
     p.add_argument("--list-faults", action="store_true", help="list the faults --inject knows")
-    p.add_argument("--profile", choices=("sim", "real"), help="hardware profile (default: from config, else sim)")
+    p.add_argument("--profile", choices=("sim", "real"),
+                   help="hardware profile (default: from config, else sim)")
     p.add_argument("--config", default="callbox.toml", help="callbox.toml to read [hardware] from")
     p.add_argument("--verbose", action="store_true", help="also print the drivers' log lines")
     return p

@@ -6,16 +6,20 @@ the span's alarms and 1 s error counters; dahdi_maint local loopback with an
 HDLC echo, and error insertion (one FAS + one CRC-4 defect must be counted);
 patgen/pattest counting pattern on all 30 B-channels; fxotune-style line
 checks on each FXO port (DAA identity, battery, off-hook volts and loop
-current); fxstest-style checks on each FXS port (TIP/RING/VBAT, polarity, ring); the bypass relay's contacts; the watchdog's boot status and magic close.
+current); fxstest-style checks on each FXS port (TIP/RING/VBAT, polarity,
+ring); the front LEDs; the bypass relay's contacts; the watchdog's boot status
+and magic close.
 """
 from __future__ import annotations
+
+from functools import partial
 
 from acd_core.errors import DecodeError
 from drivers.analog.si3050 import BATTERY_THRESHOLD, Si3050
 from drivers.analog.si3217x import LF_FWD_ACTIVE, LF_RINGING, Si3217x
 from drivers.board.eeprom import EepromCrcError
 from drivers.board_profile import Board
-from drivers.e1.alarms import ALARM_LMFA, ALARM_LOS, BLUE, LOOPBACK, RED, YELLOW
+from drivers.e1.alarms import ALARM_LMFA, ALARM_LOS, BLUE, RED, YELLOW
 from drivers.e1.pef2256 import E1Config, Pef2256
 from drivers.errors import ChipAbsent
 from hw_tests.contract import Fail, Skip, Stage
@@ -58,7 +62,7 @@ def temperature(board: Board) -> str:
 def _span(board: Board, n: int = 1) -> Pef2256:
     span = board.spans[n - 1] if len(board.spans) >= n else None
     if span is None:
-        raise Fail(f"E1 card unavailable: {board.faults.get('e1_spi', 'not configured')}")
+        raise Fail(f"E1 span {n} unavailable: {board.faults.get('e1_spi', 'not configured')}")
     return span
 
 
@@ -69,8 +73,8 @@ def _configured(board: Board, n: int = 1) -> Pef2256:
     return span
 
 
-def e1_identity(board: Board) -> str:
-    span = _span(board)
+def e1_identity(board: Board, n: int = 1) -> str:
+    span = _span(board, n)
     ident = span.identify()
     bad = span.register_test()
     if bad:
@@ -101,8 +105,8 @@ def e1_timing(board: Board) -> str:
     return f"8000 samples in {elapsed:.3f} s, {accuracy:.3f}%"
 
 
-def e1_alarms(board: Board) -> str:
-    span = _configured(board)
+def e1_alarms(board: Board, n: int = 1) -> str:
+    span = _configured(board, n)
     board.wait(3.0)
     alarms = span.alarms
     if alarms & RED:
@@ -124,8 +128,8 @@ def e1_alarms(board: Board) -> str:
     return f"{span.alarm_text}, no alarm for 3 s"
 
 
-def e1_line_errors(board: Board) -> str:
-    span = _configured(board)
+def e1_line_errors(board: Board, n: int = 1) -> str:
+    span = _configured(board, n)
     if span.alarms & (RED | BLUE):
         raise Skip(f"span in alarm ({span.alarm_text}); error counts are not meaningful")
     start = span.counters.seconds
@@ -141,8 +145,8 @@ def e1_line_errors(board: Board) -> str:
     return f"0 CRC-4, 0 framing, 0 code violations, {ebit} far-end block errors in {secs} s"
 
 
-def e1_local_loopback(board: Board) -> str:
-    span = _configured(board)
+def e1_local_loopback(board: Board, n: int = 1) -> str:
+    span = _configured(board, n)
     span.loopback("local")
     try:
         board.wait(SETTLE)
@@ -168,8 +172,8 @@ def e1_local_loopback(board: Board) -> str:
     return f"0 CRC errors in {LOOPBACK_SECONDS} s, HDLC echo 1/1"
 
 
-def e1_error_insertion(board: Board) -> str:
-    span = _configured(board)
+def e1_error_insertion(board: Board, n: int = 1) -> str:
+    span = _configured(board, n)
     span.loopback("local")
     try:
         board.wait(SETTLE)
@@ -337,17 +341,17 @@ def watchdog(board: Board) -> str:
 
 
 def all_stages(board: Board) -> list[Stage]:
-    stages = [
-        Stage("EEPROM identity", eeprom),
-        Stage("Board temperature", temperature),
-        Stage("E1 span 1 framer identity", e1_identity),
-        Stage("E1 span 1 timing (8000 frames)", e1_timing),
-        Stage("E1 span 1 line alarms", e1_alarms),
-        Stage(f"E1 span 1 line errors ({LINE_SECONDS} s)", e1_line_errors),
-        Stage("E1 span 1 local loopback", e1_local_loopback),
-        Stage("E1 span 1 error insertion", e1_error_insertion),
-        Stage("E1 span 1 B-channel pattern", e1_pattern),
-    ]
+    stages = [Stage("EEPROM identity", eeprom), Stage("Board temperature", temperature)]
+    for n in range(1, len(board.spans) + 1):
+        stages += [
+            Stage(f"E1 span {n} framer identity", partial(e1_identity, n=n)),
+            *([Stage(f"E1 span {n} timing (8000 frames)", e1_timing)] if n == 1 else []),
+            Stage(f"E1 span {n} line alarms", partial(e1_alarms, n=n)),
+            Stage(f"E1 span {n} line errors ({LINE_SECONDS} s)", partial(e1_line_errors, n=n)),
+            Stage(f"E1 span {n} local loopback", partial(e1_local_loopback, n=n)),
+            Stage(f"E1 span {n} error insertion", partial(e1_error_insertion, n=n)),
+            *([Stage(f"E1 span {n} B-channel pattern", e1_pattern)] if n == 1 else []),
+        ]
     for n in range(1, len(board.fxo) + 1):
         stages.append(Stage(f"FXO port {n} line", fxo_port(n)))
     for n in range(1, len(board.fxs) + 1):

@@ -43,6 +43,8 @@ TIMERS = {t.name: t for t in (
     Timer("isolink", 2.0, "longest wait for the ISOcap link after powering the line side"),
     Timer("reset", 0.100, "wait after soft reset"),
 )}
+SYSTEM_REVISIONS = {0: "A", 2: "B", 3: "C", 4: "D"}     # reg 11 [3:0]
+LINE_SIDE_IDS = {1: "Si3018", 3: "Si3019"}              # reg 11 [7:4]
 BATTERY_THRESHOLD = 3.0
 OFFHOOK_THRESHOLD = 10.0
 RING_TRANSITIONS = 2
@@ -156,7 +158,9 @@ class Si3050:
         self.write(5, 0x08)
         self.write(3, 0x89)                           # RDT, DOD, POL interrupts
         rev = self.read(11)
-        return f"Si3050 rev {'?ABCD'[min(4, rev & 0x0F)] if rev & 0x0F else 'A'} + Si301{8 if rev >> 4 == 1 else 9}"
+        system = SYSTEM_REVISIONS.get(rev & 0x0F, f"0x{rev & 0x0F:x}")
+        line = LINE_SIDE_IDS.get(rev >> 4, f"line side 0x{rev >> 4:x}")
+        return f"Si3050 rev {system} + {line}"
 
     # ---------------------------------------------------------------- hook
     def off_hook(self) -> None:
@@ -223,8 +227,10 @@ class Si3050:
                 self._batt_lost_at = now
                 self.ringing = False
                 self._event("no_battery")       # DAHDI: ONHOOK event towards the channel
+        # the alarm counts from the loss itself, which the debounce declared 64 ms late
+        alarm_after = TIMERS["battery_alarm"].seconds - TIMERS["battery_debounce"].seconds
         if (self.battery is False and self._batt_lost_at is not None and not self.alarm
-                and now - self._batt_lost_at >= TIMERS["battery_alarm"].seconds - TIMERS["battery_debounce"].seconds - 1e-9):
+                and now - self._batt_lost_at >= alarm_after - 1e-9):
             self.alarm = True
             self._event("alarm_red")
 

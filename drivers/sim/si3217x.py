@@ -4,8 +4,8 @@ SPI: three one-byte CS frames ``control, register, data``; control = 0x20
 (register write) / 0x60 (register read) with the channel id in bits 4:0 sent
 bit-reversed (AN340 convention, (sim)). RAM is reached through RAM_ADDR_HI (5),
 RAM_DATA_B0-B3 (6-9) and RAM_ADDR_LO (10): writing RAM_ADDR_LO starts the
-cycle (a write if data octets were written since the last cycle, else a read), RAMSTAT (4) bit 0 is busy for a few microseconds (20 us here); a 29-bit
-word is split B0[7:3]=d[4:0], B1=d[12:5], B2=d[20:13], B3=d[28:21].
+cycle (a write if data octets were written since the last cycle, else a
+read; (sim)), RAMSTAT (4) bit 0 is busy for 20 us; a 29-bit word is split B0[7:3]=d[4:0], B1=d[12:5], B2=d[20:13], B3=d[28:21].
 
 LINEFEED (30): low nibble is the state written, high nibble the state the line
 is in. Ringing only in state 4, on-hook transmission (FSK caller ID) in 2/6,
