@@ -15,6 +15,7 @@ parallel phone off-hook when we are on-hook and 3 V <= |LVS| < 10 V.
 from __future__ import annotations
 
 import logging
+import threading
 from collections import deque
 from dataclasses import dataclass
 from typing import Callable
@@ -22,6 +23,7 @@ from typing import Callable
 from acd_core.clock import Clock
 from drivers.bus.spi import SpiBus
 from drivers.errors import ChipAbsent, ChipTimeout, DriverError
+from drivers.locking import locked
 from drivers.timing import Sleep
 
 log = logging.getLogger(__name__)
@@ -81,6 +83,7 @@ class Si3050:
         if country not in COUNTRIES:
             raise ValueError(f"country must be one of {', '.join(COUNTRIES)}")
         self.spi = spi
+        self._lock = threading.RLock()
         self.clock = clock
         self.sleep = sleep
         self.port = port
@@ -107,12 +110,14 @@ class Si3050:
     def _ctrl(self, read: bool) -> int:
         return (0x60 if read else 0x20) | (self.channel & 0x7) << 2
 
+    @locked
     def read(self, reg: int) -> int:
         t = self.spi.transfer
         t(bytes([self._ctrl(True)]))
         t(bytes([reg & 0x7F]))
         return t(b"\xff")[0]
 
+    @locked
     def write(self, reg: int, value: int) -> None:
         t = self.spi.transfer
         t(bytes([self._ctrl(False)]))
@@ -123,6 +128,7 @@ class Si3050:
         return f"FXO port {self.port} on {self.spi.device}"
 
     # ---------------------------------------------------------------- bring-up
+    @locked
     def bring_up(self, timeslot: int = 0) -> str:
         reg2 = self.read(2)
         if reg2 == 0xFF:
@@ -163,15 +169,18 @@ class Si3050:
         return f"Si3050 rev {system} + {line}"
 
     # ---------------------------------------------------------------- hook
+    @locked
     def off_hook(self) -> None:
         self.write(5, 0x09)
         self.offhook = True
         self.ringing = False
 
+    @locked
     def on_hook(self) -> None:
         self.write(5, 0x08)
         self.offhook = False
 
+    @locked
     def hook_flash(self) -> float:
         """On-hook for the country's flash time, then off-hook again."""
         self.write(5, 0x08)
@@ -179,10 +188,12 @@ class Si3050:
         self.write(5, 0x09)
         return self.country.flash
 
+    @locked
     def line_voltage(self) -> int:
         v = self.read(29)
         return v - 256 if v & 0x80 else v
 
+    @locked
     def loop_current_ma(self) -> float:
         lcs = self.read(12) & 0x1F
         return lcs * 3.3
@@ -195,6 +206,7 @@ class Si3050:
         if self.on_event is not None:
             self.on_event(self.port, kind)
 
+    @locked
     def poll(self) -> None:
         now = self.clock.now()
         reg5 = self.read(5)

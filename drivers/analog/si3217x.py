@@ -15,6 +15,7 @@ same per 1 ms chunk) and the driver runs the channel's timing itself:
 from __future__ import annotations
 
 import logging
+import threading
 from collections import deque
 from dataclasses import dataclass
 from typing import Callable
@@ -22,6 +23,7 @@ from typing import Callable
 from acd_core.clock import Clock
 from drivers.bus.spi import SpiBus
 from drivers.errors import ChipAbsent, ChipTimeout, DriverError
+from drivers.locking import locked
 from drivers.timing import Sleep
 
 log = logging.getLogger(__name__)
@@ -75,6 +77,7 @@ class Si3217x:
                  zone: str = "EU", rxflash: float | None = None,
                  on_event: Callable[[int, str], None] | None = None) -> None:
         self.spi = spi
+        self._lock = threading.RLock()
         self.clock = clock
         self.sleep = sleep
         self.port = port
@@ -99,12 +102,14 @@ class Si3217x:
         cid = int(f"{self.channel & 0x1F:05b}"[::-1], 2)
         return (0x60 if read else 0x20) | cid
 
+    @locked
     def read(self, reg: int) -> int:
         t = self.spi.transfer
         t(bytes([self._ctrl(True)]))
         t(bytes([reg & 0x7F]))
         return t(b"\xff")[0]
 
+    @locked
     def write(self, reg: int, value: int) -> None:
         t = self.spi.transfer
         t(bytes([self._ctrl(False)]))
@@ -122,6 +127,7 @@ class Si3217x:
                                   part="si3217x", port=self.port)
             self.sleep(0.00002)
 
+    @locked
     def read_ram(self, addr: int) -> int:
         self._ram_wait()
         self.write(REG_RAM_HI, (addr >> 8) << 5)
@@ -130,6 +136,7 @@ class Si3217x:
         b0, b1, b2, b3 = (self.read(REG_RAM_B0 + i) for i in range(4))
         return (b0 >> 3) | b1 << 5 | b2 << 13 | b3 << 21
 
+    @locked
     def write_ram(self, addr: int, value: int) -> None:
         self._ram_wait()
         self.write(REG_RAM_HI, (addr >> 8) << 5)
@@ -140,6 +147,7 @@ class Si3217x:
         self.write(REG_RAM_LO, addr & 0xFF)
 
     # ---------------------------------------------------------------- bring-up
+    @locked
     def bring_up(self, timeslot: int = 0) -> str:
         ident = self.read(REG_ID)
         if ident == 0xFF:
@@ -167,17 +175,21 @@ class Si3217x:
         return f"Si3217x id 0x{ident:02x}"
 
     # ---------------------------------------------------------------- linefeed
+    @locked
     def set_linefeed(self, state: int) -> None:
         self.write(REG_LINEFEED, state & 0x0F)
 
+    @locked
     def linefeed(self) -> int:
         return self.read(REG_LINEFEED) >> 4
 
+    @locked
     def reverse_polarity(self, on: bool) -> None:
         self._idle_state = LF_REV_ACTIVE if on else LF_FWD_ACTIVE
         if self._ring_start is None:
             self.set_linefeed(self._idle_state)
 
+    @locked
     def measure(self) -> LineMeasurement:
         def volts(raw: int) -> float:
             if raw & 0x10000000:
@@ -188,6 +200,7 @@ class Si3217x:
                                loop_ma=self.read_ram(RAM_ILOOP) * I_LSB * 1000)
 
     # ---------------------------------------------------------------- ringing
+    @locked
     def ring(self, cid: bytes | None = None, bursts: int = 20) -> None:
         if self.offhook:
             raise DriverError(f"cannot ring an off-hook phone ({self._where()})",
@@ -199,6 +212,7 @@ class Si3217x:
         self._cid_at = now + self.cadence[0] + TIMERS["cid_delay"].seconds if cid else None
         self.set_linefeed(LF_RINGING)
 
+    @locked
     def stop_ring(self) -> None:
         if self._ring_start is None:
             return
@@ -219,6 +233,7 @@ class Si3217x:
             t -= seg
         return LF_FWD_OHT
 
+    @locked
     def send_cid(self, message: bytes) -> None:
         """Feed caller-ID octets to the FSK generator (line must be in on-hook transmission)."""
         if self.linefeed() not in (LF_FWD_OHT, LF_REV_OHT):
@@ -234,6 +249,7 @@ class Si3217x:
         if self.on_event is not None:
             self.on_event(self.port, kind)
 
+    @locked
     def poll(self) -> None:
         now = self.clock.now()
         lcrrtp = self.read(REG_LCRRTP)

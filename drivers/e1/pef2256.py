@@ -14,6 +14,7 @@ the FCS in the FIFO (CCR2.RCRC) so it can be counted and stripped here.
 from __future__ import annotations
 
 import logging
+import threading
 from collections import deque
 from dataclasses import dataclass
 from typing import Callable
@@ -24,6 +25,7 @@ from drivers.bus.spi import SpiBus
 from drivers.e1 import regs as R
 from drivers.e1.alarms import LOOPBACK, AlarmDebouncer, RawStatus, alarm_string
 from drivers.errors import ChipAbsent, ChipTimeout, DriverError
+from drivers.locking import locked
 from drivers.timing import Sleep
 
 log = logging.getLogger(__name__)
@@ -113,6 +115,7 @@ class Pef2256:
                  on_alarm: Callable[[int], None] | None = None,
                  on_cas: Callable[[int, int], None] | None = None) -> None:
         self.spi = spi
+        self._lock = threading.RLock()
         self.clock = clock
         self.sleep = sleep
         self.irq = irq
@@ -134,21 +137,26 @@ class Pef2256:
         self._loopback = "off"
 
     # ------------------------------------------------------------ register access
+    @locked
     def read(self, addr: int) -> int:
         return self.spi.transfer(bytes([R.SPI_READ, addr, 0xFF]))[2]
 
+    @locked
     def read_burst(self, addr: int, count: int) -> bytes:
         return self.spi.transfer(bytes([R.SPI_READ, addr]) + b"\xff" * count)[2:]
 
+    @locked
     def write(self, addr: int, value: int) -> None:
         self.spi.transfer(bytes([R.SPI_WRITE, addr, value & 0xFF]))
 
+    @locked
     def write_burst(self, addr: int, data: bytes) -> None:
         self.spi.transfer(bytes([R.SPI_WRITE, addr]) + bytes(data))
 
     def _where(self) -> str:
         return f"E1 span {self.span} on {self.spi.device}"
 
+    @locked
     def command(self, value: int) -> None:
         """Write CMDR once the previous command finished (SIS.CEC clear)."""
         deadline = self.clock.now() + CEC_TIMEOUT
@@ -161,6 +169,7 @@ class Pef2256:
         self.write(R.CMDR, value)
 
     # ------------------------------------------------------------ identity
+    @locked
     def identify(self) -> ChipId:
         vstr, wid = self.read(R.VSTR), self.read(R.WID)
         if vstr == 0xFF and wid == 0xFF:
@@ -172,6 +181,7 @@ class Pef2256:
                               span=self.span, vstr=f"0x{vstr:02x}", wid=f"0x{wid:02x}")
         return ChipId(vstr, wid, version)
 
+    @locked
     def register_test(self) -> int:
         """wcte13xp power-on test: write 0..255 to IMR0 and read each back; returns failures."""
         failures = 0
@@ -183,6 +193,7 @@ class Pef2256:
         return failures
 
     # ------------------------------------------------------------ set-up
+    @locked
     def configure(self, cfg: E1Config = E1Config()) -> None:
         self.identify()
         crc4 = cfg.framing == "crc4"
@@ -241,6 +252,7 @@ class Pef2256:
                  "master" if cfg.clock_master else "line")
 
     # ------------------------------------------------------------ maintenance
+    @locked
     def loopback(self, mode: str) -> None:
         """dahdi_maint ``-l``: off, local (LIM0.LL), networkline (LIM1.RL), networkpayload (FMR2.PLB)."""
         if mode not in LOOPBACKS:
@@ -256,6 +268,7 @@ class Pef2256:
         self.debouncer.set_loopback(mode != "off")
         log.info("span=%d loopback %s", self.span, mode.upper() if mode != "off" else "OFF")
 
+    @locked
     def insert_error(self, kind: str) -> None:
         """dahdi_maint ``-i``: one defect of the given kind on the transmit side."""
         try:
@@ -263,6 +276,7 @@ class Pef2256:
         except KeyError:
             raise ValueError(f"defect must be one of {', '.join(DEFECTS)}") from None
 
+    @locked
     def alarm_simulation(self, on: bool) -> None:
         fmr0 = self.read(R.FMR0)
         self.write(R.FMR0, (fmr0 | R.FMR0_SIM) if on else (fmr0 & ~R.FMR0_SIM))
@@ -286,6 +300,7 @@ class Pef2256:
     def _crc4(self) -> bool:
         return self.config is not None and self.config.framing == "crc4"
 
+    @locked
     def check_alarms(self) -> int:
         now = self.clock.now()
         before = self.debouncer.alarms
@@ -309,6 +324,7 @@ class Pef2256:
     def sending_rai(self) -> bool:
         return self._rai_sent
 
+    @locked
     def status(self) -> dict[str, object]:
         """dahdi_scan-style summary for health and the web UI."""
         cfg = self.config
@@ -337,6 +353,7 @@ class Pef2256:
             raise ValueError("CAS channels are 1-30")
         return 1 + (channel - 1) % 15, channel <= 15
 
+    @locked
     def set_cas(self, channel: int, abcd: int) -> None:
         """Transmit ABCD bits for a channel (1-30 = TS1-15, TS17-31)."""
         if self.config is None or self.config.signalling != "cas":
@@ -346,6 +363,7 @@ class Pef2256:
         self._xs[idx] = ((abcd & 0xF) << 4 | old & 0x0F) if high else (old & 0xF0 | abcd & 0xF)
         self.write(R.XS1 + idx, self._xs[idx])
 
+    @locked
     def get_cas(self, channel: int) -> int:
         idx, high = self._cas_slot(channel)
         v = self.read(R.RS1 + idx)
@@ -363,6 +381,7 @@ class Pef2256:
                     self.on_cas(channel, abcd)
 
     # ------------------------------------------------------------ HDLC
+    @locked
     def send_frame(self, frame: bytes) -> None:
         """Queue one LAPD frame (no flags, no FCS: the framer adds both)."""
         if self.config is None or self.config.signalling != "ccs":
@@ -417,6 +436,7 @@ class Pef2256:
             self.command(R.CMDR_RMC)
 
     # ------------------------------------------------------------ interrupt service
+    @locked
     def service(self) -> None:
         gis = self.read(R.GIS)
         if not gis:
@@ -455,6 +475,7 @@ class Pef2256:
             return False
         return self.irq.poll(timeout)
 
+    @locked
     def poll(self) -> None:
         """Service pending interrupts and re-check alarms when due."""
         if self.irq is not None:
