@@ -133,4 +133,4 @@ def silence(duration_ms: float) -> bytes:
 
 
 __all__ = ["dtmf", "dtmf_digit", "progress", "r2", "fsk_callerid", "ToneStream", "silence",
-           "uart_bits", "Oscillator"]
+           "uart_bits", "Oscillator", "zone", "ToneDef"]
