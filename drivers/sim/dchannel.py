@@ -76,6 +76,7 @@ class DChannelBridge:
         self.frames_in = 0
         self.frames_out = 0
         self.dropped = 0
+        self.bad_packets = 0
         exchange.on_frame = self._from_line
 
     def _from_line(self, frame: bytes) -> None:
@@ -98,7 +99,7 @@ class DChannelBridge:
             return
         while True:
             try:
-                pkt = peer.recv(MAX_FRAME)
+                pkt = peer.recv(MAX_FRAME + 1)
             except (BlockingIOError, InterruptedError):
                 break
             except OSError as exc:
@@ -107,6 +108,12 @@ class DChannelBridge:
             if not pkt:
                 self._drop_peer(None)
                 return
+            if not 3 <= len(pkt) <= MAX_FRAME:
+                # a runt cannot be LAPD; an oversize packet was cut by recv: never send either
+                self.bad_packets += 1
+                log.warning("dchannel bridge dropped a %s-octet packet path=%s",
+                            len(pkt) if len(pkt) <= MAX_FRAME else f">{MAX_FRAME}", self.path)
+                continue
             self.exchange.send(pkt)
             self.frames_in += 1
         while self._to_peer:

@@ -34,3 +34,13 @@ def test_real_board_records_missing_devices_instead_of_failing(tmp_path):
     assert board.faults["i2c"].startswith(f"I2C open on {tmp_path}/i2c-1")
     assert board.describe()["profile"] == "real"
     board.close()
+
+
+def test_service_loop_returns_when_stopped():
+    import threading
+    board = build("sim", ManualClock())
+    stop = threading.Event()
+    stop.set()
+    board.run_forever(stop)
+    assert board.poll_interval == 0.002
+    board.close()

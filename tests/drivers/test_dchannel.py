@@ -79,3 +79,23 @@ def test_peer_can_leave_and_a_new_one_connect(bridged, tmp_path):
     assert list(span.received) == [SABME]
     assert peer2.recv(4096) == UA
     peer2.close()
+
+
+def test_oversize_packet_from_peer_is_dropped_not_truncated(bridged):
+    board, span, peer = bridged
+    board.wait(0.01)
+    peer.send(bytes([0x02, 0x01, 0x00, 0x00]) + bytes(5000))
+    peer.send(SABME)
+    board.wait(0.1)
+    assert list(span.received) == [SABME]
+    assert board.sim.bridge.bad_packets == 1
+
+
+def test_runt_packet_from_peer_is_dropped(bridged):
+    board, span, peer = bridged
+    board.wait(0.01)
+    peer.send(b"\x00")
+    peer.send(SABME)
+    board.wait(0.1)
+    assert list(span.received) == [SABME]
+    assert board.sim.bridge.bad_packets == 1

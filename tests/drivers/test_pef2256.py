@@ -300,3 +300,43 @@ def test_remote_line_loopback_sends_the_line_back_unchanged():
     # the exchange hears its own frame: the line went back untouched
     assert t.exchange.received == [b"\x00\x01\x7f"]
     assert list(t.span.received) == [b"\x00\x01\x7f"]   # and we still receive it too
+
+
+def test_irq_line_falls_on_an_unmasked_event_and_rises_when_read():
+    t = span_to_exchange()
+    irq = t.card.chip.irq
+    assert irq.read() is True
+    while irq.poll(0):
+        irq.read_event()
+    t.cable.unplug()
+    t.clock.advance(0.004)               # nobody services: the line stays low
+    assert irq.read() is False
+    ev = irq.read_event()
+    assert ev.edge == "falling" and 2.999 < ev.timestamp - 0.0 < 3.005
+    t.span.service()
+    assert irq.read() is True
+
+
+def test_b_channels_carry_tdm_frames_back_to_back():
+    from drivers.bus.tdm import SimTdm
+    clock = ManualClock()
+    a, b = make_card(clock, "a", 1), make_card(clock, "b", 2)
+    E1Cable(clock, a.chip, b.chip)
+    a.span.configure(E1Config(clock_master=True))
+    b.span.configure(E1Config())
+    run(clock, 1.0, [a.span, b.span])
+    tdm_a, tdm_b = SimTdm(a.chip, 0), SimTdm(b.chip, 0)
+    tdm_b.read_frames(1 << 20)
+    speech = [bytes([0xFF] + [(i + ts) & 0xFF for ts in range(1, 32)]) for i in range(800)]
+    tdm_a.write_frames(speech)
+    run(clock, 0.12, [a.span, b.span])
+    rx = tdm_b.read_frames(1 << 20)
+    column = [f[5] for f in rx]
+    start = column.index(speech[0][5])
+    assert column[start:start + 800] == [f[5] for f in speech]
+    assert [f[17] for f in rx[start:start + 800]] == [f[17] for f in speech]
+
+
+def test_every_dahdi_alarm_has_a_rule():
+    from drivers.e1.alarms import ALARM_RULES
+    assert {r.name: r.debounce for r in ALARM_RULES} == {"RED": 2.5, "BLUE": 2.5, "YELLOW": 0.5}
