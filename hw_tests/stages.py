@@ -4,7 +4,7 @@ What each mirrors: EEPROM identity + CRC; LM75 range; dahdi_scan identity and th
 wcte13xp IMR0 read-back; dahdi_test timing (8000 TDM frames against the clock);
 the span's alarms and 1 s error counters; dahdi_maint local loopback with an
 HDLC echo, and error insertion (one FAS + one CRC-4 defect must be counted);
-patgen/pattest counting pattern on all 30 B-channels; fxotune-style line
+patgen/pattest-style PRBS 2^11-1 (O.152) on all 30 B-channels; fxotune-style line
 checks on each FXO port (DAA identity, battery, off-hook volts and loop
 current); fxstest-style checks on each FXS port (TIP/RING/VBAT, polarity,
 ring); the front LEDs; the bypass relay's contacts; the watchdog's boot status
@@ -191,6 +191,36 @@ def e1_error_insertion(board: Board, n: int = 1) -> str:
     return "inserted 1 FAS + 1 CRC-4 error, counted 1 + 1"
 
 
+def prbs11(length: int) -> bytes:
+    """O.152 test pattern for 64 kbit/s: PRBS 2^11-1 (x^11 + x^9 + 1), MSB first."""
+    reg = 0x7FF
+    out = bytearray()
+    for _ in range(length):
+        octet = 0
+        for _ in range(8):
+            bit = ((reg >> 10) ^ (reg >> 8)) & 1
+            reg = ((reg << 1) | bit) & 0x7FF
+            octet = octet << 1 | bit
+        out.append(octet)
+    return bytes(out)
+
+
+PRBS_PERIOD = 2047                      # octets: 2047 bits is odd, so octets repeat after 2047
+_PRBS = prbs11(PRBS_PERIOD * 2)
+
+
+def _pattest(column: list[int]) -> tuple[int, int]:
+    """pattest-style check of one channel: sync on 3 octets, then count errored octets."""
+    for k in range(len(column) - 3):
+        window = bytes(column[k:k + 3])
+        pos = _PRBS.find(window, 0, PRBS_PERIOD + 2)
+        if pos >= 0:
+            received = column[k:]
+            errors = sum(1 for i, v in enumerate(received) if v != _PRBS[(pos + i) % PRBS_PERIOD])
+            return len(received), errors
+    return 0, 0
+
+
 def e1_pattern(board: Board) -> str:
     span = _configured(board)
     tdm = board.tdm
@@ -200,34 +230,33 @@ def e1_pattern(board: Board) -> str:
     try:
         board.wait(0.05)
         tdm.read_frames(1 << 20)
-        extra = tdm.frame_size - 32
+        extra = b"\xd5" * (tdm.frame_size - 32)
         frames = []
         for i in range(PATTERN_FRAMES):
             f = bytearray(b"\xff" * 32)
-            for ts in B_CHANNELS:
-                f[ts] = (i + ts) & 0xFF
-            frames.append(bytes(f) + b"\xd5" * extra)
+            for ts in B_CHANNELS:     # each channel its own phase of the sequence
+                f[ts] = _PRBS[(i + 61 * ts) % PRBS_PERIOD]
+            frames.append(bytes(f) + extra)
         tdm.write_frames(frames)
         board.wait(PATTERN_FRAMES / 8000 + 0.05)
         rx = tdm.read_frames(1 << 20)
     finally:
         span.loopback("off")
-    bad_channels = []
+    bad, checked = [], 0
     for ts in B_CHANNELS:
         column = [f[ts] for f in rx]
-        start = next((k for k in range(len(column) - 1) if column[k] != 0xFF
-                      and column[k + 1] == (column[k] + 1) & 0xFF), None)
-        if start is None:
-            bad_channels.append(ts)
+        first = next((k for k, v in enumerate(column) if v != 0xFF), None)
+        if first is None:
+            bad.append(ts)
             continue
-        seq = column[start:start + PATTERN_FRAMES - 8]
-        errors = sum(1 for k in range(1, len(seq)) if seq[k] != (seq[k - 1] + 1) & 0xFF)
-        if errors or len(seq) < PATTERN_FRAMES - 8:
-            bad_channels.append(ts)
-    if bad_channels:
-        raise Fail(f"counting pattern broken on timeslots {bad_channels}; "
+        seen, errors = _pattest(column[first:first + PATTERN_FRAMES - 16])
+        checked += seen
+        if errors or seen < PATTERN_FRAMES - 32:
+            bad.append(ts)
+    if bad:
+        raise Fail(f"PRBS 2^11-1 errors on timeslots {bad}; "
                    "TDM highway or framer system interface faulty")
-    return f"counting pattern on {len(B_CHANNELS)} B-channels, {PATTERN_FRAMES} frames, 0 errors"
+    return (f"PRBS 2^11-1 on {len(B_CHANNELS)} B-channels, {checked} octets, 0 errors")
 
 
 def fxo_port(n: int):
