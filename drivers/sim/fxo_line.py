@@ -172,6 +172,4 @@ class FxoLineSim:
     def set_hook(self, offhook: bool) -> None:
         if offhook and not self.offhook and self.ringing():
             self._ring_start = None       # answered: ringing stops
-        if offhook and self.tone == "busy":
-            pass
         self.offhook = offhook

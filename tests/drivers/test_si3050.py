@@ -170,3 +170,46 @@ def test_hook_flash_lasts_the_country_time():
         assert p.daa.hook_flash() == seconds
         assert p.clock.now() - t0 == pytest.approx(seconds)
         assert p.line.offhook
+
+
+def test_unplugged_line_reads_zero_volts_and_no_battery(port):
+    port.line.plugged = False
+    port.run(0.1)
+    assert port.daa.line_voltage() == 0 and port.daa.battery is False
+
+
+def test_dtmf_caller_id_is_sent_between_rings(port):
+    port.line.call(CallerId("5551234", method="dtmf"))
+    port.run(5.5)
+    assert port.line.cid_heard == ["A5551234C"]
+
+
+def test_caller_giving_up_stops_the_rings(port):
+    port.line.call()
+    port.run(0.5)
+    port.line.caller_gives_up()
+    port.run(5.0)
+    assert port.kinds() == ["ring", "ring_end"]
+
+
+def test_busy_tone_hang_up_changes_nothing_the_daa_can_see(port):
+    # the third way a far end clears: only a tone, for the DSP on the TDM audio
+    port.daa.off_hook()
+    port.run(0.1)
+    port.line.far_end_clears("busy_tone")
+    port.run(1.0)
+    assert port.line.tone == "busy" and port.kinds() == []
+    assert port.daa.line_voltage() == 7
+
+
+def test_us_ring_cadence_is_two_seconds_on_four_off():
+    p = Port(zone="US", country="FCC")
+    p.daa.bring_up()
+    p.run(0.1)
+    t0 = p.clock.now()
+    p.line.call()
+    p.run(7.0)
+    starts = [t - t0 for t in p.when("ring")]
+    ends = [t - t0 for t in p.when("ring_end")]
+    assert len(starts) == 2 and abs(starts[1] - 6.0) < 0.1
+    assert abs(ends[0] - 2.128) < 0.03
