@@ -77,8 +77,8 @@ class CallerIdMessage:
             if length < 8:
                 raise CallerIdError("SDMF message shorter than its date and time",
                                     offset=2, field="date_time")
-            msg.date_time = _text(body[:8], 2, "date_time")
-            rest = _text(body[8:], 10, "number")
+            msg.date_time = _text(body[:8])
+            rest = _text(body[8:])
             if rest in REASONS:
                 msg.number_absent = rest
             else:
@@ -108,15 +108,15 @@ class CallerIdMessage:
                                     offset=2 + pos, field="parameter")
             at = 4 + pos
             if ptype == P_DATE_TIME:
-                self.date_time = _text(value, at, "date_time")
+                self.date_time = _text(value)
             elif ptype == P_NUMBER:
-                self.number = _text(value, at, "number")
+                self.number = _text(value)
             elif ptype == P_NUMBER_ABSENT:
-                self.number_absent = _text(value, at, "number_absent")
+                self.number_absent = _text(value)
             elif ptype == P_NAME:
-                self.name = _text(value, at, "name")
+                self.name = _text(value)
             elif ptype == P_NAME_ABSENT:
-                self.name_absent = _text(value, at, "name_absent")
+                self.name_absent = _text(value)
             elif ptype == P_CALL_QUALIFIER and value == b"L":
                 self.long_distance = True
             elif ptype == P_VISUAL_INDICATOR and plen == 1 and value[0] in (0x00, 0xFF):
@@ -170,7 +170,7 @@ class CallerIdMessage:
         return REASONS.get(self.number_absent or "", None)
 
 
-def _text(value: bytes, offset: int, name: str) -> str:
+def _text(value: bytes) -> str:
     try:
         return value.decode("ascii")
     except UnicodeDecodeError:

@@ -7,7 +7,7 @@ FXS port reads 20 ms frames from; the functions render whole signals.
 """
 from __future__ import annotations
 
-from typing import Iterable, Optional, Sequence, Tuple
+from typing import Optional
 
 from acd_core.g711 import dbm0_to_peak
 from acd_core.progress.zones import ToneDef, zone

@@ -8,7 +8,6 @@ test_dtmf_talkoff.py.
 """
 from __future__ import annotations
 
-import array
 
 import pytest
 
