@@ -162,7 +162,23 @@ class HdlcEncoder:
                 self._bits.extend(FLAG_BITS)
                 self._in_frame = False
 
+    def _idle_octet(self) -> int | None:
+        """The octet idle fill produces from here on, if the shift register is in step with it."""
+        if self._in_frame or self._queue:
+            return None
+        fill = FLAG_BITS if self.idle_flags else ABORT_BITS
+        r = len(self._bits)
+        if r >= 8 or tuple(self._bits) != fill[8 - r:]:
+            return None
+        v = 0
+        for bit in fill[8 - r:] + fill[:8 - r]:
+            v = (v << 1) | bit
+        return v
+
     def take(self, n: int) -> bytes:
+        idle = self._idle_octet()
+        if idle is not None:      # idle fill repeats one octet (a rotated flag): no bit work
+            return bytes([idle]) * n
         out = bytearray(n)
         bits = self._bits
         for i in range(n):
@@ -198,7 +214,9 @@ class HdlcDecoder:
         self.on_end: Callable[[ReceivedFrame], None] | None = None
         self.aborts = 0
         self.bad_fcs = 0
-        self._last = -1
+        self._outputs = 0
+        self._stored = 0
+        self._stationary: set[tuple[int, int, bool, int, int]] = set()
 
     @property
     def idle(self) -> bool:
@@ -214,53 +232,72 @@ class HdlcDecoder:
         self._nbits = 0
         if not data and not aborted:
             return
-        if len(data) < self.min_octets and not aborted:
-            return  # runt between flags: ignored as the FALC does
+        if len(data) < self.min_octets and not aborted and self.on_octet is None:
+            return  # runt between flags: ignored
+        # (when octets are streamed out as they arrive, a runt must still be closed,
+        # as an invalid frame, so the receiver can drop what it already took)
+        valid = valid and len(data) >= self.min_octets
         frame = ReceivedFrame(data, aborted=aborted, valid=valid and not aborted,
                               fcs_good=(not aborted and valid and fcs_ok(data)))
         if aborted:
             self.aborts += 1
         elif not frame.fcs_good:
             self.bad_fcs += 1
+        self._outputs += 1
         if self.on_end is not None:
             self.on_end(frame)
         else:
             self.frames.append(frame)
 
+    def _state(self) -> tuple[int, bool, int, int]:
+        return (self._ones, self._hunting, self._acc, self._nbits)
+
     def feed(self, octets: bytes) -> None:
+        still = self._stationary
         for b in octets:
-            if b == 0x7E and self._ones == 0 and self._nbits == 0 and not self._buf:
-                self._hunting = False  # idle flag on an octet boundary: nothing changes
-                continue
-            for shift in range(7, -1, -1):
-                if (b >> shift) & 1:
-                    self._ones += 1
-                    if self._ones >= 7:
-                        if not self._hunting and (self._buf or self._nbits > 1):
-                            self._close(aborted=True)
-                        self._hunting = True
-                        self._buf.clear()
-                        self._acc = 0
-                        self._nbits = 0
+            if not self._buf:
+                before = (b, *self._state())
+                if before in still:   # this octet leaves the idle state as it was (flag fill)
                     continue
-                ones = self._ones
-                self._ones = 0
-                if ones == 6:  # a flag: 0 111111 0
-                    if not self._hunting:
-                        if self._nbits > 0:   # the flag's leading zero was taken as data
-                            self._nbits -= 1
-                            self._acc &= (1 << self._nbits) - 1
-                        self._close(aborted=False)
-                    self._hunting = False
+                out = (self._outputs, self._stored)
+                self._bits_of(b)
+                if (self._outputs, self._stored) == out and (b, *self._state()) == before:
+                    if len(still) > 64:
+                        still.clear()
+                    still.add(before)
+            else:
+                self._bits_of(b)
+
+    def _bits_of(self, b: int) -> None:
+        for shift in range(7, -1, -1):
+            if (b >> shift) & 1:
+                self._ones += 1
+                if self._ones >= 7:
+                    if not self._hunting and (self._buf or self._nbits > 1):
+                        self._close(aborted=True)
+                    self._hunting = True
+                    self._buf.clear()
                     self._acc = 0
                     self._nbits = 0
-                    continue
-                if self._hunting:
-                    continue
-                for _ in range(ones):
-                    self._add_bit(1)
-                if ones != 5:  # after five ones a zero is stuffing
-                    self._add_bit(0)
+                continue
+            ones = self._ones
+            self._ones = 0
+            if ones == 6:  # a flag: 0 111111 0
+                if not self._hunting:
+                    if self._nbits > 0:   # the flag's leading zero was taken as data
+                        self._nbits -= 1
+                        self._acc &= (1 << self._nbits) - 1
+                    self._close(aborted=False)
+                self._hunting = False
+                self._acc = 0
+                self._nbits = 0
+                continue
+            if self._hunting:
+                continue
+            for _ in range(ones):
+                self._add_bit(1)
+            if ones != 5:  # after five ones a zero is stuffing
+                self._add_bit(0)
 
     def _add_bit(self, bit: int) -> None:
         # an octet is only stored when the next bit arrives, so that a flag's
@@ -271,6 +308,7 @@ class HdlcDecoder:
         self._nbits += 1
 
     def _store(self) -> None:
+        self._stored += 1
         self._buf.append(self._acc)
         if self.on_octet is not None:
             self.on_octet(self._acc)
