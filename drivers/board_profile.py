@@ -85,6 +85,9 @@ class SimWorld:
     slics: list[Si3217xSim] = field(default_factory=list)
     spi_fxs: list[SimSpi] = field(default_factory=list)
     bridge: Any = None
+    framers: list[Pef2256Sim] = field(default_factory=list)     # every span; [0] is span 1
+    exchanges: list[ExchangeSim] = field(default_factory=list)
+    cables: list[E1Cable] = field(default_factory=list)
 
     def inject(self, fault: str) -> None:
         if fault not in FAULTS:
@@ -199,7 +202,9 @@ class Board:
 def build(profile: str, clock: Clock, sleep: Sleep | None = None, **paths: Any) -> Board:
     """Build the board's parts. ``profile`` is ``sim`` or ``real``.
 
-    sim keywords: ``fxo_ports`` (2), ``fxs_ports`` (2), ``zone`` ("EU"),
+    sim keywords: ``fxo_ports`` (2), ``fxs_ports`` (2), ``e1_spans`` (1),
+    ``e1_signalling`` ("ccs"; "cas" makes the simulated exchange signal R2 ABCD
+    bits on TS16), ``zone`` ("EU"),
     ``dchannel_socket`` (path or None), ``temperature`` (41.5). real keywords:
     ``spi_e1``, ``spi_fxo`` (list), ``spi_fxs`` (list), ``i2c``, ``gpio_chip``,
     ``tdm``, ``watchdog``, ``console``, ``fxo_country``, ``zone``. The
@@ -220,7 +225,7 @@ def build(profile: str, clock: Clock, sleep: Sleep | None = None, **paths: Any) 
 
 
 def _build_sim(clock: Clock, sleep: Sleep | None, fxo_ports: int = 2, fxs_ports: int = 2,
-               zone: str = "EU", dchannel_socket: str | None = None, temperature: float = 41.5,
+               e1_spans: int = 1, e1_signalling: str = "ccs", zone: str = "EU", dchannel_socket: str | None = None, temperature: float = 41.5,
                identity: BoardIdentity = SIM_IDENTITY, fxo_country: str = "TBR21",
                **_real_paths: Any) -> Board:
     if sleep is None:
@@ -230,12 +235,15 @@ def _build_sim(clock: Clock, sleep: Sleep | None, fxo_ports: int = 2, fxs_ports:
     lm75_chip = Lm75Sim(temperature)
     i2c.attach(0x50, eeprom_chip)
     i2c.attach(0x48, lm75_chip)
-    irq = SimGpioLine("sim-gpio:E1_IRQ", clock, edge="falling")
-    framer = Pef2256Sim(clock, irq)
-    exchange = ExchangeSim()
-    cable = E1Cable(clock, framer, exchange)
-    spi_e1 = SimSpi(framer, "sim-spi-0.0")
-    span = Pef2256(spi_e1, clock, sleep, irq, span=1)
+    framers, exchanges, cables, e1_spis, spans = [], [], [], [], []
+    for n in range(1, e1_spans + 1):
+        irq = SimGpioLine(f"sim-gpio:E1_IRQ{n}", clock, edge="falling")
+        framers.append(Pef2256Sim(clock, irq, name=f"falc{n}"))
+        exchanges.append(ExchangeSim(cas=e1_signalling == "cas"))
+        cables.append(E1Cable(clock, framers[-1], exchanges[-1]))
+        e1_spis.append(SimSpi(framers[-1], f"sim-spi-0.{n - 1}" if n == 1 else f"sim-spi-2.{n - 2}"))
+        spans.append(Pef2256(e1_spis[-1], clock, sleep, irq, span=n))
+    framer, exchange, cable, spi_e1 = framers[0], exchanges[0], cables[0], e1_spis[0]
     lines, daas, spis, fxo = [], [], [], []
     for port in range(fxo_ports):
         line = FxoLineSim(clock, zone)
@@ -262,7 +270,8 @@ def _build_sim(clock: Clock, sleep: Sleep | None, fxo_ports: int = 2, fxs_ports:
                  for name in LED_NAMES})
     world = SimWorld(clock, i2c, eeprom_chip, lm75_chip, framer, exchange, cable, lines, daas,
                      relay_sim, wd, spi_e1, spis, phones, slics, fxs_spis)
-    board = Board("sim", clock, sleep, spans=[span], fxo=list(fxo), fxs=list(fxs),
+    world.framers, world.exchanges, world.cables = framers, exchanges, cables
+    board = Board("sim", clock, sleep, spans=list(spans), fxo=list(fxo), fxs=list(fxs),
                   eeprom=At24c02(i2c, clock, sleep), temperature=Lm75(i2c), leds=leds,
                   relay=BypassRelay(coil, sense), tdm=SimTdm(framer, fxo_ports + fxs_ports),
                   console=SimSerial(loopback=True),

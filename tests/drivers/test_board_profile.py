@@ -44,3 +44,25 @@ def test_service_loop_returns_when_stopped():
     board.run_forever(stop)
     assert board.poll_interval == 0.002
     board.close()
+
+
+def test_sim_board_with_two_spans_selftests_both():
+    from hw_tests.contract import run_stages
+    from hw_tests.stages import all_stages
+    board = build("sim", ManualClock(), e1_spans=2, fxo_ports=0, fxs_ports=0)
+    board.sim.cables[1].unplug()
+    results = {r.name: r.status for r in run_stages(board, all_stages(board), None)}
+    assert results["E1 span 1 line alarms"] == "pass"
+    assert results["E1 span 2 line alarms"] == "fail"
+    assert results["E1 span 2 local loopback"] == "pass"
+    board.close()
+
+
+def test_sim_board_for_r2_signals_cas():
+    board = build("sim", ManualClock(), e1_signalling="cas", fxo_ports=0, fxs_ports=0)
+    from drivers.e1.pef2256 import E1Config
+    span = board.spans[0]
+    span.configure(E1Config(signalling="cas"))
+    board.wait(0.5)
+    assert span.cas_rx[1:] == [0x9] * 30 and span.alarms == 0
+    board.close()

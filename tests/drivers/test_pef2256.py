@@ -340,3 +340,22 @@ def test_b_channels_carry_tdm_frames_back_to_back():
 def test_every_dahdi_alarm_has_a_rule():
     from drivers.e1.alarms import ALARM_RULES
     assert {r.name: r.debounce for r in ALARM_RULES} == {"RED": 2.5, "BLUE": 2.5, "YELLOW": 0.5}
+
+
+def test_frame_with_corrupted_fcs_is_counted_and_dropped():
+    t = span_to_exchange()
+    t.exchange.enc.fcs = False                     # the far end sends its own (wrong) FCS
+    t.exchange.send(b"\x02\x01\x01\x7f" + b"\x12\x34")
+    t.run(0.05)
+    t.exchange.enc.fcs = True
+    t.exchange.send(b"\x02\x01\x01\x7f")
+    t.run(0.05)
+    assert list(t.span.received) == [b"\x02\x01\x01\x7f"]
+    assert t.span.counters.hdlc_bad_fcs == 1
+
+
+def test_aborted_frame_is_counted_and_dropped():
+    t = span_to_exchange()
+    t.exchange.enc.feed(b"\x02\x01\x01\x7f" * 10, end=False)   # then the far end stops mid-frame
+    t.run(0.05)
+    assert t.span.counters.hdlc_aborts == 1 and list(t.span.received) == []
