@@ -155,3 +155,12 @@ def test_watchdog_is_exclusive():
     hw.open()
     with pytest.raises(WatchdogError, match="already open"):
         hw.open()
+
+
+def test_absent_lm75_is_an_i2c_error_with_enxio():
+    import errno
+
+    from drivers.bus.errors import I2cError
+    with pytest.raises(I2cError) as exc:
+        Lm75(SimI2c("/dev/i2c-1")).temperature()
+    assert exc.value.errno == errno.ENXIO

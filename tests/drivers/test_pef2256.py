@@ -359,3 +359,16 @@ def test_aborted_frame_is_counted_and_dropped():
     t.exchange.enc.feed(b"\x02\x01\x01\x7f" * 10, end=False)   # then the far end stops mid-frame
     t.run(0.05)
     assert t.span.counters.hdlc_aborts == 1 and list(t.span.received) == []
+
+
+def test_error_counters_move_only_at_the_one_second_latch():
+    t = span_to_exchange()                        # ends exactly on a latch (t = 3.0 s)
+    t.cable.crc_errors(t.card.chip, 20)
+    t.run(0.5)
+    t.cable.crc_errors(t.card.chip, 0)
+    t.run(0.49)
+    assert t.span.counters.crc4 == 0              # still the value latched at 3.0 s
+    t.run(0.02)
+    assert t.span.counters.crc4 == 10 and t.span.counters.errored_seconds == 1
+    t.run(1.0)
+    assert t.span.counters.crc4 == 10 and t.span.counters.errored_seconds == 1
