@@ -2,6 +2,8 @@
 # bytes/bytearray coerce to C pointers, so the loops read and write in place.
 cimport cython
 
+cdef bytes _ALAW_DECODE_LE, _ULAW_DECODE_LE, _ALAW_ENCODE, _ULAW_ENCODE
+
 
 cdef object _octets(object data)
 

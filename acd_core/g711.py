@@ -99,6 +99,8 @@ _ALAW_DECODE_LE = b"".join((v & 0xFFFF).to_bytes(2, "little") for v in ALAW_DECO
 _ULAW_DECODE_LE = b"".join((v & 0xFFFF).to_bytes(2, "little") for v in ULAW_DECODE)
 ALAW_ENCODE = bytes(_alaw_encode13(v - 4096) for v in range(8192))
 ULAW_ENCODE = bytes(_ulaw_encode14(v - 8192) for v in range(16384))
+_ALAW_ENCODE = ALAW_ENCODE   # module-level C references when compiled (see g711.pxd)
+_ULAW_ENCODE = ULAW_ENCODE
 
 
 def _octets(data):
@@ -154,7 +156,7 @@ def linear_to_alaw(pcm16le: Buffer) -> bytes:
 
     Raises ValueError on an odd byte count.
     """
-    return _compress(pcm16le, ALAW_ENCODE, 3)
+    return _compress(pcm16le, _ALAW_ENCODE, 3)
 
 
 def linear_to_ulaw(pcm16le: Buffer) -> bytes:
@@ -162,4 +164,4 @@ def linear_to_ulaw(pcm16le: Buffer) -> bytes:
 
     Raises ValueError on an odd byte count.
     """
-    return _compress(pcm16le, ULAW_ENCODE, 2)
+    return _compress(pcm16le, _ULAW_ENCODE, 2)
