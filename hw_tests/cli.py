@@ -34,20 +34,16 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _hardware(args: argparse.Namespace) -> tuple[str, dict[str, str]]:
-    hw: dict[str, str] = {}
+def _hardware(args: argparse.Namespace) -> tuple[str, dict[str, object]]:
+    """Profile and device paths from ``[hardware]`` (every key goes to ``board_profile.build``)."""
+    hw: dict[str, object] = {}
     path = Path(args.config)
     if path.is_file():
         with path.open("rb") as fh:
             hw = dict(tomllib.load(fh).get("hardware", {}))
-    profile = args.profile or hw.pop("profile", "sim")
+    profile = str(args.profile or hw.get("profile", "sim"))
     hw.pop("profile", None)
-    paths = {}
-    if "spi_device" in hw:
-        paths["spi_e1"] = hw["spi_device"]
-    if "i2c_bus" in hw:
-        paths["i2c"] = hw["i2c_bus"]
-    return profile, paths
+    return profile, hw
 
 
 def main(argv: list[str] | None = None) -> int:

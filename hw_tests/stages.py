@@ -12,6 +12,7 @@ and magic close.
 """
 from __future__ import annotations
 
+import errno
 from functools import partial
 
 from acd_core.errors import DecodeError
@@ -354,7 +355,7 @@ def watchdog(board: Board) -> str:
     try:
         dog = board.open_watchdog()
     except Exception as exc:
-        if getattr(exc, "errno", None) == 16:
+        if getattr(exc, "errno", None) == errno.EBUSY:
             raise Skip("watchdog is held by the running daemon") from exc
         raise
     try:

@@ -63,10 +63,15 @@ def test_unknown_fault_is_a_usage_error(capsys):
 
 def test_real_profile_without_devices_fails_with_device_names(capsys, tmp_path):
     cfg = tmp_path / "callbox.toml"
+    # every device under tmp_path: the test must never open the host's /dev/watchdog
     cfg.write_text(f'[hardware]\nprofile = "real"\nspi_device = "{tmp_path}/spidev0.0"\n'
-                   f'i2c_bus = "{tmp_path}/i2c-1"\n')
+                   f'i2c_bus = "{tmp_path}/i2c-1"\nspi_fxo = ["{tmp_path}/spidev0.1"]\n'
+                   f'gpio_chip = "{tmp_path}/gpiochip0"\ntdm = "{tmp_path}/tdm"\n'
+                   f'watchdog = "{tmp_path}/watchdog"\nconsole = "{tmp_path}/ttyS1"\n')
     code = main(["--config", str(cfg), "--json"])
     rep = json.loads(capsys.readouterr().out)
     assert code == 1
     eeprom = rep["stages"][0]
     assert eeprom["status"] == "fail" and f"I2C open on {tmp_path}/i2c-1" in eeprom["detail"]
+    wd = next(s for s in rep["stages"] if s["name"] == "Watchdog")
+    assert wd["status"] == "fail" and f"watchdog open on {tmp_path}/watchdog" in wd["detail"]
