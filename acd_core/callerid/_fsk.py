@@ -99,9 +99,8 @@ class FskDemodulator:
     def _run(self, buf, n):
         src = buf
         for i in range(n):
-            v = src[2 * i] | (src[2 * i + 1] << 8)
-            if v >= 32768:
-                v -= 65536
+            # little-endian int16, sign-extended without a branch
+            v = ((src[2 * i] | (src[2 * i + 1] << 8)) ^ 0x8000) - 0x8000
             x = v
             slot = self._pos * 5
             mr = x * self._pm_re

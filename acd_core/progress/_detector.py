@@ -141,9 +141,8 @@ class ProgressDetector:
         src = buf
         nf = self._nf
         for i in range(n):
-            v = src[2 * i] | (src[2 * i + 1] << 8)
-            if v >= 32768:
-                v -= 65536
+            # little-endian int16, sign-extended without a branch
+            v = ((src[2 * i] | (src[2 * i + 1] << 8)) ^ 0x8000) - 0x8000
             x = v
             self._energy += x * x
             for k in range(nf):

@@ -142,9 +142,8 @@ class R2ToneDetector:
                 take = n - pos
             end = pos + take
             for i in range(pos, end):
-                v = src[2 * i] | (src[2 * i + 1] << 8)
-                if v >= 32768:
-                    v -= 65536
+                # little-endian int16, sign-extended without a branch
+                v = ((src[2 * i] | (src[2 * i + 1] << 8)) ^ 0x8000) - 0x8000
                 x = v
                 energy += x * x
                 t = x + c0 * a0 - b0
