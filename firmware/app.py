@@ -10,11 +10,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
+from acd_core.clock import SystemClock
+from drivers import board_profile
+
 from firmware import demo
+from firmware.discovery import Announcer
 from firmware.api import Api
 from firmware.config import Config
 from firmware.events import EventBus
@@ -31,6 +36,8 @@ from webui.server import WebServer
 
 log = logging.getLogger("callbox.app")
 
+__version__ = "0.1.0"
+
 REGISTRATION_POLL_S = 2.0
 
 
@@ -46,6 +53,11 @@ class App:
         self.ctx: FlowContext | None = None
         self._poller: asyncio.Task[None] | None = None
         self._registered: set[str] = set()
+        self.board: Any = None
+        self.serial = "unknown"
+        self._drivers_stop = threading.Event()
+        self._drivers: threading.Thread | None = None
+        self._announcer: Announcer | None = None
         self.started_at = time.time()
 
     # -- lifecycle --------------------------------------------------------------
@@ -55,6 +67,7 @@ class App:
             d.mkdir(parents=True, exist_ok=True)
         self.store = await Store.open(cfg.db_path, recordings_dir=cfg.recordings_dir)
         self.store.attach_event_log(self.bus)
+        await self._start_hardware()
         if await demo.provision(cfg, self.store):
             log.info("demo provisioned credentials=%s", demo.credentials_path(cfg))
         files = demo.ensure_prompts(cfg)
@@ -77,7 +90,37 @@ class App:
         api = Api(asyncio.get_running_loop(), self.store, self.health, bus=self.bus)
         self.web = WebServer(make_app(api), cfg.web.listen, cfg.web.port)
         self.web.start()
-        self.bus.publish("system.started", web=f"http://{cfg.web.listen}:{cfg.web.port}")
+        if cfg.discovery.enabled:
+            asyncio.get_running_loop().run_in_executor(None, self._announce)
+        self.bus.publish("system.started", web=f"http://{cfg.web.listen}:{cfg.web.port}",
+                         serial=self.serial, hardware=cfg.hardware.profile)
+
+    async def _start_hardware(self) -> None:
+        """Board parts (simulated or real); their polling runs in the drivers' thread."""
+        hw = self.cfg.hardware
+        extra = {"dchannel_socket": self.cfg.e1_sim.dchannel_socket or None,
+                 "zone": self.cfg.tones.zone} if hw.profile == "sim" else {}
+        self.board = await asyncio.to_thread(
+            board_profile.build, hw.profile, SystemClock(), spi_device=hw.spi_device,
+            i2c_bus=hw.i2c_bus, **extra)
+        if self.board.eeprom is not None:
+            try:
+                identity = await asyncio.to_thread(self.board.eeprom.read_identity)
+                self.serial = identity.serial
+            except Exception as exc:  # a blank or broken EEPROM must not stop the box
+                log.error("board identity unreadable error=%s", exc)
+        self._drivers = threading.Thread(target=self.board.run_forever,
+                                         args=(self._drivers_stop,), name="drivers", daemon=True)
+        self._drivers.start()
+
+    def _announce(self) -> None:
+        try:
+            announcer = Announcer(self.cfg.web.listen, self.cfg.web.port, self.cfg.sip.port,
+                                  self.serial, version=__version__, realm=self.cfg.sip.realm)
+            announcer.start()
+            self._announcer = announcer
+        except Exception as exc:  # no multicast on this interface: the box still serves
+            log.warning("mdns announcement failed error=%s", exc)
 
     async def stop(self) -> None:
         if self.web is not None:
@@ -90,6 +133,13 @@ class App:
             await self.pool.stop()
         if self.edge is not None:
             await self.edge.stop()
+        if self._announcer is not None:
+            await asyncio.to_thread(self._announcer.stop)
+        if self._drivers is not None:
+            self._drivers_stop.set()
+            await asyncio.to_thread(self._drivers.join, 5)
+        if self.board is not None:
+            self.board.close()
         if self.store is not None:
             await self.store.close()
 
@@ -127,7 +177,16 @@ class App:
         edge = dict(self.edge.health()) if self.edge else {"status": "down"}
         edge["registered_seats"] = sorted(self._registered)
         media = self.pool.health() if self.pool else {"status": "down"}
-        hardware = {"status": "ok", "profile": self.cfg.hardware.profile}
+        hardware: dict[str, Any] = {"status": "down", "profile": self.cfg.hardware.profile}
+        if self.board is not None:
+            hardware.update(self.board.describe(), serial=self.serial)
+            hardware["status"] = "degraded" if self.board.faults else "ok"
+            if self.board.temperature is not None:
+                try:
+                    hardware["temperature_c"] = await asyncio.to_thread(
+                        self.board.temperature.temperature)
+                except Exception as exc:
+                    hardware.update(status="degraded", temperature_error=str(exc))
         return {"uptime_s": round(time.time() - self.started_at, 1),
                 "components": {"kamailio": edge, "media_nodes": media, "hardware": hardware}}
 

@@ -116,7 +116,7 @@ class E1SimConfig:
 
 @dataclass(frozen=True)
 class DiscoveryConfig:
-    enabled: bool = False
+    enabled: bool = True
 
 
 _CHECKS: dict[str, dict[str, Callable[[Any], Any]]] = {

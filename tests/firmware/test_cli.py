@@ -32,3 +32,17 @@ def test_check_config_accepts_a_good_file(tmp_path: Path) -> None:
     out = callbox("check-config", "--config", str(cfg))
     assert out.returncode == 0
     assert "port=5062" in out.stdout
+
+
+def test_selftest_runs_through_the_callbox_command_and_names_the_failed_stage() -> None:
+    import json
+
+    ok = callbox("selftest", "--json")
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout)["result"] == "pass"
+    bad = callbox("selftest", "--json", "--inject", "temp-high")
+    assert bad.returncode != 0
+    report = json.loads(bad.stdout)
+    failed = [s for s in report["stages"] if s["status"] == "fail"]
+    assert report["result"] == "fail" and len(failed) == 1
+    assert "temperature" in failed[0]["name"].lower()
