@@ -1,0 +1,391 @@
+"""``KamailioEdge``: render, check, start, supervise and stop the Kamailio SIP edge.
+
+Kamailio runs as our child (``-DD -E``: main process in the foreground, log on
+stderr) in its own process group, so Ctrl-C on the terminal reaches the daemon
+only and the daemon stops Kamailio in order. ``setpriv --pdeathsig TERM`` makes
+Kamailio stop by itself if the daemon dies without stopping it (and, as root,
+drops CAP_NET_RAW so its only IP socket is the SIP listener); a leftover
+instance of the same config (pid file + command line) is ended before a new
+start. Each line Kamailio writes goes to the ``callbox.sipedge.kamailio`` logger;
+``AUTH_FAILED`` / ``FLOOD_BLOCKED`` lines become ``sip.auth_failed`` /
+``sip.flood_blocked`` events. An unexpected exit is followed by a restart after
+a backoff (0.5 s doubling to 30 s, reset after 60 s of good running) and the
+event ``sip.edge_restarted``.
+"""
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import logging
+import math
+import os
+import shutil
+import signal
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from firmware.config import Config
+from firmware.errors import EdgeError
+from firmware.events import EventBus
+from firmware.sipedge import tables
+from firmware.sipedge.logs import parse_line, security_event
+from firmware.sipedge.render import EdgePaths, EdgeSettings, render_config
+from firmware.sipedge.rpc import JsonRpcClient, contacts_by_user, node_states
+from firmware.sipedge.tables import ha1
+
+__all__ = ["KamailioEdge", "EdgeSettings", "ha1"]
+
+log = logging.getLogger("callbox.sipedge")
+kamlog = logging.getLogger("callbox.sipedge.kamailio")
+
+SHM_MB = 32
+PKG_MB = 4
+BACKOFF_MIN = 0.5
+BACKOFF_MAX = 30.0
+GOOD_RUN = 60.0          # s of running after which the backoff starts over
+LINE_LIMIT = 1 << 16
+RELOAD_RETRY_FOR = 3.0   # s; Kamailio refuses a second reload within reload_delta (1 s)
+
+
+class KamailioEdge:
+    def __init__(self, cfg: Config, bus: EventBus, *, settings: EdgeSettings = EdgeSettings(),
+                 kamailio: str = "kamailio", sql_dir: Path = tables.SQL_DIR,
+                 ready_timeout: float = 10.0, stop_timeout: float = 5.0) -> None:
+        self.cfg = cfg
+        self.bus = bus
+        self.settings = settings
+        self.paths = EdgePaths.from_config(cfg)
+        self.rpc = JsonRpcClient(self.paths.rpc_socket, self.paths.run_dir)
+        self._kamailio = kamailio
+        self._sql_dir = sql_dir
+        self._ready_timeout = ready_timeout
+        self._stop_timeout = stop_timeout
+        self._proc: asyncio.subprocess.Process | None = None
+        self._pump: asyncio.Task[None] | None = None
+        self._supervisor: asyncio.Task[None] | None = None
+        self._ready = False
+        self._restarts = 0
+        self._last_error: str | None = None
+        self._tail: collections.deque[str] = collections.deque(maxlen=40)
+        self._schema_done = False
+        self._pending_reloads: set[str] = set()
+        self._last_reload: dict[str, float] = {}   # method -> wall-clock time
+        self._reload_lock = asyncio.Lock()
+        self.ready_seconds: float | None = None   # start() until the RPC socket answered
+
+    # ------------------------------------------------------------------ lifecycle
+    async def start(self) -> None:
+        if self._supervisor is not None:
+            raise EdgeError("kamailio edge already started", what="start")
+        loop = asyncio.get_running_loop()
+        t0 = loop.time()
+        self.paths.run_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        await self._ensure_schema()
+        text = render_config(self.cfg, self.paths, self.settings)
+        tmp = self.paths.config.with_suffix(".cfg.new")
+        tmp.write_text(text, "utf-8")
+        tmp.chmod(0o600)
+        os.replace(tmp, self.paths.config)
+        await self._check_config()
+        await self._end_leftover()
+        await self._launch()
+        self.ready_seconds = loop.time() - t0
+        log.info("kamailio edge ready pid=%s listen=%s:%s ready_ms=%.0f", self.pid,
+                 self.cfg.sip.listen, self.cfg.sip.port, self.ready_seconds * 1000)
+        self._supervisor = asyncio.create_task(self._supervise(), name="kamailio-supervisor")
+
+    async def stop(self) -> None:
+        """Stop Kamailio (SIGTERM, SIGKILL after ``stop_timeout``) and the supervision."""
+        if self._supervisor is not None:
+            self._supervisor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._supervisor
+            self._supervisor = None
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            await self._terminate(proc)
+            log.info("kamailio edge stopped pid=%s code=%s", proc.pid, proc.returncode)
+        self._ready = False
+
+    @property
+    def pid(self) -> int | None:
+        proc = self._proc
+        return proc.pid if proc is not None and proc.returncode is None else None
+
+    def health(self) -> dict[str, Any]:
+        return {"running": self._ready and self.pid is not None, "pid": self.pid,
+                "restarts": self._restarts, "last_error": self._last_error,
+                "listen": f"udp:{self.cfg.sip.listen}:{self.cfg.sip.port}",
+                "ready_ms": None if self.ready_seconds is None
+                else round(self.ready_seconds * 1000)}
+
+    # ------------------------------------------------------------------ tables
+    async def set_seats(self, seats: Mapping[str, str]) -> None:
+        """Replace all seat accounts: {user: HA1}. Kamailio reads them per request."""
+        await self._ensure_schema()
+        await tables.replace_seats(self.paths.db, self.cfg.sip.realm, seats)
+        log.info("kamailio seats set count=%d", len(seats))
+
+    async def set_media_nodes(self, ports: Iterable[int]) -> None:
+        """Replace dispatcher set 1 with ``sip:127.0.0.1:<port>``, first port tried first."""
+        ports = list(ports)
+        await self._ensure_schema()
+        await tables.replace_media_nodes(self.paths.db, ports)
+        log.info("kamailio media nodes set ports=%s", ",".join(map(str, ports)) or "-")
+        await self._reload("dispatcher.reload")
+
+    async def set_trunk_sources(self, sources: Iterable[tuple[str, str]]) -> None:
+        """Replace the trusted trunk sources: [(cidr, trunk tag)]."""
+        sources = list(sources)
+        await self._ensure_schema()
+        await tables.replace_trunk_sources(self.paths.db, sources)
+        log.info("kamailio trunk sources set %s",
+                 " ".join(f"{c}={t}" for c, t in sources) or "-")
+        await self._reload("permissions.addressReload")
+
+    # ------------------------------------------------------------------ live state
+    async def registrations(self) -> dict[str, list[str]]:
+        """{seat user: [contact URI, ...]} as Kamailio holds them now."""
+        return contacts_by_user(await self.rpc.call("ul.dump"))
+
+    async def media_nodes(self) -> dict[int, str]:
+        """{node SIP port: "active" | "inactive" | "trying" | "disabled"} (probing state)."""
+        try:
+            result = await self.rpc.call("dispatcher.list")
+        except EdgeError as exc:
+            if "No Destination Sets" in str(exc):  # the set is empty
+                return {}
+            raise
+        return {int(uri.rsplit(":", 1)[1]): state for uri, state in node_states(result).items()}
+
+    # ------------------------------------------------------------------ internals
+    async def _ensure_schema(self) -> None:
+        if not self._schema_done:
+            await tables.ensure_schema(self.paths.db, self._sql_dir)
+            self._schema_done = True
+
+    def _binary(self) -> str:
+        path = shutil.which(self._kamailio)
+        if path is None:
+            raise EdgeError("kamailio is not installed (Debian packages kamailio, "
+                            "kamailio-sqlite-modules)", what="start", binary=self._kamailio)
+        return path
+
+    def _argv(self) -> list[str]:
+        argv = [self._binary(), "-DD", "-E", "-f", str(self.paths.config),
+                "-P", str(self.paths.pidfile), "-m", str(SHM_MB), "-M", str(PKG_MB)]
+        setpriv = shutil.which("setpriv")
+        if setpriv is None:
+            return argv
+        # As root, Kamailio would open a raw IP send socket at start-up; it needs none.
+        drop = ["--bounding-set", "-net_raw"] if os.geteuid() == 0 else []
+        return [setpriv, *drop, "--pdeathsig", "TERM", "--", *argv]
+
+    async def _check_config(self) -> None:
+        proc = await asyncio.create_subprocess_exec(
+            self._binary(), "-c", "-f", str(self.paths.config),
+            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT, cwd=str(self.paths.run_dir))
+        out, _ = await proc.communicate()
+        if proc.returncode != 0:
+            lines = [ln for ln in out.decode("utf-8", "replace").splitlines()
+                     if "CRITICAL" in ln or "ERROR" in ln]
+            raise EdgeError("kamailio rejected its generated config: " + " | ".join(lines[-5:]),
+                            what="config", path=str(self.paths.config), code=proc.returncode)
+
+    async def _end_leftover(self) -> None:
+        """End a Kamailio a previous daemon run started with this config and left behind."""
+        try:
+            pid = int(self.paths.pidfile.read_text().split()[0])
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except (OSError, ValueError, IndexError):
+            return
+        if not cmdline[0].endswith(b"kamailio") or str(self.paths.config).encode() not in cmdline:
+            return
+        log.warning("ending leftover kamailio pid=%d config=%s", pid, self.paths.config)
+        loop = asyncio.get_running_loop()
+        for sig, grace in ((signal.SIGTERM, self._stop_timeout), (signal.SIGKILL, 2.0)):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, sig) if os.getpgid(pid) == pid else os.kill(pid, sig)
+            deadline = loop.time() + grace
+            while Path(f"/proc/{pid}").exists() and loop.time() < deadline:
+                await asyncio.sleep(0.05)
+            if not Path(f"/proc/{pid}").exists():
+                return
+        raise EdgeError("leftover kamailio did not stop", what="start", pid=pid)
+
+    async def _launch(self) -> None:
+        # Kamailio's log goes to a pipe we own rather than a subprocess pipe: asyncio's
+        # Process.wait() would otherwise also wait for every worker to close its copy,
+        # and workers orphaned by a killed main process keep it open.
+        loop = asyncio.get_running_loop()
+        rfd, wfd = os.pipe()
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                *self._argv(), stdin=asyncio.subprocess.DEVNULL, stdout=wfd, stderr=wfd,
+                start_new_session=True, cwd=str(self.paths.run_dir))
+        except BaseException:
+            os.close(rfd)
+            raise
+        finally:
+            os.close(wfd)
+        reader = asyncio.StreamReader(limit=LINE_LIMIT)
+        transport, _ = await loop.connect_read_pipe(
+            lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(rfd, "rb", 0))
+        self._proc = proc
+        self._pump = asyncio.create_task(self._read_output(proc.pid, reader, transport),
+                                         name=f"kamailio-log-{proc.pid}")
+        try:
+            await self._wait_ready(proc)
+        except BaseException:
+            self._proc = None
+            await self._terminate(proc)
+            raise
+        self._ready = True
+        for method in sorted(self._pending_reloads):
+            await self._reload(method)
+
+    async def _wait_ready(self, proc: asyncio.subprocess.Process) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._ready_timeout
+        exited = asyncio.ensure_future(proc.wait())
+        try:
+            while True:
+                if exited.done():
+                    raise EdgeError(f"kamailio exited with code {proc.returncode} while "
+                                    "starting: " + " | ".join(list(self._tail)[-5:]),
+                                    what="start", code=proc.returncode)
+                try:
+                    await self.rpc.call("core.uptime", timeout=0.5)
+                    return
+                except EdgeError:
+                    if loop.time() > deadline:
+                        raise EdgeError("kamailio did not answer on its RPC socket within "
+                                        f"{self._ready_timeout:.0f} s", what="start",
+                                        socket=str(self.paths.rpc_socket)) from None
+                await asyncio.wait([exited], timeout=0.05)
+        finally:
+            exited.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await exited
+
+    async def _terminate(self, proc: asyncio.subprocess.Process) -> None:
+        if proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                proc.terminate()
+            try:
+                await asyncio.wait_for(proc.wait(), self._stop_timeout)
+            except asyncio.TimeoutError:
+                log.warning("kamailio did not stop on SIGTERM, killing pid=%d", proc.pid)
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                await proc.wait()
+        self._kill_group(proc.pid)
+        if self._pump is not None:
+            await self._pump
+            self._pump = None
+
+    @staticmethod
+    def _kill_group(pgid: int) -> None:
+        """Kill what is left of the process group we created for one Kamailio."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pgid, signal.SIGKILL)
+
+    async def _read_output(self, pid: int, reader: asyncio.StreamReader,
+                           transport: asyncio.ReadTransport) -> None:
+        try:
+            while True:
+                try:
+                    raw = await reader.readline()
+                except ValueError:  # a line longer than LINE_LIMIT: skip it
+                    kamlog.warning("kamailio pid=%d wrote an over-long line", pid)
+                    continue
+                if not raw:
+                    return
+                self._handle_line(raw.decode("utf-8", "replace"))
+        finally:
+            transport.close()
+
+    def _handle_line(self, raw: str) -> None:
+        line = parse_line(raw)
+        if not line.text:
+            return
+        self._tail.append(line.text)
+        if line.level >= logging.ERROR:
+            self._last_error = line.text
+        kamlog.log(line.level, "kamailio pid=%s level=%s %s", line.pid, line.level_name,
+                   line.text)
+        event = security_event(line)
+        if event is None:
+            return
+        if event.kind == "sip.auth_failed":
+            log.warning("sip auth failed user=%r src=%s method=%s", event.data["user"],
+                        event.data["src"], event.data["method"])
+        else:
+            log.warning("sip flood blocked src=%s method=%s", event.data["src"],
+                        event.data["method"])
+        self.bus.publish(event.kind, **event.data)
+
+    async def _supervise(self) -> None:
+        loop = asyncio.get_running_loop()
+        backoff = BACKOFF_MIN
+        while True:
+            proc = self._proc
+            assert proc is not None
+            started = loop.time()
+            code = await proc.wait()
+            self._ready = False
+            self._proc = None
+            self._kill_group(proc.pid)
+            if self._pump is not None:
+                await self._pump
+                self._pump = None
+            if loop.time() - started > GOOD_RUN:
+                backoff = BACKOFF_MIN
+            self._last_error = f"kamailio exited with code {code}"
+            log.error("kamailio exited unexpectedly pid=%d code=%s restart_in=%.1fs",
+                      proc.pid, code, backoff)
+            while True:
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, BACKOFF_MAX)
+                try:
+                    await self._end_leftover()
+                    await self._launch()
+                    break
+                except EdgeError as exc:
+                    self._last_error = str(exc)
+                    log.error("kamailio restart failed: %s", exc)
+            self._restarts += 1
+            log.warning("kamailio restarted pid=%s restarts=%d", self.pid, self._restarts)
+            self.bus.publish("sip.edge_restarted", pid=self.pid, restarts=self._restarts,
+                             exit_code=code)
+
+    async def _reload(self, method: str) -> None:
+        """Ask Kamailio to reload a table; deferred to the next start if it is not up.
+
+        Kamailio refuses a second reload of a table within the same wall-clock
+        second (``reload_delta`` 1); wait for the next second instead of being refused.
+        """
+        if not self._ready:
+            self._pending_reloads.add(method)
+            return
+        loop = asyncio.get_running_loop()
+        async with self._reload_lock:
+            deadline = loop.time() + RELOAD_RETRY_FOR
+            while True:
+                last = self._last_reload.get(method)
+                if last is not None and math.floor(last) + 1.0 > time.time():
+                    await asyncio.sleep(math.floor(last) + 1.02 - time.time())
+                try:
+                    await self.rpc.call(method)
+                except EdgeError as exc:
+                    if "ongoing reload" not in str(exc).lower() or loop.time() > deadline:
+                        raise
+                    self._last_reload[method] = time.time()
+                    continue
+                self._last_reload[method] = time.time()
+                self._pending_reloads.discard(method)
+                return

@@ -1,0 +1,111 @@
+"""Kamailio's configuration, rendered from ``kamailio.cfg.tmpl``.
+
+The template holds ``{{NAME}}`` placeholders (Kamailio's own syntax uses ``$``,
+``@`` and ``#!``, never double braces). Every placeholder must get a value and
+every value must be safe inside a double-quoted Kamailio string: no quotes,
+backslashes, braces or line breaks, so a path or realm cannot inject config.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from firmware.config import Config
+from firmware.errors import EdgeError
+
+_PLACEHOLDER = re.compile(r"\{\{([A-Z][A-Z0-9_]*)\}\}")
+_UNSAFE = re.compile(r'["\\{}\r\n\x00]')
+_UNIX_PATH_MAX = 107  # sun_path is 108 bytes including the NUL
+
+
+@dataclass(frozen=True)
+class EdgePaths:
+    """Where the edge keeps its files: the database in ``var/``, the rest in ``var/run/``."""
+
+    db: Path
+    run_dir: Path
+    config: Path
+    pidfile: Path
+    rpc_socket: Path
+    ctl_socket: Path
+
+    @classmethod
+    def from_config(cls, cfg: Config) -> "EdgePaths":
+        run = cfg.run_dir
+        return cls(db=cfg.var_dir / "kamailio.db", run_dir=run, config=run / "kamailio.cfg",
+                   pidfile=run / "kamailio.pid", rpc_socket=run / "kamailio_rpc.sock",
+                   ctl_socket=run / "kamailio_ctl")
+
+
+@dataclass(frozen=True)
+class EdgeSettings:
+    """Operational knobs that are not in ``callbox.toml`` (defaults suit the appliance)."""
+
+    children: int = 2                 # UDP worker processes
+    probe_interval: int = 10          # s between OPTIONS probes of every media node
+    node_timeout_ms: int = 2000       # no reply from a node within this: next node
+    flood_requests: int = 16          # requests per 2 s from one untrusted IP ...
+    ban_seconds: int = 300            # ... before it is ignored for this long
+
+
+def template_text() -> str:
+    return resources.files(__package__).joinpath("kamailio.cfg.tmpl").read_text("utf-8")
+
+
+def _safe(name: str, value: object) -> str:
+    text = str(value)
+    if not text or _UNSAFE.search(text):
+        raise EdgeError(f"kamailio config value {name} is empty or holds a quote, "
+                        "backslash, brace or line break", what="render", key=name, value=text)
+    return text
+
+
+def _socket_path(name: str, path: Path) -> str:
+    text = _safe(name, path)
+    if len(text.encode()) > _UNIX_PATH_MAX:
+        raise EdgeError(f"unix socket path for {name} is longer than {_UNIX_PATH_MAX} bytes; "
+                        "use a shorter paths.var", what="render", key=name, path=text)
+    return text
+
+
+def values(cfg: Config, paths: EdgePaths, settings: EdgeSettings) -> dict[str, str]:
+    return {
+        "LISTEN": _safe("LISTEN", cfg.sip.listen),
+        "PORT": _safe("PORT", cfg.sip.port),
+        "REALM": _safe("REALM", cfg.sip.realm),
+        "DB_PATH": _safe("DB_PATH", paths.db),
+        "RUN_DIR": _safe("RUN_DIR", paths.run_dir),
+        "RPC_SOCKET": _socket_path("RPC_SOCKET", paths.rpc_socket),
+        "CTL_SOCKET": _socket_path("CTL_SOCKET", paths.ctl_socket),
+        "CHILDREN": _safe("CHILDREN", settings.children),
+        "PROBE_INTERVAL": _safe("PROBE_INTERVAL", settings.probe_interval),
+        "NODE_FR_MS": _safe("NODE_FR_MS", settings.node_timeout_ms),
+        "FLOOD_REQS": _safe("FLOOD_REQS", settings.flood_requests),
+        "BAN_SECONDS": _safe("BAN_SECONDS", settings.ban_seconds),
+    }
+
+
+def render(template: str, vals: dict[str, str]) -> str:
+    """Fill every placeholder; an unknown or unused name is a bug in the template."""
+    used: set[str] = set()
+
+    def fill(m: re.Match[str]) -> str:
+        name = m.group(1)
+        if name not in vals:
+            raise EdgeError(f"kamailio template uses unknown placeholder {name}",
+                            what="render", key=name)
+        used.add(name)
+        return vals[name]
+
+    text = _PLACEHOLDER.sub(fill, template)
+    unused = sorted(set(vals) - used)
+    if unused:
+        raise EdgeError("kamailio template does not use " + ", ".join(unused),
+                        what="render", keys=unused)
+    return text
+
+
+def render_config(cfg: Config, paths: EdgePaths, settings: EdgeSettings) -> str:
+    return render(template_text(), values(cfg, paths, settings))

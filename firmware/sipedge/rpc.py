@@ -1,0 +1,97 @@
+"""JSON-RPC 2.0 client for Kamailio's ``jsonrpcs`` Unix datagram socket.
+
+Each call binds its own client socket next to the server socket (Kamailio sends
+the reply to the sender's address), sends one request datagram and reads one
+reply datagram. Sockets are private to the daemon's user (mode 0600 on the
+server side, the run directory on ours).
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import os
+import socket
+from pathlib import Path
+from typing import Any
+
+from firmware.errors import EdgeError
+
+MAX_REPLY = 1 << 20
+_serial = itertools.count(1)
+
+
+class JsonRpcClient:
+    def __init__(self, server: Path, client_dir: Path) -> None:
+        self.server = server
+        self.client_dir = client_dir
+
+    async def call(self, method: str, *params: Any, timeout: float = 2.0) -> Any:
+        """Run ``method``; returns its ``result`` or raises ``EdgeError``."""
+        loop = asyncio.get_running_loop()
+        ident = next(_serial)
+        request: dict[str, Any] = {"jsonrpc": "2.0", "method": method, "id": ident}
+        if params:
+            request["params"] = list(params)
+        path = self.client_dir / f"rpc-{os.getpid()}-{ident}.sock"
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+            sock.setblocking(False)
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+            try:
+                sock.bind(str(path))
+                await loop.sock_sendto(sock, json.dumps(request).encode(), str(self.server))
+                data = await asyncio.wait_for(loop.sock_recv(sock, MAX_REPLY), timeout)
+            except (OSError, asyncio.TimeoutError) as exc:
+                reason = "no reply" if isinstance(exc, asyncio.TimeoutError) else str(exc)
+                raise EdgeError(f"kamailio rpc {method} failed: {reason}", what="rpc",
+                                method=method, socket=str(self.server)) from None
+            finally:
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
+        try:
+            reply = json.loads(data)
+        except ValueError:
+            raise EdgeError(f"kamailio rpc {method}: reply is not JSON", what="rpc",
+                            method=method, reply=data[:200]) from None
+        if not isinstance(reply, dict) or reply.get("id") != ident:
+            raise EdgeError(f"kamailio rpc {method}: unexpected reply", what="rpc",
+                            method=method, reply=data[:200])
+        if "error" in reply:
+            err = reply["error"] if isinstance(reply["error"], dict) else {}
+            raise EdgeError(f"kamailio rpc {method}: {err.get('message', 'error')}", what="rpc",
+                            method=method, code=err.get("code"))
+        return reply.get("result")
+
+
+def contacts_by_user(ul_dump: Any) -> dict[str, list[str]]:
+    """``ul.dump`` result -> {AoR user: [contact URI, ...]} for unexpired contacts."""
+    out: dict[str, list[str]] = {}
+    try:
+        for dom in ul_dump.get("Domains", []):
+            for aor in dom["Domain"].get("AoRs", []):
+                info = aor["Info"]
+                uris = [c["Contact"]["Address"] for c in info.get("Contacts", [])
+                        if c["Contact"].get("Expires") != "expired"]
+                if uris:
+                    out[str(info["AoR"])] = uris
+    except (AttributeError, KeyError, TypeError):
+        raise EdgeError("kamailio ul.dump reply has an unexpected shape", what="rpc",
+                        method="ul.dump") from None
+    return out
+
+
+def node_states(ds_list: Any) -> dict[str, str]:
+    """``dispatcher.list`` result -> {destination URI: "active" | "inactive" | ...}."""
+    names = {"A": "active", "I": "inactive", "T": "trying", "D": "disabled"}
+    out: dict[str, str] = {}
+    try:
+        for rec in (ds_list or {}).get("RECORDS", []):
+            for target in rec["SET"].get("TARGETS", []):
+                dest = target["DEST"]
+                out[dest["URI"]] = names.get(str(dest.get("FLAGS", "?"))[:1], "unknown")
+    except (AttributeError, KeyError, TypeError):
+        raise EdgeError("kamailio dispatcher.list reply has an unexpected shape", what="rpc",
+                        method="dispatcher.list") from None
+    return out

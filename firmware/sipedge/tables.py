@@ -1,0 +1,176 @@
+"""Kamailio's SQLite tables: created from the Debian schema files, written by the daemon.
+
+Kamailio owns the schema (``/usr/share/kamailio/db_sqlite/<module>-create.sql``) and
+checks the ``version`` table at start-up, refusing to run on a mismatch. So
+``ensure_schema`` creates the tables a module needs when they are missing and
+recreates them when the installed Kamailio expects another version (an upgrade):
+every row in them is either rewritten by the daemon (seats, nodes, trunks) or
+re-sent by the phones (registrations).
+
+The daemon is the only writer of ``subscriber``, ``dispatcher`` and ``address``;
+each ``replace_*`` swaps the whole set in one transaction, so Kamailio never reads
+half a list. Clear passwords are never stored: ``subscriber`` holds HA1 only.
+"""
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import logging
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import aiosqlite
+
+from firmware.errors import EdgeError
+
+log = logging.getLogger("callbox.sipedge")
+
+SQL_DIR = Path("/usr/share/kamailio/db_sqlite")
+# order matters: "standard" creates the version table the others register in
+SCHEMAS = ("standard", "auth_db", "usrloc", "dispatcher", "permissions")
+NODE_SET = 1        # dispatcher set of the media nodes (kamailio.cfg.tmpl NODE_SET)
+TRUNK_GROUP = 1     # permissions group of trusted trunk sources (TRUNK_GROUP)
+
+_VERSION_ROW = re.compile(
+    r"INSERT INTO version \(table_name, table_version\) values \('(\w+)','(\d+)'\);")
+_NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")  # seat users and trunk tags go into SIP headers
+_HA1 = re.compile(r"[0-9a-f]{32}")
+
+
+def ha1(user: str, realm: str, password: str) -> str:
+    """Digest HA1 = MD5(user:realm:password), the only form of a seat secret we keep."""
+    return hashlib.md5(f"{user}:{realm}:{password}".encode()).hexdigest()
+
+
+def schema_tables(script: str) -> dict[str, int]:
+    """Tables a ``*-create.sql`` script creates, with the version it registers for each."""
+    return {name: int(ver) for name, ver in _VERSION_ROW.findall(script)}
+
+
+async def _connect(db_path: Path) -> aiosqlite.Connection:
+    db = await aiosqlite.connect(db_path, timeout=5.0, isolation_level=None)
+    await db.execute("PRAGMA busy_timeout = 5000")
+    return db
+
+
+async def _table_versions(db: aiosqlite.Connection) -> dict[str, int | None]:
+    async with db.execute("SELECT name FROM sqlite_master WHERE type = 'table'") as cur:
+        present: dict[str, int | None] = {row[0]: None async for row in cur}
+    if "version" in present:
+        async with db.execute("SELECT table_name, table_version FROM version") as cur:
+            async for name, ver in cur:
+                if name in present:
+                    present[name] = int(ver)
+    return present
+
+
+async def ensure_schema(db_path: Path, sql_dir: Path = SQL_DIR) -> list[str]:
+    """Create or upgrade the tables of ``SCHEMAS``; returns the schemas (re)created."""
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    done: list[str] = []
+    db = await _connect(db_path)
+    try:
+        await db.execute("PRAGMA journal_mode = WAL")
+        for name in SCHEMAS:
+            path = sql_dir / f"{name}-create.sql"
+            try:
+                script = path.read_text("utf-8")
+            except OSError as exc:
+                raise EdgeError(f"cannot read Kamailio schema {path}: {exc.strerror}; "
+                                "is kamailio-sqlite-modules installed?",
+                                what="schema", path=str(path)) from None
+            wanted = schema_tables(script)
+            present = await _table_versions(db)
+            if all(present.get(t, -1) == v for t, v in wanted.items()):
+                continue
+            stale = [t for t in wanted if t in present]
+            fix = "".join(f"DROP TABLE {t};" for t in stale)
+            if "version" in present and "version" not in wanted:
+                fix += "".join(f"DELETE FROM version WHERE table_name = '{t}';" for t in wanted)
+            try:
+                await db.executescript(f"BEGIN IMMEDIATE;{fix}{script}\nCOMMIT;")
+            except aiosqlite.Error as exc:
+                if db.in_transaction:
+                    await db.execute("ROLLBACK")
+                raise EdgeError(f"creating Kamailio tables from {path.name} failed: {exc}",
+                                what="schema", schema=name) from None
+            log.info("kamailio schema %s tables=%s action=%s", name, ",".join(wanted),
+                     "upgraded" if stale else "created")
+            done.append(name)
+    finally:
+        await db.close()
+    return done
+
+
+async def _replace(db_path: Path, table: str, where: str, rows: list[tuple[object, ...]],
+                   insert: str) -> None:
+    db = await _connect(db_path)
+    try:
+        await db.execute("BEGIN IMMEDIATE")
+        try:
+            await db.execute(f"DELETE FROM {table} {where}")
+            await db.executemany(insert, rows)
+            await db.execute("COMMIT")
+        except BaseException:
+            await db.execute("ROLLBACK")
+            raise
+    except aiosqlite.Error as exc:
+        raise EdgeError(f"writing Kamailio table {table} failed: {exc}",
+                        what="table", table=table) from None
+    finally:
+        await db.close()
+
+
+def _name(kind: str, value: object) -> str:
+    if not isinstance(value, str) or not _NAME.fullmatch(value):
+        raise EdgeError(f"{kind} must be 1-64 letters, digits, '.', '_' or '-'",
+                        what=kind, value=value)
+    return value
+
+
+async def replace_seats(db_path: Path, realm: str, seats: Mapping[str, str]) -> None:
+    rows = []
+    for user, secret in seats.items():
+        _name("seat", user)
+        if not isinstance(secret, str) or not _HA1.fullmatch(secret):
+            raise EdgeError("seat secret must be an HA1: 32 lowercase hex digits",
+                            what="seat", user=user)
+        rows.append((user, realm, secret))
+    await _replace(db_path, "subscriber", "", rows,
+                   "INSERT INTO subscriber (username, domain, password, ha1, ha1b) "
+                   "VALUES (?, ?, '', ?, '')")
+
+
+def node_uri(port: int) -> str:
+    return f"sip:127.0.0.1:{port}"
+
+
+async def replace_media_nodes(db_path: Path, ports: Iterable[int]) -> None:
+    """Set 1 in the daemon's order: the first port gets the highest priority."""
+    ports = list(ports)
+    for port in ports:
+        if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+            raise EdgeError("media node port must be an integer 1-65535",
+                            what="media_node", port=port)
+    if len(set(ports)) != len(ports):
+        raise EdgeError("media node ports must be distinct", what="media_node", ports=ports)
+    rows = [(NODE_SET, node_uri(p), len(ports) - i, f"media node {p}")
+            for i, p in enumerate(ports)]
+    await _replace(db_path, "dispatcher", f"WHERE setid = {NODE_SET}", rows,
+                   "INSERT INTO dispatcher (setid, destination, flags, priority, attrs, "
+                   "description) VALUES (?, ?, 0, ?, '', ?)")
+
+
+async def replace_trunk_sources(db_path: Path, sources: Iterable[tuple[str, str]]) -> None:
+    rows = []
+    for cidr, tag in sources:
+        try:
+            net = ipaddress.ip_network(cidr, strict=False)
+        except (ValueError, TypeError):
+            raise EdgeError("trunk source must be an address or network like 192.0.2.0/24",
+                            what="trunk_source", value=cidr) from None
+        rows.append((TRUNK_GROUP, str(net.network_address), net.prefixlen,
+                     _name("trunk tag", tag)))
+    await _replace(db_path, "address", f"WHERE grp = {TRUNK_GROUP}", rows,
+                   "INSERT INTO address (grp, ip_addr, mask, port, tag) VALUES (?, ?, ?, 0, ?)")

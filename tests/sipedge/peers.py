@@ -1,0 +1,216 @@
+"""Real SIP peers for the edge tests: sipp processes, free ports, polling, process checks.
+
+Every peer binds 127.0.0.x on a port the kernel just handed out (never a fixed
+well-known port), runs as a child of the test and is stopped by its pid.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import shutil
+import signal
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from firmware.config import from_dict
+from firmware.events import Event, EventBus
+from firmware.sipedge import EdgeSettings, KamailioEdge
+
+SCENARIOS = Path(__file__).parent / "scenarios"
+T = TypeVar("T")
+
+
+def free_udp_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+async def until(check: Callable[[], Any], what: str, timeout: float = 10.0) -> Any:
+    """Poll ``check`` (plain or async) until it returns something truthy; fail at the deadline."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        value = check()
+        if inspect.isawaitable(value):
+            value = await value
+        if value:
+            return value
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+def processes_running(needle: str) -> list[int]:
+    """Pids whose command line contains ``needle`` (e.g. a Kamailio config path)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
+        except OSError:
+            continue
+        if needle.encode() in cmd:
+            found.append(int(entry.name))
+    return found
+
+
+class Sipp:
+    """One sipp run. ``received()`` lists the SIP messages it got (from its message log)."""
+
+    def __init__(self, workdir: Path, name: str, scenario: str, remote: str | None, *,
+                 ip: str = "127.0.0.1", port: int | None = None,
+                 keys: dict[str, str] | None = None, args: list[str] | None = None,
+                 calls: int | None = 1) -> None:
+        sipp = shutil.which("sipp")
+        assert sipp, "sipp is not installed (Debian package sip-tester)"
+        self.name = name
+        self.ip = ip
+        self.port = port or free_udp_port(ip)
+        self.log = workdir / f"{name}.out"
+        self.messages = workdir / f"{name}.messages"
+        argv = [sipp, "-sf", str(SCENARIOS / scenario), "-i", ip, "-p", str(self.port),
+                "-mp", str(free_udp_port(ip)), "-nostdin", "-trace_msg",
+                "-message_file", str(self.messages), "-timeout", "20s", "-timeout_error"]
+        if calls is not None:
+            argv += ["-m", str(calls)]
+        for key, value in (keys or {}).items():
+            argv += ["-key", key, value]
+        argv += args or []
+        if remote:
+            argv.append(remote)
+        self.argv = argv
+        self.proc: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> "Sipp":
+        with self.log.open("wb") as out:
+            self.proc = await asyncio.create_subprocess_exec(
+                *self.argv, stdin=asyncio.subprocess.DEVNULL, stdout=out,
+                stderr=asyncio.subprocess.STDOUT)
+        return self
+
+    async def run(self, timeout: float = 25.0) -> int:
+        """Start, wait for the scenario to finish, return sipp's exit code (0 = all calls ok)."""
+        await self.start()
+        return await self.wait(timeout)
+
+    async def wait(self, timeout: float = 25.0) -> int:
+        assert self.proc is not None
+        try:
+            return await asyncio.wait_for(self.proc.wait(), timeout)
+        except asyncio.TimeoutError:
+            await self.stop()
+            raise AssertionError(f"sipp {self.name} did not finish: {self.tail()}") from None
+
+    async def stop(self) -> None:
+        proc = self.proc
+        if proc is None or proc.returncode is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            proc.send_signal(signal.SIGUSR1)  # sipp: finish gracefully
+        try:
+            await asyncio.wait_for(proc.wait(), 5.0)
+        except asyncio.TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            await proc.wait()
+
+    def tail(self, lines: int = 15) -> str:
+        try:
+            text = self.log.read_text(errors="replace").splitlines()
+        except OSError:
+            return "(no output)"
+        return "\n".join(text[-lines:])
+
+    def received(self, method: str | None = None) -> list[str]:
+        """Messages sipp received, optionally only requests of ``method``."""
+        try:
+            text = self.messages.read_text(errors="replace")
+        except OSError:
+            return []
+        out = []
+        for block in text.split("\n-----------------------------------------------"):
+            head, _, body = block.partition("\n\n")
+            if "message received" not in head:
+                continue
+            msg = body.strip("\n")
+            if method is None or msg.startswith(method + " "):
+                out.append(msg)
+        return out
+
+
+def header(message: str, name: str) -> list[str]:
+    """Values of header ``name`` in a SIP message (case-insensitive)."""
+    values = []
+    for line in message.split("\n\n", 1)[0].splitlines()[1:]:
+        key, sep, value = line.partition(":")
+        if sep and key.strip().lower() == name.lower():
+            values.append(value.strip())
+    return values
+
+
+class EdgeUnderTest:
+    def __init__(self, edge: KamailioEdge, events: list[Event]) -> None:
+        self.edge = edge
+        self.events = events
+
+    @property
+    def remote(self) -> str:
+        return f"{self.edge.cfg.sip.listen}:{self.edge.cfg.sip.port}"
+
+    def events_of(self, kind: str) -> list[dict[str, Any]]:
+        return [e.data for e in self.events if e.kind == kind]
+
+
+@contextlib.asynccontextmanager
+async def running_edge(var: Path, realm: str = "callbox", port: int | None = None,
+                       **settings: Any) -> AsyncIterator[EdgeUnderTest]:
+    """A started edge on a free port with ``var`` as its var dir; stopped and checked after."""
+    cfg = from_dict({"paths": {"var": str(var)},
+                     "sip": {"listen": "127.0.0.1", "port": port or free_udp_port(),
+                             "realm": realm}})
+    bus = EventBus()
+    events: list[Event] = []
+    bus.subscribe("sip.", events.append)
+    edge = KamailioEdge(cfg, bus, settings=EdgeSettings(**settings))
+    await edge.start()
+    try:
+        yield EdgeUnderTest(edge, events)
+    finally:
+        await edge.stop()
+    left = processes_running(str(edge.paths.config))
+    assert not left, f"kamailio processes left after stop(): {left}"
+
+
+class Peers:
+    """Creates sipp peers in ``workdir`` and stops every one of them on exit."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self._all: list[Sipp] = []
+
+    def sipp(self, name: str, scenario: str, remote: str | None, **kw: Any) -> Sipp:
+        peer = Sipp(self.workdir, name, scenario, remote, **kw)
+        self._all.append(peer)
+        return peer
+
+    async def __aenter__(self) -> "Peers":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await asyncio.gather(*(p.stop() for p in self._all))
+
+
+def run(coro: Awaitable[T], timeout: float = 120.0) -> T:
+    """Run one async test body in a fresh event loop, with a hard deadline."""
+    async def bounded() -> T:
+        return await asyncio.wait_for(coro, timeout)
+    return asyncio.run(bounded())
+
+
+__all__ = ["Sipp", "EdgeUnderTest", "running_edge", "free_udp_port", "until", "header",
+           "processes_running", "Peers", "run"]

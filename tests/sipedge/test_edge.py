@@ -1,0 +1,378 @@
+"""KamailioEdge against real Kamailio and real SIP peers (sipp).
+
+Seats, trunks and media nodes are sipp processes on 127.0.0.x and free ports;
+the edge runs Kamailio with a temporary var dir. Run inside the private network
+namespace: ``tests/netns-run .venv/bin/pytest tests/sipedge``.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import socket
+from pathlib import Path
+
+import pytest
+
+from firmware.errors import EdgeError
+from firmware.sipedge import ha1
+from tests.sipedge.peers import (EdgeUnderTest, Peers, free_udp_port, header,
+                                 processes_running, run, running_edge, until)
+
+pytestmark = pytest.mark.network
+
+REALM = "callbox"
+PASSWORD = "s3cret-201"
+TRUNK_IP = "127.0.0.2"      # the trusted trunk's source address
+STRANGER_IP = "127.0.0.3"   # neither trunk, node nor registered seat
+
+
+def seat_args(user: str, password: str) -> list[str]:
+    return ["-s", user, "-au", user, "-ap", password]
+
+
+async def register(e: EdgeUnderTest, peers: Peers, user: str, password: str,
+                   contact_port: int, scenario: str = "register.xml") -> int:
+    reg = peers.sipp(f"register-{user}-{password}", scenario, e.remote,
+                     keys={"contactport": str(contact_port)}, args=seat_args(user, password))
+    return await reg.run()
+
+
+def test_seat_registers_with_sipp_and_shows_in_registrations(tmp_path: Path) -> None:
+    async def body() -> None:
+        async with running_edge(tmp_path / "var", realm=REALM) as e, Peers(tmp_path) as peers:
+            await e.edge.set_seats({"201": ha1("201", REALM, PASSWORD)})
+            phone_port = free_udp_port()
+            assert await register(e, peers, "201", PASSWORD, phone_port) == 0
+            regs = await e.edge.registrations()
+            assert regs == {"201": [f"sip:201@127.0.0.1:{phone_port}"]}
+            assert e.events_of("sip.auth_failed") == []
+    run(body())
+
+
+def test_wrong_password_and_unknown_user_refused_and_logged_sipp(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="callbox.sipedge")
+
+    async def body() -> None:
+        async with running_edge(tmp_path / "var", realm=REALM) as e, Peers(tmp_path) as peers:
+            await e.edge.set_seats({"201": ha1("201", REALM, PASSWORD)})
+            wrong = peers.sipp("wrong-password", "register_refused.xml", e.remote,
+                               keys={"contactport": str(free_udp_port())},
+                               args=seat_args("201", "not-the-password"))
+            unknown = peers.sipp("unknown-user", "register_refused.xml", e.remote,
+                                 keys={"contactport": str(free_udp_port())},
+                                 args=seat_args("999", PASSWORD))
+            # exit code 0: the peer got 401 again after sending its credentials
+            assert await wrong.run() == 0, wrong.tail()
+            assert await unknown.run() == 0, unknown.tail()
+            failed = await until(lambda: len(e.events_of("sip.auth_failed")) >= 2 and
+                                 e.events_of("sip.auth_failed"), "two sip.auth_failed events")
+            assert failed == [
+                {"user": "201", "src": f"127.0.0.1:{wrong.port}", "method": "REGISTER"},
+                {"user": "999", "src": f"127.0.0.1:{unknown.port}", "method": "REGISTER"},
+            ]
+            assert await e.edge.registrations() == {}
+        lines = [r.getMessage() for r in caplog.records if r.name == "callbox.sipedge"]
+        assert f"sip auth failed user='201' src=127.0.0.1:{wrong.port} method=REGISTER" in lines
+        assert f"sip auth failed user='999' src=127.0.0.1:{unknown.port} method=REGISTER" in lines
+    run(body())
+
+
+def test_trunk_invite_reaches_node_and_node_reaches_seat_sipp(tmp_path: Path) -> None:
+    async def body() -> None:
+        async with running_edge(tmp_path / "var", realm=REALM) as e, Peers(tmp_path) as peers:
+            node = await peers.sipp("node", "uas_answer.xml", None, calls=None).start()
+            phone = await peers.sipp("phone-201", "uas_answer.xml", None, calls=None).start()
+            await e.edge.set_seats({"201": ha1("201", REALM, PASSWORD)})
+            await e.edge.set_media_nodes([node.port])
+            await e.edge.set_trunk_sources([(f"{TRUNK_IP}/32", "acme")])
+
+            # caller on the trunk -> edge -> media node, tagged with the trunk
+            caller = peers.sipp("trunk-caller", "uac_call.xml", e.remote, ip=TRUNK_IP,
+                                args=["-s", "100"])
+            assert await caller.run() == 0, caller.tail()
+            await node.stop()
+            invites = node.received("INVITE")
+            assert len(invites) == 1
+            assert invites[0].startswith("INVITE sip:100@")
+            assert header(invites[0], "X-Callbox-Trunk") == ["acme"]  # the forged one is gone
+            assert [m.split()[0] for m in node.received() if not m.startswith("OPTIONS")] == \
+                ["INVITE", "ACK", "BYE"]
+
+            # the media node dials seat 201 through the edge -> the registered phone rings
+            assert await register(e, peers, "201", PASSWORD, phone.port) == 0
+            dial = peers.sipp("node-dials-201", "uac_call.xml", e.remote, port=node.port,
+                              args=["-s", "201"])
+            assert await dial.run() == 0, dial.tail()
+            await phone.stop()
+            to_seat = phone.received("INVITE")
+            assert len(to_seat) == 1
+            assert to_seat[0].startswith(f"INVITE sip:201@127.0.0.1:{phone.port} ")
+            assert header(to_seat[0], "Record-Route")  # the edge stays in the dialog
+
+            # a seat that is not registered: 404 to the node
+            missing = peers.sipp("node-dials-202", "invite_not_registered.xml", e.remote,
+                                 port=node.port, args=["-s", "202"])
+            assert await missing.run() == 0, missing.tail()
+    run(body())
+
+
+def test_node_cancels_a_ringing_seat_sipp(tmp_path: Path) -> None:
+    async def body() -> None:
+        async with running_edge(tmp_path / "var", realm=REALM) as e, Peers(tmp_path) as peers:
+            node_port = free_udp_port()
+            await e.edge.set_media_nodes([node_port])
+            await e.edge.set_seats({"201": ha1("201", REALM, PASSWORD)})
+            phone = await peers.sipp("phone-201", "uas_ring.xml", None).start()
+            assert await register(e, peers, "201", PASSWORD, phone.port) == 0
+            dial = peers.sipp("node-cancels", "uac_cancel.xml", e.remote, port=node_port,
+                              args=["-s", "201"])
+            assert await dial.run() == 0, dial.tail()
+            assert await phone.wait() == 0, phone.tail()  # it saw the CANCEL and the ACK
+    run(body())
+
+
+def test_seat_invite_is_challenged_then_dispatched_with_seat_header_sipp(tmp_path: Path) -> None:
+    async def body() -> None:
+        async with running_edge(tmp_path / "var", realm=REALM) as e, Peers(tmp_path) as peers:
+            node = await peers.sipp("node", "uas_answer.xml", None, calls=None).start()
+            await e.edge.set_seats({"201": ha1("201", REALM, PASSWORD)})
+            await e.edge.set_media_nodes([node.port])
+            seat = peers.sipp("seat-201-calls", "uac_call_auth.xml", e.remote,
+                              keys={"seat": "201"},
+                              args=["-s", "queue", "-au", "201", "-ap", PASSWORD])
+            assert await seat.run() == 0, seat.tail()
+            # the same seat with a wrong password: challenged again, logged, not relayed
+            wrong = peers.sipp("seat-201-wrong", "invite_refused.xml", e.remote,
+                               keys={"seat": "201"},
+                               args=["-s", "queue", "-au", "201", "-ap", "wrong"])
+            assert await wrong.run() == 0, wrong.tail()
+            failed = await until(lambda: e.events_of("sip.auth_failed"), "sip.auth_failed")
+            assert failed == [{"user": "201", "src": f"127.0.0.1:{wrong.port}",
+                               "method": "INVITE"}]
+
+            await node.stop()
+            invites = node.received("INVITE")
+            assert len(invites) == 1  # the good call only
+            assert header(invites[0], "X-Callbox-Seat") == ["201"]
+            assert header(invites[0], "Proxy-Authorization") == []  # credentials consumed
+
+            # a stranger's out-of-dialog request that is not an INVITE: 403
+            stranger = peers.sipp("stranger-message", "request_forbidden.xml", e.remote,
+                                  ip=STRANGER_IP, args=["-s", "201"])
+            assert await stranger.run() == 0, stranger.tail()
+    run(body())
+
+
+def test_failover_to_next_node_when_first_answers_503_sipp(tmp_path: Path) -> None:
+    async def body() -> None:
+        async with running_edge(tmp_path / "var", realm=REALM) as e, Peers(tmp_path) as peers:
+            full = await peers.sipp("node-full", "uas_busy.xml", None, calls=None).start()
+            spare = await peers.sipp("node-spare", "uas_answer.xml", None, calls=None).start()
+            await e.edge.set_media_nodes([full.port, spare.port])
+            await e.edge.set_trunk_sources([(f"{TRUNK_IP}/32", "acme")])
+            caller = peers.sipp("trunk-caller", "uac_call.xml", e.remote, ip=TRUNK_IP,
+                                args=["-s", "100"])
+            assert await caller.run() == 0, caller.tail()
+            await full.stop()
+            await spare.stop()
+            assert len(full.received("INVITE")) == 1      # tried first, said 503
+            spare_invites = spare.received("INVITE")
+            assert len(spare_invites) == 1
+            assert header(spare_invites[0], "X-Callbox-Trunk") == ["acme"]
+            # 503 means "full", not "dead": the first node stays in service
+            assert (await e.edge.media_nodes())[full.port] == "active"
+    run(body())
+
+
+def test_failover_past_a_dead_node_marks_it_inactive_sipp(tmp_path: Path) -> None:
+    async def body() -> None:
+        async with running_edge(tmp_path / "var", realm=REALM) as e, Peers(tmp_path) as peers:
+            dead_port = free_udp_port()  # nothing listens there
+            spare = await peers.sipp("node-spare", "uas_answer.xml", None, calls=None).start()
+            await e.edge.set_media_nodes([dead_port, spare.port])
+            await e.edge.set_trunk_sources([(f"{TRUNK_IP}/32", "acme")])
+            caller = peers.sipp("trunk-caller", "uac_call.xml", e.remote, ip=TRUNK_IP,
+                                args=["-s", "100"])
+            assert await caller.run() == 0, caller.tail()
+            await until(lambda: _state(e, dead_port, "inactive"), "dead node inactive")
+            await spare.stop()
+            assert len(spare.received("INVITE")) == 1
+    run(body())
+
+
+def test_probing_takes_a_dead_node_out_and_back_sipp(tmp_path: Path) -> None:
+    async def body() -> None:
+        async with running_edge(tmp_path / "var", realm=REALM, probe_interval=1) as e, \
+                Peers(tmp_path) as peers:
+            first = await peers.sipp("node-first", "uas_answer.xml", None, calls=None).start()
+            spare = await peers.sipp("node-spare", "uas_answer.xml", None, calls=None).start()
+            await e.edge.set_media_nodes([first.port, spare.port])
+            await e.edge.set_trunk_sources([(f"{TRUNK_IP}/32", "acme")])
+            await until(lambda: first.received("OPTIONS"), "an OPTIONS probe at the first node")
+            await first.stop()
+            await until(lambda: _state(e, first.port, "inactive"), "first node inactive",
+                        timeout=20)
+            caller = peers.sipp("trunk-caller", "uac_call.xml", e.remote, ip=TRUNK_IP,
+                                args=["-s", "100"])
+            assert await caller.run() == 0, caller.tail()
+            assert first.received("INVITE") == []  # skipped without waiting for a timeout
+            back = await peers.sipp("node-first-again", "uas_answer.xml", None,
+                                    port=first.port, calls=None).start()
+            await until(lambda: _state(e, back.port, "active"), "first node active again",
+                        timeout=20)
+    run(body())
+
+
+async def _state(e: EdgeUnderTest, port: int, state: str) -> bool:
+    return (await e.edge.media_nodes()).get(port) == state
+
+
+def test_killed_kamailio_is_restarted_and_stop_leaves_nothing_sipp(tmp_path: Path) -> None:
+    async def body() -> None:
+        async with running_edge(tmp_path / "var", realm=REALM) as e, Peers(tmp_path) as peers:
+            await e.edge.set_seats({"201": ha1("201", REALM, PASSWORD)})
+            phone_port = free_udp_port()
+            assert await register(e, peers, "201", PASSWORD, phone_port) == 0
+            old = e.edge.pid
+            assert old is not None
+            os.kill(old, signal.SIGKILL)
+            restarted = await until(lambda: e.events_of("sip.edge_restarted"),
+                                    "sip.edge_restarted")
+            assert restarted == [{"pid": e.edge.pid, "restarts": 1, "exit_code": -9}]
+            health = e.edge.health()
+            assert health["running"] is True and health["restarts"] == 1
+            assert health["pid"] not in (None, old)
+            # the old instance's worker processes are gone, only the new group runs
+            assert all(os.getpgid(p) == health["pid"]
+                       for p in processes_running(str(e.edge.paths.config)))
+            # registrations are written through to SQLite and survive the restart
+            assert await e.edge.registrations() == {"201": [f"sip:201@127.0.0.1:{phone_port}"]}
+            # and the restarted edge still authenticates
+            assert await register(e, peers, "201", PASSWORD, phone_port) == 0
+        assert e.edge.health()["running"] is False
+        assert processes_running(str(e.edge.paths.config)) == []
+    run(body())
+
+
+def test_edge_binds_only_its_udp_address(tmp_path: Path) -> None:
+    async def body() -> None:
+        async with running_edge(tmp_path / "var", realm=REALM) as e:
+            inet = _inet_sockets(processes_running(str(e.edge.paths.config)))
+            assert inet == {("udp", "127.0.0.1", e.edge.cfg.sip.port)}
+            for sock in (e.edge.paths.rpc_socket, e.edge.paths.ctl_socket):
+                assert sock.stat().st_mode & 0o077 == 0, f"{sock} is open to others"
+    run(body())
+
+
+def test_flooding_source_is_banned_and_reported_sipp(tmp_path: Path) -> None:
+    async def body() -> None:
+        async with running_edge(tmp_path / "var", realm=REALM) as e, Peers(tmp_path) as peers:
+            flood = await peers.sipp("flood", "request_forbidden.xml", e.remote, ip=STRANGER_IP,
+                                     calls=200,
+                                     args=["-s", "x", "-r", "200"]).start()
+            blocked = await until(lambda: e.events_of("sip.flood_blocked"), "sip.flood_blocked")
+            await flood.stop()
+            assert blocked[0]["src"].startswith(f"{STRANGER_IP}:")
+            assert len(blocked) == 1  # one report per ban, not one per dropped request
+    run(body())
+
+
+def _inet_sockets(pids: list[int]) -> set[tuple[str, str, int]]:
+    """(proto, local address, port) of every IP socket the given processes hold."""
+    inodes: set[str] = set()
+    for pid in pids:
+        fd_dir = Path(f"/proc/{pid}/fd")
+        for fd in fd_dir.iterdir():
+            try:
+                target = os.readlink(fd)
+            except OSError:
+                continue
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    found = set()
+    for proto in ("udp", "udp6", "tcp", "tcp6", "raw", "raw6"):
+        lines = Path(f"/proc/net/{proto}").read_text().splitlines()[1:]
+        for line in lines:
+            cols = line.split()
+            if cols[9] in inodes:
+                addr, port = cols[1].split(":")
+                ip = ".".join(str(int(addr[i:i + 2], 16)) for i in (6, 4, 2, 0)) \
+                    if len(addr) == 8 else addr
+                found.add((proto, ip, int(port, 16)))
+    return found
+
+
+def test_start_ends_a_kamailio_left_behind_by_a_dead_daemon(tmp_path: Path) -> None:
+    async def body() -> None:
+        var = tmp_path / "var"
+        async with running_edge(var, realm=REALM) as e:
+            paths, port = e.edge.paths, e.edge.cfg.sip.port
+        # what a daemon killed with SIGKILL (and no pdeathsig) would leave: a Kamailio on
+        # our config and pid file, holding the SIP port and the RPC socket
+        leftover = await asyncio.create_subprocess_exec(
+            "kamailio", "-DD", "-E", "-f", str(paths.config), "-P", str(paths.pidfile),
+            "-m", "32", "-M", "4", stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+            start_new_session=True)
+        try:
+            await until(lambda: paths.pidfile.exists() and
+                        paths.pidfile.read_text().strip() == str(leftover.pid),
+                        "the leftover's pid file")
+            async with running_edge(var, realm=REALM, port=port) as again:
+                assert await asyncio.wait_for(leftover.wait(), 10) == 0  # it got SIGTERM
+                assert again.edge.health()["running"] is True
+                assert again.edge.pid != leftover.pid
+        finally:
+            if leftover.returncode is None:
+                leftover.kill()
+                await leftover.wait()
+    run(body())
+
+
+def test_start_fails_with_the_reason_when_the_port_is_taken(tmp_path: Path) -> None:
+    async def body() -> None:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
+            taken.bind(("127.0.0.1", 0))
+            port = taken.getsockname()[1]
+            with pytest.raises(EdgeError, match="exited with code .* while starting.*bind"):
+                async with running_edge(tmp_path / "var", realm=REALM, port=port):
+                    pass
+    run(body())
+
+
+def test_baresip_seat_registers_and_unregisters(tmp_path: Path) -> None:
+    """A real softphone: digest with qop=auth against HA1, then Expires: 0 on exit."""
+    async def body() -> None:
+        conf = tmp_path / "baresip"
+        conf.mkdir()
+        async with running_edge(tmp_path / "var", realm=REALM) as e:
+            await e.edge.set_seats({"201": ha1("201", REALM, PASSWORD)})
+            port = free_udp_port()
+            (conf / "config").write_text(
+                f"poll_method\tepoll\nsip_listen\t127.0.0.1:{port}\nsip_trans_def\tudp\n"
+                "module_path\t/usr/lib/baresip/modules\nmodule_app\taccount.so\n")
+            (conf / "accounts").write_text(
+                f"<sip:201@{e.remote}>;auth_pass={PASSWORD};regint=60\n")
+            (conf / "contacts").write_text("")
+            with (tmp_path / "baresip.out").open("wb") as out:
+                phone = await asyncio.create_subprocess_exec(
+                    "baresip", "-n", "127.0.0.1", "-f", str(conf),
+                    stdin=asyncio.subprocess.DEVNULL, stdout=out, stderr=asyncio.subprocess.STDOUT)
+            try:
+                regs = await until(e.edge.registrations, "baresip's registration")
+                assert list(regs) == ["201"]
+                contact = regs["201"][0]
+                assert contact.startswith("sip:201") and contact.endswith(f"@127.0.0.1:{port}")
+            finally:
+                phone.terminate()
+                assert await asyncio.wait_for(phone.wait(), 10) == 0
+            await until(lambda: _no_registrations(e), "the unregistration")
+            assert e.events_of("sip.auth_failed") == []
+    run(body())
+
+
+async def _no_registrations(e: EdgeUnderTest) -> bool:
+    return await e.edge.registrations() == {}
