@@ -184,6 +184,8 @@ cdef class Engine:
     @cython.locals(a=_Agent, call=_Call, q=_Queue)
     cdef void _fire(self, int kind, object obj, object tag, long n)
 
+    cdef void _offer_callback(self, _Call call)
+
     cdef int _status(self, _Agent a)
 
     @cython.locals(st=int, old=int, m=_Member, q=_Queue)
@@ -220,11 +222,14 @@ cdef class Engine:
                    at=double, now=double, considered=list, skipped=list)
     cdef void _serve_agent(self, _Agent a, object trigger)
 
-    @cython.locals(q=_Queue, now=double, step=int, cls=_Class, m=_Member, a=_Agent,
-                   best=_Call, strategy=int, cands=list, eligible=list, skipped=list,
+    @cython.locals(q=_Queue, m=_Member, best=_Call, chosen=list, retry=bint)
+    cdef void _serve_call(self, _Call call, object trigger)
+
+    @cython.locals(q=_Queue, step=int, cls=_Class, m=_Member, a=_Agent,
+                   strategy=int, cands=list, eligible=list, skipped=list,
                    best_pen=long, chosen=list, pick=_Member, first=_Member, draw=double,
                    tier=list, total=double, acc=double, val=double, best_val=double, thr=int)
-    cdef void _serve_call(self, _Call call, object trigger)
+    cdef tuple _choose(self, _Call call, object trigger)
 
     @cython.locals(a=_Agent)
     cdef double _metric(self, int strategy, _Member m, _Queue q)

@@ -459,15 +459,15 @@ class Engine:
             return call.state == C_RINGING and a.call is call and a.offer_id == n
         if kind == T_STEP:
             return call.state == C_RINGING and call.ring_cycle == n
+        # Call deadlines stay valid while the call rings (it may come back):
+        # only what can never change back retires them; _fire checks the rest.
         if call.entry != n:
             return False
-        if kind == T_MAXWAIT:
-            return call.state == C_WAITING and not call.callback
         if kind == T_ESC:
-            return call.state == C_WAITING
-        if kind == T_ANN:
-            return not call.callback
-        return call.state == C_WAITING and not call.callback and not call.cb_offered
+            return True
+        if kind == T_CBOFFER:
+            return not call.callback and not call.cb_offered
+        return not call.callback        # T_MAXWAIT, T_ANN
 
     def _run_timers(self, t, inclusive):
         while self._timers:
@@ -498,9 +498,11 @@ class Engine:
         elif kind == T_STEP:
             self._ring_step(obj)
         elif kind == T_MAXWAIT:
-            self._leave(obj, "max-wait")
+            call = obj
+            if call.state == C_WAITING:    # a ringing call overflows if it comes back
+                self._leave(call, "max-wait")
         elif kind == T_ESC:
-            self._serve_call(obj, "escalation")
+            self._serve_call(obj, "escalation")   # acts only on a waiting call
         elif kind == T_ANN:
             call = obj
             q = call.queue
@@ -512,10 +514,14 @@ class Engine:
             self._push(self._now + q.announce_every, T_ANN, call, None, call.entry)
         else:
             call = obj
-            call.cb_offered = True
-            self._out.append(OfferCallback(t=self._now, call=call.id, queue=call.queue.name,
-                                           position=self._position(call),
-                                           waited=self._now - call.join))
+            if call.state == C_WAITING:    # else offered when it comes back (_requeue)
+                self._offer_callback(call)
+
+    def _offer_callback(self, call):
+        call.cb_offered = True
+        self._out.append(OfferCallback(t=self._now, call=call.id, queue=call.queue.name,
+                                       position=self._position(call),
+                                       waited=self._now - call.join))
 
     # -- agent state ----------------------------------------------------------
     def _status(self, a):
@@ -669,7 +675,9 @@ class Engine:
             del self._calls[call.id]
 
     def _requeue(self, call, why):
-        """Back to its place after every offer of this ring cycle failed."""
+        """Back to its place after every offer of this ring cycle failed. The
+        caller serves the agents it freed first (they may have better calls
+        waiting), then offers this call with ``_serve_call``."""
         q = call.queue
         call.ring = []
         call.tried = []
@@ -679,7 +687,9 @@ class Engine:
         self._insert(call)
         self._out.append(Requeued(t=self._now, call=call.id, queue=q.name, why=why,
                                   position=self._position(call)))
-        self._serve_call(call, "requeued")
+        if q.cb_after >= 0 and not call.callback and not call.cb_offered \
+                and self._now >= call.join + q.cb_after:
+            self._offer_callback(call)
 
     # -- choosing -------------------------------------------------------------
     def _best_call(self, a):
@@ -734,24 +744,32 @@ class Engine:
         self._offer(best, [bm], reason)
 
     def _serve_call(self, call, trigger):
-        """Offers a waiting call to free eligible members by the queue's strategy."""
+        """Offers a waiting call to free eligible members by the queue's strategy.
+
+        Free agents normally have no other call to take (the invariant), except
+        agents freed in the same event and calls whose escalation row falls due
+        at this very instant: a chosen agent that may take a call ahead of this
+        one takes that call instead, and the choice is made again."""
         q = call.queue
-        if call.state != C_WAITING or not q.counts[S_AVAILABLE]:
-            return
-        now = self._now
-        step = _step(q, call.join, now)
-        cls = call.cls
-        if trigger == "escalation":
-            # Rows widened for this call, and maybe for a better one at the same
-            # instant: a newly eligible agent takes its best call first.
-            for m in list(q.members):
-                a = m.agent
-                if a.status == S_AVAILABLE and _threshold(m, cls) <= step:
-                    best = self._best_call(a)
-                    if best is not call and best is not None:
-                        self._serve_agent(a, trigger)
-            if call.state != C_WAITING:
+        while call.state == C_WAITING and q.counts[S_AVAILABLE]:
+            chosen, reason = self._choose(call, trigger)
+            if not chosen:
                 return
+            retry = False
+            for m in chosen:
+                best = self._best_call(m.agent)
+                if best is not call:
+                    self._serve_agent(m.agent, trigger)
+                    retry = True
+            if not retry:
+                self._offer(call, chosen, reason)
+                return
+
+    def _choose(self, call, trigger):
+        """The members the strategy picks for ``call`` now, and why."""
+        q = call.queue
+        step = _step(q, call.join, self._now)
+        cls = call.cls
         strategy = q.strategy
         cands = []
         eligible = []
@@ -769,9 +787,9 @@ class Engine:
             cands.append(m)
             if m.penalty < best_pen:
                 best_pen = m.penalty
-        if not cands:
-            return
         chosen = []
+        if not cands:
+            return chosen, None
         pick = None
         draw = -1.0
         if strategy == RING_ALL:
@@ -818,7 +836,7 @@ class Engine:
                   "skipped": skipped}
         if draw >= 0:
             reason["draw"] = draw
-        self._offer(call, chosen, reason)
+        return chosen, reason
 
     def _metric(self, strategy, m, q):
         """Lower is better; ties go to the earlier member position."""
@@ -848,6 +866,9 @@ class Engine:
                 continue
             if _threshold(m, call.cls) > step:
                 skipped.append([a.id, "skills"])
+                continue
+            if self._best_call(a) is not None:   # waiting work first (same-instant rows)
+                self._serve_agent(a, "ring-step")
                 continue
             if pick is None or m.penalty < pick.penalty:
                 pick = m
@@ -950,6 +971,7 @@ class Engine:
             self._requeue(call, "callback-requested")
             for a in ringing:
                 self._serve_agent(a, "callback-requested")
+            self._serve_call(call, "requeued")
 
     def _agent(self, ev):
         a = self._agents.get(ev.agent)
@@ -992,6 +1014,7 @@ class Engine:
             self._release(a, "logged-out")
             if not call.ring:
                 self._requeue(call, "logged-out")
+                self._serve_call(call, "requeued")
         else:
             self._touch(a, "logged-out")
 
@@ -1085,6 +1108,7 @@ class Engine:
         if not call.ring:
             self._requeue(call, why)
         self._serve_agent(a, why)
+        self._serve_call(call, "requeued")
 
     def _on_call_ended(self, ev):
         call = self._calls.get(ev.call)
