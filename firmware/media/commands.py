@@ -80,6 +80,8 @@ class Leg:
     bridged: set[int] = field(default_factory=set)
     recorders: set[str] = field(default_factory=set)
     last_digit: tuple[str, int, str] = ("", -10**9, "")
+    answer_sent: bool = False
+    hangup_pending: int | None = None    # BYE waits for the ACK of our 200 (RFC 3261 15.1.1)
 
 
 class Engine:
@@ -105,6 +107,7 @@ class Engine:
         self._recorders: dict[str, tuple[Any, list[int]]] = {}
         self._finalizing: dict[str, float] = {}
         self._grave: list[tuple[float, Any]] = []
+        self._calls: set[NodeCall] = set()   # every live pjsua2 Call, until DISCONNECTED
         self.acc = NodeAccount(self)
         acfg = pj.AccountConfig()
         acfg.idUri = f"sip:media{args.id}@127.0.0.1:{args.sip_port}"
@@ -127,6 +130,7 @@ class Engine:
     # -- pjsua2 callbacks (main thread) -----------------------------------------------------
     def on_incoming(self, prm: Any) -> None:
         call = NodeCall(self, self.acc, prm.callId)
+        self._calls.add(call)
         try:
             info = parse_invite(prm.rdata.wholeMsg)
         except ProtocolError as exc:
@@ -154,20 +158,26 @@ class Engine:
             call.hangup(op)
         except pj.Error as exc:
             self._log("warning", "refuse_failed", code=code, error=exc.info())
-        self._bury(call)
 
     def on_call_state(self, call: NodeCall) -> None:
+        ci = call.getInfo()
+        state, code, reason = ci.state, ci.lastStatusCode, ci.lastReason
+        if state == pj.PJSIP_INV_STATE_DISCONNECTED:
+            # Release the Call now: pjsua2 frees it as the callback returns, which is its
+            # intended use. Kept longer, its destructor would later hang up (and orphan)
+            # whichever new call pjsua has given the same call id in the meantime.
+            self._calls.discard(call)
         leg = self.legs.get(call.leg)
         if leg is None:
             return
-        ci = call.getInfo()
-        state, code, reason = ci.state, ci.lastStatusCode, ci.lastReason
         if state == pj.PJSIP_INV_STATE_EARLY and leg.direction == "out" and leg.state == "new":
             leg.state = "ringing"
             self._leg_state(leg, "ringing", code, reason)
         elif state == pj.PJSIP_INV_STATE_CONFIRMED and leg.state != "answered":
             leg.state = "answered"
             self._leg_state(leg, "answered", code, reason)
+            if leg.hangup_pending is not None:
+                self._hangup(leg, leg.hangup_pending)
         elif state == pj.PJSIP_INV_STATE_DISCONNECTED:
             self._end_leg(leg, code, reason)
 
@@ -247,6 +257,7 @@ class Engine:
         op = pj.CallOpParam()
         op.statusCode = code
         lg.call.answer(op)
+        lg.answer_sent = lg.answer_sent or code >= 200
 
     def _cmd_reject(self, leg: int, code: int) -> None:
         lg = self._leg(leg)
@@ -260,6 +271,9 @@ class Engine:
         self._hangup(self._leg(leg), code)
 
     def _hangup(self, leg: Leg, code: int) -> None:
+        if leg.direction == "in" and leg.answer_sent and leg.state != "answered":
+            leg.hangup_pending = code        # sent when the ACK arrives (or the 200 times out)
+            return
         op = pj.CallOpParam()
         op.statusCode = code
         leg.call.hangup(op)
@@ -290,6 +304,7 @@ class Engine:
         if caller_id is not None and not _CALLER_ID.match(caller_id):
             raise CommandError(f"dial: caller_id must be 1-64 of [0-9A-Za-z+*#._-], got {caller_id!r}")
         call = NodeCall(self, self.acc)
+        self._calls.add(call)
         op = pj.CallOpParam(True)
         op.opt.audioCount = 1
         op.opt.videoCount = 0
@@ -302,6 +317,7 @@ class Engine:
             call.makeCall(target, op)
         except pj.Error:
             self._forget(leg)
+            self._calls.discard(call)
             raise
         self._log("info", "dial", leg=leg.no, near=near_leg, uri=target)
         return {"leg": leg.no}
@@ -408,6 +424,7 @@ class Engine:
                                        "reason": reason[:200]}))
 
     def _end_leg(self, leg: Leg, code: int, reason: str) -> None:
+        leg.am = None            # pjsua has already taken the call's port off the bridge
         self._stop_player(leg)
         for other in leg.bridged:
             peer = self.legs.get(other)
@@ -435,7 +452,6 @@ class Engine:
         if not conv.legs and conv in self._convs:
             self._convs.remove(conv)
         leg.call.leg = 0
-        self._bury(leg.call)
         leg.call = None
 
     def _take_tap(self) -> Any:
@@ -489,6 +505,7 @@ class Engine:
             self._stop_player(leg)
             self._forget(leg)
         self._recorders.clear()
+        self._calls.clear()
         self._grave.clear()
         self._free_taps.clear()
         for tap in self._all_taps:

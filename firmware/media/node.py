@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import faulthandler
 import gc
 import os
 import signal
@@ -133,6 +134,10 @@ class Node:
         med.audioFramePtime = med.ptime = 20
         med.noVad = True
         med.ecTailLen = 0
+        # The null device is the bridge's clock. pjsua closes an idle one after 1 s and
+        # reopens it only for connections to port 0, which a node never makes: the bridge
+        # then stops and every tap, recorder and bridge goes silent. Keep it running.
+        med.sndAutoCloseTime = -1
         self._pjlog = _PjLog()
         cfg.logConfig.writer = self._pjlog
         cfg.logConfig.level = cfg.logConfig.consoleLevel = a.pj_log_level
@@ -259,6 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     def stop(signum: int, _frame: Any) -> None:
         node.stopping = signal.Signals(signum).name
 
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1` dumps stacks to stderr
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     code = 0

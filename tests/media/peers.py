@@ -6,6 +6,10 @@ RTP each side sends is a pcap built with ``tests.support.rtp`` (one coherent
 PCMA stream with RFC 4733 events where asked). What the node sends back is
 read off the loopback interface with an AF_PACKET socket and decoded with the
 G.711 A-law table below (written from the ITU-T G.711 definition, not ours).
+
+Media starts as an action of the ACK itself, not in a following <nop>: a BYE
+that arrives right after the ACK would otherwise find sipp still at the nop and
+abort the call as "unexpected BYE".
 """
 from __future__ import annotations
 
@@ -64,8 +68,7 @@ UAC = """<?xml version="1.0" encoding="ISO-8859-1" ?>
       Max-Forwards: 70
       Content-Length: 0
 
-    ]]></send>
-  <nop><action><exec play_pcap_audio="{pcap}"/></action></nop>
+    ]]><action>{play}</action></send>
   <recv request="BYE"/>
   <send><![CDATA[
       SIP/2.0 200 OK
@@ -141,8 +144,7 @@ UAS = """<?xml version="1.0" encoding="ISO-8859-1" ?>
 
       {sdp}
     ]]></send>
-  <recv request="ACK"/>
-  <nop><action><exec play_pcap_audio="{pcap}"/></action></nop>
+  <recv request="ACK"><action>{play}</action></recv>
   <recv request="BYE"/>
   <send><![CDATA[
       SIP/2.0 200 OK
@@ -162,7 +164,11 @@ class Sipp:
     """One sipp process; stopped by its PID."""
 
     def __init__(self, workdir: Path, name: str, scenario: str, pcap: bytes | None = None,
-                 headers: str = "") -> None:
+                 headers: str = "", alaw: bytes | None = None) -> None:
+        """``pcap``: played once with play_pcap_audio (one RTP stream, may carry RFC 4733);
+        ``alaw``: raw A-law looped with rtp_stream instead. sipp 3.6.1 cancels pcap-play
+        threads by a stale thread id when a call ends, which can cut another call's
+        stream short, so tests with overlapping calls use ``alaw``."""
         workdir.mkdir(parents=True, exist_ok=True)
         self.dir = workdir
         self.name = name
@@ -172,14 +178,20 @@ class Sipp:
         if pcap is not None:
             pcap_path.write_bytes(pcap)
         self.scenario = workdir / f"{name}.xml"
-        self.scenario.write_text(scenario.format(pcap=pcap_path, sdp=_SDP, headers=headers))
+        play = f'<exec play_pcap_audio="{pcap_path}"/>'
+        if alaw is not None:
+            raw = workdir / f"{name}.al"
+            raw.write_bytes(alaw)
+            play = f'<exec rtp_stream="{raw},-1,8"/>'
+        self.scenario.write_text(scenario.format(play=play, sdp=_SDP, headers=headers))
         self.proc: subprocess.Popen[bytes] | None = None
+        self.extra: list[str] = []
 
     def _cmd(self) -> list[str]:
         return ["sipp", "-sf", str(self.scenario), "-i", "127.0.0.1", "-p", str(self.port),
                 "-mi", "127.0.0.1", "-mp", str(self.media_port), "-m", "1", "-l", "1",
                 "-timeout", "90s", "-timeout_error", "-nostdin", "-trace_err",
-                "-error_file", str(self.dir / f"{self.name}-errors.log")]
+                "-error_file", str(self.dir / f"{self.name}-errors.log"), *self.extra]
 
     def call(self, node_port: int, did: str = "100") -> "Sipp":
         return self._start(self._cmd() + ["-s", did, f"127.0.0.1:{node_port}"])
