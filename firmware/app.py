@@ -29,7 +29,7 @@ from firmware.flows.call_record import Stopwatch
 from firmware.flows.context import FlowContext
 from firmware.media.pool import MediaPool
 from firmware.sipedge.kamailio import KamailioEdge
-from firmware.store.db import Store
+from firmware.store import Store
 from firmware.telephony.sip import SipChannel
 from webui.app import make_app
 from webui.server import WebServer
@@ -88,8 +88,10 @@ class App:
         self._poller = asyncio.create_task(self._poll_registrations())
 
         api = Api(asyncio.get_running_loop(), self.store, self.health, bus=self.bus)
-        self.web = WebServer(make_app(api), cfg.web.listen, cfg.web.port)
-        self.web.start()
+        # make_app reads its signing key through the API, so it must run off the loop.
+        web_app = await asyncio.to_thread(make_app, api)
+        self.web = WebServer(web_app, cfg.web.listen, cfg.web.port)
+        await asyncio.to_thread(self.web.start)
         if cfg.discovery.enabled:
             asyncio.get_running_loop().run_in_executor(None, self._announce)
         self.bus.publish("system.started", web=f"http://{cfg.web.listen}:{cfg.web.port}",
@@ -124,7 +126,7 @@ class App:
 
     async def stop(self) -> None:
         if self.web is not None:
-            self.web.stop()
+            await asyncio.to_thread(self.web.stop)
         if self._poller is not None:
             self._poller.cancel()
         if self.acd is not None:

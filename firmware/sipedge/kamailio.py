@@ -116,7 +116,8 @@ class KamailioEdge:
         return proc.pid if proc is not None and proc.returncode is None else None
 
     def health(self) -> dict[str, Any]:
-        return {"running": self._ready and self.pid is not None, "pid": self.pid,
+        running = self._ready and self.pid is not None
+        return {"status": "ok" if running else "down", "running": running, "pid": self.pid,
                 "restarts": self._restarts, "last_error": self._last_error,
                 "listen": f"udp:{self.cfg.sip.listen}:{self.cfg.sip.port}",
                 "ready_ms": None if self.ready_seconds is None

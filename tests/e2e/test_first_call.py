@@ -83,11 +83,11 @@ def test_caller_reaches_seat_201_with_audio_both_ways_and_records(
 
     cdr = wait_for(lambda: (c := last_cdr(box))["disposition"] != "" and c, 15, "CDR")
     assert cdr["disposition"] == "answered", cdr
-    assert (cdr["did"], cdr["queue"], cdr["agent"], cdr["caller"]) == ("100", "support", "201",
+    assert (cdr["did"], cdr["queue"], cdr["agent"], cdr["caller_number"]) == ("100", "support", "201",
                                                                         "5551234")
     assert cdr["hangup_by"] == "caller"
     assert cdr["started_at"] <= cdr["answered_at"] <= cdr["agent_answered_at"] <= cdr["ended_at"]
-    assert 0 < cdr["talk_seconds"] < 12
+    assert 0 < cdr["talk_s"] < 12
     assert queue_events(box, cdr["id"]) == ["ENTERQUEUE", "CONNECT", "COMPLETECALLER"]
 
     # The seat heard the caller: its received-audio file holds the caller's 400 Hz.
@@ -119,8 +119,8 @@ def test_caller_waits_with_music_and_abandons_when_no_seat_is_registered(
     assert result.returncode == 0, f"sipp failed:\n{result.output}\n{result.errors}"
     cdr = wait_for(lambda: (c := last_cdr(box))["queue"] == "sales" and c, 15, "sales CDR")
     assert cdr["disposition"] == "abandoned"
-    assert cdr["agent"] is None
-    assert 2.5 <= cdr["wait_seconds"] <= 6.0, cdr
+    assert cdr["agent"] == ""
+    assert 2.5 <= cdr["wait_s"] <= 6.0, cdr
     assert queue_events(box, cdr["id"]) == ["ENTERQUEUE", "ABANDON"]
     plays = box.query("SELECT data FROM eventlog WHERE kind = 'media.play' ORDER BY seq")
     assert any("moh.wav" in r["data"] for r in plays), "music on hold was not played"
@@ -150,20 +150,20 @@ def test_media_node_killed_mid_call_ends_that_call_as_failed_and_the_next_call_i
                                      timeout=60)
 
     before = {r["id"] for r in box.query("SELECT id FROM cdr")}
+    connects = len(box.query("SELECT 1 FROM queue_log WHERE event = 'CONNECT'"))
     caller = threading.Thread(target=long_call)
     caller.start()
     try:
         node = wait_for(lambda: next((n for n in box.health()["components"]["media_nodes"]
-                                      ["nodes"] if n["legs"] >= 2), None), 30,
+                                      ["nodes"] if n["legs_in_use"] >= 2), None), 30,
                         "a media node carrying the connected call")
-        wait_for(lambda: box.query("SELECT 1 FROM queue_log WHERE event = 'CONNECT' AND "
-                                   "call_id NOT IN (%s)" % ",".join("?" * len(before) or "''"),
-                                   *before), 30, "the call connected")
+        wait_for(lambda: len(box.query("SELECT 1 FROM queue_log WHERE event = 'CONNECT'"))
+                 > connects, 30, "the call connected")
         os.kill(node["pid"], signal.SIGKILL)
         failed = wait_for(lambda: [dict(r) for r in box.query("SELECT * FROM cdr")
                                    if r["id"] not in before and r["disposition"] == "failed"],
                           30, "the killed call's CDR")
-        assert failed[0]["failure"] == "media node failed"
+        assert failed[0]["failure_reason"] == "media node failed"
         assert failed[0]["agent"] == "201"
     finally:
         caller.join(90)

@@ -16,6 +16,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from tests.support.http import Client
 from tests.support.net import free_port, free_port_range, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,6 +38,7 @@ class Appliance:
             f'sip_port_base = {self.node_base}\nrtp_port_base = {self.rtp_base}\n')
         self.log_path = workdir / "callbox.out"
         self.proc: subprocess.Popen[bytes] | None = None
+        self._client: Client | None = None
 
     @property
     def var(self) -> Path:
@@ -58,11 +60,29 @@ class Appliance:
     def _healthy(self) -> bool:
         if self.proc is not None and self.proc.poll() is not None:
             raise AssertionError(f"appliance exited with {self.proc.returncode}:\n{self.log()}")
-        return self.health().get("status") == "ok"
+        with urllib.request.urlopen(self.web + "/api/health", timeout=5) as r:
+            return json.loads(r.read()).get("status") == "ok"
+
+    def client(self) -> Client:
+        """A web session logged in as the demo admin (CSRF token from the login form)."""
+        if self._client is None:
+            c = Client(self.web)
+            token = c.get("/login").form_token()
+            reply = c.post("/login", {"csrf": token, "username": "admin",
+                                      "password": self.credentials()["admin"]},
+                           headers={"Origin": self.web})
+            assert reply.status in (302, 303), f"login failed: {reply.status} {reply.text[:300]}"
+            self._client = c
+        return self._client
 
     def health(self) -> dict[str, Any]:
-        with urllib.request.urlopen(self.web + "/api/health", timeout=5) as r:
-            return json.loads(r.read())
+        """The full health report (details need a logged-in session)."""
+        reply = self.client().get("/api/health")
+        return reply.json()
+
+    def calls(self, **params: str) -> dict[str, Any]:
+        from urllib.parse import urlencode
+        return self.client().get("/api/calls?" + urlencode(params)).json()
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-20000:]
