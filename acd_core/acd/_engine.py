@@ -826,8 +826,6 @@ class Engine:
                     pick = m
                     best_val = val
             chosen.append(pick)
-            if strategy == ROUND_ROBIN:
-                q.rr_last = pick.pos
         first = chosen[0]
         reason = {"trigger": trigger, "rule": METRIC_NAMES[strategy],
                   "strategy": STRATEGIES[strategy], "step": step,
@@ -890,6 +888,8 @@ class Engine:
         q = call.queue
         if q.strategy == PROGRESSIVE:
             self._push(self._now + q.ring_step, T_STEP, call, None, call.ring_cycle)
+        elif q.strategy == ROUND_ROBIN:    # the memory: whoever got the queue's last call
+            q.rr_last = m.pos
 
     def _ring(self, call, a, reason):
         q = call.queue
