@@ -121,7 +121,6 @@ cdef class _Call:
     cdef public long seq
     cdef public bint callback
     cdef public object wanted
-    cdef public object data
     cdef public _Queue queue
     cdef public _Class cls
     cdef public _Bucket bucket

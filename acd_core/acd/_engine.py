@@ -182,14 +182,13 @@ class _Member:
 
 
 class _Call:
-    def __init__(self, cid, prio, join, seq, callback, wanted, data):
+    def __init__(self, cid, prio, join, seq, callback, wanted):
         self.id = cid
         self.prio = prio
         self.join = join
         self.seq = seq
         self.callback = callback
         self.wanted = wanted
-        self.data = data
         self.queue = None
         self.cls = None
         self.bucket = None
@@ -932,8 +931,7 @@ class Engine:
             return
         join = self._now if ev.joined is None or ev.joined > self._now else ev.joined
         self._seq += 1
-        call = _Call(ev.call, int(ev.priority), join, self._seq, bool(ev.callback),
-                     ev.skills, ev.data)
+        call = _Call(ev.call, int(ev.priority), join, self._seq, bool(ev.callback), ev.skills)
         self._calls[ev.call] = call
         self._enter(call, q)
 

@@ -152,3 +152,9 @@ def test_cli_replay_prints_the_decisions_and_checks_them(tmp_path, engine_mod):
     assert done.returncode == 1 and "recorded" in done.stderr
     done = _cli("replay", "-", stdin="garbage\n")
     assert done.returncode == 2 and "line=1" in done.stderr
+
+
+def test_the_example_in_the_trace_document_replays_as_printed():
+    doc = (ROOT / "docs" / "acd-trace.md").read_text()
+    block = doc.split("## Trace format", 1)[1].split("```json\n", 1)[1].split("```", 1)[0]
+    assert trace.check(block.splitlines()) == []
