@@ -6,7 +6,8 @@ of events only is replayed through the engine first, so the decisions (agent
 states, overflows) are always there.
 
 Definitions (a call's *wait* runs from its join time - a callback keeps its
-original one - to the answer or the hang-up; T = ``sl_threshold``; a *short
+original one - to the answer or the hang-up; T = ``sl_threshold``, by default
+the queue's ``service_level`` when reporting one queue, else 20 s; a *short
 abandon* is a caller who hung up before ``short_abandon`` seconds and is left out
 of SL and abandon figures, counted apart):
 
@@ -46,7 +47,7 @@ SL_FORMULAS = {
 
 @dataclass(frozen=True)
 class KpiSettings:
-    sl_threshold: float = 20.0
+    sl_threshold: float | None = None  # None: the queue's service_level (20 s across queues)
     short_abandon: float = 5.0        # 0 counts every abandon
     sl_formula: str = "abandons-after-T"
     start: float = -math.inf
@@ -57,7 +58,7 @@ class KpiSettings:
         if self.sl_formula not in SL_FORMULAS:
             raise ConfigError("unknown service-level formula", key="sl_formula",
                               expected=" | ".join(SL_FORMULAS), got=self.sl_formula)
-        if self.sl_threshold < 0 or self.short_abandon < 0:
+        if (self.sl_threshold or 0) < 0 or self.short_abandon < 0:
             raise ConfigError("thresholds must be >= 0", sl_threshold=self.sl_threshold,
                               short_abandon=self.short_abandon)
 
@@ -143,7 +144,7 @@ def _chronological(items: Iterable[Any]) -> Iterable[Any]:
 
 def compute(items: Iterable[Any], settings: KpiSettings = KpiSettings()) -> Report:
     calls: dict[str, CallFacts] = {}
-    engine_queues: set[str] = set()
+    engine_queues: dict[str, acd.QueueSpec] = {}
     ringing: set[tuple[str, str]] = set()
     wrap: dict[str, tuple[float, str]] = {}       # agent -> (since, call)
     last_call: dict[str, str] = {}
@@ -154,7 +155,7 @@ def compute(items: Iterable[Any], settings: KpiSettings = KpiSettings()) -> Repo
         if t is not None:
             t_end = max(t_end, t)
         if isinstance(item, acd.QueueSpec):
-            engine_queues.add(item.name)
+            engine_queues[item.name] = item
         elif isinstance(item, acd.CallQueued):
             if item.call not in calls:
                 calls[item.call] = CallFacts(item.call, item.queue, item.t,
@@ -199,7 +200,11 @@ def compute(items: Iterable[Any], settings: KpiSettings = KpiSettings()) -> Repo
               if settings.start <= c.entered < settings.end
               and (settings.queue is None or c.queue == settings.queue)}
     agents = _agent_time(spans, settings.start, end)
-    return Report(_kpis(window, agents, settings), window, agents)
+    threshold = settings.sl_threshold
+    if threshold is None:
+        spec = engine_queues.get(settings.queue) if settings.queue is not None else None
+        threshold = spec.service_level if spec is not None else 20.0
+    return Report(_kpis(window, agents, settings, threshold), window, agents)
 
 
 def _agent_time(spans, start, end) -> dict[str, dict[str, float]]:
@@ -219,8 +224,7 @@ def _ratio(name, num, den, formula, calls) -> Kpi:
                {k: tuple(v) for k, v in calls.items()})
 
 
-def _kpis(calls: Mapping[str, CallFacts], agents, s: KpiSettings) -> dict[str, Kpi]:
-    T = s.sl_threshold
+def _kpis(calls: Mapping[str, CallFacts], agents, s: KpiSettings, T: float) -> dict[str, Kpi]:
     answered = [c for c in calls.values() if c.answered is not None]
     abandoned = [c for c in calls.values() if c.abandoned is not None]
     short = [c for c in abandoned if c.wait < s.short_abandon]

@@ -109,6 +109,16 @@ def test_a_log_without_decisions_is_replayed(report):
                                                           for k, v in report.kpis.items()}
 
 
+def test_the_queue_service_level_threshold_is_the_default():
+    queue = QueueSpec(name="q", wrapup=10.0, ring_timeout=None, service_level=30.0)
+    items = [queue] + [trace.build(trace.parse(x)) for x in lines()[2:]]
+    rep = kpi.compute(items, kpi.KpiSettings(queue="q"))
+    # c2 (answered after 30 s) is now within T; c5 (abandoned after 30 s) is not after it
+    assert rep["service_level"].calls["answered_within"] == ("c1", "c2", "c6")
+    assert (rep["service_level"].numerator, rep["service_level"].denominator) == (3, 3)
+    assert "30 s" in rep["service_level"].formula
+
+
 def test_window_and_queue_filters():
     rep = kpi.from_lines(lines(), kpi.KpiSettings(start=40.0))
     assert list(rep.calls) == ["c5", "c6"]
