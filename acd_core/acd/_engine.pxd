@@ -48,9 +48,7 @@ cdef class _Bucket:
 
 
 cdef class _Queue:
-    cdef public object spec
     cdef public object name
-    cdef public long idx
     cdef public int strategy
     cdef public double wrapup
     cdef public double max_wait

@@ -111,10 +111,8 @@ class _Bucket:
 
 
 class _Queue:
-    def __init__(self, spec, idx):
-        self.spec = spec
+    def __init__(self, spec):
         self.name = spec.name
-        self.idx = idx
         self.strategy = STRATEGIES.index(spec.strategy)
         self.wrapup = spec.wrapup
         self.max_wait = -1.0 if spec.max_wait is None else spec.max_wait
@@ -300,7 +298,7 @@ class Engine:
     def add_queue(self, spec):
         if spec.name in self._queues:
             raise ConfigError("queue already exists", key=f"queue.{spec.name}")
-        self._queues[spec.name] = _Queue(spec, len(self._queues))
+        self._queues[spec.name] = _Queue(spec)
         return []
 
     def add_agent(self, spec):
