@@ -290,10 +290,12 @@ async def test_thirty_conversations_in_a_row_leave_the_node_healthy(tmp_path: Pa
         await h.pool.record(a, b, rec)  # type: ignore[arg-type]
         await until(lambda: os.path.getsize(rec) > 4000, 10, "recorded audio")
         finished.append(await h.pool.stop_record(rec))
-        first, second = (a, b) if len(finished) % 2 else (b, a)
-        await first.hangup()  # type: ignore[attr-defined]
-        await second.hangup()  # type: ignore[attr-defined]
-        await asyncio.wait_for(asyncio.gather(a.ended, b.ended), 10)  # type: ignore[attr-defined]
+        # The phone leg first: the caller's sipp places its next call as soon as it gets
+        # BYE, and a node still holding this conversation's other leg would answer 503.
+        await b.hangup()  # type: ignore[attr-defined]
+        await asyncio.wait_for(b.ended, 10)  # type: ignore[attr-defined]
+        await a.hangup()  # type: ignore[attr-defined]
+        await asyncio.wait_for(a.ended, 10)  # type: ignore[attr-defined]
         hung_up.append(1)
 
     h.handler = converse
