@@ -51,6 +51,9 @@ class NodeLink:
         self.convs: dict[int, set[int]] = {}  # conversation (first leg) -> leg numbers
         self.recordings: set[str] = set()
         self.bad_lines = 0
+        self.idle_timer: Any = None        # pool's retire timer while the node has no legs
+        self.retiring = False              # out of the dispatcher set, draining
+        self.retired = False               # stopped on purpose; not restarted
         self.stderr_tail: deque[str] = deque(maxlen=20)
         self._writer: asyncio.StreamWriter | None = None
         self._pending: dict[int, tuple[asyncio.Future[dict[str, Any]], Any]] = {}

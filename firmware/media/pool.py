@@ -8,6 +8,12 @@ node takes the place (and Kamailio dispatcher entry) of the one that died.
 changes. Calls are placed by Kamailio's dispatcher; the pool keeps at least one
 conversation (two legs) of free capacity by starting nodes up to ``nodes_max``.
 
+A node above ``nodes_min`` that has had no legs for ``IDLE_RETIRE_S`` (highest
+id first, only while the others keep a conversation free) is taken out of the
+dispatcher set, given ``RETIRE_DRAIN_S`` for INVITEs already on their way, and
+stopped; a call that arrives meanwhile keeps it. Both delays run on an injected
+``Clock`` so tests drive them with a ``ManualClock``.
+
 A node that dies ends its legs with ``reason="node_failed"``, fails its pending
 commands, salvages its unfinished recordings (header rewritten from the file
 length) and is started again; repeated quick deaths back off up to 30 s.
@@ -22,6 +28,7 @@ import time
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 
+from acd_core.clock import Clock
 from firmware.errors import MediaError
 from firmware.media import wavfile
 from firmware.media.client import STREAM_LIMIT, NodeLink
@@ -35,19 +42,35 @@ HELLO_TIMEOUT_S = 15.0
 QUICK_DEATH_S = 10.0     # a node that dies sooner than this after starting backs off
 MAX_BACKOFF_S = 30.0
 RECORD_TIMEOUT_S = 10.0
+IDLE_RETIRE_S = 300.0    # a node above nodes_min with no legs for this long is stopped
+RETIRE_DRAIN_S = 5.0     # out of the dispatcher set this long before it is stopped
 
 NodesChanged = Callable[[list[int]], Awaitable[None]]
 Incoming = Callable[[Leg], Awaitable[None]]
 
 
+class _LoopClock:
+    """The daemon's clock: asyncio loop time, timers on the loop (not threads)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+
+    def now(self) -> float:
+        return self._loop.time()
+
+    def call_later(self, delay: float, callback: Callable[[], None]) -> asyncio.TimerHandle:
+        return self._loop.call_later(delay, callback)
+
+
 class MediaPool:
     def __init__(self, cfg: Any, bus: Any, on_nodes_changed: NodesChanged | None = None,
-                 *, python: str = sys.executable) -> None:
+                 *, python: str = sys.executable, clock: Clock | None = None) -> None:
         self.cfg = cfg
         self.bus = bus
         self.on_nodes_changed = on_nodes_changed
         self.on_incoming: Incoming | None = None
         self._python = python
+        self._clock = clock
         m = cfg.media
         self._min, self._max, self._legs = m.nodes_min, m.nodes_max, m.legs_per_node
         self._edge = f"{cfg.sip.listen}:{cfg.sip.port}"
@@ -60,11 +83,14 @@ class MediaPool:
         self._publish_lock = asyncio.Lock()
         self._recordings: dict[str, tuple[NodeLink, asyncio.Future[float]]] = {}
         self._flow_tasks: set[asyncio.Task[None]] = set()
+        self._retire_tasks: set[asyncio.Future[None]] = set()
         self._leg_seq = 0
 
     # -- life cycle ----------------------------------------------------------------------
     async def start(self) -> None:
         """Listen, start ``nodes_min`` nodes and wait until they are up."""
+        if self._clock is None:
+            self._clock = _LoopClock(asyncio.get_running_loop())
         Path(self.control_path).parent.mkdir(parents=True, exist_ok=True)
         try:
             os.unlink(self.control_path)
@@ -87,6 +113,10 @@ class MediaPool:
     async def stop(self) -> None:
         """Stop every node this pool started (SIGTERM by PID, SIGKILL if it lingers)."""
         self._stopping = True
+        for link in self._links.values():
+            self._cancel_idle(link)
+        for task in list(self._retire_tasks):
+            task.cancel()
         sups = list(self._supervisors.values())
         await asyncio.gather(*(link.terminate() for link in self._links.values()),
                              return_exceptions=True)
@@ -108,7 +138,7 @@ class MediaPool:
                 t.cancel()
 
     def legs_free(self) -> int:
-        return sum(link.free() for link in self._links.values())
+        return sum(link.free() for link in self._links.values() if not link.retiring)
 
     def health(self) -> dict[str, Any]:
         nodes = [{"id": l.node_id, "pid": l.pid, "sip_port": l.sip_port, "state": l.state,
@@ -132,7 +162,7 @@ class MediaPool:
 
     async def _supervise(self, link: NodeLink) -> None:
         failures = 0
-        while not self._stopping:
+        while not self._stopping and not link.retired:
             started = time.monotonic()
             try:
                 await link.spawn(self.control_path, self._edge, self._python)
@@ -140,7 +170,7 @@ class MediaPool:
                 log.error("cannot start media node node=%d error=%s", link.node_id, exc)
             else:
                 await self._run_once(link)
-            if self._stopping:
+            if self._stopping or link.retired:
                 break
             failures = failures + 1 if time.monotonic() - started < QUICK_DEATH_S else 0
             link.restarts += 1
@@ -150,6 +180,11 @@ class MediaPool:
                             link.node_id, delay)
                 await asyncio.sleep(delay)
         link.state = "down"
+        if link.retired and not self._stopping:
+            self._links.pop(link.node_id, None)
+            self._supervisors.pop(link.node_id, None)
+            log.info("media node retired node=%d", link.node_id)
+            self.bus.publish("media.node_retired", node=link.node_id, sip_port=link.sip_port)
 
     async def _run_once(self, link: NodeLink) -> None:
         proc = link.proc
@@ -164,6 +199,7 @@ class MediaPool:
                 if self._published is not None:
                     await self._publish()
                 self._check_capacity()
+                self._idle_check(link)
                 closed = asyncio.ensure_future(link.closed.wait())
                 await asyncio.wait({exited, closed}, return_when=asyncio.FIRST_COMPLETED)
                 closed.cancel()
@@ -172,7 +208,8 @@ class MediaPool:
         was_up = link.first_up.done() and link.hello is not None and link.hello.done()
         link.state = "down"
         code = await link.terminate()
-        if self._stopping:
+        self._cancel_idle(link)
+        if self._stopping or link.retired:
             link.end_legs("shutdown")
             link.fail_pending("stopped")
             return
@@ -201,7 +238,8 @@ class MediaPool:
 
     async def _publish(self) -> None:
         async with self._publish_lock:
-            ports = sorted(l.sip_port for l in self._links.values() if l.state == "up")
+            ports = sorted(l.sip_port for l in self._links.values()
+                           if l.state == "up" and not l.retiring)
             if ports == self._published:
                 return
             self._published = ports
@@ -216,10 +254,53 @@ class MediaPool:
         """Start a node when less than one conversation (2 legs) is free."""
         if self._stopping:
             return
-        starting = sum(l.capacity for l in self._links.values() if l.state == "starting")
+        starting = sum(l.capacity for l in self._links.values()
+                       if l.state == "starting" and not l.retired)
         if self.legs_free() + starting < 2 and len(self._links) < self._max:
             link = self._add_node()
             log.info("media pool growing node=%d free=%d", link.node_id, self.legs_free())
+
+    def _idle_check(self, link: NodeLink) -> None:
+        """Start the idle timer of a node that could be retired once it runs out."""
+        if (link.legs or link.retiring or link.idle_timer is not None or self._stopping
+                or len(self._links) <= self._min or self._clock is None):
+            return
+        link.idle_timer = self._clock.call_later(IDLE_RETIRE_S, lambda: self._idle_expired(link))
+
+    def _cancel_idle(self, link: NodeLink) -> None:
+        if link.idle_timer is not None:
+            link.idle_timer.cancel()
+            link.idle_timer = None
+
+    def _idle_expired(self, link: NodeLink) -> None:
+        link.idle_timer = None
+        active = [l for l in self._links.values() if not l.retiring]
+        others_free = sum(l.free() for l in active if l is not link)
+        if (self._stopping or link.legs or link.state != "up" or len(active) <= self._min
+                or others_free < 2 or link.node_id != max(l.node_id for l in active)):
+            return
+        link.retiring = True
+        task = asyncio.ensure_future(self._retire(link))
+        self._retire_tasks.add(task)
+        task.add_done_callback(self._retire_tasks.discard)
+
+    async def _retire(self, link: NodeLink) -> None:
+        assert self._clock is not None
+        log.info("media node idle, leaving the dispatcher set node=%d", link.node_id)
+        await self._publish()
+        drained: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._clock.call_later(RETIRE_DRAIN_S,
+                               lambda: drained.done() or drained.set_result(None))
+        await drained
+        if link.legs or self._stopping:     # a call came in before the edge knew
+            link.retiring = False
+            await self._publish()
+            self._idle_check(link)
+            return
+        link.retired = True
+        await link.terminate()
+        for other in list(self._links.values()):
+            self._idle_check(other)
 
     # -- control connections ----------------------------------------------------------------
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -245,6 +326,7 @@ class MediaPool:
         if ev.event == "incoming":
             leg = self._new_leg(link, d["leg"], "in", dict(d))
             link.convs[leg.number] = {leg.number}
+            self._cancel_idle(link)
             self._check_capacity()
             self._spawn_flow(leg)
         elif ev.event == "leg_state":
@@ -282,6 +364,8 @@ class MediaPool:
             members.discard(leg.number)
             if not members:
                 del link.convs[key]
+        for other in list(self._links.values()):   # freed room may make an idle node spare
+            self._idle_check(other)
 
     def _spawn_flow(self, leg: Leg) -> None:
         task = asyncio.create_task(self._run_flow(leg), name=f"media-incoming-{leg.id}")
@@ -317,6 +401,7 @@ class MediaPool:
                 if near.number in members:
                     members.add(leg.number)
             holder.append(leg)
+            self._cancel_idle(link)
 
         args: dict[str, Any] = {"uri": uri, "near_leg": near.number}
         if caller_id:

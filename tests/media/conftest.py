@@ -29,14 +29,14 @@ def make_cfg(tmp_path: Path, nodes_min: int = 1, nodes_max: int = 1, legs: int =
 class PoolHarness:
     """A started MediaPool plus what it reported: node sets, incoming legs, bus events."""
 
-    def __init__(self, cfg: Config) -> None:
+    def __init__(self, cfg: Config, clock: Any = None) -> None:
         self.cfg = cfg
         self.bus = EventBus()
         self.node_sets: list[list[int]] = []
         self.incoming: asyncio.Queue[Any] = asyncio.Queue()
         self.events: list[Any] = []
         self.bus.subscribe("media.", self.events.append)
-        self.pool = MediaPool(cfg, self.bus, self._nodes_changed)
+        self.pool = MediaPool(cfg, self.bus, self._nodes_changed, clock=clock)
         self.handler: Callable[[Any], Any] | None = None
         self.pool.on_incoming = self._incoming
 

@@ -18,7 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from acd_core.clock import ManualClock
 from firmware.errors import MediaError
+from firmware.media.pool import IDLE_RETIRE_S, RETIRE_DRAIN_S
 from tests.media.conftest import PoolHarness, make_cfg, until
 from tests.media.peers import UAC, UAC_503, UAS, LoopTap, Sipp
 from tests.support.audio import read_wav, tone_share
@@ -320,4 +322,39 @@ async def test_thirty_conversations_in_a_row_leave_the_node_healthy(tmp_path: Pa
     finally:
         caller.stop()
         phone.stop()
+        await h.pool.stop()
+
+
+async def test_idle_extra_node_is_retired_after_the_idle_time(tmp_path: Path) -> None:
+    clock = ManualClock()
+    h = PoolHarness(make_cfg(tmp_path, nodes_min=1, nodes_max=2, legs=2), clock=clock)
+    await h.pool.start()
+    callers: list[Sipp] = []
+    try:
+        first = h.node_sets[-1]
+        c = Sipp(tmp_path / "c1", "c1", UAC, RtpStream().audio(silence(2)).pcap())
+        callers.append(c.call(first[0]))
+        leg = await h.next_leg()
+        await until(lambda: len(h.node_sets[-1]) == 2, 20, "a second node")
+        pids = dict(h.pool.node_pids())
+        await leg.answer()
+        await asyncio.wait_for(leg.answered.wait(), 10)
+        clock.advance(IDLE_RETIRE_S)          # node 2 idle, but node 1 is busy: nothing free
+        assert h.node_sets[-1] != first
+        await leg.hangup()
+        await asyncio.wait_for(leg.ended, 10)
+        clock.advance(IDLE_RETIRE_S - 1)
+        await asyncio.sleep(0)
+        assert len(h.node_sets[-1]) == 2, "retired before the idle time was up"
+        clock.advance(1)                      # node 2 leaves the dispatcher set ...
+        await until(lambda: h.node_sets[-1] == first, 10, "node 2 out of the dispatcher set")
+        assert os.path.exists(f"/proc/{pids[2]}"), "stopped before the drain time"
+        clock.advance(RETIRE_DRAIN_S)         # ... and is stopped after the drain time
+        await until(lambda: len(h.pool.health()["nodes"]) == 1, 10, "node 2 retired")
+        assert h.pool.node_pids() == {1: pids[1]}
+        assert [e.kind for e in h.events].count("media.node_retired") == 1
+        assert c.wait(20) == 0, c.errors()
+    finally:
+        for x in callers:
+            x.stop()
         await h.pool.stop()
