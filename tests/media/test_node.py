@@ -27,6 +27,28 @@ pytestmark = [pytest.mark.network]
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def udp_sockets(pid: int) -> list[tuple[str, int]]:
+    """(address, port) of every UDP socket the process holds, from /proc."""
+    inodes = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    found = []
+    for table in ("/proc/net/udp", "/proc/net/udp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            cols = line.split()
+            if cols[9] in inodes:
+                addr, port = cols[1].split(":")
+                ip = ".".join(str(int(addr[i:i + 2], 16)) for i in (6, 4, 2, 0)) \
+                    if len(addr) == 8 else addr
+                found.append((ip, int(port, 16)))
+    return found
+
+
 class RawNode:
     """A node process connected to a socket this test reads and writes line by line."""
 
@@ -129,7 +151,7 @@ def test_node_exits_when_the_daemon_goes_away(node: RawNode) -> None:
     assert node.stdout.read() == b"", "the node wrote to stdout"
 
 
-def test_sigterm_mid_call_hangs_up_and_finishes_the_recording(node: RawNode,
+def test_sigterm_mid_call_hangs_up_and_finishes_the_recording_on_loopback_only(node: RawNode,
                                                               tmp_path: Path) -> None:
     caller = Sipp(tmp_path / "caller", "caller", UAC,
                   RtpStream().audio(tone((700.0,), 6.0)).pcap()).call(node.sip_port)
@@ -138,6 +160,9 @@ def test_sigterm_mid_call_hangs_up_and_finishes_the_recording(node: RawNode,
         leg = inc["leg"]
         assert node.command(1, "answer", leg=leg)["ok"]
         node.read_until(lambda m: m.get("event") == "leg_state" and m["state"] == "answered")
+        sockets = udp_sockets(node.proc.pid)
+        assert ("127.0.0.1", node.sip_port) in sockets and len(sockets) >= 3   # SIP, RTP, RTCP
+        assert {ip for ip, _ in sockets} == {"127.0.0.1"}, f"reachable beyond loopback: {sockets}"
         rec = str(tmp_path / "rec.wav")
         assert node.command(2, "record_start", legs=[leg], path=rec)["ok"]
         # The recorder fills as frames arrive; wait until some have been written.
