@@ -7,6 +7,7 @@ still leaves its record.
 from __future__ import annotations
 
 import logging
+
 from firmware.errors import FlowError
 from firmware.flows import ivr, queue as queue_flow
 from firmware.flows.call_record import CallSheet

@@ -90,6 +90,9 @@ def test_caller_reaches_seat_201_with_audio_both_ways_and_records(
     assert cdr["started_at"] <= cdr["answered_at"] <= cdr["agent_answered_at"] <= cdr["ended_at"]
     assert 0 < cdr["talk_s"] < 12
     assert queue_events(box, cdr["id"]) == ["ENTERQUEUE", "CONNECT", "COMPLETECALLER"]
+    listed = {c["id"]: c for c in box.calls(limit="10")["items"]}
+    assert listed[cdr["id"]]["disposition"] == "answered"
+    assert listed[cdr["id"]]["agent"] == "201"
 
     # The seat heard the caller: its received-audio file holds the caller's 400 Hz.
     new = wait_for(lambda: set(seat201.heard_files()) - heard_before, 10, "baresip recording")
