@@ -128,6 +128,28 @@ async def test_inband_and_rfc4733_digits_from_one_caller(tmp_path: Path) -> None
         await h.pool.stop()
 
 
+async def test_one_press_signalled_both_ways_is_one_digit(tmp_path: Path) -> None:
+    """A phone that sends RFC 4733 and leaves the tone in the audio pressed one key."""
+    h = PoolHarness(make_cfg(tmp_path))
+    await h.pool.start()
+    caller = None
+    try:
+        stream = (RtpStream().audio(silence(1.0)).inband("5", 0.1).event("5", 0.1)
+                  .audio(silence(1.5)).event("9", 0.1).audio(silence(2.0)))
+        caller = Sipp(tmp_path / "caller", "caller", UAC, stream.pcap()).call(h.node_sets[-1][0])
+        leg = await h.next_leg()
+        await leg.answer()
+        assert await asyncio.wait_for(leg.digits.get(), 15) == "5"
+        assert await asyncio.wait_for(leg.digits.get(), 15) == "9"
+        assert leg.dtmf_sources == ["inband", "rfc4733"]
+        await leg.hangup()
+        assert caller.wait(20) == 0, caller.errors()
+    finally:
+        if caller is not None:
+            caller.stop()
+        await h.pool.stop()
+
+
 async def test_dial_bridge_record_between_two_sipp_peers(tmp_path: Path) -> None:
     h = PoolHarness(make_cfg(tmp_path))
     await h.pool.start()
