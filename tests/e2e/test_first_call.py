@@ -11,6 +11,7 @@ import os
 import signal
 import threading
 import time
+import wave
 from pathlib import Path
 from typing import Iterator
 
@@ -20,7 +21,9 @@ from tests.support import sipp
 from tests.support.appliance import Appliance
 from tests.support.audio import windows_with_tone
 from tests.support.baresip import BaresipSeat
-from tests.support.net import wait_for
+from tests.support.browser import ARGS, CHROMIUM, needs_chromium
+from tests.support.capture import RtpCapture
+from tests.support.net import free_port, wait_for
 from tests.support.rtp import RtpStream, silence, tone
 
 pytestmark = [pytest.mark.network, pytest.mark.slow]
@@ -120,7 +123,10 @@ def test_caller_waits_with_music_and_abandons_when_no_seat_is_registered(
     # Seat 202 (sales) never registers in this module.
     seen = {r["id"] for r in box.query("SELECT id FROM cdr")}
     stream = RtpStream().audio(silence(1.0)).event("2", 0.12).audio(silence(5.0))
-    result = sipp.call(tmp_path, box.sip_port, "100", stream.pcap(), hold_s=5.0)
+    media_port = free_port()
+    with RtpCapture(tmp_path / "to-caller.pcap", media_port) as heard:
+        result = sipp.call(tmp_path, box.sip_port, "100", stream.pcap(), hold_s=5.0,
+                           media_port=media_port)
     assert result.returncode == 0, f"sipp failed:\n{result.output}\n{result.errors}"
     cdr = wait_for(lambda: (c := last_cdr(box))["id"] not in seen and c, 15, "sales CDR")
     assert cdr["queue"] == "sales"
@@ -128,8 +134,17 @@ def test_caller_waits_with_music_and_abandons_when_no_seat_is_registered(
     assert cdr["agent"] == ""
     assert 2.5 <= cdr["wait_s"] <= 6.0, cdr
     assert queue_events(box, cdr["id"]) == ["ENTERQUEUE", "ABANDON"]
-    plays = box.query("SELECT data FROM event_log WHERE kind = 'media.play' ORDER BY seq")
-    assert any("moh.wav" in r["data"] for r in plays), "music on hold was not played"
+    # What the caller heard, decoded by tshark: the hold music's first notes, C4 and E4.
+    pcm = heard.pcma_audio()
+    assert len(pcm) > 2 * 8000 * 3, "the caller received less than 3 s of audio"
+    music = tmp_path / "heard.wav"
+    with wave.open(str(music), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(pcm)
+    assert windows_with_tone(music, 261.63, window_s=0.25, threshold=0.5) >= 1
+    assert windows_with_tone(music, 329.63, window_s=0.25, threshold=0.5) >= 1
 
 
 def test_wrong_seat_password_is_refused_by_the_edge_and_logged(box: Appliance,
@@ -184,3 +199,30 @@ def test_media_node_killed_mid_call_ends_that_call_as_failed_and_the_next_call_i
     second = wait_for(lambda: [dict(r) for r in box.query("SELECT * FROM cdr")
                                if r["id"] not in seen], 15, "the next call's CDR")
     assert [(c["disposition"], c["agent"]) for c in second] == [("answered", "201")]
+
+
+@needs_chromium
+def test_calls_page_in_chromium_lists_the_answered_calls(box: Appliance, tmp_path: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    answered = [dict(r) for r in box.query(
+        "SELECT id FROM cdr WHERE disposition = 'answered' AND agent = '201'")]
+    assert answered, "run after the first-call tests"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 700})
+            page.goto(f"{box.web}/calls")
+            page.fill("#username", "admin")
+            page.fill("#password", box.credentials()["admin"])
+            page.click("#login")
+            expect(page).to_have_url(f"{box.web}/calls")
+            for row in answered:
+                line = page.locator(f'tr[data-call="{row["id"]}"]')
+                expect(line).to_contain_text("5551234")
+                expect(line).to_contain_text("support")
+                expect(line).to_contain_text("201")
+                expect(line).to_contain_text("answered")
+            page.screenshot(path=str(tmp_path / "calls.png"))
+        finally:
+            browser.close()

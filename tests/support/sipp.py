@@ -86,7 +86,8 @@ class SippResult:
 
 
 def call(workdir: Path, edge_port: int, did: str, pcap: bytes, hold_s: float,
-         caller: str = "5551234", timeout: float = 120.0) -> SippResult:
+         caller: str = "5551234", timeout: float = 120.0,
+         media_port: int | None = None) -> SippResult:
     """Place one call and wait for it to finish (BYE after ``hold_s``)."""
     workdir.mkdir(parents=True, exist_ok=True)
     pcap_path = workdir / "caller.pcap"
@@ -95,7 +96,7 @@ def call(workdir: Path, edge_port: int, did: str, pcap: bytes, hold_s: float,
     scenario.write_text(CALLER_SCENARIO.format(caller=caller, pcap=pcap_path,
                                                hold_ms=int(hold_s * 1000)))
     port = free_port()
-    media = free_port()
+    media = media_port or free_port()
     cmd = ["sipp", "-sf", str(scenario), "-s", did, "-i", "127.0.0.1", "-p", str(port),
            "-mi", "127.0.0.1", "-mp", str(media), "-m", "1", "-l", "1",
            "-timeout", f"{int(timeout)}s", "-timeout_error", "-nostdin",

@@ -14,16 +14,10 @@ from pathlib import Path
 import pytest
 
 from tests.store.support import T0, call
+from tests.support.browser import ARGS, CHROMIUM, needs_chromium
 from tests.webui.support import PASSWORD, start_web, stop_web
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--disable-default-apps", "--disable-extensions", "--no-default-browser-check",
-        "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1 , EXCLUDE localhost"]
-
-pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM),
-                                reason=f"{CHROMIUM} is not installed (Debian package chromium)")
+pytestmark = needs_chromium
 
 
 def descendants(pid: int) -> set[int]:
