@@ -66,3 +66,12 @@ def test_min_nodes_above_max_is_refused(tmp_path: Path) -> None:
     f.write_text("[media]\nnodes_min = 5\nnodes_max = 2\n")
     with pytest.raises(ConfigError, match="media.nodes_min"):
         config.load(f)
+
+
+def test_the_documented_example_is_the_embedded_default() -> None:
+    example = Path(__file__).resolve().parents[2] / "docs" / "callbox.toml.example"
+    cfg = config.load(example)
+    default = config.load(None)
+    assert cfg.var_dir == example.parent / "var"
+    for section in ("sip", "media", "web", "hardware", "tones", "e1_sim", "discovery"):
+        assert getattr(cfg, section) == getattr(default, section), section
