@@ -201,6 +201,17 @@ def test_media_node_killed_mid_call_ends_that_call_as_failed_and_the_next_call_i
     assert [(c["disposition"], c["agent"]) for c in second] == [("answered", "201")]
 
 
+
+def test_a_call_to_an_unknown_number_is_refused_with_404_and_recorded(
+        box: Appliance, tmp_path: Path) -> None:
+    seen = {r["id"] for r in box.query("SELECT id FROM cdr")}
+    result = sipp.call_refused(tmp_path, box.sip_port, "999", 404)
+    assert result.returncode == 0, f"{result.output}\n{result.errors}"
+    cdr = wait_for(lambda: (c := last_cdr(box))["id"] not in seen and c, 15, "the refused CDR")
+    assert (cdr["did"], cdr["disposition"], cdr["answered_at"]) == ("999", "rejected", None)
+    assert cdr["failure_reason"] == "no route for DID '999' from trunk 'demo'"
+
+
 @needs_chromium
 def test_calls_page_in_chromium_lists_the_answered_calls(box: Appliance, tmp_path: Path) -> None:
     from playwright.sync_api import expect, sync_playwright

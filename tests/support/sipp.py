@@ -162,3 +162,63 @@ def register(workdir: Path, edge_port: int, user: str, password: str,
     messages = workdir / "register-messages.log"
     return SippResult(proc.returncode, proc.stdout.decode(errors="replace")[-4000:],
                       messages.read_text(errors="replace") if messages.exists() else "")
+
+
+REFUSED_SCENARIO = """<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="callbox test caller, refused">
+  <send retrans="500">
+    <![CDATA[
+      INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: "Test Caller" <sip:{caller}@[local_ip]:[local_port]>;tag=[pid]SIPpTag01[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>
+      Call-ID: [call_id]
+      CSeq: 1 INVITE
+      Contact: <sip:{caller}@[local_ip]:[local_port]>
+      Max-Forwards: 70
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=caller 1 1 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 8
+      a=rtpmap:8 PCMA/8000
+
+    ]]>
+  </send>
+  <recv response="100" optional="true"/>
+  <recv response="{code}"/>
+  <send>
+    <![CDATA[
+      ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: "Test Caller" <sip:{caller}@[local_ip]:[local_port]>;tag=[pid]SIPpTag01[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: 1 ACK
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]>
+  </send>
+</scenario>
+"""
+
+
+def call_refused(workdir: Path, edge_port: int, did: str, code: int,
+                 caller: str = "5551234", timeout: float = 30.0) -> SippResult:
+    """An INVITE the box must refuse with ``code``; exit 0 only if it did."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    scenario = workdir / "refused.xml"
+    scenario.write_text(REFUSED_SCENARIO.format(caller=caller, code=code))
+    cmd = ["sipp", "-sf", str(scenario), "-s", did, "-i", "127.0.0.1", "-p", str(free_port()),
+           "-mi", "127.0.0.1", "-mp", str(free_port()), "-m", "1", "-l", "1", "-nostdin",
+           "-timeout", f"{int(timeout)}s", "-timeout_error", "-trace_err",
+           "-error_file", str(workdir / "sipp-errors.log"), f"127.0.0.1:{edge_port}"]
+    proc = subprocess.run(cmd, cwd=workdir, capture_output=True, timeout=timeout + 30)
+    errors_file = workdir / "sipp-errors.log"
+    return SippResult(proc.returncode, proc.stdout.decode(errors="replace")[-4000:],
+                      errors_file.read_text(errors="replace") if errors_file.exists() else "")
