@@ -166,10 +166,12 @@ class MediaPool:
             started = time.monotonic()
             try:
                 await link.spawn(self.control_path, self._edge, self._python)
+                await self._run_once(link)
             except OSError as exc:
                 log.error("cannot start media node node=%d error=%s", link.node_id, exc)
-            else:
-                await self._run_once(link)
+            except Exception:  # noqa: BLE001 - the supervisor must outlive any surprise
+                log.exception("media node supervision failed node=%d", link.node_id)
+                await link.terminate()
             if self._stopping or link.retired:
                 break
             failures = failures + 1 if time.monotonic() - started < QUICK_DEATH_S else 0
@@ -205,7 +207,7 @@ class MediaPool:
                 closed.cancel()
         finally:
             exited.cancel()
-        was_up = link.first_up.done() and link.hello is not None and link.hello.done()
+        was_up = link.hello.done()
         link.state = "down"
         code = await link.terminate()
         self._cancel_idle(link)

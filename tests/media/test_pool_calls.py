@@ -226,20 +226,28 @@ async def test_third_conversation_on_a_full_node_gets_503(tmp_path: Path) -> Non
         await h.pool.stop()
 
 
-async def test_killed_node_ends_its_legs_and_is_restarted(tmp_path: Path) -> None:
+async def test_killed_node_ends_its_legs_salvages_its_recording_and_is_restarted(tmp_path: Path) -> None:
     h = PoolHarness(make_cfg(tmp_path))
     await h.pool.start()
     callers: list[Sipp] = []
     try:
         port = h.node_sets[-1][0]
-        c = Sipp(tmp_path / "c1", "c1", UAC, RtpStream().audio(silence(2)).pcap())
+        c = Sipp(tmp_path / "c1", "c1", UAC, RtpStream().audio(tone((CALLER_HZ,), 5)).pcap())
         callers.append(c.call(port))
         leg = await h.next_leg()
         await leg.answer()
         await asyncio.wait_for(leg.answered.wait(), 10)
+        incoming = h.cfg.recordings_dir / ".incoming"
+        incoming.mkdir(parents=True)
+        rec = str(incoming / "cut.wav")
+        await h.pool.record(leg, None, rec)
+        await until(lambda: os.path.getsize(rec) > 4096, 10, "recorded audio on disk")
         pid = h.pool.node_pids()[1]
         os.kill(pid, signal.SIGKILL)
         assert await asyncio.wait_for(leg.ended, 10) == (0, "node_failed")
+        seconds = await h.pool.stop_record(rec)   # salvaged: header rewritten from the length
+        with wave.open(rec, "rb") as w:
+            assert w.getnframes() == int(round(seconds * 8000)) and seconds > 0.2
         with pytest.raises(MediaError):
             await leg.play("/nonexistent.wav")
         await until(lambda: h.pool.node_pids().get(1) not in (None, pid), 20, "node restarted")
