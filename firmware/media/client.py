@@ -59,7 +59,8 @@ class NodeLink:
         self._pending: dict[int, tuple[asyncio.Future[dict[str, Any]], Any]] = {}
         self._ids = itertools.count(1)
         self.hello: asyncio.Future[dict[str, Any]] | None = None
-        self.first_up: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        # True once the first process said hello, False if it died or stayed silent first.
+        self.first_up: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self.closed: asyncio.Event = asyncio.Event()
         self._tasks: list[asyncio.Task[Any]] = []
 
@@ -144,7 +145,7 @@ class NodeLink:
         if self.hello is not None and not self.hello.done():
             self.hello.set_result(hello)
         if not self.first_up.done():
-            self.first_up.set_result(None)
+            self.first_up.set_result(True)
 
     async def _read(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
                     on_event: Callable[["NodeLink", Event], None]) -> None:

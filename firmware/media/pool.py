@@ -49,6 +49,13 @@ NodesChanged = Callable[[list[int]], Awaitable[None]]
 Incoming = Callable[[Leg], Awaitable[None]]
 
 
+def _last_error(link: NodeLink) -> str:
+    """The node's last error line (what a start-up failure is about), else its last line."""
+    tail = list(link.stderr_tail)
+    errors = [line for line in tail if line.startswith("level=error")]
+    return (errors or tail or ["no hello and no output"])[-1]
+
+
 class _LoopClock:
     """The daemon's clock: asyncio loop time, timers on the loop (not threads)."""
 
@@ -102,12 +109,13 @@ class MediaPool:
         for _ in range(self._min):
             self._add_node()
         links = list(self._links.values())
-        done, _ = await asyncio.wait([asyncio.shield(l.first_up) for l in links],
-                                     timeout=HELLO_TIMEOUT_S)
-        if len(done) < len(links):
-            tails = {l.node_id: list(l.stderr_tail)[-3:] for l in links if l.state != "up"}
+        await asyncio.wait([asyncio.shield(l.first_up) for l in links], timeout=HELLO_TIMEOUT_S)
+        failed = [l for l in links if not (l.first_up.done() and l.first_up.result())]
+        if failed:
+            why = "; ".join(f"node {l.node_id} (sip port {l.sip_port}): {_last_error(l)}"
+                            for l in failed)
             await self.stop()
-            raise MediaError(f"media nodes did not start within {HELLO_TIMEOUT_S:.0f} s: {tails}")
+            raise MediaError(f"media nodes did not start: {why}")
         await self._publish()
 
     async def stop(self) -> None:
@@ -209,7 +217,9 @@ class MediaPool:
             exited.cancel()
         was_up = link.hello.done()
         link.state = "down"
-        code = await link.terminate()
+        code = await link.terminate()       # also reads the rest of its stderr
+        if not link.first_up.done():
+            link.first_up.set_result(False)
         self._cancel_idle(link)
         if self._stopping or link.retired:
             link.end_legs("shutdown")

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import math
+import re
 import os
 import signal
+import socket
 import struct
 import wave
 from pathlib import Path
@@ -387,4 +389,19 @@ async def test_idle_extra_node_is_retired_after_the_idle_time(tmp_path: Path) ->
     finally:
         for x in callers:
             x.stop()
+        await h.pool.stop()
+
+
+async def test_node_that_cannot_bind_its_sip_port_fails_start_naming_why(tmp_path: Path) -> None:
+    cfg = make_cfg(tmp_path)
+    squatter = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    squatter.bind(("127.0.0.1", cfg.media.sip_port_base))
+    h = PoolHarness(cfg)
+    try:
+        expected = re.escape(f"node 1 (sip port {cfg.media.sip_port_base}): ")
+        with pytest.raises(MediaError, match=expected + ".*Address already in use"):
+            await h.pool.start()
+        assert h.pool.health()["nodes"][0]["state"] == "down"
+    finally:
+        squatter.close()
         await h.pool.stop()
