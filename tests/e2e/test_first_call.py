@@ -37,9 +37,13 @@ def box(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Appliance]:
     app = Appliance(tmp_path_factory.mktemp("box"), nodes_min=1, nodes_max=4).start()
     try:
         yield app
+        health = app.health()["components"]
+        children = [health["kamailio"]["pid"]] + [n["pid"] for n in health["media_nodes"]["nodes"]]
     finally:
         code = app.stop()
-        assert code == 0, f"appliance did not stop cleanly ({code}):\n{app.log()}"
+    assert code == 0, f"appliance did not stop cleanly ({code}):\n{app.log()}"
+    # Stopping (SIGTERM, the same path as Ctrl-C) ends every process the box started.
+    assert [pid for pid in children if Path(f"/proc/{pid}").exists()] == []
 
 
 @pytest.fixture(scope="module")
@@ -237,3 +241,21 @@ def test_calls_page_in_chromium_lists_the_answered_calls(box: Appliance, tmp_pat
             page.screenshot(path=str(tmp_path / "calls.png"))
         finally:
             browser.close()
+
+
+def test_second_start_keeps_the_demo_and_its_credentials(tmp_path: Path) -> None:
+    first = Appliance(tmp_path).start()
+    try:
+        creds = first.credentials()
+        trunks = first.query("SELECT count(*) AS n FROM trunks")[0]["n"]
+    finally:
+        assert first.stop() == 0
+    second = Appliance(tmp_path)
+    second.start()
+    try:
+        assert second.credentials() == creds
+        assert second.query("SELECT count(*) AS n FROM trunks")[0]["n"] == trunks == 1
+        assert f"Seat 201:    user 201 / password {creds['201']}" in second.log()
+        assert second.health()["components"]["hardware"]["serial"].startswith("CBX")
+    finally:
+        assert second.stop() == 0
