@@ -7,9 +7,7 @@ from pathlib import Path
 
 from tests.support.net import free_port
 
-CALLER_SCENARIO = """<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="callbox test caller">
-  <send retrans="500">
+INVITE = """  <send retrans="500">
     <![CDATA[
       INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
       Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
@@ -37,7 +35,11 @@ CALLER_SCENARIO = """<?xml version="1.0" encoding="ISO-8859-1" ?>
 
     ]]>
   </send>
-  <recv response="100" optional="true"/>
+"""
+
+CALLER_SCENARIO = """<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="callbox test caller">
+{invite}  <recv response="100" optional="true"/>
   <recv response="180" optional="true"/>
   <recv response="183" optional="true"/>
   <recv response="200" rtd="true" rrs="true"/>
@@ -85,27 +87,6 @@ class SippResult:
     errors: str
 
 
-def call(workdir: Path, edge_port: int, did: str, pcap: bytes, hold_s: float,
-         caller: str = "5551234", timeout: float = 120.0,
-         media_port: int | None = None) -> SippResult:
-    """Place one call and wait for it to finish (BYE after ``hold_s``)."""
-    workdir.mkdir(parents=True, exist_ok=True)
-    pcap_path = workdir / "caller.pcap"
-    pcap_path.write_bytes(pcap)
-    scenario = workdir / "caller.xml"
-    scenario.write_text(CALLER_SCENARIO.format(caller=caller, pcap=pcap_path,
-                                               hold_ms=int(hold_s * 1000)))
-    port = free_port()
-    media = media_port or free_port()
-    cmd = ["sipp", "-sf", str(scenario), "-s", did, "-i", "127.0.0.1", "-p", str(port),
-           "-mi", "127.0.0.1", "-mp", str(media), "-m", "1", "-l", "1",
-           "-timeout", f"{int(timeout)}s", "-timeout_error", "-nostdin",
-           "-trace_err", "-error_file", str(workdir / "sipp-errors.log"),
-           f"127.0.0.1:{edge_port}"]
-    proc = subprocess.run(cmd, cwd=workdir, capture_output=True, timeout=timeout + 30)
-    errors_file = workdir / "sipp-errors.log"
-    return SippResult(proc.returncode, proc.stdout.decode(errors="replace")[-4000:],
-                      errors_file.read_text(errors="replace") if errors_file.exists() else "")
 
 
 REGISTER_SCENARIO = """<?xml version="1.0" encoding="ISO-8859-1" ?>
@@ -147,55 +128,17 @@ REGISTER_SCENARIO = """<?xml version="1.0" encoding="ISO-8859-1" ?>
 """
 
 
-def register(workdir: Path, edge_port: int, user: str, password: str,
-             timeout: float = 30.0) -> SippResult:
-    """One REGISTER with digest auth; exit 0 if the edge said 200, non-zero otherwise."""
-    workdir.mkdir(parents=True, exist_ok=True)
-    scenario = workdir / "register.xml"
-    scenario.write_text(REGISTER_SCENARIO.format(user=user))
-    cmd = ["sipp", "-sf", str(scenario), "-i", "127.0.0.1", "-p", str(free_port()),
-           "-au", user, "-ap", password, "-m", "1", "-l", "1", "-nostdin",
-           "-timeout", f"{int(timeout)}s", "-timeout_error", "-trace_msg",
-           "-message_file", str(workdir / "register-messages.log"),
-           f"127.0.0.1:{edge_port}"]
-    proc = subprocess.run(cmd, cwd=workdir, capture_output=True, timeout=timeout + 30)
-    messages = workdir / "register-messages.log"
-    return SippResult(proc.returncode, proc.stdout.decode(errors="replace")[-4000:],
-                      messages.read_text(errors="replace") if messages.exists() else "")
 
 
 REFUSED_SCENARIO = """<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="callbox test caller, refused">
-  <send retrans="500">
-    <![CDATA[
-      INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: "Test Caller" <sip:{caller}@[local_ip]:[local_port]>;tag=[pid]SIPpTag01[call_number]
-      To: <sip:[service]@[remote_ip]:[remote_port]>
-      Call-ID: [call_id]
-      CSeq: 1 INVITE
-      Contact: <sip:{caller}@[local_ip]:[local_port]>
-      Max-Forwards: 70
-      Content-Type: application/sdp
-      Content-Length: [len]
-
-      v=0
-      o=caller 1 1 IN IP[local_ip_type] [local_ip]
-      s=-
-      c=IN IP[media_ip_type] [media_ip]
-      t=0 0
-      m=audio [media_port] RTP/AVP 8
-      a=rtpmap:8 PCMA/8000
-
-    ]]>
-  </send>
-  <recv response="100" optional="true"/>
+{invite}  <recv response="100" optional="true"/>
   <recv response="{code}"/>
   <send>
     <![CDATA[
       ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
       Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: "Test Caller" <sip:{caller}@[local_ip]:[local_port]>;tag=[pid]SIPpTag01[call_number]
+      From: "Test Caller" <sip:{caller}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
       To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
       Call-ID: [call_id]
       CSeq: 1 ACK
@@ -208,17 +151,45 @@ REFUSED_SCENARIO = """<?xml version="1.0" encoding="ISO-8859-1" ?>
 """
 
 
+def _run(workdir: Path, scenario: str, args: list[str], edge_port: int,
+         timeout: float) -> SippResult:
+    """Run one sipp scenario to its end; messages of failed calls land in ``errors``."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    path = workdir / "scenario.xml"
+    path.write_text(scenario)
+    errors = workdir / "sipp-messages.log"
+    cmd = ["sipp", "-sf", str(path), "-i", "127.0.0.1", "-p", str(free_port()),
+           "-m", "1", "-l", "1", "-nostdin", "-timeout", f"{int(timeout)}s", "-timeout_error",
+           "-trace_msg", "-message_file", str(errors), *args, f"127.0.0.1:{edge_port}"]
+    proc = subprocess.run(cmd, cwd=workdir, capture_output=True, timeout=timeout + 30)
+    return SippResult(proc.returncode, proc.stdout.decode(errors="replace")[-4000:],
+                      errors.read_text(errors="replace") if errors.exists() else "")
+
+
+def call(workdir: Path, edge_port: int, did: str, pcap: bytes, hold_s: float,
+         caller: str = "5551234", timeout: float = 120.0,
+         media_port: int | None = None) -> SippResult:
+    """Place one call and wait for it to finish (BYE after ``hold_s``)."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    pcap_path = workdir / "caller.pcap"
+    pcap_path.write_bytes(pcap)
+    scenario = CALLER_SCENARIO.format(invite=INVITE.format(caller=caller), caller=caller,
+                                      pcap=pcap_path, hold_ms=int(hold_s * 1000))
+    return _run(workdir, scenario, ["-s", did, "-mi", "127.0.0.1",
+                                    "-mp", str(media_port or free_port())], edge_port, timeout)
+
+
 def call_refused(workdir: Path, edge_port: int, did: str, code: int,
                  caller: str = "5551234", timeout: float = 30.0) -> SippResult:
     """An INVITE the box must refuse with ``code``; exit 0 only if it did."""
-    workdir.mkdir(parents=True, exist_ok=True)
-    scenario = workdir / "refused.xml"
-    scenario.write_text(REFUSED_SCENARIO.format(caller=caller, code=code))
-    cmd = ["sipp", "-sf", str(scenario), "-s", did, "-i", "127.0.0.1", "-p", str(free_port()),
-           "-mi", "127.0.0.1", "-mp", str(free_port()), "-m", "1", "-l", "1", "-nostdin",
-           "-timeout", f"{int(timeout)}s", "-timeout_error", "-trace_err",
-           "-error_file", str(workdir / "sipp-errors.log"), f"127.0.0.1:{edge_port}"]
-    proc = subprocess.run(cmd, cwd=workdir, capture_output=True, timeout=timeout + 30)
-    errors_file = workdir / "sipp-errors.log"
-    return SippResult(proc.returncode, proc.stdout.decode(errors="replace")[-4000:],
-                      errors_file.read_text(errors="replace") if errors_file.exists() else "")
+    scenario = REFUSED_SCENARIO.format(invite=INVITE.format(caller=caller), caller=caller,
+                                       code=code)
+    return _run(workdir, scenario, ["-s", did, "-mi", "127.0.0.1", "-mp", str(free_port())],
+                edge_port, timeout)
+
+
+def register(workdir: Path, edge_port: int, user: str, password: str,
+             timeout: float = 30.0) -> SippResult:
+    """One REGISTER with digest auth; exit 0 if the edge said 200, non-zero otherwise."""
+    return _run(workdir, REGISTER_SCENARIO.format(user=user), ["-au", user, "-ap", password],
+                edge_port, timeout)
