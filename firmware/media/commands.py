@@ -34,18 +34,33 @@ class CommandError(Exception):
     """A command that cannot be carried out; its text is the reply's ``error``."""
 
 
+def _guarded(method: Callable[..., None]) -> Callable[..., None]:
+    """A pjsua2 callback must never raise: an exception crossing back into C++ can abort
+    the process. Log it with the callback's name and carry on."""
+    def wrapper(self: Any, prm: Any) -> None:
+        try:
+            method(self, prm)
+        except Exception as exc:  # noqa: BLE001
+            self.engine.callback_failed(method.__name__, exc)
+    wrapper.__name__ = method.__name__
+    return wrapper
+
+
 class NodeCall(pj.Call):
     def __init__(self, engine: "Engine", acc: Any, call_id: int = pj.PJSUA_INVALID_ID) -> None:
         super().__init__(acc, call_id)
         self.engine = engine
         self.leg = 0
 
+    @_guarded
     def onCallState(self, prm: Any) -> None:  # noqa: N802
         self.engine.on_call_state(self)
 
+    @_guarded
     def onCallMediaState(self, prm: Any) -> None:  # noqa: N802
         self.engine.on_media_state(self)
 
+    @_guarded
     def onDtmfDigit(self, prm: Any) -> None:  # noqa: N802
         source = "rfc4733" if prm.method == pj.PJSUA_DTMF_METHOD_RFC2833 else "info"
         self.engine.post(("dtmf", self.leg, prm.digit, source, None))
@@ -56,6 +71,7 @@ class NodeAccount(pj.Account):
         super().__init__()
         self.engine = engine
 
+    @_guarded
     def onIncomingCall(self, prm: Any) -> None:  # noqa: N802
         self.engine.on_incoming(prm)
 
@@ -86,8 +102,9 @@ class Leg:
 
 class Engine:
     def __init__(self, ep: Any, args: Any, send: Callable[[Any], None],
-                 log: Callable[..., None]) -> None:
+                 log: Callable[..., None], connected: Callable[[], bool] = lambda: True) -> None:
         self.ep = ep
+        self._connected = connected
         self.args = args
         self._send = send
         self._log = log
@@ -137,9 +154,11 @@ class Engine:
             self._log("warning", "invite_refused", code=400, error=exc)
             self._refuse(call, 400)
             return
-        if not self.accepting or self.capacity - self.used() < 2:
-            self._log("info", "invite_refused", code=503, call_id=info.call_id,
-                      reason="node full" if self.accepting else "shutting down")
+        refuse = ("shutting down" if not self.accepting else
+                  "no daemon connected" if not self._connected() else
+                  "node full" if self.capacity - self.used() < 2 else "")
+        if refuse:
+            self._log("info", "invite_refused", code=503, call_id=info.call_id, reason=refuse)
             self._refuse(call, 503)
             return
         conv = Conversation()
@@ -193,6 +212,9 @@ class Engine:
             leg.tap = self._take_tap()
             leg.tap.attach(leg.no, self._detector_factory() if self._detector_factory else None)
         self._connect(leg)
+
+    def callback_failed(self, name: str, exc: BaseException) -> None:
+        self._log("error", "callback_failed", callback=name, error=repr(exc))
 
     # -- clock-thread results -------------------------------------------------------------
     def drain_media_queue(self) -> None:

@@ -151,7 +151,8 @@ class Node:
         self.ep.audDevManager().setNullDev()
         _prefer_g711(self.ep)
         self.control = Control(a.control)
-        self.engine = Engine(self.ep, a, self.control.send, log)
+        control = self.control
+        self.engine = Engine(self.ep, a, control.send, log, lambda: not control.closed)
         self.control.send(Event("hello", {"node": a.id, "pid": os.getpid(), "sip_port": a.sip_port,
                                           "capacity": a.legs, "inband": self.engine.inband}))
         log("info", "node_up", node=a.id, pid=os.getpid(), sip_port=a.sip_port,
