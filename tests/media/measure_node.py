@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from tests.media.conftest import PoolHarness, make_cfg
-from tests.media.peers import UAC, UAS, Sipp
+from tests.media.peers import UAC, UAS, LoopTap, Sipp
 from tests.support.rtp import RtpStream, tone
 
 WINDOW_S = 10.0
@@ -52,17 +52,21 @@ async def main() -> None:
         setups = []
         for i in range(10):
             c = Sipp(tmp / f"s{i}", f"s{i}", UAC, RtpStream().audio(tone((500.0,), 0.2)).pcap())
-            c.extra = ["-trace_rtt", "-rtt_freq", "1"]
+            tap = LoopTap({port, c.port})
             c.call(port)
             leg = await h.next_leg()
             await asyncio.wait_for(leg.answered.wait(), 10)
             await leg.hangup()
             c.wait(20)
             c.stop()
-            rtt = next(c.dir.glob("*_rtt.csv")).read_text().splitlines()[1]
-            setups.append(float(rtt.split(";")[1]))
-        print(f"call setup INVITE -> 200 OK at the caller (sipp rtd; the test answers on the "
-              f"incoming event): median {statistics.median(setups):.1f} ms, max {max(setups):.1f} ms")
+            tap.close()
+            sent = next(t for t, p in zip(tap.times[port], tap.packets[port])
+                        if p.startswith(b"INVITE"))
+            ok = next(t for t, p in zip(tap.times[c.port], tap.packets[c.port])
+                      if p.startswith(b"SIP/2.0 200") and b"INVITE" in p.split(b"CSeq:")[1][:20])
+            setups.append((ok - sent) * 1000)
+        print(f"call setup INVITE -> 200 OK on the wire (pool answers on the incoming event): "
+              f"median {statistics.median(setups):.1f} ms, max {max(setups):.1f} ms")
         # Two conversations: caller <-> phone bridged and recorded, RTP both ways.
         h.handler = None
         incoming = h.cfg.recordings_dir / ".incoming"

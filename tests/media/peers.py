@@ -19,6 +19,7 @@ import socket
 import struct
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 from tests.support.net import free_port
@@ -242,6 +243,7 @@ class LoopTap:
     def __init__(self, dst_ports: set[int]) -> None:
         self.ports = dst_ports
         self.packets: dict[int, list[bytes]] = {p: [] for p in dst_ports}
+        self.times: dict[int, list[float]] = {p: [] for p in dst_ports}
         self._stop = threading.Event()
         self._sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.ntohs(0x0003))
         self._sock.bind(("lo", 0))
@@ -263,6 +265,7 @@ class LoopTap:
             ihl = (ip[0] & 0x0F) * 4
             _src, dst = struct.unpack_from("!HH", ip, ihl)
             if dst in self.packets:
+                self.times[dst].append(time.monotonic())
                 self.packets[dst].append(bytes(ip[ihl + 8:]))
 
     def close(self) -> None:
