@@ -23,7 +23,7 @@ import signal
 import socket
 import sys
 import time
-from typing import Any, Callable
+from typing import Any
 
 from firmware.media.commands import Engine
 from firmware.media.protocol import Event, LineBuffer, ProtocolError, Reply, decode, encode

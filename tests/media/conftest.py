@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable
+from typing import Any, Callable
 
 import pytest
 
@@ -14,7 +14,7 @@ from firmware.media.pool import RTP_STRIDE, MediaPool
 from tests.support.aio import no_leaked_threads, pytest_pyfunc_call  # noqa: F401
 from tests.support.net import free_port_range
 
-__all__ = ["make_cfg", "PoolHarness"]
+__all__ = ["make_cfg", "PoolHarness", "until"]
 
 
 def make_cfg(tmp_path: Path, nodes_min: int = 1, nodes_max: int = 1, legs: int = 4) -> Config:

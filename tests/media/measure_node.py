@@ -35,7 +35,6 @@ async def cpu_share(pid: int, window: float = WINDOW_S) -> float:
 async def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="media-measure-"))
     h = PoolHarness(make_cfg(tmp, legs=4))
-    answered_at: dict[str, float] = {}
 
     async def auto_answer(leg: object) -> None:
         await leg.answer()  # type: ignore[attr-defined]
@@ -86,7 +85,6 @@ async def main() -> None:
             print(f"conversation {i}: answer + dial + agent answer {1000 * (time.monotonic() - t0):.0f} ms")
             await h.pool.bridge(a, b)
             await h.pool.record(a, b, str(incoming / f"c{i}.wav"))
-            answered_at[a.id] = time.monotonic()
         await asyncio.sleep(1)
         print(f"node CPU, 2 bridged + recorded calls (4 legs, in-band DTMF on every frame): "
               f"{await cpu_share(pid) * 100:.1f} % of one core")
