@@ -24,7 +24,7 @@ from acd_core.clock import ManualClock
 from firmware.errors import MediaError
 from firmware.media.pool import IDLE_RETIRE_S, RETIRE_DRAIN_S
 from tests.media.conftest import PoolHarness, make_cfg, until
-from tests.media.peers import UAC, UAC_503, UAS, LoopTap, Sipp
+from tests.media.peers import ALAW, UAC, UAC_503, UAS, LoopTap, Sipp
 from tests.support.audio import read_wav, tone_share
 from tests.support.oracles import audioop
 from tests.support.rtp import RtpStream, silence, tone
@@ -119,7 +119,10 @@ async def test_inband_and_rfc4733_digits_from_one_caller(tmp_path: Path) -> None
         caller = Sipp(tmp_path / "caller", "caller", UAC, stream.pcap()).call(h.node_sets[-1][0])
         leg = await h.next_leg()
         await leg.answer()
+        await leg.play(str(write_prompt(tmp_path / "moh.wav", PROMPT_HZ, 0.2)), loop=True)
         digits = [await asyncio.wait_for(leg.digits.get(), 15) for _ in range(3)]
+        assert not leg.play_done.is_set(), "a looping prompt reported its end"
+        await leg.stop_play()
         assert digits == ["7", "3", "#"]
         assert leg.dtmf_sources == ["inband", "rfc4733", "inband"]
         await leg.hangup()
@@ -186,6 +189,11 @@ async def test_dial_bridge_record_between_two_sipp_peers(tmp_path: Path) -> None
             "recording lacks a party"
         assert share_in(tap.pcma_samples(phone.media_port), CALLER_HZ) > 0.5
         assert share_in(tap.pcma_samples(caller.media_port), PHONE_HZ) > 0.5
+        await h.pool.unbridge(a, b)
+        mark = len(tap.packets[phone.media_port])
+        await until(lambda: len(tap.packets[phone.media_port]) > mark + 100, 10, "RTP after unbridge")
+        after = [ALAW[x] for rtp in tap.packets[phone.media_port][mark + 10:] for x in rtp[12:]]
+        assert max(abs(v) for v in after) < 100, "the phone still hears the caller"
         await b.hangup()
         await a.hangup()
         await asyncio.wait_for(asyncio.gather(a.ended, b.ended), 10)
