@@ -18,6 +18,7 @@ import argparse
 import errno
 import faulthandler
 import gc
+import select
 import os
 import signal
 import socket
@@ -162,8 +163,25 @@ class Node:
     def run(self) -> None:
         assert self.engine is not None and self.control is not None
         engine, control = self.engine, self.control
+        sip_fd = _find_udp_fd(self.args.sip_port)
+        waits = [control.sock.fileno()] + ([sip_fd] if sip_fd is not None else [])
+        log("info", "event_loop", wake_on_sip=sip_fd is not None)
         while not self.stopping:
-            self.ep.libHandleEvents(10)
+            if sip_fd is None:
+                self.ep.libHandleEvents(10)
+            else:
+                # Sleep until a SIP datagram or a daemon command arrives (or 10 ms pass for
+                # pjsip's timers), then let pjsip run without blocking: commands no longer
+                # wait out a 10 ms libHandleEvents poll.
+                try:
+                    select.select(waits, [], [], 0.010)
+                except (OSError, ValueError):      # the transport's socket went away
+                    log("warning", "event_loop", wake_on_sip=False)
+                    sip_fd = None
+                    continue
+                for _ in range(16):
+                    if self.ep.libHandleEvents(0) <= 0:
+                        break
             engine.drain_media_queue()
             for line in control.read_lines():
                 self._handle_line(line)
@@ -217,6 +235,25 @@ class Node:
             self.ep = None
         self._pjlog = None
         log("info", "node_down", node=self.args.id)
+
+
+def _find_udp_fd(port: int) -> int | None:
+    """The descriptor of pjsip's UDP socket on 127.0.0.1:``port`` (pjsua2 does not expose it)."""
+    for name in os.listdir("/proc/self/fd"):
+        fd = int(name)
+        try:
+            probe = socket.socket(fileno=os.dup(fd))
+        except OSError:
+            continue
+        try:
+            if (probe.family == socket.AF_INET and probe.type == socket.SOCK_DGRAM
+                    and probe.getsockname() == ("127.0.0.1", port)):
+                return fd
+        except OSError:
+            pass
+        finally:
+            probe.close()
+    return None
 
 
 def _prefer_g711(ep: Any) -> None:

@@ -132,6 +132,7 @@ def test_garbage_on_the_control_socket_is_answered_and_survived(node: RawNode) -
     reply = node.command(44, "status")
     assert reply["ok"] and reply["capacity"] == 4 and reply["legs"] == []
     assert node.log().count("event=bad_") >= 4
+    assert "event=event_loop wake_on_sip=True" in node.log()   # found pjsip's SIP socket
 
 
 def test_commands_on_unknown_legs_are_refused_not_fatal(node: RawNode) -> None:
