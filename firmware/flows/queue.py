@@ -145,7 +145,7 @@ async def _connect(ctx: FlowContext, channel: Channel, agent_leg: Any, rec: Call
     await _queue_log(ctx, "COMPLETECALLER" if caller_first else "COMPLETEAGENT", rec,
                      wait=rec.wait_s, talk=rec.talk_s)
     ctx.acd.call_ended(rec.id, agent)
-    if recording and not node_failed:
+    if recording:   # after a node crash the pool has salvaged what was written
         rec.recording = await _finish_recording(ctx, rec, incoming, final) or ""
 
 
