@@ -18,15 +18,15 @@ from typing import Any, TypeVar
 from firmware.config import from_dict
 from firmware.events import Event, EventBus
 from firmware.sipedge import EdgeSettings, KamailioEdge
+from tests.support.net import free_port
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 T = TypeVar("T")
 
 
 def free_udp_port(host: str = "127.0.0.1") -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
+    """A free UDP port below the ephemeral range (see tests.support.net)."""
+    return free_port(socket.SOCK_DGRAM, None, host)
 
 
 async def until(check: Callable[[], Any], what: str, timeout: float = 10.0) -> Any:

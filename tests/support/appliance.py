@@ -54,7 +54,11 @@ class Appliance:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "firmware.cli", "run", "--config", str(self.config)],
             cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT, env=env)
-        wait_for(self._healthy, timeout, f"appliance health ok (log: {self.log_path})")
+        try:
+            wait_for(self._healthy, timeout, f"appliance health ok (log: {self.log_path})")
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def _healthy(self) -> bool:
@@ -107,13 +111,14 @@ class Appliance:
             db.close()
 
     def stop(self, timeout: float = 30.0) -> int:
-        if self.proc is None or self.proc.poll() is not None:
-            return self.proc.returncode if self.proc else 0
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(10)
+        if self.proc is None:
+            return 0
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
         self._log.close()
         return self.proc.returncode

@@ -9,10 +9,28 @@ from typing import Callable, TypeVar
 T = TypeVar("T")
 
 
-def free_port(kind: int = socket.SOCK_DGRAM, also: int | None = socket.SOCK_STREAM) -> int:
-    """A random high port free for ``kind`` (and ``also``) on 127.0.0.1."""
+def _port_window() -> tuple[int, int]:
+    """High ports below the kernel's ephemeral range.
+
+    A port in the ephemeral range can be taken between our check and the
+    server's bind by any client socket the test run opens (HTTP, sipp, RTP).
+    """
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    return (10000, low - 1) if low > 20000 else (low + 20000, 65000)
+
+
+LOW, HIGH = _port_window()
+
+
+def free_port(kind: int = socket.SOCK_DGRAM, also: int | None = socket.SOCK_STREAM,
+              host: str = "127.0.0.1") -> int:
+    """A random high port free for ``kind`` (and ``also``) on ``host``."""
     for _ in range(200):
-        port = random.randint(20000, 60000)
+        port = random.randint(LOW, HIGH)
         socks = []
         try:
             for k in (kind, also):
@@ -20,7 +38,7 @@ def free_port(kind: int = socket.SOCK_DGRAM, also: int | None = socket.SOCK_STRE
                     continue
                 s = socket.socket(socket.AF_INET, k)
                 socks.append(s)
-                s.bind(("127.0.0.1", port))
+                s.bind((host, port))
             return port
         except OSError:
             continue
@@ -33,7 +51,7 @@ def free_port(kind: int = socket.SOCK_DGRAM, also: int | None = socket.SOCK_STRE
 def free_port_range(count: int, step: int = 1) -> int:
     """The first of ``count`` consecutive free UDP ports (for media-node bases)."""
     for _ in range(200):
-        base = random.randint(20000, 60000 - count * step)
+        base = random.randint(LOW, HIGH - count * step)
         if all(_udp_free(base + i * step) for i in range(count)):
             return base
     raise RuntimeError("no free port range found")
