@@ -100,11 +100,11 @@ class App:
     async def _start_hardware(self) -> None:
         """Board parts (simulated or real); their polling runs in the drivers' thread."""
         hw = self.cfg.hardware
-        extra = {"dchannel_socket": self.cfg.e1_sim.dchannel_socket or None,
-                 "zone": self.cfg.tones.zone} if hw.profile == "sim" else {}
+        extra: dict[str, Any] = {"zone": self.cfg.tones.zone}
+        if hw.profile == "sim":
+            extra["dchannel_socket"] = self.cfg.e1_sim.dchannel_socket or None
         self.board = await asyncio.to_thread(
-            board_profile.build, hw.profile, SystemClock(), spi_device=hw.spi_device,
-            i2c_bus=hw.i2c_bus, **extra)
+            board_profile.build, hw.profile, SystemClock(), **hw.board_paths(), **extra)
         if self.board.eeprom is not None:
             try:
                 identity = await asyncio.to_thread(self.board.eeprom.read_identity)

@@ -58,6 +58,20 @@ def _opt_text(v: Any) -> str:
     return v
 
 
+def _device_list(v: Any) -> tuple[str, ...]:
+    if not isinstance(v, list) or not all(isinstance(x, str) and x.startswith("/dev/") for x in v):
+        raise ValueError('a list of device paths like ["/dev/spidev1.0", "/dev/spidev1.1"]')
+    if len(v) > 8:
+        raise ValueError("at most 8 device paths")
+    return tuple(v)
+
+
+def _device(v: Any) -> str:
+    if not isinstance(v, str) or not v.startswith("/dev/"):
+        raise ValueError("a device path under /dev/")
+    return v
+
+
 def _bool(v: Any) -> bool:
     if not isinstance(v, bool):
         raise ValueError("true or false")
@@ -99,9 +113,23 @@ class WebConfig:
 
 @dataclass(frozen=True)
 class HardwareConfig:
+    """Device paths of the real board (ignored by the ``sim`` profile)."""
     profile: str = "sim"
-    spi_device: str = "/dev/spidev0.0"
-    i2c_bus: str = "/dev/i2c-1"
+    spi_device: str = "/dev/spidev0.0"      # the E1 framer
+    i2c_bus: str = "/dev/i2c-1"             # EEPROM, temperature sensor
+    spi_fxo: tuple[str, ...] = ()           # one SPI device per FXO port (Si3050)
+    spi_fxs: tuple[str, ...] = ()           # one SPI device per FXS port (Si3217x)
+    gpio_chip: str = "/dev/gpiochip0"       # framer IRQ, LEDs, bypass relay
+    tdm: str = "/dev/callbox-tdm"           # the PCM highway as a character device
+    watchdog: str = "/dev/watchdog"
+    console: str = "/dev/ttyS1"
+
+    def board_paths(self) -> dict[str, object]:
+        """Keyword arguments for ``drivers.board_profile.build``."""
+        return {"spi_device": self.spi_device, "i2c_bus": self.i2c_bus,
+                "spi_fxo": list(self.spi_fxo), "spi_fxs": list(self.spi_fxs),
+                "gpio_chip": self.gpio_chip, "tdm": self.tdm, "watchdog": self.watchdog,
+                "console": self.console}
 
 
 @dataclass(frozen=True)
@@ -126,7 +154,9 @@ _CHECKS: dict[str, dict[str, Callable[[Any], Any]]] = {
               "legs_per_node": _int_range(2, 4), "sip_port_base": _port,
               "rtp_port_base": _port},
     "web": {"listen": _ipv4, "port": _port},
-    "hardware": {"profile": _choice("sim", "real"), "spi_device": _text, "i2c_bus": _text},
+    "hardware": {"profile": _choice("sim", "real"), "spi_device": _device, "i2c_bus": _device,
+                 "spi_fxo": _device_list, "spi_fxs": _device_list, "gpio_chip": _device,
+                 "tdm": _device, "watchdog": _device, "console": _device},
     "tones": {"zone": _choice("CN", "EU", "UK", "US")},
     "e1.sim": {"dchannel_socket": _opt_text},
     "discovery": {"enabled": _bool},

@@ -31,6 +31,8 @@ def test_file_values_override_defaults_and_paths_resolve_beside_the_file(tmp_pat
     ("[media]\nlegs_per_node = 8", "media.legs_per_node", "an integer 2-4"),
     ('[tones]\nzone = "XX"', "tones.zone", "one of"),
     ("[discovery]\nenabled = 1", "discovery.enabled", "true or false"),
+    ('[hardware]\nspi_fxo = "/dev/spidev1.0"', "hardware.spi_fxo", "a list of device paths"),
+    ('[hardware]\nwatchdog = "watchdog"', "hardware.watchdog", "a device path under /dev/"),
 ])
 def test_bad_value_names_the_key_and_the_expected_form(tmp_path: Path, toml: str, key: str,
                                                        expected: str) -> None:
