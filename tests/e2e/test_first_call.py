@@ -151,6 +151,27 @@ def test_caller_waits_with_music_and_abandons_when_no_seat_is_registered(
     assert windows_with_tone(music, 329.63, window_s=0.25, threshold=0.5) >= 1
 
 
+def test_seat_that_hangs_up_first_completes_the_call_as_agent(box: Appliance,
+                                                               tmp_path: Path) -> None:
+    # Seat 202 (sales) registers now; its microphone file lasts 4 s, and baresip
+    # hangs up when the file ends: the agent ends the call.
+    seat = BaresipSeat(tmp_path / "seat202", "202", box.credentials()["202"], box.sip_port,
+                       tone_hz=SEAT_HZ, seconds=120, talk_s=4.0).start()
+    try:
+        wait_for(lambda: box.registered("202"), 30, "seat 202 registered on the edge")
+        seen = {r["id"] for r in box.query("SELECT id FROM cdr")}
+        stream = RtpStream().audio(silence(1.0)).event("2", 0.12).audio(silence(1.0))
+        stream.audio(tone((CALLER_HZ,), 12.0, amplitude=0.2))
+        sipp.call(tmp_path / "caller", box.sip_port, "100", stream.pcap(), hold_s=14.0)
+        cdr = wait_for(lambda: (c := last_cdr(box))["id"] not in seen and c, 20, "the CDR")
+    finally:
+        seat.stop()
+    assert (cdr["queue"], cdr["agent"], cdr["disposition"], cdr["hangup_by"]) == (
+        "sales", "202", "answered", "agent")
+    assert 2.0 <= cdr["talk_s"] <= 8.0, cdr
+    assert queue_events(box, cdr["id"]) == ["ENTERQUEUE", "CONNECT", "COMPLETEAGENT"]
+
+
 def test_wrong_seat_password_is_refused_by_the_edge_and_logged(box: Appliance,
                                                                tmp_path: Path) -> None:
     refused = sipp.register(tmp_path / "bad", box.sip_port, "202", "not-the-password")

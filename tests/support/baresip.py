@@ -34,15 +34,20 @@ snd_path\t\t{rec}
 
 class BaresipSeat:
     def __init__(self, workdir: Path, user: str, password: str, edge_port: int,
-                 tone_hz: float = 1000.0, seconds: float = 120.0) -> None:
+                 tone_hz: float = 1000.0, seconds: float = 120.0,
+                 talk_s: float | None = None) -> None:
         self.dir = workdir
         self.user = user
         self.rec = workdir / "rec"
         self.rec.mkdir(parents=True, exist_ok=True)
         play = workdir / "play.wav"
         # The seat talks for the first 20 s then stays silent; baresip hangs up
-        # when its source file ends, so the file is padded to the test's length.
-        pcm = tone((tone_hz,), 20.0, amplitude=0.2) + silence(seconds - 20.0)
+        # when its source file ends, so the file is padded to the test's length,
+        # or cut at ``talk_s`` for a seat that hangs up the call itself.
+        if talk_s is not None:
+            pcm = tone((tone_hz,), talk_s, amplitude=0.2)
+        else:
+            pcm = tone((tone_hz,), 20.0, amplitude=0.2) + silence(seconds - 20.0)
         with wave.open(str(play), "wb") as w:
             w.setnchannels(1)
             w.setsampwidth(2)
