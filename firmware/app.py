@@ -1,9 +1,10 @@
 """Composition root: reads config, builds every part with its back end, starts, stops.
 
-Start order follows the dependencies: store (and the demo on first start) ->
-event log -> Kamailio edge with its tables -> media nodes (which register
-themselves in the edge's dispatcher) -> ACD -> web UI. Stop runs in reverse and
-ends only the processes this daemon started.
+Start order follows the dependencies: store and event log -> board parts
+(simulated or real, polled in the drivers' thread) -> the demo on first start ->
+Kamailio edge with its tables -> media nodes (which register themselves in the
+edge's dispatcher) -> ACD -> web UI -> mDNS announcement. Stop runs in reverse
+and ends only the processes this daemon started.
 """
 from __future__ import annotations
 
@@ -19,9 +20,9 @@ from acd_core.clock import SystemClock
 from drivers import board_profile
 
 from firmware import demo
-from firmware.discovery import Announcer
 from firmware.api import Api
 from firmware.config import Config
+from firmware.discovery import Announcer
 from firmware.events import EventBus
 from firmware.flows import inbound
 from firmware.flows.acd_runner import AcdRunner
@@ -58,6 +59,7 @@ class App:
         self._drivers_stop = threading.Event()
         self._drivers: threading.Thread | None = None
         self._announcer: Announcer | None = None
+        self._announcing: asyncio.Future[None] | None = None
         self.started_at = time.time()
 
     # -- lifecycle --------------------------------------------------------------
@@ -93,7 +95,8 @@ class App:
         self.web = WebServer(web_app, cfg.web.listen, cfg.web.port)
         await asyncio.to_thread(self.web.start)
         if cfg.discovery.enabled:
-            asyncio.get_running_loop().run_in_executor(None, self._announce)
+            # Probing takes seconds; the box serves meanwhile.
+            self._announcing = asyncio.get_running_loop().run_in_executor(None, self._announce)
         self.bus.publish("system.started", web=f"http://{cfg.web.listen}:{cfg.web.port}",
                          serial=self.serial, hardware=cfg.hardware.profile)
 
@@ -135,6 +138,8 @@ class App:
             await self.pool.stop()
         if self.edge is not None:
             await self.edge.stop()
+        if self._announcing is not None:
+            await self._announcing
         if self._announcer is not None:
             await asyncio.to_thread(self._announcer.stop)
         if self._drivers is not None:
