@@ -128,6 +128,11 @@ class E1Cable:
                 end.slip_interval = slip_interval
 
     # ------------------------------------------------------------- time
+    @property
+    def synced_until(self) -> float:
+        """Clock time up to which multiframes have crossed the cable."""
+        return self._t0 + self._done * MF_SECONDS
+
     def sync(self) -> None:
         with self._lock:
             if self._busy:      # a hook or an endpoint looked back at us mid-step

@@ -7,17 +7,30 @@ in the zone's cadence. The caller's scripts are methods: :meth:`FxoLineSim.call`
 interval), :meth:`answered_by_far_end`, and the three ways a far end hangs up
 (:meth:`far_end_clears` with ``"polarity"``, ``"open_loop"`` or ``"busy_tone"``).
 
-Caller ID is modelled as the message (SDMF/MDMF octets with their checksum, or
-the DTMF string) and the interval it is sent in; the audio itself waits for
-``acd_core.tonegen``/``callerid``. It is *heard* only if the DAA has its on-hook
-line monitor (ONHM) on during that interval, which is what the driver must do.
+What the exchange sends is audio on :attr:`FxoLineSim.audio` (see
+:mod:`drivers.sim.pcm`; the DAA model puts it in the port's TDM timeslot):
+caller ID as FSK (``acd_core.tonegen.fsk_callerid`` of an MDMF
+``CallerIdMessage``, Bell 202 or V.23 by zone) or DTMF (``A…C``/``D…C``,
+``B10C``/``B00C`` when withheld), starting 500 ms after the first ring (the
+last burst of the first cadence period) ends and finished at least 200 ms before
+the next ring (GR-30 / EN 300 659-1); and after :meth:`far_end_clears` with
+``"busy_tone"`` the zone's busy or congestion tone while we stay off-hook.
+The caller-ID audio stops when we go off-hook or the caller gives up.
+
+The message is also recorded in :attr:`FxoLineSim.cid_heard` if the DAA had its
+on-hook line monitor (ONHM) on when the interval closed, for tests that stop at
+message level.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Callable
 
+from acd_core import tonegen
+from acd_core.callerid import CallerIdMessage, DtmfCallerId
 from acd_core.clock import Clock
+from acd_core.progress.zones import zone as tone_zone
+from drivers.sim.pcm import RATE, AudioTimeline, sample_at
 
 # zone -> (ring frequency Hz, cadence seconds on/off/...)  (zonedata.c; 25 Hz EU/CN (v))
 RING_ZONES: dict[str, tuple[float, tuple[float, ...]]] = {
@@ -27,34 +40,64 @@ RING_ZONES: dict[str, tuple[float, tuple[float, ...]]] = {
     "DE": (25.0, (1.0, 4.0)),
     "CN": (25.0, (1.0, 4.0)),
 }
+# zone -> FSK standard: Bellcore (Bell 202) in North America, ETSI (V.23) in Europe;
+# China's YDN 069 FSK taken as Bell 202 (sim; not confirmed).
+CID_STANDARDS = {"US": "bell202", "UK": "v23", "EU": "v23", "DE": "v23", "CN": "bell202"}
+CID_AFTER_RING = 0.5      # FSK starts >= 500 ms after the first ring ends (GR-30, EN 300 659-1)
+CID_BEFORE_RING = 0.2     # and ends >= 200 ms before the next ring
+DTMF_CID_ON_MS = 70.0     # (sim) DTMF caller ID digit and pause lengths; the detector needs 40 ms
+DTMF_CID_OFF_MS = 70.0
+REASON_LETTERS = {"P": "private", "O": "unavailable"}
 OFFHOOK_VOLTS = 7.0
 DAA_DROP_OHMS = 400.0
 
 
-def mdmf(number: str, name: str = "", when: str = "") -> bytes:
-    """Bellcore/ETSI MDMF message with the two's-complement checksum."""
-    body = bytearray()
-    for ptype, value in ((0x01, when), (0x02, number), (0x07, name)):
-        if value:
-            raw = value.encode("ascii")
-            body += bytes([ptype, len(raw)]) + raw
-    msg = bytes([0x80, len(body)]) + body
-    return msg + bytes([(256 - sum(msg)) & 0xFF])
+def mdmf(number: str, name: str = "", when: str = "", withheld: str | None = None) -> bytes:
+    """Bellcore/ETSI MDMF call set-up message with its two's-complement checksum.
+
+    ``withheld`` ('P' private, 'O' unavailable) sends the "number absent" reason
+    (and "name absent" when there is no name) instead of the number.
+    """
+    return bytes(CallerIdMessage(date_time=when or None,
+                                 number=None if withheld else (number or None),
+                                 number_absent=withheld or None, name=name or None,
+                                 name_absent=withheld if withheld and not name else None))
 
 
-def dtmf_cid(number: str) -> str:
-    return f"A{number}C"
+def dtmf_cid(number: str, start: str = "A", withheld: str | None = None) -> str:
+    """``A<number>C`` / ``D<number>C``, or ``B10C`` (private) / ``B00C`` (unavailable)."""
+    if withheld:
+        return str(DtmfCallerId(None, REASON_LETTERS[withheld], "B"))
+    return f"{start}{number}C"
 
 
 @dataclass
 class CallerId:
-    number: str
+    number: str = ""
     name: str = ""
-    when: str = ""
+    when: str = ""               # MMDDhhmm
     method: str = "fsk"          # "fsk" | "dtmf"
+    withheld: str | None = None  # 'P' private / 'O' unavailable: no number sent
+    dtmf_start: str = "A"        # "A" or "D" (DTMF caller ID start digit)
+    standard: str | None = None  # FSK "bell202" | "v23"; None: the line's zone decides
+
+    def __post_init__(self) -> None:
+        if self.withheld is not None and self.withheld not in REASON_LETTERS:
+            raise ValueError("withheld is 'P' (private) or 'O' (unavailable)")
+        if self.dtmf_start not in ("A", "D"):
+            raise ValueError("a DTMF caller ID starts with A or D")
 
     def message(self) -> bytes | str:
-        return mdmf(self.number, self.name, self.when) if self.method == "fsk" else dtmf_cid(self.number)
+        if self.method == "fsk":
+            return mdmf(self.number, self.name, self.when, self.withheld)
+        return dtmf_cid(self.number, self.dtmf_start, self.withheld)
+
+    def audio(self, zone: str) -> bytes:
+        """The caller ID as the exchange sends it: int16 LE PCM, 8 kHz, no trailing silence."""
+        if self.method == "fsk":
+            return tonegen.fsk_callerid(self.message(), self.standard or CID_STANDARDS[zone])
+        pcm = tonegen.dtmf(self.message(), DTMF_CID_ON_MS, DTMF_CID_OFF_MS)
+        return pcm[:len(pcm) - 2 * int(round(DTMF_CID_OFF_MS * RATE / 1000))]
 
 
 class FxoLineSim:
@@ -77,8 +120,10 @@ class FxoLineSim:
         self.cid_heard: list[bytes | str] = []
         self.cid_sent = False
         self.cid_window: tuple[float, float] | None = None
+        self.cid_audio: tuple[float, float] | None = None  # when the caller-ID audio plays
         self.monitor: Callable[[], bool] = lambda: False   # is the DAA's ONHM on?
         self.open_until: float | None = None
+        self.audio = AudioTimeline()      # what the far end / exchange sends towards us
 
     # ----------------------------------------------------------------- scripts
     def call(self, cid: CallerId | None = None, polarity_reversal: bool = False,
@@ -91,10 +136,21 @@ class FxoLineSim:
         self._ring_stop_after = now + rings * period
         self.cid = cid
         self.cid_sent = False
-        # first silent interval: start 500 ms after the first burst, 200 ms before the next
-        first_on = self.cadence[0]
-        self.cid_window = (now + first_on + 0.5, now + period - 0.2) if cid else None
+        self.cid_audio = None
+        # first silent interval (the last pause of the cadence period): start 500 ms
+        # after the first ring ends, end 200 ms before the next
+        ring_end = now + period - self.cadence[-1]
+        self.cid_window = (ring_end + CID_AFTER_RING, now + period - CID_BEFORE_RING) if cid else None
         if cid is not None:
+            pcm = cid.audio(self.zone)
+            first = -int(-self.cid_window[0] * RATE // 1)        # first sample at or after
+            last = int(self.cid_window[1] * RATE // 1)
+            if first + len(pcm) // 2 > last:
+                raise ValueError(f"caller ID of {len(pcm) / 2 / RATE:.2f} s does not fit the "
+                                 f"{self.cid_window[1] - self.cid_window[0]:.2f} s between "
+                                 f"rings of zone {self.zone}")
+            start, end = self.audio.place(first, pcm, "cid")
+            self.cid_audio = (start / RATE, end / RATE)
             self.clock.call_later(self.cid_window[1] - now, self._cid_done)
 
     def _cid_done(self) -> None:
@@ -105,21 +161,35 @@ class FxoLineSim:
 
     def caller_gives_up(self) -> None:
         self._ring_start = None
+        self.audio.cut(sample_at(self.clock.now()), "cid")
 
     def answered_by_far_end(self, reverse: bool = True) -> None:
         """Our outgoing call is answered: many exchanges reverse polarity."""
         if reverse:
             self.polarity = -self.polarity
 
-    def far_end_clears(self, how: str) -> None:
+    def far_end_clears(self, how: str, tone: str = "busy") -> None:
+        """``how``: ``polarity``, ``open_loop`` or ``busy_tone`` (then ``tone`` is
+        ``busy`` or ``congestion``, played while we stay off-hook)."""
         if how == "polarity":
             self.polarity = -self.polarity
         elif how == "open_loop":
             self.open_until = self.clock.now() + 0.8   # battery removed, then restored
         elif how == "busy_tone":
-            self.tone = "busy"
+            if tone not in ("busy", "congestion"):
+                raise ValueError("the far end's tone is busy or congestion")
+            self.tone = tone
+            if self.offhook:
+                self._play_tone(tone)
         else:
             raise ValueError("how is polarity, open_loop or busy_tone")
+
+    def _play_tone(self, kind: str) -> None:
+        """The zone's cadenced tone, one cycle rendered by tonegen and repeated."""
+        tz = self.zone.lower()
+        cycle_ms = sum(ms for _, ms in tone_zone(tz)[kind].steps)
+        self.audio.repeat(sample_at(self.clock.now()),
+                          tonegen.progress(tz, kind, cycle_ms / 1000.0), "tone")
 
     # ----------------------------------------------------------------- state
     def _battery_now(self) -> float:
@@ -172,4 +242,10 @@ class FxoLineSim:
     def set_hook(self, offhook: bool) -> None:
         if offhook and not self.offhook and self.ringing():
             self._ring_start = None       # answered: ringing stops
+        now = sample_at(self.clock.now())
+        if offhook and not self.offhook:
+            self.audio.cut(now, "cid")    # the exchange aborts caller ID on an answer
+        if not offhook and self.offhook:
+            self.audio.cut(now, "tone")   # back on-hook: the line is idle again
+            self.tone = None
         self.offhook = offhook

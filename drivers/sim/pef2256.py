@@ -387,6 +387,10 @@ class Pef2256Sim:
     def system_tx(self, frames: list[bytes]) -> None:
         self._system_tx.extend(frames)
 
+    def system_rx_backlog(self) -> int:
+        """Received frames waiting for the TDM reader (the newest ends at ``cable.synced_until``)."""
+        return len(self._system_rx)
+
     def system_rx(self, count: int) -> list[bytes]:
         out = []
         while self._system_rx and len(out) < count:

@@ -11,14 +11,23 @@ Registers from the line model (:class:`~drivers.sim.fxo_line.FxoLineSim`): LVS
 following the ring signal's half-waves; reg 4 latches RDTI/POLI/DODI, cleared by
 writing 0. Reg 2 reads 0x03 after reset; reg 11 stays 0 until reg 6 powers the
 line side (PDL clear) and the ISOcap link has come up (100 ms here).
+
+PCM: the line's audio (:attr:`FxoLineSim.audio`) goes out in the port's TDM byte
+(:meth:`pcm_tx`) while reg 33 PCME (0x20) is set, the line side is powered and
+the receive path is open: off-hook (reg 5 OH) or on-hook line monitor (ONHM,
+0x08), as for caller ID. A-law, or µ-law when reg 33 PCMF (bits 4:3) is 01.
+The ring burst itself is not put on the PCM path (sim).
 """
 from __future__ import annotations
 
 from acd_core.clock import Clock
+from acd_core.g711 import linear_to_alaw, linear_to_ulaw
 from drivers.sim.fxo_line import FxoLineSim
+from drivers.sim.pcm import Gate, gated, sample_at
 
 CTRL_WRITE, CTRL_READ = 0x20, 0x60
 REG6_PDL = 0x10
+REG33_PCME = 0x20
 RESET = {2: 0x03, 6: 0x70, 13: 0x00}
 ISOLINK_DELAY = 0.100
 SYSTEM_REV = 0x4      # rev D
@@ -35,6 +44,7 @@ class Si3050Sim:
         self.protocol_errors = 0
         self.resets = 0
         line.monitor = lambda: bool(self.regs[5] & 0x08)
+        self.pcm_gate = Gate()
         self._reset()
         self._state = 0
         self._ctrl = 0
@@ -50,6 +60,7 @@ class Si3050Sim:
         self._last_batt = False
         self.resets += 1
         self.line.set_hook(False)
+        self._update_pcm()
 
     # ---------------------------------------------------------------- SPI
     def spi_frame(self, mosi: bytes) -> bytes:
@@ -122,6 +133,21 @@ class Si3050Sim:
                 self._link_up_at = None
         if reg == 5:
             self.line.set_hook(bool(value & 0x01) and self._link_up())
+        if reg in (5, 6, 33):
+            self._update_pcm()
+
+    # ---------------------------------------------------------------- PCM
+    def _update_pcm(self) -> None:
+        on = (bool(self.regs[33] & REG33_PCME) and not self.regs[6] & REG6_PDL
+              and bool(self.regs[5] & 0x09))
+        self.pcm_gate.set(sample_at(self.clock.now()), on)
+
+    def pcm_tx(self, start: int, n: int) -> bytes:
+        """This port's TDM bytes for samples ``[start, start + n)``."""
+        self.line.audio.forget(start)
+        self.pcm_gate.forget(start)
+        pcm = gated(self.line.audio, self.pcm_gate, start, n)
+        return linear_to_ulaw(pcm) if (self.regs[33] >> 3) & 3 == 1 else linear_to_alaw(pcm)
 
     def _sample(self) -> None:
         """Latch interrupt sources from the line (reg 4)."""

@@ -14,11 +14,17 @@ puts the line in forward active by itself, as the ProSLIC's auto ring-trip does.
 IRQ0-4 (17-21) are clear on read (sim choice). Voltages in RAM use 931.323 nV
 per LSB and currents 1.676 nA per LSB (sim choices; the ProSLIC API's scale
 constants were not available here).
+
+PCM: the phone's audio (:attr:`PhoneSim.audio`, its DTMF keys) goes out in the
+port's TDM byte (:meth:`pcm_tx`, A-law) while PCMMODE (11) bit 4 (PCM enable,
+(sim)) is set and the linefeed feeds the loop (states 1, 2, 5, 6).
 """
 from __future__ import annotations
 
 from acd_core.clock import Clock
+from acd_core.g711 import linear_to_alaw
 from drivers.sim.fxs_phone import PhoneSim
+from drivers.sim.pcm import Gate, gated, sample_at
 
 ID_VALUE = 0x41          # (sim) part/revision code the driver expects
 REG_ID, REG_RESET, REG_RAMSTAT, REG_RAM_HI = 0, 1, 4, 5
@@ -35,6 +41,7 @@ VBAT = 56.0
 RAM_BUSY = 20e-6
 ILIM = 0.022
 OFFHOOK_V = 8.0
+PCMMODE_EN = 0x10        # (sim)
 
 
 def _reverse5(v: int) -> int:
@@ -51,6 +58,7 @@ class Si3217xSim:
         self._state = 0
         self._ctrl = 0
         self._reg = 0
+        self.pcm_gate = Gate()
         self._reset()
 
     def _reset(self) -> None:
@@ -63,6 +71,7 @@ class Si3217xSim:
         self._line_state = 0
         self._ring_trip = False
         self._ram_data_written = False
+        self._update_pcm()
 
     # ---------------------------------------------------------------- SPI
     def spi_frame(self, mosi: bytes) -> bytes:
@@ -102,6 +111,7 @@ class Si3217xSim:
                 self._line_state = 1
                 self.regs[REG_LINEFEED] = (self.regs[REG_LINEFEED] & 0x0F) | 0x10
                 p.ring_signal(False)
+                self._update_pcm()
         loop = hook and self._feeding()
         if loop != self._last_hook:
             self.irq[2] |= IRQ2_LCR
@@ -148,6 +158,8 @@ class Si3217xSim:
         if reg in (REG_ID, REG_LCRRTP, REG_RAMSTAT, 16) or REG_IRQ0 <= reg < REG_IRQ0 + 5:
             return
         self.regs[reg] = value
+        if reg == REG_PCMMODE:
+            self._update_pcm()
         if reg == REG_LINEFEED:
             self._set_line_state(value & 0x0F)
         elif reg == REG_RAM_LO:
@@ -170,7 +182,19 @@ class Si3217xSim:
         self.phone.ring_signal(state == 4 and not self.phone.offhook)
         if (before in (5, 6)) != (state in (5, 6)) and state not in (0, 4):
             self.phone.polarity_seen.append((self.clock.now(), -1 if state in (5, 6) else 1))
+        self._update_pcm()
         self._sample()
+
+    # ---------------------------------------------------------------- PCM
+    def _update_pcm(self) -> None:
+        on = bool(self.regs[REG_PCMMODE] & PCMMODE_EN) and self._feeding()
+        self.pcm_gate.set(sample_at(self.clock.now()), on)
+
+    def pcm_tx(self, start: int, n: int) -> bytes:
+        """This port's TDM bytes (A-law) for samples ``[start, start + n)``."""
+        self.phone.audio.forget(start)
+        self.pcm_gate.forget(start)
+        return linear_to_alaw(gated(self.phone.audio, self.pcm_gate, start, n))
 
     def _ram_cycle(self) -> None:
         addr = (self.regs[REG_RAM_HI] >> 5) << 8 | self.regs[REG_RAM_LO]
