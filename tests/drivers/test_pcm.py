@@ -229,6 +229,22 @@ def test_highway_bytes_do_not_depend_on_how_often_it_is_read():
     assert ta == tb and a == b
 
 
+def test_a_late_reader_gets_the_newest_two_seconds_with_their_own_audio():
+    def card_calling():
+        card = Card()
+        card.bring_up()
+        card.lines[0].call(CallerId("5551234", "ALICE"))
+        return card
+    steady, late = card_calling(), card_calling()
+    steady.run(4.0)
+    run(late.clock, 4.0, [*late.fxo, *late.fxs])
+    frames = late.tdm.read_frames(1 << 20)                  # the framer kept the last 2 s
+    assert len(frames) == 16000
+    tail = bytes(steady.slots[0][-16000:])
+    assert set(tail) != {SILENT}                            # the FSK is in it
+    assert bytes(f[E1_SLOTS] for f in frames) == tail
+
+
 def test_timeline_repeats_cycles_and_cuts():
     tl = AudioTimeline()
     cycle = bytes([1, 0, 2, 0, 3, 0])
