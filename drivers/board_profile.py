@@ -28,7 +28,7 @@ from drivers.bus.gpio import SimGpioLine
 from drivers.bus.i2c import SimI2c
 from drivers.bus.serial import SimSerial
 from drivers.bus.spi import SimSpi
-from drivers.bus.tdm import SimTdm
+from drivers.sim.pcm import AnalogTdmSim
 from drivers.e1.pef2256 import Pef2256
 from drivers.sim.board import At24c02Sim, Lm75Sim, RelaySim, WatchdogSim
 from drivers.sim.e1cable import E1Cable, ExchangeSim
@@ -273,7 +273,7 @@ def _build_sim(clock: Clock, sleep: Sleep | None, fxo_ports: int = 2, fxs_ports:
     world.framers, world.exchanges, world.cables = framers, exchanges, cables
     board = Board("sim", clock, sleep, spans=list(spans), fxo=list(fxo), fxs=list(fxs),
                   eeprom=At24c02(i2c, clock, sleep), temperature=Lm75(i2c), leds=leds,
-                  relay=BypassRelay(coil, sense), tdm=SimTdm(framer, fxo_ports + fxs_ports),
+                  relay=BypassRelay(coil, sense), tdm=AnalogTdmSim(framer, [*daas, *slics]),
                   console=SimSerial(loopback=True),
                   open_watchdog=lambda: Watchdog(wd.open()), sim=world)
     if dchannel_socket:

@@ -32,7 +32,8 @@ class Card:
         self.board = build("sim", self.clock, zone=zone, fxo_country=country)
         w = self.board.sim
         self.lines, self.daas, self.phones = w.fxo_lines, w.daas, w.phones
-        self.tdm: TdmStream = AnalogTdmSim(w.framer, [*w.daas, *w.slics])
+        self.tdm: TdmStream = self.board.tdm       # the sim board's own stream
+        assert isinstance(self.tdm, AnalogTdmSim)
         self.fxo, self.fxs = self.board.fxo, self.board.fxs
         self.slots = [bytearray() for _ in range(len(w.daas) + len(w.slics))]
         self.t0: float | None = None
