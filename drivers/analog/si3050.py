@@ -23,6 +23,7 @@ from typing import Callable
 from acd_core.clock import Clock
 from drivers.bus.spi import SpiBus
 from drivers.errors import ChipAbsent, ChipTimeout, DriverError
+from drivers.analog.silabs_spi import CTRL_READ, CTRL_WRITE, SilabsRegisters
 from drivers.locking import locked
 from drivers.timing import Sleep
 
@@ -77,7 +78,7 @@ COUNTRIES = {c.name: c for c in (
 )}
 
 
-class Si3050:
+class Si3050(SilabsRegisters):
     def __init__(self, spi: SpiBus, clock: Clock, sleep: Sleep, port: int = 1, channel: int = 0,
                  country: str = "TBR21", on_event: Callable[[int, str], None] | None = None) -> None:
         if country not in COUNTRIES:
@@ -108,21 +109,7 @@ class Si3050:
 
     # ---------------------------------------------------------------- SPI
     def _ctrl(self, read: bool) -> int:
-        return (0x60 if read else 0x20) | (self.channel & 0x7) << 2
-
-    @locked
-    def read(self, reg: int) -> int:
-        t = self.spi.transfer
-        t(bytes([self._ctrl(True)]))
-        t(bytes([reg & 0x7F]))
-        return t(b"\xff")[0]
-
-    @locked
-    def write(self, reg: int, value: int) -> None:
-        t = self.spi.transfer
-        t(bytes([self._ctrl(False)]))
-        t(bytes([reg & 0x7F]))
-        t(bytes([value & 0xFF]))
+        return (CTRL_READ if read else CTRL_WRITE) | (self.channel & 0x7) << 2
 
     def _where(self) -> str:
         return f"FXO port {self.port} on {self.spi.device}"

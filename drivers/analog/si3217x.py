@@ -23,6 +23,7 @@ from typing import Callable
 from acd_core.clock import Clock
 from drivers.bus.spi import SpiBus
 from drivers.errors import ChipAbsent, ChipTimeout, DriverError
+from drivers.analog.silabs_spi import CTRL_READ, CTRL_WRITE, SilabsRegisters
 from drivers.locking import locked
 from drivers.timing import Sleep
 
@@ -72,7 +73,7 @@ class LineMeasurement:
         return self.tip - self.ring
 
 
-class Si3217x:
+class Si3217x(SilabsRegisters):
     def __init__(self, spi: SpiBus, clock: Clock, sleep: Sleep, port: int = 1, channel: int = 0,
                  zone: str = "EU", rxflash: float | None = None,
                  on_event: Callable[[int, str], None] | None = None) -> None:
@@ -100,21 +101,7 @@ class Si3217x:
     # ---------------------------------------------------------------- SPI
     def _ctrl(self, read: bool) -> int:
         cid = int(f"{self.channel & 0x1F:05b}"[::-1], 2)
-        return (0x60 if read else 0x20) | cid
-
-    @locked
-    def read(self, reg: int) -> int:
-        t = self.spi.transfer
-        t(bytes([self._ctrl(True)]))
-        t(bytes([reg & 0x7F]))
-        return t(b"\xff")[0]
-
-    @locked
-    def write(self, reg: int, value: int) -> None:
-        t = self.spi.transfer
-        t(bytes([self._ctrl(False)]))
-        t(bytes([reg & 0x7F]))
-        t(bytes([value & 0xFF]))
+        return (CTRL_READ if read else CTRL_WRITE) | cid
 
     def _where(self) -> str:
         return f"FXS port {self.port} on {self.spi.device}"

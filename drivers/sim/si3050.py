@@ -24,8 +24,8 @@ from acd_core.clock import Clock
 from acd_core.g711 import linear_to_alaw, linear_to_ulaw
 from drivers.sim.fxo_line import FxoLineSim
 from drivers.sim.pcm import Gate, gated, sample_at
+from drivers.sim.silabs_spi import SilabsSpiChip
 
-CTRL_WRITE, CTRL_READ = 0x20, 0x60
 REG6_PDL = 0x10
 REG33_PCME = 0x20
 RESET = {2: 0x03, 6: 0x70, 13: 0x00}
@@ -35,7 +35,7 @@ LINE_SIDE_ID = 0x1    # Si3018
 LINE_REV = 0x3
 
 
-class Si3050Sim:
+class Si3050Sim(SilabsSpiChip):
     def __init__(self, clock: Clock, line: FxoLineSim, channel: int = 0) -> None:
         self.clock = clock
         self.line = line
@@ -63,30 +63,10 @@ class Si3050Sim:
         self._update_pcm()
 
     # ---------------------------------------------------------------- SPI
-    def spi_frame(self, mosi: bytes) -> bytes:
-        if len(mosi) != 1:
-            self.protocol_errors += 1
-            self._state = 0
-            return b"\xff" * len(mosi)
-        b = mosi[0]
-        if self._state == 0:
-            if b & 0xE3 not in (CTRL_WRITE, CTRL_READ):
-                self.protocol_errors += 1
-                return b"\xff"
-            if (b >> 2) & 0x7 != self.channel:
-                return b"\xff"              # another chip on the daisy chain
-            self._ctrl = b
-            self._state = 1
-            return b"\xff"
-        if self._state == 1:
-            self._reg = b & 0x7F
-            self._state = 2
-            return b"\xff"
-        self._state = 0
-        if self._ctrl & 0x40:
-            return bytes([self.read_reg(self._reg)])
-        self.write_reg(self._reg, b)
-        return b"\xff"
+    CTRL_CHECK = 0xE3               # bits 1:0 are reserved and must be 0
+
+    def _addressed(self, ctrl: int) -> bool:
+        return (ctrl >> 2) & 0x7 == self.channel
 
     # ---------------------------------------------------------------- registers
     def _link_up(self) -> bool:

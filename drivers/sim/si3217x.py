@@ -25,6 +25,7 @@ from acd_core.clock import Clock
 from acd_core.g711 import linear_to_alaw
 from drivers.sim.fxs_phone import PhoneSim
 from drivers.sim.pcm import Gate, gated, sample_at
+from drivers.sim.silabs_spi import SilabsSpiChip
 
 ID_VALUE = 0x41          # (sim) part/revision code the driver expects
 REG_ID, REG_RESET, REG_RAMSTAT, REG_RAM_HI = 0, 1, 4, 5
@@ -48,7 +49,7 @@ def _reverse5(v: int) -> int:
     return int(f"{v & 0x1F:05b}"[::-1], 2)
 
 
-class Si3217xSim:
+class Si3217xSim(SilabsSpiChip):
     def __init__(self, clock: Clock, phone: PhoneSim, channel: int = 0) -> None:
         self.clock = clock
         self.phone = phone
@@ -74,28 +75,8 @@ class Si3217xSim:
         self._update_pcm()
 
     # ---------------------------------------------------------------- SPI
-    def spi_frame(self, mosi: bytes) -> bytes:
-        if len(mosi) != 1:
-            self.protocol_errors += 1
-            self._state = 0
-            return b"\xff" * len(mosi)
-        b = mosi[0]
-        if self._state == 0:
-            if b & 0xE0 not in (0x20, 0x60):
-                self.protocol_errors += 1
-                return b"\xff"
-            if _reverse5(b) != self.channel:
-                return b"\xff"
-            self._ctrl, self._state = b, 1
-            return b"\xff"
-        if self._state == 1:
-            self._reg, self._state = b & 0x7F, 2
-            return b"\xff"
-        self._state = 0
-        if self._ctrl & 0x40:
-            return bytes([self.read_reg(self._reg)])
-        self.write_reg(self._reg, b)
-        return b"\xff"
+    def _addressed(self, ctrl: int) -> bool:
+        return _reverse5(ctrl) == self.channel
 
     # ---------------------------------------------------------------- line
     def _feeding(self) -> bool:
