@@ -23,19 +23,7 @@ import time
 from pathlib import Path
 
 from tests.support.net import free_port
-
-_SDP = """v=0
-      o=peer 53655765 2353687637 IN IP[local_ip_type] [local_ip]
-      s=-
-      c=IN IP[media_ip_type] [media_ip]
-      t=0 0
-      m=audio [media_port] RTP/AVP 8 101
-      a=rtpmap:8 PCMA/8000
-      a=rtpmap:101 telephone-event/8000
-      a=fmtp:101 0-15
-      a=ptime:20
-      a=sendrecv
-"""
+from tests.support.sipp import SDP
 
 # The caller: INVITE, then plays its pcap and waits for the node's BYE.
 UAC = """<?xml version="1.0" encoding="ISO-8859-1" ?>
@@ -184,7 +172,7 @@ class Sipp:
             raw = workdir / f"{name}.al"
             raw.write_bytes(alaw)
             play = f'<exec rtp_stream="{raw},-1,8"/>'
-        self.scenario.write_text(scenario.format(play=play, sdp=_SDP, headers=headers))
+        self.scenario.write_text(scenario.format(play=play, sdp=SDP, headers=headers))
         self.proc: subprocess.Popen[bytes] | None = None
         self.extra: list[str] = []
 

@@ -7,6 +7,20 @@ from pathlib import Path
 
 from tests.support.net import free_port
 
+# The offer every test peer makes: PCMA with RFC 4733 telephone-events.
+SDP = """v=0
+      o=callbox-test 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 8 101
+      a=rtpmap:8 PCMA/8000
+      a=rtpmap:101 telephone-event/8000
+      a=fmtp:101 0-15
+      a=ptime:20
+      a=sendrecv
+"""
+
 INVITE = """  <send retrans="500">
     <![CDATA[
       INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
@@ -21,17 +35,24 @@ INVITE = """  <send retrans="500">
       Content-Type: application/sdp
       Content-Length: [len]
 
-      v=0
-      o=caller 53655765 2353687637 IN IP[local_ip_type] [local_ip]
-      s=-
-      c=IN IP[media_ip_type] [media_ip]
-      t=0 0
-      m=audio [media_port] RTP/AVP 8 101
-      a=rtpmap:8 PCMA/8000
-      a=rtpmap:101 telephone-event/8000
-      a=fmtp:101 0-15
-      a=ptime:20
-      a=sendrecv
+      {sdp}
+    ]]>
+  </send>
+"""
+
+# ACK and BYE inside the dialog: to the remote target, along the recorded route.
+IN_DIALOG = """  <send{retrans}>
+    <![CDATA[
+      {method} [next_url] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      [routes]
+      From: "Test Caller" <sip:{caller}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: {cseq} {method}
+      Contact: <sip:{caller}@[local_ip]:[local_port]>
+      Max-Forwards: 70
+      Content-Length: 0
 
     ]]>
   </send>
@@ -43,39 +64,9 @@ CALLER_SCENARIO = """<?xml version="1.0" encoding="ISO-8859-1" ?>
   <recv response="180" optional="true"/>
   <recv response="183" optional="true"/>
   <recv response="200" rtd="true" rrs="true"/>
-  <send>
-    <![CDATA[
-      ACK [next_url] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      [routes]
-      From: "Test Caller" <sip:{caller}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
-      Call-ID: [call_id]
-      CSeq: 1 ACK
-      Contact: <sip:{caller}@[local_ip]:[local_port]>
-      Max-Forwards: 70
-      Content-Length: 0
-
-    ]]>
-  </send>
-  <nop><action><exec play_pcap_audio="{pcap}"/></action></nop>
+{ack}  <nop><action><exec play_pcap_audio="{pcap}"/></action></nop>
   <pause milliseconds="{hold_ms}"/>
-  <send retrans="500">
-    <![CDATA[
-      BYE [next_url] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      [routes]
-      From: "Test Caller" <sip:{caller}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
-      Call-ID: [call_id]
-      CSeq: 2 BYE
-      Contact: <sip:{caller}@[local_ip]:[local_port]>
-      Max-Forwards: 70
-      Content-Length: 0
-
-    ]]>
-  </send>
-  <recv response="200" crlf="true"/>
+{bye}  <recv response="200" crlf="true"/>
 </scenario>
 """
 
@@ -85,8 +76,6 @@ class SippResult:
     returncode: int
     output: str
     errors: str
-
-
 
 
 REGISTER_SCENARIO = """<?xml version="1.0" encoding="ISO-8859-1" ?>
@@ -151,6 +140,10 @@ REFUSED_SCENARIO = """<?xml version="1.0" encoding="ISO-8859-1" ?>
 """
 
 
+def _invite(caller: str) -> str:
+    return INVITE.format(caller=caller, sdp=SDP.rstrip("\n"))
+
+
 def _run(workdir: Path, scenario: str, args: list[str], edge_port: int,
          timeout: float) -> SippResult:
     """Run one sipp scenario to its end; messages of failed calls land in ``errors``."""
@@ -173,8 +166,10 @@ def call(workdir: Path, edge_port: int, did: str, pcap: bytes, hold_s: float,
     workdir.mkdir(parents=True, exist_ok=True)
     pcap_path = workdir / "caller.pcap"
     pcap_path.write_bytes(pcap)
-    scenario = CALLER_SCENARIO.format(invite=INVITE.format(caller=caller), caller=caller,
-                                      pcap=pcap_path, hold_ms=int(hold_s * 1000))
+    scenario = CALLER_SCENARIO.format(
+        invite=_invite(caller), pcap=pcap_path, hold_ms=int(hold_s * 1000),
+        ack=IN_DIALOG.format(retrans="", method="ACK", cseq=1, caller=caller),
+        bye=IN_DIALOG.format(retrans=' retrans="500"', method="BYE", cseq=2, caller=caller))
     return _run(workdir, scenario, ["-s", did, "-mi", "127.0.0.1",
                                     "-mp", str(media_port or free_port())], edge_port, timeout)
 
@@ -182,8 +177,7 @@ def call(workdir: Path, edge_port: int, did: str, pcap: bytes, hold_s: float,
 def call_refused(workdir: Path, edge_port: int, did: str, code: int,
                  caller: str = "5551234", timeout: float = 30.0) -> SippResult:
     """An INVITE the box must refuse with ``code``; exit 0 only if it did."""
-    scenario = REFUSED_SCENARIO.format(invite=INVITE.format(caller=caller), caller=caller,
-                                       code=code)
+    scenario = REFUSED_SCENARIO.format(invite=_invite(caller), caller=caller, code=code)
     return _run(workdir, scenario, ["-s", did, "-mi", "127.0.0.1", "-mp", str(free_port())],
                 edge_port, timeout)
 
