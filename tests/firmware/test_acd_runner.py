@@ -43,7 +43,6 @@ def test_offer_reaches_the_waiting_call_only_once_the_seat_is_registered() -> No
 def test_wrap_up_ends_on_the_engines_deadline_and_the_next_call_is_offered() -> None:
     async def scenario() -> acd.Offer:
         bus = EventBus()
-        loop = asyncio.get_running_loop()
         runner = AcdRunner(bus)                 # loop time: the tick is really scheduled
         runner.configure([Queue(name="support", wrapup_s=0)],
                          [Seat(extension="201", ha1=HA1, queues={"support": 0})])
@@ -55,7 +54,6 @@ def test_wrap_up_ends_on_the_engines_deadline_and_the_next_call_is_offered() -> 
         runner.call_ended("c1", "201")
         got = await asyncio.wait_for(second.offers.get(), timeout=5)
         runner.close()
-        assert loop.is_running()
         return got
 
     offer = run(scenario())

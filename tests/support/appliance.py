@@ -16,6 +16,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from firmware import config, demo
 from tests.support.http import Client
 from tests.support.net import free_port, free_port_range, wait_for
 
@@ -92,12 +93,10 @@ class Appliance:
         return self.log_path.read_text(errors="replace")[-20000:]
 
     def credentials(self) -> dict[str, str]:
-        out = {}
-        for line in (self.var / "demo-credentials.txt").read_text().splitlines():
-            if "=" in line and not line.startswith("#"):
-                k, v = line.split("=", 1)
-                out[k] = v
-        return out
+        """The demo logins the box wrote at first start (``{"admin": pw, "201": pw, ...}``)."""
+        creds = demo.read_credentials(config.load(self.config))
+        assert creds, f"no credentials in {demo.credentials_path(config.load(self.config))}"
+        return creds
 
     def registered(self, seat: str) -> bool:
         return seat in self.health()["components"]["kamailio"].get("registered_seats", [])
