@@ -23,7 +23,7 @@ from tests.support.audio import windows_with_tone
 from tests.support.baresip import BaresipSeat
 from tests.support.browser import ARGS, CHROMIUM, needs_chromium
 from tests.support.capture import RtpCapture
-from tests.support.net import free_port, wait_for
+from tests.support.net import sipp_media_port, wait_for
 from tests.support.rtp import RtpStream, silence, tone
 
 pytestmark = [pytest.mark.network, pytest.mark.slow]
@@ -127,7 +127,7 @@ def test_caller_waits_with_music_and_abandons_when_no_seat_is_registered(
     # Seat 202 (sales) never registers in this module.
     seen = {r["id"] for r in box.query("SELECT id FROM cdr")}
     stream = RtpStream().audio(silence(1.0)).event("2", 0.12).audio(silence(5.0))
-    media_port = free_port()
+    media_port = sipp_media_port()
     with RtpCapture(tmp_path / "to-caller.pcap", media_port) as heard:
         result = sipp.call(tmp_path, box.sip_port, "100", stream.pcap(), hold_s=5.0,
                            media_port=media_port)

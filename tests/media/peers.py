@@ -22,7 +22,7 @@ import threading
 import time
 from pathlib import Path
 
-from tests.support.net import free_port
+from tests.support.net import free_port, sipp_media_port
 from tests.support.sipp import SDP
 
 # The caller: INVITE, then plays its pcap and waits for the node's BYE.
@@ -162,7 +162,7 @@ class Sipp:
         self.dir = workdir
         self.name = name
         self.port = free_port()
-        self.media_port = free_port()
+        self.media_port = sipp_media_port()
         pcap_path = workdir / f"{name}.pcap"
         if pcap is not None:
             pcap_path.write_bytes(pcap)

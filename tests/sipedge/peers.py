@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from firmware.config import from_dict
 from firmware.events import Event, EventBus
 from firmware.sipedge import EdgeSettings, KamailioEdge
-from tests.support.net import free_port
+from tests.support.net import free_port, sipp_media_port
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 T = TypeVar("T")
@@ -74,7 +74,7 @@ class Sipp:
         self.log = workdir / f"{name}.out"
         self.messages = workdir / f"{name}.messages"
         argv = [sipp, "-sf", str(SCENARIOS / scenario), "-i", ip, "-p", str(self.port),
-                "-mp", str(free_udp_port(ip)), "-nostdin", "-trace_msg",
+                "-mp", str(sipp_media_port(ip)), "-nostdin", "-trace_msg",
                 "-message_file", str(self.messages), "-timeout", "20s", "-timeout_error"]
         if calls is not None:
             argv += ["-m", str(calls)]

@@ -57,10 +57,20 @@ def free_port_range(count: int, step: int = 1) -> int:
     raise RuntimeError("no free port range found")
 
 
-def _udp_free(port: int) -> bool:
+def sipp_media_port(host: str = "127.0.0.1") -> int:
+    """A ``-mp`` for sipp: it binds the port for audio and port + 2 for video, and
+    exits with 254 if either is taken."""
+    for _ in range(200):
+        port = free_port(host=host)
+        if _udp_free(port + 2, host):
+            return port
+    raise RuntimeError("no free sipp media port pair found")
+
+
+def _udp_free(port: int, host: str = "127.0.0.1") -> bool:
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
-        s.bind(("127.0.0.1", port))
+        s.bind((host, port))
         return True
     except OSError:
         return False

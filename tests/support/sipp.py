@@ -5,7 +5,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.support.net import free_port
+from tests.support.net import free_port, sipp_media_port
 
 # The offer every test peer makes: PCMA with RFC 4733 telephone-events.
 SDP = """v=0
@@ -155,7 +155,8 @@ def _run(workdir: Path, scenario: str, args: list[str], edge_port: int,
            "-m", "1", "-l", "1", "-nostdin", "-timeout", f"{int(timeout)}s", "-timeout_error",
            "-trace_msg", "-message_file", str(errors), *args, f"127.0.0.1:{edge_port}"]
     proc = subprocess.run(cmd, cwd=workdir, capture_output=True, timeout=timeout + 30)
-    return SippResult(proc.returncode, proc.stdout.decode(errors="replace")[-4000:],
+    return SippResult(proc.returncode,
+                      (proc.stdout + proc.stderr).decode(errors="replace")[-4000:],
                       errors.read_text(errors="replace") if errors.exists() else "")
 
 
@@ -171,14 +172,14 @@ def call(workdir: Path, edge_port: int, did: str, pcap: bytes, hold_s: float,
         ack=IN_DIALOG.format(retrans="", method="ACK", cseq=1, caller=caller),
         bye=IN_DIALOG.format(retrans=' retrans="500"', method="BYE", cseq=2, caller=caller))
     return _run(workdir, scenario, ["-s", did, "-mi", "127.0.0.1",
-                                    "-mp", str(media_port or free_port())], edge_port, timeout)
+                                    "-mp", str(media_port or sipp_media_port())], edge_port, timeout)
 
 
 def call_refused(workdir: Path, edge_port: int, did: str, code: int,
                  caller: str = "5551234", timeout: float = 30.0) -> SippResult:
     """An INVITE the box must refuse with ``code``; exit 0 only if it did."""
     scenario = REFUSED_SCENARIO.format(invite=_invite(caller), caller=caller, code=code)
-    return _run(workdir, scenario, ["-s", did, "-mi", "127.0.0.1", "-mp", str(free_port())],
+    return _run(workdir, scenario, ["-s", did, "-mi", "127.0.0.1", "-mp", str(sipp_media_port())],
                 edge_port, timeout)
 
 
