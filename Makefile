@@ -51,8 +51,10 @@ run: build
 # The suite runs inside a private network namespace when the kernel allows it
 # (root or unprivileged user namespaces); every networked test also uses random
 # high ports, so nothing binds a well-known port of the host either way.
+# Benchmarks run here once each with timing disabled (a correctness check); their
+# figures come from `make bench`.
 test: build
-	CALLBOX_REQUIRE_CYTHON=1 tests/netns-run $(VENV)/bin/pytest $(PYTEST_ARGS)
+	CALLBOX_REQUIRE_CYTHON=1 tests/netns-run $(VENV)/bin/pytest --benchmark-disable $(PYTEST_ARGS)
 
 bench: build
 	tests/netns-run $(VENV)/bin/pytest tests/benchmarks --benchmark-only --benchmark-columns=min,mean,ops -p no:randomly $(PYTEST_ARGS)

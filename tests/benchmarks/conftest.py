@@ -28,3 +28,4 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     terminalreporter.section("benchmark figures (extra_info)")
     for name, info in _FIGURES:
         terminalreporter.write_line(f"{name}: {json.dumps(info, sort_keys=True)}")
+

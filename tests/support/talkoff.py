@@ -5,8 +5,8 @@ generated, never committed: speech comes from espeak-ng (Debian package, in the
 Makefile's system packages) resampled to 8 kHz and band-limited to the telephone
 band (300–3400 Hz) with sox, then levelled to an active speech level; music is
 synthesised here from a fixed seed (several voices, harmonic timbres, vibrato,
-chords and percussion). Files are cached under ``var/test-audio/talkoff/``
-(gitignored), keyed by everything that shapes them, so a second run costs nothing.
+chords and percussion). Files are cached under ``.cache/test-audio/talkoff/`` in the checkout
+(gitignored; never in the appliance's data folder ``var/``), keyed by everything that shapes them, so a second run costs nothing.
 
 ``python -m tests.support.talkoff [--seconds N]`` prints the corpus inventory.
 """
@@ -24,7 +24,7 @@ from pathlib import Path
 
 RATE = 8000
 ROOT = Path(__file__).resolve().parents[2]
-CACHE = Path(os.environ.get("CALLBOX_TEST_AUDIO", ROOT / "var" / "test-audio")) / "talkoff"
+CACHE = Path(os.environ.get("CALLBOX_TEST_AUDIO", ROOT / ".cache" / "test-audio")) / "talkoff"
 DBM0_PEAK = 32767.0 * 10.0 ** (-3.14 / 20.0)
 
 # Text written for this corpus: ordinary sentences with many voiced sounds and

@@ -2,7 +2,7 @@
 and Lithuanian, three voices each) or on synthetic music.
 
 The corpus comes from tests/support/talkoff.py (generated and cached under
-var/test-audio/, never committed). The criterion is the industry's: hits per
+.cache/test-audio/, never committed). The criterion is the industry's: hits per
 hour of speech, with the measured figure printed (``-s`` or the ``-ra`` summary
 shows it). The limit, 30 per hour of espeak-ng speech, is far above what we
 measure (about 9/hour, all on one high-pitched Mandarin phrase) so that the test
