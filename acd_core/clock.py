@@ -1,8 +1,20 @@
-"""Time as an injected dependency.
+"""Time as an injected dependency: the one clock type of the whole box.
 
-Protocol stacks, simulators and timers take a ``Clock`` instead of reading
-``time``; tests drive a ``ManualClock`` so timing behaviour (debounces, T303,
-wrap-up) is checked exactly, without sleeping and without patching ``time``.
+Protocol stacks, simulators, the ACD runner, the media pool, the Kamailio
+supervisor and the call flows take a ``Clock`` instead of reading ``time``;
+tests drive a ``ManualClock`` so timing behaviour (debounces, T303, ring
+timeouts, wrap-up) is checked exactly, without sleeping and without patching
+``time``. Three implementations, one protocol:
+
+- ``ManualClock``: moves only when told to (tests, the simulated card's
+  self-test);
+- ``SystemClock``: real time, timers on short-lived threads (driver threads);
+- ``firmware.clock.LoopClock``: real time, timers on the daemon's asyncio loop
+  (everything in the daemon; built once by the composition root).
+
+``now()`` is monotonic and measures durations; ``wall()`` is epoch seconds and
+stamps records (a CDR's start time). A clock step moves ``wall()`` only, so a
+wait or a talk time can never come out negative.
 """
 from __future__ import annotations
 
@@ -20,6 +32,10 @@ class TimerHandle(Protocol):
 class Clock(Protocol):
     def now(self) -> float:
         """Monotonic seconds."""
+        ...
+
+    def wall(self) -> float:
+        """Epoch seconds (for records; never for durations)."""
         ...
 
     def call_later(self, delay: float, callback: Callable[[], None]) -> TimerHandle: ...
@@ -44,13 +60,20 @@ class _ManualTimer:
 class ManualClock:
     """A clock that only moves when told to; timers fire in deadline order."""
 
-    def __init__(self, start: float = 0.0) -> None:
+    #: 2026-01-01T00:00:00Z: the epoch time ``wall()`` reads at ``now() == 0``.
+    WALL_AT_ZERO = 1_767_225_600.0
+
+    def __init__(self, start: float = 0.0, wall_at_zero: float = WALL_AT_ZERO) -> None:
         self._now = start
+        self._wall_at_zero = wall_at_zero
         self._timers: list[_ManualTimer] = []
         self._seq = itertools.count()
 
     def now(self) -> float:
         return self._now
+
+    def wall(self) -> float:
+        return self._wall_at_zero + self._now
 
     def call_later(self, delay: float, callback: Callable[[], None]) -> _ManualTimer:
         if delay < 0:
@@ -84,6 +107,9 @@ class SystemClock:
 
     def now(self) -> float:
         return time.monotonic()
+
+    def wall(self) -> float:
+        return time.time()
 
     def call_later(self, delay: float, callback: Callable[[], None]) -> threading.Timer:
         timer = threading.Timer(max(0.0, delay), callback)

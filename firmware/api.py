@@ -15,13 +15,16 @@ import logging
 from datetime import datetime, timezone
 from typing import Any, Awaitable, Callable, Coroutine, TypeVar
 
-from firmware.errors import ApiError
+from acd_core.clock import Clock, SystemClock
+from firmware.errors import ApiError, CallboxError, StoreError
 from firmware.events import EventBus
 from firmware.store import CdrFilter, Store, User, ValidationError
 from firmware.store.cdr import DISPOSITIONS, MAX_PAGE
+from firmware.timers import TIMERS
 
 # What the web layer may know of the store, so that it never imports it.
-__all__ = ["Api", "ApiError", "ValidationError", "DISPOSITIONS", "MAX_PAGE", "iso", "worst"]
+__all__ = ["Api", "ApiError", "CallboxError", "Clock", "StoreError", "SystemClock",
+           "ValidationError", "DISPOSITIONS", "MAX_PAGE", "iso", "worst"]
 
 log = logging.getLogger("callbox.api")
 
@@ -62,7 +65,7 @@ class Api:
     """
 
     def __init__(self, loop: asyncio.AbstractEventLoop, store: Store,
-                 health_provider: HealthProvider, *, timeout: float = 5.0,
+                 health_provider: HealthProvider, *, timeout: float = TIMERS["api.call_timeout"],
                  bus: EventBus | None = None) -> None:
         self._loop = loop
         self._store = store

@@ -12,26 +12,27 @@ import asyncio
 import logging
 import signal
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
-from acd_core.clock import SystemClock
+from acd_core.clock import Clock, SystemClock
 from drivers import board_profile
 
 from firmware import demo
 from firmware.api import Api
+from firmware.clock import LoopClock, sleep
 from firmware.config import Config
 from firmware.discovery import Announcer
 from firmware.events import EventBus
 from firmware.flows import inbound
 from firmware.flows.acd_runner import AcdRunner
-from firmware.flows.call_record import Stopwatch
 from firmware.flows.context import FlowContext
+from firmware.media.leg import Leg
 from firmware.media.pool import MediaPool
 from firmware.sipedge.kamailio import KamailioEdge
 from firmware.store import Store
 from firmware.telephony.sip import SipChannel
+from firmware.timers import TIMERS
 from webui.app import make_app
 from webui.server import WebServer
 
@@ -39,32 +40,36 @@ log = logging.getLogger("callbox.app")
 
 __version__ = "0.1.0"
 
-REGISTRATION_POLL_S = 2.0
-
 
 class App:
-    def __init__(self, cfg: Config) -> None:
+    """The running appliance. ``clock`` is the daemon's one clock (a ``LoopClock``
+    unless a test passes its own); the drivers' thread gets a ``SystemClock``,
+    the same ``Clock`` type with timers on threads, because it runs off the loop."""
+
+    def __init__(self, cfg: Config, clock: Clock | None = None) -> None:
         self.cfg = cfg
-        self.bus = EventBus()
-        self.store: Any = None
-        self.edge: Any = None
-        self.pool: Any = None
+        self.clock: Clock = clock or LoopClock()
+        self.bus = EventBus(self.clock)
+        self.store: Store | None = None
+        self.edge: KamailioEdge | None = None
+        self.pool: MediaPool | None = None
         self.acd: AcdRunner | None = None
-        self.web: Any = None
+        self.web: WebServer | None = None
         self.ctx: FlowContext | None = None
         self._poller: asyncio.Task[None] | None = None
         self._registered: set[str] = set()
-        self.board: Any = None
+        self.board: board_profile.Board | None = None
         self.serial = "unknown"
         self._drivers_stop = threading.Event()
         self._drivers: threading.Thread | None = None
         self._announcer: Announcer | None = None
         self._announcing: asyncio.Future[None] | None = None
-        self.started_at = time.time()
+        self._started_mono: float | None = None
 
     # -- lifecycle --------------------------------------------------------------
     async def start(self) -> None:
         cfg = self.cfg
+        self._started_mono = self.clock.now()
         for d in (cfg.var_dir, cfg.run_dir, cfg.recordings_dir / ".incoming", cfg.prompts_dir):
             d.mkdir(parents=True, exist_ok=True)
         self.store = await Store.open(cfg.db_path, recordings_dir=cfg.recordings_dir)
@@ -74,24 +79,24 @@ class App:
             log.info("demo provisioned credentials=%s", demo.credentials_path(cfg))
         files = demo.ensure_prompts(cfg)
 
-        self.edge = KamailioEdge(cfg, self.bus)
+        self.edge = KamailioEdge(cfg, self.bus, clock=self.clock)
         await self._sync_edge_tables()
         await self.edge.start()
 
-        self.pool = MediaPool(cfg, self.bus, on_nodes_changed=self.edge.set_media_nodes)
+        self.pool = MediaPool(cfg, self.bus, on_nodes_changed=self.edge.set_media_nodes,
+                              clock=self.clock)
         self.pool.on_incoming = self._on_incoming
         await self.pool.start()
 
-        self.acd = AcdRunner(self.bus)
+        self.acd = AcdRunner(self.bus, self.clock)
         self.acd.configure(await self.store.config.queues(), await self.store.config.seats())
         self.ctx = FlowContext(cfg=cfg, bus=self.bus, store=self.store, pool=self.pool,
-                               acd=self.acd, clock=Stopwatch(asyncio.get_running_loop().time),
-                               moh_path=files["moh"])
+                               acd=self.acd, clock=self.clock, moh_path=files["moh"])
         self._poller = asyncio.create_task(self._poll_registrations())
 
         api = Api(asyncio.get_running_loop(), self.store, self.health, bus=self.bus)
         # make_app reads its signing key through the API, so it must run off the loop.
-        web_app = await asyncio.to_thread(make_app, api)
+        web_app = await asyncio.to_thread(make_app, api, clock=self.clock)
         self.web = WebServer(web_app, cfg.web.listen, cfg.web.port)
         await asyncio.to_thread(self.web.start)
         if cfg.discovery.enabled:
@@ -152,18 +157,19 @@ class App:
 
     # -- wiring -------------------------------------------------------------------
     async def _sync_edge_tables(self) -> None:
+        assert self.store is not None and self.edge is not None
         seats = await self.store.config.seats()
         await self.edge.set_seats({s.extension: s.ha1 for s in seats})
         await self.edge.set_trunk_sources(await self.store.config.trunk_sources())
 
-    async def _on_incoming(self, leg: Any) -> None:
+    async def _on_incoming(self, leg: Leg) -> None:
         """Runs as the pool's task for this leg, for the whole call."""
         assert self.ctx is not None
         await inbound.handle(self.ctx, SipChannel(leg))
 
     async def _poll_registrations(self) -> None:
         """Seat reachability for the ACD, read from Kamailio's live location table."""
-        assert self.acd is not None
+        assert self.acd is not None and self.edge is not None
         while True:
             try:
                 regs = await self.edge.registrations()
@@ -177,7 +183,7 @@ class App:
                 self._registered = now
             except Exception as exc:
                 log.warning("registration poll failed error=%s", exc)
-            await asyncio.sleep(REGISTRATION_POLL_S)
+            await sleep(self.clock, TIMERS["edge.registration_poll"])
 
     async def health(self) -> dict[str, Any]:
         """Components for ``/api/health``; the API adds the database and the verdict."""
@@ -194,7 +200,8 @@ class App:
                         self.board.temperature.temperature)
                 except Exception as exc:
                     hardware.update(status="degraded", temperature_error=str(exc))
-        return {"uptime_s": round(time.time() - self.started_at, 1),
+        uptime = 0.0 if self._started_mono is None else self.clock.now() - self._started_mono
+        return {"uptime_s": round(uptime, 1),
                 "components": {"kamailio": edge, "media_nodes": media, "hardware": hardware}}
 
 

@@ -11,9 +11,10 @@ import itertools
 import logging
 import queue
 import threading
-import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
+
+from acd_core.clock import Clock, SystemClock
 
 log = logging.getLogger("callbox.events")
 
@@ -32,8 +33,8 @@ class Event:
 
 
 class EventBus:
-    def __init__(self, wall_clock: Callable[[], float] = time.time) -> None:
-        self._wall = wall_clock
+    def __init__(self, clock: Clock | None = None) -> None:
+        self._wall = (clock or SystemClock()).wall
         self._seq = itertools.count(1)
         self._subs: list[tuple[str, Subscriber]] = []
         self._queues: list[tuple[str, queue.Queue[Event]]] = []

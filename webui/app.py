@@ -27,8 +27,8 @@ from urllib.parse import urlencode
 import bottle
 from bottle import HTTPError, HTTPResponse, request, response
 
-from firmware.api import DISPOSITIONS, Api, ValidationError
-from firmware.errors import ApiError, StoreError
+from firmware.api import (DISPOSITIONS, Api, ApiError, Clock, StoreError, SystemClock,
+                          ValidationError)
 from webui.auth import LOGIN_NONCE_COOKIE, SESSION_COOKIE, CookieSigner, LoginThrottle, same_origin
 from webui.params import CALL_PARAMS, ParamError, parse_query
 
@@ -77,7 +77,7 @@ def render(name: str, **kw: Any) -> str:
 class WebUi:
     """Request-time helpers shared by the routes (one per application)."""
 
-    def __init__(self, api: Api, clock: Callable[[], float]) -> None:
+    def __init__(self, api: Api, clock: Clock) -> None:
         self.api = api
         self.signer = CookieSigner(api.secret("web.cookie"))
         self.throttle = LoginThrottle(clock)
@@ -174,10 +174,10 @@ def _headers() -> None:
     h["Cache-Control"] = "no-cache" if request.path.startswith("/static/") else "no-store"
 
 
-def make_app(api: Api, *, clock: Callable[[], float] = time.monotonic) -> bottle.Bottle:
-    """The web application; ``clock`` (monotonic seconds) drives login throttling."""
+def make_app(api: Api, *, clock: Clock | None = None) -> bottle.Bottle:
+    """The web application; ``clock`` (the daemon's) drives login throttling."""
     app = bottle.Bottle(catchall=True, autojson=True)
-    ui = WebUi(api, clock)
+    ui = WebUi(api, clock or SystemClock())
     app.install(AccessPlugin(ui))
     app.add_hook("after_request", _headers)
 

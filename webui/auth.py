@@ -26,10 +26,10 @@ import hashlib
 import hmac
 import secrets
 import threading
-import time
 from dataclasses import dataclass
-from typing import Callable
 from urllib.parse import urlsplit
+
+from firmware.api import Clock, SystemClock
 
 SESSION_COOKIE = "callbox_session"
 LOGIN_NONCE_COOKIE = "callbox_login"
@@ -91,8 +91,8 @@ class LoginThrottle:
     FORGET_S = 900.0     # a record with no failure for this long is forgotten
     IP_FACTOR = 3        # a source address gets 3x the room of an account
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
+    def __init__(self, clock: Clock | None = None) -> None:
+        self._clock = (clock or SystemClock()).now
         self._lock = threading.Lock()
         self._records: dict[tuple[str, str], _Record] = {}
 

@@ -13,8 +13,7 @@ import re
 from datetime import datetime, timezone
 from typing import Any, Callable, Mapping
 
-from firmware.api import DISPOSITIONS, MAX_PAGE
-from firmware.errors import ApiError
+from firmware.api import DISPOSITIONS, MAX_PAGE, ApiError
 
 MAX_WEB_PAGE = min(500, MAX_PAGE)
 _NAME = re.compile(r"^[A-Za-z0-9_.+-]{1,32}$")

@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from cheroot import wsgi
 
-from firmware.errors import CallboxError
+from firmware.api import CallboxError
 
 log = logging.getLogger("callbox.web")
 

@@ -1,8 +1,9 @@
 """Drives the pure ACD engine from the daemon loop and carries out its decisions.
 
-The engine never reads a clock: this runner stamps every input with the loop's
-monotonic time, asks the engine when it next needs a ``Tick`` and schedules
-exactly that, so nothing polls. The configuration, every input and every
+The engine never reads a clock: this runner stamps every input with the
+injected clock's monotonic time, asks the engine when it next needs a ``Tick``
+and sets exactly that timer on the same clock, so nothing polls and a test
+drives wrap-up and retry delays with ``ManualClock.advance``. The configuration, every input and every
 decision go to the event log as ``acd.trace`` lines in the format of
 ``acd_core.acd.trace`` (docs/acd-trace.md), so ``python -m acd_core.acd replay``
 can rebuild any day from the database. Decisions about a call are handed to the
@@ -14,10 +15,11 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
 from acd_core import acd
 from acd_core.acd import trace
+from acd_core.clock import Clock, TimerHandle
 
 from firmware.events import EventBus
 from firmware.store import Queue, Seat
@@ -33,15 +35,14 @@ class WaitingCall:
 
 
 class AcdRunner:
-    def __init__(self, bus: EventBus, now: Callable[[], float] | None = None,
-                 seed: int = 0) -> None:
+    def __init__(self, bus: EventBus, clock: Clock, seed: int = 0) -> None:
         self._bus = bus
-        self._loop = asyncio.get_running_loop()
-        self._now = now or self._loop.time
+        self._clock = clock
+        self._now = clock.now
         self.engine = acd.Engine(seed)
         self._bus.publish("acd.trace", dir="config", type="Engine", seed=seed)
         self._waiting: dict[str, WaitingCall] = {}
-        self._tick: asyncio.TimerHandle | None = None
+        self._tick: TimerHandle | None = None
         self._queues: set[str] = set()
         self._agents: set[str] = set()
 
@@ -121,7 +122,7 @@ class AcdRunner:
             self._tick.cancel()
             self._tick = None
         if deadline is not None:
-            self._tick = self._loop.call_later(max(0.0, deadline - self._now()), self._on_tick)
+            self._tick = self._clock.call_later(max(0.0, deadline - self._now()), self._on_tick)
 
     def _on_tick(self) -> None:
         self._tick = None

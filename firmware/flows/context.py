@@ -3,22 +3,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
+from acd_core.clock import Clock
 from firmware.config import Config
 from firmware.events import EventBus
 from firmware.flows.acd_runner import AcdRunner
-from firmware.flows.call_record import Stopwatch
+
+if TYPE_CHECKING:
+    from firmware.media.pool import MediaPool
+    from firmware.store import Store
 
 
 @dataclass
 class FlowContext:
     cfg: Config
     bus: EventBus
-    store: Any          # firmware.store.Store
-    pool: Any           # firmware.media.pool.MediaPool
+    store: "Store"
+    pool: "MediaPool"
     acd: AcdRunner
-    clock: Stopwatch
+    clock: Clock
     moh_path: Path
 
     def seat_uri(self, extension: str) -> str:

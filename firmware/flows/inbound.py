@@ -10,17 +10,17 @@ import logging
 
 from firmware.errors import FlowError
 from firmware.flows import ivr, queue as queue_flow
-from firmware.flows.call_record import CallSheet
 from firmware.flows.context import FlowContext
+from firmware.store import CallRecord
 from firmware.telephony.channel import Channel
 
 log = logging.getLogger("callbox.flows.inbound")
 
 
-async def handle(ctx: FlowContext, channel: Channel) -> CallSheet:
+async def handle(ctx: FlowContext, channel: Channel) -> CallRecord:
     info = channel.info
-    rec = CallSheet(caller_number=info.caller.number, caller_name=info.caller.name,
-                    did=info.did, trunk=info.trunk, started_at=ctx.clock.wall())
+    rec = CallRecord(caller_number=info.caller.number, caller_name=info.caller.name,
+                     did=info.did, trunk=info.trunk, started_at=ctx.clock.wall())
     ctx.bus.publish("call.started", call=rec.id, caller=rec.caller_number, did=rec.did,
                     trunk=rec.trunk, channel=channel.id)
     try:
@@ -37,13 +37,13 @@ async def handle(ctx: FlowContext, channel: Channel) -> CallSheet:
                 log.exception("hangup after failure failed call=%s", rec.id)
     finally:
         rec.ended_at = ctx.clock.wall()
-        await ctx.store.cdr.insert(rec.record())
+        await ctx.store.cdr.insert(rec)
         ctx.bus.publish("call.ended", call=rec.id, disposition=rec.disposition,
                         queue=rec.queue, agent=rec.agent)
     return rec
 
 
-async def _route(ctx: FlowContext, channel: Channel, rec: CallSheet) -> None:
+async def _route(ctx: FlowContext, channel: Channel, rec: CallRecord) -> None:
     did = await ctx.store.config.did(rec.did) if rec.did else None
     if did is not None and did.trunk is not None and did.trunk != rec.trunk:
         did = None
@@ -64,7 +64,7 @@ async def _route(ctx: FlowContext, channel: Channel, rec: CallSheet) -> None:
         menu = ivr.Menu(name=row.name, prompt=str(ctx.cfg.prompts_dir / row.prompt_file),
                         options=dict(row.options), timeout=float(row.timeout_s),
                         retries=int(row.retries))
-        target = await ivr.run_menu(channel, menu)
+        target = await ivr.run_menu(ctx.clock, channel, menu)
     else:
         target = did.target
     if channel.ended.done():

@@ -2,7 +2,8 @@
 
 Digits are accepted while the prompt plays (barge-in), from RFC 4733 events
 or in-band tones alike: the channel merges both. Invalid digits and silence
-replay the prompt up to ``retries`` times.
+replay the prompt up to ``retries`` times. The digit timeout runs on the
+injected clock, so tests step through retries without waiting.
 """
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 
+from acd_core.clock import Clock
+from firmware.clock import first
 from firmware.telephony.channel import Channel
 
 log = logging.getLogger("callbox.flows.ivr")
@@ -24,20 +27,19 @@ class Menu:
     retries: int = 2
 
 
-async def _first_digit_or_prompt_end(channel: Channel, timeout_after_prompt: float) -> str | None:
-    digit_task = asyncio.ensure_future(channel.next_digit(timeout=3600.0))
+async def _first_digit_or_prompt_end(clock: Clock, channel: Channel,
+                                     timeout_after_prompt: float) -> str | None:
+    digit_task = asyncio.ensure_future(channel.next_digit())
     done_task = asyncio.ensure_future(channel.wait_play_done())
     ended = channel.ended
     try:
-        done, _ = await asyncio.wait({digit_task, done_task, ended},
-                                     return_when=asyncio.FIRST_COMPLETED)
+        done = await first(clock, {digit_task, done_task, ended})
         if digit_task in done:
             return digit_task.result()
         if ended in done:
             return None
         # Prompt finished: give the caller the menu timeout to press a key.
-        done, _ = await asyncio.wait({digit_task, ended}, timeout=timeout_after_prompt,
-                                     return_when=asyncio.FIRST_COMPLETED)
+        done = await first(clock, {digit_task, ended}, timeout_after_prompt)
         return digit_task.result() if digit_task in done else None
     finally:
         for task in (digit_task, done_task):
@@ -45,13 +47,13 @@ async def _first_digit_or_prompt_end(channel: Channel, timeout_after_prompt: flo
                 task.cancel()
 
 
-async def run_menu(channel: Channel, menu: Menu) -> str | None:
+async def run_menu(clock: Clock, channel: Channel, menu: Menu) -> str | None:
     """Returns the chosen target, or None if the caller chose nothing or left."""
     for attempt in range(menu.retries + 1):
         if channel.ended.done():
             return None
         await channel.play(menu.prompt)
-        digit = await _first_digit_or_prompt_end(channel, menu.timeout)
+        digit = await _first_digit_or_prompt_end(clock, channel, menu.timeout)
         if digit is not None and not channel.ended.done():
             await channel.stop_play()
         if digit in menu.options:

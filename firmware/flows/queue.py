@@ -17,21 +17,16 @@ from typing import Any
 
 from acd_core import acd
 
+from firmware.clock import first
 from firmware.errors import MediaError
-from firmware.flows.call_record import CallSheet
 from firmware.flows.context import FlowContext
-from firmware.store import Queue, QueueEvent
+from firmware.store import CallRecord, Queue, QueueEvent
 from firmware.telephony.channel import Channel
 
 log = logging.getLogger("callbox.flows.queue")
 
 
-async def _race(*aws: "asyncio.Future[Any]", timeout: float | None = None) -> set[Any]:
-    done, _ = await asyncio.wait(set(aws), timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-    return done
-
-
-async def _queue_log(ctx: FlowContext, event: str, rec: CallSheet, *,
+async def _queue_log(ctx: FlowContext, event: str, rec: CallRecord, *,
                      wait: float | None = None, talk: float | None = None,
                      ring: float | None = None, info: str = "") -> None:
     ctx.bus.publish(f"queue.{event.lower()}", call=rec.id, queue=rec.queue, agent=rec.agent,
@@ -41,7 +36,7 @@ async def _queue_log(ctx: FlowContext, event: str, rec: CallSheet, *,
         wait_s=wait, talk_s=talk, ring_s=ring, info=info))
 
 
-def _recording_paths(ctx: FlowContext, rec: CallSheet) -> tuple[Path, Path]:
+def _recording_paths(ctx: FlowContext, rec: CallRecord) -> tuple[Path, Path]:
     incoming = ctx.cfg.recordings_dir / ".incoming"
     incoming.mkdir(parents=True, exist_ok=True)
     day = time.strftime("%Y/%m/%d", time.gmtime(ctx.clock.wall()))
@@ -53,10 +48,10 @@ def _moh_path(ctx: FlowContext, queue: Queue) -> str:
 
 
 async def wait_and_connect(ctx: FlowContext, channel: Channel, queue: Queue,
-                           rec: CallSheet) -> None:
+                           rec: CallRecord) -> None:
     """Runs until the call ends; fills ``rec`` (the caller owns writing it)."""
     rec.queue = queue.name
-    entered = ctx.clock.mono()
+    entered = ctx.clock.now()
     waiting = ctx.acd.enqueue(rec.id, rec.queue)
     await _queue_log(ctx, "ENTERQUEUE", rec, info=rec.caller_number)
     moh = _moh_path(ctx, queue)
@@ -65,7 +60,7 @@ async def wait_and_connect(ctx: FlowContext, channel: Channel, queue: Queue,
     ended = channel.ended
     while True:
         offer_task = asyncio.ensure_future(waiting.offers.get())
-        done = await _race(offer_task, ended)
+        done = await first(ctx.clock, {offer_task, ended})
         if ended in done:
             offer_task.cancel()
             await _abandon(ctx, rec, entered)
@@ -77,7 +72,7 @@ async def wait_and_connect(ctx: FlowContext, channel: Channel, queue: Queue,
         agent = decision.agent
         rec.agent = agent
         rec.ring_started_at = ctx.clock.wall()
-        ring_start = ctx.clock.mono()
+        ring_start = ctx.clock.now()
         try:
             agent_leg = await ctx.pool.dial(channel.media_leg, ctx.seat_uri(agent))
         except MediaError as exc:
@@ -87,13 +82,14 @@ async def wait_and_connect(ctx: FlowContext, channel: Channel, queue: Queue,
             rec.agent, rec.ring_started_at = "", None
             continue
         answered = asyncio.ensure_future(agent_leg.answered.wait())
-        done = await _race(answered, agent_leg.ended, ended, timeout=float(queue.ring_timeout_s))
+        done = await first(ctx.clock, {answered, agent_leg.ended, ended},
+                           float(queue.ring_timeout_s))
         if answered in done:
             await _connect(ctx, channel, agent_leg, rec, entered)
             return
         answered.cancel()
         await agent_leg.hangup()
-        ring = round(ctx.clock.mono() - ring_start, 3)
+        ring = round(ctx.clock.now() - ring_start, 3)
         ctx.acd.offer_failed(rec.id, agent, timed_out=not done)
         await _queue_log(ctx, "RINGNOANSWER", rec, ring=ring,
                          info="timeout" if not done else "declined or unreachable")
@@ -103,21 +99,21 @@ async def wait_and_connect(ctx: FlowContext, channel: Channel, queue: Queue,
             return
 
 
-async def _abandon(ctx: FlowContext, rec: CallSheet, entered: float) -> None:
+async def _abandon(ctx: FlowContext, rec: CallRecord, entered: float) -> None:
     ctx.acd.abandon(rec.id)
-    rec.wait_s = round(ctx.clock.mono() - entered, 3)
+    rec.wait_s = round(ctx.clock.now() - entered, 3)
     rec.disposition = "abandoned"
     rec.hangup_by = "caller"
     await _queue_log(ctx, "ABANDON", rec, wait=rec.wait_s)
 
 
-async def _connect(ctx: FlowContext, channel: Channel, agent_leg: Any, rec: CallSheet,
+async def _connect(ctx: FlowContext, channel: Channel, agent_leg: Any, rec: CallRecord,
                    entered: float) -> None:
     agent = rec.agent
     ctx.acd.offer_accepted(rec.id, agent)
     rec.agent_answered_at = ctx.clock.wall()
-    rec.wait_s = round(ctx.clock.mono() - entered, 3)
-    talk_started = ctx.clock.mono()
+    rec.wait_s = round(ctx.clock.now() - entered, 3)
+    talk_started = ctx.clock.now()
     await _queue_log(ctx, "CONNECT", rec, wait=rec.wait_s)
     incoming, final = _recording_paths(ctx, rec)
     recording = False
@@ -130,10 +126,10 @@ async def _connect(ctx: FlowContext, channel: Channel, agent_leg: Any, rec: Call
         log.error("connect failed call=%s error=%s", rec.id, exc)
     ctx.bus.publish("call.connected", call=rec.id, queue=rec.queue, agent=agent)
     caller_ended, agent_ended = channel.ended, agent_leg.ended
-    done = await _race(caller_ended, agent_ended)
+    done = await first(ctx.clock, {caller_ended, agent_ended})
     caller_first = caller_ended in done
     await (agent_leg.hangup() if caller_first else channel.hangup())
-    rec.talk_s = round(ctx.clock.mono() - talk_started, 3)
+    rec.talk_s = round(ctx.clock.now() - talk_started, 3)
     node_failed = any(f.done() and f.result()[1] == "node_failed"
                       for f in (caller_ended, agent_ended))
     if node_failed:
@@ -149,7 +145,7 @@ async def _connect(ctx: FlowContext, channel: Channel, agent_leg: Any, rec: Call
         rec.recording = await _finish_recording(ctx, rec, incoming, final) or ""
 
 
-async def _finish_recording(ctx: FlowContext, rec: CallSheet, incoming: Path,
+async def _finish_recording(ctx: FlowContext, rec: CallRecord, incoming: Path,
                             final: Path) -> str | None:
     """Publish the file only once it is complete: stop, move into place, index."""
     try:

@@ -19,14 +19,16 @@ from collections import deque
 from pathlib import Path
 from typing import Any, Callable
 
+from acd_core.clock import Clock
+from firmware.clock import wait_for
 from firmware.errors import MediaError
 from firmware.media.leg import Leg
 from firmware.media.protocol import MAX_LINE, Command, Event, ProtocolError, Reply, decode, encode
+from firmware.timers import TIMERS
 
 log = logging.getLogger("callbox.media")
 node_log = logging.getLogger("callbox.media.node")
 
-COMMAND_TIMEOUT_S = 10.0
 STREAM_LIMIT = MAX_LINE * 2     # the pool's StreamReader limit: a valid line always fits
 _LEVELS = {"error": logging.ERROR, "warning": logging.WARNING, "info": logging.INFO,
            "debug": logging.DEBUG}
@@ -35,8 +37,9 @@ _PROJECT_ROOT = str(Path(__file__).resolve().parents[2])
 
 class NodeLink:
     def __init__(self, node_id: int, sip_port: int, rtp_port_base: int, rtp_port_range: int,
-                 capacity: int) -> None:
+                 capacity: int, clock: Clock) -> None:
         self.node_id = node_id
+        self._clock = clock
         self.sip_port = sip_port
         self.rtp_port_base = rtp_port_base
         self.rtp_port_range = rtp_port_range
@@ -44,6 +47,7 @@ class NodeLink:
         self.state = "starting"            # starting | up | down
         self.generation = 0
         self.restarts = 0
+        self.crash_looping = False
         self.proc: asyncio.subprocess.Process | None = None
         self.pid = 0
         self.inband = ""
@@ -104,7 +108,7 @@ class NodeLink:
             level = _LEVELS.get(line.split(" ", 1)[0].removeprefix("level="), logging.INFO)
             node_log.log(level, "node=%d pid=%d %s", self.node_id, proc.pid, line)
 
-    async def terminate(self, grace: float = 5.0) -> int | None:
+    async def terminate(self, grace: float = TIMERS["media.stop_grace"]) -> int | None:
         """SIGTERM this link's process (by PID), SIGKILL after ``grace``; its exit code."""
         proc = self.proc
         if proc is None:
@@ -115,7 +119,7 @@ class NodeLink:
             except ProcessLookupError:
                 pass
             try:
-                await asyncio.wait_for(proc.wait(), grace)
+                await wait_for(self._clock, proc.wait(), grace)
             except asyncio.TimeoutError:
                 log.warning("media node ignored SIGTERM node=%d pid=%d", self.node_id, proc.pid)
                 try:
@@ -130,7 +134,7 @@ class NodeLink:
         tasks, self._tasks = self._tasks, []
         for t in tasks:
             try:
-                await asyncio.wait_for(t, 2.0)
+                await wait_for(self._clock, t, 2.0)
             except (asyncio.TimeoutError, asyncio.CancelledError):
                 t.cancel()
 
@@ -215,13 +219,14 @@ class NodeLink:
         writer.write(line)
         try:
             await writer.drain()
-            return await asyncio.wait_for(asyncio.shield(fut), COMMAND_TIMEOUT_S)
+            return await wait_for(self._clock, asyncio.shield(fut), TIMERS["media.command_timeout"])
         except ConnectionError:
             raise MediaError(f"media node {self.node_id} connection lost", node=self.node_id,
                              command=cmd) from None
         except asyncio.TimeoutError:
             raise MediaError(f"media node {self.node_id} did not answer {cmd} in "
-                             f"{COMMAND_TIMEOUT_S:.0f} s", node=self.node_id, command=cmd) from None
+                             f"{TIMERS['media.command_timeout']:.0f} s", node=self.node_id,
+                             command=cmd) from None
         finally:
             self._pending.pop(mid, None)
 

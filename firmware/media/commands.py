@@ -1,7 +1,7 @@
 """The node's call engine: legs, conversations and the commands that act on them.
 
 Runs on the node's main thread only (see ``node.py``). Each pjsua2 object it
-creates is held in exactly one place (a ``Leg``, ``self._recorders``, the tap
+creates is held in exactly one place (a ``NodeLeg``, ``self._recorders``, the tap
 pool or the graveyard) so ``close()`` can drop all of them before
 ``libDestroy()``: one forgotten reference aborts the process there.
 
@@ -14,18 +14,17 @@ from __future__ import annotations
 
 import os
 import re
-import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import pjsua2 as pj
 
+from acd_core.clock import Clock, SystemClock
 from firmware.media import frames, wavfile
 from firmware.media.protocol import Command, Event, ProtocolError, Reply
 from firmware.media.sipinfo import parse_invite
+from firmware.timers import TIMERS
 
-GRAVE_S = 0.5            # how long a released pjsua2 object waits before it is destroyed
-FINALIZE_S = 3.0         # how long a destroyed recorder may take to finish its header
 DEDUP_FRAMES = 50        # same digit from the other source within 1 s is the same press
 _CALLER_ID = re.compile(r"^[0-9A-Za-z+*#._-]{1,64}$")
 
@@ -47,7 +46,7 @@ def _guarded(method: Callable[..., None]) -> Callable[..., None]:
 
 
 class NodeCall(pj.Call):
-    def __init__(self, engine: "Engine", acc: Any, call_id: int = pj.PJSUA_INVALID_ID) -> None:
+    def __init__(self, engine: "NodeEngine", acc: Any, call_id: int = pj.PJSUA_INVALID_ID) -> None:
         super().__init__(acc, call_id)
         self.engine = engine
         self.leg = 0
@@ -67,7 +66,7 @@ class NodeCall(pj.Call):
 
 
 class NodeAccount(pj.Account):
-    def __init__(self, engine: "Engine") -> None:
+    def __init__(self, engine: "NodeEngine") -> None:
         super().__init__()
         self.engine = engine
 
@@ -83,7 +82,7 @@ class Conversation:
 
 
 @dataclass(eq=False)
-class Leg:
+class NodeLeg:
     no: int
     call: Any
     conv: Conversation
@@ -100,11 +99,13 @@ class Leg:
     hangup_pending: int | None = None    # BYE waits for the ACK of our 200 (RFC 3261 15.1.1)
 
 
-class Engine:
+class NodeEngine:
     def __init__(self, ep: Any, args: Any, send: Callable[[Any], None],
-                 log: Callable[..., None], connected: Callable[[], bool] = lambda: True) -> None:
+                 log: Callable[..., None], connected: Callable[[], bool] = lambda: True,
+                 clock: Clock | None = None) -> None:
         self.ep = ep
         self._connected = connected
+        self._clock: Clock = clock or SystemClock()
         self.args = args
         self._send = send
         self._log = log
@@ -115,7 +116,7 @@ class Engine:
         self._detector_factory, self.inband = frames.load_detector_factory()
         if self._detector_factory is None:
             log("warning", "inband_dtmf", state=self.inband)
-        self.legs: dict[int, Leg] = {}
+        self.legs: dict[int, NodeLeg] = {}
         self._next_leg = 1
         self._next_token = 1
         self._convs: list[Conversation] = []
@@ -264,7 +265,7 @@ class Engine:
             return Reply(cmd.id, False, error=f"{cmd.cmd}: {exc.reason} (status {exc.status})")
         return Reply(cmd.id, True, data)
 
-    def _leg(self, no: int) -> Leg:
+    def _leg(self, no: int) -> NodeLeg:
         leg = self.legs.get(no)
         if leg is None:
             raise CommandError(f"leg {no} is not active on this node")
@@ -292,7 +293,7 @@ class Engine:
     def _cmd_hangup(self, leg: int, code: int = 0) -> None:
         self._hangup(self._leg(leg), code)
 
-    def _hangup(self, leg: Leg, code: int) -> None:
+    def _hangup(self, leg: NodeLeg, code: int) -> None:
         if leg.direction == "in" and leg.answer_sent and leg.state != "answered":
             leg.hangup_pending = code        # sent when the ACK arrives (or the 200 times out)
             return
@@ -396,7 +397,7 @@ class Engine:
                 if leg.am is not None:
                     _quiet(leg.am.stopTransmit, rec)
         del rec  # the WAV writer completes its header when destroyed
-        self._finalizing[path] = time.monotonic() + FINALIZE_S
+        self._finalizing[path] = self._clock.now() + TIMERS["media.finalize"]
 
     def _cmd_status(self) -> dict[str, Any]:
         return {"legs": [{"leg": lg.no, "state": lg.state, "direction": lg.direction,
@@ -406,7 +407,7 @@ class Engine:
                 "recordings": sorted(self._recorders)}
 
     # -- connections -------------------------------------------------------------------------
-    def _connect(self, leg: Leg) -> None:
+    def _connect(self, leg: NodeLeg) -> None:
         """Make the bridge match what the leg should hear and feed (idempotent)."""
         am = leg.am
         if am is None:
@@ -423,7 +424,7 @@ class Engine:
         for path in leg.recorders:
             am.startTransmit(self._recorders[path][0])
 
-    def _stop_player(self, leg: Leg) -> None:
+    def _stop_player(self, leg: NodeLeg) -> None:
         player, leg.player = leg.player, None
         if player is None:
             return
@@ -432,20 +433,20 @@ class Engine:
         self._bury(player)
 
     # -- legs ---------------------------------------------------------------------------
-    def _new_leg(self, call: NodeCall, conv: Conversation, direction: str) -> Leg:
+    def _new_leg(self, call: NodeCall, conv: Conversation, direction: str) -> NodeLeg:
         no, self._next_leg = self._next_leg, self._next_leg + 1
         call.leg = no
-        leg = Leg(no, call, conv, direction)
+        leg = NodeLeg(no, call, conv, direction)
         self.legs[no] = leg
         conv.legs.add(no)
         return leg
 
-    def _leg_state(self, leg: Leg, state: str, code: int, reason: str) -> None:
+    def _leg_state(self, leg: NodeLeg, state: str, code: int, reason: str) -> None:
         self._log("info", "leg_state", leg=leg.no, state=state, code=code, reason=reason)
         self._send(Event("leg_state", {"leg": leg.no, "state": state, "code": code,
                                        "reason": reason[:200]}))
 
-    def _end_leg(self, leg: Leg, code: int, reason: str) -> None:
+    def _end_leg(self, leg: NodeLeg, code: int, reason: str) -> None:
         leg.am = None            # pjsua has already taken the call's port off the bridge
         self._stop_player(leg)
         for other in leg.bridged:
@@ -460,7 +461,7 @@ class Engine:
         self._forget(leg)
         self._leg_state(leg, "ended", code, reason)
 
-    def _forget(self, leg: Leg) -> None:
+    def _forget(self, leg: NodeLeg) -> None:
         self.legs.pop(leg.no, None)
         if leg.tap is not None:
             leg.tap.detach()
@@ -489,10 +490,10 @@ class Engine:
     # -- deferred destruction and recordings ------------------------------------------------
     def _bury(self, obj: Any) -> None:
         """Destroy later, never inside the callback of the call that used it."""
-        self._grave.append((time.monotonic() + GRAVE_S, obj))
+        self._grave.append((self._clock.now() + TIMERS["media.grave"], obj))
 
     def reap(self) -> None:
-        now = time.monotonic()
+        now = self._clock.now()
         if self._grave and self._grave[0][0] <= now:
             keep = [(t, o) for t, o in self._grave if t > now]
             self._grave = keep

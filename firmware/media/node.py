@@ -3,7 +3,7 @@
 Run as ``python -m firmware.media.node --id N --sip-port P --rtp-port-base R
 --control PATH --edge HOST:PORT``. It answers, plays, records, bridges, dials
 and hangs up on the daemon's command and reports what happens; it holds no
-business logic (ARCHITECTURE.md "Media nodes"). SIP and RTP bind 127.0.0.1
+business logic (docs/architecture.md, "Media nodes"). SIP and RTP bind 127.0.0.1
 only: Kamailio is the box's only SIP listener on the LAN.
 
 Threads: pjsua2 runs with ``threadCnt=0`` and ``mainThreadOnly=True``; this
@@ -23,10 +23,10 @@ import os
 import signal
 import socket
 import sys
-import time
 from typing import Any
 
-from firmware.media.commands import Engine
+from acd_core.clock import SystemClock
+from firmware.media.commands import NodeEngine
 from firmware.media.protocol import Event, LineBuffer, ProtocolError, Reply, decode, encode
 
 try:
@@ -115,7 +115,8 @@ class Node:
         self.args = args
         self.stopping = ""
         self.ep: Any = None
-        self.engine: Engine | None = None
+        self.engine: NodeEngine | None = None
+        self.clock = SystemClock()          # the node's one clock (a process of its own)
         self.control: Control | None = None
         self._pjlog: Any = None
 
@@ -153,7 +154,8 @@ class Node:
         _prefer_g711(self.ep)
         self.control = Control(a.control)
         control = self.control
-        self.engine = Engine(self.ep, a, control.send, log, lambda: not control.closed)
+        self.engine = NodeEngine(self.ep, a, control.send, log, lambda: not control.closed,
+                                 clock=self.clock)
         self.control.send(Event("hello", {"node": a.id, "pid": os.getpid(), "sip_port": a.sip_port,
                                           "capacity": a.legs, "inband": self.engine.inband}))
         log("info", "node_up", node=a.id, pid=os.getpid(), sip_port=a.sip_port,
@@ -211,8 +213,8 @@ class Node:
         log("info", "node_stopping", reason=self.stopping or "exit")
         if self.engine is not None:
             self.engine.hangup_all()
-            deadline = time.monotonic() + 2.0
-            while self.engine.busy() and time.monotonic() < deadline:
+            deadline = self.clock.now() + 2.0
+            while self.engine.busy() and self.clock.now() < deadline:
                 self.ep.libHandleEvents(10)
                 self.engine.drain_media_queue()
                 self.engine.reap()

@@ -8,15 +8,16 @@ node takes the place (and Kamailio dispatcher entry) of the one that died.
 changes. Calls are placed by Kamailio's dispatcher; the pool keeps at least one
 conversation (two legs) of free capacity by starting nodes up to ``nodes_max``.
 
-A node above ``nodes_min`` that has had no legs for ``IDLE_RETIRE_S`` (highest
+A node above ``nodes_min`` that has had no legs for ``media.idle_retire`` (highest
 id first, only while the others keep a conversation free) is taken out of the
-dispatcher set, given ``RETIRE_DRAIN_S`` for INVITEs already on their way, and
+dispatcher set, given ``media.retire_drain`` for INVITEs already on their way, and
 stopped; a call that arrives meanwhile keeps it. Both delays run on an injected
 ``Clock`` so tests drive them with a ``ManualClock``.
 
 A node that dies ends its legs with ``reason="node_failed"``, fails its pending
 commands, salvages its unfinished recordings (header rewritten from the file
-length) and is started again; repeated quick deaths back off up to 30 s.
+length) and is started again after the shared restart policy's delay
+(``firmware/supervision.py``: at once, slower while it crash-loops).
 """
 from __future__ import annotations
 
@@ -24,26 +25,24 @@ import asyncio
 import logging
 import os
 import sys
-import time
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 
 from acd_core.clock import Clock
+from firmware.clock import LoopClock, first, sleep, wait_for
+from firmware.config import Config
 from firmware.errors import MediaError
+from firmware.events import EventBus
 from firmware.media import wavfile
 from firmware.media.client import STREAM_LIMIT, NodeLink
 from firmware.media.leg import Leg
 from firmware.media.protocol import Event, ProtocolError, decode
+from firmware.supervision import RestartPolicy
+from firmware.timers import TIMERS
 
 log = logging.getLogger("callbox.media")
 
 RTP_STRIDE = 40          # RTP ports per node (4 legs x RTP+RTCP, with room to skip busy ports)
-HELLO_TIMEOUT_S = 15.0
-QUICK_DEATH_S = 10.0     # a node that dies sooner than this after starting backs off
-MAX_BACKOFF_S = 30.0
-RECORD_TIMEOUT_S = 10.0
-IDLE_RETIRE_S = 300.0    # a node above nodes_min with no legs for this long is stopped
-RETIRE_DRAIN_S = 5.0     # out of the dispatcher set this long before it is stopped
 
 NodesChanged = Callable[[list[int]], Awaitable[None]]
 Incoming = Callable[[Leg], Awaitable[None]]
@@ -56,28 +55,15 @@ def _last_error(link: NodeLink) -> str:
     return (errors or tail or ["no hello and no output"])[-1]
 
 
-class _LoopClock:
-    """The daemon's clock: asyncio loop time, timers on the loop (not threads)."""
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
-
-    def now(self) -> float:
-        return self._loop.time()
-
-    def call_later(self, delay: float, callback: Callable[[], None]) -> asyncio.TimerHandle:
-        return self._loop.call_later(delay, callback)
-
-
 class MediaPool:
-    def __init__(self, cfg: Any, bus: Any, on_nodes_changed: NodesChanged | None = None,
+    def __init__(self, cfg: Config, bus: EventBus, on_nodes_changed: NodesChanged | None = None,
                  *, python: str = sys.executable, clock: Clock | None = None) -> None:
         self.cfg = cfg
         self.bus = bus
         self.on_nodes_changed = on_nodes_changed
         self.on_incoming: Incoming | None = None
         self._python = python
-        self._clock = clock
+        self._clock: Clock = clock or LoopClock()
         m = cfg.media
         self._min, self._max, self._legs = m.nodes_min, m.nodes_max, m.legs_per_node
         self._edge = f"{cfg.sip.listen}:{cfg.sip.port}"
@@ -96,8 +82,6 @@ class MediaPool:
     # -- life cycle ----------------------------------------------------------------------
     async def start(self) -> None:
         """Listen, start ``nodes_min`` nodes and wait until they are up."""
-        if self._clock is None:
-            self._clock = _LoopClock(asyncio.get_running_loop())
         Path(self.control_path).parent.mkdir(parents=True, exist_ok=True)
         try:
             os.unlink(self.control_path)
@@ -109,7 +93,7 @@ class MediaPool:
         for _ in range(self._min):
             self._add_node()
         links = list(self._links.values())
-        await asyncio.wait([asyncio.shield(l.first_up) for l in links], timeout=HELLO_TIMEOUT_S)
+        await self._all_up(links)
         failed = [l for l in links if not (l.first_up.done() and l.first_up.result())]
         if failed:
             why = "; ".join(f"node {l.node_id} (sip port {l.sip_port}): {_last_error(l)}"
@@ -129,7 +113,7 @@ class MediaPool:
         await asyncio.gather(*(link.terminate() for link in self._links.values()),
                              return_exceptions=True)
         if sups:
-            await asyncio.wait(sups, timeout=10)
+            await self._settle(sups, TIMERS["media.stop_grace"] * 2)
         for t in sups:
             t.cancel()
         if self._server is not None:
@@ -141,9 +125,29 @@ class MediaPool:
         except FileNotFoundError:
             pass
         if self._flow_tasks:
-            await asyncio.wait(self._flow_tasks, timeout=5)
+            await self._settle(self._flow_tasks, TIMERS["media.stop_grace"])
             for t in list(self._flow_tasks):
                 t.cancel()
+
+    async def _all_up(self, links: list[NodeLink]) -> None:
+        pending = {asyncio.shield(l.first_up) for l in links}
+        deadline = self._clock.now() + TIMERS["media.hello_timeout"]
+        while pending:
+            done = await first(self._clock, pending, deadline - self._clock.now())
+            if not done:
+                return
+            pending -= done
+
+    async def _settle(self, tasks: "set[asyncio.Task[Any]] | list[asyncio.Task[Any]]",
+                      timeout: float) -> None:
+        """Wait up to ``timeout`` on the clock for every task to finish."""
+        pending = {t for t in tasks if not t.done()}
+        deadline = self._clock.now() + timeout
+        while pending:
+            done = await first(self._clock, pending, deadline - self._clock.now())
+            if not done:
+                return
+            pending -= done
 
     def legs_free(self) -> int:
         return sum(link.free() for link in self._links.values() if not link.retiring)
@@ -162,16 +166,16 @@ class MediaPool:
         node_id = next(i for i in range(1, self._max + 2) if i not in self._links)
         m = self.cfg.media
         link = NodeLink(node_id, m.sip_port_base + node_id - 1,
-                        m.rtp_port_base + (node_id - 1) * RTP_STRIDE, RTP_STRIDE, self._legs)
+                        m.rtp_port_base + (node_id - 1) * RTP_STRIDE, RTP_STRIDE, self._legs,
+                        self._clock)
         self._links[node_id] = link
         self._supervisors[node_id] = asyncio.create_task(self._supervise(link),
                                                          name=f"media-node-{node_id}")
         return link
 
     async def _supervise(self, link: NodeLink) -> None:
-        failures = 0
+        policy = RestartPolicy(self._clock)
         while not self._stopping and not link.retired:
-            started = time.monotonic()
             try:
                 await link.spawn(self.control_path, self._edge, self._python)
                 await self._run_once(link)
@@ -182,13 +186,15 @@ class MediaPool:
                 await link.terminate()
             if self._stopping or link.retired:
                 break
-            failures = failures + 1 if time.monotonic() - started < QUICK_DEATH_S else 0
-            link.restarts += 1
-            delay = min(MAX_BACKOFF_S, 2.0 ** (failures - 1)) if failures > 1 else 0.0
-            if delay:
-                log.warning("media node keeps dying, waiting node=%d delay=%.0fs",
-                            link.node_id, delay)
-                await asyncio.sleep(delay)
+            delay = policy.died()
+            link.restarts = policy.restarts
+            if policy.crash_looping and not link.crash_looping:
+                log.error("media node crash-looping node=%d restarts=%d, restarting every %.0f s",
+                          link.node_id, policy.restarts, delay)
+                self.bus.publish("media.node_crash_loop", node=link.node_id,
+                                 restarts=policy.restarts)
+            link.crash_looping = policy.crash_looping
+            await sleep(self._clock, delay)
         link.state = "down"
         if link.retired and not self._stopping:
             self._links.pop(link.node_id, None)
@@ -201,8 +207,7 @@ class MediaPool:
         assert proc is not None and link.hello is not None
         exited = asyncio.ensure_future(proc.wait())
         try:
-            await asyncio.wait({exited, link.hello}, timeout=HELLO_TIMEOUT_S,
-                               return_when=asyncio.FIRST_COMPLETED)
+            await first(self._clock, {exited, link.hello}, TIMERS["media.hello_timeout"])
             if link.state == "up":
                 self.bus.publish("media.node_up", node=link.node_id, pid=link.pid,
                                  sip_port=link.sip_port, restarts=link.restarts)
@@ -211,7 +216,7 @@ class MediaPool:
                 self._check_capacity()
                 self._idle_check(link)
                 closed = asyncio.ensure_future(link.closed.wait())
-                await asyncio.wait({exited, closed}, return_when=asyncio.FIRST_COMPLETED)
+                await first(self._clock, {exited, closed})
                 closed.cancel()
         finally:
             exited.cancel()
@@ -275,9 +280,10 @@ class MediaPool:
     def _idle_check(self, link: NodeLink) -> None:
         """Start the idle timer of a node that could be retired once it runs out."""
         if (link.legs or link.retiring or link.idle_timer is not None or self._stopping
-                or len(self._links) <= self._min or self._clock is None):
+                or len(self._links) <= self._min):
             return
-        link.idle_timer = self._clock.call_later(IDLE_RETIRE_S, lambda: self._idle_expired(link))
+        link.idle_timer = self._clock.call_later(TIMERS["media.idle_retire"],
+                                                 lambda: self._idle_expired(link))
 
     def _cancel_idle(self, link: NodeLink) -> None:
         if link.idle_timer is not None:
@@ -297,13 +303,9 @@ class MediaPool:
         task.add_done_callback(self._retire_tasks.discard)
 
     async def _retire(self, link: NodeLink) -> None:
-        assert self._clock is not None
         log.info("media node idle, leaving the dispatcher set node=%d", link.node_id)
         await self._publish()
-        drained: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._clock.call_later(RETIRE_DRAIN_S,
-                               lambda: drained.done() or drained.set_result(None))
-        await drained
+        await sleep(self._clock, TIMERS["media.retire_drain"])
         if link.legs or self._stopping:     # a call came in before the edge knew
             link.retiring = False
             await self._publish()
@@ -317,7 +319,7 @@ class MediaPool:
     # -- control connections ----------------------------------------------------------------
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
-            raw = await asyncio.wait_for(reader.readline(), HELLO_TIMEOUT_S)
+            raw = await wait_for(self._clock, reader.readline(), TIMERS["media.hello_timeout"])
             msg = decode(raw)
         except (asyncio.TimeoutError, ProtocolError, ValueError, ConnectionError) as exc:
             log.warning("media control connection refused: %s", exc)
@@ -462,10 +464,10 @@ class MediaPool:
                 except MediaError:
                     if not fut.done():
                         raise
-            return await asyncio.wait_for(asyncio.shield(fut), RECORD_TIMEOUT_S)
+            return await wait_for(self._clock, asyncio.shield(fut), TIMERS["media.record_timeout"])
         except asyncio.TimeoutError:
-            raise MediaError(f"recording {path} not final after {RECORD_TIMEOUT_S:.0f} s",
-                             path=path) from None
+            raise MediaError(f"recording {path} not final after "
+                             f"{TIMERS['media.record_timeout']:.0f} s", path=path) from None
         finally:
             if fut.done():
                 self._recordings.pop(path, None)

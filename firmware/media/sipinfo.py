@@ -40,6 +40,13 @@ def user_part(uri: str) -> str:
     return s.split("@", 1)[0].split(";", 1)[0]
 
 
+def display_name(name_addr: str) -> str:
+    """``"Jane Doe" <sip:123@host>;tag=x`` -> ``Jane Doe`` ("" without a display name)."""
+    if "<" not in name_addr:
+        return ""
+    return name_addr[:name_addr.index("<")].strip().strip('"')
+
+
 def _no_params(value: str) -> str:
     """Drop header parameters (the dialog tag) after a name-addr."""
     return value[:value.rindex(">") + 1] if ">" in value else value.split(";", 1)[0]

@@ -9,8 +9,9 @@ instance of the same config (pid file + command line) is ended before a new
 start. Each line Kamailio writes goes to the ``callbox.sipedge.kamailio`` logger;
 ``AUTH_FAILED`` / ``FLOOD_BLOCKED`` lines become ``sip.auth_failed`` /
 ``sip.flood_blocked`` events. An unexpected exit is followed by a restart after
-a backoff (0.5 s doubling to 30 s, reset after 60 s of good running) and the
-event ``sip.edge_restarted``.
+the shared restart policy's delay (``firmware/supervision.py``: at once; slower,
+with the event ``sip.edge_crash_loop``, while it crash-loops) and the event
+``sip.edge_restarted``. All waiting runs on the injected clock.
 """
 from __future__ import annotations
 
@@ -22,11 +23,12 @@ import math
 import os
 import shutil
 import signal
-import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from acd_core.clock import Clock
+from firmware.clock import LoopClock, first, sleep, wait_for
 from firmware.config import Config
 from firmware.errors import EdgeError
 from firmware.events import EventBus
@@ -35,6 +37,8 @@ from firmware.sipedge.logs import parse_line, security_event
 from firmware.sipedge.render import EdgePaths, EdgeSettings, render_config
 from firmware.sipedge.rpc import JsonRpcClient, contacts_by_user, node_states
 from firmware.sipedge.tables import ha1
+from firmware.supervision import RestartPolicy
+from firmware.timers import TIMERS
 
 __all__ = ["KamailioEdge", "EdgeSettings", "ha1"]
 
@@ -43,22 +47,21 @@ kamlog = logging.getLogger("callbox.sipedge.kamailio")
 
 SHM_MB = 32
 PKG_MB = 4
-BACKOFF_MIN = 0.5
-BACKOFF_MAX = 30.0
-GOOD_RUN = 60.0          # s of running after which the backoff starts over
 LINE_LIMIT = 1 << 16
-RELOAD_RETRY_FOR = 3.0   # s; Kamailio refuses a second reload within reload_delta (1 s)
 
 
 class KamailioEdge:
     def __init__(self, cfg: Config, bus: EventBus, *, settings: EdgeSettings = EdgeSettings(),
                  kamailio: str = "kamailio", sql_dir: Path = tables.SQL_DIR,
-                 ready_timeout: float = 10.0, stop_timeout: float = 5.0) -> None:
+                 ready_timeout: float = TIMERS["edge.ready_timeout"],
+                 stop_timeout: float = TIMERS["edge.stop_timeout"],
+                 clock: Clock | None = None) -> None:
         self.cfg = cfg
         self.bus = bus
+        self.clock: Clock = clock or LoopClock()
         self.settings = settings
         self.paths = EdgePaths.from_config(cfg)
-        self.rpc = JsonRpcClient(self.paths.rpc_socket, self.paths.run_dir)
+        self.rpc = JsonRpcClient(self.paths.rpc_socket, self.paths.run_dir, self.clock)
         self._kamailio = kamailio
         self._sql_dir = sql_dir
         self._ready_timeout = ready_timeout
@@ -67,12 +70,12 @@ class KamailioEdge:
         self._pump: asyncio.Task[None] | None = None
         self._supervisor: asyncio.Task[None] | None = None
         self._ready = False
-        self._restarts = 0
+        self._policy = RestartPolicy(self.clock)
         self._last_error: str | None = None
         self._tail: collections.deque[str] = collections.deque(maxlen=40)
         self._schema_done = False
         self._pending_reloads: set[str] = set()
-        self._last_reload: dict[str, float] = {}   # method -> wall-clock time
+        self._last_reload: dict[str, float] = {}   # method -> wall-clock time (clock.wall())
         self._reload_lock = asyncio.Lock()
         self.ready_seconds: float | None = None   # start() until the RPC socket answered
 
@@ -80,8 +83,7 @@ class KamailioEdge:
     async def start(self) -> None:
         if self._supervisor is not None:
             raise EdgeError("kamailio edge already started", what="start")
-        loop = asyncio.get_running_loop()
-        t0 = loop.time()
+        t0 = self.clock.now()
         self.paths.run_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         await self._ensure_schema()
         text = render_config(self.cfg, self.paths, self.settings)
@@ -92,7 +94,7 @@ class KamailioEdge:
         await self._check_config()
         await self._end_leftover()
         await self._launch()
-        self.ready_seconds = loop.time() - t0
+        self.ready_seconds = self.clock.now() - t0
         log.info("kamailio edge ready pid=%s listen=%s:%s ready_ms=%.0f", self.pid,
                  self.cfg.sip.listen, self.cfg.sip.port, self.ready_seconds * 1000)
         self._supervisor = asyncio.create_task(self._supervise(), name="kamailio-supervisor")
@@ -118,7 +120,8 @@ class KamailioEdge:
     def health(self) -> dict[str, Any]:
         running = self._ready and self.pid is not None
         return {"status": "ok" if running else "down", "running": running, "pid": self.pid,
-                "restarts": self._restarts, "last_error": self._last_error,
+                "restarts": self._policy.restarts, "crash_looping": self._policy.crash_looping,
+                "last_error": self._last_error,
                 "listen": f"udp:{self.cfg.sip.listen}:{self.cfg.sip.port}",
                 "ready_ms": None if self.ready_seconds is None
                 else round(self.ready_seconds * 1000)}
@@ -207,13 +210,12 @@ class KamailioEdge:
         if not cmdline[0].endswith(b"kamailio") or str(self.paths.config).encode() not in cmdline:
             return
         log.warning("ending leftover kamailio pid=%d config=%s", pid, self.paths.config)
-        loop = asyncio.get_running_loop()
         for sig, grace in ((signal.SIGTERM, self._stop_timeout), (signal.SIGKILL, 2.0)):
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(pid, sig) if os.getpgid(pid) == pid else os.kill(pid, sig)
-            deadline = loop.time() + grace
-            while Path(f"/proc/{pid}").exists() and loop.time() < deadline:
-                await asyncio.sleep(0.05)
+            deadline = self.clock.now() + grace
+            while Path(f"/proc/{pid}").exists() and self.clock.now() < deadline:
+                await sleep(self.clock, 0.05)
             if not Path(f"/proc/{pid}").exists():
                 return
         raise EdgeError("leftover kamailio did not stop", what="start", pid=pid)
@@ -250,8 +252,7 @@ class KamailioEdge:
             await self._reload(method)
 
     async def _wait_ready(self, proc: asyncio.subprocess.Process) -> None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self._ready_timeout
+        deadline = self.clock.now() + self._ready_timeout
         exited = asyncio.ensure_future(proc.wait())
         try:
             while True:
@@ -263,11 +264,11 @@ class KamailioEdge:
                     await self.rpc.call("core.uptime", timeout=0.5)
                     return
                 except EdgeError:
-                    if loop.time() > deadline:
+                    if self.clock.now() > deadline:
                         raise EdgeError("kamailio did not answer on its RPC socket within "
                                         f"{self._ready_timeout:.0f} s", what="start",
                                         socket=str(self.paths.rpc_socket)) from None
-                await asyncio.wait([exited], timeout=0.05)
+                await first(self.clock, [exited], 0.05)
         finally:
             exited.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -278,7 +279,7 @@ class KamailioEdge:
             with contextlib.suppress(ProcessLookupError):
                 proc.terminate()
             try:
-                await asyncio.wait_for(proc.wait(), self._stop_timeout)
+                await wait_for(self.clock, proc.wait(), self._stop_timeout)
             except asyncio.TimeoutError:
                 log.warning("kamailio did not stop on SIGTERM, killing pid=%d", proc.pid)
                 with contextlib.suppress(ProcessLookupError):
@@ -331,12 +332,10 @@ class KamailioEdge:
         self.bus.publish(event.kind, **event.data)
 
     async def _supervise(self) -> None:
-        loop = asyncio.get_running_loop()
-        backoff = BACKOFF_MIN
+        policy = self._policy
         while True:
             proc = self._proc
             assert proc is not None
-            started = loop.time()
             code = await proc.wait()
             self._ready = False
             self._proc = None
@@ -344,14 +343,17 @@ class KamailioEdge:
             if self._pump is not None:
                 await self._pump
                 self._pump = None
-            if loop.time() - started > GOOD_RUN:
-                backoff = BACKOFF_MIN
             self._last_error = f"kamailio exited with code {code}"
-            log.error("kamailio exited unexpectedly pid=%d code=%s restart_in=%.1fs",
-                      proc.pid, code, backoff)
             while True:
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, BACKOFF_MAX)
+                was_looping = policy.crash_looping
+                delay = policy.died()
+                log.error("kamailio exited unexpectedly pid=%d code=%s restart_in=%.1fs",
+                          proc.pid, code, delay)
+                if policy.crash_looping and not was_looping:
+                    log.error("kamailio crash-looping restarts=%d, restarting every %.0f s",
+                              policy.restarts, delay)
+                    self.bus.publish("sip.edge_crash_loop", restarts=policy.restarts)
+                await sleep(self.clock, delay)
                 try:
                     await self._end_leftover()
                     await self._launch()
@@ -359,9 +361,8 @@ class KamailioEdge:
                 except EdgeError as exc:
                     self._last_error = str(exc)
                     log.error("kamailio restart failed: %s", exc)
-            self._restarts += 1
-            log.warning("kamailio restarted pid=%s restarts=%d", self.pid, self._restarts)
-            self.bus.publish("sip.edge_restarted", pid=self.pid, restarts=self._restarts,
+            log.warning("kamailio restarted pid=%s restarts=%d", self.pid, policy.restarts)
+            self.bus.publish("sip.edge_restarted", pid=self.pid, restarts=policy.restarts,
                              exit_code=code)
 
     async def _reload(self, method: str) -> None:
@@ -373,20 +374,20 @@ class KamailioEdge:
         if not self._ready:
             self._pending_reloads.add(method)
             return
-        loop = asyncio.get_running_loop()
+        clock = self.clock
         async with self._reload_lock:
-            deadline = loop.time() + RELOAD_RETRY_FOR
+            deadline = clock.now() + TIMERS["edge.reload_retry"]
             while True:
                 last = self._last_reload.get(method)
-                if last is not None and math.floor(last) + 1.0 > time.time():
-                    await asyncio.sleep(math.floor(last) + 1.02 - time.time())
+                if last is not None and math.floor(last) + 1.0 > clock.wall():
+                    await sleep(clock, math.floor(last) + 1.02 - clock.wall())
                 try:
                     await self.rpc.call(method)
                 except EdgeError as exc:
-                    if "ongoing reload" not in str(exc).lower() or loop.time() > deadline:
+                    if "ongoing reload" not in str(exc).lower() or clock.now() > deadline:
                         raise
-                    self._last_reload[method] = time.time()
+                    self._last_reload[method] = clock.wall()
                     continue
-                self._last_reload[method] = time.time()
+                self._last_reload[method] = clock.wall()
                 self._pending_reloads.discard(method)
                 return

@@ -16,18 +16,23 @@ import socket
 from pathlib import Path
 from typing import Any
 
+from acd_core.clock import Clock
+from firmware.clock import LoopClock, wait_for
 from firmware.errors import EdgeError
+from firmware.timers import TIMERS
 
 MAX_REPLY = 1 << 20
 _serial = itertools.count(1)
 
 
 class JsonRpcClient:
-    def __init__(self, server: Path, client_dir: Path) -> None:
+    def __init__(self, server: Path, client_dir: Path, clock: Clock | None = None) -> None:
         self.server = server
         self.client_dir = client_dir
+        self.clock: Clock = clock or LoopClock()
 
-    async def call(self, method: str, *params: Any, timeout: float = 2.0) -> Any:
+    async def call(self, method: str, *params: Any,
+                   timeout: float = TIMERS["edge.rpc_timeout"]) -> Any:
         """Run ``method``; returns its ``result`` or raises ``EdgeError``."""
         loop = asyncio.get_running_loop()
         ident = next(_serial)
@@ -42,7 +47,7 @@ class JsonRpcClient:
             try:
                 sock.bind(str(path))
                 await loop.sock_sendto(sock, json.dumps(request).encode(), str(self.server))
-                data = await asyncio.wait_for(loop.sock_recv(sock, MAX_REPLY), timeout)
+                data = await wait_for(self.clock, loop.sock_recv(sock, MAX_REPLY), timeout)
             except (OSError, asyncio.TimeoutError) as exc:
                 reason = "no reply" if isinstance(exc, asyncio.TimeoutError) else str(exc)
                 raise EdgeError(f"kamailio rpc {method} failed: {reason}", what="rpc",

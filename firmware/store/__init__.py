@@ -15,12 +15,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+from acd_core.clock import Clock
 from firmware.errors import StoreError
 from firmware.events import EventBus
 from firmware.store.cdr import CallRecord, CdrFilter, CdrStore
 from firmware.store.config import ConfigStore, Did, InUse, IvrMenu, Queue, Seat, Trunk
 from firmware.store.db import (MIGRATIONS_DIR, Database, NotFound, SchemaTooNew,
-                               ValidationError, WallClock, connect)
+                               ValidationError, connect)
 from firmware.store.eventlog import EventLog, EventLogWriter, LoggedEvent
 from firmware.store.queue_log import QueueEvent, QueueLog
 from firmware.store.recordings import Recording, Recordings
@@ -51,7 +52,7 @@ class Store:
 
     @classmethod
     async def open(cls, path: Path | str, *, recordings_dir: Path | None = None,
-                   migrations_dir: Path = MIGRATIONS_DIR, wall: WallClock = time.time,
+                   migrations_dir: Path = MIGRATIONS_DIR, clock: Clock | None = None,
                    check: bool = True) -> "Store":
         """Create folders, set WAL + synchronous=FULL + foreign keys, check, migrate.
 
@@ -59,7 +60,7 @@ class Store:
         ``StoreError`` for anything else that stops the database from opening.
         """
         path = Path(path)
-        db = await connect(path, migrations_dir=migrations_dir, wall=wall, check=check)
+        db = await connect(path, migrations_dir=migrations_dir, clock=clock, check=check)
         return cls(db, recordings_dir or path.parent / "recordings")
 
     @property

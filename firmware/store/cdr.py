@@ -8,7 +8,8 @@ bridged to an agent.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import asdict, dataclass, fields
+import uuid
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from firmware.errors import StoreError
@@ -20,13 +21,18 @@ HANGUP_BY = ("caller", "agent", "system")
 MAX_PAGE = 1000
 
 
-@dataclass(frozen=True)
+@dataclass
 class CallRecord:
-    id: str
-    started_at: float
-    ended_at: float
-    disposition: str
-    hangup_by: str
+    """One call as the flow fills it in and the store keeps it.
+
+    Mutable on purpose: the call flow owns it for the call's life and sets
+    fields as the call goes; ``checked()`` validates a copy when it is written.
+    """
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    started_at: float = 0.0
+    ended_at: float = 0.0
+    disposition: str = "failed"
+    hangup_by: str = "system"
     answered_at: float | None = None
     ring_started_at: float | None = None
     agent_answered_at: float | None = None

@@ -21,7 +21,6 @@ import asyncio
 import logging
 import re
 import sqlite3
-import time
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +28,7 @@ from typing import Any, AsyncIterator, Callable, Iterable, Sequence
 
 import aiosqlite
 
+from acd_core.clock import Clock, SystemClock
 from firmware.errors import StoreError
 
 log = logging.getLogger("callbox.store")
@@ -36,7 +36,6 @@ log = logging.getLogger("callbox.store")
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
-WallClock = Callable[[], float]
 
 
 class SchemaTooNew(StoreError):
@@ -89,10 +88,11 @@ class Database:
     operation is short (milliseconds), so readers barely wait.
     """
 
-    def __init__(self, conn: aiosqlite.Connection, path: Path, wall: WallClock) -> None:
+    def __init__(self, conn: aiosqlite.Connection, path: Path, clock: Clock) -> None:
         self.conn = conn
         self.path = path
-        self.wall = wall
+        self.clock = clock
+        self.wall = clock.wall     # epoch seconds for created_at / applied_at stamps
         self.lock = asyncio.Lock()
         self.closed = False
 
@@ -193,7 +193,7 @@ async def current_version(conn: aiosqlite.Connection) -> tuple[int, list[tuple[i
 
 
 async def migrate(conn: aiosqlite.Connection, path: Path, migrations: list[Migration],
-                  wall: WallClock) -> int:
+                  clock: Clock) -> int:
     """Bring the schema to the newest migration; returns the version reached."""
     version, applied = await current_version(conn)
     code_version = len(migrations)
@@ -210,7 +210,7 @@ async def migrate(conn: aiosqlite.Connection, path: Path, migrations: list[Migra
     for mig in migrations[version:]:
         script = (f"BEGIN IMMEDIATE;\n{mig.sql}\n;\n"
                   f"INSERT INTO schema_version(version, name, applied_at) "
-                  f"VALUES ({mig.version}, '{mig.name}', {wall()!r});\nCOMMIT;")
+                  f"VALUES ({mig.version}, '{mig.name}', {clock.wall()!r});\nCOMMIT;")
         try:
             await conn.executescript(script)
         except sqlite3.Error as exc:
@@ -223,9 +223,10 @@ async def migrate(conn: aiosqlite.Connection, path: Path, migrations: list[Migra
 
 
 async def connect(path: Path, *, migrations_dir: Path = MIGRATIONS_DIR,
-                  wall: WallClock = time.time, check: bool = True) -> Database:
+                  clock: Clock | None = None, check: bool = True) -> Database:
     """Open (creating parent folders), configure, check and migrate the database."""
     path = Path(path)
+    clock = clock or SystemClock()
     migrations = load_migrations(migrations_dir)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -243,10 +244,10 @@ async def connect(path: Path, *, migrations_dir: Path = MIGRATIONS_DIR,
             result = await _pragma(conn, "quick_check")
             if result != "ok":
                 raise StoreError("database failed quick_check", path=str(path), result=result)
-        await migrate(conn, path, migrations, wall)
+        await migrate(conn, path, migrations, clock)
     except BaseException as exc:
         await conn.close()
         if isinstance(exc, sqlite3.Error):
             raise StoreError(f"cannot open database: {exc}", path=str(path)) from None
         raise
-    return Database(conn, path, wall)
+    return Database(conn, path, clock)

@@ -1,7 +1,7 @@
 """The Channel abstraction: one caller's line, whatever carries it.
 
 A flow gets a ``Channel`` and cannot tell a SIP trunk call from an ISDN
-B-channel, an R2 line or an FXO port (ARCHITECTURE.md, "One inbound call").
+B-channel, an R2 line or an FXO port (docs/architecture.md, "One inbound call").
 Each technology implements this interface on top of its signalling stack;
 audio always lives in a media node, so every channel also exposes the media
 leg that a conversation is bridged and recorded through.
@@ -60,8 +60,8 @@ class Channel(abc.ABC):
     async def wait_play_done(self) -> None: ...
 
     @abc.abstractmethod
-    async def next_digit(self, timeout: float) -> str | None:
-        """The next DTMF digit (RFC 4733 or in-band), or None on timeout."""
+    async def next_digit(self) -> str:
+        """The next DTMF digit (RFC 4733 or in-band); the flow sets any timeout on its clock."""
 
     @abc.abstractmethod
     async def hangup(self, code: int = 16) -> None: ...

@@ -8,37 +8,20 @@ SIP status code itself.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
+from firmware.media.leg import Leg
+from firmware.media.sipinfo import display_name, user_part
 from firmware.telephony.channel import CallerInfo, Channel, ChannelInfo
 
 
-def _user_part(uri: str) -> str:
-    """``"Name" <sip:123@host>;tag=x`` -> ``123``."""
-    s = uri
-    if "<" in s and ">" in s:
-        s = s[s.index("<") + 1:s.index(">")]
-    for scheme in ("sips:", "sip:", "tel:"):
-        if s.startswith(scheme):
-            s = s[len(scheme):]
-            break
-    return s.split("@", 1)[0].split(";", 1)[0]
-
-
-def _display_name(uri: str) -> str:
-    if "<" not in uri:
-        return ""
-    return uri[:uri.index("<")].strip().strip('"')
-
-
 class SipChannel(Channel):
-    def __init__(self, leg: Any) -> None:
+    def __init__(self, leg: Leg) -> None:
         self._leg = leg
-        info = dict(getattr(leg, "info", {}) or {})
+        info = dict(leg.info)
         source = info.get("from", "")
         self.info = ChannelInfo(
-            caller=CallerInfo(number=_user_part(source), name=_display_name(source)),
-            did=info.get("did") or _user_part(info.get("to", "")),
+            caller=CallerInfo(number=user_part(source), name=display_name(source)),
+            did=info.get("did") or user_part(info.get("to", "")),
             trunk=info.get("trunk") or (f"seat:{info['seat']}" if info.get("seat") else ""),
             technology="sip",
         )
@@ -52,7 +35,7 @@ class SipChannel(Channel):
         return self._leg.ended
 
     @property
-    def media_leg(self) -> Any:
+    def media_leg(self) -> Leg:
         return self._leg
 
     async def answer(self) -> None:
@@ -71,11 +54,8 @@ class SipChannel(Channel):
     async def wait_play_done(self) -> None:
         await self._leg.play_done.wait()
 
-    async def next_digit(self, timeout: float) -> str | None:
-        try:
-            return await asyncio.wait_for(self._leg.digits.get(), timeout)
-        except asyncio.TimeoutError:
-            return None
+    async def next_digit(self) -> str:
+        return await self._leg.digits.get()
 
     async def hangup(self, code: int = 16) -> None:
         if not self._leg.ended.done():

@@ -4,6 +4,7 @@ import asyncio
 
 from acd_core import acd
 from acd_core.acd import trace
+from acd_core.clock import ManualClock
 
 from firmware.events import EventBus
 from firmware.flows.acd_runner import AcdRunner
@@ -19,8 +20,8 @@ def run(coro):  # type: ignore[no-untyped-def]
 def test_offer_reaches_the_waiting_call_only_once_the_seat_is_registered() -> None:
     async def scenario() -> None:
         bus = EventBus()
-        now = [100.0]
-        runner = AcdRunner(bus, now=lambda: now[0])
+        clock = ManualClock(start=100.0)
+        runner = AcdRunner(bus, clock)
         runner.configure([Queue(name="support")],
                          [Seat(extension="201", ha1=HA1, queues={"support": 0})])
         waiting = runner.enqueue("c1", "support")
@@ -30,7 +31,7 @@ def test_offer_reaches_the_waiting_call_only_once_the_seat_is_registered() -> No
         assert isinstance(offer, acd.Offer)
         assert (offer.call, offer.agent, offer.queue) == ("c1", "201", "support")
         runner.offer_accepted("c1", "201")
-        now[0] = 160.0
+        clock.advance(60.0)
         runner.call_ended("c1", "201")
         second = runner.enqueue("c2", "support")
         assert second.offers.empty()           # 201 is in its 5 s wrap-up
@@ -43,8 +44,9 @@ def test_offer_reaches_the_waiting_call_only_once_the_seat_is_registered() -> No
 def test_wrap_up_ends_on_the_engines_deadline_and_the_next_call_is_offered() -> None:
     async def scenario() -> acd.Offer:
         bus = EventBus()
-        runner = AcdRunner(bus)                 # loop time: the tick is really scheduled
-        runner.configure([Queue(name="support", wrapup_s=0)],
+        clock = ManualClock()
+        runner = AcdRunner(bus, clock)          # the engine's tick is a timer on this clock
+        runner.configure([Queue(name="support", wrapup_s=5)],
                          [Seat(extension="201", ha1=HA1, queues={"support": 0})])
         runner.set_reachable("201", True)
         first = runner.enqueue("c1", "support")
@@ -52,7 +54,10 @@ def test_wrap_up_ends_on_the_engines_deadline_and_the_next_call_is_offered() -> 
         runner.offer_accepted("c1", offer.agent)
         second = runner.enqueue("c2", "support")
         runner.call_ended("c1", "201")
-        got = await asyncio.wait_for(second.offers.get(), timeout=5)
+        clock.advance(4.9)
+        assert second.offers.empty()            # still in wrap-up
+        clock.advance(0.1)                      # the 5 s wrap-up ends: the tick fires
+        got = second.offers.get_nowait()
         runner.close()
         return got
 
@@ -65,17 +70,17 @@ def test_the_published_trace_replays_to_the_same_decisions() -> None:
         bus = EventBus()
         lines: list[dict] = []
         bus.subscribe("acd.trace", lambda e: lines.append(e.data))
-        now = [0.0]
-        runner = AcdRunner(bus, now=lambda: now[0])
+        clock = ManualClock()
+        runner = AcdRunner(bus, clock)
         runner.configure([Queue(name="support"), Queue(name="sales")],
                          [Seat(extension="201", ha1=HA1, queues={"support": 0}),
                           Seat(extension="202", ha1=HA1, queues={"sales": 0, "support": 1})])
         for agent in ("201", "202"):
             runner.set_reachable(agent, True)
         for i, q in enumerate(["support", "support", "sales"]):
-            now[0] = float(i)
+            clock.advance(1.0 if i else 0.0)
             runner.enqueue(f"c{i}", q)
-        now[0] = 5.0
+        clock.advance(3.0)
         runner.offer_failed("c0", "201", timed_out=True)
         runner.abandon("c2")
         runner.close()

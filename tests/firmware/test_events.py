@@ -1,8 +1,9 @@
+from acd_core.clock import ManualClock
 from firmware.events import Event, EventBus
 
 
 def test_subscribers_get_matching_events_in_order_with_sequence_numbers() -> None:
-    bus = EventBus(wall_clock=lambda: 1000.0)
+    bus = EventBus(ManualClock(wall_at_zero=1000.0))
     seen: list[Event] = []
     bus.subscribe("call.", seen.append)
     bus.publish("call.started", call="c1")

@@ -22,7 +22,7 @@ import pytest
 
 from acd_core.clock import ManualClock
 from firmware.errors import MediaError
-from firmware.media.pool import IDLE_RETIRE_S, RETIRE_DRAIN_S
+from firmware.timers import TIMERS
 from tests.media.conftest import PoolHarness, make_cfg, until
 from tests.media.peers import ALAW, UAC, UAC_503, UAS, LoopTap, Sipp
 from tests.support.audio import read_wav, tone_share
@@ -379,17 +379,17 @@ async def test_idle_extra_node_is_retired_after_the_idle_time(tmp_path: Path) ->
         pids = dict(h.pool.node_pids())
         await leg.answer()
         await asyncio.wait_for(leg.answered.wait(), 10)
-        clock.advance(IDLE_RETIRE_S)          # node 2 idle, but node 1 is busy: nothing free
+        clock.advance(TIMERS["media.idle_retire"])          # node 2 idle, but node 1 is busy: nothing free
         assert h.node_sets[-1] != first
         await leg.hangup()
         await asyncio.wait_for(leg.ended, 10)
-        clock.advance(IDLE_RETIRE_S - 1)
+        clock.advance(TIMERS["media.idle_retire"] - 1)
         await asyncio.sleep(0)
         assert len(h.node_sets[-1]) == 2, "retired before the idle time was up"
         clock.advance(1)                      # node 2 leaves the dispatcher set ...
         await until(lambda: h.node_sets[-1] == first, 10, "node 2 out of the dispatcher set")
         assert os.path.exists(f"/proc/{pids[2]}"), "stopped before the drain time"
-        clock.advance(RETIRE_DRAIN_S)         # ... and is stopped after the drain time
+        clock.advance(TIMERS["media.retire_drain"])         # ... and is stopped after the drain time
         await until(lambda: len(h.pool.health()["nodes"]) == 1, 10, "node 2 retired")
         assert h.pool.node_pids() == {1: pids[1]}
         assert [e.kind for e in h.events].count("media.node_retired") == 1

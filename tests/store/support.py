@@ -32,10 +32,16 @@ def call(start: float = T0, **kw: object) -> CallRecord:
 
 
 class StepClock:
-    """Wall clock for the store that tests move by hand (sessions, created_at)."""
+    """A clock for the store whose wall time tests move by hand (sessions, created_at)."""
 
     def __init__(self, t: float = T0) -> None:
         self.t = t
 
-    def __call__(self) -> float:
+    def now(self) -> float:
+        return self.t - T0
+
+    def wall(self) -> float:
         return self.t
+
+    def call_later(self, delay: float, callback: object) -> object:
+        raise NotImplementedError("the store sets no timers")

@@ -16,7 +16,7 @@ async def test_index_a_finished_file(tmp_path: Path) -> None:
     rec_dir = tmp_path / "var" / "recordings"
     (rec_dir / "2026/11/27").mkdir(parents=True)
     (rec_dir / "2026/11/27" / f"{CALL}.wav").write_bytes(b"RIFF" + bytes(1000))
-    async with opened(tmp_path, wall=StepClock()) as store:
+    async with opened(tmp_path, clock=StepClock()) as store:
         rec = await store.recordings.index(f"2026/11/27/{CALL}.wav", CALL, 62.5)
         assert (rec.bytes, rec.seconds, rec.created_at) == (1004, 62.5, T0)
         assert await store.recordings.for_call(CALL) == [rec]

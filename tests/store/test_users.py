@@ -53,7 +53,7 @@ async def test_bad_user_fields_are_named(tmp_path: Path, args: tuple, field: str
 
 async def test_sessions_expire_when_idle_and_absolutely(tmp_path: Path) -> None:
     clock = StepClock()
-    async with opened(tmp_path, wall=clock) as store:
+    async with opened(tmp_path, clock=clock) as store:
         user = await store.users.put("admin", "correct horse", "admin")
         token, session = await store.users.open_session(user)
         assert (await store.users.session(token)).user == user

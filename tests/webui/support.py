@@ -106,7 +106,7 @@ def start_web(tmp_path: Path, health: Any = healthy) -> Web:
     for c in calls:
         daemon.run(store.cdr.insert(c))
     clock = ManualClock(0.0)
-    app = make_app(Api(daemon.loop, store, health, timeout=2.0), clock=clock.now)
+    app = make_app(Api(daemon.loop, store, health, timeout=2.0), clock=clock)
     server = WebServer(app, "127.0.0.1", 0)
     server.start()
     return Web(daemon, server, clock, app, calls)

@@ -47,7 +47,7 @@ def test_same_origin(origin: str | None, referer: str | None, ok: bool) -> None:
 
 def test_throttle_delays_then_locks_then_forgets() -> None:
     clock = ManualClock(1000.0)
-    t = LoginThrottle(clock.now)
+    t = LoginThrottle(clock)
     for _ in range(LoginThrottle.FREE):
         assert t.retry_after("10.0.0.9", "admin") == 0
         t.failure("10.0.0.9", "admin")
@@ -69,7 +69,7 @@ def test_throttle_delays_then_locks_then_forgets() -> None:
 
 def test_throttle_per_address_catches_spraying_many_accounts() -> None:
     clock = ManualClock(0.0)
-    t = LoginThrottle(clock.now)
+    t = LoginThrottle(clock)
     for i in range(LoginThrottle.FREE * LoginThrottle.IP_FACTOR):
         t.failure("10.0.0.9", f"user{i}")
     assert t.retry_after("10.0.0.9", "fresh-name") == 1.0
@@ -78,7 +78,7 @@ def test_throttle_per_address_catches_spraying_many_accounts() -> None:
 
 def test_success_clears_the_record() -> None:
     clock = ManualClock(0.0)
-    t = LoginThrottle(clock.now)
+    t = LoginThrottle(clock)
     for _ in range(5):
         t.failure("10.0.0.9", "admin")
     t.success("10.0.0.9", "admin")

@@ -1,0 +1,53 @@
+"""Every delay and timeout of the daemon, in one table with its unit and reason.
+
+Protocol timers of the line stacks (Q.921/Q.931, MFC-R2, analog) live in their
+own tables beside their state machines; per-queue and per-menu times (ring
+timeout, IVR digit timeout, wrap-up) are data in the database. Everything else
+the daemon waits for is here, read as ``TIMERS["media.hello_timeout"]``.
+"""
+from __future__ import annotations
+
+from acd_core.timers import TimerSpec, TimerTable
+
+TIMERS = TimerTable(
+    # seats
+    TimerSpec("edge.registration_poll", 2.0, "s",
+              "how often seat registrations are read from Kamailio's location table", 0.2, 60),
+    # Kamailio edge
+    TimerSpec("edge.ready_timeout", 10.0, "s",
+              "a started Kamailio must answer on its RPC socket within this", 1, 120),
+    TimerSpec("edge.stop_timeout", 5.0, "s",
+              "SIGTERM grace before Kamailio's process group is killed", 0.5, 60),
+    TimerSpec("edge.reload_retry", 3.0, "s",
+              "how long a table reload refused as 'ongoing' is retried", 1, 30),
+    TimerSpec("edge.rpc_timeout", 2.0, "s", "one JSON-RPC call to Kamailio", 0.1, 30),
+    # supervision of Kamailio and media nodes (firmware/supervision.py)
+    TimerSpec("supervision.restart_delay", 0.2, "s",
+              "a child that died is started again after this", 0, 10),
+    TimerSpec("supervision.crash_limit", 5, "count",
+              "this many deaths within the crash window is a crash loop (alarm)", 2, 100),
+    TimerSpec("supervision.crash_window", 60.0, "s",
+              "the window over which deaths are counted", 5, 3600),
+    TimerSpec("supervision.slow_restart", 10.0, "s",
+              "restart pace while a child crash-loops", 1, 600),
+    # media nodes
+    TimerSpec("media.hello_timeout", 15.0, "s",
+              "a started media node must connect and say hello within this", 1, 120),
+    TimerSpec("media.command_timeout", 10.0, "s",
+              "a media node must answer one control command within this", 0.5, 60),
+    TimerSpec("media.record_timeout", 10.0, "s",
+              "a stopped recording must be final (header written) within this", 1, 120),
+    TimerSpec("media.idle_retire", 300.0, "s",
+              "a node above nodes_min with no legs for this long is stopped", 1, 86_400),
+    TimerSpec("media.retire_drain", 5.0, "s",
+              "a retiring node stays up this long after leaving the dispatcher set", 0, 60),
+    TimerSpec("media.stop_grace", 5.0, "s",
+              "SIGTERM grace before a media node is killed", 0.5, 60),
+    TimerSpec("media.grave", 0.5, "s",
+              "a released pjsua2 object waits this long in the node before it is destroyed", 0.05, 10),
+    TimerSpec("media.finalize", 3.0, "s",
+              "a destroyed recorder may take this long to complete its WAV header", 0.5, 60),
+    # web API
+    TimerSpec("api.call_timeout", 5.0, "s",
+              "a web request waits this long for the daemon loop before answering 503", 0.5, 60),
+)
