@@ -15,6 +15,7 @@ from typing import Any
 from firmware.errors import StoreError
 from firmware.store import fields as f
 from firmware.store.db import Database, ValidationError
+from firmware.store.where import Where, text_of
 
 DISPOSITIONS = ("answered", "abandoned", "failed", "no-agent", "no-choice", "rejected")
 HANGUP_BY = ("caller", "agent", "system")
@@ -98,23 +99,11 @@ class CdrFilter:
     disposition: str | None = None
 
     def where(self) -> tuple[str, list[Any]]:
-        clauses, params = [], []
-        if self.since is not None:
-            clauses.append("started_at >= ?")
-            params.append(f.timestamp("since", self.since))
-        if self.until is not None:
-            clauses.append("started_at < ?")
-            params.append(f.timestamp("until", self.until))
-        if self.queue is not None:
-            clauses.append("queue = ?")
-            params.append(f.text("queue", self.queue, 32))
-        if self.agent is not None:
-            clauses.append("agent = ?")
-            params.append(f.text("agent", self.agent, 32))
-        if self.disposition is not None:
-            clauses.append("disposition = ?")
-            params.append(f.choice("disposition", self.disposition, DISPOSITIONS))
-        return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+        w = (Where().time_range("started_at", self.since, self.until)
+             .eq("queue", self.queue, text_of(32)).eq("agent", self.agent, text_of(32))
+             .eq("disposition", self.disposition,
+                 lambda n, v: f.choice(n, v, DISPOSITIONS)))
+        return w.sql(), w.params
 
 
 class CdrStore:

@@ -28,7 +28,8 @@ from typing import Any, AsyncIterator, Callable, Iterable, Sequence
 
 import aiosqlite
 
-from acd_core.clock import Clock, SystemClock
+from acd_core.clock import Clock
+from firmware.clock import LoopClock
 from firmware.errors import StoreError
 
 log = logging.getLogger("callbox.store")
@@ -226,7 +227,7 @@ async def connect(path: Path, *, migrations_dir: Path = MIGRATIONS_DIR,
                   clock: Clock | None = None, check: bool = True) -> Database:
     """Open (creating parent folders), configure, check and migrate the database."""
     path = Path(path)
-    clock = clock or SystemClock()
+    clock = clock or LoopClock()
     migrations = load_migrations(migrations_dir)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

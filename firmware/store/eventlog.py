@@ -15,9 +15,11 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
+from acd_core.clock import TimerHandle
 from firmware.events import Event, EventBus
 from firmware.store import fields as f
 from firmware.store.db import Database
+from firmware.store.where import Where
 
 log = logging.getLogger("callbox.store.eventlog")
 
@@ -40,6 +42,7 @@ def _kind(field: str, v: Any) -> str:
 class EventLog:
     def __init__(self, db: Database) -> None:
         self._db = db
+        self.clock = db.clock       # the writer batches on it
 
     async def append(self, kind: str, data: dict[str, Any], ts: float | None = None) -> None:
         await self.append_many([(self._db.wall() if ts is None else ts, kind, data)])
@@ -56,23 +59,14 @@ class EventLog:
                     since: float | None = None, until: float | None = None,
                     after_seq: int = 0, limit: int = 1000) -> list[LoggedEvent]:
         """Events in log order; ``prefix="acd."`` matches every kind under ``acd``."""
-        clauses, params = ["seq > ?"], [f.integer("after_seq", after_seq, 0, 2**62)]
-        if kind is not None:
-            clauses.append("kind = ?")
-            params.append(_kind("kind", kind))
+        w = Where().add("seq > ?", f.integer("after_seq", after_seq, 0, 2**62))
+        w.eq("kind", kind, _kind)
         if prefix is not None:
-            clauses.append("kind >= ? AND kind < ?")
-            params += [_kind("prefix", prefix), prefix + "\U0010ffff"]
-        if since is not None:
-            clauses.append("ts >= ?")
-            params.append(f.timestamp("since", since))
-        if until is not None:
-            clauses.append("ts < ?")
-            params.append(f.timestamp("until", until))
-        params.append(f.integer("limit", limit, 1, 100000))
+            w.add("kind >= ? AND kind < ?", _kind("prefix", prefix), prefix + "\U0010ffff")
+        w.time_range("ts", since, until)
+        params = [*w.params, f.integer("limit", limit, 1, 100000)]
         rows = await self._db.fetchall(
-            f"SELECT seq, ts, kind, data FROM event_log WHERE {' AND '.join(clauses)}"
-            " ORDER BY seq LIMIT ?", params)
+            f"SELECT seq, ts, kind, data FROM event_log{w.sql()} ORDER BY seq LIMIT ?", params)
         return [LoggedEvent(r["seq"], r["ts"], r["kind"], json.loads(r["data"])) for r in rows]
 
 
@@ -95,7 +89,7 @@ class EventLogWriter:
         self._pending: list[tuple[float, str, dict[str, Any]]] = []
         self._unsubscribe: Callable[[], None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._timer: asyncio.TimerHandle | None = None
+        self._timer: TimerHandle | None = None
         self._task: asyncio.Task[None] | None = None
         self._write_lock = asyncio.Lock()
         self.dropped = 0
@@ -125,7 +119,7 @@ class EventLogWriter:
         if len(self._pending) >= self._max_batch:
             self._kick()
         elif self._timer is None:
-            self._timer = loop.call_later(self._delay, self._kick)
+            self._timer = self._log.clock.call_later(self._delay, self._kick)
 
     def _kick(self) -> None:
         if self._timer is not None:

@@ -20,6 +20,7 @@ from typing import Any
 
 from firmware.store import fields as f
 from firmware.store.db import Database
+from firmware.store.where import Where, text_of
 
 EVENTS = ("ENTERQUEUE", "RINGNOANSWER", "RINGCANCELED", "CONNECT", "COMPLETECALLER",
           "COMPLETEAGENT", "ABANDON", "EXITWITHTIMEOUT", "EXITEMPTY", "EXITWITHKEY",
@@ -92,22 +93,10 @@ class QueueLog:
                     event: str | None = None, since: float | None = None,
                     until: float | None = None, limit: int = 1000) -> list[QueueEvent]:
         """Events in the order they were written (``since`` <= ts < ``until``)."""
-        clauses: list[str] = []
-        params: list[Any] = []
-        for col, val in (("queue", queue), ("agent", agent)):
-            if val is not None:
-                clauses.append(f"{col} = ?")
-                params.append(f.text(col, val, 32))
-        if event is not None:
-            clauses.append("event = ?")
-            params.append(f.choice("event", event, EVENTS))
-        if since is not None:
-            clauses.append("ts >= ?")
-            params.append(f.timestamp("since", since))
-        if until is not None:
-            clauses.append("ts < ?")
-            params.append(f.timestamp("until", until))
-        where = " WHERE " + " AND ".join(clauses) if clauses else ""
+        w = (Where().eq("queue", queue, text_of(32)).eq("agent", agent, text_of(32))
+             .eq("event", event, lambda n, v: f.choice(n, v, EVENTS))
+             .time_range("ts", since, until))
+        where, params = w.sql(), w.params
         params.append(f.integer("limit", limit, 1, 100000))
         rows = await self._db.fetchall(
             f"SELECT * FROM queue_log{where} ORDER BY id LIMIT ?", params)
