@@ -111,15 +111,16 @@ class App:
         extra: dict[str, Any] = {"zone": self.cfg.tones.zone}
         if hw.profile == "sim":
             extra["dchannel_socket"] = self.cfg.e1_sim.dchannel_socket or None
-        self.board = await asyncio.to_thread(
-            board_profile.build, hw.profile, SystemClock(), **hw.board_paths(), **extra)
-        if self.board.eeprom is not None:
+        board = await asyncio.to_thread(
+            lambda: board_profile.build(hw.profile, SystemClock(), **hw.board_paths(), **extra))
+        self.board = board
+        if board.eeprom is not None:
             try:
-                identity = await asyncio.to_thread(self.board.eeprom.read_identity)
+                identity = await asyncio.to_thread(board.eeprom.read_identity)
                 self.serial = identity.serial
             except Exception as exc:  # a blank or broken EEPROM must not stop the box
                 log.error("board identity unreadable error=%s", exc)
-        self._drivers = threading.Thread(target=self.board.run_forever,
+        self._drivers = threading.Thread(target=board.run_forever,
                                          args=(self._drivers_stop,), name="drivers", daemon=True)
         self._drivers.start()
 
@@ -187,7 +188,7 @@ class App:
 
     async def health(self) -> dict[str, Any]:
         """Components for ``/api/health``; the API adds the database and the verdict."""
-        edge = dict(self.edge.health()) if self.edge else {"status": "down"}
+        edge: dict[str, Any] = dict(self.edge.health()) if self.edge else {"status": "down"}
         edge["registered_seats"] = sorted(self._registered)
         media = self.pool.health() if self.pool else {"status": "down"}
         hardware: dict[str, Any] = {"status": "down", "profile": self.cfg.hardware.profile}

@@ -124,7 +124,7 @@ class HardwareConfig:
     watchdog: str = "/dev/watchdog"
     console: str = "/dev/ttyS1"
 
-    def board_paths(self) -> dict[str, object]:
+    def board_paths(self) -> dict[str, Any]:
         """Keyword arguments for ``drivers.board_profile.build``."""
         return {"spi_device": self.spi_device, "i2c_bus": self.i2c_bus,
                 "spi_fxo": list(self.spi_fxo), "spi_fxs": list(self.spi_fxs),

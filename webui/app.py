@@ -21,7 +21,7 @@ import logging
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, NoReturn
 from urllib.parse import urlencode
 
 import bottle
@@ -70,6 +70,12 @@ def _duration(seconds: float | None) -> str:
     return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
 
 
+def redirect(url: str) -> NoReturn:
+    """``bottle.redirect`` (303, keeps cookies set on ``response``), typed as never returning."""
+    bottle.redirect(url, 303)
+    raise AssertionError("bottle.redirect returned")
+
+
 def render(name: str, **kw: Any) -> str:
     return bottle.template(name, template_lookup=[VIEWS], **kw)
 
@@ -115,7 +121,7 @@ class WebUi:
         if s is None:
             if _is_api() or request.method not in SAFE_METHODS:
                 raise fail(401, "login required")
-            bottle.redirect("/login", 303)
+            redirect("/login")
         if s["role"] not in roles:
             raise fail(403, "your role may not use this page")
         return s
@@ -196,7 +202,7 @@ def make_app(api: Api, *, clock: Clock | None = None) -> bottle.Bottle:
 
     @app.get("/", public=True)
     def index() -> None:
-        bottle.redirect("/calls", 303)
+        redirect("/calls")
 
     @app.get("/static/<name>", public=True)
     def static(name: str) -> Any:
@@ -217,7 +223,7 @@ def make_app(api: Api, *, clock: Clock | None = None) -> bottle.Bottle:
     @app.get("/login", public=True)
     def login_get() -> str:
         if ui.session() is not None:
-            bottle.redirect("/calls", 303)
+            redirect("/calls")
         return login_form()
 
     @app.post("/login", public=True)
@@ -246,7 +252,7 @@ def make_app(api: Api, *, clock: Clock | None = None) -> bottle.Bottle:
         ui.set_cookie(SESSION_COOKIE, ui.signer.sign(token))
         response.delete_cookie(LOGIN_NONCE_COOKIE, path="/")
         log.info("web login user=%r role=%s src=%s", user["username"], user["role"], ip)
-        bottle.redirect("/calls", 303)
+        redirect("/calls")
 
     @app.post("/logout", roles=ALL_ROLES)
     def logout() -> None:
@@ -254,7 +260,7 @@ def make_app(api: Api, *, clock: Clock | None = None) -> bottle.Bottle:
         if token:
             api.close_session(token)
         response.delete_cookie(SESSION_COOKIE, path="/")
-        bottle.redirect("/login", 303)
+        redirect("/login")
 
     # calls -------------------------------------------------------------------
     def call_query() -> dict[str, Any]:

@@ -56,18 +56,18 @@ class AcdRunner:
         for q in queues:
             if q.name in self._queues:
                 continue
-            spec = acd.QueueSpec(name=q.name, strategy=q.strategy, wrapup=float(q.wrapup_s),
+            qspec = acd.QueueSpec(name=q.name, strategy=q.strategy, wrapup=float(q.wrapup_s),
                                  service_level=float(q.sl_threshold_s), ring_timeout=None)
-            self._trace("config", spec)
-            self.engine.add_queue(spec)
+            self._trace("config", qspec)
+            self.engine.add_queue(qspec)
             self._queues.add(q.name)
         for s in seats:
             if s.extension in self._agents:
                 continue
-            spec = acd.AgentSpec(agent=s.extension,
-                                 queues={q: p for q, p in s.queues.items() if q in self._queues})
-            self._trace("config", spec)
-            self.engine.add_agent(spec)
+            aspec = acd.AgentSpec(agent=s.extension,
+                                  queues={q: p for q, p in s.queues.items() if q in self._queues})
+            self._trace("config", aspec)
+            self.engine.add_agent(aspec)
             self._agents.add(s.extension)
             # Seats are logged in from the start (agent log-in comes with the
             # agent desk); they still must be registered to get an offer.

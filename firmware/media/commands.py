@@ -126,7 +126,7 @@ class NodeEngine:
         self._finalizing: dict[str, float] = {}
         self._grave: list[tuple[float, Any]] = []
         self._calls: set[NodeCall] = set()   # every live pjsua2 Call, until DISCONNECTED
-        self.acc = NodeAccount(self)
+        self.acc: NodeAccount | None = NodeAccount(self)
         acfg = pj.AccountConfig()
         acfg.idUri = f"sip:media{args.id}@127.0.0.1:{args.sip_port}"
         mt = acfg.mediaConfig.transportConfig

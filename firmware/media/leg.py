@@ -74,8 +74,9 @@ class Leg:
     async def wait_answered(self) -> None:
         """Until the leg is answered; MediaError naming the SIP code if it ends first."""
         answered = asyncio.ensure_future(self.answered.wait())
+        waits: set[asyncio.Future[Any]] = {answered, self.ended}
         try:
-            await asyncio.wait({answered, self.ended}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
         finally:
             answered.cancel()
         if not self.answered.is_set():

@@ -17,7 +17,7 @@ import hashlib
 import ipaddress
 import logging
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import aiosqlite
@@ -103,7 +103,7 @@ async def ensure_schema(db_path: Path, sql_dir: Path = SQL_DIR) -> list[str]:
     return done
 
 
-async def _replace(db_path: Path, table: str, where: str, rows: list[tuple[object, ...]],
+async def _replace(db_path: Path, table: str, where: str, rows: Sequence[tuple[object, ...]],
                    insert: str) -> None:
     db = await _connect(db_path)
     try:

@@ -7,6 +7,7 @@ bridged to an agent.
 """
 from __future__ import annotations
 
+import builtins
 import sqlite3
 import uuid
 from dataclasses import asdict, dataclass, field, fields
@@ -14,7 +15,7 @@ from typing import Any
 
 from firmware.errors import StoreError
 from firmware.store import fields as f
-from firmware.store.db import Database, ValidationError
+from firmware.store.db import Database, ValidationError, only_row
 from firmware.store.where import Where, text_of
 
 DISPOSITIONS = ("answered", "abandoned", "failed", "no-agent", "no-choice", "rejected")
@@ -131,7 +132,7 @@ class CdrStore:
         return None if row is None else CallRecord.from_row(row)
 
     async def list(self, limit: int = 50, offset: int = 0,
-                   filters: CdrFilter = CdrFilter()) -> list[CallRecord]:
+                   filters: CdrFilter = CdrFilter()) -> "builtins.list[CallRecord]":
         items, _ = await self.page(limit, offset, filters, with_total=False)
         return items
 
@@ -140,7 +141,7 @@ class CdrStore:
         return int(await self._db.fetchval(f"SELECT COUNT(*) FROM cdr{where}", params))
 
     async def page(self, limit: int = 50, offset: int = 0, filters: CdrFilter = CdrFilter(),
-                   *, with_total: bool = True) -> tuple[list[CallRecord], int]:
+                   *, with_total: bool = True) -> tuple[builtins.list[CallRecord], int]:
         """Newest first; the page and its total are read as one consistent snapshot."""
         f.integer("limit", limit, 1, MAX_PAGE)
         f.integer("offset", offset, 0, 2**62)
@@ -153,5 +154,5 @@ class CdrStore:
             total = -1
             if with_total:
                 async with conn.execute(f"SELECT COUNT(*) FROM cdr{where}", params) as cur:
-                    total = int((await cur.fetchone())[0])
+                    total = int((await only_row(cur, "cdr.count"))[0])
         return [CallRecord.from_row(r) for r in rows], total

@@ -23,7 +23,7 @@ import aiosqlite
 from acd_core.acd.model import STRATEGIES, STRATEGY_ALIASES
 from firmware.errors import StoreError
 from firmware.store import fields as f
-from firmware.store.db import Database, NotFound, ValidationError
+from firmware.store.db import Database, NotFound, ValidationError, only_row
 
 TRUNK_KINDS = ("sip-ip",)
 DID_TARGETS = ("ivr", "queue", "seat")
@@ -152,7 +152,7 @@ async def _upsert(conn: aiosqlite.Connection, table: str, key_col: str,
             f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})"
             f" ON CONFLICT({key_col}) DO UPDATE SET {sets} RETURNING id",
             [values[c] for c in cols]) as cur:
-        row = await cur.fetchone()
+        row = await only_row(cur, f"{table}.upsert")
     return int(row[0])
 
 

@@ -184,6 +184,14 @@ async def configure(conn: aiosqlite.Connection, path: Path) -> None:
         raise StoreError("database refused foreign_keys=ON / synchronous=FULL", path=str(path))
 
 
+async def only_row(cur: aiosqlite.Cursor, what: str) -> sqlite3.Row:
+    """The row a statement always returns (``RETURNING``, ``COUNT(*)``, a just-written key)."""
+    row = await cur.fetchone()
+    if row is None:
+        raise StoreError(f"{what}: the statement returned no row", operation=what)
+    return row
+
+
 async def current_version(conn: aiosqlite.Connection) -> tuple[int, list[tuple[int, str]]]:
     await conn.execute(
         "CREATE TABLE IF NOT EXISTS schema_version ("

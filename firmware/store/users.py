@@ -25,7 +25,7 @@ from typing import Any
 
 from firmware.errors import StoreError
 from firmware.store import fields as f
-from firmware.store.db import Database, NotFound, ValidationError
+from firmware.store.db import Database, NotFound, ValidationError, only_row
 
 ROLES = ("admin", "supervisor", "agent")
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 5
@@ -121,11 +121,11 @@ class Users:
                     " password_hash = excluded.password_hash, role = excluded.role,"
                     " seat = excluded.seat RETURNING id", (name, encoded, role, seat,
                                                           self._db.wall())) as cur:
-                uid = int((await cur.fetchone())[0])
+                uid = int((await only_row(cur, "users.put"))[0])
             # a new password or role ends every open session of this user
             await conn.execute("DELETE FROM web_sessions WHERE user_id = ?", (uid,))
             async with conn.execute("SELECT * FROM users WHERE id = ?", (uid,)) as cur:
-                return _user(await cur.fetchone())
+                return _user(await only_row(cur, "users.put"))
 
     async def get(self, username: str) -> User | None:
         row = await self._db.fetchone("SELECT * FROM users WHERE username = ?", (username,))
@@ -209,4 +209,4 @@ class Users:
             await conn.execute("INSERT OR IGNORE INTO secrets (name, value) VALUES (?, ?)",
                                (name, _secrets.token_bytes(nbytes)))
             async with conn.execute("SELECT value FROM secrets WHERE name = ?", (name,)) as cur:
-                return bytes((await cur.fetchone())[0])
+                return bytes((await only_row(cur, "secrets.get"))[0])

@@ -12,6 +12,8 @@ import abc
 import asyncio
 from dataclasses import dataclass, field
 
+from firmware.media.leg import Leg
+
 
 @dataclass(frozen=True)
 class CallerInfo:
@@ -68,5 +70,5 @@ class Channel(abc.ABC):
 
     @property
     @abc.abstractmethod
-    def media_leg(self) -> object:
+    def media_leg(self) -> Leg:
         """The media-node leg carrying this channel's audio (for dial/bridge/record)."""
