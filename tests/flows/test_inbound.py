@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from firmware.errors import MediaError
-from tests.flows.conftest import FlowHarness
+from tests.flows.conftest import MOH, FlowHarness
 
 
 async def test_unknown_did_is_refused_404_with_a_rejected_record(tmp_path: Path) -> None:
@@ -30,7 +30,7 @@ async def test_did_bound_to_another_trunk_does_not_route(tmp_path: Path) -> None
 async def test_a_did_straight_to_a_queue_skips_the_ivr(tmp_path: Path) -> None:
     async with FlowHarness(tmp_path) as h:
         caller = h.call(did="200")
-        await h.until(lambda: h.kinds("queue.enterqueue"), "queued")
+        await h.until(lambda: caller.playing and caller.playing.endswith(MOH), "hold music")
         assert [c for c, _ in caller.commands][:2] == ["answer", "play"]
         caller.far_hangs_up()
         rec = await h.finished()

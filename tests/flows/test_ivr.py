@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.flows.conftest import IVR_PROMPT, FlowHarness
+from tests.flows.conftest import IVR_PROMPT, MOH, FlowHarness
 
 
 def plays(leg, name: str) -> int:  # type: ignore[no-untyped-def]
@@ -34,7 +34,7 @@ async def test_a_key_during_the_prompt_stops_it_and_chooses_the_queue(tmp_path: 
         await h.until(lambda: caller.playing and caller.playing.endswith(IVR_PROMPT), "prompt")
         caller.press("2")                                   # barge-in, prompt still playing
         await h.until(lambda: caller.did("stop_play"), "prompt stopped")
-        await h.until(lambda: h.kinds("queue.enterqueue"), "caller queued")
+        await h.until(lambda: caller.playing and caller.playing.endswith(MOH), "caller on hold")
         assert h.events[[e.kind for e in h.events].index("queue.enterqueue")].data["queue"] == "sales"
         caller.far_hangs_up()
         rec = await h.finished()
@@ -49,7 +49,7 @@ async def test_an_invalid_key_replays_the_prompt_and_a_valid_one_then_routes(tmp
         caller.press("9")
         await h.until(lambda: plays(caller, IVR_PROMPT) == 2, "prompt #2 after the invalid key")
         caller.press("1")
-        await h.until(lambda: h.kinds("queue.enterqueue"), "caller queued")
+        await h.until(lambda: caller.playing and caller.playing.endswith(MOH), "caller on hold")
         caller.far_hangs_up()
         rec = await h.finished()
         cdrs = await h.cdrs()
