@@ -55,9 +55,15 @@ async def wait_and_connect(ctx: FlowContext, channel: Channel, queue: Queue,
     waiting = ctx.acd.enqueue(rec.id, rec.queue)
     await _queue_log(ctx, "ENTERQUEUE", rec, info=rec.caller_number)
     moh = _moh_path(ctx, queue)
-    await channel.play(moh, loop=True)
-    ctx.bus.publish("media.play", call=rec.id, path=moh, loop=True)
     ended = channel.ended
+    try:
+        await channel.play(moh, loop=True)
+    except MediaError:
+        if not ended.done():
+            raise
+        await _abandon(ctx, rec, entered)          # gone while we were queueing them
+        return
+    ctx.bus.publish("media.play", call=rec.id, path=moh, loop=True)
     while True:
         offer_task = asyncio.ensure_future(waiting.offers.get())
         done = await first(ctx.clock, {offer_task, ended})

@@ -154,3 +154,16 @@ async def test_wrap_up_holds_the_next_offer_for_its_seconds(tmp_path: Path) -> N
         await h.finished(1)
         cdrs = await h.cdrs()
     assert sorted(c.disposition for c in cdrs) == ["abandoned", "answered"]
+
+
+async def test_caller_leaving_at_the_moment_of_queue_entry_is_abandoned_not_failed(
+        tmp_path: Path) -> None:
+    async with FlowHarness(tmp_path) as h:
+        caller = h.call()
+        h.bus.subscribe("queue.enterqueue", lambda e: caller.far_hangs_up())
+        await h.until(lambda: caller.playing, "the menu prompt")
+        caller.press("1")
+        rec = await h.finished()
+        events = await h.queue_events(rec.id)
+    assert (rec.disposition, rec.hangup_by, rec.failure_reason) == ("abandoned", "caller", "")
+    assert events == ["ENTERQUEUE", "ABANDON"]
