@@ -1,7 +1,7 @@
 """Build hook: compiles every acd_core module that has a .pxd beside its .py.
 
-The .pxd is the one list of what compiles (STYLE.md "Cython: Python source is
-the truth"): adding a .pxd next to a module opts it in, nothing else changes.
+The .pxd is the one list of what compiles
+(docs/style.md#cython-the-python-source-is-the-truth): adding a .pxd next to a module opts it in, nothing else changes.
 With CALLBOX_REQUIRE_CYTHON=1 (CI, image) a module that fails to compile fails
 the build instead of silently falling back to pure Python.
 """

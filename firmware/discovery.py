@@ -3,7 +3,7 @@
 Two services: the web UI (``_http._tcp``) and the SIP edge (``_sip._udp``),
 each with TXT records a provisioning tool can read. The instance and host
 names carry the board serial, because a site may hold several boxes
-(ARCHITECTURE.md, "Beyond one box"). Bound only to the interface the web UI
+(docs/architecture.md#discovery). Bound only to the interface the web UI
 listens on, so a box configured for loopback never multicasts on the LAN.
 """
 from __future__ import annotations

@@ -6,7 +6,7 @@ generated once on this box and kept in the database. Forged or damaged cookies
 are thus turned away without a database query, and rotating the key ends
 every session. The cookie is ``HttpOnly; SameSite=Strict; Path=/`` (and
 ``Secure`` when the request came over HTTPS); it is never bottle's pickled
-"secure cookie" (reliability-anchors §4.4).
+"secure cookie" (docs/reference/reliability.md#security-choices-already-made-built).
 
 CSRF: every non-GET request must carry a token. After login it is the
 session's own token; on the login form (no session yet) it is an HMAC of a

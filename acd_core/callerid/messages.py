@@ -5,7 +5,8 @@ round-trip, checksum included (two's complement of the byte sum, so that all
 bytes of a good message sum to 0 mod 256). Bad input raises ``CallerIdError``
 naming the offset and field. DTMF caller ID (EN 300 659-1 annex, DK/SE/FI/NL/BE/
 IN/BR/TW) is ``A<digits>C`` or ``D<digits>C`` (``#`` may end it), with ``B00``
-for "unavailable" and ``B10`` for "private" (driver-anchors §2.3).
+for "unavailable" and ``B10`` for "private"
+(docs/reference/tones-and-callerid.md#dtmf-caller-id).
 """
 from __future__ import annotations
 

@@ -17,7 +17,8 @@ How: Goertzel filters at every frequency of the zone over 160-sample blocks
 (the media node's 20 ms frame); each block is classified as one of the zone's
 frequency sets or silence; runs of equal blocks become segments; the newest
 segments are compared with each tone's steps. FXO lines rely on busy and
-congestion to learn that the far end hung up (driver-anchors §2.4).
+congestion to learn that the far end hung up
+(docs/reference/tones-and-callerid.md#busy-tone-as-a-hang-up-signal).
 """
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """Call-progress tones per country: one table the detector and the generator share.
 
 Sources: dahdi-tools ``zonedata.c`` / Asterisk ``indications.conf.sample`` (the
-frequencies and cadences, as summarised in driver-anchors.md §2.4), ITU-T E.180
+frequencies and cadences, as summarised in
+docs/reference/tones-and-callerid.md#call-progress-tones), ITU-T E.180
 and its supplement 2 (levels, tolerances), ITU-T Q.35 / E.180 (special
 information tone 950/1400/1800 Hz, 330 ms each, then 1 s silence) and BT SIN 350
 (UK cadences). A zone is a row of this table; adding a country adds data, not code.

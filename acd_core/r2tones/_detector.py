@@ -6,7 +6,8 @@ Envelope (tests in ``tests/acd_core/dsp/test_r2tones.py``; Q.455 receiver):
   within ±10 Hz, from −35 to −5 dBm0 per frequency, up to 5 dB between the
   two (limit 7 dB); white noise down to 20 dB SNR;
 * recognised after 20 ms of tone, so a compelled step against a peer that
-  answers from one 20 ms block (libopenr2, r2-notes.md) is not slowed down;
+  answers from one 20 ms block (libopenr2,
+  docs/reference/r2.md#register-signalling-the-mf-tones) is not slowed down;
 * events ``(sample_offset, tone)``: ``tone`` 1..15 when a tone is recognised,
   0 when it stops (10 ms without it); one "on" per tone.
 

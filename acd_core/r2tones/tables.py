@@ -3,7 +3,7 @@
 Forward tones (calling side) combine two of 1380..1980 Hz, backward tones
 (called side) two of 1140..540 Hz, both in 120 Hz steps; tone n (1..15) is the
 Q.441 pair listed here. The meaning of a tone (group I/II/A/B, ITU or CN
-variant) is the signalling layer's business, not the detector's (r2-notes.md).
+variant) is the signalling layer's business, not the detector's (docs/reference/r2.md).
 """
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ DTMF_KEYS = "123A456B789C*0#D"
 DTMF_LOW_DBM0 = -11.0
 DTMF_HIGH_DBM0 = -9.0
 
-# Caller ID FSK (driver-anchors §2.3): (mark Hz, space Hz), 1200 baud.
+# Caller ID FSK (docs/reference/tones-and-callerid.md#caller-id): (mark Hz, space Hz), 1200 baud.
 FSK_STANDARDS = {"bell202": (1200.0, 2200.0), "v23": (1300.0, 2100.0)}
 FSK_BAUD = 1200.0
 CID_LEVEL_DBM0 = -13.5       # GR-30 / EN 300 659-1 nominal transmit level (v)

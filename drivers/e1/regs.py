@@ -1,7 +1,7 @@
 """PEF2256 (FALC56) register map: addresses and bits used by driver and simulator.
 
 Values from the Linux ``pef2256-regs.h`` / DAHDI wct4xxp usage collected in
-``shared/reference/driver-anchors.md`` §1.2. Bits marked ``(sim)`` were not
+``docs/reference/chips.md#registers-used``. Bits marked ``(sim)`` were not
 confirmed against the datasheet; the simulator defines them and the driver uses
 the same names, so only this file changes if the datasheet says otherwise.
 """

@@ -6,8 +6,8 @@ the in-band DTMF detector, then posts plain tuples to a ``queue.SimpleQueue``
 that the node's main loop drains: no pjsua2 call is ever made from this thread.
 
 Frames are read through the SWIG ``ByteVector``'s memory with ctypes (3 us per
-320-byte frame instead of 150 us for ``bytes(frame.buf)``; sip-feasibility.md
-1.4). Taps are pooled by the node and reused: destroying an ``AudioMediaPort``
+320-byte frame instead of 150 us for ``bytes(frame.buf)``;
+docs/reference/pjsua2.md#audio-frames-in-python). Taps are pooled by the node and reused: destroying an ``AudioMediaPort``
 right after its call ended crashed a node (the bridge may still be removing it).
 """
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Run as ``python -m firmware.media.node --id N --sip-port P --rtp-port-base R
 --control PATH --edge HOST:PORT``. It answers, plays, records, bridges, dials
 and hangs up on the daemon's command and reports what happens; it holds no
-business logic (docs/architecture.md, "Media nodes"). SIP and RTP bind 127.0.0.1
+business logic (docs/architecture.md#processes). SIP and RTP bind 127.0.0.1
 only: Kamailio is the box's only SIP listener on the LAN.
 
 Threads: pjsua2 runs with ``threadCnt=0`` and ``mainThreadOnly=True``; this
@@ -229,7 +229,8 @@ class Node:
             self.control = None
         gc.collect()
         if self.ep is not None:
-            # Let the bridge drop removed ports before their memory goes (1.4 gotchas).
+            # Let the bridge drop removed ports before their memory goes
+            # (docs/reference/pjsua2.md#gotchas).
             for _ in range(5):
                 self.ep.libHandleEvents(10)
             gc.collect()

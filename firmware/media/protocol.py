@@ -5,7 +5,7 @@ and volunteers ``Event``s. Every message is checked against the table below
 when decoded, on both ends, so a malformed line is one ``ProtocolError``
 naming the field (or the byte offset for broken JSON) instead of a KeyError
 deep in a call flow. The receive loops count and log such errors and keep
-serving (STYLE.md "Bad input raises one typed error that says where").
+serving (docs/style.md#bad-input-raises-one-typed-error-that-says-where).
 
 ``decode(encode(m)) == m`` for every valid message.
 """

@@ -1,7 +1,7 @@
 """Is a recorder's WAV final? Can a crashed node's half-written WAV be saved?
 
 pjmedia's WAV writer writes a header with zero sizes when it starts and fills
-them in only when the recorder is destroyed (sip-feasibility.md 1.4). So "the
+them in only when the recorder is destroyed (docs/reference/pjsua2.md#gotchas). So "the
 header's sizes match the file" is the test for a finished recording, and
 rewriting those sizes from the file length salvages what a killed node had
 already flushed.

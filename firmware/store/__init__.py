@@ -103,7 +103,8 @@ class Store:
         """A consistent copy of the database at ``dest`` (``VACUUM INTO``), made durable.
 
         Written as ``dest.tmp``, fsynced, renamed over ``dest``, then the folder is
-        fsynced (reliability-anchors §3.2). Other database work waits meanwhile.
+        fsynced (docs/reference/reliability.md#small-files-built-where-noted). Other
+        database work waits meanwhile.
         """
         dest = Path(dest)
         tmp = dest.with_name(dest.name + ".tmp")

@@ -2,7 +2,8 @@
 
 One SQLite file (``var/callbox.db``) holds configuration, call records, queue
 events, the event log and the recordings index. The daemon is its only writer.
-Settings follow reliability-anchors §3.1: WAL with ``synchronous=FULL`` (a
+Settings follow docs/reference/reliability.md#sqlite-durability-built: WAL with
+``synchronous=FULL`` (a
 committed CDR survives a power cut, not just a crash), foreign keys on, a busy
 timeout, and ``PRAGMA quick_check`` when the box starts.
 

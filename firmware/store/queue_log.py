@@ -1,7 +1,8 @@
 """Queue events in Asterisk's ``queue_log`` vocabulary, the source of queue KPIs.
 
 The names and the meaning of the data fields follow Asterisk app_queue so that
-people who know its reports read ours without a glossary (acd-anchors §3):
+people who know its reports read ours without a glossary
+(docs/reference/acd-kpi.md#queue-log-vocabulary):
 
 - ENTERQUEUE: caller joined (``position``)
 - RINGNOANSWER: an offer rang the agent for ``ring_s`` without an answer

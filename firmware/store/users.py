@@ -7,7 +7,8 @@ later re-hashes each password at its next successful login. Hashing runs in a
 worker thread so a login never stalls the daemon loop. An unknown user costs
 the same hash as a known one, so timing does not reveal which names exist.
 
-Sessions are server side (reliability-anchors §4.4): the cookie carries a
+Sessions are server side (docs/reference/reliability.md#security-choices-already-made-built):
+the cookie carries a
 random token, this table only its sha256, so a copy of the database opens no
 session. Sessions end after ``IDLE_S`` without use or ``ABSOLUTE_S`` after login.
 """

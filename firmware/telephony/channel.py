@@ -1,7 +1,7 @@
 """The Channel abstraction: one caller's line, whatever carries it.
 
 A flow gets a ``Channel`` and cannot tell a SIP trunk call from an ISDN
-B-channel, an R2 line or an FXO port (docs/architecture.md, "One inbound call").
+B-channel, an R2 line or an FXO port (docs/architecture.md#one-inbound-call-end-to-end).
 Each technology implements this interface on top of its signalling stack;
 audio always lives in a media node, so every channel also exposes the media
 leg that a conversation is bridged and recorded through.

@@ -53,7 +53,7 @@ def test_textbook_mmc_example():
 
 
 def test_small_office_figures_from_the_reference_note():
-    # ../shared/reference/acd-anchors.md: 60 calls/h, AHT 4 min.
+    # docs/reference/acd-kpi.md#erlang-c: 60 calls/h, AHT 4 min.
     a = erlang.traffic(60, 3600, 240)
     assert erlang.service_level(a, 6, 240, 20) == pytest.approx(0.76, abs=0.005)
     assert erlang.asa(a, 6, 240) == pytest.approx(34, abs=0.5)

@@ -3,7 +3,7 @@
 Not a test (nothing is asserted); run it inside the private namespace:
 ``tests/netns-run .venv/bin/python -m tests.media.measure_node``. CPU is the
 node process's own utime+stime over a window (machine-wide counters are useless
-on a shared VM, sip-feasibility.md 1.5).
+on a shared VM, docs/reference/test-peers.md#isolation-and-ports).
 """
 from __future__ import annotations
 

@@ -308,7 +308,8 @@ async def test_pool_grows_a_node_when_full(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 async def test_thirty_conversations_in_a_row_leave_the_node_healthy(tmp_path: Path) -> None:
-    """Taps are reused, players and recorders destroyed: no slot leak, no crash (1.4 gotchas).
+    """Taps are reused, players and recorders destroyed: no slot leak, no crash
+    (docs/reference/pjsua2.md#gotchas).
 
     Two conversations overlap all the time, so pjsua reuses call ids while older
     Call objects are being released (a late-released Call once hung up its successor).

@@ -1,6 +1,7 @@
 """Debian's Chromium, driven by Playwright, kept off the network.
 
-The flags are those of sip-feasibility §5; ``--host-resolver-rules`` keeps it
+The flags are those of docs/reference/test-peers.md#chromium-driven-by-playwright;
+``--host-resolver-rules`` keeps it
 from resolving any name but the loopback (without it Chromium looks up Google
 hosts even with background networking off).
 """

@@ -1,6 +1,7 @@
 """Load an acd_core module as its compiled build or as pure Python.
 
-Every acd_core test runs against both (STYLE.md): the compiled extension is what
+Every acd_core test runs against both
+(docs/style.md#cython-the-python-source-is-the-truth): the compiled extension is what
 the box runs, the pure module is the source of truth and what a developer reads.
 With CALLBOX_REQUIRE_CYTHON=1 (``make test``, CI) a missing compiled module is a
 failure, not a skip, so a broken build cannot hide behind the pure fallback.

@@ -1,6 +1,6 @@
 """Independent peers the DSP tests hold our code against.
 
-CPython's ``audioop`` is the G.711 oracle (STYLE.md "Independent peers"). It is
+CPython's ``audioop`` is the G.711 oracle (docs/style.md#independent-peers). It is
 deprecated in 3.11 and the suite turns warnings into errors, so it is imported
 here once, with its DeprecationWarning silenced for that import only.
 """

@@ -1,7 +1,7 @@
 """Test signals built from the spec values, independently of ``acd_core.tonegen``.
 
 Plain math and ``random.Random(seed)``: the detectors are never tested against
-our own generator alone (STYLE.md "Independent peers").
+our own generator alone (docs/style.md#independent-peers).
 """
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """Headless Chromium (Debian's, driven by Playwright) logs in and reads the Calls page.
 
-The browser is launched with the flags of sip-feasibility §5; ``--host-resolver-rules``
+The browser is launched with the flags of
+docs/reference/test-peers.md#chromium-driven-by-playwright; ``--host-resolver-rules``
 keeps it from resolving any name but the loopback (without it Chromium looks up
 Google hosts even with background networking off). The test checks that the browser,
 its Node driver and every thread are gone afterwards.

@@ -1,6 +1,7 @@
 """A naive ACD: on every event, rescan every member and every waiting call.
 
-This is the shape of the anchors' polling loops (Asterisk wakes each caller and
+This is the shape of other ACDs' polling loops
+(docs/reference/acd-kpi.md#why-the-engine-is-event-driven: Asterisk wakes each caller and
 walks the members; FreeSWITCH re-runs one query over all members and callers),
 written for clarity, not speed. It serves twice: as the baseline the benchmarks
 measure the engine against, and as an independent oracle for the engine's

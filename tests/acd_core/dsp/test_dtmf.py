@@ -184,7 +184,8 @@ def test_reset_restarts_offsets(rx):
 
 
 # Other signalling tones must not talk off the receiver: progress tones of the
-# four zones (driver-anchors 2.4), MFC-R2 forward and backward pairs (Q.441:
+# four zones (docs/reference/tones-and-callerid.md#call-progress-tones), MFC-R2 forward and
+# backward pairs (Q.441:
 # 540..1980 Hz in 120 Hz steps), SIT (Q.35 913.8/1370.6/1776.7 Hz), fax CNG/CED.
 SIGNALLING = {
     "us dial 350+440": [(350, -13), (440, -13)],

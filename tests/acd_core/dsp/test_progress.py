@@ -1,6 +1,7 @@
 """Call-progress tone detector: every tone of every zone, from spec values.
 
-The tone definitions below are written out from driver-anchors.md §2.4
+The tone definitions below are written out from
+docs/reference/tones-and-callerid.md#call-progress-tones
 (zonedata.c), E.180/Q.35 and BT SIN 350, not read from acd_core's table, so a
 wrong table row fails here.
 """

@@ -75,7 +75,7 @@ def test_recognised_after_20_ms_and_released_10_ms_after_the_end(rx):
 
 
 def test_china_no1_compelled_sequence_seen_by_each_side(rx):
-    # r2-notes.md, CN variant: fwd I-1, bwd A-6, fwd II-1, bwd A-1, ... bwd B-1.
+    # docs/reference/r2.md#china-no1-sequence: fwd I-1, bwd A-6, fwd II-1, bwd A-1, ... bwd B-1.
     steps = [("forward", 1), ("backward", 6), ("forward", 1), ("backward", 1), ("forward", 8),
              ("backward", 1), ("forward", 15), ("backward", 1), ("forward", 3),
              ("backward", 3), ("forward", 1), ("backward", 1)]
