@@ -8,7 +8,7 @@ PIP         := $(VENV)/bin/pip
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Debian 12 packages the appliance and its tests use (real peers, not mocks).
-SYSTEM_PACKAGES := kamailio kamailio-sqlite-modules sqlite3 espeak-ng sox \
+SYSTEM_PACKAGES := kamailio kamailio-sqlite-modules kamailio-utils-modules sqlite3 espeak-ng sox \
 	sip-tester baresip baresip-core tshark \
 	iproute2 util-linux bind9-dnsutils gcc python3-dev python3-venv chromium
 

@@ -30,6 +30,7 @@ from firmware.flows.context import FlowContext
 from firmware.media.leg import Leg
 from firmware.media.pool import MediaPool
 from firmware.sipedge.kamailio import KamailioEdge
+from firmware.sipedge.placer import PlaceAnswer, PlaceRequest
 from firmware.store import Store
 from firmware.telephony.sip import SipChannel
 from firmware.timers import TIMERS
@@ -79,12 +80,11 @@ class App:
             log.info("demo provisioned credentials=%s", demo.credentials_path(cfg))
         files = demo.ensure_prompts(cfg)
 
-        self.edge = KamailioEdge(cfg, self.bus, clock=self.clock)
+        self.edge = KamailioEdge(cfg, self.bus, clock=self.clock, placer=self._place)
         await self._sync_edge_tables()
         await self.edge.start()
 
-        self.pool = MediaPool(cfg, self.bus, on_nodes_changed=self.edge.set_media_nodes,
-                              clock=self.clock)
+        self.pool = MediaPool(cfg, self.bus, clock=self.clock)
         self.pool.on_incoming = self._on_incoming
         await self.pool.start()
 
@@ -162,6 +162,19 @@ class App:
         seats = await self.store.config.seats()
         await self.edge.set_seats({s.extension: s.ha1 for s in seats})
         await self.edge.set_trunk_sources(await self.store.config.trunk_sources())
+
+    def _place(self, request: PlaceRequest) -> PlaceAnswer:
+        """Kamailio asks which media node takes this INVITE (firmware/sipedge/placer.py)."""
+        pool = self.pool
+        if pool is None:
+            return PlaceAnswer(503, "media nodes not started")
+        if request.failed_port is not None:
+            pool.report_unresponsive(request.failed_port, request.call_id)
+        link = pool.place(request.call_id)
+        if link is None:
+            log.warning("no media node has room call_id=%s did=%s", request.call_id, request.did)
+            return PlaceAnswer(503, "no media node has room")
+        return PlaceAnswer(200, f"sip:127.0.0.1:{link.sip_port}")
 
     async def _on_incoming(self, leg: Leg) -> None:
         """Runs as the pool's task for this leg, for the whole call."""

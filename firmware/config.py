@@ -94,13 +94,15 @@ class SipConfig:
     listen: str = "127.0.0.1"
     port: int = 5060
     realm: str = "callbox"
+    placement_port: int = 5059          # 127.0.0.1 only: where Kamailio asks which node
 
 
 @dataclass(frozen=True)
 class MediaConfig:
     nodes_min: int = 1
-    nodes_max: int = 8
+    nodes_max: int = 40                 # 2 conversations a node: 60 agents' calls and spare
     legs_per_node: int = 4
+    spare_legs: int = 8                 # free legs kept ready ahead of demand
     sip_port_base: int = 5070
     rtp_port_base: int = 40000
 
@@ -149,10 +151,10 @@ class DiscoveryConfig:
 
 _CHECKS: dict[str, dict[str, Callable[[Any], Any]]] = {
     "paths": {"var": _text},
-    "sip": {"listen": _ipv4, "port": _port, "realm": _token},
+    "sip": {"listen": _ipv4, "port": _port, "realm": _token, "placement_port": _port},
     "media": {"nodes_min": _int_range(1, 64), "nodes_max": _int_range(1, 64),
-              "legs_per_node": _int_range(2, 4), "sip_port_base": _port,
-              "rtp_port_base": _port},
+              "legs_per_node": _int_range(2, 4), "spare_legs": _int_range(0, 64),
+              "sip_port_base": _port, "rtp_port_base": _port},
     "web": {"listen": _ipv4, "port": _port},
     "hardware": {"profile": _choice("sim", "real"), "spi_device": _device, "i2c_bus": _device,
                  "spi_fxo": _device_list, "spi_fxs": _device_list, "gpio_chip": _device,

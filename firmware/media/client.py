@@ -1,11 +1,17 @@
-"""``NodeLink``: the daemon's side of one media node (its process and its connection).
+"""``NodeLink``: the daemon's side of one media node (its process, connection and room).
 
 A link outlives the process it supervises: when the node dies the pool starts a
-new process in the same link (same id, SIP port and RTP range, so Kamailio's
-dispatcher entry stays the same) and ``generation`` counts the starts. Replies
-are matched to commands by id; events are handed to the pool in arrival order,
-and a successful ``dial`` reply registers its new leg before any later event
+new process in the same link (same id, SIP port and RTP range) and
+``generation`` counts the starts. Replies are matched to commands by id. Events
+about a leg (``leg_state``, ``dtmf``, ``play_done``) are dispatched here to the
+leg; the rest (``incoming``, ``recording_done``) go to the pool, in arrival
+order. A successful ``dial`` reply registers its new leg before any later event
 for it is read, so no event can outrun the leg it belongs to.
+
+Room is counted in legs: each conversation holds ``max(2, its legs)``, and
+each call the pool has placed here but whose INVITE has not yet arrived holds
+2 (a *reservation*, keyed by SIP Call-ID, dropped when the INVITE arrives or
+after ``media.placement_hold``).
 """
 from __future__ import annotations
 
@@ -23,6 +29,7 @@ from acd_core.clock import Clock
 from firmware.clock import wait_for
 from firmware.errors import MediaError
 from firmware.media.leg import Leg
+from firmware.media.legstate import ENDED
 from firmware.media.protocol import MAX_LINE, Command, Event, ProtocolError, Reply, decode, encode
 from firmware.timers import TIMERS
 
@@ -53,9 +60,11 @@ class NodeLink:
         self.inband = ""
         self.legs: dict[int, Leg] = {}
         self.convs: dict[int, set[int]] = {}  # conversation (first leg) -> leg numbers
+        self.reservations: dict[str, float] = {}   # placed Call-ID -> expiry (clock time)
+        self.suspect = False               # its SIP side missed an INVITE: no placements
+        self._on_leg_gone: Callable[["NodeLink", Leg], None] = lambda link, leg: None
         self.recordings: set[str] = set()
         self.bad_lines = 0
-        self.idle_timer: Any = None        # pool's retire timer while the node has no legs
         self.retiring = False              # out of the dispatcher set, draining
         self.retired = False               # stopped on purpose; not restarted
         self.stderr_tail: deque[str] = deque(maxlen=20)
@@ -68,12 +77,55 @@ class NodeLink:
         self.closed: asyncio.Event = asyncio.Event()
         self._tasks: list[asyncio.Task[Any]] = []
 
-    # -- capacity ------------------------------------------------------------------------
+    # -- room ------------------------------------------------------------------------------
     def used(self) -> int:
-        return sum(max(2, len(members)) for members in self.convs.values())
+        self._expire_reservations()
+        return (sum(max(2, len(members)) for members in self.convs.values())
+                + 2 * len(self.reservations))
 
     def free(self) -> int:
         return self.capacity - self.used() if self.state == "up" else 0
+
+    def placeable(self) -> bool:
+        """Up, not leaving, not suspect, and room for one more conversation."""
+        return (self.state == "up" and not self.retiring and not self.retired
+                and not self.suspect and self.free() >= 2)
+
+    def reserve(self, call_id: str) -> None:
+        self.reservations[call_id] = self._clock.now() + TIMERS["media.placement_hold"]
+
+    def idle(self) -> bool:
+        return not self.legs and not self.convs and not self.reservations and not self.recordings
+
+    def _expire_reservations(self) -> None:
+        if self.reservations:
+            now = self._clock.now()
+            for call_id in [c for c, t in self.reservations.items() if t <= now]:
+                del self.reservations[call_id]
+                log.warning("placed call never reached its node node=%d call_id=%s",
+                            self.node_id, call_id)
+
+    # -- legs ------------------------------------------------------------------------------
+    def add_leg(self, number: int, direction: str, info: dict[str, Any],
+                near: Leg | None = None) -> Leg:
+        """Register a leg the node reported (``incoming``) or created for us (``dial``)."""
+        leg = Leg(self, number, f"{self.node_id}.{self.generation}.{number}", direction, info)
+        self.legs[number] = leg
+        if near is None:
+            self.convs[number] = {number}
+            self.reservations.pop(str(info.get("call_id", "")), None)
+        else:
+            for members in self.convs.values():
+                if near.number in members:
+                    members.add(number)
+        return leg
+
+    def _forget(self, leg: Leg) -> None:
+        self.legs.pop(leg.number, None)
+        for key, members in list(self.convs.items()):
+            members.discard(leg.number)
+            if not members:
+                del self.convs[key]
 
     # -- process -------------------------------------------------------------------------
     async def spawn(self, control_path: str, edge: str, python: str = sys.executable) -> None:
@@ -140,7 +192,10 @@ class NodeLink:
 
     # -- connection ----------------------------------------------------------------------
     def attach(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-               hello: dict[str, Any], on_event: Callable[["NodeLink", Event], None]) -> None:
+               hello: dict[str, Any], on_event: Callable[["NodeLink", Event], None],
+               on_leg_gone: Callable[["NodeLink", Leg], None]) -> None:
+        """``on_event`` gets the pool's events; ``on_leg_gone`` each leg that has ended."""
+        self._on_leg_gone = on_leg_gone
         self._writer = writer
         self.inband = str(hello.get("inband", ""))
         self.state = "up"
@@ -175,7 +230,7 @@ class NodeLink:
                     self._on_reply(msg)
                 elif isinstance(msg, Event):
                     try:
-                        on_event(self, msg)
+                        self._dispatch(msg, on_event)
                     except Exception:  # noqa: BLE001 - one bad event must not kill the link
                         log.exception("media event handler failed node=%d event=%s",
                                       self.node_id, msg.event)
@@ -187,6 +242,26 @@ class NodeLink:
             self._writer = None
             writer.close()
             self.closed.set()
+
+    def _dispatch(self, ev: Event, on_event: Callable[["NodeLink", Event], None]) -> None:
+        d = ev.data
+        if ev.event not in ("leg_state", "dtmf", "play_done"):
+            on_event(self, ev)
+            return
+        leg = self.legs.get(d["leg"])
+        if leg is None:
+            log.debug("event for a leg the daemon does not know node=%d event=%s leg=%s",
+                      self.node_id, ev.event, d["leg"])
+            return
+        if ev.event == "leg_state":
+            leg.on_state(d["cause"], d["state"], d.get("code", 0), d.get("reason", ""))
+            if leg.state == ENDED:
+                self._forget(leg)
+                self._on_leg_gone(self, leg)
+        elif ev.event == "dtmf":
+            leg.on_dtmf(d["digit"], d["source"])
+        else:
+            leg.on_play_done()
 
     def _on_reply(self, reply: Reply) -> None:
         entry = self._pending.pop(reply.id, None)
@@ -237,11 +312,13 @@ class NodeLink:
                 fut.set_exception(MediaError(f"media node {self.node_id} {why}",
                                              node=self.node_id))
 
-    def end_legs(self, reason: str) -> list[Leg]:
+    def end_legs(self, reason: str = "node_failed") -> list[Leg]:
+        """The node is gone: every leg ends (``reason``: node_failed or shutdown)."""
         legs = list(self.legs.values())
         self.legs.clear()
         self.convs.clear()
+        self.reservations.clear()
         for leg in legs:
-            leg._on_state("ended", 0, reason)
+            leg.on_node_failed(reason)
         return legs
 

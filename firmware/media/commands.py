@@ -7,8 +7,14 @@ pool or the graveyard) so ``close()`` can drop all of them before
 
 Capacity: an incoming INVITE reserves two legs (the caller and the agent leg
 it will dial) as one conversation. ``dial`` uses the conversation's spare leg,
-or one more free leg of the node. The node answers 503 when it cannot reserve.
-When pjsua's own 4-call table is full, pjsua answers 486 before we are asked.
+or one more free leg of the node. The daemon places calls only on nodes with
+room, so a refusal is rare (no daemon connected, shutting down, an INVITE that
+bypassed placement); it is answered 503 from the main loop *after* pjsua's
+incoming-call callback returns, never inside it (hanging up inside that
+callback aborted nodes under an INVITE flood, in pjsip_rx_data_free_cloned).
+
+Each leg's state follows ``legstate.LEG``; every change is logged and reported
+to the daemon as a ``leg_state`` event naming the event and the new state.
 """
 from __future__ import annotations
 
@@ -20,13 +26,15 @@ from typing import Any, Callable
 import pjsua2 as pj
 
 from acd_core.clock import Clock, SystemClock
-from firmware.media import frames, wavfile
+from firmware.media import frames, legstate, wavfile
+from firmware.media.legstate import ANSWERING, DIALING, ENDING, LEG, OFFERED
 from firmware.media.protocol import Command, Event, ProtocolError, Reply
 from firmware.media.sipinfo import parse_invite
 from firmware.timers import TIMERS
 
 DEDUP_FRAMES = 50        # same digit from the other source within 1 s is the same press
 _CALLER_ID = re.compile(r"^[0-9A-Za-z+*#._-]{1,64}$")
+_DISPLAY_BAD = re.compile(r'["\\\x00-\x1f\x7f]')
 
 
 class CommandError(Exception):
@@ -87,7 +95,7 @@ class NodeLeg:
     call: Any
     conv: Conversation
     direction: str                       # "in" | "out"
-    state: str = "new"                   # new, ringing, answered
+    state: str = OFFERED                 # legstate.LEG
     am: Any = None                       # the call's AudioMedia once media is active
     tap: Any = None
     player: Any = None
@@ -95,7 +103,6 @@ class NodeLeg:
     bridged: set[int] = field(default_factory=set)
     recorders: set[str] = field(default_factory=set)
     last_digit: tuple[str, int, str] = ("", -10**9, "")
-    answer_sent: bool = False
     hangup_pending: int | None = None    # BYE waits for the ACK of our 200 (RFC 3261 15.1.1)
 
 
@@ -111,8 +118,8 @@ class NodeEngine:
         self._log = log
         self.capacity = args.legs
         self.accepting = True            # False once the node is shutting down
-        self._queue = frames.make_queue()
-        self.post = self._queue.put
+        self.media_queue = frames.MediaQueue()   # the node loop sleeps on its fileno()
+        self.post = self.media_queue.post
         self._detector_factory, self.inband = frames.load_detector_factory()
         if self._detector_factory is None:
             log("warning", "inband_dtmf", state=self.inband)
@@ -126,6 +133,7 @@ class NodeEngine:
         self._finalizing: dict[str, float] = {}
         self._grave: list[tuple[float, Any]] = []
         self._calls: set[NodeCall] = set()   # every live pjsua2 Call, until DISCONNECTED
+        self._refusals: list[tuple[NodeCall, int]] = []   # answered from the main loop
         self.acc: NodeAccount | None = NodeAccount(self)
         acfg = pj.AccountConfig()
         acfg.idUri = f"sip:media{args.id}@127.0.0.1:{args.sip_port}"
@@ -153,31 +161,35 @@ class NodeEngine:
             info = parse_invite(prm.rdata.wholeMsg)
         except ProtocolError as exc:
             self._log("warning", "invite_refused", code=400, error=exc)
-            self._refuse(call, 400)
+            self._refusals.append((call, 400))
             return
         refuse = ("shutting down" if not self.accepting else
                   "no daemon connected" if not self._connected() else
                   "node full" if self.capacity - self.used() < 2 else "")
         if refuse:
             self._log("info", "invite_refused", code=503, call_id=info.call_id, reason=refuse)
-            self._refuse(call, 503)
+            self._refusals.append((call, 503))
             return
         conv = Conversation()
         self._convs.append(conv)
-        leg = self._new_leg(call, conv, "in")
+        leg = self._new_leg(call, conv, "in", OFFERED)
         self._send(Event("incoming", {"leg": leg.no, "from": info.from_, "to": info.to,
                                       "did": info.did, "trunk": info.trunk, "seat": info.seat,
                                       "call_id": info.call_id}))
         self._log("info", "incoming", leg=leg.no, did=info.did, call_id=info.call_id,
                   trunk=info.trunk or "", seat=info.seat or "")
 
-    def _refuse(self, call: NodeCall, code: int) -> None:
-        op = pj.CallOpParam()
-        op.statusCode = code
-        try:
-            call.hangup(op)
-        except pj.Error as exc:
-            self._log("warning", "refuse_failed", code=code, error=exc.info())
+    def flush_refusals(self) -> None:
+        """Answer the INVITEs refused in ``on_incoming``, now that pjsua's callback has
+        returned (main loop, after ``libHandleEvents``)."""
+        refusals, self._refusals = self._refusals, []
+        for call, code in refusals:
+            op = pj.CallOpParam()
+            op.statusCode = code
+            try:
+                call.hangup(op)
+            except pj.Error as exc:
+                self._log("warning", "refuse_failed", code=code, error=exc.info())
 
     def on_call_state(self, call: NodeCall) -> None:
         ci = call.getInfo()
@@ -190,14 +202,15 @@ class NodeEngine:
         leg = self.legs.get(call.leg)
         if leg is None:
             return
-        if state == pj.PJSIP_INV_STATE_EARLY and leg.direction == "out" and leg.state == "new":
-            leg.state = "ringing"
-            self._leg_state(leg, "ringing", code, reason)
-        elif state == pj.PJSIP_INV_STATE_CONFIRMED and leg.state != "answered":
-            leg.state = "answered"
-            self._leg_state(leg, "answered", code, reason)
-            if leg.hangup_pending is not None:
-                self._hangup(leg, leg.hangup_pending)
+        if state == pj.PJSIP_INV_STATE_EARLY and leg.direction == "out":
+            self._change(leg, "early", code, reason)
+        elif state == pj.PJSIP_INV_STATE_CONFIRMED:
+            self._change(leg, "confirmed", code, reason)
+            if leg.hangup_pending is not None:      # our BYE waited for this ACK
+                code_, leg.hangup_pending = leg.hangup_pending, None
+                op = pj.CallOpParam()
+                op.statusCode = code_
+                leg.call.hangup(op)
         elif state == pj.PJSIP_INV_STATE_DISCONNECTED:
             self._end_leg(leg, code, reason)
 
@@ -219,9 +232,7 @@ class NodeEngine:
 
     # -- clock-thread results -------------------------------------------------------------
     def drain_media_queue(self) -> None:
-        q = self._queue
-        while not q.empty():
-            item = q.get_nowait()
+        for item in self.media_queue.drain():
             kind = item[0]
             if kind == "dtmf":
                 self._dtmf(*item[1:])
@@ -273,19 +284,20 @@ class NodeEngine:
 
     def _cmd_answer(self, leg: int, code: int = 200) -> None:
         lg = self._leg(leg)
-        if lg.direction != "in" or lg.state == "answered":
-            raise CommandError(f"leg {leg} is not an unanswered incoming leg")
+        if lg.state != OFFERED:
+            raise CommandError(f"leg {leg} is not an unanswered incoming leg (it is {lg.state})")
         if not 100 < code < 300:
             raise CommandError(f"answer code must be 101-299, got {code}")
         op = pj.CallOpParam()
         op.statusCode = code
         lg.call.answer(op)
-        lg.answer_sent = lg.answer_sent or code >= 200
+        if code >= 200 and lg.state == OFFERED:     # pjsua may have confirmed it already
+            self._change(lg, "answer", code)
 
     def _cmd_reject(self, leg: int, code: int) -> None:
         lg = self._leg(leg)
-        if lg.direction != "in" or lg.state == "answered":
-            raise CommandError(f"leg {leg} is not an unanswered incoming leg")
+        if lg.state != OFFERED:
+            raise CommandError(f"leg {leg} is not an unanswered incoming leg (it is {lg.state})")
         if not 300 <= code <= 699:
             raise CommandError(f"reject code must be 300-699, got {code}")
         self._hangup(lg, code)
@@ -294,8 +306,12 @@ class NodeEngine:
         self._hangup(self._leg(leg), code)
 
     def _hangup(self, leg: NodeLeg, code: int) -> None:
-        if leg.direction == "in" and leg.answer_sent and leg.state != "answered":
-            leg.hangup_pending = code        # sent when the ACK arrives (or the 200 times out)
+        before = leg.state
+        if before == ENDING:
+            return                           # already on its way out
+        self._change(leg, "hangup", code)
+        if before == ANSWERING:
+            leg.hangup_pending = code        # BYE after the ACK of our 200 (RFC 3261 15.1.1)
             return
         op = pj.CallOpParam()
         op.statusCode = code
@@ -315,7 +331,8 @@ class NodeEngine:
     def _cmd_stop_play(self, leg: int) -> None:
         self._stop_player(self._leg(leg))
 
-    def _cmd_dial(self, uri: str, near_leg: int, caller_id: str | None = None) -> dict[str, int]:
+    def _cmd_dial(self, uri: str, near_leg: int, caller_id: str | None = None,
+                  caller_name: str | None = None) -> dict[str, int]:
         near = self._leg(near_leg)
         conv = near.conv
         grow = len(conv.legs) >= conv.reserved
@@ -326,16 +343,28 @@ class NodeEngine:
             raise CommandError(f"dial: not a SIP URI: {target!r}")
         if caller_id is not None and not _CALLER_ID.match(caller_id):
             raise CommandError(f"dial: caller_id must be 1-64 of [0-9A-Za-z+*#._-], got {caller_id!r}")
+        if caller_name is not None and (len(caller_name) > 64 or _DISPLAY_BAD.search(caller_name)):
+            raise CommandError("dial: caller_name must be at most 64 characters without quotes, "
+                               f"backslashes or control characters, got {caller_name!r}")
         call = NodeCall(self, self.acc)
         self._calls.add(call)
         op = pj.CallOpParam(True)
         op.opt.audioCount = 1
         op.opt.videoCount = 0
         if caller_id:
-            op.txOption.localUri = f"sip:{caller_id}@127.0.0.1:{self.args.sip_port}"
+            # The seat's phone shows who is calling: From and P-Asserted-Identity carry the
+            # caller's number and name (not the node's own account).
+            identity = f"sip:{caller_id}@127.0.0.1:{self.args.sip_port}"
+            if caller_name:
+                identity = f'"{caller_name}" <{identity}>'
+            op.txOption.localUri = identity
+            pai = pj.SipHeader()
+            pai.hName = "P-Asserted-Identity"
+            pai.hValue = identity if caller_name else f"<{identity}>"
+            op.txOption.headers.append(pai)
         if grow:
             conv.reserved += 1
-        leg = self._new_leg(call, conv, "out")
+        leg = self._new_leg(call, conv, "out", DIALING)
         try:
             call.makeCall(target, op)
         except pj.Error:
@@ -433,18 +462,24 @@ class NodeEngine:
         self._bury(player)
 
     # -- legs ---------------------------------------------------------------------------
-    def _new_leg(self, call: NodeCall, conv: Conversation, direction: str) -> NodeLeg:
+    def _new_leg(self, call: NodeCall, conv: Conversation, direction: str,
+                 state: str) -> NodeLeg:
         no, self._next_leg = self._next_leg, self._next_leg + 1
         call.leg = no
-        leg = NodeLeg(no, call, conv, direction)
+        leg = NodeLeg(no, call, conv, direction, state)
         self.legs[no] = leg
         conv.legs.add(no)
         return leg
 
-    def _leg_state(self, leg: NodeLeg, state: str, code: int, reason: str) -> None:
-        self._log("info", "leg_state", leg=leg.no, state=state, code=code, reason=reason)
-        self._send(Event("leg_state", {"leg": leg.no, "state": state, "code": code,
-                                       "reason": reason[:200]}))
+    def _change(self, leg: NodeLeg, event: str, code: int = 0, reason: str = "") -> None:
+        """One transition of ``legstate.LEG``: logged, and reported to the daemon."""
+        before = leg.state
+        leg.state = LEG.next(before, event, subject=str(leg.no))
+        self._log("info", "leg", leg=leg.no, change=f"{before} -> {leg.state}", cause=event,
+                  code=code, reason=reason)
+        if event in legstate.REPORTED:
+            self._send(Event("leg_state", {"leg": leg.no, "cause": event, "state": leg.state,
+                                           "code": code, "reason": reason[:200]}))
 
     def _end_leg(self, leg: NodeLeg, code: int, reason: str) -> None:
         leg.am = None            # pjsua has already taken the call's port off the bridge
@@ -459,7 +494,7 @@ class NodeEngine:
                 members.remove(leg.no)
         leg.recorders.clear()
         self._forget(leg)
-        self._leg_state(leg, "ended", code, reason)
+        self._change(leg, "disconnected", code, reason)
 
     def _forget(self, leg: NodeLeg) -> None:
         self.legs.pop(leg.no, None)
@@ -518,7 +553,7 @@ class NodeEngine:
             self._finish_recording(path)
         for leg in list(self.legs.values()):
             try:
-                self._hangup(leg, 503 if leg.state != "answered" and leg.direction == "in" else 0)
+                self._hangup(leg, 503 if leg.state == OFFERED else 0)
             except pj.Error as exc:
                 self._log("warning", "hangup_failed", leg=leg.no, error=exc.info())
 
@@ -538,6 +573,7 @@ class NodeEngine:
         if self.acc is not None:
             self.acc.shutdown()
             self.acc = None
+        self.media_queue.close()
 
 
 def _active_audio(call: NodeCall) -> Any:

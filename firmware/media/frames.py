@@ -13,6 +13,7 @@ right after its call ended crashed a node (the bridge may still be removing it).
 from __future__ import annotations
 
 import ctypes
+import os
 import queue
 from typing import Any, Callable
 
@@ -101,5 +102,52 @@ class Player(pj.AudioMediaPlayer):
             self._post(("eof", self.leg, self.token))
 
 
-def make_queue() -> "queue.SimpleQueue[tuple[Any, ...]]":
-    return queue.SimpleQueue()
+class MediaQueue:
+    """Results from the bridge's clock thread to the node's main loop, with a wake-up.
+
+    ``post`` may be called from any thread; it writes one byte to a pipe the main
+    loop's ``select`` watches, but only when the queue was not already signalled,
+    so a burst of frames costs one wake-up. ``drain`` empties the pipe, re-arms the
+    signal and returns everything posted so far; an item posted while it runs
+    either comes out now or signals again, never neither.
+    """
+
+    def __init__(self) -> None:
+        self._q: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
+        self._r, self._w = os.pipe()
+        os.set_blocking(self._r, False)
+        os.set_blocking(self._w, False)
+        self._signalled = False
+
+    def fileno(self) -> int:
+        return self._r
+
+    def post(self, item: tuple[Any, ...]) -> None:
+        self._q.put(item)
+        if not self._signalled:
+            self._signalled = True
+            try:
+                os.write(self._w, b"x")
+            except (BlockingIOError, OSError):
+                pass                        # the pipe is full: the loop is awake anyway
+
+    def drain(self) -> list[tuple[Any, ...]]:
+        try:
+            while os.read(self._r, 4096):
+                pass
+        except (BlockingIOError, OSError):
+            pass
+        self._signalled = False
+        items = []
+        while True:
+            try:
+                items.append(self._q.get_nowait())
+            except queue.Empty:
+                return items
+
+    def close(self) -> None:
+        for fd in (self._r, self._w):
+            try:
+                os.close(fd)
+            except OSError:
+                pass

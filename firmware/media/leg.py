@@ -1,24 +1,29 @@
 """``Leg``: one call leg on a media node, as the daemon's flows see it.
 
 A leg is a handle: every method sends one command to the node that hosts the
-leg and waits for its reply; node events update ``state``, ``digits``,
-``play_done``, ``answered`` and ``ended``. All of it lives on the daemon's
-asyncio loop. When the node dies, ``ended`` resolves with ``(0, "node_failed")``
-so the flow writes its CDR as failed and moves on.
+leg and waits for its reply. Its state is the daemon's mirror of the node's
+``legstate.LEG`` machine: the node reports each transition (event and new
+state) and ``on_state`` applies the same event to the same table, logs
+``leg 1.1.3: ringing -> answered (confirmed 200 OK)`` and checks that both
+ends agree. ``answered`` is set on entering ``answered``; ``ended`` resolves
+with ``(code, reason)`` on entering ``ended`` — ``(0, "node_failed")`` when
+the node process died, so the flow writes its CDR as failed and moves on.
+The ``on_*`` methods are called by the leg's ``NodeLink`` only.
 """
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import TYPE_CHECKING, Any
 
+from acd_core.errors import IllegalTransition
 from firmware.errors import MediaError
+from firmware.media.legstate import ANSWERED, DIALING, ENDED, LEG, OFFERED
 
 if TYPE_CHECKING:
     from firmware.media.client import NodeLink
 
-# Leg states: incoming (offered, not answered), calling (outgoing, no answer yet),
-# ringing, answered, ended.
-STATES = ("incoming", "calling", "ringing", "answered", "ended")
+log = logging.getLogger("callbox.media.leg")
 
 
 class Leg:
@@ -31,7 +36,7 @@ class Leg:
         self.node = link.node_id
         self.direction = direction         # "in" | "out"
         self.info: dict[str, Any] = dict(info or {})
-        self.state = "incoming" if direction == "in" else "calling"
+        self.state = OFFERED if direction == "in" else DIALING
         self.digits: asyncio.Queue[str] = asyncio.Queue()
         self.play_done = asyncio.Event()
         self.answered = asyncio.Event()
@@ -40,6 +45,11 @@ class Leg:
 
     def __repr__(self) -> str:
         return f"<Leg {self.id} {self.direction} {self.state}>"
+
+    @property
+    def link(self) -> "NodeLink":
+        """The node hosting this leg (the pool places a conversation's legs on one node)."""
+        return self._link
 
     async def _cmd(self, cmd: str, **args: Any) -> dict[str, Any]:
         if self.ended.done():
@@ -84,21 +94,40 @@ class Leg:
             raise MediaError(f"leg {self.id} ended unanswered: {code} {reason}",
                              leg=self.id, code=code)
 
-    # -- from the node (called by NodeLink) ----------------------------------------------
-    def _on_state(self, state: str, code: int, reason: str) -> None:
+    # -- from the node, through its NodeLink ------------------------------------------------
+    def on_state(self, event: str, state: str, code: int = 0, reason: str = "") -> None:
+        """Apply the node's reported transition; a disagreement is logged and the node wins."""
         if self.ended.done():
             return
-        if state == "ended":
-            self.state = "ended"
-            self.ended.set_result((code, reason))
-            return
-        self.state = state
-        if state == "answered":
-            self.answered.set()
+        try:
+            mine = LEG.fire(self.state, event, subject=self.id, log=log,
+                            detail=f"{code} {reason}".strip() if code or reason else "")
+        except IllegalTransition as exc:
+            log.error("leg %s: node reported %s -> %s, which the table refuses: %s",
+                      self.id, event, state, exc)
+            mine = state
+        if mine != state:
+            log.error("leg %s: node says %s after %s, the table says %s", self.id, state,
+                      event, mine)
+        self._enter(state, code, reason)
 
-    def _on_dtmf(self, digit: str, source: str) -> None:
+    def on_node_failed(self, reason: str = "node_failed") -> None:
+        """The node process is gone (``reason`` "node_failed", or "shutdown" when we stopped it)."""
+        if not self.ended.done():
+            self.state = LEG.fire(self.state, "node_failed", subject=self.id, log=log,
+                                  detail=reason)
+            self._enter(ENDED, 0, reason)
+
+    def on_dtmf(self, digit: str, source: str) -> None:
         self.dtmf_sources.append(source)
         self.digits.put_nowait(digit)
 
-    def _on_play_done(self) -> None:
+    def on_play_done(self) -> None:
         self.play_done.set()
+
+    def _enter(self, state: str, code: int, reason: str) -> None:
+        self.state = state
+        if state == ANSWERED:
+            self.answered.set()
+        elif state == ENDED and not self.ended.done():
+            self.ended.set_result((code, reason))

@@ -1,18 +1,26 @@
-"""``MediaPool``: the daemon's media nodes, started, placed on, grown and restarted.
+"""``MediaPool``: the daemon's media nodes: started, placed on, grown, shrunk and restarted.
 
 The pool listens on ``<run_dir>/media.sock``; each node it spawns connects there
 and says hello. Node ``i`` (from 1) always gets SIP port ``sip_port_base + i - 1``
 and RTP ports ``rtp_port_base + (i - 1) * RTP_STRIDE`` upward, so a restarted
-node takes the place (and Kamailio dispatcher entry) of the one that died.
-``on_nodes_changed([sip_port, ...])`` is awaited whenever the set of live nodes
-changes. Calls are placed by Kamailio's dispatcher; the pool keeps at least one
-conversation (two legs) of free capacity by starting nodes up to ``nodes_max``.
+node takes the place of the one that died.
 
-A node above ``nodes_min`` that has had no legs for ``media.idle_retire`` (highest
-id first, only while the others keep a conversation free) is taken out of the
-dispatcher set, given ``media.retire_drain`` for INVITEs already on their way, and
-stopped; a call that arrives meanwhile keeps it. Both delays run on an injected
-``Clock`` so tests drive them with a ``ManualClock``.
+Placement: the daemon, not Kamailio, decides which node takes a call. Kamailio
+asks (``firmware/sipedge/placer.py``) for every INVITE it relays to the nodes,
+and ``place(call_id)`` reserves one conversation (2 legs) on the lowest
+numbered node with room, so the edge never offers a call to a full node and
+the busy nodes stay packed while the highest ones idle and can retire. A node
+that did not answer an INVITE placed on it is ``report_unresponsive``: it gets
+no more calls until it answers a ``status`` probe, and is restarted if it does
+not.
+
+Spare room: the pool keeps ``media.spare_legs`` free legs ready (counting nodes
+still starting) by starting as many nodes at once as that takes, up to
+``nodes_max``. A node above ``nodes_min`` that has been idle (no legs,
+reservations or recordings) for ``media.idle_retire``, while the others keep
+the spare room, is stopped — the highest numbered first, never one with a call.
+``on_nodes_changed([sip_port, ...])`` is awaited whenever the set of live nodes
+changes. Every delay runs on the injected ``Clock``.
 
 A node that dies ends its legs with ``reason="node_failed"``, fails its pending
 commands, salvages its unfinished recordings (header rewritten from the file
@@ -24,11 +32,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 
-from acd_core.clock import Clock
+from acd_core.clock import Clock, TimerHandle
 from firmware.clock import LoopClock, first, sleep, wait_for
 from firmware.config import Config
 from firmware.errors import MediaError
@@ -66,6 +75,7 @@ class MediaPool:
         self._clock: Clock = clock or LoopClock()
         m = cfg.media
         self._min, self._max, self._legs = m.nodes_min, m.nodes_max, m.legs_per_node
+        self._spare = m.spare_legs
         self._edge = f"{cfg.sip.listen}:{cfg.sip.port}"
         self.control_path = str(Path(cfg.run_dir) / "media.sock")
         self._links: dict[int, NodeLink] = {}
@@ -76,12 +86,12 @@ class MediaPool:
         self._publish_lock = asyncio.Lock()
         self._recordings: dict[str, tuple[NodeLink, asyncio.Future[float]]] = {}
         self._flow_tasks: set[asyncio.Task[None]] = set()
-        self._retire_tasks: set[asyncio.Future[None]] = set()
-        self._leg_seq = 0
+        self._background: set[asyncio.Future[Any]] = set()
+        self._idle_timers: dict[int, TimerHandle] = {}
 
     # -- life cycle ----------------------------------------------------------------------
     async def start(self) -> None:
-        """Listen, start ``nodes_min`` nodes and wait until they are up."""
+        """Listen, start ``nodes_min`` nodes (and the spare room) and wait until they are up."""
         Path(self.control_path).parent.mkdir(parents=True, exist_ok=True)
         try:
             os.unlink(self.control_path)
@@ -92,6 +102,7 @@ class MediaPool:
         os.chmod(self.control_path, 0o600)
         for _ in range(self._min):
             self._add_node()
+        self._check_capacity()
         links = list(self._links.values())
         await self._all_up(links)
         failed = [l for l in links if not (l.first_up.done() and l.first_up.result())]
@@ -105,9 +116,10 @@ class MediaPool:
     async def stop(self) -> None:
         """Stop every node this pool started (SIGTERM by PID, SIGKILL if it lingers)."""
         self._stopping = True
-        for link in self._links.values():
-            self._cancel_idle(link)
-        for task in list(self._retire_tasks):
+        for handle in self._idle_timers.values():
+            handle.cancel()
+        self._idle_timers.clear()
+        for task in list(self._background):
             task.cancel()
         sups = list(self._supervisors.values())
         await asyncio.gather(*(link.terminate() for link in self._links.values()),
@@ -150,18 +162,72 @@ class MediaPool:
             pending -= done
 
     def legs_free(self) -> int:
-        return sum(link.free() for link in self._links.values() if not link.retiring)
+        """Free legs on nodes that take calls (up, not leaving, not suspect)."""
+        return sum(l.free() for l in self._links.values() if self._serving(l))
 
     def health(self) -> dict[str, Any]:
         nodes = [{"id": l.node_id, "pid": l.pid, "sip_port": l.sip_port, "state": l.state,
                   "legs_in_use": len(l.legs), "legs_reserved": l.used() if l.state == "up" else 0,
-                  "capacity": l.capacity, "restarts": l.restarts, "inband_dtmf": l.inband}
+                  "placements_pending": len(l.reservations), "capacity": l.capacity,
+                  "restarts": l.restarts, "crash_looping": l.crash_looping,
+                  "suspect": l.suspect, "retiring": l.retiring, "inband_dtmf": l.inband}
                  for l in sorted(self._links.values(), key=lambda x: x.node_id)]
         up = sum(1 for n in nodes if n["state"] == "up")
-        status = "ok" if up and up == len(nodes) else "degraded" if up else "down"
-        return {"status": status, "nodes": nodes, "legs_free": self.legs_free()}
+        looping = any(n["crash_looping"] for n in nodes)
+        status = ("ok" if up and up == len(nodes) and not looping else
+                  "degraded" if up else "down")
+        return {"status": status, "nodes": nodes, "legs_free": self.legs_free(),
+                "spare_legs": self._spare, "nodes_max": self._max}
+
+    # -- placement -------------------------------------------------------------------------
+    def place(self, call_id: str) -> NodeLink | None:
+        """Reserve a conversation for the INVITE ``call_id`` on the lowest node with room."""
+        if self._stopping:
+            return None
+        for link in sorted(self._links.values(), key=lambda x: x.node_id):
+            if call_id in link.reservations:
+                return link                     # a retransmitted question: same answer
+        chosen = next((l for l in sorted(self._links.values(), key=lambda x: x.node_id)
+                       if l.placeable()), None)
+        if chosen is not None:
+            chosen.reserve(call_id)
+            self._cancel_idle(chosen)
+        self._check_capacity()
+        return chosen
+
+    def report_unresponsive(self, sip_port: int, call_id: str = "") -> None:
+        """The edge says the node on ``sip_port`` did not answer an INVITE placed on it."""
+        link = next((l for l in self._links.values() if l.sip_port == sip_port), None)
+        if link is None or link.suspect or link.state != "up":
+            return
+        link.reservations.pop(call_id, None)
+        link.suspect = True
+        log.warning("media node missed an INVITE, probing it node=%d sip_port=%d call_id=%s",
+                    link.node_id, sip_port, call_id)
+        self.bus.publish("media.node_unresponsive", node=link.node_id, sip_port=sip_port)
+        self._check_capacity()
+        self._in_background(self._probe(link, link.generation))
+
+    async def _probe(self, link: NodeLink, generation: int) -> None:
+        try:
+            await wait_for(self._clock, link.command("status"), TIMERS["media.probe_timeout"])
+        except (MediaError, asyncio.TimeoutError) as exc:
+            if link.generation == generation and link.proc is not None and not self._stopping:
+                log.error("media node does not answer, killing it node=%d pid=%d error=%s",
+                          link.node_id, link.pid, exc or "timeout")
+                try:
+                    os.kill(link.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            return
+        if link.generation == generation:
+            link.suspect = False
+            log.info("media node answers its probe again node=%d", link.node_id)
 
     # -- nodes ---------------------------------------------------------------------------
+    def _serving(self, link: NodeLink) -> bool:
+        return link.state == "up" and not link.retiring and not link.retired and not link.suspect
+
     def _add_node(self) -> NodeLink:
         node_id = next(i for i in range(1, self._max + 2) if i not in self._links)
         m = self.cfg.media
@@ -172,6 +238,19 @@ class MediaPool:
         self._supervisors[node_id] = asyncio.create_task(self._supervise(link),
                                                          name=f"media-node-{node_id}")
         return link
+
+    def _check_capacity(self) -> None:
+        """Start as many nodes as it takes to keep ``spare_legs`` free (up to ``nodes_max``)."""
+        if self._stopping:
+            return
+        ready = self.legs_free()
+        starting = sum(l.capacity for l in self._links.values()
+                       if l.state == "starting" and not l.retired)
+        while ready + starting < self._spare and len(self._links) < self._max:
+            link = self._add_node()
+            starting += link.capacity
+            log.info("media pool growing node=%d free=%d starting=%d spare=%d", link.node_id,
+                     ready, starting, self._spare)
 
     async def _supervise(self, link: NodeLink) -> None:
         policy = RestartPolicy(self._clock)
@@ -201,6 +280,7 @@ class MediaPool:
             self._supervisors.pop(link.node_id, None)
             log.info("media node retired node=%d", link.node_id)
             self.bus.publish("media.node_retired", node=link.node_id, sip_port=link.sip_port)
+            await self._publish()
 
     async def _run_once(self, link: NodeLink) -> None:
         proc = link.proc
@@ -209,6 +289,7 @@ class MediaPool:
         try:
             await first(self._clock, {exited, link.hello}, TIMERS["media.hello_timeout"])
             if link.state == "up":
+                link.suspect = False
                 self.bus.publish("media.node_up", node=link.node_id, pid=link.pid,
                                  sip_port=link.sip_port, restarts=link.restarts)
                 if self._published is not None:
@@ -238,6 +319,7 @@ class MediaPool:
         self.bus.publish("media.node_failed", node=link.node_id, pid=link.pid, exit_code=code,
                          legs=[leg.id for leg in legs], was_up=was_up)
         await self._publish()
+        self._check_capacity()
 
     def _salvage(self, link: NodeLink) -> None:
         for path in list(link.recordings):
@@ -255,8 +337,7 @@ class MediaPool:
 
     async def _publish(self) -> None:
         async with self._publish_lock:
-            ports = sorted(l.sip_port for l in self._links.values()
-                           if l.state == "up" and not l.retiring)
+            ports = sorted(l.sip_port for l in self._links.values() if self._serving(l))
             if ports == self._published:
                 return
             self._published = ports
@@ -264,53 +345,45 @@ class MediaPool:
             if self.on_nodes_changed is not None:
                 try:
                     await self.on_nodes_changed(ports)
-                except Exception:  # noqa: BLE001 - the edge logs its own failure
+                except Exception:  # noqa: BLE001 - an observer's failure is its own
                     log.exception("on_nodes_changed failed")
 
-    def _check_capacity(self) -> None:
-        """Start a node when less than one conversation (2 legs) is free."""
-        if self._stopping:
-            return
-        starting = sum(l.capacity for l in self._links.values()
-                       if l.state == "starting" and not l.retired)
-        if self.legs_free() + starting < 2 and len(self._links) < self._max:
-            link = self._add_node()
-            log.info("media pool growing node=%d free=%d", link.node_id, self.legs_free())
+    def _in_background(self, coro: Awaitable[Any]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
+    # -- retiring idle nodes ------------------------------------------------------------------
     def _idle_check(self, link: NodeLink) -> None:
         """Start the idle timer of a node that could be retired once it runs out."""
-        if (link.legs or link.retiring or link.idle_timer is not None or self._stopping
-                or len(self._links) <= self._min):
+        if (not link.idle() or link.retiring or link.node_id in self._idle_timers
+                or self._stopping or len(self._links) <= self._min or link.state != "up"):
             return
-        link.idle_timer = self._clock.call_later(TIMERS["media.idle_retire"],
-                                                 lambda: self._idle_expired(link))
+        self._idle_timers[link.node_id] = self._clock.call_later(
+            TIMERS["media.idle_retire"], lambda: self._idle_expired(link))
 
     def _cancel_idle(self, link: NodeLink) -> None:
-        if link.idle_timer is not None:
-            link.idle_timer.cancel()
-            link.idle_timer = None
+        handle = self._idle_timers.pop(link.node_id, None)
+        if handle is not None:
+            handle.cancel()
 
     def _idle_expired(self, link: NodeLink) -> None:
-        link.idle_timer = None
-        active = [l for l in self._links.values() if not l.retiring]
-        others_free = sum(l.free() for l in active if l is not link)
-        if (self._stopping or link.legs or link.state != "up" or len(active) <= self._min
-                or others_free < 2 or link.node_id != max(l.node_id for l in active)):
+        self._idle_timers.pop(link.node_id, None)
+        serving = [l for l in self._links.values() if self._serving(l)]
+        others_free = sum(l.free() for l in serving if l is not link)
+        idle_ids = [l.node_id for l in serving if l.idle()]
+        if (self._stopping or not link.idle() or not self._serving(link)
+                or len(self._links) <= self._min or others_free < self._spare
+                or link.node_id != max(idle_ids, default=0)):
+            if not self._stopping and link.idle() and self._serving(link):
+                self._idle_check(link)        # still needed as spare room: look again later
             return
         link.retiring = True
-        task = asyncio.ensure_future(self._retire(link))
-        self._retire_tasks.add(task)
-        task.add_done_callback(self._retire_tasks.discard)
+        log.info("media node idle and surplus, stopping it node=%d", link.node_id)
+        self._in_background(self._retire(link))
 
     async def _retire(self, link: NodeLink) -> None:
-        log.info("media node idle, leaving the dispatcher set node=%d", link.node_id)
         await self._publish()
-        await sleep(self._clock, TIMERS["media.retire_drain"])
-        if link.legs or self._stopping:     # a call came in before the edge knew
-            link.retiring = False
-            await self._publish()
-            self._idle_check(link)
-            return
         link.retired = True
         await link.terminate()
         for other in list(self._links.values()):
@@ -326,60 +399,36 @@ class MediaPool:
             writer.close()
             return
         link = None
-        if isinstance(msg, Event) and msg.event == "hello":
-            link = self._links.get(msg.data["node"])
-        if link is None or link.pid != msg.data.get("pid") or link.state != "starting":
+        hello = msg.data if isinstance(msg, Event) and msg.event == "hello" else None
+        if hello is not None:
+            link = self._links.get(hello["node"])
+        if hello is None or link is None or link.pid != hello.get("pid") \
+                or link.state != "starting":
             log.warning("media control connection from an unknown node refused: %s", msg)
             writer.close()
             return
-        link.attach(reader, writer, dict(msg.data), self._on_event)
+        link.attach(reader, writer, dict(hello), self._on_event, self._on_leg_gone)
         log.info("media node up node=%d pid=%d inband=%s", link.node_id, link.pid, link.inband)
 
     def _on_event(self, link: NodeLink, ev: Event) -> None:
         d = ev.data
         if ev.event == "incoming":
-            leg = self._new_leg(link, d["leg"], "in", dict(d))
-            link.convs[leg.number] = {leg.number}
+            leg = link.add_leg(d["leg"], "in", dict(d))
             self._cancel_idle(link)
             self._check_capacity()
             self._spawn_flow(leg)
-        elif ev.event == "leg_state":
-            leg = link.legs.get(d["leg"])
-            if leg is None:
-                return
-            leg._on_state(d["state"], d.get("code", 0), d.get("reason", ""))
-            if d["state"] == "ended":
-                self._forget(link, leg)
-        elif ev.event == "dtmf":
-            leg = link.legs.get(d["leg"])
-            if leg is not None:
-                leg._on_dtmf(d["digit"], d["source"])
-        elif ev.event == "play_done":
-            leg = link.legs.get(d["leg"])
-            if leg is not None:
-                leg._on_play_done()
         elif ev.event == "recording_done":
             link.recordings.discard(d["path"])
             entry = self._recordings.get(d["path"])
             if entry is not None and not entry[1].done():
                 entry[1].set_result(float(d["seconds"]))
+            self._idle_check(link)
         else:
             log.warning("unexpected event from media node node=%d event=%s", link.node_id, ev.event)
 
-    def _new_leg(self, link: NodeLink, number: int, direction: str,
-                 info: dict[str, Any] | None = None) -> Leg:
-        leg = Leg(link, number, f"{link.node_id}.{link.generation}.{number}", direction, info)
-        link.legs[number] = leg
-        return leg
-
-    def _forget(self, link: NodeLink, leg: Leg) -> None:
-        link.legs.pop(leg.number, None)
-        for key, members in list(link.convs.items()):
-            members.discard(leg.number)
-            if not members:
-                del link.convs[key]
-        for other in list(self._links.values()):   # freed room may make an idle node spare
-            self._idle_check(other)
+    def _on_leg_gone(self, link: NodeLink, leg: Leg) -> None:
+        self._idle_check(link)
+        self._check_capacity()
 
     def _spawn_flow(self, leg: Leg) -> None:
         task = asyncio.create_task(self._run_flow(leg), name=f"media-incoming-{leg.id}")
@@ -402,42 +451,45 @@ class MediaPool:
                 pass
 
     # -- the call API ----------------------------------------------------------------------
-    async def dial(self, near: Leg, uri: str, caller_id: str | None = None) -> Leg:
-        """A new outgoing leg on ``near``'s node (to ``uri``, or ``sip:<uri>@edge``)."""
-        link = near._link
+    async def dial(self, near: Leg, uri: str, caller_id: str | None = None,
+                   caller_name: str | None = None) -> Leg:
+        """A new outgoing leg on ``near``'s node (to ``uri``, or ``sip:<uri>@edge``).
+
+        ``caller_id``/``caller_name`` become the From and P-Asserted-Identity the far
+        end shows (a seat's phone shows the caller, not the node).
+        """
+        link = near.link
         if near.ended.done():
             raise MediaError(f"dial: leg {near.id} has ended", leg=near.id)
         holder: list[Leg] = []
 
         def register(data: dict[str, Any]) -> None:
-            leg = self._new_leg(link, data["leg"], "out", {"uri": uri})
-            for members in link.convs.values():
-                if near.number in members:
-                    members.add(leg.number)
-            holder.append(leg)
+            holder.append(link.add_leg(data["leg"], "out", {"uri": uri}, near=near))
             self._cancel_idle(link)
 
         args: dict[str, Any] = {"uri": uri, "near_leg": near.number}
         if caller_id:
             args["caller_id"] = caller_id
+        if caller_name:
+            args["caller_name"] = caller_name
         await link.command("dial", _on_ok=register, **args)
         self._check_capacity()
         return holder[0]
 
     async def bridge(self, a: Leg, b: Leg) -> None:
         self._same_node(a, b, "bridge")
-        await a._link.command("bridge", a=a.number, b=b.number)
+        await a.link.command("bridge", a=a.number, b=b.number)
 
     async def unbridge(self, a: Leg, b: Leg) -> None:
         self._same_node(a, b, "unbridge")
-        await a._link.command("unbridge", a=a.number, b=b.number)
+        await a.link.command("unbridge", a=a.number, b=b.number)
 
     async def record(self, a: Leg, b: Leg | None, path: str) -> None:
         """Record both parties, mixed, 8 kHz mono, into ``path`` (``.wav`` under .incoming/)."""
         legs = [a] if b is None else [a, b]
         if b is not None:
             self._same_node(a, b, "record")
-        link = a._link
+        link = a.link
         path = str(path)
         if path in self._recordings:
             raise MediaError(f"already recording {path}", path=path)
@@ -477,6 +529,6 @@ class MediaPool:
 
     @staticmethod
     def _same_node(a: Leg, b: Leg, what: str) -> None:
-        if a._link is not b._link:
+        if a.link is not b.link:
             raise MediaError(f"{what}: legs {a.id} and {b.id} are on different media nodes",
                              leg=a.id, other=b.id)

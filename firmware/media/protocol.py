@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Union
 
 from acd_core.errors import DecodeError
+from firmware.media import legstate
 
 MAX_LINE = 64 * 1024
 DIGITS = frozenset("0123456789*#ABCD")
-LEG_STATES = ("ringing", "answered", "ended")
 DTMF_SOURCES = ("rfc4733", "inband", "info")
 
 
@@ -96,7 +96,8 @@ COMMANDS: dict[str, dict[str, tuple[Any, bool]]] = {
     "hangup": {"leg": (_leg, True), "code": (_code, False)},
     "play": {"leg": (_leg, True), "path": (_abs_path, True), "loop": (_bool, False)},
     "stop_play": {"leg": (_leg, True)},
-    "dial": {"uri": (_str, True), "near_leg": (_leg, True), "caller_id": (_opt_str, False)},
+    "dial": {"uri": (_str, True), "near_leg": (_leg, True), "caller_id": (_opt_str, False),
+             "caller_name": (_opt_str, False)},
     "bridge": {"a": (_leg, True), "b": (_leg, True)},
     "unbridge": {"a": (_leg, True), "b": (_leg, True)},
     "record_start": {"legs": (_legs, True), "path": (_wav_path, True)},
@@ -110,7 +111,8 @@ EVENTS: dict[str, dict[str, tuple[Any, bool]]] = {
     "incoming": {"leg": (_leg, True), "from": (_str, True), "to": (_str, True),
                  "did": (_str, True), "trunk": (_opt_str, False), "seat": (_opt_str, False),
                  "call_id": (_str, True)},
-    "leg_state": {"leg": (_leg, True), "state": (_one_of(*LEG_STATES), True),
+    "leg_state": {"leg": (_leg, True), "cause": (_one_of(*sorted(legstate.REPORTED)), True),
+                  "state": (_one_of(*legstate.STATES), True),
                   "code": (_code, False), "reason": (_str, False)},
     "dtmf": {"leg": (_leg, True), "digit": (_digit, True),
              "source": (_one_of(*DTMF_SOURCES), True)},
@@ -194,6 +196,8 @@ def decode(line: bytes) -> Message:
         raise ProtocolError(f"not UTF-8: {exc.reason}", offset=exc.start) from None
     except json.JSONDecodeError as exc:
         raise ProtocolError(f"not JSON: {exc.msg}", offset=exc.pos) from None
+    except RecursionError:
+        raise ProtocolError("JSON nested too deeply", offset=0) from None
     if not isinstance(obj, dict):
         raise ProtocolError(f"expected a JSON object, got {type(obj).__name__}", offset=0)
     if "event" in obj:

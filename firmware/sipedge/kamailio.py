@@ -34,8 +34,9 @@ from firmware.errors import EdgeError
 from firmware.events import EventBus
 from firmware.sipedge import tables
 from firmware.sipedge.logs import parse_line, security_event
+from firmware.sipedge.placer import Decide, PlaceAnswer, PlacementServer, PlaceRequest
 from firmware.sipedge.render import EdgePaths, EdgeSettings, render_config
-from firmware.sipedge.rpc import JsonRpcClient, contacts_by_user, node_states
+from firmware.sipedge.rpc import JsonRpcClient, contacts_by_user
 from firmware.sipedge.tables import ha1
 from firmware.supervision import RestartPolicy
 from firmware.timers import TIMERS
@@ -50,12 +51,17 @@ PKG_MB = 4
 LINE_LIMIT = 1 << 16
 
 
+def _no_placement(request: PlaceRequest) -> PlaceAnswer:
+    return PlaceAnswer(503, "no placement service")
+
+
 class KamailioEdge:
     def __init__(self, cfg: Config, bus: EventBus, *, settings: EdgeSettings = EdgeSettings(),
                  kamailio: str = "kamailio", sql_dir: Path = tables.SQL_DIR,
                  ready_timeout: float = TIMERS["edge.ready_timeout"],
                  stop_timeout: float = TIMERS["edge.stop_timeout"],
-                 clock: Clock | None = None) -> None:
+                 clock: Clock | None = None, placer: Decide | None = None) -> None:
+        """``placer`` answers Kamailio's "which media node?" (firmware/sipedge/placer.py)."""
         self.cfg = cfg
         self.bus = bus
         self.clock: Clock = clock or LoopClock()
@@ -78,6 +84,7 @@ class KamailioEdge:
         self._last_reload: dict[str, float] = {}   # method -> wall-clock time (clock.wall())
         self._reload_lock = asyncio.Lock()
         self.ready_seconds: float | None = None   # start() until the RPC socket answered
+        self.placement = PlacementServer(cfg.sip.placement_port, placer or _no_placement)
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
@@ -93,7 +100,17 @@ class KamailioEdge:
         os.replace(tmp, self.paths.config)
         await self._check_config()
         await self._end_leftover()
-        await self._launch()
+        try:
+            await self.placement.start()
+        except OSError as exc:
+            raise EdgeError(f"cannot listen for placement questions on 127.0.0.1:"
+                            f"{self.cfg.sip.placement_port}: {exc.strerror}", what="start",
+                            key="sip.placement_port") from None
+        try:
+            await self._launch()
+        except BaseException:
+            await self.placement.stop()
+            raise
         self.ready_seconds = self.clock.now() - t0
         log.info("kamailio edge ready pid=%s listen=%s:%s ready_ms=%.0f", self.pid,
                  self.cfg.sip.listen, self.cfg.sip.port, self.ready_seconds * 1000)
@@ -110,6 +127,7 @@ class KamailioEdge:
         if proc is not None:
             await self._terminate(proc)
             log.info("kamailio edge stopped pid=%s code=%s", proc.pid, proc.returncode)
+        await self.placement.stop()
         self._ready = False
 
     @property
@@ -133,14 +151,6 @@ class KamailioEdge:
         await tables.replace_seats(self.paths.db, self.cfg.sip.realm, seats)
         log.info("kamailio seats set count=%d", len(seats))
 
-    async def set_media_nodes(self, ports: Iterable[int]) -> None:
-        """Replace dispatcher set 1 with ``sip:127.0.0.1:<port>``, first port tried first."""
-        ports = list(ports)
-        await self._ensure_schema()
-        await tables.replace_media_nodes(self.paths.db, ports)
-        log.info("kamailio media nodes set ports=%s", ",".join(map(str, ports)) or "-")
-        await self._reload("dispatcher.reload")
-
     async def set_trunk_sources(self, sources: Iterable[tuple[str, str]]) -> None:
         """Replace the trusted trunk sources: [(cidr, trunk tag)]."""
         sources = list(sources)
@@ -154,16 +164,6 @@ class KamailioEdge:
     async def registrations(self) -> dict[str, list[str]]:
         """{seat user: [contact URI, ...]} as Kamailio holds them now."""
         return contacts_by_user(await self.rpc.call("ul.dump"))
-
-    async def media_nodes(self) -> dict[int, str]:
-        """{node SIP port: "active" | "inactive" | "trying" | "disabled"} (probing state)."""
-        try:
-            result = await self.rpc.call("dispatcher.list")
-        except EdgeError as exc:
-            if "No Destination Sets" in str(exc):  # the set is empty
-                return {}
-            raise
-        return {int(uri.rsplit(":", 1)[1]): state for uri, state in node_states(result).items()}
 
     # ------------------------------------------------------------------ internals
     async def _ensure_schema(self) -> None:

@@ -43,9 +43,8 @@ class EdgePaths:
 class EdgeSettings:
     """Operational knobs that are not in ``callbox.toml`` (defaults suit the appliance)."""
 
-    children: int = 2                 # UDP worker processes
-    probe_interval: int = 10          # s between OPTIONS probes of every media node
-    node_timeout_ms: int = 2000       # no reply from a node within this: next node
+    children: int = 4                 # UDP worker processes (each may wait on a placement)
+    node_timeout_ms: int = 2000       # no reply from a node within this: placed again
     flood_requests: int = 16          # requests per 2 s from one untrusted IP ...
     ban_seconds: int = 300            # ... before it is ignored for this long
 
@@ -80,7 +79,9 @@ def values(cfg: Config, paths: EdgePaths, settings: EdgeSettings) -> dict[str, s
         "RPC_SOCKET": _socket_path("RPC_SOCKET", paths.rpc_socket),
         "CTL_SOCKET": _socket_path("CTL_SOCKET", paths.ctl_socket),
         "CHILDREN": _safe("CHILDREN", settings.children),
-        "PROBE_INTERVAL": _safe("PROBE_INTERVAL", settings.probe_interval),
+        "PLACER_PORT": _safe("PLACER_PORT", cfg.sip.placement_port),
+        "NODE_PORT_MIN": _safe("NODE_PORT_MIN", cfg.media.sip_port_base),
+        "NODE_PORT_MAX": _safe("NODE_PORT_MAX", cfg.media.sip_port_base + cfg.media.nodes_max - 1),
         "NODE_FR_MS": _safe("NODE_FR_MS", settings.node_timeout_ms),
         "FLOOD_REQS": _safe("FLOOD_REQS", settings.flood_requests),
         "BAN_SECONDS": _safe("BAN_SECONDS", settings.ban_seconds),

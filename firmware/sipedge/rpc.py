@@ -85,18 +85,3 @@ def contacts_by_user(ul_dump: Any) -> dict[str, list[str]]:
         raise EdgeError("kamailio ul.dump reply has an unexpected shape", what="rpc",
                         method="ul.dump") from None
     return out
-
-
-def node_states(ds_list: Any) -> dict[str, str]:
-    """``dispatcher.list`` result -> {destination URI: "active" | "inactive" | ...}."""
-    names = {"A": "active", "I": "inactive", "T": "trying", "D": "disabled"}
-    out: dict[str, str] = {}
-    try:
-        for rec in (ds_list or {}).get("RECORDS", []):
-            for target in rec["SET"].get("TARGETS", []):
-                dest = target["DEST"]
-                out[dest["URI"]] = names.get(str(dest.get("FLAGS", "?"))[:1], "unknown")
-    except (AttributeError, KeyError, TypeError):
-        raise EdgeError("kamailio dispatcher.list reply has an unexpected shape", what="rpc",
-                        method="dispatcher.list") from None
-    return out

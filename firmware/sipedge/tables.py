@@ -4,10 +4,11 @@ Kamailio owns the schema (``/usr/share/kamailio/db_sqlite/<module>-create.sql``)
 checks the ``version`` table at start-up, refusing to run on a mismatch. So
 ``ensure_schema`` creates the tables a module needs when they are missing and
 recreates them when the installed Kamailio expects another version (an upgrade):
-every row in them is either rewritten by the daemon (seats, nodes, trunks) or
-re-sent by the phones (registrations).
+every row in them is either rewritten by the daemon (seats, trunks) or
+re-sent by the phones (registrations). Media nodes are not in a table: the
+daemon places each call itself (``firmware/sipedge/placer.py``).
 
-The daemon is the only writer of ``subscriber``, ``dispatcher`` and ``address``;
+The daemon is the only writer of ``subscriber`` and ``address``;
 each ``replace_*`` swaps the whole set in one transaction, so Kamailio never reads
 half a list. Clear passwords are never stored: ``subscriber`` holds HA1 only.
 """
@@ -28,8 +29,7 @@ log = logging.getLogger("callbox.sipedge")
 
 SQL_DIR = Path("/usr/share/kamailio/db_sqlite")
 # order matters: "standard" creates the version table the others register in
-SCHEMAS = ("standard", "auth_db", "usrloc", "dispatcher", "permissions")
-NODE_SET = 1        # dispatcher set of the media nodes (kamailio.cfg.tmpl NODE_SET)
+SCHEMAS = ("standard", "auth_db", "usrloc", "permissions")
 TRUNK_GROUP = 1     # permissions group of trusted trunk sources (TRUNK_GROUP)
 
 _VERSION_ROW = re.compile(
@@ -140,26 +140,6 @@ async def replace_seats(db_path: Path, realm: str, seats: Mapping[str, str]) -> 
     await _replace(db_path, "subscriber", "", rows,
                    "INSERT INTO subscriber (username, domain, password, ha1, ha1b) "
                    "VALUES (?, ?, '', ?, '')")
-
-
-def node_uri(port: int) -> str:
-    return f"sip:127.0.0.1:{port}"
-
-
-async def replace_media_nodes(db_path: Path, ports: Iterable[int]) -> None:
-    """Set 1 in the daemon's order: the first port gets the highest priority."""
-    ports = list(ports)
-    for port in ports:
-        if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
-            raise EdgeError("media node port must be an integer 1-65535",
-                            what="media_node", port=port)
-    if len(set(ports)) != len(ports):
-        raise EdgeError("media node ports must be distinct", what="media_node", ports=ports)
-    rows = [(NODE_SET, node_uri(p), len(ports) - i, f"media node {p}")
-            for i, p in enumerate(ports)]
-    await _replace(db_path, "dispatcher", f"WHERE setid = {NODE_SET}", rows,
-                   "INSERT INTO dispatcher (setid, destination, flags, priority, attrs, "
-                   "description) VALUES (?, ?, 0, ?, '', ?)")
 
 
 async def replace_trunk_sources(db_path: Path, sources: Iterable[tuple[str, str]]) -> None:

@@ -30,7 +30,7 @@ class FakeLeg:
         self.id = f"{node}.1.{self.number}"
         self.direction = direction
         self.info: dict[str, Any] = dict(info or {})
-        self.state = "incoming" if direction == "in" else "calling"
+        self.state = "offered" if direction == "in" else "dialing"
         self.digits: asyncio.Queue[str] = asyncio.Queue()
         self.play_done = asyncio.Event()
         self.answered = asyncio.Event()
@@ -128,12 +128,14 @@ class FakePool:
         self.dial_error: MediaError | None = None
         self.record_error: MediaError | None = None
 
-    async def dial(self, near: FakeLeg, uri: str, caller_id: str | None = None) -> FakeLeg:
+    async def dial(self, near: FakeLeg, uri: str, caller_id: str | None = None,
+                   caller_name: str | None = None) -> FakeLeg:
         if near.ended.done():
             raise MediaError(f"dial: leg {near.id} has ended", leg=near.id)
         if self.dial_error is not None:
             raise self.dial_error
-        leg = FakeLeg("out", {"uri": uri, "caller_id": caller_id}, node=near.node)
+        leg = FakeLeg("out", {"uri": uri, "caller_id": caller_id, "caller_name": caller_name},
+                      node=near.node)
         self.dialled.append((leg, uri))
         return leg
 

@@ -13,9 +13,12 @@ def _public_methods(cls: type) -> dict[str, inspect.Signature]:
             if callable(m) and not n.startswith("_")}
 
 
-def test_fake_leg_has_every_public_method_of_leg_with_its_signature() -> None:
+def test_fake_leg_has_every_method_flows_may_call_with_its_signature() -> None:
+    """``on_*`` are the node link's entry points, not the flows'; the rest must match."""
     real, fake = _public_methods(Leg), _public_methods(FakeLeg)
     for name, sig in real.items():
+        if name.startswith("on_"):
+            continue
         assert name in fake, f"FakeLeg lacks {name}"
         assert list(fake[name].parameters) == list(sig.parameters), name
 

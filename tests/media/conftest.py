@@ -17,10 +17,12 @@ from tests.support.net import free_port_range
 __all__ = ["make_cfg", "PoolHarness", "until"]
 
 
-def make_cfg(tmp_path: Path, nodes_min: int = 1, nodes_max: int = 1, legs: int = 4) -> Config:
+def make_cfg(tmp_path: Path, nodes_min: int = 1, nodes_max: int = 1, legs: int = 4,
+             spare_legs: int = 2) -> Config:
     return from_dict({
         "paths": {"var": str(tmp_path / "var")},
         "media": {"nodes_min": nodes_min, "nodes_max": nodes_max, "legs_per_node": legs,
+                  "spare_legs": spare_legs,
                   "sip_port_base": free_port_range(nodes_max),
                   "rtp_port_base": free_port_range(nodes_max * RTP_STRIDE)},
     }, tmp_path)

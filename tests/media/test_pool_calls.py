@@ -368,6 +368,7 @@ async def test_thirty_conversations_in_a_row_leave_the_node_healthy(tmp_path: Pa
 
 async def test_idle_extra_node_is_retired_after_the_idle_time(tmp_path: Path) -> None:
     clock = ManualClock()
+    idle = TIMERS["media.idle_retire"]
     h = PoolHarness(make_cfg(tmp_path, nodes_min=1, nodes_max=2, legs=2), clock=clock)
     await h.pool.start()
     callers: list[Sipp] = []
@@ -376,22 +377,21 @@ async def test_idle_extra_node_is_retired_after_the_idle_time(tmp_path: Path) ->
         c = Sipp(tmp_path / "c1", "c1", UAC, RtpStream().audio(silence(2)).pcap())
         callers.append(c.call(first[0]))
         leg = await h.next_leg()
-        await until(lambda: len(h.node_sets[-1]) == 2, 20, "a second node")
+        await until(lambda: len(h.node_sets[-1]) == 2, 20, "a second node (spare room)")
         pids = dict(h.pool.node_pids())
         await leg.answer()
         await asyncio.wait_for(leg.answered.wait(), 10)
-        clock.advance(TIMERS["media.idle_retire"])          # node 2 idle, but node 1 is busy: nothing free
-        assert h.node_sets[-1] != first
+        clock.advance(idle)                   # node 2 idle, but it is the only spare room
+        assert len(h.node_sets[-1]) == 2 and os.path.exists(f"/proc/{pids[2]}")
         await leg.hangup()
         await asyncio.wait_for(leg.ended, 10)
-        clock.advance(TIMERS["media.idle_retire"] - 1)
+        clock.advance(idle - 1)
         await asyncio.sleep(0)
         assert len(h.node_sets[-1]) == 2, "retired before the idle time was up"
-        clock.advance(1)                      # node 2 leaves the dispatcher set ...
-        await until(lambda: h.node_sets[-1] == first, 10, "node 2 out of the dispatcher set")
-        assert os.path.exists(f"/proc/{pids[2]}"), "stopped before the drain time"
-        clock.advance(TIMERS["media.retire_drain"])         # ... and is stopped after the drain time
+        clock.advance(1)                      # node 1 now keeps the spare room: node 2 goes
+        await until(lambda: h.node_sets[-1] == first, 10, "node 2 out of service")
         await until(lambda: len(h.pool.health()["nodes"]) == 1, 10, "node 2 retired")
+        assert not os.path.exists(f"/proc/{pids[2]}")
         assert h.pool.node_pids() == {1: pids[1]}
         assert [e.kind for e in h.events].count("media.node_retired") == 1
         assert c.wait(20) == 0, c.errors()

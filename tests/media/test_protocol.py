@@ -24,7 +24,8 @@ VALID = [
     Event("hello", {"node": 1, "pid": 4242, "sip_port": 5070, "capacity": 4, "inband": "enabled"}),
     Event("incoming", {"leg": 1, "from": '"A" <sip:555@10.0.0.1>', "to": "<sip:100@box>",
                        "did": "100", "trunk": "demo", "seat": None, "call_id": "abc@h"}),
-    Event("leg_state", {"leg": 2, "state": "ended", "code": 486, "reason": "Busy Here"}),
+    Event("leg_state", {"leg": 2, "cause": "disconnected", "state": "ended", "code": 486,
+                        "reason": "Busy Here"}),
     Event("dtmf", {"leg": 1, "digit": "#", "source": "inband"}),
     Event("play_done", {"leg": 1}),
     Event("recording_done", {"path": "/var/recordings/.incoming/c1.wav", "seconds": 12.5}),
@@ -58,7 +59,10 @@ def test_every_command_and_event_in_the_tables_has_a_valid_example() -> None:
     (b'{"id":1,"ok":"yes"}', "ok", "reply needs 'ok'"),
     (b'{"event":"dtmf","leg":1,"digit":"12","source":"inband"}', "digit", "one DTMF digit"),
     (b'{"event":"dtmf","leg":1,"digit":"1","source":"psychic"}', "source", "one of rfc4733"),
-    (b'{"event":"leg_state","leg":1,"state":"exploded"}', "state", "one of ringing"),
+    (b'{"event":"leg_state","leg":1,"cause":"early","state":"exploded"}', "state",
+     "one of offered, dialing, ringing"),
+    (b'{"event":"leg_state","leg":1,"cause":"vanished","state":"ended"}', "cause",
+     "one of answer, confirmed"),
 ])
 def test_malformed_message_names_the_field(line: bytes, field: str, text: str) -> None:
     with pytest.raises(ProtocolError) as err:

@@ -18,7 +18,8 @@ from typing import Any, TypeVar
 from firmware.config import from_dict
 from firmware.events import Event, EventBus
 from firmware.sipedge import EdgeSettings, KamailioEdge
-from tests.support.net import free_port, sipp_media_port
+from firmware.sipedge.placer import PlaceAnswer, PlaceRequest
+from tests.support.net import free_port, free_port_range, sipp_media_port
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 T = TypeVar("T")
@@ -153,10 +154,37 @@ def header(message: str, name: str) -> list[str]:
     return values
 
 
+class Placer:
+    """The daemon's side of placement, as a test plays it: hands out ``nodes`` in order,
+    skipping any node the edge reported as failed, and keeps every question asked."""
+
+    def __init__(self) -> None:
+        self.nodes: list[int] = []
+        self.asked: list[PlaceRequest] = []
+        self.failed: set[int] = set()
+        self.refuse: PlaceAnswer | None = None
+
+    def __call__(self, request: PlaceRequest) -> PlaceAnswer:
+        self.asked.append(request)
+        if request.failed_port is not None:
+            self.failed.add(request.failed_port)
+        if self.refuse is not None:
+            return self.refuse
+        for port in self.nodes:
+            if port not in self.failed:
+                return PlaceAnswer(200, f"sip:127.0.0.1:{port}")
+        return PlaceAnswer(503, "no media node has room")
+
+
 class EdgeUnderTest:
-    def __init__(self, edge: KamailioEdge, events: list[Event]) -> None:
+    def __init__(self, edge: KamailioEdge, events: list[Event], placer: Placer) -> None:
         self.edge = edge
         self.events = events
+        self.placer = placer
+
+    def node_port(self, i: int) -> int:
+        """The SIP port of media node ``i + 1`` (the edge treats these as nodes)."""
+        return self.edge.cfg.media.sip_port_base + i
 
     @property
     def remote(self) -> str:
@@ -169,17 +197,25 @@ class EdgeUnderTest:
 @contextlib.asynccontextmanager
 async def running_edge(var: Path, realm: str = "callbox", port: int | None = None,
                        **settings: Any) -> AsyncIterator[EdgeUnderTest]:
-    """A started edge on a free port with ``var`` as its var dir; stopped and checked after."""
+    """A started edge on a free port with ``var`` as its var dir; stopped and checked after.
+
+    Four media-node SIP ports are set aside (``e.node_port(i)``); the test's ``e.placer``
+    answers the edge's placement questions.
+    """
     cfg = from_dict({"paths": {"var": str(var)},
                      "sip": {"listen": "127.0.0.1", "port": port or free_udp_port(),
-                             "realm": realm}})
+                             "realm": realm,
+                             "placement_port": free_port(socket.SOCK_STREAM, None)},
+                     "media": {"sip_port_base": free_port_range(4), "nodes_max": 4,
+                               "nodes_min": 1}})
     bus = EventBus()
     events: list[Event] = []
     bus.subscribe("sip.", events.append)
-    edge = KamailioEdge(cfg, bus, settings=EdgeSettings(**settings))
+    placer = Placer()
+    edge = KamailioEdge(cfg, bus, settings=EdgeSettings(**settings), placer=placer)
     await edge.start()
     try:
-        yield EdgeUnderTest(edge, events)
+        yield EdgeUnderTest(edge, events, placer)
     finally:
         await edge.stop()
     left = processes_running(str(edge.paths.config))
@@ -212,5 +248,5 @@ def run(coro: Awaitable[T], timeout: float = 120.0) -> T:
     return asyncio.run(bounded())
 
 
-__all__ = ["Sipp", "EdgeUnderTest", "running_edge", "free_udp_port", "until", "header",
-           "processes_running", "Peers", "run"]
+__all__ = ["Sipp", "EdgeUnderTest", "Placer", "running_edge", "free_udp_port", "until",
+           "header", "processes_running", "Peers", "run"]

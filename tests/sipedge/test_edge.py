@@ -17,6 +17,7 @@ import pytest
 
 from firmware.errors import EdgeError
 from firmware.sipedge import ha1
+from firmware.sipedge.placer import PlaceAnswer
 from tests.sipedge.peers import (EdgeUnderTest, Peers, free_udp_port, header,
                                  processes_running, run, running_edge, until)
 
@@ -80,16 +81,17 @@ def test_wrong_password_and_unknown_user_refused_and_logged_sipp(
     run(body())
 
 
-def test_trunk_invite_reaches_node_and_node_reaches_seat_sipp(tmp_path: Path) -> None:
+def test_trunk_invite_reaches_the_placed_node_and_node_reaches_seat_sipp(tmp_path: Path) -> None:
     async def body() -> None:
         async with running_edge(tmp_path / "var", realm=REALM) as e, Peers(tmp_path) as peers:
-            node = await peers.sipp("node", "uas_answer.xml", None, calls=None).start()
+            node = await peers.sipp("node", "uas_answer.xml", None, port=e.node_port(0),
+                                    calls=None).start()
             phone = await peers.sipp("phone-201", "uas_answer.xml", None, calls=None).start()
             await e.edge.set_seats({"201": ha1("201", REALM, PASSWORD)})
-            await e.edge.set_media_nodes([node.port])
+            e.placer.nodes = [node.port]
             await e.edge.set_trunk_sources([(f"{TRUNK_IP}/32", "acme")])
 
-            # caller on the trunk -> edge -> media node, tagged with the trunk
+            # caller on the trunk -> edge asks the daemon -> the placed node, tagged
             caller = peers.sipp("trunk-caller", "uac_call.xml", e.remote, ip=TRUNK_IP,
                                 args=["-s", "100"])
             assert await caller.run() == 0, caller.tail()
@@ -98,8 +100,11 @@ def test_trunk_invite_reaches_node_and_node_reaches_seat_sipp(tmp_path: Path) ->
             assert len(invites) == 1
             assert invites[0].startswith("INVITE sip:100@")
             assert header(invites[0], "X-Callbox-Trunk") == ["acme"]  # the forged one is gone
-            assert [m.split()[0] for m in node.received() if not m.startswith("OPTIONS")] == \
-                ["INVITE", "ACK", "BYE"]
+            assert [m.split()[0] for m in node.received()] == ["INVITE", "ACK", "BYE"]
+            [asked] = e.placer.asked
+            assert (asked.did, asked.trunk, asked.seat, asked.failed_port) == \
+                ("100", "acme", "", None)
+            assert asked.call_id == header(invites[0], "Call-ID")[0]
 
             # the media node dials seat 201 through the edge -> the registered phone rings
             assert await register(e, peers, "201", PASSWORD, phone.port) == 0
@@ -111,9 +116,10 @@ def test_trunk_invite_reaches_node_and_node_reaches_seat_sipp(tmp_path: Path) ->
             assert len(to_seat) == 1
             assert to_seat[0].startswith(f"INVITE sip:201@127.0.0.1:{phone.port} ")
             assert header(to_seat[0], "Record-Route")  # the edge stays in the dialog
+            assert len(e.placer.asked) == 1            # calls *from* a node are not placed
 
             # a seat that is not registered: 404 to the node
-            missing = peers.sipp("node-dials-202", "invite_not_registered.xml", e.remote,
+            missing = peers.sipp("node-dials-202", "invite_404.xml", e.remote,
                                  port=node.port, args=["-s", "202"])
             assert await missing.run() == 0, missing.tail()
     run(body())
@@ -122,24 +128,23 @@ def test_trunk_invite_reaches_node_and_node_reaches_seat_sipp(tmp_path: Path) ->
 def test_node_cancels_a_ringing_seat_sipp(tmp_path: Path) -> None:
     async def body() -> None:
         async with running_edge(tmp_path / "var", realm=REALM) as e, Peers(tmp_path) as peers:
-            node_port = free_udp_port()
-            await e.edge.set_media_nodes([node_port])
             await e.edge.set_seats({"201": ha1("201", REALM, PASSWORD)})
             phone = await peers.sipp("phone-201", "uas_ring.xml", None).start()
             assert await register(e, peers, "201", PASSWORD, phone.port) == 0
-            dial = peers.sipp("node-cancels", "uac_cancel.xml", e.remote, port=node_port,
+            dial = peers.sipp("node-cancels", "uac_cancel.xml", e.remote, port=e.node_port(0),
                               args=["-s", "201"])
             assert await dial.run() == 0, dial.tail()
             assert await phone.wait() == 0, phone.tail()  # it saw the CANCEL and the ACK
     run(body())
 
 
-def test_seat_invite_is_challenged_then_dispatched_with_seat_header_sipp(tmp_path: Path) -> None:
+def test_seat_invite_is_challenged_then_placed_with_seat_header_sipp(tmp_path: Path) -> None:
     async def body() -> None:
         async with running_edge(tmp_path / "var", realm=REALM) as e, Peers(tmp_path) as peers:
-            node = await peers.sipp("node", "uas_answer.xml", None, calls=None).start()
+            node = await peers.sipp("node", "uas_answer.xml", None, port=e.node_port(0),
+                                    calls=None).start()
             await e.edge.set_seats({"201": ha1("201", REALM, PASSWORD)})
-            await e.edge.set_media_nodes([node.port])
+            e.placer.nodes = [node.port]
             seat = peers.sipp("seat-201-calls", "uac_call_auth.xml", e.remote,
                               keys={"seat": "201"},
                               args=["-s", "queue", "-au", "201", "-ap", PASSWORD])
@@ -158,6 +163,7 @@ def test_seat_invite_is_challenged_then_dispatched_with_seat_header_sipp(tmp_pat
             assert len(invites) == 1  # the good call only
             assert header(invites[0], "X-Callbox-Seat") == ["201"]
             assert header(invites[0], "Proxy-Authorization") == []  # credentials consumed
+            assert [(a.seat, a.did) for a in e.placer.asked] == [("201", "queue")]
 
             # a stranger's out-of-dialog request that is not an INVITE: 403
             stranger = peers.sipp("stranger-message", "request_forbidden.xml", e.remote,
@@ -166,68 +172,71 @@ def test_seat_invite_is_challenged_then_dispatched_with_seat_header_sipp(tmp_pat
     run(body())
 
 
-def test_failover_to_next_node_when_first_answers_503_sipp(tmp_path: Path) -> None:
+def test_a_placed_node_answering_503_is_reported_and_the_call_placed_again_sipp(
+        tmp_path: Path) -> None:
     async def body() -> None:
         async with running_edge(tmp_path / "var", realm=REALM) as e, Peers(tmp_path) as peers:
-            full = await peers.sipp("node-full", "uas_busy.xml", None, calls=None).start()
-            spare = await peers.sipp("node-spare", "uas_answer.xml", None, calls=None).start()
-            await e.edge.set_media_nodes([full.port, spare.port])
+            full = await peers.sipp("node-refuses", "uas_busy.xml", None, port=e.node_port(0),
+                                    calls=None).start()
+            spare = await peers.sipp("node-spare", "uas_answer.xml", None, port=e.node_port(1),
+                                     calls=None).start()
+            e.placer.nodes = [full.port, spare.port]
             await e.edge.set_trunk_sources([(f"{TRUNK_IP}/32", "acme")])
             caller = peers.sipp("trunk-caller", "uac_call.xml", e.remote, ip=TRUNK_IP,
                                 args=["-s", "100"])
             assert await caller.run() == 0, caller.tail()
             await full.stop()
             await spare.stop()
-            assert len(full.received("INVITE")) == 1      # tried first, said 503
+            assert len(full.received("INVITE")) == 1      # placed first, said 503
             spare_invites = spare.received("INVITE")
             assert len(spare_invites) == 1
             assert header(spare_invites[0], "X-Callbox-Trunk") == ["acme"]
-            # 503 means "full", not "dead": the first node stays in service
-            assert (await e.edge.media_nodes())[full.port] == "active"
+            assert [a.failed_port for a in e.placer.asked] == [None, full.port]
+            assert len({a.call_id for a in e.placer.asked}) == 1
     run(body())
 
 
-def test_failover_past_a_dead_node_marks_it_inactive_sipp(tmp_path: Path) -> None:
+def test_a_placed_node_that_never_answers_is_reported_and_the_call_placed_again_sipp(
+        tmp_path: Path) -> None:
     async def body() -> None:
         async with running_edge(tmp_path / "var", realm=REALM) as e, Peers(tmp_path) as peers:
-            dead_port = free_udp_port()  # nothing listens there
-            spare = await peers.sipp("node-spare", "uas_answer.xml", None, calls=None).start()
-            await e.edge.set_media_nodes([dead_port, spare.port])
+            spare = await peers.sipp("node-spare", "uas_answer.xml", None, port=e.node_port(1),
+                                     calls=None).start()
+            e.placer.nodes = [e.node_port(0), spare.port]   # nothing listens on the first
             await e.edge.set_trunk_sources([(f"{TRUNK_IP}/32", "acme")])
             caller = peers.sipp("trunk-caller", "uac_call.xml", e.remote, ip=TRUNK_IP,
                                 args=["-s", "100"])
             assert await caller.run() == 0, caller.tail()
-            await until(lambda: _state(e, dead_port, "inactive"), "dead node inactive")
             await spare.stop()
             assert len(spare.received("INVITE")) == 1
+            assert [a.failed_port for a in e.placer.asked] == [None, e.node_port(0)]
     run(body())
 
 
-def test_probing_takes_a_dead_node_out_and_back_sipp(tmp_path: Path) -> None:
+def test_no_room_anywhere_is_503_at_the_edge_and_no_node_sees_the_call_sipp(
+        tmp_path: Path) -> None:
     async def body() -> None:
-        async with running_edge(tmp_path / "var", realm=REALM, probe_interval=1) as e, \
-                Peers(tmp_path) as peers:
-            first = await peers.sipp("node-first", "uas_answer.xml", None, calls=None).start()
-            spare = await peers.sipp("node-spare", "uas_answer.xml", None, calls=None).start()
-            await e.edge.set_media_nodes([first.port, spare.port])
+        async with running_edge(tmp_path / "var", realm=REALM) as e, Peers(tmp_path) as peers:
+            node = await peers.sipp("node", "uas_answer.xml", None, port=e.node_port(0),
+                                    calls=None).start()
             await e.edge.set_trunk_sources([(f"{TRUNK_IP}/32", "acme")])
-            await until(lambda: first.received("OPTIONS"), "an OPTIONS probe at the first node")
-            await first.stop()
-            await until(lambda: _state(e, first.port, "inactive"), "first node inactive",
-                        timeout=20)
-            caller = peers.sipp("trunk-caller", "uac_call.xml", e.remote, ip=TRUNK_IP,
-                                args=["-s", "100"])
-            assert await caller.run() == 0, caller.tail()
-            assert first.received("INVITE") == []  # skipped without waiting for a timeout
-            back = await peers.sipp("node-first-again", "uas_answer.xml", None,
-                                    port=first.port, calls=None).start()
-            await until(lambda: _state(e, back.port, "active"), "first node active again",
-                        timeout=20)
+            e.placer.nodes = []                              # the daemon has no room
+            refused = peers.sipp("trunk-caller", "invite_503.xml", e.remote, ip=TRUNK_IP,
+                                 args=["-s", "100"])
+            assert await refused.run() == 0, refused.tail()
+            e.placer.refuse = PlaceAnswer(404, "no route for DID 999")
+            unknown = peers.sipp("unknown-did", "invite_404.xml", e.remote, ip=TRUNK_IP,
+                                 args=["-s", "999"])
+            assert await unknown.run() == 0, unknown.tail()
+            await e.edge.placement.stop()                    # the daemon is gone
+            e.placer.refuse = None
+            e.placer.nodes = [node.port]
+            gone = peers.sipp("daemon-gone", "invite_503.xml", e.remote, ip=TRUNK_IP,
+                              args=["-s", "100"])
+            assert await gone.run() == 0, gone.tail()
+            await node.stop()
+            assert node.received("INVITE") == []
     run(body())
-
-
-async def _state(e: EdgeUnderTest, port: int, state: str) -> bool:
-    return (await e.edge.media_nodes()).get(port) == state
 
 
 def test_killed_kamailio_is_restarted_and_stop_leaves_nothing_sipp(tmp_path: Path) -> None:

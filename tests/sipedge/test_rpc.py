@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from firmware.errors import EdgeError
-from firmware.sipedge.rpc import JsonRpcClient, contacts_by_user, node_states
+from firmware.sipedge.rpc import JsonRpcClient, contacts_by_user
 
 DATA = Path(__file__).parent / "data"
 
@@ -36,11 +36,6 @@ def test_ul_dump_of_unexpected_shape_is_an_edge_error() -> None:
     with pytest.raises(EdgeError, match="ul.dump"):
         contacts_by_user({"Domains": [{"Domain": {"AoRs": [
             {"Info": {"AoR": "201", "Contacts": [{"Contact": {}}]}}]}}]})
-
-
-def test_dispatcher_list_states() -> None:
-    assert node_states(_load("dispatcher_list_one_inactive.json")) == {
-        "sip:127.0.0.1:55039": "inactive", "sip:127.0.0.1:57830": "active"}
 
 
 def test_call_without_a_server_is_an_edge_error(tmp_path: Path) -> None:

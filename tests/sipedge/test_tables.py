@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from firmware.errors import EdgeError
-from firmware.sipedge.tables import (SCHEMAS, SQL_DIR, ensure_schema, ha1, replace_media_nodes,
-                                     replace_seats, replace_trunk_sources, schema_tables)
+from firmware.sipedge.tables import (SCHEMAS, SQL_DIR, ensure_schema, ha1, replace_seats,
+                                     replace_trunk_sources, schema_tables)
 
 
 def _rows(db: Path, sql: str) -> list[tuple[object, ...]]:
@@ -36,7 +36,7 @@ def test_schema_has_the_versions_kamailio_expects(db: Path) -> None:
     wanted: dict[str, int] = {}
     for name in SCHEMAS:
         wanted.update(schema_tables((SQL_DIR / f"{name}-create.sql").read_text()))
-    assert {"subscriber", "location", "dispatcher", "address", "version"} <= set(wanted)
+    assert {"subscriber", "location", "address", "version"} <= set(wanted)
     assert dict(_rows(db, "SELECT table_name, table_version FROM version")) == wanted
     assert _rows(db, "PRAGMA journal_mode") == [("wal",)]
 
@@ -71,21 +71,6 @@ def test_bad_seat_leaves_the_table_as_it_was(db: Path, seats: dict[str, str]) ->
     with pytest.raises(EdgeError, match="seat"):
         asyncio.run(replace_seats(db, "callbox", seats))
     assert _rows(db, "SELECT username FROM subscriber") == [("201",)]
-
-
-def test_media_nodes_in_priority_order(db: Path) -> None:
-    asyncio.run(replace_media_nodes(db, [5072, 5070, 5071]))
-    assert _rows(db, "SELECT setid, destination, priority FROM dispatcher ORDER BY priority DESC") \
-        == [(1, "sip:127.0.0.1:5072", 3), (1, "sip:127.0.0.1:5070", 2),
-            (1, "sip:127.0.0.1:5071", 1)]
-    asyncio.run(replace_media_nodes(db, []))
-    assert _rows(db, "SELECT * FROM dispatcher") == []
-
-
-@pytest.mark.parametrize("ports", [[5070, 5070], [0], [70000], [True]])
-def test_bad_media_node_ports_are_refused(db: Path, ports: list[int]) -> None:
-    with pytest.raises(EdgeError, match="media node"):
-        asyncio.run(replace_media_nodes(db, ports))
 
 
 def test_trunk_sources_are_normalised(db: Path) -> None:

@@ -28,12 +28,14 @@ class Appliance:
         self.dir = workdir
         self.sip_port = free_port()
         self.web_port = free_port()
+        self.placement_port = free_port()
         self.node_base = free_port_range(8)
         self.rtp_base = free_port_range(200, 1)
         self.config = workdir / "callbox.toml"
         self.config.write_text(
             f'[paths]\nvar = "{workdir / "var"}"\n'
             f'[sip]\nlisten = "127.0.0.1"\nport = {self.sip_port}\n'
+            f'placement_port = {self.placement_port}\n'
             f'[web]\nlisten = "127.0.0.1"\nport = {self.web_port}\n'
             f'[media]\nnodes_min = {nodes_min}\nnodes_max = {nodes_max}\n'
             f'sip_port_base = {self.node_base}\nrtp_port_base = {self.rtp_base}\n')
