@@ -32,7 +32,7 @@ from drivers.sim.pcm import AnalogTdmSim
 from drivers.e1.pef2256 import Pef2256
 from drivers.sim.board import At24c02Sim, Lm75Sim, RelaySim, WatchdogSim
 from drivers.sim.e1cable import E1Cable, ExchangeSim
-from drivers.sim.fxo_line import FxoLineSim
+from drivers.sim.fxo_line import CID_STANDARDS, FxoLineSim
 from drivers.sim.fxs_phone import PhoneSim
 from drivers.sim.pef2256 import Pef2256Sim
 from drivers.sim.si3050 import Si3050Sim
@@ -255,7 +255,7 @@ def _build_sim(clock: Clock, sleep: Sleep | None, fxo_ports: int = 2, fxs_ports:
         fxo.append(Si3050(spi, clock, sleep, port=port + 1, country=fxo_country))
     phones, slics, fxs_spis, fxs = [], [], [], []
     for port in range(fxs_ports):
-        phone = PhoneSim(clock)
+        phone = PhoneSim(clock, cid_standard=CID_STANDARDS.get(zone, "v23"))
         slic = Si3217xSim(clock, phone)
         spi = SimSpi(slic, f"sim-spi-1.{port}")
         phones.append(phone)
