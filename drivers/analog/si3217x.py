@@ -240,6 +240,8 @@ class Si3217x(SilabsRegisters):
     def poll(self) -> None:
         now = self.clock.now()
         lcrrtp = self.read(REG_LCRRTP)
+        if lcrrtp == 0xFF:               # all ones: maybe nobody drives MISO
+            self.check_answering()
         raw = bool(lcrrtp & LCR) or bool(lcrrtp & RTP)
         if self._ring_start is not None:
             if raw or (self._ring_until is not None and now >= self._ring_until):
@@ -303,3 +305,16 @@ class Si3217x(SilabsRegisters):
     def pcm_timeslot(self) -> int:
         """The transmit timeslot the chip holds (what a read-back of 12/13 says)."""
         return (self.read(REG_PCMTXLO) | (self.read(REG_PCMTXLO + 1) & 0x03) << 8) // 8
+
+    # ---------------------------------------------------------------- presence
+    @locked
+    def answering(self) -> bool:
+        return self.read(REG_ID) == EXPECTED_ID
+
+    def check_answering(self) -> None:
+        """Raise :class:`ChipAbsent` if the ProSLIC no longer answers, before an all-ones
+        LCRRTP is taken for a phone off the hook."""
+        if not self.answering():
+            raise ChipAbsent(f"no ProSLIC answers ({self._where()}): ID register no longer "
+                             f"reads 0x{EXPECTED_ID:02x}", part="si3217x", port=self.port,
+                             device=self.spi.device, channel=self.channel)

@@ -217,7 +217,7 @@ class AnalogTdmSim(SimTdm):
             out[ts] = p
         return out
 
-    def read_frames(self, count: int) -> list[bytes]:
+    def read_frames(self, count: int, timeout: float = 0.1) -> list[bytes]:
         if self.framer is None:
             raise TdmError("read", self.device, 19, "no framer on this highway")
         self.framer.sync()
