@@ -170,16 +170,15 @@ class Board:
                     log.info("driver poll recovered part=%s", name)
 
     def wait(self, seconds: float, step: float = 0.002) -> None:
-        """Let ``seconds`` pass while the drivers poll (the driver threads' job on the box)."""
+        """Let ``seconds`` pass while the drivers poll (the driver threads' job on the box);
+        a part whose poll fails is recorded in ``faults`` and does not stop the others."""
         end = self.clock.now() + seconds
-        pollers = self.pollers()
         while True:
             left = end - self.clock.now()
             if left <= 1e-9:
                 return
             self.sleep(min(step, left))
-            for p in pollers:
-                p.poll()
+            self.poll_all()
 
     @property
     def poll_interval(self) -> float:
