@@ -93,12 +93,22 @@ class CharDevTdm:
             if got < 1 << 12:
                 return dropped
 
-    def write_frames(self, frames: list[bytes]) -> None:
+    def write_frames(self, frames: list[bytes], timeout: float = 1.0) -> None:
+        """Write whole frames; waits (``poll``) while the card's buffer is full, at most
+        ``timeout`` seconds without progress."""
         data = b"".join(frames)
+        view = memoryview(data)
+        out = select.poll()
+        out.register(self._fd, select.POLLOUT)
         try:
-            view = memoryview(data)
             while view:
-                n = os.write(self._fd, view)
+                try:
+                    n = os.write(self._fd, view)
+                except BlockingIOError:
+                    if not out.poll(timeout * 1000.0):
+                        raise TdmError("write", self.device, 110,
+                                       f"card took no data for {timeout} s") from None
+                    continue
                 view = view[n:]
         except OSError as exc:
             raise TdmError.wrap("write", self.device, exc) from exc
