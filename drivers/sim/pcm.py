@@ -38,7 +38,7 @@ def sample_at(t: float) -> int:
 class _Part:
     start: int
     end: Optional[int]          # None: a repeated cycle that has not been stopped
-    pcm: bytes
+    pcm: bytes | bytearray
     tag: str
     repeat: bool = False
 
@@ -59,7 +59,14 @@ class AudioTimeline:
     def place(self, start: int, pcm: bytes, tag: str) -> tuple[int, int]:
         end = start + len(pcm) // 2
         with self._lock:
-            self._parts.append(_Part(start, end, bytes(pcm), tag))
+            last = self._parts[-1] if self._parts else None
+            if last is not None and last.tag == tag and not last.repeat and last.end == start:
+                if not isinstance(last.pcm, bytearray):
+                    last.pcm = bytearray(last.pcm)
+                last.pcm += pcm          # a stream placed chunk by chunk stays one part
+                last.end = end
+            else:
+                self._parts.append(_Part(start, end, bytes(pcm), tag))
         return start, end
 
     def repeat(self, start: int, cycle: bytes, tag: str) -> None:
@@ -87,8 +94,13 @@ class AudioTimeline:
             return [(p.start, p.end) for p in self._parts if tag is None or p.tag == tag]
 
     def forget(self, before: int) -> None:
+        """Drop what ends before sample ``before`` (and the head of a part that straddles it)."""
         with self._lock:
             self._parts = [p for p in self._parts if p.end is None or p.end > before]
+            for p in self._parts:
+                if not p.repeat and p.start < before:
+                    p.pcm = p.pcm[2 * (before - p.start):]
+                    p.start = before
 
     def render(self, start: int, n: int) -> bytearray:
         with self._lock:

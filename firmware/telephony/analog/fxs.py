@@ -140,7 +140,10 @@ class FxsPort:
         s = self.state
         tone = {"dialtone": "dial", "busy": "busy"}.get(s)
         self._tone = tonegen.ToneStream(tone_zone(self.zone.lower())[tone]) if tone else None
-        self._dtmf = DtmfDetector() if s in ("dialtone", "collecting", "connected") else None
+        if s not in ("dialtone", "collecting", "connected"):
+            self._dtmf = None
+        elif self._dtmf is None:         # one detector across the keys: a held key is one digit
+            self._dtmf = DtmfDetector()
         if s != "collecting":
             self._cancel("interdigit")
         if s in ("dialtone", "idle"):
