@@ -41,18 +41,19 @@ from acd_core.clock import Clock, TimerHandle
 from acd_core.dtmf import DtmfDetector
 from acd_core.g711 import alaw_to_linear, linear_to_alaw
 from acd_core.progress import ProgressDetector
+from acd_core.timers import TimerSpec, TimerTable
 from firmware.telephony.analog.fsm import Fsm
-from firmware.telephony.analog.timers import Timer
 
 log = logging.getLogger("callbox.analog")
 
-TIMERS = {t.name: t for t in (
-    Timer("ring_timeout", 8.0, "s", "no ring this long after the last one: the caller gave up "
-          "(chan_dahdi ringtimeout)"),
-    Timer("dial_tone_wait", 5.0, "s", "longest wait for dial tone after seizing the line"),
-    Timer("dtmf_on", 0.1, "s", "length of each digit we dial"),
-    Timer("dtmf_off", 0.1, "s", "pause after each digit we dial"),
-)}
+TIMERS = TimerTable(
+    TimerSpec("ring_timeout", 8.0, "s", "no ring this long after the last one: the caller gave "
+              "up (chan_dahdi ringtimeout)", 6.5, 30),
+    TimerSpec("dial_tone_wait", 5.0, "s", "longest wait for dial tone after seizing the line",
+              1, 30),
+    TimerSpec("dtmf_on", 0.1, "s", "length of each digit we dial", 0.05, 0.5),
+    TimerSpec("dtmf_off", 0.1, "s", "pause after each digit we dial", 0.05, 0.5),
+)
 CID_STANDARDS = {"US": "bell202", "CN": "bell202", "EU": "v23", "UK": "v23", "DE": "v23"}
 
 TABLE: dict[str, dict[str, str]] = {
@@ -157,7 +158,7 @@ class FxoLine:
 
     def _timer(self, name: str, seconds: float | None = None) -> None:
         self._cancel(name)
-        delay = TIMERS[name].seconds if seconds is None else seconds
+        delay = TIMERS[name] if seconds is None else seconds
         self._timers[name] = self.clock.call_later(delay, lambda: self._expired(name))
 
     def _cancel(self, name: str) -> None:
@@ -317,7 +318,7 @@ class FxoLine:
         self._timer("flash", self.flash_time)
 
     def _send_digits(self) -> None:
-        on, off = TIMERS["dtmf_on"].seconds, TIMERS["dtmf_off"].seconds
+        on, off = TIMERS["dtmf_on"], TIMERS["dtmf_off"]
         pcm = tonegen.dtmf(self.number, on * 1000.0, off * 1000.0)
         self.send_audio(linear_to_alaw(pcm))
         self._timer("digits", len(pcm) / 2 / 8000.0)

@@ -39,18 +39,20 @@ from acd_core.clock import Clock, TimerHandle
 from acd_core.dtmf import DtmfDetector
 from acd_core.g711 import alaw_to_linear, linear_to_alaw
 from acd_core.progress import zone as tone_zone
+from acd_core.timers import TimerSpec, TimerTable
 from firmware.telephony.analog.fsm import Fsm
 from firmware.telephony.analog.fxo import CID_STANDARDS
-from firmware.telephony.analog.timers import Timer
 
 log = logging.getLogger("callbox.analog")
 
 FEATURE_CODES = {"*21": "login", "*22": "logout", "*23": "pause", "*24": "available"}
-TIMERS = {t.name: t for t in (
-    Timer("cid_delay", 0.5, "s", "caller ID starts this long after the first ring burst ends"),
-    Timer("interdigit", 5.0, "s", "longest pause between the keys of a feature code"),
-    Timer("ring_bursts", 20, "bursts", "ring cadence cycles before the driver stops by itself"),
-)}
+TIMERS = TimerTable(
+    TimerSpec("cid_delay", 0.5, "s", "caller ID starts this long after the first ring ends "
+              "(GR-30 / EN 300 659-1: at least 500 ms)", 0.5, 2),
+    TimerSpec("interdigit", 5.0, "s", "longest pause between the keys of a feature code", 1, 30),
+    TimerSpec("ring_bursts", 20, "count", "ring cadence cycles before the driver stops by itself",
+              1, 100),
+)
 
 TABLE: dict[str, dict[str, str]] = {
     "idle": {"offhook": "dialtone", "ring": "ringing", "onhook": "idle"},
@@ -207,7 +209,7 @@ class FxsPort:
         elif not any(code.startswith(self.keys) for code in self.codes):
             self._go("unknown_code", self.keys)
         else:
-            self._timer("interdigit", TIMERS["interdigit"].seconds, self._interdigit)
+            self._timer("interdigit", TIMERS["interdigit"], self._interdigit)
 
     def _interdigit(self) -> None:
         if self.state == "collecting":
@@ -217,14 +219,14 @@ class FxsPort:
     def ring(self, caller_number: str = "", caller_name: str = "", when: str | None = None) -> None:
         """Ring in the zone's cadence and send the caller ID after the first burst."""
         self._go("ring", caller_number)
-        self.slic.ring(bursts=int(TIMERS["ring_bursts"].seconds))
+        self.slic.ring(bursts=int(TIMERS["ring_bursts"]))
         if caller_number or caller_name:
             msg = CallerIdMessage(date_time=when, number=caller_number or None,
                                   number_absent=None if caller_number else "O",
                                   name=caller_name or None)
             fsk = tonegen.fsk_callerid(bytes(msg), CID_STANDARDS.get(self.zone, "v23"))
             first = sum(self.slic.cadence[:-1])     # end of the first ring (UK: the double ring)
-            self._timer("cid", first + TIMERS["cid_delay"].seconds,
+            self._timer("cid", first + TIMERS["cid_delay"],
                         lambda: self.send_audio(linear_to_alaw(fsk)))
 
     def stop_ring(self) -> None:
