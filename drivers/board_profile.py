@@ -32,7 +32,7 @@ from drivers.sim.pcm import AnalogTdmSim
 from drivers.e1.pef2256 import Pef2256
 from drivers.sim.board import At24c02Sim, Lm75Sim, RelaySim, WatchdogSim
 from drivers.sim.e1cable import E1Cable, ExchangeSim
-from drivers.sim.fxo_line import FxoLineSim
+from drivers.sim.fxo_line import CID_STANDARDS, FxoLineSim
 from drivers.sim.fxs_phone import PhoneSim
 from drivers.sim.pef2256 import Pef2256Sim
 from drivers.sim.si3050 import Si3050Sim
@@ -146,44 +146,62 @@ class Board:
     def pollers(self) -> list[Any]:
         return [p for p in (*self.spans, *self.fxo, *self.fxs) if p is not None]
 
+    def parts(self) -> list[tuple[str, Any]]:
+        """``(name, driver)`` of every fitted chip: ``e1_span1``, ``fxo1``, ``fxs1`` ..."""
+        named = [*((f"e1_span{n}", p) for n, p in enumerate(self.spans, 1)),
+                 *((f"fxo{n}", p) for n, p in enumerate(self.fxo, 1)),
+                 *((f"fxs{n}", p) for n, p in enumerate(self.fxs, 1))]
+        return [(name, p) for name, p in named if p is not None]
+
+    def poll_all(self) -> None:
+        """Poll every part; a part whose poll raises is recorded in ``faults[name]``
+        (logged once) and cleared, with a log line, when a poll succeeds again."""
+        for name, part in self.parts():
+            try:
+                part.poll()
+            except Exception as exc:  # one failing part must not stop the others' service
+                text = f"poll failed: {exc}"
+                if self.faults.get(name) != text:
+                    log.error("driver poll failed part=%s: %s", name, exc)
+                self.faults[name] = text
+            else:
+                if self.faults.get(name, "").startswith("poll failed: "):
+                    del self.faults[name]
+                    log.info("driver poll recovered part=%s", name)
+
     def wait(self, seconds: float, step: float = 0.002) -> None:
-        """Let ``seconds`` pass while the drivers poll (the driver threads' job on the box)."""
+        """Let ``seconds`` pass while the drivers poll (the driver threads' job on the box);
+        a part whose poll fails is recorded in ``faults`` and does not stop the others."""
         end = self.clock.now() + seconds
-        pollers = self.pollers()
         while True:
             left = end - self.clock.now()
             if left <= 1e-9:
                 return
             self.sleep(min(step, left))
-            for p in pollers:
-                p.poll()
+            self.poll_all()
 
     @property
     def poll_interval(self) -> float:
         """How often the service loop polls: the simulator raises no wake-ups by itself."""
         return 0.002 if self.sim is not None else 0.050
 
-    def run_forever(self, stop: threading.Event) -> None:
-        """The drivers' thread on the box: wait for an interrupt (or the interval), poll all."""
-        pollers = self.pollers()
+    def wait_for_irq(self, stop: threading.Event) -> None:
+        """Sleep until the framer's interrupt or the poll interval (the simulator has no wake-up)."""
         spans = [s for s in self.spans if s is not None and s.irq is not None]
-        failing: set[int] = set()
+        if self.sim is None and spans:
+            spans[0].wait(self.poll_interval)
+        else:
+            stop.wait(self.poll_interval)
+
+    def run_forever(self, stop: threading.Event) -> None:
+        """The drivers' thread on the box: wait for an interrupt (or the interval), poll all.
+
+        ``drivers.card.Card.run_forever`` is the same loop plus chip presence,
+        recovery and the TDM switch; this one serves a board nobody brought up.
+        """
         while not stop.is_set():
-            if self.sim is None and spans:
-                spans[0].wait(self.poll_interval)
-            else:
-                stop.wait(self.poll_interval)
-            for p in pollers:
-                try:
-                    p.poll()
-                except Exception as exc:  # one failing part must not stop the others' service
-                    if id(p) not in failing:
-                        failing.add(id(p))
-                        log.error("driver poll failed part=%s: %s", type(p).__name__, exc)
-                else:
-                    if id(p) in failing:
-                        failing.discard(id(p))
-                        log.info("driver poll recovered part=%s", type(p).__name__)
+            self.wait_for_irq(stop)
+            self.poll_all()
 
     def describe(self) -> dict[str, Any]:
         return {"profile": self.profile, "e1_spans": len(self.spans),
@@ -255,7 +273,7 @@ def _build_sim(clock: Clock, sleep: Sleep | None, fxo_ports: int = 2, fxs_ports:
         fxo.append(Si3050(spi, clock, sleep, port=port + 1, country=fxo_country))
     phones, slics, fxs_spis, fxs = [], [], [], []
     for port in range(fxs_ports):
-        phone = PhoneSim(clock)
+        phone = PhoneSim(clock, cid_standard=CID_STANDARDS.get(zone, "v23"))
         slic = Si3217xSim(clock, phone)
         spi = SimSpi(slic, f"sim-spi-1.{port}")
         phones.append(phone)

@@ -5,16 +5,30 @@ holds the hardware profile, listen addresses, ports and paths. Every key has an
 embedded default, so ``callbox run`` with no file starts the demo appliance.
 A bad value stops start-up with ``ConfigError`` naming the key and the form
 it should have ("sip.port: expected an integer 1-65535, got 'abc'").
+
+Relative paths (``paths.var``, ``e1.sim.dchannel_socket``) resolve against
+the directory of the file they are written in, so a box behaves the same
+whatever directory the daemon was started from; with no file (the embedded
+default) they resolve against the working directory. Device paths must be
+absolute.
 """
 from __future__ import annotations
 
 import ipaddress
+import os
+import stat
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Callable
 
+from drivers.card_settings import (ANALOG_SLOTS, IMPEDANCES, SIGNALLING, AnalogSettings,
+                                   CardSettings, SpanSettings)
+from drivers.analog.si3050 import COUNTRIES
 from firmware.errors import ConfigError
+
+UNIX_PATH_MAX = 108          # sizeof(sockaddr_un.sun_path) on Linux, the NUL included
+E1_SPANS = ("e1.span1", "e1.span2")
 
 
 def _port(v: Any) -> int:
@@ -59,7 +73,7 @@ def _opt_text(v: Any) -> str:
 
 
 def _device_list(v: Any) -> tuple[str, ...]:
-    if not isinstance(v, list) or not all(isinstance(x, str) and x.startswith("/dev/") for x in v):
+    if not isinstance(v, list) or not all(isinstance(x, str) and x.startswith("/") for x in v):
         raise ValueError('a list of device paths like ["/dev/spidev1.0", "/dev/spidev1.1"]')
     if len(v) > 8:
         raise ValueError("at most 8 device paths")
@@ -67,9 +81,19 @@ def _device_list(v: Any) -> tuple[str, ...]:
 
 
 def _device(v: Any) -> str:
-    if not isinstance(v, str) or not v.startswith("/dev/"):
-        raise ValueError("a device path under /dev/")
+    if not isinstance(v, str) or not v.startswith("/"):
+        raise ValueError("an absolute device path like /dev/spidev0.0")
     return v
+
+
+def _timeslots(v: Any) -> tuple[int, ...]:
+    lo, hi = ANALOG_SLOTS.start, ANALOG_SLOTS.stop - 1
+    if (not isinstance(v, list) or len(v) > 8
+            or not all(isinstance(x, int) and not isinstance(x, bool) and lo <= x <= hi for x in v)):
+        raise ValueError(f"a list of at most 8 TDM timeslots {lo}-{hi}, like [{lo}, {lo + 1}]")
+    if len(set(v)) != len(v):
+        raise ValueError("a list of distinct timeslots")
+    return tuple(v)
 
 
 def _bool(v: Any) -> bool:
@@ -145,6 +169,27 @@ class E1SimConfig:
 
 
 @dataclass(frozen=True)
+class E1SpanConfig:
+    """``[e1.spanN]``: how span N is set up at start (used when the board has that span)."""
+    signalling: str = "pri"         # "pri" (CCS, D-channel on TS16) or "r2" (CAS on TS16)
+    framing: str = "crc4"           # "crc4" or "doubleframe"
+    line_code: str = "hdb3"         # "hdb3" or "ami"
+    clock: str = "line"             # "line" (carrier's timing) or "master"
+
+    def settings(self) -> SpanSettings:
+        return SpanSettings(self.signalling, self.framing, self.line_code, self.clock)
+
+
+@dataclass(frozen=True)
+class AnalogConfig:
+    """``[analog]``: FXO line settings and each analog port's PCM timeslot."""
+    country: str = "TBR21"          # FXO DC/AC termination, ring detection and flash time
+    impedance: str = "country"      # "country", "600" or "900" (ohms)
+    fxo_timeslots: tuple[int, ...] = ()    # empty: 32, 33, ... in port order
+    fxs_timeslots: tuple[int, ...] = ()    # empty: the next free slots after the FXO ports
+
+
+@dataclass(frozen=True)
 class DiscoveryConfig:
     enabled: bool = True
 
@@ -161,6 +206,11 @@ _CHECKS: dict[str, dict[str, Callable[[Any], Any]]] = {
                  "tdm": _device, "watchdog": _device, "console": _device},
     "tones": {"zone": _choice("CN", "EU", "UK", "US")},
     "e1.sim": {"dchannel_socket": _opt_text},
+    **{name: {"signalling": _choice(*SIGNALLING), "framing": _choice("crc4", "doubleframe"),
+              "line_code": _choice("hdb3", "ami"), "clock": _choice("line", "master")}
+       for name in E1_SPANS},
+    "analog": {"country": _choice(*COUNTRIES), "impedance": _choice("country", *IMPEDANCES),
+               "fxo_timeslots": _timeslots, "fxs_timeslots": _timeslots},
     "discovery": {"enabled": _bool},
 }
 
@@ -174,13 +224,43 @@ class Config:
     hardware: HardwareConfig = field(default_factory=HardwareConfig)
     tones: TonesConfig = field(default_factory=TonesConfig)
     e1_sim: E1SimConfig = field(default_factory=E1SimConfig)
+    e1_span1: E1SpanConfig = field(default_factory=E1SpanConfig)
+    e1_span2: E1SpanConfig = field(default_factory=E1SpanConfig)
+    analog: AnalogConfig = field(default_factory=AnalogConfig)
     discovery: DiscoveryConfig = field(default_factory=DiscoveryConfig)
     base_dir: Path = Path(".")
 
+    def resolve(self, path: str) -> Path:
+        """A path from this config: relative ones are taken from the config file's directory."""
+        p = Path(path)
+        return p if p.is_absolute() else (self.base_dir / p).resolve()
+
     @property
     def var_dir(self) -> Path:
-        p = Path(self.paths.var)
-        return p if p.is_absolute() else (self.base_dir / p).resolve()
+        return self.resolve(self.paths.var)
+
+    @property
+    def dchannel_socket(self) -> Path | None:
+        """``[e1.sim] dchannel_socket`` resolved, or None when not set."""
+        sock = self.e1_sim.dchannel_socket
+        return self.resolve(sock) if sock else None
+
+    def card_settings(self) -> CardSettings:
+        """What ``drivers.card.Card`` applies to the spans and ports at start."""
+        a = self.analog
+        return CardSettings(spans=(self.e1_span1.settings(), self.e1_span2.settings()),
+                            analog=AnalogSettings(a.country, a.impedance, self.tones.zone,
+                                                  a.fxo_timeslots, a.fxs_timeslots))
+
+    def board_kwargs(self) -> dict[str, object]:
+        """Keyword arguments for ``drivers.board_profile.build(profile, clock, **kwargs)``."""
+        kw: dict[str, object] = {**self.hardware.board_paths(), "zone": self.tones.zone,
+                                 "fxo_country": self.analog.country}
+        if self.hardware.profile == "sim":
+            sock = self.dchannel_socket
+            kw["dchannel_socket"] = str(sock) if sock is not None else None
+            kw["e1_signalling"] = SIGNALLING[self.e1_span1.signalling]
+        return kw
 
     @property
     def run_dir(self) -> Path:
@@ -201,6 +281,7 @@ class Config:
 
 _SECTIONS = {"paths": "paths", "sip": "sip", "media": "media", "web": "web",
              "hardware": "hardware", "tones": "tones", "e1.sim": "e1_sim",
+             "e1.span1": "e1_span1", "e1.span2": "e1_span2", "analog": "analog",
              "discovery": "discovery"}
 
 
@@ -242,7 +323,44 @@ def from_dict(data: dict[str, Any], base_dir: Path = Path(".")) -> Config:
     if cfg.media.nodes_min > cfg.media.nodes_max:
         raise ConfigError("media.nodes_min: expected at most media.nodes_max",
                           key="media.nodes_min", expected=f"<= {cfg.media.nodes_max}")
+    _check_hardware(cfg)
     return cfg
+
+
+def _check_hardware(cfg: Config) -> None:
+    """Checks that span several keys: timeslots across port kinds, port counts, the socket path."""
+    a, hw = cfg.analog, cfg.hardware
+    both = set(a.fxo_timeslots) & set(a.fxs_timeslots)
+    if both:
+        ts = min(both)
+        raise ConfigError(f"analog.fxs_timeslots: timeslot {ts} is also an FXO port's",
+                          key="analog.fxs_timeslots", expected="timeslots no other port uses")
+    if hw.profile == "real":
+        for kind, slots, devices in (("fxo", a.fxo_timeslots, hw.spi_fxo),
+                                     ("fxs", a.fxs_timeslots, hw.spi_fxs)):
+            if slots and len(slots) != len(devices):
+                raise ConfigError(
+                    f"analog.{kind}_timeslots: {len(slots)} timeslots for {len(devices)} "
+                    f"{kind.upper()} ports (hardware.spi_{kind})", key=f"analog.{kind}_timeslots",
+                    expected=f"one timeslot per entry of hardware.spi_{kind}")
+    sock = cfg.dchannel_socket
+    if sock is None:
+        return
+    key = "e1.sim.dchannel_socket"
+    if len(os.fsencode(str(sock))) + 1 > UNIX_PATH_MAX:
+        raise ConfigError(f"{key}: {sock} is {len(os.fsencode(str(sock)))} bytes, too long for a "
+                          f"Unix socket (at most {UNIX_PATH_MAX - 1})", key=key,
+                          expected=f"a path of at most {UNIX_PATH_MAX - 1} bytes")
+    try:
+        mode = sock.lstat().st_mode
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise ConfigError(f"{key}: cannot inspect {sock}: {exc.strerror}", key=key,
+                          expected="a path where a Unix socket can be created") from None
+    if not stat.S_ISSOCK(mode):
+        raise ConfigError(f"{key}: {sock} exists and is not a socket; it will not be replaced",
+                          key=key, expected="a free path or a stale socket")
 
 
 def load(path: Path | None) -> Config:

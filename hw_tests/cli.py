@@ -1,22 +1,29 @@
 """``callbox selftest [--json] [--inject FAULT]``: run every stage, print, exit 0 only on pass.
 
-Without ``--profile`` it reads ``[hardware] profile`` (and device paths) from
-``--config`` (default ``callbox.toml`` when present), else uses the simulator.
-On the simulator time is a ManualClock, so "5 s" of loopback takes well under a
-second; ``--inject`` breaks one simulated part first (see ``--list-faults``).
+The config is read and checked exactly as ``callbox run`` does
+(``firmware.config.load``): ``--config PATH`` must exist; without it
+``./callbox.toml`` is used when present, else the embedded defaults (the
+simulator). A bad file is one line naming the file, the key or the TOML line,
+and exit status 2, before any hardware is touched. ``--profile`` overrides
+``[hardware] profile``. On the simulator time is a ManualClock, so "5 s" of
+loopback takes well under a second; ``--inject`` breaks one simulated part
+first (see ``--list-faults``). The simulated D-channel socket is not opened.
 """
 from __future__ import annotations
 
 import argparse
 import logging
 import sys
-import tomllib
 from pathlib import Path
 
 from acd_core.clock import ManualClock, SystemClock
+from acd_core.errors import CallboxError
 from drivers.board_profile import FAULTS, build
+from firmware import config as config_mod
 from hw_tests.contract import report, run_stages, to_json
 from hw_tests.stages import all_stages
+
+DEFAULT_CONFIG = Path("callbox.toml")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -29,21 +36,19 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--list-faults", action="store_true", help="list the faults --inject knows")
     p.add_argument("--profile", choices=("sim", "real"),
                    help="hardware profile (default: from config, else sim)")
-    p.add_argument("--config", default="callbox.toml", help="callbox.toml to read [hardware] from")
+    p.add_argument("--config", metavar="PATH",
+                   help="callbox.toml to test with (default: ./callbox.toml if present)")
     p.add_argument("--verbose", action="store_true", help="also print the drivers' log lines")
     return p
 
 
-def _hardware(args: argparse.Namespace) -> tuple[str, dict[str, object]]:
-    """Profile and device paths from ``[hardware]`` (every key goes to ``board_profile.build``)."""
-    hw: dict[str, object] = {}
-    path = Path(args.config)
-    if path.is_file():
-        with path.open("rb") as fh:
-            hw = dict(tomllib.load(fh).get("hardware", {}))
-    profile = str(args.profile or hw.get("profile", "sim"))
-    hw.pop("profile", None)
-    return profile, hw
+def _config(args: argparse.Namespace) -> tuple[config_mod.Config, str]:
+    """The checked config and where it came from (for the report)."""
+    if args.config is not None:
+        return config_mod.load(Path(args.config)), str(Path(args.config))
+    if DEFAULT_CONFIG.exists():
+        return config_mod.load(DEFAULT_CONFIG), str(DEFAULT_CONFIG)
+    return config_mod.load(None), "embedded defaults"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -52,7 +57,14 @@ def main(argv: list[str] | None = None) -> int:
         for name, text in FAULTS.items():
             print(f"{name:16} {text}")
         return 0
-    profile, paths = _hardware(args)
+    try:
+        cfg, source = _config(args)
+    except CallboxError as exc:
+        print(f"callbox selftest: bad configuration: {exc}", file=sys.stderr)
+        return 2
+    profile = args.profile or cfg.hardware.profile
+    paths = cfg.board_kwargs()
+    paths.pop("dchannel_socket", None)          # a self-test does not serve a D-channel peer
     if args.inject and profile != "sim":
         print("--inject only works with the simulator (--profile sim)", file=sys.stderr)
         return 2
@@ -72,15 +84,16 @@ def main(argv: list[str] | None = None) -> int:
                 board.sim.inject(fault)
         out = None if args.json else sys.stdout
         if out is not None:
-            out.write(f"Callbox self-test, hardware profile {profile}"
+            out.write(f"Callbox self-test, hardware profile {profile}, config {source}"
                       + (f", injected: {', '.join(args.inject)}" if args.inject else "") + "\n")
-        results = run_stages(board, all_stages(board), out)
+        results = run_stages(board, all_stages(board, cfg.card_settings()), out)
     finally:
         board.close()
         drivers_log.setLevel(saved_level)
-    rep = report(results)
+    about = {"profile": profile, "config": source, "injected": list(args.inject)}
+    rep = report(results, **about)
     if args.json:
-        print(to_json(results))
+        print(to_json(results, **about))
     else:
         failed = [r.name for r in results if r.status == "fail"]
         print("RESULT: PASS" if not failed else f"RESULT: FAIL ({', '.join(failed)})")

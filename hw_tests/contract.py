@@ -62,10 +62,11 @@ def run_stages(board: Board, stages: list[Stage], out: TextIO | None) -> list[St
     return results
 
 
-def report(results: list[StageResult]) -> dict[str, Any]:
+def report(results: list[StageResult], **about: Any) -> dict[str, Any]:
+    """The JSON report: ``about`` (profile, config file, injected faults) first."""
     ok = all(r.status != "fail" for r in results)
-    return {"result": "pass" if ok else "fail", "stages": [asdict(r) for r in results]}
+    return {**about, "result": "pass" if ok else "fail", "stages": [asdict(r) for r in results]}
 
 
-def to_json(results: list[StageResult]) -> str:
-    return json.dumps(report(results), indent=2, ensure_ascii=False)
+def to_json(results: list[StageResult], **about: Any) -> str:
+    return json.dumps(report(results, **about), indent=2, ensure_ascii=False)

@@ -197,6 +197,8 @@ class Si3050(SilabsRegisters):
     def poll(self) -> None:
         now = self.clock.now()
         reg5 = self.read(5)
+        if reg5 == 0xFF:                 # RDTP and RDTN at once: not a DAA talking
+            self.check_answering()
         lvs = self.line_voltage()
         self._detect_battery(abs(lvs) >= BATTERY_THRESHOLD, now)
         if self.battery:
@@ -265,3 +267,17 @@ class Si3050(SilabsRegisters):
     def cid_window_open(self) -> bool:
         """On-hook line monitor on and not ringing: FSK/DTMF caller ID can be received."""
         return not self.offhook and not self.ringing and bool(self.battery)
+
+    # ---------------------------------------------------------------- presence
+    @locked
+    def answering(self) -> bool:
+        """Reg 2 reads 0x03 (DAHDI's sanity value; the driver never writes it)."""
+        return self.read(2) == 0x03
+
+    def check_answering(self) -> None:
+        """Raise :class:`ChipAbsent` if the DAA no longer answers, before any line state
+        (battery, ring, hook) is derived from its all-ones reads."""
+        if not self.answering():
+            raise ChipAbsent(f"no DAA answers ({self._where()}): reg 2 no longer reads 0x03",
+                             part="si3050", port=self.port, device=self.spi.device,
+                             channel=self.channel)

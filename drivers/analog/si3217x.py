@@ -150,7 +150,7 @@ class Si3217x(SilabsRegisters):
             raise DriverError(f"ProSLIC RAM did not read back ({self._where()})",
                               part="si3217x", port=self.port)
         self.write(REG_PCMMODE, 0x11)                        # PCM on, A-law (sim value)
-        self.write(REG_PCMTXLO, (timeslot * 8) & 0xFF)
+        self.set_pcm_timeslot(timeslot)
         self.write(REG_IRQEN1 + 1, LCR | RTP)
         self.set_linefeed(LF_FWD_ACTIVE)
         state = self.linefeed()
@@ -240,6 +240,8 @@ class Si3217x(SilabsRegisters):
     def poll(self) -> None:
         now = self.clock.now()
         lcrrtp = self.read(REG_LCRRTP)
+        if lcrrtp == 0xFF:               # all ones: maybe nobody drives MISO
+            self.check_answering()
         raw = bool(lcrrtp & LCR) or bool(lcrrtp & RTP)
         if self._ring_start is not None:
             if raw or (self._ring_until is not None and now >= self._ring_until):
@@ -282,3 +284,37 @@ class Si3217x(SilabsRegisters):
                 and now - self._onhook_at > self.rxflash):
             self._onhook_at = None
             self._event("onhook")
+
+    # ---------------------------------------------------------------- PCM timeslot
+    @locked
+    def set_pcm_timeslot(self, timeslot: int) -> None:
+        """Transmit and receive at bit offset ``timeslot * 8`` of the PCM frame.
+
+        The offset is 10 bits wide, split over a low and a high register for each
+        direction (PCMTXLO/HI 12/13, PCMRXLO/HI 14/15); writing only the low one
+        wraps slot 32 onto slot 0.
+        """
+        if not 0 <= timeslot < 128:
+            raise ValueError(f"PCM timeslot must be 0-127, not {timeslot}")
+        start = timeslot * 8
+        for lo in (REG_PCMTXLO, REG_PCMTXLO + 2):
+            self.write(lo, start & 0xFF)
+            self.write(lo + 1, start >> 8)
+
+    @locked
+    def pcm_timeslot(self) -> int:
+        """The transmit timeslot the chip holds (what a read-back of 12/13 says)."""
+        return (self.read(REG_PCMTXLO) | (self.read(REG_PCMTXLO + 1) & 0x03) << 8) // 8
+
+    # ---------------------------------------------------------------- presence
+    @locked
+    def answering(self) -> bool:
+        return self.read(REG_ID) == EXPECTED_ID
+
+    def check_answering(self) -> None:
+        """Raise :class:`ChipAbsent` if the ProSLIC no longer answers, before an all-ones
+        LCRRTP is taken for a phone off the hook."""
+        if not self.answering():
+            raise ChipAbsent(f"no ProSLIC answers ({self._where()}): ID register no longer "
+                             f"reads 0x{EXPECTED_ID:02x}", part="si3217x", port=self.port,
+                             device=self.spi.device, channel=self.channel)

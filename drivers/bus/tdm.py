@@ -5,10 +5,17 @@ D-channel are carried but ignored) followed by one byte per analog port. The rea
 back end is the card's character device, read and written in whole frames; the
 simulated one takes frames from and gives frames to the simulated framer and
 ports as the injected clock passes.
+
+``read_frames(count, timeout)`` returns at most ``count`` whole frames and waits
+at most ``timeout`` seconds for them: a reader asking for a large backlog, or a
+card whose clock stopped, gets what there is instead of blocking for minutes.
+``drain()`` takes what is waiting without waiting.
 """
 from __future__ import annotations
 
 import os
+import select
+import time
 from typing import Protocol
 
 from drivers.bus.errors import TdmError
@@ -20,7 +27,9 @@ class TdmStream(Protocol):
     device: str
     frame_size: int
 
-    def read_frames(self, count: int) -> list[bytes]: ...
+    def read_frames(self, count: int, timeout: float = 0.1) -> list[bytes]: ...
+
+    def drain(self) -> int: ...
 
     def write_frames(self, frames: list[bytes]) -> None: ...
 
@@ -28,36 +37,78 @@ class TdmStream(Protocol):
 
 
 class CharDevTdm:
-    """``/dev/callbox-tdm`` style device: blocking reads of whole frames."""
+    """``/dev/callbox-tdm`` style device, opened non-blocking and read with ``poll``.
+
+    A partial frame at the deadline is kept for the next read, so frames never
+    shift. The deadline is the real monotonic time: this is the real bus.
+    """
 
     def __init__(self, device: str, analog_ports: int) -> None:
         self.device = device
         self.frame_size = E1_SLOTS + analog_ports
         try:
-            self._fd = os.open(device, os.O_RDWR)
+            self._fd = os.open(device, os.O_RDWR | os.O_NONBLOCK)
         except OSError as exc:
             raise TdmError.wrap("open", device, exc) from exc
+        self._poll = select.poll()
+        self._poll.register(self._fd, select.POLLIN)
+        self._buf = bytearray()
 
-    def read_frames(self, count: int) -> list[bytes]:
-        want = count * self.frame_size
-        buf = bytearray()
+    def read_frames(self, count: int, timeout: float = 0.1) -> list[bytes]:
+        fs = self.frame_size
+        want = count * fs
+        deadline = time.monotonic() + timeout
         try:
-            while len(buf) < want:
-                chunk = os.read(self._fd, want - len(buf))
+            while len(self._buf) < want:
+                chunk = self._read(want - len(self._buf))
+                if chunk is None:
+                    left = deadline - time.monotonic()
+                    if left <= 0 or not self._poll.poll(left * 1000.0):
+                        break
+                    continue
                 if not chunk:
+                    if len(self._buf) >= fs:
+                        break         # hand out what came before the end first
                     raise TdmError("read", self.device, 5, "stream ended")
-                buf += chunk
+                self._buf += chunk
         except OSError as exc:
             raise TdmError.wrap("read", self.device, exc) from exc
-        fs = self.frame_size
-        return [bytes(buf[i:i + fs]) for i in range(0, want, fs)]
+        n = min(count, len(self._buf) // fs)
+        out = [bytes(self._buf[i:i + fs]) for i in range(0, n * fs, fs)]
+        del self._buf[:n * fs]
+        return out
 
-    def write_frames(self, frames: list[bytes]) -> None:
-        data = b"".join(frames)
+    def _read(self, size: int) -> bytes | None:
         try:
-            view = memoryview(data)
+            return os.read(self._fd, size)
+        except BlockingIOError:
+            return None
+
+    def drain(self) -> int:
+        """Drop the frames waiting now; returns how many."""
+        dropped = 0
+        while True:
+            got = len(self.read_frames(1 << 12, 0.0))
+            dropped += got
+            if got < 1 << 12:
+                return dropped
+
+    def write_frames(self, frames: list[bytes], timeout: float = 1.0) -> None:
+        """Write whole frames; waits (``poll``) while the card's buffer is full, at most
+        ``timeout`` seconds without progress."""
+        data = b"".join(frames)
+        view = memoryview(data)
+        out = select.poll()
+        out.register(self._fd, select.POLLOUT)
+        try:
             while view:
-                n = os.write(self._fd, view)
+                try:
+                    n = os.write(self._fd, view)
+                except BlockingIOError:
+                    if not out.poll(timeout * 1000.0):
+                        raise TdmError("write", self.device, 110,
+                                       f"card took no data for {timeout} s") from None
+                    continue
                 view = view[n:]
         except OSError as exc:
             raise TdmError.wrap("write", self.device, exc) from exc
@@ -91,13 +142,16 @@ class SimTdm:
         if framer is not None:
             framer.system_capture = True   # the framer keeps received frames for us from now on
 
-    def read_frames(self, count: int) -> list[bytes]:
-        """Frames received so far (at most ``count``); never blocks on simulated time."""
+    def read_frames(self, count: int, timeout: float = 0.1) -> list[bytes]:
+        """Frames received so far (at most ``count``); never waits on simulated time."""
         if self.framer is None:
             raise TdmError("read", self.device, 19, "no framer on this highway")
         self.framer.sync()
         silence = b"\xd5" * self.analog_ports
         return [f + silence for f in self.framer.system_rx(count)]
+
+    def drain(self) -> int:
+        return len(self.read_frames(1 << 20))
 
     def write_frames(self, frames: list[bytes]) -> None:
         if self.framer is None:

@@ -135,6 +135,7 @@ class Pef2256:
         self._rai_sent = False
         self._next_check = 0.0
         self._loopback = "off"
+        self.chip_id: ChipId | None = None
 
     # ------------------------------------------------------------ register access
     @locked
@@ -179,7 +180,24 @@ class Pef2256:
         if version is None:
             raise DriverError(f"unknown framer identity ({self._where()})", part="pef2256",
                               span=self.span, vstr=f"0x{vstr:02x}", wid=f"0x{wid:02x}")
-        return ChipId(vstr, wid, version)
+        self.chip_id = ChipId(vstr, wid, version)
+        return self.chip_id
+
+    @locked
+    def answering(self) -> bool:
+        """VSTR/WID still read what :meth:`identify` found (any known FALC before that)."""
+        vstr, wid = self.read(R.VSTR), self.read(R.WID)
+        if self.chip_id is not None:
+            return (vstr, wid) == (self.chip_id.vstr, self.chip_id.wid)
+        return decode_version(vstr, wid) is not None
+
+    def check_answering(self) -> None:
+        """Raise :class:`ChipAbsent` if the framer no longer answers, before all-ones
+        status registers become alarms or HDLC overruns."""
+        if not self.answering():
+            raise ChipAbsent(f"no framer answers ({self._where()}): identity registers "
+                             "changed or read 0xFF", part="pef2256", span=self.span,
+                             device=self.spi.device)
 
     @locked
     def register_test(self) -> int:
@@ -292,6 +310,8 @@ class Pef2256:
 
     def raw_status(self) -> RawStatus:
         frs0 = self.read(R.FRS0)
+        if frs0 == 0xFF:
+            self.check_answering()
         return RawStatus(los=bool(frs0 & R.FRS0_LOS), ais=bool(frs0 & R.FRS0_AIS),
                          lfa=bool(frs0 & R.FRS0_LFA), rra=bool(frs0 & R.FRS0_RRA),
                          lmfa=bool(frs0 & R.FRS0_LMFA) and self._crc4)
@@ -441,6 +461,8 @@ class Pef2256:
         gis = self.read(R.GIS)
         if not gis:
             return
+        if gis == 0xFF:                  # all ones: is the framer still there?
+            self.check_answering()
         isr = self.read_burst(R.ISR0, 6)
         c = self.counters
         if isr[1] & R.ISR1_RDO:

@@ -14,10 +14,12 @@ import errno
 import logging
 import os
 import socket
+import stat
 from collections import deque
 from dataclasses import dataclass
 
 from acd_core.errors import DecodeError
+from drivers.errors import DriverError
 from drivers.sim.e1cable import ExchangeSim
 
 log = logging.getLogger(__name__)
@@ -64,7 +66,10 @@ class DChannelBridge:
         if directory:
             os.makedirs(directory, exist_ok=True)
         try:
-            os.unlink(path)
+            if not stat.S_ISSOCK(os.lstat(path).st_mode):
+                raise DriverError(f"{path} exists and is not a socket; not replacing it",
+                                  part="dchannel", path=path)
+            os.unlink(path)          # a stale socket of an earlier run
         except FileNotFoundError:
             pass
         self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)

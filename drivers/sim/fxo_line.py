@@ -20,6 +20,13 @@ The caller-ID audio stops when we go off-hook or the caller gives up.
 The message is also recorded in :attr:`FxoLineSim.cid_heard` if the DAA had its
 on-hook line monitor (ONHM) on when the interval closed, for tests that stop at
 message level.
+
+The other direction: what the box sends while off-hook (the DAA hands it to
+:meth:`FxoLineSim.receive`) is kept in :attr:`FxoLineSim.heard`, and the
+exchange's digit receiver (``acd_core``'s ``DtmfDetector``) collects dialled
+digits in :attr:`FxoLineSim.dialled`. Going off-hook when no call is ringing
+seizes the line: the exchange plays the zone's dial tone (``dial_tone`` False:
+a dead exchange that gives none) until the first digit.
 """
 from __future__ import annotations
 
@@ -29,6 +36,7 @@ from typing import Callable
 from acd_core import tonegen
 from acd_core.callerid import CallerIdMessage, DtmfCallerId
 from acd_core.clock import Clock
+from acd_core.dtmf import DtmfDetector
 from acd_core.progress.zones import zone as tone_zone
 from drivers.sim.pcm import RATE, AudioTimeline, sample_at
 
@@ -50,6 +58,7 @@ DTMF_CID_OFF_MS = 70.0
 REASON_LETTERS = {"P": "private", "O": "unavailable"}
 OFFHOOK_VOLTS = 7.0
 DAA_DROP_OHMS = 400.0
+DTMF_TAIL = 0.2           # silence still fed to the exchange's digit receiver after a tone
 
 
 def mdmf(number: str, name: str = "", when: str = "", withheld: str | None = None) -> bytes:
@@ -124,6 +133,11 @@ class FxoLineSim:
         self.monitor: Callable[[], bool] = lambda: False   # is the DAA's ONHM on?
         self.open_until: float | None = None
         self.audio = AudioTimeline()      # what the far end / exchange sends towards us
+        self.heard = AudioTimeline()      # what the box sent down the line (off-hook)
+        self.dial_tone = True             # the exchange answers a seizure with dial tone
+        self.dialled: list[tuple[float, str]] = []
+        self._digits = DtmfDetector()
+        self._quiet_fed = 0.0
 
     # ----------------------------------------------------------------- scripts
     def call(self, cid: CallerId | None = None, polarity_reversal: bool = False,
@@ -187,7 +201,9 @@ class FxoLineSim:
     def _play_tone(self, kind: str) -> None:
         """The zone's cadenced tone, one cycle rendered by tonegen and repeated."""
         tz = self.zone.lower()
-        cycle_ms = sum(ms for _, ms in tone_zone(tz)[kind].steps)
+        # a continuous tone (dial) is rendered for 1 s: a whole number of periods of every
+        # zone's frequencies, so the repeat has no seam
+        cycle_ms = sum(ms for _, ms in tone_zone(tz)[kind].steps) or 1000
         self.audio.repeat(sample_at(self.clock.now()),
                           tonegen.progress(tz, kind, cycle_ms / 1000.0), "tone")
 
@@ -240,12 +256,38 @@ class FxoLineSim:
         return max(0.0, (batt - OFFHOOK_VOLTS) / (self.loop_ohms + DAA_DROP_OHMS) * 1000.0)
 
     def set_hook(self, offhook: bool) -> None:
+        incoming = self._ring_start is not None and (
+            self._ring_stop_after is None or self.clock.now() < self._ring_stop_after)
         if offhook and not self.offhook and self.ringing():
             self._ring_start = None       # answered: ringing stops
         now = sample_at(self.clock.now())
         if offhook and not self.offhook:
             self.audio.cut(now, "cid")    # the exchange aborts caller ID on an answer
+            if incoming:
+                self._ring_start = None   # answered between bursts
+            elif self.dial_tone and self.battery_ok and self.plugged:
+                self._play_tone("dial")   # a seizure: the exchange is ready for digits
+                self._digits.reset()
         if not offhook and self.offhook:
             self.audio.cut(now, "tone")   # back on-hook: the line is idle again
             self.tone = None
         self.offhook = offhook
+
+    def receive(self, start: int, pcm: bytes, silent: bool = False) -> None:
+        """Audio from the box (int16 LE) from sample ``start`` on, while we are off-hook."""
+        if not self.offhook:
+            return
+        n = len(pcm) // 2
+        if silent:
+            if self._quiet_fed >= DTMF_TAIL:
+                return                    # nothing to hear; the receiver has seen the gap
+            self._quiet_fed += n / RATE
+        else:
+            self._quiet_fed = 0.0
+            self.heard.place(start, pcm, "box")
+            self.heard.forget(start - 60 * RATE)
+        base = self._digits.samples_seen
+        for offset, digit in self._digits.process(pcm):
+            at = (start + offset - base) / RATE
+            self.dialled.append((at, digit))
+            self.audio.cut(sample_at(at), "tone")     # dial tone stops at the first digit

@@ -9,9 +9,12 @@ encodes with ``acd_core.g711`` in :meth:`pcm_tx`. Because both are functions of
 time, the bytes do not depend on how often or how late the TDM reader reads.
 
 :class:`AnalogTdmSim` is the highway with audio: the E1 slots come from the
-framer model as in :class:`drivers.bus.tdm.SimTdm`, and byte ``32 + i`` of each
-frame from analog port ``i``'s chip at that frame's instant (the frame's time is
-the cable's: the newest captured frame ends where the cable has run to).
+framer model as in :class:`drivers.bus.tdm.SimTdm`, and analog byte ``k`` of
+each frame from the chip whose PCM timeslot registers say ``k``, at that frame's
+instant (the frame's time is the cable's: the newest captured frame ends where
+the cable has run to). What the box writes into an analog byte reaches the chip
+listening on that slot, which hands it to its line or phone model (the other
+direction of the same path).
 """
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ from dataclasses import dataclass
 from typing import Optional, Protocol, Sequence
 
 from drivers.bus.errors import TdmError
-from drivers.bus.tdm import SimTdm
+from drivers.bus.tdm import E1_SLOTS, SimTdm
 
 RATE = 8000
 ALAW_SILENCE = 0xD5
@@ -35,7 +38,7 @@ def sample_at(t: float) -> int:
 class _Part:
     start: int
     end: Optional[int]          # None: a repeated cycle that has not been stopped
-    pcm: bytes
+    pcm: bytes | bytearray
     tag: str
     repeat: bool = False
 
@@ -56,7 +59,14 @@ class AudioTimeline:
     def place(self, start: int, pcm: bytes, tag: str) -> tuple[int, int]:
         end = start + len(pcm) // 2
         with self._lock:
-            self._parts.append(_Part(start, end, bytes(pcm), tag))
+            last = self._parts[-1] if self._parts else None
+            if last is not None and last.tag == tag and not last.repeat and last.end == start:
+                if not isinstance(last.pcm, bytearray):
+                    last.pcm = bytearray(last.pcm)
+                last.pcm += pcm          # a stream placed chunk by chunk stays one part
+                last.end = end
+            else:
+                self._parts.append(_Part(start, end, bytes(pcm), tag))
         return start, end
 
     def repeat(self, start: int, cycle: bytes, tag: str) -> None:
@@ -84,8 +94,13 @@ class AudioTimeline:
             return [(p.start, p.end) for p in self._parts if tag is None or p.tag == tag]
 
     def forget(self, before: int) -> None:
+        """Drop what ends before sample ``before`` (and the head of a part that straddles it)."""
         with self._lock:
             self._parts = [p for p in self._parts if p.end is None or p.end > before]
+            for p in self._parts:
+                if not p.repeat and p.start < before:
+                    p.pcm = p.pcm[2 * (before - p.start):]
+                    p.start = before
 
     def render(self, start: int, n: int) -> bytearray:
         with self._lock:
@@ -165,25 +180,56 @@ def gated(audio: AudioTimeline, gate: Gate, start: int, n: int) -> bytes:
 
 
 class PcmTalker(Protocol):
-    """A chip that drives one byte of every TDM frame."""
+    """A chip on the highway: drives its transmit slot, hears its receive slot."""
+
+    @property
+    def tx_timeslot(self) -> Optional[int]:
+        """The slot this chip drives (from its PCM registers), None while its PCM is off."""
+        ...
+
+    @property
+    def rx_timeslot(self) -> Optional[int]:
+        ...
 
     def pcm_tx(self, start: int, n: int) -> bytes:
         """G.711 bytes for samples ``[start, start + n)``."""
+        ...
+
+    def pcm_rx(self, start: int, data: bytes) -> None:
+        """G.711 bytes the box sent in this chip's receive slot, from sample ``start`` on."""
         ...
 
 
 class AnalogTdmSim(SimTdm):
     """:class:`SimTdm` whose analog bytes are the ports' audio instead of A-law silence.
 
-    ``ports[i]`` (a :class:`PcmTalker`, or None for an empty position) fills
-    byte ``32 + i`` of every frame, in the board's order: FXO ports, then FXS.
+    Byte ``k`` (32 and up) of every frame read is the audio of the chip whose PCM
+    transmit timeslot register says ``k``; a slot no chip drives reads A-law
+    silence. Analog bytes written go to the chip whose receive timeslot is
+    that byte, as audio from the highway's transmit position on: right after
+    what was written before, or now if the writer fell behind. Slots 0-31 are
+    the framer's (a chip set to one of them is not heard, (sim)).
     """
 
     def __init__(self, framer, ports: Sequence[Optional[PcmTalker]], device: str = "sim-tdm") -> None:
         super().__init__(framer, len(ports), device)
         self.ports = list(ports)
+        self.collisions = 0          # frames where two chips drove the same slot
+        self._tx_end = 0             # sample where the written audio ends
 
-    def read_frames(self, count: int) -> list[bytes]:
+    def _slots(self, attr: str) -> dict[int, PcmTalker]:
+        out: dict[int, PcmTalker] = {}
+        for p in self.ports:
+            ts = getattr(p, attr) if p is not None else None
+            if ts is None or not E1_SLOTS <= ts < self.frame_size:
+                continue
+            if ts in out:
+                self.collisions += 1
+                continue
+            out[ts] = p
+        return out
+
+    def read_frames(self, count: int, timeout: float = 0.1) -> list[bytes]:
         if self.framer is None:
             raise TdmError("read", self.device, 19, "no framer on this highway")
         self.framer.sync()
@@ -195,6 +241,20 @@ class AnalogTdmSim(SimTdm):
             return frames
         # the newest captured frame ends where the cable has run to
         start = sample_at(cable.synced_until) - waiting
-        cols = [p.pcm_tx(start, n) if p is not None else bytes([ALAW_SILENCE]) * n
-                for p in self.ports]
+        talkers = self._slots("tx_timeslot")
+        silent = bytes([ALAW_SILENCE]) * n
+        cols = [talkers[ts].pcm_tx(start, n) if ts in talkers else silent
+                for ts in range(E1_SLOTS, self.frame_size)]
         return [f + bytes(col) for f, col in zip(frames, zip(*cols))]
+
+    def write_frames(self, frames: list[bytes]) -> None:
+        super().write_frames(frames)
+        for col in self.analog_tx:
+            col.clear()              # the chips take the bytes; nothing accumulates here
+        if not frames or self.framer is None:
+            return
+        now = sample_at(self.framer.cable.synced_until) if self.framer.cable else 0
+        start = max(self._tx_end, now)
+        self._tx_end = start + len(frames)
+        for ts, chip in self._slots("rx_timeslot").items():
+            chip.pcm_rx(start, bytes(f[ts] for f in frames))

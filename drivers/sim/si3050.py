@@ -16,14 +16,16 @@ PCM: the line's audio (:attr:`FxoLineSim.audio`) goes out in the port's TDM byte
 (:meth:`pcm_tx`) while reg 33 PCME (0x20) is set, the line side is powered and
 the receive path is open: off-hook (reg 5 OH) or on-hook line monitor (ONHM,
 0x08), as for caller ID. A-law, or µ-law when reg 33 PCMF (bits 4:3) is 01.
-The ring burst itself is not put on the PCM path (sim).
+The ring burst itself is not put on the PCM path (sim). The other way, what
+the box writes in the slot of reg 36/37 goes to the line (``FxoLineSim.receive``)
+while we are off-hook with the line side up.
 """
 from __future__ import annotations
 
 from acd_core.clock import Clock
-from acd_core.g711 import linear_to_alaw, linear_to_ulaw
+from acd_core.g711 import alaw_to_linear, linear_to_alaw, linear_to_ulaw, ulaw_to_linear
 from drivers.sim.fxo_line import FxoLineSim
-from drivers.sim.pcm import Gate, gated, sample_at
+from drivers.sim.pcm import ALAW_SILENCE, Gate, gated, sample_at
 from drivers.sim.silabs_spi import SilabsSpiChip
 
 REG6_PDL = 0x10
@@ -128,6 +130,29 @@ class Si3050Sim(SilabsSpiChip):
         self.pcm_gate.forget(start)
         pcm = gated(self.line.audio, self.pcm_gate, start, n)
         return linear_to_ulaw(pcm) if (self.regs[33] >> 3) & 3 == 1 else linear_to_alaw(pcm)
+
+    def pcm_rx(self, start: int, data: bytes) -> None:
+        """What the box sends in our receive slot goes down the line while we are off-hook."""
+        if not (self.regs[33] & REG33_PCME and not self.regs[6] & REG6_PDL
+                and self.regs[5] & 0x01 and self._link_up()):
+            return
+        ulaw = (self.regs[33] >> 3) & 3 == 1
+        silent = data.count(0xFF if ulaw else ALAW_SILENCE) == len(data)
+        self.line.receive(start, ulaw_to_linear(data) if ulaw else alaw_to_linear(data), silent)
+
+    @property
+    def tx_timeslot(self) -> int | None:
+        """The PCM slot this chip drives (reg 34/35 bit offset / 8), None while PCM is off."""
+        if not self.regs[33] & REG33_PCME:
+            return None
+        return (self.regs[34] | (self.regs[35] & 0x03) << 8) // 8
+
+    @property
+    def rx_timeslot(self) -> int | None:
+        """The PCM slot this chip listens to (reg 36/37), None while PCM is off."""
+        if not self.regs[33] & REG33_PCME:
+            return None
+        return (self.regs[36] | (self.regs[37] & 0x03) << 8) // 8
 
     def _sample(self) -> None:
         """Latch interrupt sources from the line (reg 4)."""

@@ -17,19 +17,22 @@ constants were not available here).
 
 PCM: the phone's audio (:attr:`PhoneSim.audio`, its DTMF keys) goes out in the
 port's TDM byte (:meth:`pcm_tx`, A-law) while PCMMODE (11) bit 4 (PCM enable,
-(sim)) is set and the linefeed feeds the loop (states 1, 2, 5, 6).
+(sim)) is set and the linefeed feeds the loop (states 1, 2, 5, 6). The slot is
+the 10-bit bit offset in PCMTXLO/PCMTXHI (12/13) divided by 8; what the box
+sends arrives from the slot in PCMRXLO/PCMRXHI (14/15).
 """
 from __future__ import annotations
 
 from acd_core.clock import Clock
-from acd_core.g711 import linear_to_alaw
+from acd_core.g711 import alaw_to_linear, linear_to_alaw
 from drivers.sim.fxs_phone import PhoneSim
-from drivers.sim.pcm import Gate, gated, sample_at
+from drivers.sim.pcm import ALAW_SILENCE, Gate, gated, sample_at
 from drivers.sim.silabs_spi import SilabsSpiChip
 
 ID_VALUE = 0x41          # (sim) part/revision code the driver expects
 REG_ID, REG_RESET, REG_RAMSTAT, REG_RAM_HI = 0, 1, 4, 5
 REG_RAM_B0, REG_RAM_LO, REG_PCMMODE = 6, 10, 11
+REG_PCMTXLO, REG_PCMRXLO = 12, 14      # each followed by its HI register (offset bits 9:8)
 REG_IRQ0, REG_IRQEN1 = 17, 22
 REG_LINEFEED, REG_POLREV, REG_LCRRTP, REG_RINGCON = 30, 31, 34, 38
 REG_FSKDAT = 58
@@ -176,6 +179,27 @@ class Si3217xSim(SilabsSpiChip):
         self.phone.audio.forget(start)
         self.pcm_gate.forget(start)
         return linear_to_alaw(gated(self.phone.audio, self.pcm_gate, start, n))
+
+    def pcm_rx(self, start: int, data: bytes) -> None:
+        """What the box sends in our receive slot reaches the phone while the loop is fed
+        (active or on-hook transmission: caller ID FSK goes this way, A-law)."""
+        if not (self.regs[REG_PCMMODE] & PCMMODE_EN and self._feeding()):
+            return
+        self.phone.receive(start, alaw_to_linear(data), data.count(ALAW_SILENCE) == len(data))
+
+    @property
+    def tx_timeslot(self) -> int | None:
+        """The PCM slot this chip drives (10-bit offset in PCMTXLO/HI), None while PCM is off."""
+        if not self.regs[REG_PCMMODE] & PCMMODE_EN:
+            return None
+        return (self.regs[REG_PCMTXLO] | (self.regs[REG_PCMTXLO + 1] & 0x03) << 8) // 8
+
+    @property
+    def rx_timeslot(self) -> int | None:
+        """The PCM slot this chip listens to (PCMRXLO/HI), None while PCM is off."""
+        if not self.regs[REG_PCMMODE] & PCMMODE_EN:
+            return None
+        return (self.regs[REG_PCMRXLO] | (self.regs[REG_PCMRXLO + 1] & 0x03) << 8) // 8
 
     def _ram_cycle(self) -> None:
         addr = (self.regs[REG_RAM_HI] >> 5) << 8 | self.regs[REG_RAM_LO]

@@ -99,3 +99,29 @@ def test_real_back_ends_report_missing_devices_with_their_bus(tmp_path, opener, 
         opener(path)
     assert str(exc.value).startswith(f"{prefix} {path}")
     assert exc.value.errno is not None
+
+
+def test_tdm_read_from_a_device_that_never_delivers_returns_at_the_deadline(tmp_path):
+    import os
+    fifo = tmp_path / "tdm"
+    os.mkfifo(fifo)
+    tdm = CharDevTdm(str(fifo), analog_ports=2)       # nobody ever writes into it
+    assert tdm.read_frames(1 << 20, timeout=0.05) == []
+    assert tdm.drain() == 0
+    tdm.close()
+
+
+def test_tdm_read_keeps_a_partial_frame_for_the_next_read(tmp_path):
+    import os
+    fifo = tmp_path / "tdm"
+    os.mkfifo(fifo)
+    tdm = CharDevTdm(str(fifo), analog_ports=2)
+    writer = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+    try:
+        os.write(writer, bytes(range(34)) + bytes(range(10)))     # one frame and a bit
+        assert tdm.read_frames(5, timeout=0.05) == [bytes(range(34))]
+        os.write(writer, bytes(range(10, 34)))
+        assert tdm.read_frames(5, timeout=0.05) == [bytes(range(34))]
+    finally:
+        os.close(writer)
+        tdm.close()

@@ -99,3 +99,12 @@ def test_runt_packet_from_peer_is_dropped(bridged):
     board.wait(0.1)
     assert list(span.received) == [SABME]
     assert board.sim.bridge.bad_packets == 1
+
+
+def test_bridge_refuses_to_replace_a_file_that_is_not_a_socket(tmp_path):
+    from drivers.errors import DriverError
+    victim = tmp_path / "e1-dchan.sock"
+    victim.write_text("not a socket")
+    with pytest.raises(DriverError, match="exists and is not a socket"):
+        build("sim", ManualClock(), dchannel_socket=str(victim), fxo_ports=0)
+    assert victim.read_text() == "not a socket"

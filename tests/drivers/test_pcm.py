@@ -159,6 +159,7 @@ def test_dtmf_caller_id_decoded_by_dtmf_callerid_receiver(card, cid, number, rea
 def test_far_end_tone_after_hang_up_recognised_by_progress_detector(zone, country, tone):
     card = Card(zone, country)
     card.bring_up()
+    card.lines[0].dial_tone = False                        # only the far end's tone on the line
     card.fxo[0].off_hook()
     card.run(0.5)
     t_clear = card.clock.now()
@@ -264,3 +265,81 @@ def test_gate_reports_open_intervals_and_last_write_wins():
     assert g.intervals(0, 30) == [(5, 20)]
     assert g.open_at(4) is False and g.open_at(19) is True
     assert sample_at(0.125) == 1000
+
+
+# ------------------------------------------------------------------ PCM timeslot registers
+def test_fxs_ports_on_slots_34_and_35_are_heard_in_those_bytes():
+    card = Card()
+    card.fxs[0].bring_up(timeslot=35)
+    card.fxs[1].bring_up(timeslot=34)
+    assert card.fxs[0].pcm_timeslot() == 35 and card.fxs[1].pcm_timeslot() == 34
+    assert [s.tx_timeslot for s in card.board.sim.slics] == [35, 34]
+    card.start_recording()
+    card.phones[0].lift()
+    card.run(0.3)
+    card.phones[0].dial("5")
+    card.run(0.5)
+    assert "".join(d for _, d in DtmfDetector().process_alaw(bytes(card.slots[35 - E1_SLOTS]))) == "5"
+    assert set(card.slots[34 - E1_SLOTS]) == {SILENT}
+    assert card.board.tdm.collisions == 0
+
+
+def _frames(card, slot, pcm):
+    """TDM frames carrying linear ``pcm`` (A-law) in byte ``slot``, silence elsewhere."""
+    from acd_core.g711 import linear_to_alaw
+    alaw = linear_to_alaw(pcm)
+    blank = bytearray(b"\xff" * E1_SLOTS + bytes([SILENT]) * (card.tdm.frame_size - E1_SLOTS))
+    out = []
+    for b in alaw:
+        blank[slot] = b
+        out.append(bytes(blank))
+    return out
+
+
+# ------------------------------------------------------------------ the box's audio into the slots
+def test_seized_line_gives_dial_tone_until_the_box_dials_dtmf(card):
+    from acd_core import tonegen
+    card.fxo[0].off_hook()
+    card.run(1.5)
+    assert {k for _, k in ProgressDetector("eu").process_alaw(bytes(card.slots[0]))} == {"dial"}
+    t_dial = card.clock.now()
+    card.tdm.write_frames(_frames(card, E1_SLOTS, tonegen.dtmf("0612", 80, 80)))
+    card.start_recording()
+    card.run(1.0)
+    line = card.lines[0]
+    assert "".join(d for _, d in line.dialled) == "0612"
+    assert t_dial <= line.dialled[0][0] <= t_dial + 0.06
+    assert card.audible(0)[1] <= line.dialled[0][0] + 0.001        # dial tone stopped at the first digit
+
+
+def test_box_audio_does_not_reach_an_idle_line(card):
+    from acd_core import tonegen
+    card.tdm.write_frames(_frames(card, E1_SLOTS, tonegen.dtmf("1", 80, 80)))
+    card.run(0.5)
+    assert card.lines[0].dialled == [] and card.lines[0].heard.spans() == []
+
+
+def test_dead_exchange_gives_no_dial_tone(card):
+    card.lines[0].dial_tone = False
+    card.fxo[0].off_hook()
+    card.run(1.5)
+    assert set(card.slots[0]) == {SILENT}
+
+
+def test_fsk_written_into_the_fxs_slot_shows_on_the_phone_display(card):
+    from acd_core import tonegen
+    from acd_core.callerid import CallerIdMessage
+    from drivers.analog.si3217x import LF_FWD_OHT, LF_OPEN
+    msg = CallerIdMessage(date_time="11271430", number="5551234", name="ALICE")
+    fsk = tonegen.fsk_callerid(bytes(msg), "v23")
+    slot = E1_SLOTS + len(card.fxo)              # FXS port 1
+    slic, phone = card.fxs[0], card.phones[0]
+    slic.set_linefeed(LF_OPEN)                   # no loop feed: nothing reaches the phone
+    card.tdm.write_frames(_frames(card, slot, fsk))
+    card.run(1.0)
+    assert phone.display == []
+    slic.set_linefeed(LF_FWD_OHT)                # on-hook transmission
+    card.tdm.write_frames(_frames(card, slot, fsk))
+    card.run(1.0)
+    (_, shown), = phone.display
+    assert (shown.number, shown.name, shown.date_time) == ("5551234", "ALICE", "11271430")

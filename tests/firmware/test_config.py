@@ -32,7 +32,17 @@ def test_file_values_override_defaults_and_paths_resolve_beside_the_file(tmp_pat
     ('[tones]\nzone = "XX"', "tones.zone", "one of"),
     ("[discovery]\nenabled = 1", "discovery.enabled", "true or false"),
     ('[hardware]\nspi_fxo = "/dev/spidev1.0"', "hardware.spi_fxo", "a list of device paths"),
-    ('[hardware]\nwatchdog = "watchdog"', "hardware.watchdog", "a device path under /dev/"),
+    ('[hardware]\nwatchdog = "watchdog"', "hardware.watchdog", "an absolute device path"),
+    ('[e1.span1]\nsignalling = "ccs"', "e1.span1.signalling", "one of 'pri', 'r2'"),
+    ('[e1.span2]\nclock = "internal"', "e1.span2.clock", "one of 'line', 'master'"),
+    ('[e1.span1]\nframing = "esf"', "e1.span1.framing", "one of 'crc4', 'doubleframe'"),
+    ('[analog]\ncountry = "MARS"', "analog.country", "one of"),
+    ('[analog]\nimpedance = "1200"', "analog.impedance", "one of 'country', '600', '900'"),
+    ("[analog]\nfxo_timeslots = [31]", "analog.fxo_timeslots", "a list of at most 8 TDM timeslots 32-47"),
+    ("[analog]\nfxs_timeslots = [48]", "analog.fxs_timeslots", "a list of at most 8 TDM timeslots 32-47"),
+    ('[analog]\nfxo_timeslots = ["32"]', "analog.fxo_timeslots", "a list of at most 8 TDM timeslots"),
+    ("[analog]\nfxo_timeslots = 32", "analog.fxo_timeslots", "a list of at most 8 TDM timeslots"),
+    ("[analog]\nfxo_timeslots = [33, 33]", "analog.fxo_timeslots", "a list of distinct timeslots"),
 ])
 def test_bad_value_names_the_key_and_the_expected_form(tmp_path: Path, toml: str, key: str,
                                                        expected: str) -> None:
@@ -75,5 +85,91 @@ def test_the_documented_example_is_the_embedded_default() -> None:
     cfg = config.load(example)
     default = config.load(None)
     assert cfg.var_dir == example.parent / "var"
-    for section in ("sip", "media", "web", "hardware", "tones", "e1_sim", "discovery"):
+    for section in ("sip", "media", "web", "hardware", "tones", "e1_sim", "e1_span1", "e1_span2",
+                    "analog", "discovery"):
         assert getattr(cfg, section) == getattr(default, section), section
+
+
+def test_a_timeslot_given_to_an_fxo_and_an_fxs_port_is_refused(tmp_path: Path) -> None:
+    f = tmp_path / "callbox.toml"
+    f.write_text("[analog]\nfxo_timeslots = [32, 33]\nfxs_timeslots = [34, 33]\n")
+    with pytest.raises(ConfigError) as err:
+        config.load(f)
+    assert err.value.key == "analog.fxs_timeslots"
+    assert "timeslot 33 is also an FXO port's" in str(err.value)
+
+
+def test_real_board_needs_one_timeslot_per_port(tmp_path: Path) -> None:
+    f = tmp_path / "callbox.toml"
+    f.write_text('[hardware]\nprofile = "real"\nspi_fxo = ["/dev/spidev1.0", "/dev/spidev1.1"]\n'
+                 "[analog]\nfxo_timeslots = [40]\n")
+    with pytest.raises(ConfigError, match=r"analog.fxo_timeslots: 1 timeslots for 2 FXO ports"):
+        config.load(f)
+
+
+def test_span_and_analog_sections_become_card_settings(tmp_path: Path) -> None:
+    f = tmp_path / "callbox.toml"
+    f.write_text('[e1.span1]\nsignalling = "r2"\nframing = "doubleframe"\nline_code = "ami"\n'
+                 'clock = "master"\n[analog]\ncountry = "CHINA"\nimpedance = "600"\n'
+                 "fxo_timeslots = [35, 34]\n[tones]\nzone = \"CN\"\n")
+    cfg = config.load(f)
+    card = cfg.card_settings()
+    e1 = card.span(1).e1_config()
+    assert (e1.signalling, e1.framing, e1.line_code, e1.clock_master) == ("cas", "doubleframe", "ami", True)
+    assert card.span(2).e1_config().signalling == "ccs"
+    assert (card.analog.country, card.analog.impedance, card.analog.zone) == ("CHINA", "600", "CN")
+    assert card.analog.timeslots(2, 2) == ([35, 34], [32, 33])
+    kw = cfg.board_kwargs()
+    assert kw["e1_signalling"] == "cas" and kw["fxo_country"] == "CHINA" and kw["zone"] == "CN"
+
+
+def test_dchannel_socket_resolves_beside_the_config_file_not_the_working_dir(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    etc = tmp_path / "etc"
+    etc.mkdir()
+    f = etc / "callbox.toml"
+    f.write_text('[e1.sim]\ndchannel_socket = "run/dchan.sock"\n')
+    monkeypatch.chdir(tmp_path)
+    cfg = config.load(f)
+    assert cfg.dchannel_socket == etc / "run" / "dchan.sock"
+    assert cfg.board_kwargs()["dchannel_socket"] == str(etc / "run" / "dchan.sock")
+    assert config.load(None).dchannel_socket is None
+
+
+def test_embedded_default_resolves_against_the_working_directory(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    cfg = config.from_dict({"e1": {"sim": {"dchannel_socket": "dchan.sock"}}})
+    assert cfg.dchannel_socket == tmp_path / "dchan.sock"
+
+
+def test_an_existing_file_at_the_socket_path_is_refused_and_kept(tmp_path: Path) -> None:
+    victim = tmp_path / "notes.txt"
+    victim.write_text("keep me")
+    f = tmp_path / "callbox.toml"
+    f.write_text('[e1.sim]\ndchannel_socket = "notes.txt"\n')
+    with pytest.raises(ConfigError) as err:
+        config.load(f)
+    assert err.value.key == "e1.sim.dchannel_socket"
+    assert "exists and is not a socket" in str(err.value)
+    assert victim.read_text() == "keep me"
+
+
+def test_a_stale_socket_at_the_path_is_accepted(tmp_path: Path) -> None:
+    import socket
+    path = tmp_path / "d.sock"
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.bind(str(path))
+    s.close()
+    f = tmp_path / "callbox.toml"
+    f.write_text('[e1.sim]\ndchannel_socket = "d.sock"\n')
+    assert config.load(f).dchannel_socket == path
+
+
+def test_a_socket_path_too_long_for_af_unix_names_the_key(tmp_path: Path) -> None:
+    f = tmp_path / "callbox.toml"
+    f.write_text(f'[e1.sim]\ndchannel_socket = "{"d" * 120}.sock"\n')
+    with pytest.raises(ConfigError) as err:
+        config.load(f)
+    assert err.value.key == "e1.sim.dchannel_socket"
+    assert "too long for a Unix socket (at most 107)" in str(err.value)

@@ -6,7 +6,13 @@ import pytest
 
 from hw_tests.cli import main
 
-NO_CONFIG = ["--config", "/nonexistent/callbox.toml"]
+NO_CONFIG: list[str] = []      # the tests run in an empty directory: embedded defaults
+
+
+@pytest.fixture(autouse=True)
+def _in_empty_dir(tmp_path, monkeypatch):
+    """No ./callbox.toml of the developer's may leak in."""
+    monkeypatch.chdir(tmp_path)
 
 
 def run_json(capsys, *args):
@@ -18,6 +24,7 @@ def test_clean_simulator_passes_every_stage(capsys):
     code, rep = run_json(capsys)
     assert code == 0
     assert rep["result"] == "pass"
+    assert (rep["profile"], rep["config"], rep["injected"]) == ("sim", "embedded defaults", [])
     assert [s["status"] for s in rep["stages"]] == ["pass"] * len(rep["stages"])
     names = [s["name"] for s in rep["stages"]]
     assert "E1 span 1 local loopback" in names and "FXO port 2 line" in names
@@ -75,3 +82,52 @@ def test_real_profile_without_devices_fails_with_device_names(capsys, tmp_path):
     assert eeprom["status"] == "fail" and f"I2C open on {tmp_path}/i2c-1" in eeprom["detail"]
     wd = next(s for s in rep["stages"] if s["name"] == "Watchdog")
     assert wd["status"] == "fail" and f"watchdog open on {tmp_path}/watchdog" in wd["detail"]
+    assert rep["profile"] == "real" and rep["config"] == str(cfg)
+    # one missing framer: one failure, the stages that need it skip
+    e1 = {s["name"]: s for s in rep["stages"] if s["name"].startswith("E1 span 1")}
+    assert e1.pop("E1 span 1 framer identity")["status"] == "fail"
+    assert {s["status"] for s in e1.values()} == {"skip"}
+
+
+def test_missing_framer_on_the_simulator_is_one_failure_and_skips(capsys):
+    code, rep = run_json(capsys, "--inject", "e1-absent")
+    e1 = {s["name"]: s["status"] for s in rep["stages"] if s["name"].startswith("E1 span 1")}
+    assert e1.pop("E1 span 1 framer identity") == "fail"
+    assert set(e1.values()) == {"skip"}
+
+
+def test_bad_toml_is_one_line_naming_file_and_line(capsys, tmp_path):
+    cfg = tmp_path / "callbox.toml"
+    cfg.write_text("[hardware]\nprofile = \"real\"\n[sip\n")
+    assert main(["--config", str(cfg)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith(f"callbox selftest: bad configuration: {cfg}: not valid TOML")
+    assert "line 3" in err
+
+
+def test_a_string_where_a_list_of_devices_is_expected_names_the_key(capsys, tmp_path):
+    cfg = tmp_path / "callbox.toml"
+    cfg.write_text('[hardware]\nspi_fxo = "/dev/spidev1.0"\n')
+    assert main(["--config", str(cfg), "--json"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "hardware.spi_fxo: expected a list of device paths" in captured.err
+
+
+def test_missing_config_file_is_an_error_not_the_simulator(capsys, tmp_path):
+    assert main(["--config", str(tmp_path / "absent.toml")]) == 2
+    assert "cannot read config file" in capsys.readouterr().err
+
+
+def test_callbox_toml_in_the_working_directory_is_used(capsys, tmp_path):
+    (tmp_path / "callbox.toml").write_text("[analog]\nfxs_timeslots = [32, 33]\n"
+                                           "fxo_timeslots = [34, 35]\n")
+    code, rep = run_json(capsys)
+    assert code == 0 and rep["config"] == "callbox.toml"
+
+
+def test_selftest_runs_from_the_callbox_command(capsys):
+    from firmware.cli import main as callbox
+    assert callbox(["selftest", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["profile"] == "sim"

@@ -1,0 +1,217 @@
+"""The card brought up from its settings on the simulator: healthy lines come up healthy,
+chip faults are the card's (not the line's), D-channel and TDM audio reach their users."""
+import logging
+
+import pytest
+
+from acd_core.callerid import CallerIdReceiver
+from acd_core.clock import ManualClock
+from drivers.board_profile import build
+from drivers.card import Card, CardSettingsError
+from drivers.card_settings import AnalogSettings, CardSettings, SpanSettings
+from drivers.sim.fxo_line import CallerId
+
+SABME = bytes([0x00, 0x01, 0x7F])
+UA = bytes([0x02, 0x01, 0x73])
+
+
+def make_card(settings=CardSettings(), **kw):
+    clock = ManualClock()
+    board = build("sim", clock, **kw)
+    return Card(board, settings), board
+
+
+@pytest.fixture
+def up():
+    card, board = make_card()
+    card.start()
+    card.wait(3.0)
+    yield card, board
+    board.close()
+
+
+def test_healthy_simulated_lines_come_up_healthy(caplog):
+    caplog.set_level(logging.INFO)
+    card, board = make_card()
+    card.start()
+    card.wait(4.0)
+    d = card.describe()
+    assert d["status"] == "ok" and d["faults"] == {}
+    assert [s["state"] for s in d["spans"]] == ["OK"]
+    assert d["spans"][0]["signalling"] == "pri" and board.spans[0].config.signalling == "ccs"
+    assert [(p["state"], p["battery"], p["timeslot"]) for p in d["fxo"]] == [
+        ("idle", True, 32), ("idle", True, 33)]
+    assert [(p["state"], p["timeslot"]) for p in d["fxs"]] == [("onhook", 34), ("onhook", 35)]
+    logged = caplog.text
+    for bogus in ("no_battery", "alarm_red", "Detected alarm", "HDLC"):
+        assert bogus not in logged
+    board.close()
+
+
+def test_unconfigured_board_is_what_the_daemon_showed_before():
+    """Without the card's bring-up the DAAs are unpowered: the "no battery" of issue 16."""
+    clock = ManualClock()
+    board = build("sim", clock)
+    board.wait(1.5)
+    assert [d.battery for d in board.fxo] == [False, False]
+    assert board.spans[0].config is None
+    board.close()
+
+
+def test_settings_reach_the_chips():
+    settings = CardSettings(
+        spans=(SpanSettings(signalling="r2", framing="doubleframe", line_code="ami", clock="master"),),
+        analog=AnalogSettings(country="FCC", impedance="600", fxo_timeslots=(35, 34),
+                              fxs_timeslots=(32, 33)))
+    card, board = make_card(settings, e1_signalling="cas")
+    card.start()
+    card.wait(0.5)
+    cfg = board.spans[0].config
+    assert (cfg.signalling, cfg.framing, cfg.line_code, cfg.clock_master) == ("cas", "doubleframe", "ami", True)
+    daa = board.sim.daas[0]
+    assert daa.regs[16] & 0x01 == 1                     # FCC: ring threshold RT
+    assert daa.regs[30] == 0x0                          # 600 ohm instead of the country's
+    assert [d.tx_timeslot for d in board.sim.daas] == [35, 34]
+    assert [s.tx_timeslot for s in board.sim.slics] == [32, 33]
+    assert card.timeslot("fxo", 1) == 35 and card.timeslot("fxs", 2) == 33
+    board.close()
+
+
+def test_timeslots_that_do_not_fit_the_board_are_refused():
+    with pytest.raises(CardSettingsError, match="lists 1 timeslots for the board's 2 FXO ports"):
+        make_card(CardSettings(analog=AnalogSettings(fxo_timeslots=(32,))))
+    with pytest.raises(CardSettingsError, match="timeslot 40 is beyond the card's 36-byte TDM frame"):
+        make_card(CardSettings(analog=AnalogSettings(fxs_timeslots=(40, 34))))
+
+
+def test_dchannel_frames_both_ways(up):
+    card, board = up
+    got = []
+    card.on_frame(1, got.append)
+    board.sim.exchange.send(SABME)
+    card.wait(0.1)
+    assert got == [SABME]
+    card.send_frame(1, UA)
+    card.wait(0.1)
+    assert board.sim.exchange.received == [UA]
+
+
+# ---------------------------------------------------------------- card faults, not line faults
+def test_framer_removed_mid_run_is_a_chip_fault_not_an_alarm(up, caplog):
+    card, board = up
+    caplog.set_level(logging.INFO)
+    chip = board.sim.spi_e1.target
+    board.sim.spi_e1.target = None
+    card.wait(5.0)
+    d = card.describe()
+    assert d["faults"] == {"e1_span1": "chip not answering: E1 span 1 framer (PEF2256) on SPI sim-spi-0.0"}
+    assert d["spans"][0]["state"] == "fault" and d["status"] == "degraded"
+    assert "HDLC Overrun" not in caplog.text and "Detected alarm" not in caplog.text
+    assert caplog.text.count("chip not answering") == 1              # logged once, not per poll
+    with pytest.raises(Exception, match="E1 span 1 is down: chip not answering"):
+        card.send_frame(1, UA)
+    board.sim.spi_e1.target = chip                                    # reseated
+    card.wait(1.5)
+    assert card.describe()["faults"] == {}
+    card.wait(3.0)
+    assert card.describe()["spans"][0]["state"] == "OK"
+    got = []
+    card.on_frame(1, got.append)
+    board.sim.exchange.send(SABME)
+    card.wait(0.1)
+    assert got == [SABME]                                             # configured again
+
+
+def test_daa_removed_mid_run_is_not_a_line_without_battery(up, caplog):
+    card, board = up
+    caplog.set_level(logging.INFO)
+    events = []
+    card.on_port_event = lambda kind, port, ev: events.append((kind, port, ev))
+    chip = board.sim.spi_fxo[0].target
+    board.sim.spi_fxo[0].target = None
+    card.wait(2.0)
+    d = card.describe()
+    assert d["faults"] == {"fxo1": "chip not answering: FXO port 1 DAA (Si3050) on SPI sim-spi-0.1 channel 0"}
+    assert d["fxo"][0]["state"] == "fault" and d["fxo"][1]["state"] == "idle"
+    assert events == [] and "no_battery" not in caplog.text and "alarm_red" not in caplog.text
+    board.sim.spi_fxo[0].target = chip
+    card.wait(1.5)
+    d = card.describe()
+    assert d["faults"] == {} and d["fxo"][0]["state"] == "idle" and d["fxo"][0]["battery"] is True
+
+
+def test_slic_removed_mid_run_gives_no_phantom_off_hook(up):
+    card, board = up
+    events = []
+    card.on_port_event = lambda kind, port, ev: events.append((kind, port, ev))
+    chip = board.sim.spi_fxs[1].target
+    board.sim.spi_fxs[1].target = None
+    card.wait(2.0)
+    d = card.describe()
+    assert d["faults"] == {"fxs2": "chip not answering: FXS port 2 SLIC (Si3217x) on SPI sim-spi-1.1 channel 0"}
+    assert d["fxs"][1]["state"] == "fault" and events == []
+    board.sim.spi_fxs[1].target = chip
+    card.wait(1.5)
+    assert card.describe()["fxs"][1]["state"] == "onhook" and events == []
+
+
+def test_chip_absent_at_start_is_reported_and_the_rest_serves():
+    card, board = make_card()
+    board.sim.inject("fxo-absent")
+    card.start()
+    card.wait(1.0)
+    d = card.describe()
+    assert d["faults"] == {"fxo1": "chip not answering: FXO port 1 DAA (Si3050) on SPI sim-spi-0.1 channel 0"}
+    assert d["fxo"][1]["state"] == "idle" and d["spans"][0]["state"] == "OK"
+    board.close()
+
+
+def test_poll_failure_reaches_the_faults_and_clears(up):
+    card, board = up
+    bus = board.sim.spi_fxs[0]
+    bus.closed = True
+    card.wait(0.1)
+    assert card.describe()["faults"]["fxs1"].startswith("poll failed: SPI transfer on sim-spi-1.0")
+    bus.closed = False
+    card.wait(0.1)
+    assert card.describe()["faults"] == {}
+
+
+def test_board_service_loop_records_poll_failures_too():
+    clock = ManualClock()
+    board = build("sim", clock, fxo_ports=0, fxs_ports=1)
+    board.fxs[0].bring_up(timeslot=32)
+    board.sim.spi_fxs[0].closed = True
+    board.poll_all()
+    assert board.faults["fxs1"].startswith("poll failed: SPI transfer on sim-spi-1.0")
+    board.sim.spi_fxs[0].closed = False
+    board.poll_all()
+    assert board.faults == {}
+    board.close()
+
+
+# ---------------------------------------------------------------- audio per timeslot
+def test_port_audio_reaches_its_listener_in_20ms_chunks(up):
+    card, board = up
+    chunks = []
+    card.switch.listen(card.timeslot("fxo", 1), chunks.append)
+    board.sim.fxo_lines[0].call(CallerId("5551234", "ALICE"))
+    card.wait(5.3)
+    assert {len(c) for c in chunks} == {160}
+    (_, msg), = CallerIdReceiver("v23").process_alaw(b"".join(chunks))
+    assert msg.number == "5551234"
+
+
+def test_audio_sent_to_a_slot_reaches_the_phone(up):
+    from acd_core import tonegen
+    from acd_core.callerid import CallerIdMessage
+    from acd_core.g711 import linear_to_alaw
+    from drivers.analog.si3217x import LF_FWD_OHT
+    card, board = up
+    card.fxs(1).set_linefeed(LF_FWD_OHT)
+    msg = CallerIdMessage(number="201", name="DESK")
+    card.switch.send(card.timeslot("fxs", 1), linear_to_alaw(tonegen.fsk_callerid(bytes(msg), "v23")))
+    card.wait(1.0)
+    assert card.switch.queued(card.timeslot("fxs", 1)) == 0
+    (_, shown), = board.sim.phones[0].display
+    assert (shown.number, shown.name) == ("201", "DESK")
