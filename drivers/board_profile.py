@@ -42,6 +42,9 @@ from drivers.timing import Sleep, manual_sleep, real_sleep
 log = logging.getLogger(__name__)
 
 PROFILES = ("sim", "real")
+REAL_POLL_S = 0.050        # the box's drivers thread: this, or the framer's interrupt
+SIM_BUSY_POLL_S = 0.002    # the simulated card while a part is busy (no interrupts there)
+SIM_BUSY_HOLD_S = 0.25     # ... and this long after the last sign of business
 SIM_IDENTITY = BoardIdentity(serial="CBXSIM-000001", revision="C",
                              mac0=bytes.fromhex("02cb00000001"), mac1=bytes.fromhex("02cb00000002"),
                              made=date(2026, 1, 1), fxo_ports=2, fxs_ports=2)
@@ -142,6 +145,8 @@ class Board:
     faults: dict[str, str] = field(default_factory=dict)
     sim: SimWorld | None = None
     closers: list[Callable[[], None]] = field(default_factory=list)
+    _wake: threading.Event = field(default_factory=threading.Event)
+    _busy_until: float = 0.0
 
     def pollers(self) -> list[Any]:
         return [p for p in (*self.spans, *self.fxo, *self.fxs) if p is not None]
@@ -180,18 +185,38 @@ class Board:
             self.sleep(min(step, left))
             self.poll_all()
 
-    @property
     def poll_interval(self) -> float:
-        """How often the service loop polls: the simulator raises no wake-ups by itself."""
-        return 0.002 if self.sim is not None else 0.050
+        """How long the service loop may sleep before the next poll.
+
+        The box polls every ``REAL_POLL_S`` and the framer's interrupt wakes it
+        earlier. The simulated card raises no interrupt, and its chips only move
+        when polled, so it is polled every ``SIM_BUSY_POLL_S`` while any part is
+        busy (frames queued or arriving, a ring or a hook change under way, for
+        ``SIM_BUSY_HOLD_S`` after the last sign of it) and otherwise at the real
+        board's pace: an idle simulated card costs what an idle real one does.
+        """
+        if self.sim is None:
+            return REAL_POLL_S
+        return SIM_BUSY_POLL_S if self.clock.now() < self._busy_until else REAL_POLL_S
+
+    def wake(self) -> None:
+        """Poll now (from any thread): a frame was queued for sending, a line was told to ring."""
+        self._wake.set()
 
     def wait_for_irq(self, stop: threading.Event) -> None:
-        """Sleep until the framer's interrupt or the poll interval (the simulator has no wake-up)."""
+        """Sleep until the framer's interrupt, a ``wake()`` or the poll interval."""
         spans = [s for s in self.spans if s is not None and s.irq is not None]
         if self.sim is None and spans:
-            spans[0].wait(self.poll_interval)
+            spans[0].wait(self.poll_interval())
         else:
-            stop.wait(self.poll_interval)
+            self._wake.wait(self.poll_interval())
+            self._wake.clear()
+
+    def note_activity(self, audio: bool = False) -> None:
+        """After a poll: keep polling fast while any part says it is busy (or ``audio``
+        flows through the TDM switch)."""
+        if audio or any(getattr(part, "busy", lambda: False)() for _, part in self.parts()):
+            self._busy_until = self.clock.now() + SIM_BUSY_HOLD_S
 
     def run_forever(self, stop: threading.Event) -> None:
         """The drivers' thread on the box: wait for an interrupt (or the interval), poll all.
@@ -202,6 +227,7 @@ class Board:
         while not stop.is_set():
             self.wait_for_irq(stop)
             self.poll_all()
+            self.note_activity()
 
     def describe(self) -> dict[str, Any]:
         return {"profile": self.profile, "e1_spans": len(self.spans),

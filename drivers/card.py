@@ -80,6 +80,7 @@ class Card:
         self.on_port_event = on_port_event
         self.fxo_slots, self.fxs_slots = settings.analog.timeslots(len(board.fxo), len(board.fxs))
         self.switch: TdmSwitch | None = TdmSwitch(board.tdm) if board.tdm is not None else None
+        self._tdm_active = False          # the simulated highway is moved only while in use
         self._down: dict[str, tuple[str, float]] = {}      # name -> ("absent"|"failed", next try)
         self._started = False
         self._check_settings()
@@ -184,7 +185,15 @@ class Card:
                     del self.faults[name]
                     log.info("driver poll recovered part=%s", name)
         if self.board.sim is not None and self.switch is not None:
-            self.pump_tdm()
+            # The simulated highway costs what it carries: moved only while someone
+            # listens or sends; what arrived meanwhile is dropped when audio starts again
+            # (a listener must hear now, not the backlog of the idle seconds).
+            active = self.switch.active()
+            if active and not self._tdm_active:
+                self.switch.tdm.drain()
+            self._tdm_active = active
+            if active:
+                self.pump_tdm()
 
     def _probe(self, name: str, part: Any, why: str) -> None:
         try:
@@ -223,6 +232,7 @@ class Card:
         while not stop.is_set():
             self.board.wait_for_irq(stop)
             self.service()
+            self.board.note_activity(self.switch is not None and self.switch.active())
 
     def start_threads(self, stop: threading.Event) -> list[threading.Thread]:
         """The card's threads, started: ``drivers`` and, on the box, ``tdm``. Set ``stop``

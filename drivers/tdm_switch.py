@@ -64,6 +64,11 @@ class TdmSwitch:
         with self._lock:
             self._tx.setdefault(slot, bytearray()).extend(alaw)
 
+    def active(self) -> bool:
+        """Audio is flowing (someone listens or has queued bytes): poll the card fast."""
+        with self._lock:
+            return bool(self._listeners or any(self._tx.values()))
+
     def queued(self, slot: int) -> int:
         """Bytes of ``slot`` not yet on the highway (a sender keeps this small)."""
         with self._lock:

@@ -11,12 +11,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-import threading
 from pathlib import Path
 from typing import Any
 
-from acd_core.clock import Clock, SystemClock
-from drivers import board_profile
+from acd_core.clock import Clock
 
 from firmware import demo
 from firmware.api import Api
@@ -27,6 +25,7 @@ from firmware.events import EventBus
 from firmware.flows import inbound
 from firmware.flows.acd_runner import AcdRunner
 from firmware.flows.context import FlowContext
+from firmware.hardware import Hardware
 from firmware.media.leg import Leg
 from firmware.media.pool import MediaPool
 from firmware.sipedge.kamailio import KamailioEdge
@@ -59,10 +58,7 @@ class App:
         self.ctx: FlowContext | None = None
         self._poller: asyncio.Task[None] | None = None
         self._registered: set[str] = set()
-        self.board: board_profile.Board | None = None
-        self.serial = "unknown"
-        self._drivers_stop = threading.Event()
-        self._drivers: threading.Thread | None = None
+        self.hardware = Hardware(cfg)
         self._announcer: Announcer | None = None
         self._announcing: asyncio.Future[None] | None = None
         self._started_mono: float | None = None
@@ -75,7 +71,7 @@ class App:
             d.mkdir(parents=True, exist_ok=True)
         self.store = await Store.open(cfg.db_path, recordings_dir=cfg.recordings_dir)
         self.store.attach_event_log(self.bus)
-        await self._start_hardware()
+        await self.hardware.start()
         if await demo.provision(cfg, self.store):
             log.info("demo provisioned credentials=%s", demo.credentials_path(cfg))
         files = demo.ensure_prompts(cfg)
@@ -103,31 +99,13 @@ class App:
             # Probing takes seconds; the box serves meanwhile.
             self._announcing = asyncio.get_running_loop().run_in_executor(None, self._announce)
         self.bus.publish("system.started", web=f"http://{cfg.web.listen}:{cfg.web.port}",
-                         serial=self.serial, hardware=cfg.hardware.profile)
-
-    async def _start_hardware(self) -> None:
-        """Board parts (simulated or real); their polling runs in the drivers' thread."""
-        hw = self.cfg.hardware
-        extra: dict[str, Any] = {"zone": self.cfg.tones.zone}
-        if hw.profile == "sim":
-            extra["dchannel_socket"] = self.cfg.e1_sim.dchannel_socket or None
-        board = await asyncio.to_thread(
-            lambda: board_profile.build(hw.profile, SystemClock(), **hw.board_paths(), **extra))
-        self.board = board
-        if board.eeprom is not None:
-            try:
-                identity = await asyncio.to_thread(board.eeprom.read_identity)
-                self.serial = identity.serial
-            except Exception as exc:  # a blank or broken EEPROM must not stop the box
-                log.error("board identity unreadable error=%s", exc)
-        self._drivers = threading.Thread(target=board.run_forever,
-                                         args=(self._drivers_stop,), name="drivers", daemon=True)
-        self._drivers.start()
+                         serial=self.hardware.serial, hardware=cfg.hardware.profile)
 
     def _announce(self) -> None:
         try:
             announcer = Announcer(self.cfg.web.listen, self.cfg.web.port, self.cfg.sip.port,
-                                  self.serial, version=__version__, realm=self.cfg.sip.realm)
+                                  self.hardware.serial, version=__version__,
+                                  realm=self.cfg.sip.realm)
             announcer.start()
             self._announcer = announcer
         except Exception as exc:  # no multicast on this interface: the box still serves
@@ -148,11 +126,7 @@ class App:
             await self._announcing
         if self._announcer is not None:
             await asyncio.to_thread(self._announcer.stop)
-        if self._drivers is not None:
-            self._drivers_stop.set()
-            await asyncio.to_thread(self._drivers.join, 5)
-        if self.board is not None:
-            self.board.close()
+        await self.hardware.stop()
         if self.store is not None:
             await self.store.close()
 
@@ -204,16 +178,7 @@ class App:
         edge: dict[str, Any] = dict(self.edge.health()) if self.edge else {"status": "down"}
         edge["registered_seats"] = sorted(self._registered)
         media = self.pool.health() if self.pool else {"status": "down"}
-        hardware: dict[str, Any] = {"status": "down", "profile": self.cfg.hardware.profile}
-        if self.board is not None:
-            hardware.update(self.board.describe(), serial=self.serial)
-            hardware["status"] = "degraded" if self.board.faults else "ok"
-            if self.board.temperature is not None:
-                try:
-                    hardware["temperature_c"] = await asyncio.to_thread(
-                        self.board.temperature.temperature)
-                except Exception as exc:
-                    hardware.update(status="degraded", temperature_error=str(exc))
+        hardware = await self.hardware.describe()
         uptime = 0.0 if self._started_mono is None else self.clock.now() - self._started_mono
         return {"uptime_s": round(uptime, 1),
                 "components": {"kamailio": edge, "media_nodes": media, "hardware": hardware}}

@@ -252,9 +252,9 @@ class Config:
                             analog=AnalogSettings(a.country, a.impedance, self.tones.zone,
                                                   a.fxo_timeslots, a.fxs_timeslots))
 
-    def board_kwargs(self) -> dict[str, object]:
+    def board_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for ``drivers.board_profile.build(profile, clock, **kwargs)``."""
-        kw: dict[str, object] = {**self.hardware.board_paths(), "zone": self.tones.zone,
+        kw: dict[str, Any] = {**self.hardware.board_paths(), "zone": self.tones.zone,
                                  "fxo_country": self.analog.country}
         if self.hardware.profile == "sim":
             sock = self.dchannel_socket

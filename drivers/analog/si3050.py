@@ -263,6 +263,12 @@ class Si3050(SilabsRegisters):
             self.polarity = pol
             self._event("polarity")
 
+    def busy(self) -> bool:
+        """Something is changing on the line (ring signal, a debounce under way): the
+        simulated card is polled fast while any part is busy."""
+        return bool(self._ring_bits or self.ringing or self._pol_candidate != self.polarity
+                    or self._batt_candidate != self.battery)
+
     @property
     def cid_window_open(self) -> bool:
         """On-hook line monitor on and not ringing: FSK/DTMF caller ID can be received."""

@@ -262,6 +262,10 @@ class Si3217x(SilabsRegisters):
             self.set_linefeed(self._idle_state)
         self._hook(raw, now)
 
+    def busy(self) -> bool:
+        """Ringing, or a hook change being debounced: polled fast while so (simulated card)."""
+        return self._ring_start is not None or self._raw_hook != self.offhook
+
     def _hook(self, raw: bool, now: float) -> None:
         if raw != self._raw_hook:
             self._raw_hook = raw

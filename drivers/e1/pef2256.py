@@ -131,6 +131,7 @@ class Pef2256:
         self.debouncer = AlarmDebouncer()
         self.received: deque[bytes] = deque(maxlen=256)
         self._tx: deque[_TxFrame] = deque()
+        self._data_seen = False          # HDLC/CAS interrupts at the last service
         self._rx = bytearray()
         self._rai_sent = False
         self._next_check = 0.0
@@ -464,6 +465,8 @@ class Pef2256:
         if gis == 0xFF:                  # all ones: is the framer still there?
             self.check_answering()
         isr = self.read_burst(R.ISR0, 6)
+        self._data_seen = bool(isr[0] & (R.ISR0_RPF | R.ISR0_RME | R.ISR0_CASC)
+                               or isr[1] & (R.ISR1_XPR | R.ISR1_XDU | R.ISR1_RDO))
         c = self.counters
         if isr[1] & R.ISR1_RDO:
             c.hdlc_overruns += 1
@@ -490,6 +493,13 @@ class Pef2256:
                 c.errored_seconds += 1
         if isr[3] & (R.ISR3_RSN | R.ISR3_RSP) and not self.alarms & ~LOOPBACK:
             c.slips += 1
+
+    def busy(self) -> bool:
+        """D-channel or CAS traffic under way (frames queued, or data seen at the last
+        service): the simulated card is polled fast while any part is busy."""
+        busy = bool(self._tx) or self._data_seen
+        self._data_seen = False
+        return busy
 
     def wait(self, timeout: float) -> bool:
         """Block until the IRQ line has an edge (True) or ``timeout`` passed (driver thread)."""

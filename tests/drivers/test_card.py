@@ -215,3 +215,27 @@ def test_audio_sent_to_a_slot_reaches_the_phone(up):
     assert card.switch.queued(card.timeslot("fxs", 1)) == 0
     (_, shown), = board.sim.phones[0].display
     assert (shown.number, shown.name) == ("201", "DESK")
+
+
+def test_idle_sim_card_polls_at_the_real_boards_pace_and_fast_while_a_line_rings(up):
+    from drivers.board_profile import REAL_POLL_S, SIM_BUSY_POLL_S
+    card, board = up
+    clock = board.clock
+
+    def run_for(seconds: float) -> list[float]:
+        """The drivers thread's loop, on the manual clock: sleep the pace, serve, note."""
+        paces, end = [], clock.now() + seconds
+        while clock.now() < end:
+            clock.advance(board.poll_interval())
+            card.service()
+            board.note_activity()
+            paces.append(board.poll_interval())
+        return paces
+
+    run_for(1.0)                                           # bring-up debounces settle
+    assert set(run_for(1.0)) == {REAL_POLL_S}              # idle: 20 polls a second
+    board.sim.fxo_lines[0].call(CallerId(number="5551234"))
+    assert SIM_BUSY_POLL_S in run_for(1.0)                 # the first ring burst is seen
+    assert card.describe()["fxo"][0]["state"] == "ringing"
+    board.sim.fxo_lines[0].caller_gives_up()
+    assert run_for(8.0)[-1] == REAL_POLL_S                 # rings over: idle pace again
