@@ -306,7 +306,8 @@ class Pri:
     ``role`` is libpri's own node type: ``PRI_NETWORK`` or ``PRI_CPE``.
     """
 
-    def __init__(self, sock: socket.socket, role: int, debug: int = 0) -> None:
+    def __init__(self, sock: socket.socket, role: int, debug: int = 0,
+                 auto_hangup: bool = True) -> None:
         self.sock = sock
         sock.setblocking(False)
         self.role = role
@@ -315,6 +316,8 @@ class Pri:
         self.events: list[PriEventView] = []
         self.frames_in = 0
         self.frames_out = 0
+        self.auto_hangup = auto_hangup
+        self._ended: set[int] = set()
         self._read_cb = IO_CB(self._read)
         self._write_cb = IO_CB(self._write)
         self.handle = LIB.pri_new_cb(sock.fileno(), role, PRI_SWITCH_EUROISDN_E1,
@@ -375,6 +378,15 @@ class Pri:
         view = _view(ev.contents)
         self.events.append(view)
         log.debug("libpri(%s) event %s", "net" if self.role == PRI_NETWORK else "cpe", view)
+        if self.auto_hangup and view.call and view.kind in ("HANGUP_REQ", "HANGUP"):
+            # What chan_dahdi does: DISCONNECT received -> hang up (libpri sends RELEASE);
+            # RELEASE received -> hang up (libpri sends RELEASE COMPLETE, frees the call).
+            if view.call not in self._ended:
+                if view.kind == "HANGUP":
+                    self._ended.add(view.call)
+                LIB.pri_hangup(self.handle, view.call, view.cause if view.cause > 0 else 16)
+        elif view.kind == "HANGUP_ACK" and view.call:
+            self._ended.add(view.call)
         return view
 
     # --- commands ------------------------------------------------------------------
@@ -422,6 +434,8 @@ class Pri:
             _check(LIB.pri_information(self.handle, call, d.encode()), "pri_information")
 
     def hangup(self, call: int, cause: int) -> None:
+        if call in self._ended:
+            raise RuntimeError("libpri has already freed this call")
         _check(LIB.pri_hangup(self.handle, call, cause), "pri_hangup")
 
     def reset(self, channel: int) -> None:

@@ -87,6 +87,7 @@ class Q931(RestartMixin):
         self.counters: Counter[str] = Counter()
         self._next_ref = 1
         self._events: list[Event] = []
+        self._glare_losers: list[Call] = []
         self._depth = 0
         self._init_restart()
         link.bind(self)
@@ -328,12 +329,13 @@ class Q931(RestartMixin):
         ies: list[AnyIE | None] = []
         location = LOC_USER if self.user_side else LOC_PUBLIC_LOCAL
         if mtype is MT.SETUP:
-            assert call.ts is not None
+            if call.ts is None:
+                raise IsdnError("SETUP without a B-channel", call_ref=call.call_ref)
             ies = [call.bearer, ChannelId.for_timeslot(call.ts, call.exclusive),
                    Display(call.display) if call.display else None, call.calling, call.called,
                    call.redirecting, SENDING_COMPLETE]
-        elif mtype in _FIRST_ANSWERS and not call.local_ref and not call.channel_sent:
-            assert call.ts is not None
+        elif (mtype in _FIRST_ANSWERS and not call.local_ref and not call.channel_sent
+              and call.ts is not None):
             ies = [ChannelId.for_timeslot(call.ts, True)]
             call.channel_sent = True
         elif mtype is MT.PROGRESS:
@@ -507,6 +509,11 @@ class Q931(RestartMixin):
         complete = msg.sending_complete or not self.overlap_receiving or (
             self.number_complete is not None and self.number_complete(call.called.digits))
         self.transition(call, "rx SETUP" if complete else "rx SETUP overlap", msg)
+        while self._glare_losers:
+            loser = self._glare_losers.pop(0)
+            if not loser.released and loser.pending_cause is not None:
+                loser.cause_out, loser.pending_cause = loser.pending_cause, None
+                self.transition(loser, "hangup")
 
     def _admit_channel(self, cid: ChannelId | None) -> tuple[int | None, int | None]:
         """The B-channel an incoming SETUP gets, or the cause to refuse it with."""
@@ -528,21 +535,37 @@ class Q931(RestartMixin):
             return (free[0], None) if free else (None, causes.NO_CIRCUIT_AVAILABLE)
         if (self.user_side and holder is not None and holder.local_ref
                 and holder.state in _OUTGOING_WAITING):
-            log.warning("%s: glare on ts %d: the network takes it, %s gives it up",
-                        self.name, ts, holder.label)
-            holder.glare = True
-            holder.ts = None
-            del self.busy[ts]
+            self._lose_glare(holder, ts)
             return ts, None
         return None, causes.REQUESTED_CHANNEL_NOT_AVAILABLE
+
+    def _lose_glare(self, call: Call, ts: int) -> None:
+        """User side: the network's SETUP took the channel of our unanswered SETUP."""
+        del self.busy[ts]
+        call.glare = True
+        free = [c for c in self.free_channels() if c != ts]
+        if free:
+            call.ts = free[-1]
+            self.busy[call.ts] = call
+            log.warning("%s: glare on ts %d: the network takes it, %s re-selects ts %d",
+                        self.name, ts, call.label, call.ts)
+        else:
+            call.ts = None
+            call.pending_cause = causes.REQUESTED_CHANNEL_NOT_AVAILABLE
+            self._glare_losers.append(call)
+            log.warning("%s: glare on ts %d: the network takes it, %s has no channel left",
+                        self.name, ts, call.label)
 
     def _adopt_channel(self, call: Call, msg: Message | None) -> None:
         """The first answer to our SETUP names the channel (Q.931 5.1.2)."""
         cid = msg.get(ChannelId) if msg is not None else None
         ts = cid.timeslot if cid is not None else None
-        if ts is None or ts == call.ts:
-            if call.glare or (ts is None and call.ts is None):
+        if ts is None:
+            if call.glare or call.ts is None:
                 call.pending_cause = causes.REQUESTED_CHANNEL_NOT_AVAILABLE
+            return
+        if ts == call.ts:
+            call.glare = False
             return
         acceptable = (ts in self.channels and ts not in self.blocked and ts not in self.busy
                       and (call.glare or not call.exclusive))
