@@ -9,7 +9,7 @@ and ``link lost`` / ``restart`` which clear a call internally.
 
 A received message with no row in the call's state is the table's
 ``rx unexpected`` row: STATUS with cause 101 (Q.931 5.8.4), or nothing in the
-release states. A command with no row raises ``IllegalTransition``.
+disconnect and release states, where such a message has crossed our clearing. A command with no row raises ``IllegalTransition``.
 
 Actions are strings the stack carries out in order: ``send X [cause]``,
 ``Tnnn start|stop``, ``emit <Event>``, ``release`` (channel and call reference
@@ -92,7 +92,9 @@ def _table(specific: dict[State, dict[str, tuple[State, tuple[str, ...]]]],
     for st in states:
         if st is null:
             continue
-        live = st is not rel_req
+        # In the clearing states a late answer has crossed our DISCONNECT or RELEASE:
+        # it is ignored, not answered with STATUS 101 (libpri clears on that STATUS).
+        live = st not in (disc_req, disc_ind, rel_req)
         shared: dict[str, tuple[State, tuple[str, ...]]] = {
             "rx RELEASE COMPLETE": (null, ("take cause", "remote clearing", *_CLEARED)),
             "rx RELEASE": (null, ("take cause", "remote clearing", "stop timers",

@@ -502,3 +502,13 @@ def test_data_link_reset_clears_calls_that_are_still_dialling():
     s.q.dl_established(False)
     [disc] = s.sent()
     assert disc.mtype == MT.DISCONNECT and disc.get(Cause).value == 41
+
+
+def test_a_late_answer_crossing_our_disconnect_is_ignored_not_answered():
+    s = Stack("network")
+    call = incoming(s)
+    call.answer()
+    call.hangup(16)
+    s.sent()
+    s.rx(MT.CONNECT_ACKNOWLEDGE, 7, False)
+    assert s.sent() == [] and call.state is State.N12
