@@ -377,6 +377,8 @@ class Pri:
             return None
         view = _view(ev.contents)
         self.events.append(view)
+        if view.kind == "RING" and view.call:
+            self._ended.discard(view.call)        # libpri reuses freed call memory
         log.debug("libpri(%s) event %s", "net" if self.role == PRI_NETWORK else "cpe", view)
         if self.auto_hangup and view.call and view.kind in ("HANGUP_REQ", "HANGUP"):
             # What chan_dahdi does: DISCONNECT received -> hang up (libpri sends RELEASE);
@@ -403,6 +405,7 @@ class Pri:
         call = LIB.pri_new_call(self.handle)
         if not call:
             raise RuntimeError("pri_new_call failed")
+        self._ended.discard(call)                  # libpri reuses freed call memory
         sr = LIB.pri_sr_new()
         try:
             LIB.pri_sr_set_channel(sr, channel, 1 if exclusive else 0, 0)
