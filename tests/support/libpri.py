@@ -24,7 +24,6 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import logging
-import os
 import socket
 from dataclasses import dataclass
 from typing import Callable
@@ -461,4 +460,4 @@ def _check(rc: int, what: str) -> None:
         raise RuntimeError(f"{what} failed ({rc})")
 
 
-__all__ = ["Pri", "PriEventView", "PRI_NETWORK", "PRI_CPE", "channel_ts", "LIB", "os"]
+__all__ = ["Pri", "PriEventView", "PRI_NETWORK", "PRI_CPE", "channel_ts", "LIB"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from firmware.telephony.isdn import (
-    Alerting, Connected, Disconnected, IncomingCall, LinkUp, Proceeding, Released,
+    Alerting, Connected, Disconnected, IncomingCall, Proceeding, Released,
 )
 from firmware.telephony.isdn.ie import PRES_RESTRICTED, RedirectingNumber
 from firmware.telephony.isdn.messages import MT

@@ -7,7 +7,7 @@ import pytest
 
 from acd_core.clock import ManualClock
 from acd_core.errors import IllegalTransition
-from firmware.telephony.isdn.lapd import Kind, LapdFrame, Role, command_cr
+from firmware.telephony.isdn.lapd import Kind, LapdFrame, command_cr
 from firmware.telephony.isdn.q921 import EVENTS, STATES, TABLE, L2State, Q921Link
 
 S4, S5, S7, S8 = (L2State.TEI_ASSIGNED, L2State.AWAITING_ESTABLISHMENT,

@@ -11,10 +11,10 @@ from firmware.telephony.isdn import (
     ChannelRestarted, IsdnError, Q921Link, Q931, Released, RestartFailed, TIMERS, TimerSet,
 )
 from firmware.telephony.isdn.ie import CallState, Cause, ChannelId, RestartIndicator
-from firmware.telephony.isdn.messages import MT, Message
+from firmware.telephony.isdn.messages import MT
 from firmware.telephony.isdn.q931_states import RESTART_TABLE, RestartState
 from firmware.telephony.isdn.timers import TIMER_TABLE
-from tests.telephony.isdn.test_q931 import Stack, incoming
+from tests.telephony.isdn.scripted import Stack, incoming
 
 
 def test_our_channel_restart_blocks_the_channel_until_acknowledged():
