@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import re
 import select
 import socket
 import subprocess
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from firmware.telephony.isdn import Q921Link, Q931, TimerSet
-from firmware.telephony.isdn.messages import Message
+from firmware.telephony.isdn.messages import Message, type_label
 from firmware.telephony.isdn.pcap import LapdPcapWriter
 from tests.support.libpri import (
     PRI_CPE, PRI_DEBUG_Q921_STATE, PRI_DEBUG_Q931_ANOMALY, PRI_DEBUG_Q931_STATE, PRI_NETWORK,
@@ -217,8 +218,8 @@ def _dedupe_retransmissions(frames: list[tuple[bool, bytes]]) -> list[bool]:
 
 
 def tshark_check(bench: Bench) -> dict[str, list[int]]:
-    """Decode the capture with tshark; fail on any malformed frame or error-level expert
-    info; return the Q.931 message types per direction, retransmissions left out, and
+    """Decode the capture with ``tshark -V``; fail on any malformed frame or error-level
+    expert info; return the Q.931 message types per direction, retransmissions left out, and
     check they are the messages our stack logged."""
     path = str(bench.pcap_path)
     verbose = subprocess.run(["tshark", "-r", path, "-V"], capture_output=True, text=True,
@@ -226,10 +227,15 @@ def tshark_check(bench: Bench) -> dict[str, list[int]]:
     assert verbose.returncode == 0, verbose.stderr
     assert "[Malformed" not in verbose.stdout, _excerpt(verbose.stdout, "[Malformed")
     assert "Expert Info (Error" not in verbose.stdout, _excerpt(verbose.stdout, "Expert Info (Error")
-    fields = subprocess.run(["tshark", "-r", path, "-T", "fields", "-e", "frame.number",
-                             "-e", "lapd.sapi", "-e", "q931.message_type"],
-                            capture_output=True, text=True, timeout=120, check=True)
-    rows = [line.split("\t") for line in fields.stdout.splitlines()]
+    rows = []
+    for block in re.split(r"^Frame ", verbose.stdout, flags=re.M)[1:]:
+        number = block.split(":", 1)[0]
+        sapi = re.search(r"= SAPI: .*\((\d+)\)$", block, re.M)
+        mtype = re.search(r"^    Message type: (.*) \((0x[0-9a-f]+)\)$", block, re.M)
+        if mtype:
+            assert mtype.group(1) == type_label(int(mtype.group(2), 0)), \
+                f"frame {number}: tshark names it {mtype.group(1)}"
+        rows.append((number, sapi.group(1) if sapi else "", mtype.group(2) if mtype else ""))
     assert len(rows) == len(bench.wire.frames), "tshark saw a different number of frames"
     first = _dedupe_retransmissions(bench.wire.frames)
     seen: dict[str, list[int]] = {"tx": [], "rx": []}
