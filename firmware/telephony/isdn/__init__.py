@@ -17,12 +17,12 @@ from firmware.telephony.isdn.lapd import LapdFrame, Role
 from firmware.telephony.isdn.messages import Message, MessageType
 from firmware.telephony.isdn.q921 import Q921Link
 from firmware.telephony.isdn.q931 import E1_B_CHANNELS, Q931
-from firmware.telephony.isdn.timers import TIMERS, TimerSet
+from firmware.telephony.isdn.timers import TIMERS
 
 __all__ = [
     "Alerting", "Call", "CallSummary", "ChannelRestarted", "Connected", "DigitsReceived",
     "Disconnected", "E1_B_CHANNELS", "Event", "IncomingCall", "IsdnError", "LapdDecodeError",
     "LapdFrame", "LinkDown", "LinkUp", "Message", "MessageType", "NoChannelAvailable",
     "Proceeding", "Progress", "Q921Link", "Q931", "Q931DecodeError", "Released",
-    "RestartFailed", "Role", "TIMERS", "TimerSet",
+    "RestartFailed", "Role", "TIMERS",
 ]

@@ -23,9 +23,10 @@ from typing import Callable, Protocol
 
 from acd_core.clock import Clock, TimerHandle
 from acd_core.errors import IllegalTransition
+from acd_core.timers import TimerTable
 from firmware.telephony.isdn.errors import LapdDecodeError
 from firmware.telephony.isdn.lapd import Kind, LapdFrame, Role, command_cr, is_command
-from firmware.telephony.isdn.timers import TimerSet
+from firmware.telephony.isdn.timers import TIMERS
 
 log = logging.getLogger(__name__)
 
@@ -206,12 +207,12 @@ class Q921Link:
     """One LAPD data link, user (CPE) or network side."""
 
     def __init__(self, role: Role | str, clock: Clock, send_frame: Callable[[bytes], None],
-                 timers: TimerSet | None = None, name: str = "dchan") -> None:
+                 timers: TimerTable | None = None, name: str = "dchan") -> None:
         self.role = Role(role)
         self.peer = self.role.peer
         self.clock = clock
         self._send_frame = send_frame
-        self.timers = timers or TimerSet()
+        self.timers = timers or TIMERS
         self.name = name
         self.state = S4
         self.user: LinkUser | None = None
@@ -366,7 +367,7 @@ class Q921Link:
                 return
             setattr(self, f"_{which.lower()}", None)
             if which == "T200":
-                exhausted = self.state in (S5, S6, S8) and self.rc >= self.timers.count("N200")
+                exhausted = self.state in (S5, S6, S8) and self.rc >= int(self.timers["N200"])
                 self._handle("T200 N200" if exhausted else "T200")
             else:
                 self._handle("T203")
@@ -393,7 +394,7 @@ class Q921Link:
         self._queue.append(self._data)
 
     def _a_send_i_frames(self) -> None:
-        k = self.timers.count("K")
+        k = int(self.timers["K"])
         while not self.peer_busy and (self.vs - self.va) % MOD < k:
             idx = (self.vs - self.va) % MOD
             if idx < len(self._outstanding):

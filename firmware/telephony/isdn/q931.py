@@ -25,6 +25,7 @@ from typing import Callable, Iterable, Iterator
 
 from acd_core.clock import Clock
 from acd_core.errors import CallboxError, IllegalTransition
+from acd_core.timers import TimerTable
 from firmware.telephony.isdn import causes
 from firmware.telephony.isdn.call import Call
 from firmware.telephony.isdn.errors import IsdnError, NoChannelAvailable, Q931DecodeError
@@ -43,7 +44,6 @@ from firmware.telephony.isdn.messages import MT, Message, MessageType
 from firmware.telephony.isdn.q921 import Q921Link
 from firmware.telephony.isdn.q931_states import FOLLOW_UP, NETWORK_TABLE, USER_TABLE, Row, State
 from firmware.telephony.isdn.restart import RestartMixin
-from firmware.telephony.isdn.timers import TimerSet
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ class Q931(RestartMixin):
     """Layer 3 of one D-channel. ``on_event`` receives the ``events`` values."""
 
     def __init__(self, role: Role | str, link: Q921Link, clock: Clock,
-                 on_event: Callable[[Event], None], *, timers: TimerSet | None = None,
+                 on_event: Callable[[Event], None], *, timers: TimerTable | None = None,
                  channels: Iterable[int] = E1_B_CHANNELS, overlap_receiving: bool = False,
                  number_complete: Callable[[str], bool] | None = None, name: str = "pri",
                  on_message: Callable[[str, Message], None] | None = None) -> None:

@@ -108,7 +108,7 @@ class RestartMixin:
                     return
                 r.timer = None
                 r.expiries += 1
-                event = "T316 again" if r.expiries > self.timers.count("N316") else "T316"
+                event = "T316 again" if r.expiries > int(self.timers["N316"]) else "T316"
                 log.info("%s: T316 expired (%d)", r.label, r.expiries)
                 self._guarded(lambda: self._restart_transition(r, event))
             handle = self.clock.call_later(self.timers["T316"], fire)

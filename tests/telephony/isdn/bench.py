@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from firmware.telephony.isdn import Q921Link, Q931, TimerSet
+from firmware.telephony.isdn import TIMERS, Q921Link, Q931
 from firmware.telephony.isdn.messages import Message, type_label
 from firmware.telephony.isdn.pcap import LapdPcapWriter
 from tests.support.libpri import (
@@ -96,7 +96,8 @@ class Bench:
         self.pcap_path = tmp_path / f"{name}-dchannel.pcap"
         self._pcap_file = open(self.pcap_path, "wb")
         self.pcap = LapdPcapWriter(self._pcap_file, we_network=our_role == "network")
-        self.link = Q921Link(our_role, self.clock, self._send_frame, TimerSet(timers), name="ours")
+        self.link = Q921Link(our_role, self.clock, self._send_frame,
+                              TIMERS.with_overrides(timers or {}), name="ours")
         self.q931 = Q931(our_role, self.link, self.clock, self.events.append, name="ours",
                          on_message=lambda d, m: self.messages.append((d, m)), **q931_options)
         self.libpri_role = PRI_CPE if our_role == "network" else PRI_NETWORK

@@ -10,14 +10,14 @@ from firmware.telephony.isdn.ie import (
     SENDING_COMPLETE, BearerCapability, CalledNumber, CallingNumber, ChannelId,
 )
 from firmware.telephony.isdn.messages import MT, Message
-from firmware.telephony.isdn.timers import TimerSet
+from firmware.telephony.isdn.timers import TIMERS
 
 
 class FakeLink:
     """Layer 2 reduced to what Q.931 uses: it records what Q.931 sends."""
 
     def __init__(self) -> None:
-        self.timers = TimerSet()
+        self.timers = TIMERS
         self.sent: list[Message] = []
         self.starts = 0
         self.user: Any = None

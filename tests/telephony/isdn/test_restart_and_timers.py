@@ -8,12 +8,11 @@ from hypothesis import given, settings, strategies as st
 from acd_core.clock import ManualClock
 from acd_core.errors import ConfigError
 from firmware.telephony.isdn import (
-    ChannelRestarted, IsdnError, Q921Link, Q931, Released, RestartFailed, TIMERS, TimerSet,
+    ChannelRestarted, IsdnError, Q921Link, Q931, Released, RestartFailed, TIMERS,
 )
 from firmware.telephony.isdn.ie import CallState, Cause, ChannelId, RestartIndicator
 from firmware.telephony.isdn.messages import MT
 from firmware.telephony.isdn.q931_states import RESTART_TABLE, RestartState
-from firmware.telephony.isdn.timers import TIMER_TABLE
 from tests.telephony.isdn.scripted import Stack, incoming
 
 
@@ -83,21 +82,18 @@ def test_timer_table_lines_and_defaults():
     assert {t.name for t in TIMERS} >= {"T200", "N200", "T203", "T301", "T302", "T303", "T304",
                                         "T305", "T308", "T310", "T313", "T316", "N316"}
     for t in TIMERS:
-        assert t.low <= t.default <= t.high and t.unit in ("s", "count") and t.text
-    assert (TIMER_TABLE["T200"].default, TIMER_TABLE["N200"].default,
-            TIMER_TABLE["T203"].default, TIMER_TABLE["T303"].default) == (1.0, 3, 10.0, 4.0)
+        assert t.lo <= t.value <= t.hi and t.unit in ("s", "count") and t.text
+    assert (TIMERS["T200"], TIMERS["N200"], TIMERS["T203"], TIMERS["T303"]) == (1.0, 3, 10.0, 4.0)
 
 
 def test_timer_overrides_are_validated_and_named():
-    ts = TimerSet({"T303": 6})
-    assert ts["T303"] == 6.0 and ts.count("N200") == 3
-    with pytest.raises(ConfigError, match="out of bounds") as info:
-        TimerSet({"T200": 0.01})
-    assert info.value.key == "T200" and info.value.expected == "0.1..10 s"
-    with pytest.raises(ConfigError, match="unknown ISDN timer"):
-        TimerSet({"T999": 1})
-    with pytest.raises(ConfigError, match="whole number"):
-        TimerSet({"N200": 2.5})
+    ts = TIMERS.with_overrides({"T303": 6}, key_prefix="isdn.")
+    assert ts["T303"] == 6.0 and ts["N200"] == 3 and TIMERS["T303"] == 4.0
+    with pytest.raises(ConfigError, match="isdn.T200: expected a number 0.1-10") as info:
+        TIMERS.with_overrides({"T200": 0.01}, key_prefix="isdn.")
+    assert info.value.key == "isdn.T200"
+    with pytest.raises(ConfigError, match="unknown timer isdn.T999"):
+        TIMERS.with_overrides({"T999": 1}, key_prefix="isdn.")
 
 
 @settings(max_examples=300, deadline=None)
