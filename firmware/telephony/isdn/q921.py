@@ -281,6 +281,9 @@ class Q921Link:
         self._frame = frame
         try:
             self._handle(event)
+        except IllegalTransition as exc:      # a table gap must not stop the D-channel
+            self.counters.discarded += 1
+            log.error("%s: %s", self.name, exc)
         finally:
             self._frame = None
 
