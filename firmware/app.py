@@ -212,9 +212,11 @@ def banner(cfg: Config) -> str:
         f"  SIP edge:    udp:{cfg.sip.listen}:{cfg.sip.port}   realm {cfg.sip.realm}",
         f"  Demo DID:    sip:100@{cfg.sip.listen}:{cfg.sip.port}  (IVR: 1 support, 2 sales)",
     ]
-    for ext in ("201", "202"):
-        if ext in creds:
-            lines.append(f"  Seat {ext}:    user {ext} / password {creds[ext]}")
+    seats = [k for k in creds if k.isdigit()]
+    for ext in seats[:4]:
+        lines.append(f"  Seat {ext}:    user {ext} / password {creds[ext]}")
+    if len(seats) > 4:
+        lines.append(f"  ... and {len(seats) - 4} more seats ({seats[4]}-{seats[-1]})")
     lines += [f"  Credentials: {demo.credentials_path(cfg)}", "  Stop with Ctrl-C.", ""]
     return "\n".join(lines)
 

@@ -127,6 +127,7 @@ class MediaConfig:
     nodes_max: int = 40                 # 2 conversations a node: 60 agents' calls and spare
     legs_per_node: int = 4
     spare_legs: int = 8                 # free legs kept ready ahead of demand
+    edge_only: bool = True              # nodes drop SIP from anyone but the edge
     sip_port_base: int = 5070
     rtp_port_base: int = 40000
 
@@ -190,6 +191,12 @@ class AnalogConfig:
 
 
 @dataclass(frozen=True)
+class DemoConfig:
+    """The demo a fresh box provisions (firmware/demo.py)."""
+    seats: int = 2                      # seats 201..200+N, all in queue support
+
+
+@dataclass(frozen=True)
 class DiscoveryConfig:
     enabled: bool = True
 
@@ -199,6 +206,7 @@ _CHECKS: dict[str, dict[str, Callable[[Any], Any]]] = {
     "sip": {"listen": _ipv4, "port": _port, "realm": _token, "placement_port": _port},
     "media": {"nodes_min": _int_range(1, 64), "nodes_max": _int_range(1, 64),
               "legs_per_node": _int_range(2, 4), "spare_legs": _int_range(0, 64),
+              "edge_only": _bool,
               "sip_port_base": _port, "rtp_port_base": _port},
     "web": {"listen": _ipv4, "port": _port},
     "hardware": {"profile": _choice("sim", "real"), "spi_device": _device, "i2c_bus": _device,
@@ -212,6 +220,7 @@ _CHECKS: dict[str, dict[str, Callable[[Any], Any]]] = {
     "analog": {"country": _choice(*COUNTRIES), "impedance": _choice("country", *IMPEDANCES),
                "fxo_timeslots": _timeslots, "fxs_timeslots": _timeslots},
     "discovery": {"enabled": _bool},
+    "demo": {"seats": _int_range(1, 200)},
 }
 
 
@@ -228,6 +237,7 @@ class Config:
     e1_span2: E1SpanConfig = field(default_factory=E1SpanConfig)
     analog: AnalogConfig = field(default_factory=AnalogConfig)
     discovery: DiscoveryConfig = field(default_factory=DiscoveryConfig)
+    demo: DemoConfig = field(default_factory=DemoConfig)
     base_dir: Path = Path(".")
 
     def resolve(self, path: str) -> Path:
@@ -282,7 +292,7 @@ class Config:
 _SECTIONS = {"paths": "paths", "sip": "sip", "media": "media", "web": "web",
              "hardware": "hardware", "tones": "tones", "e1.sim": "e1_sim",
              "e1.span1": "e1_span1", "e1.span2": "e1_span2", "analog": "analog",
-             "discovery": "discovery"}
+             "discovery": "discovery", "demo": "demo"}
 
 
 def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -2,10 +2,11 @@
 
 On first start (an empty database) the box gets an IP-authenticated demo trunk
 from 127.0.0.0/8, DID 100 -> IVR "main" (1 = support, 2 = sales), queues
-``support`` and ``sales``, seats 201 (support) and 202 (sales) with random
-passwords, and an ``admin`` web login. Clear passwords exist only in
-``var/demo-credentials.txt`` (mode 0600); the database keeps HA1 digests and
-scrypt hashes.
+``support`` and ``sales``, ``[demo] seats`` seats 201..200+N (default 2), all in
+``support`` and 202 also in ``sales``, with random passwords, and an ``admin``
+web login. A later start with more seats configured adds the missing ones (it
+never removes any). Clear passwords exist only in ``var/demo-credentials.txt``
+(mode 0600); the database keeps HA1 digests and scrypt hashes.
 """
 from __future__ import annotations
 
@@ -21,7 +22,16 @@ from firmware.sipedge.kamailio import ha1
 IVR_FILE = "ivr-main.wav"
 MOH_FILE = "moh.wav"
 IVR_TEXT = "Welcome to Callbox. For support, press 1. For sales, press 2."
-SEATS = (("201", "Support seat", "support"), ("202", "Sales seat", "sales"))
+
+
+def seat_plan(count: int) -> list[tuple[str, str, dict[str, int]]]:
+    """``(extension, display name, {queue: penalty})`` of the demo's ``count`` seats."""
+    plan = []
+    for n in range(1, count + 1):
+        ext = str(200 + n)
+        queues = {"support": 0, "sales": 0} if ext == "202" else {"support": 0}
+        plan.append((ext, f"Seat {ext}", queues))
+    return plan
 
 
 def credentials_path(cfg: Config) -> Path:
@@ -67,13 +77,12 @@ def ensure_prompts(cfg: Config) -> dict[str, Path]:
 
 
 async def provision(cfg: Config, store: Store) -> bool:
-    """Create the demo on an empty database; returns True if it did."""
+    """Create the demo on an empty database (True), or add seats ``[demo] seats`` asks for."""
     if await store.config.trunks():
+        await _add_missing_seats(cfg, store)
         return False
     ensure_prompts(cfg)
-    realm = cfg.sip.realm
     admin_pw = _password()
-    seat_pw = {ext: _password() for ext, _, _ in SEATS}
     await store.config.put_trunk(Trunk(name="demo", sources=("127.0.0.0/8",)))
     for name in ("support", "sales"):
         await store.config.put_queue(Queue(name=name, strategy="longest-idle", wrapup_s=0,
@@ -83,13 +92,28 @@ async def provision(cfg: Config, store: Store) -> bool:
                                        timeout_s=5, retries=2,
                                        options={"1": "support", "2": "sales"}))
     await store.config.put_did(Did(number="100", target_kind="ivr", target="main", trunk="demo"))
-    for ext, display, queue in SEATS:
-        await store.config.put_seat(Seat(extension=ext, display_name=display,
-                                         ha1=ha1(ext, realm, seat_pw[ext]), queues={queue: 0}))
     await store.users.put("admin", admin_pw, "admin")
     _write_credentials(credentials_path(cfg), [
         "# Callbox demo credentials (generated at first start; keep private)",
-        f"admin={admin_pw}",
-        *(f"{ext}={seat_pw[ext]}" for ext, _, _ in SEATS),
-    ])
+        f"admin={admin_pw}"])
+    await _add_missing_seats(cfg, store)
     return True
+
+
+async def _add_missing_seats(cfg: Config, store: Store) -> None:
+    """Seats of the plan that the database lacks get a password (appended to the file)."""
+    have = {s.extension for s in await store.config.seats()}
+    creds = read_credentials(cfg)
+    added = []
+    for ext, display, queues in seat_plan(cfg.demo.seats):
+        if ext in have:
+            continue
+        password = _password()
+        await store.config.put_seat(Seat(extension=ext, display_name=display,
+                                         ha1=ha1(ext, cfg.sip.realm, password), queues=queues))
+        creds[ext] = password
+        added.append(ext)
+    if added:
+        _write_credentials(credentials_path(cfg), [
+            "# Callbox demo credentials (generated at first start; keep private)",
+            *(f"{k}={v}" for k, v in creds.items())])

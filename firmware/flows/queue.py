@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,14 @@ def _recording_paths(ctx: FlowContext, rec: CallRecord) -> tuple[Path, Path]:
     incoming.mkdir(parents=True, exist_ok=True)
     day = time.strftime("%Y/%m/%d", time.gmtime(ctx.clock.wall()))
     return incoming / f"{rec.id}.wav", ctx.cfg.recordings_dir / day / f"{rec.id}.wav"
+
+
+_SIP_USER = re.compile(r"^[0-9A-Za-z+*#._-]{1,64}$")
+
+
+def _caller_user(rec: CallRecord) -> str:
+    """The caller's number as the user part of the From the seat's phone shows."""
+    return rec.caller_number if _SIP_USER.match(rec.caller_number) else "anonymous"
 
 
 def _moh_path(ctx: FlowContext, queue: Queue) -> str:
@@ -80,7 +89,9 @@ async def wait_and_connect(ctx: FlowContext, channel: Channel, queue: Queue,
         rec.ring_started_at = ctx.clock.wall()
         ring_start = ctx.clock.now()
         try:
-            agent_leg = await ctx.pool.dial(channel.media_leg, ctx.seat_uri(agent))
+            agent_leg = await ctx.pool.dial(
+                channel.media_leg, ctx.seat_uri(agent), caller_id=_caller_user(rec),
+                caller_name=queue.display_for(rec.caller_number, rec.caller_name))
         except MediaError as exc:
             log.warning("dial failed call=%s agent=%s error=%s", rec.id, agent, exc)
             ctx.acd.offer_failed(rec.id, agent, timed_out=False)

@@ -128,7 +128,8 @@ class NodeLink:
                 del self.convs[key]
 
     # -- process -------------------------------------------------------------------------
-    async def spawn(self, control_path: str, edge: str, python: str = sys.executable) -> None:
+    async def spawn(self, control_path: str, edge: str, python: str = sys.executable,
+                    accept_from: str = "") -> None:
         loop = asyncio.get_running_loop()
         self.generation += 1
         self.state = "starting"
@@ -141,6 +142,7 @@ class NodeLink:
             "--sip-port", str(self.sip_port), "--rtp-port-base", str(self.rtp_port_base),
             "--rtp-port-range", str(self.rtp_port_range), "--control", control_path,
             "--edge", edge, "--legs", str(self.capacity),
+            *(["--accept-from", accept_from] if accept_from else []),
             stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.PIPE, env=env, start_new_session=True)
         self.pid = self.proc.pid

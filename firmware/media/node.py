@@ -26,6 +26,7 @@ import sys
 from typing import Any
 
 from acd_core.clock import SystemClock
+from firmware.media import sipfilter
 from firmware.media.commands import NodeEngine
 from firmware.media.protocol import Event, LineBuffer, ProtocolError, Reply, decode, encode
 
@@ -178,6 +179,8 @@ class Node:
         assert self.engine is not None and self.control is not None
         engine, control = self.engine, self.control
         sip_fd = _find_udp_fd(self.args.sip_port)
+        if self.args.accept_from:
+            self._filter_sip(sip_fd)
         wake_fd = engine.media_queue.fileno()
         waits = [control.sock.fileno(), wake_fd] + ([sip_fd] if sip_fd is not None else [])
         log("info", "event_loop", wake_on_sip=sip_fd is not None)
@@ -203,6 +206,18 @@ class Node:
             control.flush()
             if control.closed:
                 self.stopping = "control connection closed"
+
+    def _filter_sip(self, sip_fd: int | None) -> None:
+        host, _, port = self.args.accept_from.rpartition(":")
+        if sip_fd is None:
+            log("error", "sip_filter", state="not attached", reason="SIP socket not found")
+            return
+        try:
+            sipfilter.only_from(sip_fd, host, int(port))
+        except (OSError, ValueError) as exc:
+            log("error", "sip_filter", state="not attached", reason=exc)
+            return
+        log("info", "sip_filter", accept_from=self.args.accept_from)
 
     def _handle_line(self, line: bytes) -> None:
         assert self.engine is not None and self.control is not None
@@ -299,6 +314,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--rtp-port-range", type=int, default=40, help="RTP ports this node may use")
     p.add_argument("--control", required=True, help="the daemon's Unix stream socket")
     p.add_argument("--edge", default="127.0.0.1:5060", help="Kamailio HOST:PORT for dial")
+    p.add_argument("--accept-from", default="", metavar="HOST:PORT",
+                   help="drop SIP from anyone but this address (the edge); default: accept all")
     p.add_argument("--legs", type=int, default=4, choices=(2, 3, 4),
                    help="legs this node hosts (the wheel allows 4)")
     p.add_argument("--pj-log-level", type=int, default=2, help="pjsip log level (0-6)")

@@ -256,7 +256,8 @@ class MediaPool:
         policy = RestartPolicy(self._clock)
         while not self._stopping and not link.retired:
             try:
-                await link.spawn(self.control_path, self._edge, self._python)
+                await link.spawn(self.control_path, self._edge, self._python,
+                                 accept_from=self._edge if self.cfg.media.edge_only else "")
                 await self._run_once(link)
             except OSError as exc:
                 log.error("cannot start media node node=%d error=%s", link.node_id, exc)

@@ -14,6 +14,7 @@ accepted and stored as the engine's. A seat's membership in a queue carries a
 """
 from __future__ import annotations
 
+import re
 import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,6 +52,23 @@ class Trunk:
                      f.boolean("trunk.enabled", self.enabled))
 
 
+_DISPLAY_UNSAFE = re.compile(r'["\\\x00-\x1f\x7f]')
+_DISPLAY_FIELD = re.compile(r"\{(\w*)\}")
+
+
+def _display_format(field_name: str, v: object) -> str:
+    text = f.text(field_name, v, 64)
+    unknown = {m for m in _DISPLAY_FIELD.findall(text)} - {"queue", "name", "number"}
+    if unknown or text.count("{") != len(_DISPLAY_FIELD.findall(text)) \
+            or text.count("}") != text.count("{"):
+        raise ValidationError(field_name, "text with only {queue}, {name} and {number} "
+                              "in braces", v)
+    if _DISPLAY_UNSAFE.search(text):
+        raise ValidationError(field_name, "text without quotes, backslashes or control "
+                              "characters", v)
+    return text
+
+
 @dataclass(frozen=True)
 class Queue:
     name: str
@@ -60,6 +78,16 @@ class Queue:
     max_wait_s: int = 0                 # 0: wait for ever
     sl_threshold_s: int = 20            # service level: answered within this many seconds
     moh_file: str = ""                  # relative to var/prompts; "" = built-in tone
+    caller_display: str = "{queue}: {name}"   # what the seat's phone shows (see display_for)
+
+    def display_for(self, number: str, name: str) -> str:
+        """The name a seat's phone shows for a caller offered from this queue
+        ("support: Ann Lee"), within the 64 characters and the characters a SIP display
+        name can carry."""
+        shown = name or number or "unknown"
+        text = (self.caller_display.format(queue=self.name, name=shown, number=number or shown)
+                if self.caller_display else shown)
+        return _DISPLAY_UNSAFE.sub("", text)[:64].strip()
 
     def checked(self) -> "Queue":
         return Queue(f.name("queue.name", self.name),
@@ -69,7 +97,8 @@ class Queue:
                      f.integer("queue.ring_timeout_s", self.ring_timeout_s, 1, 600),
                      f.integer("queue.max_wait_s", self.max_wait_s, 0, 86400),
                      f.integer("queue.sl_threshold_s", self.sl_threshold_s, 1, 3600),
-                     f.rel_path("queue.moh_file", self.moh_file) if self.moh_file else "")
+                     f.rel_path("queue.moh_file", self.moh_file) if self.moh_file else "",
+                     _display_format("queue.caller_display", self.caller_display))
 
 
 @dataclass(frozen=True)
@@ -193,13 +222,14 @@ class ConfigStore:
             await _upsert(conn, "queues", "name", {
                 "name": q.name, "strategy": q.strategy, "wrapup_s": q.wrapup_s,
                 "ring_timeout_s": q.ring_timeout_s, "max_wait_s": q.max_wait_s,
-                "sl_threshold_s": q.sl_threshold_s, "moh_file": q.moh_file})
+                "sl_threshold_s": q.sl_threshold_s, "moh_file": q.moh_file,
+                "caller_display": q.caller_display})
         return q
 
     async def queues(self) -> list[Queue]:
         rows = await self._db.fetchall(
             "SELECT name, strategy, wrapup_s, ring_timeout_s, max_wait_s, sl_threshold_s,"
-            " moh_file FROM queues ORDER BY name")
+            " moh_file, caller_display FROM queues ORDER BY name")
         return [Queue(*r) for r in rows]
 
     async def queue(self, name: str) -> Queue | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from firmware.errors import MediaError
+from firmware.store import Queue
 from tests.flows.conftest import MOH, FlowHarness
 from tests.flows.fakes import FakeLeg
 
@@ -167,3 +168,28 @@ async def test_caller_leaving_at_the_moment_of_queue_entry_is_abandoned_not_fail
         events = await h.queue_events(rec.id)
     assert (rec.disposition, rec.hangup_by, rec.failure_reason) == ("abandoned", "caller", "")
     assert events == ["ENTERQUEUE", "ABANDON"]
+
+
+async def test_the_seat_is_dialled_showing_the_caller_and_the_queue(tmp_path: Path) -> None:
+    async with FlowHarness(tmp_path) as h:
+        h.seat_registered("201")
+        caller = await queued(h)                     # "Ann Caller" <sip:5551234@...>
+        seat = await h.dialled_leg(1)
+        assert (seat.info["caller_id"], seat.info["caller_name"]) == \
+            ("5551234", "support: Ann Caller")
+        caller.far_hangs_up()
+        await h.finished()
+
+
+async def test_a_queue_can_show_the_number_only_and_an_odd_number_goes_anonymous(
+        tmp_path: Path) -> None:
+    async with FlowHarness(tmp_path) as h:
+        await h.store.config.put_queue(Queue(name="support", caller_display="{number}"))
+        h.seat_registered("201")
+        caller = h.call(caller="+86 138 0000", name="")
+        await h.until(lambda: caller.playing, "the menu prompt")
+        caller.press("1")
+        seat = await h.dialled_leg(1)
+        assert (seat.info["caller_id"], seat.info["caller_name"]) == ("anonymous", "+86 138 0000")
+        caller.far_hangs_up()
+        await h.finished()

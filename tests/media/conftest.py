@@ -18,11 +18,13 @@ __all__ = ["make_cfg", "PoolHarness", "until"]
 
 
 def make_cfg(tmp_path: Path, nodes_min: int = 1, nodes_max: int = 1, legs: int = 4,
-             spare_legs: int = 2) -> Config:
+             spare_legs: int = 2, edge_only: bool = False) -> Config:
+    """Nodes accept SIP from anyone here (sipp calls them directly) unless ``edge_only``."""
     return from_dict({
         "paths": {"var": str(tmp_path / "var")},
+        "sip": {"port": free_port_range(1)},      # the "edge" a node accepts SIP from
         "media": {"nodes_min": nodes_min, "nodes_max": nodes_max, "legs_per_node": legs,
-                  "spare_legs": spare_legs,
+                  "spare_legs": spare_legs, "edge_only": edge_only,
                   "sip_port_base": free_port_range(nodes_max),
                   "rtp_port_base": free_port_range(nodes_max * RTP_STRIDE)},
     }, tmp_path)

@@ -236,6 +236,65 @@ async def test_third_conversation_on_a_full_node_gets_503(tmp_path: Path) -> Non
         await h.pool.stop()
 
 
+async def test_an_invite_flood_from_anyone_but_the_edge_never_reaches_the_node(
+        tmp_path: Path) -> None:
+    """A node takes SIP from the edge only (a kernel filter on its socket): 500 INVITEs
+    from another local port are dropped unseen, the node keeps its two calls, and the
+    edge's next call is served. (Unfiltered, such a flood aborts pjlib: every refused
+    INVITE holds two sockets for half a second and its I/O queue runs out.)"""
+    cfg = make_cfg(tmp_path, nodes_max=1, edge_only=True)
+    h = PoolHarness(cfg)
+    await h.pool.start()
+    edge = Sipp(tmp_path / "edge", "edge", UAC, RtpStream().audio(silence(6)).pcap())
+    edge.port = cfg.sip.port                       # calls come from the edge's address
+    edge.extra = ["-m", "2", "-l", "2"]
+    callers = [edge]
+    try:
+        port = h.node_sets[-1][0]
+        pid = h.pool.node_pids()[1]
+        edge.call(port)
+        legs = [await h.next_leg(), await h.next_leg()]
+        for leg in legs:
+            await leg.answer()
+            await asyncio.wait_for(leg.answered.wait(), 10)
+        flooder = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        flooder.bind(("127.0.0.1", 0))
+        flooder.settimeout(0.2)
+        me = flooder.getsockname()[1]
+        for n in range(500):
+            flooder.sendto(_invite(n, me, port), ("127.0.0.1", port))
+        with pytest.raises(socket.timeout):
+            flooder.recv(4096)                     # not even a 100 Trying
+        flooder.close()
+        await asyncio.sleep(1.0)
+        assert h.incoming.empty()
+        assert h.pool.node_pids() == {1: pid}      # the node lives
+        assert all(not leg.ended.done() for leg in legs)
+        for leg in legs:
+            await leg.hangup()
+        assert edge.wait(20) == 0, edge.errors()
+        after = Sipp(tmp_path / "after", "after", UAC, RtpStream().audio(silence(1)).pcap())
+        after.port = cfg.sip.port
+        callers.append(after.call(port))
+        leg = await h.next_leg()
+        await leg.answer()
+        await leg.hangup()
+        assert after.wait(20) == 0, after.errors()
+        assert h.pool.health()["nodes"][0]["restarts"] == 0
+    finally:
+        for c in callers:
+            c.stop()
+        await h.pool.stop()
+
+
+def _invite(n: int, src_port: int, dst_port: int) -> bytes:
+    return (f"INVITE sip:100@127.0.0.1:{dst_port} SIP/2.0\r\n"
+            f"Via: SIP/2.0/UDP 127.0.0.1:{src_port};branch=z9hG4bK-flood-{n}\r\n"
+            f"From: <sip:666@127.0.0.1:{src_port}>;tag=f{n}\r\n"
+            f"To: <sip:100@127.0.0.1:{dst_port}>\r\nCall-ID: flood-{n}@127.0.0.1\r\n"
+            f"CSeq: 1 INVITE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n").encode()
+
+
 async def test_killed_node_ends_its_legs_salvages_its_recording_and_is_restarted(tmp_path: Path) -> None:
     h = PoolHarness(make_cfg(tmp_path))
     await h.pool.start()
