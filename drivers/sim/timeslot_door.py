@@ -75,6 +75,7 @@ class SlotStats:
     gaps: int = 0
     tx_dropped: int = 0
     rejected_peers: int = 0
+    sent_this_peer: int = 0        # frames sent since the current peer connected
 
 
 def socket_path(pattern: str, ts: int) -> str:
@@ -236,6 +237,7 @@ class TimeslotDoor:
             slot.rx_seq = 0
             slot.cas.reset()
             slot.stats.connections += 1
+            slot.stats.sent_this_peer = 0
             log.info("timeslot door span=%d ts=%d: peer connected", self.span, slot.ts)
             if self.handler is not None:
                 self.handler.line_up(slot.ts)
@@ -303,6 +305,7 @@ class TimeslotDoor:
             self._lost(slot, exc)
             return
         slot.stats.frames_out += 1
+        slot.stats.sent_this_peer += 1
 
     def _lost(self, slot: _Slot, exc: OSError | None) -> None:
         if exc is not None and exc.errno not in (errno.ECONNRESET, errno.EPIPE):

@@ -93,6 +93,7 @@ _PROTOTYPES: dict[str, tuple[object, list[object]]] = {
     "openr2_chan_set_idle": (c_int, [chan_p]),
     "openr2_chan_set_blocked": (c_int, [chan_p]),
     "openr2_chan_process_event": (c_int, [chan_p]),
+    "openr2_chan_handle_cas": (c_int, [chan_p]),
     "openr2_chan_make_call": (c_int, [chan_p, c_char_p, c_char_p, c_int]),
     "openr2_chan_accept_call": (c_int, [chan_p, c_int]),
     "openr2_chan_answer_call": (c_int, [chan_p]),

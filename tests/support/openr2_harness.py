@@ -65,6 +65,7 @@ class PeerProcess:
         self.timeslots = timeslots
         self.log_path = log_path
         self.events: list[dict[str, Any]] = []
+        self.closed = False
         self._next_id = 1
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.control = ours
@@ -103,7 +104,7 @@ class PeerProcess:
 
     def poll(self) -> None:
         """Take in every event the peer has sent so far."""
-        while self._receive(0.0) is not None:
+        while not self.closed and self._receive(0.0) is not None:
             pass
 
     def wait_event(self, match: Callable[[dict[str, Any]], bool], timeout: float,
@@ -136,6 +137,9 @@ class PeerProcess:
         return [e for e in self.events if e["ev"] == ev and (ts is None or e["ts"] == ts)]
 
     def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
         if self.proc.poll() is None:
             try:
                 self.control.send(json.dumps({"cmd": "quit", "id": 0}).encode())
@@ -163,8 +167,11 @@ class Lockstep:
     def _ticked(self) -> None:
         now = self.clock.now()
         for ts in self.door.peers():
+            stats = self.door.stats(ts)
             times = self.frame_times.setdefault(ts, [])
-            while len(times) < self.door.stats(ts).frames_out:
+            if len(times) > stats.sent_this_peer:       # a new peer: its frames count from 1
+                times.clear()
+            while len(times) < stats.sent_this_peer:
                 times.append(now)
 
     def step(self, frames: int = 1) -> None:
@@ -173,10 +180,10 @@ class Lockstep:
             deadline = time.monotonic() + REPLY_TIMEOUT
             while any(self.door.stats(ts).frames_out > self.door.stats(ts).frames_in
                       + self.door.stats(ts).malformed for ts in self.door.peers()):
-                if time.monotonic() > deadline or self.peer.proc.poll() is not None:
-                    raise PeerError("the libopenr2 peer stopped answering frames:\n"
-                                    + self.peer.log_text())
-                self.door.pump(0.5)
+                if time.monotonic() > deadline:
+                    raise PeerError(f"the libopenr2 peer (rc={self.peer.proc.poll()}) stopped "
+                                    "answering frames:\n" + self.peer.log_text())
+                self.door.pump(0.5)     # a peer that exited is seen here (EOF): line failure
             self.peer.poll()
             self._record_peer()
 

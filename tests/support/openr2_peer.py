@@ -134,6 +134,10 @@ class Channel:
             self.rx_bits = abcd
         audio = pkt[4:]
         self.peer.shim.shim_rx(self.fd, abcd, audio)
+        if self.frames == 1:
+            # what the line is doing now, as chan_dahdi asks at start (the
+            # shim raises an event only for a change)
+            self.peer.lib.openr2_chan_handle_cas(self.chan)
         self.peer.lib.openr2_chan_process_event(self.chan)
         self.peer.run_deferred()
         if self.answered and self.tone is not None:

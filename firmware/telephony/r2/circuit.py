@@ -200,10 +200,10 @@ class R2Circuit:
         reg, call = self.register, self.call
         if reg is not None and call is not None:
             res = reg.result
-            if event == "mf offer":
+            if call.direction == "in":      # what was collected, offered or not
                 call.dnis, call.ani, call.ani_restricted = res.dnis, res.ani, res.ani_restricted
                 call.category = res.category
-            elif event in ("mf accepted", "mf refused") and call.direction == "out":
+            if event in ("mf accepted", "mf refused") and call.direction == "out":
                 call.group_b = res.group_b
                 if event == "mf refused":
                     self._cause(res.group_b)

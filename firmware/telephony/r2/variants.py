@@ -178,8 +178,8 @@ class Variant:
         elif group == "B":
             names = self.b_meaning(tone) or "?"
         elif group == "I":
-            m = self.i_meaning(tone)
-            names = f"digit {digit_of(tone)}" if m == "digit" else (m or "?")
+            names = (f"digit {digit_of(tone)}" if tone in DIGIT_TONES else
+                     "/".join(m for m, t in self.group_i.items() if t == tone) or "?")
         elif group == "II":
             names = self.category_name(tone)
         else:
