@@ -308,9 +308,9 @@ class TimeslotDoor:
         slot.stats.sent_this_peer += 1
 
     def _lost(self, slot: _Slot, exc: OSError | None) -> None:
+        reason = "peer disconnected"
         if exc is not None and exc.errno not in (errno.ECONNRESET, errno.EPIPE):
-            log.warning("timeslot door span=%d ts=%d: peer error: %s", self.span, slot.ts, exc)
-        reason = "peer disconnected" if exc is None else f"peer error: {exc.strerror}"
+            reason = f"peer error: {exc.strerror}"
         log.warning("timeslot door span=%d ts=%d: %s: line failure", self.span, slot.ts, reason)
         if slot.peer is not None:
             slot.peer.close()

@@ -26,6 +26,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: Every action the state table may name: exact strings, or a verb and its argument.
+ACTION_VERBS = ("send", "start", "cause", "emit", "cleared")
+ACTIONS = frozenset({
+    "stop timers", "stop register", "backward register", "forward register", "register accept",
+    "register refuse", "connect media", "disconnect media", "new call in", "new call out",
+    "release", "block pending", "unblock pending", "answer pending", "check rx", "warn"})
+
 SIGNAL_NAMES = {0b10: "idle/clear forward", 0b00: "seize", 0b11: "seize ack/clear back/blocked",
                 0b01: "answer"}
 
@@ -215,7 +222,8 @@ class R2Circuit:
         self.fire(event)
 
     # ------------------------------------------------------------ timers
-    def _start(self, name: str) -> None:
+    def _start(self, name: str, then: str = "") -> None:
+        """Start timer ``name``; on expiry fire ``T <name>`` (or ``then``)."""
         old = self._timers.pop(name, None)
         if old is not None:
             old.cancel()
@@ -225,7 +233,7 @@ class R2Circuit:
             if self._timers.get(name) is not handle:
                 return
             del self._timers[name]
-            event = f"T {name}"
+            event = then or f"T {name}"
             if name == "answer_delay" and self.answer_pending:
                 event += " answer pending"
             self.fire(event)
@@ -276,7 +284,7 @@ class R2Circuit:
             self.trace("event", f"Released cause={summary.cause} by={summary.cleared_by}")
             self.span.post(event)
         if self.admin_blocked and self.state is State.IDLE:
-            self._follow.append("block")
+            self._start("release_guard", then="block")
 
     # ------------------------------------------------------------ tracing
     def trace(self, kind: str, text: str) -> None:

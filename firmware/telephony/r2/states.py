@@ -76,7 +76,8 @@ class Row:
 
 S = State
 RX_EVENTS = {0b10: "rx idle", 0b00: "rx seize", 0b11: "rx 11", 0b01: "rx answer"}
-CALL_STATES = frozenset(s for s in State if s.name.startswith(("IN_", "OUT_")))
+CALL_STATES = frozenset(s for s in State if s.name.startswith(("IN_", "OUT_"))
+                         and s is not State.OUT_OF_SERVICE)
 IN_SERVICE = frozenset(State) - {S.OUT_OF_SERVICE}
 
 _LOST = ("stop register", "stop timers", "disconnect media", "cause line_failure",

@@ -77,6 +77,9 @@ def _timers(**changes: float) -> TimerTable:
         TimerSpec("offer", 4.0, "s",
                   "called side: the flow accepts or refuses an offered call within this, "
                   "else congestion", 0.5, 30),
+        TimerSpec("release_guard", 0.100, "s",
+                  "after a call the timeslot stays idle this long before a pending block goes "
+                  "out, so the far end sees the idle", 0.04, 2),
         TimerSpec("answer", 60.0, "s",
                   "calling side: the called party answers within this after group B, "
                   "else clear forward", 5, 600),
