@@ -230,7 +230,7 @@ ID = Variant("ID", "Indonesia", 0b01,
              _ITU_I, _ITU_II, _ITU_B)
 
 VARIANTS: Mapping[str, Variant] = MappingProxyType(
-    {v.name: v for v in (ITU, CN, CO, CZ, EC, ID, PH, VE)})
+    {v.name: v for v in (CN, ITU, CO, CZ, EC, ID, PH, VE)})
 
 
 def variant(name: str) -> Variant:
