@@ -43,7 +43,7 @@ class R2Span:
                  on_event: Callable[[R2Event], None], *, number: int = 1,
                  timeslots: Iterable[int] = VOICE_TIMESLOTS, max_dnis: int = 4, max_ani: int = 20,
                  dnis_complete: Callable[[str], bool] | None = None,
-                 transcript: Transcript | None = None) -> None:
+                 transcript: Transcript | None = None, trace_as: str = "box") -> None:
         if not 1 <= max_dnis <= 30 or not 0 <= max_ani <= 30:
             raise R2ConfigError("max_dnis must be 1-30 and max_ani 0-30", max_dnis=max_dnis,
                                 max_ani=max_ani)
@@ -56,6 +56,7 @@ class R2Span:
         self.max_ani = max_ani
         self.dnis_complete = dnis_complete
         self.transcript = transcript
+        self.trace_as = trace_as
         self.circuits: dict[int, R2Circuit] = {}
         for ts in timeslots:
             if ts not in VOICE_TIMESLOTS:
@@ -185,6 +186,6 @@ class R2Span:
 
     def trace(self, ts: int, kind: str, text: str) -> None:
         if self.transcript is not None:
-            self.transcript.add(self.clock.now(), ts, "box", kind, text)
+            self.transcript.add(self.clock.now(), ts, self.trace_as, kind, text)
         if kind != "state":
             log.debug("r2 span=%d ts=%d %s: %s", self.number, ts, kind, text)

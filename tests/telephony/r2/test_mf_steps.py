@@ -11,7 +11,7 @@ FRAME = 0.020
 
 
 @pytest.mark.parametrize("name", ["CN", "ITU"])
-def test_steps_both_ways_are_compelled_and_paced_by_the_far_end(r2line, name, capsys):
+def test_steps_both_ways_are_compelled_and_paced_by_the_far_end(r2line, name):
     line = r2line(name, peer_calls=True)
     line.peer.command("make_call", ts=1, ani=ANI, dnis=DNIS, category="national_subscriber")
     line.wait(IncomingCall, 1)
@@ -37,6 +37,5 @@ def test_steps_both_ways_are_compelled_and_paced_by_the_far_end(r2line, name, ca
         assert 2 * FRAME - eps <= p <= 0.100 + eps
     reactions = far_end_reactions(inbound) + far_end_reactions(outbound)
     assert all(r >= FRAME - eps for r in reactions), reactions
-    with capsys.disabled():
-        print(f"\n  {name} libopenr2 calls us: {summary(inbound)}"
-              f"\n  {name} we call libopenr2: {summary(outbound)}")
+    print(f"\n  {name} libopenr2 calls us: {summary(inbound)}"       # pytest -s shows it
+          f"\n  {name} we call libopenr2: {summary(outbound)}")

@@ -17,8 +17,8 @@ from tests.telephony.r2.steps import compelled_steps, summary
 from tests.telephony.r2.test_libopenr2 import ANI, DNIS
 
 
-def test_a_call_in_real_time_on_the_loop_clock(tmp_path_factory, openr2_files, transcript,
-                                               capsys):
+def test_a_call_in_real_time_on_the_loop_clock(tmp_path_factory, openr2_files,
+                                               transcript):
     lib, shim = openr2_files
     work = tmp_path_factory.mktemp("r2rt")
     (work / "remap.conf").write_text(CN_CALLING_REMAP)
@@ -65,5 +65,4 @@ def test_a_call_in_real_time_on_the_loop_clock(tmp_path_factory, openr2_files, t
     assert any(isinstance(e, ClearedForward) for e in events)
     steps = compelled_steps(transcript, 1, we_send_first=False)
     assert len(steps) == 18
-    with capsys.disabled():
-        print(f"\n  CN in real time, libopenr2 calls us: {summary(steps)}")
+    print(f"\n  CN in real time, libopenr2 calls us: {summary(steps)}")

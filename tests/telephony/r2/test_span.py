@@ -17,8 +17,8 @@ def offered(w: Wire, dnis="100", ani: str | None = "5551234", **kw) -> IncomingC
 
 
 @pytest.mark.parametrize("name", ["CN", "ITU"])
-def test_back_to_back_call(name):
-    w = Wire(variant(name), max_dnis=3)
+def test_back_to_back_call(name, transcript):
+    w = Wire(variant(name), transcript=transcript, max_dnis=3)
     call = offered(w)
     assert (call.dnis, call.ani) == ("100", "5551234")
     w.b.accept(1)
@@ -33,14 +33,14 @@ def test_back_to_back_call(name):
     assert w.a.state(1) is State.IDLE and w.b.state(1) is State.IDLE
 
 
-def test_restricted_calling_number_is_sent_as_such():
-    w = Wire(variant("ITU"), max_dnis=3)
+def test_restricted_calling_number_is_sent_as_such(transcript):
+    w = Wire(variant("ITU"), transcript=transcript, max_dnis=3)
     call = offered(w, ani=None)
     assert (call.ani, call.ani_restricted) == ("", True)
 
 
-def test_no_seize_acknowledgement_clears_after_the_timer():
-    w = Wire(variant("CN"))
+def test_no_seize_acknowledgement_clears_after_the_timer(transcript):
+    w = Wire(variant("CN"), transcript=transcript)
     w.b.line_down(1, "test: far end deaf")
     w.a.place_call("100", "1")
     summary = w.until("a", Released, seconds=10).summary
@@ -49,8 +49,8 @@ def test_no_seize_acknowledgement_clears_after_the_timer():
     assert w.a.state(1) is State.IDLE
 
 
-def test_far_end_that_stops_answering_mf_fails_both_sides_cleanly():
-    w = Wire(variant("ITU"))
+def test_far_end_that_stops_answering_mf_fails_both_sides_cleanly(transcript):
+    w = Wire(variant("ITU"), transcript=transcript)
     w.mute["a"] = w.mute["b"] = True
     w.a.place_call("100", "1")
     ra = w.until("a", Released, seconds=20).summary
@@ -59,16 +59,16 @@ def test_far_end_that_stops_answering_mf_fails_both_sides_cleanly():
     assert ra.ended - ra.seized == pytest.approx(15.0, abs=0.1)
 
 
-def test_backward_mf_timeout_sends_congestion_and_the_caller_is_refused():
-    w = Wire(variant("CN"))
+def test_backward_mf_timeout_sends_congestion_and_the_caller_is_refused(transcript):
+    w = Wire(variant("CN"), transcript=transcript)
     w.mute["b"] = True                   # the called side hears nothing, the caller hears it
     w.a.place_call("100", "1")
     assert w.until("a", Refused, seconds=10).reason == "congestion"
     assert w.until("b", Released, seconds=1).summary.cause == "mf_failure"
 
 
-def test_double_seizure_backs_off_both_ends():
-    w = Wire(variant("ITU"))
+def test_double_seizure_backs_off_both_ends(transcript):
+    w = Wire(variant("ITU"), transcript=transcript)
     w.a.place_call("100", "1", ts=1)
     w.b.place_call("200", "2", ts=1)
     ra, rb = w.until("a", Released).summary, w.until("b", Released).summary
@@ -77,8 +77,8 @@ def test_double_seizure_backs_off_both_ends():
     assert w.a.state(1) is State.IDLE and w.b.state(1) is State.IDLE
 
 
-def test_unanswered_call_is_cleared_forward_after_the_answer_timer():
-    w = Wire(variant("CN"), max_dnis=3)
+def test_unanswered_call_is_cleared_forward_after_the_answer_timer(transcript):
+    w = Wire(variant("CN"), transcript=transcript, max_dnis=3)
     offered(w)
     w.b.accept(1)
     w.until("a", Accepted)
@@ -87,8 +87,8 @@ def test_unanswered_call_is_cleared_forward_after_the_answer_timer():
     w.until("b", ClearedForward)
 
 
-def test_block_during_a_call_waits_for_the_end_of_the_call():
-    w = Wire(variant("CN"), max_dnis=3)
+def test_block_during_a_call_waits_for_the_end_of_the_call(transcript):
+    w = Wire(variant("CN"), transcript=transcript, max_dnis=3)
     offered(w)
     w.b.accept(1)
     w.b.answer(1)
@@ -107,8 +107,8 @@ def test_block_during_a_call_waits_for_the_end_of_the_call():
     assert w.a.state(1) is State.IDLE and w.b.state(1) is State.IDLE
 
 
-def test_a_seize_on_a_blocked_timeslot_is_not_acknowledged():
-    w = Wire(variant("ITU"))
+def test_a_seize_on_a_blocked_timeslot_is_not_acknowledged(transcript):
+    w = Wire(variant("ITU"), transcript=transcript)
     w.b.block(1)
     w.step(2)
     assert w.a.state(1) is State.BLOCKED_REMOTE
@@ -116,8 +116,8 @@ def test_a_seize_on_a_blocked_timeslot_is_not_acknowledged():
         w.a.place_call("100", "1", ts=1)
 
 
-def test_admin_block_while_out_of_service_applies_when_the_line_returns():
-    w = Wire(variant("ITU"))
+def test_admin_block_while_out_of_service_applies_when_the_line_returns(transcript):
+    w = Wire(variant("ITU"), transcript=transcript)
     w.a.line_down(1, "test")
     assert w.of("a", LineFailure)[0].reason == "test"
     w.a.block(1)
@@ -126,8 +126,8 @@ def test_admin_block_while_out_of_service_applies_when_the_line_returns():
     assert w.a.state(1) is State.BLOCKED_LOCAL
 
 
-def test_commands_are_checked():
-    w = Wire(variant("ITU"), max_dnis=3)
+def test_commands_are_checked(transcript):
+    w = Wire(variant("ITU"), transcript=transcript, max_dnis=3)
     with pytest.raises(R2Error, match="one or more digits"):
         w.a.place_call("12A", "1")
     with pytest.raises(R2ConfigError, match="no calling party category"):
@@ -143,8 +143,8 @@ def test_commands_are_checked():
     assert w.until("a", Refused).reason == "out_of_order"
 
 
-def test_a_failing_event_handler_does_not_stop_the_line():
-    w = Wire(variant("ITU"), max_dnis=3)
+def test_a_failing_event_handler_does_not_stop_the_line(transcript):
+    w = Wire(variant("ITU"), transcript=transcript, max_dnis=3)
     seen = []
 
     def handler(event):
@@ -157,8 +157,8 @@ def test_a_failing_event_handler_does_not_stop_the_line():
     assert w.b.state(1) is State.IN_OFFERED
 
 
-def test_describe_lists_each_timeslot():
-    w = Wire(variant("CN"), timeslots=(1, 2))
+def test_describe_lists_each_timeslot(transcript):
+    w = Wire(variant("CN"), transcript=transcript, timeslots=(1, 2))
     rows = w.a.describe()
     assert [r["ts"] for r in rows] == [1, 2]
     assert rows[0]["state"] == "IDLE" and rows[0]["tx_abcd"] == "1011"

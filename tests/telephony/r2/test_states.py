@@ -54,18 +54,18 @@ def test_received_bits_map_to_events():
     assert set(RX_EVENTS) == {0b00, 0b01, 0b10, 0b11}
 
 
-def test_a_command_with_no_row_raises_naming_state_and_command():
+def test_a_command_with_no_row_raises_naming_state_and_command(transcript):
     with pytest.raises(IllegalTransition, match="IDLE has no transition for 'answer'") as info:
         row(State.IDLE, "answer", span=1, ts=7)
     assert (info.value.state, info.value.event, info.value.ts) == ("IDLE", "answer", 7)
-    w = Wire(variant("ITU"))
+    w = Wire(variant("ITU"), transcript=transcript)
     with pytest.raises(IllegalTransition, match="'accept'"):
         w.a.accept(1)
     assert w.a.state(1) is State.IDLE
 
 
-def test_each_change_logs_one_line(caplog):
-    w = Wire(variant("CN"))
+def test_each_change_logs_one_line(caplog, transcript):
+    w = Wire(variant("CN"), transcript=transcript)
     with caplog.at_level(logging.INFO, logger="firmware.telephony.r2.circuit"):
         w.a.block(1)
     lines = [r.getMessage() for r in caplog.records]

@@ -16,9 +16,10 @@ FRAME = 0.020
 
 
 class Wire:
-    def __init__(self, variant: Variant, timeslots: tuple[int, ...] = (1,), **span_kw: Any) -> None:
+    def __init__(self, variant: Variant, timeslots: tuple[int, ...] = (1,),
+                 transcript: Transcript | None = None, **span_kw: Any) -> None:
         self.clock = ManualClock()
-        self.transcript = Transcript()
+        self.transcript = transcript if transcript is not None else Transcript()
         self.tx: dict[tuple[str, int], int] = {}
         self.events: dict[str, list[R2Event]] = {"a": [], "b": []}
         self.mute: dict[str, bool] = {"a": False, "b": False}     # audio cut one way
@@ -39,7 +40,8 @@ class Wire:
             def set_cas(self, ts: int, abcd: int) -> None:
                 wire.tx[(side, ts)] = abcd
         return R2Span(self.clock, variant, Line(), self.events[side].append,
-                      timeslots=self.timeslots, transcript=self.transcript, **kw)
+                      timeslots=self.timeslots, transcript=self.transcript, trace_as=side,
+                      **kw)
 
     def step(self, frames: int = 1) -> None:
         for _ in range(frames):
