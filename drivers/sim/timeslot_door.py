@@ -197,7 +197,10 @@ class TimeslotDoor:
     # ------------------------------------------------------------ the 20 ms step
     def _on_timer(self) -> None:
         now = self.clock.now()
-        self.tick()
+        try:
+            self.tick()
+        except Exception:        # the line keeps its clock whatever went wrong above it
+            log.exception("timeslot door span=%d: tick failed", self.span)
         self._next_tick += FRAME_SECONDS
         if self._next_tick < now - MAX_BEHIND * FRAME_SECONDS:
             log.warning("timeslot door span=%d fell %.0f ms behind; skipping ahead", self.span,
@@ -239,8 +242,7 @@ class TimeslotDoor:
             slot.stats.connections += 1
             slot.stats.sent_this_peer = 0
             log.info("timeslot door span=%d ts=%d: peer connected", self.span, slot.ts)
-            if self.handler is not None:
-                self.handler.line_up(slot.ts)
+            self._handler(slot, "line_up")
             self._send(slot)                     # idle bits at once
 
     def pump(self, timeout: float = 0.0) -> int:
@@ -267,6 +269,17 @@ class TimeslotDoor:
                 self._receive(slot, pkt)
         return count
 
+    def _handler(self, slot: _Slot, method: str, *args: object) -> object:
+        """Call the handler; its failure is logged with the timeslot and stays there."""
+        if self.handler is None:
+            return None
+        try:
+            return getattr(self.handler, method)(slot.ts, *args)
+        except Exception:
+            log.exception("timeslot door span=%d ts=%d: handler %s failed", self.span, slot.ts,
+                          method)
+            return None
+
     def _receive(self, slot: _Slot, pkt: bytes) -> None:
         try:
             frame = TimeslotFrame.parse(pkt)
@@ -282,17 +295,14 @@ class TimeslotDoor:
                         slot.ts, slot.rx_seq, frame.seq)
         slot.rx_seq = next_seq(frame.seq)
         changed = slot.cas.feed(frame.abcd, FRAME_SECONDS)
-        if self.handler is None:
-            return
         if changed is not None:
-            self.handler.cas_received(slot.ts, changed)
-        if slot.peer is not None:               # the CAS handler may not close us, but be sure
-            self.handler.audio_received(slot.ts, frame.audio)
+            self._handler(slot, "cas_received", changed)
+        self._handler(slot, "audio_received", frame.audio)
 
     def _send(self, slot: _Slot) -> None:
-        audio = SILENCE
-        if self.handler is not None:
-            audio = self.handler.audio_to_send(slot.ts)
+        audio = self._handler(slot, "audio_to_send")
+        if not isinstance(audio, bytes) or len(audio) != len(SILENCE):
+            audio = SILENCE
         frame = TimeslotFrame(slot.tx_abcd, slot.tx_seq, audio)
         slot.tx_seq = next_seq(slot.tx_seq)
         assert slot.peer is not None
@@ -317,5 +327,4 @@ class TimeslotDoor:
         slot.peer = None
         slot.rx_seq = None
         slot.cas.reset()
-        if self.handler is not None:
-            self.handler.line_down(slot.ts, reason)
+        self._handler(slot, "line_down", reason)

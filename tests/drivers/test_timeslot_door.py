@@ -205,3 +205,17 @@ def test_close_removes_the_sockets(door):
     path = door.path(1)
     door.close()
     assert not os.path.exists(path)
+
+
+def test_a_failing_handler_is_logged_and_the_frames_keep_coming(door, caplog):
+    def broken(ts, frame):
+        raise RuntimeError("stack bug")
+    door.test_handler.audio_received = broken
+    peer = door.test_connect(2)
+    tick(door)
+    peer.send(packet(0b1001, 0))
+    with caplog.at_level(logging.ERROR):
+        tick(door)
+        tick(door)
+    assert "ts=2: handler audio_received failed" in caplog.text
+    assert len(frames(peer)) == 4 and door.connected(2)
