@@ -2,7 +2,7 @@
 timeslot door, and libopenr2 as the far end in lock-step."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -63,7 +63,7 @@ class R2Line:
     events: list[R2Event]
     transcript: Transcript
     pattern: str
-    closers: list[Callable[[], None]] = field(default_factory=list)
+    make_peer: Callable[..., PeerProcess]
 
     def of(self, kind: type, ts: int | None = None) -> list[Any]:
         return [e for e in self.events if isinstance(e, kind) and (ts is None or e.ts == ts)]
@@ -74,18 +74,17 @@ class R2Line:
 
     def new_peer(self, **kw: Any) -> PeerProcess:
         """Replace the peer process (the old one must be gone)."""
-        self.peer = self._make_peer(**kw)
+        self.peer = self.make_peer(**kw)
         self.step.peer = self.peer
         self.step._peer_seen = 0
         return self.peer
-
-    _make_peer: Callable[..., PeerProcess] = field(default=None)  # type: ignore[assignment]
 
 
 @pytest.fixture
 def r2line(tmp_path_factory: pytest.TempPathFactory, openr2_files: tuple[Path, Path],
            transcript: Transcript) -> Iterator[Callable[..., R2Line]]:
     made: list[R2Line] = []
+    peers: list[PeerProcess] = []
 
     def make(name: str, timeslots: tuple[int, ...] = (1,), max_dnis: int = 3, max_ani: int = 20,
              peer_max_dnis: int = 3, peer_max_ani: int = 20, peer_calls: bool = False,
@@ -113,18 +112,20 @@ def r2line(tmp_path_factory: pytest.TempPathFactory, openr2_files: tuple[Path, P
             count[0] += 1
             opts = dict(max_ani=peer_max_ani, max_dnis=peer_max_dnis, advanced=advanced)
             opts.update(kw)
-            return PeerProcess(lib, shim, pattern, list(timeslots), name,
+            peer = PeerProcess(lib, shim, pattern, list(timeslots), name,
                                work / f"peer{count[0]}.log", **opts)
+            peers.append(peer)
+            return peer
 
         peer = make_peer()
         line = R2Line(clock, span, door, peer, Lockstep(clock, door, peer, transcript), events,
-                      transcript, pattern)
-        line._make_peer = make_peer
+                      transcript, pattern, make_peer)
         made.append(line)
         line.step.step(6)           # connect, exchange idle
         return line
 
     yield make
+    for peer in peers:
+        peer.close()
     for line in made:
-        line.peer.close()
         line.door.close()

@@ -13,8 +13,8 @@ import pytest
 
 from acd_core.g711 import alaw_to_linear, linear_to_alaw
 from firmware.telephony.r2 import (Accepted, Answered, Blocked, ClearedBack, ClearedForward,
-                                   IncomingCall, LineFailure, LineRestored, Refused, Released,
-                                   Seized, State, Unblocked, variant)
+                                   IncomingCall, LineFailure, LineRestored, NoFreeCircuit, Refused,
+                                   Released, Seized, State, Unblocked, variant)
 from tests.support.audio import tone_share
 from tests.support.signals import to_pcm, tones
 
@@ -263,7 +263,7 @@ def test_peer_gone_mid_call_is_a_line_failure_and_blocks_until_it_returns(r2line
     summary = released(line).summary
     assert (summary.cause, summary.cleared_by) == ("line_failure", "line")
     assert line.span.state(1) is State.OUT_OF_SERVICE
-    with pytest.raises(Exception, match="no idle R2 timeslot"):
+    with pytest.raises(NoFreeCircuit, match="no idle R2 timeslot"):
         line.span.place_call(DNIS, ANI)
     line.new_peer(advanced="")           # the far end comes back, as the called side now
     line.wait(LineRestored, 1)

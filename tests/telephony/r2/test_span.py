@@ -112,7 +112,7 @@ def test_a_seize_on_a_blocked_timeslot_is_not_acknowledged(transcript):
     w.b.block(1)
     w.step(2)
     assert w.a.state(1) is State.BLOCKED_REMOTE
-    with pytest.raises(Exception, match="far end is not idle"):
+    with pytest.raises(R2Error, match="far end is not idle"):
         w.a.place_call("100", "1", ts=1)
 
 
