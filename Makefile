@@ -14,7 +14,12 @@ SYSTEM_PACKAGES := kamailio kamailio-sqlite-modules kamailio-utils-modules sqlit
 
 ACD_SOURCES := $(shell find acd_core -name '*.py' -o -name '*.pxd' 2>/dev/null)
 
-.PHONY: run test bench build deps system-deps clean help
+# libopenr2, the far end of the R2 tests: Debian's runtime and headers unpacked,
+# not installed (the package depends on dahdi, which pulls a kernel-module build).
+OPENR2_DIR  := .cache/openr2
+OPENR2_DEBS := libopenr2-3 libopenr2-dev
+
+.PHONY: run test bench build deps system-deps openr2 clean help
 
 help:
 	@echo "make run    set up and start the appliance (simulated card, web UI on http://127.0.0.1:8080)"
@@ -45,6 +50,16 @@ $(VENV)/.stamp: pyproject.toml .stamp-system
 deps: $(VENV)/.stamp
 build: .stamp-build
 
+$(OPENR2_DIR)/.stamp: Makefile
+	rm -rf $(OPENR2_DIR) && mkdir -p $(OPENR2_DIR)/debs
+	cd $(OPENR2_DIR)/debs && { apt-get download $(OPENR2_DEBS) 2>/dev/null \
+	  || { $(SUDO) apt-get update -q && apt-get download $(OPENR2_DEBS); }; }
+	for deb in $(OPENR2_DIR)/debs/*.deb; do dpkg-deb -x $$deb $(OPENR2_DIR)/root; done
+	@ls $(OPENR2_DIR)/root/usr/lib/*/libopenr2.so.3 >/dev/null
+	@touch $@
+
+openr2: $(OPENR2_DIR)/.stamp
+
 run: build
 	$(VENV)/bin/callbox run
 
@@ -53,7 +68,7 @@ run: build
 # high ports, so nothing binds a well-known port of the host either way.
 # Benchmarks run here once each with timing disabled (a correctness check); their
 # figures come from `make bench`.
-test: build
+test: build openr2
 	CALLBOX_REQUIRE_CYTHON=1 tests/netns-run $(VENV)/bin/pytest --benchmark-disable $(PYTEST_ARGS)
 
 bench: build

@@ -6,7 +6,8 @@ embedded default, so ``callbox run`` with no file starts the demo appliance.
 A bad value stops start-up with ``ConfigError`` naming the key and the form
 it should have ("sip.port: expected an integer 1-65535, got 'abc'").
 
-Relative paths (``paths.var``, ``e1.sim.dchannel_socket``) resolve against
+Relative paths (``paths.var``, ``e1.sim.dchannel_socket``, ``e1.sim.timeslot_socket``)
+resolve against
 the directory of the file they are written in, so a box behaves the same
 whatever directory the daemon was started from; with no file (the embedded
 default) they resolve against the working directory. Device paths must be
@@ -25,7 +26,9 @@ from typing import Any, Callable
 from drivers.card_settings import (ANALOG_SLOTS, IMPEDANCES, SIGNALLING, AnalogSettings,
                                    CardSettings, SpanSettings)
 from drivers.analog.si3050 import COUNTRIES
+from drivers.e1.cas import VOICE_TIMESLOTS
 from firmware.errors import ConfigError
+from firmware.telephony.r2.variants import VARIANTS as R2_VARIANTS
 
 UNIX_PATH_MAX = 108          # sizeof(sockaddr_un.sun_path) on Linux, the NUL included
 E1_SPANS = ("e1.span1", "e1.span2")
@@ -94,6 +97,12 @@ def _timeslots(v: Any) -> tuple[int, ...]:
     if len(set(v)) != len(v):
         raise ValueError("a list of distinct timeslots")
     return tuple(v)
+
+
+def _ts_pattern(v: Any) -> str:
+    if not isinstance(v, str) or (v and "{ts}" not in v):
+        raise ValueError('a socket path pattern with {ts}, like "var/run/e1-ts{ts}.sock", or ""')
+    return v
 
 
 def _bool(v: Any) -> bool:
@@ -167,6 +176,9 @@ class TonesConfig:
 @dataclass(frozen=True)
 class E1SimConfig:
     dchannel_socket: str = ""
+    signalling: str = "pri"          # what the simulated span carries: "pri" or "mfcr2"
+    r2_variant: str = "CN"           # the MFC-R2 variant when signalling = "mfcr2"
+    timeslot_socket: str = ""        # "var/run/e1-ts{ts}.sock": each voice timeslot on a socket
 
 
 @dataclass(frozen=True)
@@ -213,7 +225,8 @@ _CHECKS: dict[str, dict[str, Callable[[Any], Any]]] = {
                  "spi_fxo": _device_list, "spi_fxs": _device_list, "gpio_chip": _device,
                  "tdm": _device, "watchdog": _device, "console": _device},
     "tones": {"zone": _choice("CN", "EU", "UK", "US")},
-    "e1.sim": {"dchannel_socket": _opt_text},
+    "e1.sim": {"dchannel_socket": _opt_text, "signalling": _choice("pri", "mfcr2"),
+               "r2_variant": _choice(*R2_VARIANTS), "timeslot_socket": _ts_pattern},
     **{name: {"signalling": _choice(*SIGNALLING), "framing": _choice("crc4", "doubleframe"),
               "line_code": _choice("hdb3", "ami"), "clock": _choice("line", "master")}
        for name in E1_SPANS},
@@ -248,6 +261,12 @@ class Config:
     @property
     def var_dir(self) -> Path:
         return self.resolve(self.paths.var)
+
+    @property
+    def timeslot_socket_pattern(self) -> str | None:
+        """``[e1.sim] timeslot_socket`` resolved (``{ts}`` kept), or None when not set."""
+        pattern = self.e1_sim.timeslot_socket
+        return str(self.resolve(pattern)) if pattern else None
 
     @property
     def dchannel_socket(self) -> Path | None:
@@ -334,6 +353,7 @@ def from_dict(data: dict[str, Any], base_dir: Path = Path(".")) -> Config:
         raise ConfigError("media.nodes_min: expected at most media.nodes_max",
                           key="media.nodes_min", expected=f"<= {cfg.media.nodes_max}")
     _check_hardware(cfg)
+    _check_e1_sim(cfg)
     return cfg
 
 
@@ -371,6 +391,39 @@ def _check_hardware(cfg: Config) -> None:
     if not stat.S_ISSOCK(mode):
         raise ConfigError(f"{key}: {sock} exists and is not a socket; it will not be replaced",
                           key=key, expected="a free path or a stale socket")
+
+
+def _check_e1_sim(cfg: Config) -> None:
+    """The [e1.sim] MFC-R2 keys that only make sense together, and the socket paths."""
+    sim = cfg.e1_sim
+    if sim.signalling == "pri" and sim.timeslot_socket:
+        raise ConfigError('e1.sim.timeslot_socket: timeslot sockets carry MFC-R2 (CAS + voice); '
+                          'set e1.sim.signalling = "mfcr2" or leave the pattern empty',
+                          key="e1.sim.timeslot_socket", expected='"" with signalling = "pri"')
+    if sim.signalling == "mfcr2" and sim.dchannel_socket:
+        raise ConfigError("e1.sim.dchannel_socket: an MFC-R2 span has no D-channel (TS16 carries "
+                          "CAS)", key="e1.sim.dchannel_socket",
+                          expected='"" with signalling = "mfcr2"')
+    pattern = cfg.timeslot_socket_pattern
+    if pattern is None:
+        return
+    key = "e1.sim.timeslot_socket"
+    for ts in VOICE_TIMESLOTS:
+        path = Path(pattern.replace("{ts}", str(ts)))
+        if len(os.fsencode(str(path))) + 1 > UNIX_PATH_MAX:
+            raise ConfigError(f"{key}: {path} is too long for a Unix socket (at most "
+                              f"{UNIX_PATH_MAX - 1} bytes)", key=key,
+                              expected=f"paths of at most {UNIX_PATH_MAX - 1} bytes")
+        try:
+            mode = path.lstat().st_mode
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise ConfigError(f"{key}: cannot inspect {path}: {exc.strerror}", key=key,
+                              expected="paths where Unix sockets can be created") from None
+        if not stat.S_ISSOCK(mode):
+            raise ConfigError(f"{key}: {path} exists and is not a socket; it will not be "
+                              "replaced", key=key, expected="free paths or stale sockets")
 
 
 def load(path: Path | None) -> Config:
