@@ -62,10 +62,14 @@ async def test_a_failed_migration_leaves_the_previous_version(tmp_path: Path) ->
     migs = tmp_path / "migs"
     migs.mkdir()
     shutil.copy(MIGRATIONS_DIR / "0001_initial.sql", migs)
+    (tmp_path / "only1").mkdir()
+    shutil.copy(MIGRATIONS_DIR / "0001_initial.sql", tmp_path / "only1")
     (migs / "0002_broken.sql").write_text(
         "CREATE TABLE half_done (x INTEGER);\nINSERT INTO no_such_table VALUES (1);\n")
     with pytest.raises(StoreError, match="migration 0002_broken failed"):
         await Store.open(tmp_path / "var" / "callbox.db", migrations_dir=migs)
+    async with opened(tmp_path, migrations_dir=migs.parent / "only1") as store:
+        assert await store.schema_version() == 1   # still at the version before the failure
     async with opened(tmp_path) as store:         # the real firmware still opens it
         assert await store.schema_version() == len(load_migrations())
         assert await store.db.fetchval(
