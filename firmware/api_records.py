@@ -172,6 +172,10 @@ class RecordsApi:
 
     @endpoint("customers.import")
     async def import_rejects(self, p: Principal, import_id: int) -> str:
+        """The rejected rows as uploaded (unmasked): for the user who imported, or unmasked."""
+        row = await self.crm.db.fetchone("SELECT actor FROM imports WHERE id = ?", (import_id,))
+        if row is None or (row[0] != p.user and not p.unmasked):
+            raise NotFound("no such import", table="imports", key=import_id)
         f = imports.rejects_path(self.crm, import_id)
         if not f.is_file():
             raise NotFound("this import rejected no rows", table="imports", key=import_id)

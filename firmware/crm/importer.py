@@ -131,7 +131,7 @@ def open_table(path: Path, encoding: str | None = None) -> Table:
     try:
         first = text.readline()
     except UnicodeDecodeError as exc:
-        fh.close()
+        text.close()
         raise ImportFileError(f"row 1: the header is not valid {encoding} ({exc.reason})",
                               row=1) from None
     counts = {d: first.count(d) for d in (",", "\t", ";")}
@@ -141,7 +141,7 @@ def open_table(path: Path, encoding: str | None = None) -> Table:
     try:
         headers = next(csv.reader([first], delimiter=delimiter))
     except (csv.Error, StopIteration):
-        fh.close()
+        text.close()
         raise ImportFileError("row 1: no header row", row=1) from None
     reader = csv.reader(text, delimiter=delimiter)
 
@@ -158,7 +158,7 @@ def open_table(path: Path, encoding: str | None = None) -> Table:
             raise ImportFileError(f"row {n + 1}: not readable as CSV ({exc})",
                                   row=n + 1) from None
     return Table("csv", encoding, delimiter, [h.strip() for h in headers], rows(), size,
-                 fh.tell, fh.close)
+                 fh.tell, text.close)
 
 
 def _cell(v: Any) -> Any:

@@ -18,9 +18,9 @@ ROLES = tuple(BUILTIN_ROLES)
 
 
 @contextlib.asynccontextmanager
-async def crm_opened(tmp_path: Path, clock: StepClock | None = None, **kw: Any
+async def crm_opened(tmp_path: Path, wall: Any = None, **kw: Any
                      ) -> AsyncIterator[Crm]:
-    wall = clock or StepClock()
+    wall = wall or StepClock()
     store = await Store.open(tmp_path / "var" / "callbox.db", wall=wall)
     try:
         crm = Crm(store, wall=wall, **kw)
