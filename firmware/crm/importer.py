@@ -29,6 +29,7 @@ import io
 import json
 import logging
 import os
+import re
 import time
 import zipfile
 from dataclasses import dataclass, field
@@ -59,6 +60,7 @@ HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
     "owner": ("owner", "agent", "负责人", "坐席"),
 }
 Progress = Callable[[dict[str, Any]], None]
+_BAD = re.compile("[\udc80-\udcff]")
 
 
 class ImportFileError(ApiError):
@@ -99,17 +101,17 @@ def _detect_encoding(head: bytes) -> str:
     return "gb18030"
 
 
-def open_table(path: Path, encoding: str | None = None) -> Table:
+def open_table(path: Path, encoding: str | None = None, max_bytes: int = MAX_BYTES) -> Table:
     path = Path(path)
     try:
         size = path.stat().st_size
         fh = open(path, "rb")
     except OSError as exc:
         raise ImportFileError(f"cannot read the file: {exc.strerror}", status=400) from None
-    if size > MAX_BYTES:
+    if size > max_bytes:
         fh.close()
-        raise ImportFileError(f"file too large: {size} bytes, at most {MAX_BYTES}", status=413,
-                              limit=MAX_BYTES)
+        raise ImportFileError(f"file too large: {size} bytes, at most {max_bytes}", status=413,
+                              limit=max_bytes)
     head = fh.read(65536)
     fh.seek(0)
     if head.startswith(b"PK\x03\x04"):
@@ -127,13 +129,14 @@ def open_table(path: Path, encoding: str | None = None) -> Table:
         fh.close()
         raise ImportFileError(f"unknown encoding {encoding!r}", status=400,
                               field="encoding") from None
-    text = io.TextIOWrapper(fh, encoding=encoding, newline="", errors="strict")
-    try:
-        first = text.readline()
-    except UnicodeDecodeError as exc:
+    # undecodable bytes become lone surrogates, found per cell in prepare(): the error can
+    # then name the row and column (a strict decoder fails a whole 8 KiB chunk ahead)
+    text = io.TextIOWrapper(fh, encoding=encoding, newline="", errors="surrogateescape")
+    first = text.readline()
+    if _BAD.search(first):
         text.close()
-        raise ImportFileError(f"row 1: the header is not valid {encoding} ({exc.reason})",
-                              row=1) from None
+        raise ImportFileError(f"row 1: the header is not valid {encoding}; choose the file's"
+                              " encoding", row=1)
     counts = {d: first.count(d) for d in (",", "\t", ";")}
     delimiter = max(counts, key=lambda d: counts[d])
     if counts[delimiter] == 0:
@@ -151,9 +154,6 @@ def open_table(path: Path, encoding: str | None = None) -> Table:
             for cells in reader:
                 n = reader.line_num + 1
                 yield n, cells
-        except UnicodeDecodeError as exc:
-            raise ImportFileError(f"row {n + 1}: not valid {encoding} ({exc.reason}); "
-                                  "choose the file's encoding", row=n + 1) from None
         except csv.Error as exc:
             raise ImportFileError(f"row {n + 1}: not readable as CSV ({exc})",
                                   row=n + 1) from None
@@ -172,17 +172,24 @@ def _cell(v: Any) -> Any:
 
 def _open_xlsx(path: Path, size: int) -> Table:
     from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+    fh = open(path, "rb")               # a file object: openpyxl judges a path by its extension
     try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        wb = load_workbook(fh, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, InvalidFileException) as exc:
+        fh.close()
         raise ImportFileError(f"not an XLSX workbook ({type(exc).__name__}: {exc})",
                               row=1) from None
+
+    def close() -> None:
+        wb.close()
+        fh.close()
     ws = wb.worksheets[0]
     it = ws.iter_rows(values_only=True)
     try:
         header_cells = next(it)
     except StopIteration:
-        wb.close()
+        close()
         raise ImportFileError("row 1: the sheet is empty", row=1) from None
     headers = ["" if h is None else str(h).strip() for h in header_cells]
     while headers and headers[-1] == "":
@@ -198,7 +205,7 @@ def _open_xlsx(path: Path, size: int) -> Table:
             yield n, cells
     total = max(1, ws.max_row or 1)
     return Table("xlsx", None, None, headers, rows(), size,
-                 lambda: int(size * state["n"] / total), wb.close)
+                 lambda: int(size * state["n"] / total), close)
 
 
 def auto_mapping(headers: Sequence[str], defs: Sequence[CustomField]) -> dict[str, str]:
@@ -256,6 +263,11 @@ def prepare(table: Table, mapping: dict[str, str], phone: PhoneSettings,
         out.rows += 1
         if out.rows > MAX_ROWS:
             raise ImportFileError(f"row {n}: more than {MAX_ROWS} rows", status=413, row=n)
+        for i, c in enumerate(cells):
+            if isinstance(c, str) and _BAD.search(c):
+                col = headers[i] if i < len(headers) else f"#{i + 1}"
+                raise ImportFileError(f"row {n}, column {col!r}: not valid {table.encoding};"
+                                      " choose the file's encoding", row=n, column=col)
         if len(cells) != len(headers):
             out.rejected.append((n, cells, f"row {n}: {len(cells)} columns, the header has "
                                            f"{len(headers)}"))
@@ -264,7 +276,7 @@ def prepare(table: Table, mapping: dict[str, str], phone: PhoneSettings,
             out.prepared.append(Prepared(n, _customer(n, headers, cells, cols, phone, defs,
                                                       users), cells))
         except ValidationError as exc:
-            out.rejected.append((n, cells, f"row {n}: {exc}"))
+            out.rejected.append((n, cells, f"row {n}: {reason(exc)}"))
         if progress is not None and time.monotonic() - last > 0.2:
             last = time.monotonic()
             progress({"stage": "reading", "rows": out.rows, "bytes": table.position(),
@@ -301,6 +313,11 @@ def _customer(n: int, headers: Sequence[str], cells: Sequence[Any], cols: list[t
                  address=data.get("address", ""), tags=data.get("tags", ()),
                  owner=data.get("owner"), custom=data["custom"])
     return c.checked(defs)
+
+
+def reason(exc: ValidationError) -> str:
+    """The error's text without the context suffix (``field=...``) the log line carries."""
+    return str(exc).split(" (field=", 1)[0]
 
 
 def merge(old: Customer, new: Customer) -> Customer:

@@ -32,8 +32,8 @@ def rejects_path(crm: Crm, import_id: int) -> Path:
 
 async def run_import(crm: Crm, path: Path, *, actor: Principal, filename: str | None = None,
                      on_duplicate: str = "skip", mapping: dict[str, str] | None = None,
-                     encoding: str | None = None, progress: Progress | None = None
-                     ) -> dict[str, Any]:
+                     encoding: str | None = None, progress: Progress | None = None,
+                     max_bytes: int = importer.MAX_BYTES) -> dict[str, Any]:
     if on_duplicate not in importer.ON_DUPLICATE:
         raise ImportFileError("on_duplicate: expected skip, update or create", status=400,
                               field="on_duplicate")
@@ -50,7 +50,7 @@ async def run_import(crm: Crm, path: Path, *, actor: Principal, filename: str | 
             import_id = int((await cur.fetchone())[0])
     try:
         summary = await _run(crm, import_id, Path(path), actor, name, on_duplicate, mapping,
-                             encoding, phone, defs, users, report)
+                             encoding, phone, defs, users, report, max_bytes)
     except BaseException as exc:
         message = str(exc) if isinstance(exc, ImportFileError) else \
             f"import failed: {type(exc).__name__}"
@@ -73,8 +73,9 @@ async def run_import(crm: Crm, path: Path, *, actor: Principal, filename: str | 
 
 async def _run(crm: Crm, import_id: int, path: Path, actor: Principal, name: str,
                on_duplicate: str, mapping: dict[str, str] | None, encoding: str | None,
-               phone: Any, defs: Any, users: set[str], report: Progress) -> dict[str, Any]:
-    table = await asyncio.to_thread(importer.open_table, path, encoding)
+               phone: Any, defs: Any, users: set[str], report: Progress, max_bytes: int
+               ) -> dict[str, Any]:
+    table = await asyncio.to_thread(importer.open_table, path, encoding, max_bytes)
     try:
         used = mapping if mapping is not None else importer.auto_mapping(table.headers, defs)
         outcome = await asyncio.to_thread(importer.prepare, table, used, phone, defs, users,
