@@ -23,6 +23,7 @@ from firmware.store.config import ConfigStore, Did, InUse, IvrMenu, Queue, Seat,
 from firmware.store.db import (MIGRATIONS_DIR, Database, NotFound, SchemaTooNew,
                                ValidationError, connect)
 from firmware.store.eventlog import EventLog, EventLogWriter, LoggedEvent
+from firmware.store.lock import DbLock
 from firmware.store.queue_log import QueueEvent, QueueLog
 from firmware.store.recordings import Recording, Recordings
 from firmware.store.users import Session, User, Users
@@ -49,6 +50,7 @@ class Store:
         self.events = EventLog(db)
         self.recordings = Recordings(db, recordings_dir)
         self._writer: EventLogWriter | None = None
+        self._lock: DbLock | None = None
 
     @classmethod
     async def open(cls, path: Path | str, *, recordings_dir: Path | None = None,
@@ -60,8 +62,21 @@ class Store:
         ``StoreError`` for anything else that stops the database from opening.
         """
         path = Path(path)
-        db = await connect(path, migrations_dir=migrations_dir, clock=clock, check=check)
-        return cls(db, recordings_dir or path.parent / "recordings")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            pass                            # connect() names the folder it cannot create
+        # shared: any number of openers; refused only while a restore holds it
+        lock = DbLock.take(path) if path.parent.is_dir() else None
+        try:
+            db = await connect(path, migrations_dir=migrations_dir, clock=clock, check=check)
+        except BaseException:
+            if lock is not None:
+                lock.release()
+            raise
+        store = cls(db, recordings_dir or path.parent / "recordings")
+        store._lock = lock
+        return store
 
     @property
     def db(self) -> Database:
@@ -88,6 +103,9 @@ class Store:
         if self._db is not None:
             db, self._db = self._db, None
             await db.close()
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     async def pragma(self, name: str) -> Any:
         return await self.db.fetchval(f"PRAGMA {name}")
