@@ -6,6 +6,7 @@ import asyncio
 import sys
 from pathlib import Path
 
+from firmware import cli_crm
 from firmware import config as config_mod
 from firmware.errors import CallboxError
 
@@ -32,6 +33,7 @@ def _parser() -> argparse.ArgumentParser:
                      choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     chk = sub.add_parser("check-config", help="validate a callbox.toml and print the result")
     chk.add_argument("--config", metavar="PATH")
+    cli_crm.add_parsers(sub)
     sub.add_parser("selftest", add_help=False,
                    help="technician hardware self-test (see: callbox selftest --help)")
     return p
@@ -55,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "check-config":
         print(f"configuration ok: {cfg}")
         return 0
+    if args.command in cli_crm.COMMANDS:
+        return cli_crm.run(cfg, args)
     from firmware import app
     app.configure_logging(args.log_level, cfg.var_dir / "log" / "callbox.log")
     try:
