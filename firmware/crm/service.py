@@ -16,7 +16,7 @@ from acd_core.clock import Clock
 from firmware.crm.escalation import Escalator
 from firmware.crm.permissions import BUILTIN_ROLES, Principal
 from firmware.crm.phone import PhoneSettings, mask, normalise, spellings
-from firmware.crm.screenpop import ScreenPop, customer_interactions
+from firmware.crm.screenpop import ScreenPop, interactions_sync
 from firmware.events import EventBus
 from firmware.store import Store
 from firmware.store.access import Access
@@ -28,6 +28,7 @@ from firmware.store.rating import Rating
 from firmware.store.records import Records
 from firmware.store.surveys import Surveys
 from firmware.store.tickets import Tickets
+from firmware.store.sync import in_thread
 from firmware.store.users import User
 
 log = logging.getLogger("callbox.crm")
@@ -159,8 +160,8 @@ class Crm:
             raise NotFound("no such customer", table="customers", key=cid)
         phone = await self.phone_settings()
         async with self.db.reading() as conn:
-            return await customer_interactions(conn, cid, [n for n, _ in c.phones], phone,
-                                               limit, before)
+            return await in_thread(conn, interactions_sync, cid, [n for n, _ in c.phones],
+                                   phone, limit, before)
 
     async def customer_for_number(self, caller: str) -> int | None:
         from firmware.crm.phone import try_normalise

@@ -23,6 +23,7 @@ import aiosqlite
 
 from firmware.store import fields as f
 from firmware.store.db import Database, NotFound, ValidationError
+from firmware.store.sync import in_thread
 
 FIELD_TYPES = ("text", "number", "date", "choice", "multi-choice")
 BUILTIN_FIELDS = ("name", "company", "phones", "email", "address", "tags", "owner")
@@ -358,31 +359,33 @@ async def write_children(conn: aiosqlite.Connection, cid: int, phones: Iterable[
 
 
 async def load(conn: aiosqlite.Connection, ids: Sequence[int]) -> list[Customer]:
-    """Customers with their phones and tags: three queries for a whole page."""
+    """Customers with their phones and tags (one trip to the connection's thread)."""
+    return await in_thread(conn, load_sync, ids) if ids else []
+
+
+def load_sync(conn: sqlite3.Connection, ids: Sequence[int]) -> list[Customer]:
+    """Customers by id in the order given, with phones and tags: three queries per page."""
     if not ids:
         return []
     marks = ",".join("?" * len(ids))
-    async with conn.execute(
-            f"SELECT c.*, u.username AS owner FROM customers c LEFT JOIN users u"
-            f" ON u.id = c.owner_id WHERE c.id IN ({marks})", list(ids)) as cur:
-        rows = {r["id"]: r for r in await cur.fetchall()}
+    rows = {r[0]: r for r in conn.execute(
+        f"SELECT c.id, c.name, c.company, c.email, c.address, u.username, c.custom,"
+        f" c.created_at, c.updated_at FROM customers c LEFT JOIN users u ON u.id = c.owner_id"
+        f" WHERE c.id IN ({marks})", list(ids))}
     phones: dict[int, list[tuple[str, str]]] = {}
-    async with conn.execute(f"SELECT customer_id, e164, label FROM customer_phones"
-                            f" WHERE customer_id IN ({marks}) ORDER BY customer_id, position",
-                            list(ids)) as cur:
-        for r in await cur.fetchall():
-            phones.setdefault(r[0], []).append((r[1], r[2]))
+    for cid, e164, label in conn.execute(
+            f"SELECT customer_id, e164, label FROM customer_phones WHERE customer_id IN"
+            f" ({marks}) ORDER BY customer_id, position", list(ids)):
+        phones.setdefault(cid, []).append((e164, label))
     tags: dict[int, list[str]] = {}
-    async with conn.execute(f"SELECT customer_id, tag FROM customer_tags"
-                            f" WHERE customer_id IN ({marks}) ORDER BY customer_id, tag",
-                            list(ids)) as cur:
-        for r in await cur.fetchall():
-            tags.setdefault(r[0], []).append(r[1])
+    for cid, tag in conn.execute(f"SELECT customer_id, tag FROM customer_tags WHERE"
+                                 f" customer_id IN ({marks}) ORDER BY customer_id, tag",
+                                 list(ids)):
+        tags.setdefault(cid, []).append(tag)
     out = []
     for i in ids:
         r = rows.get(i)
         if r is not None:
-            out.append(Customer(r["name"], tuple(phones.get(i, ())), r["company"], r["email"],
-                                r["address"], tuple(tags.get(i, ())), r["owner"],
-                                json.loads(r["custom"]), i, r["created_at"], r["updated_at"]))
+            out.append(Customer(r[1], tuple(phones.get(i, ())), r[2], r[3], r[4],
+                                tuple(tags.get(i, ())), r[5], json.loads(r[6]), i, r[7], r[8]))
     return out

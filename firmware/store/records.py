@@ -144,7 +144,7 @@ class Records:
         marks = ",".join("?" * len(spellings))
         rows = await self._db.fetchall(
             f"SELECT * FROM cdr WHERE caller_number IN ({marks}) UNION SELECT * FROM cdr"
-            f" WHERE dialed_number IN ({marks}) ORDER BY started_at",
+            f" WHERE dialed_number IN ({marks}) AND dialed_number <> '' ORDER BY started_at",
             [*spellings, *spellings])
         return [dict(r) for r in rows]
 
