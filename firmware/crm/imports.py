@@ -21,7 +21,7 @@ from firmware.crm.importer import ImportFileError, Progress
 from firmware.crm.permissions import Principal
 from firmware.crm.service import Crm
 from firmware.store.audit import append_in
-from firmware.store.customers import Customer, load
+from firmware.store.customers import Customer, grams, load
 
 log = logging.getLogger("callbox.crm.import")
 
@@ -152,12 +152,17 @@ async def _run(crm: Crm, import_id: int, path: Path, actor: Principal, name: str
                                    chunk)
                 await conn.execute(f"DELETE FROM customer_tags WHERE customer_id IN ({marks})",
                                    chunk)
+                await conn.execute(f"DELETE FROM customer_grams WHERE customer_id IN ({marks})",
+                                   chunk)
         both = {**new, **changed}
         await conn.executemany(
             "INSERT INTO customer_phones (customer_id, position, e164, label) VALUES (?, ?, ?, ?)",
             [(cid, i, n, lab) for cid, c in both.items() for i, (n, lab) in enumerate(c.phones)])
         await conn.executemany("INSERT INTO customer_tags (customer_id, tag) VALUES (?, ?)",
                                [(cid, t) for cid, c in both.items() for t in c.tags])
+        await conn.executemany("INSERT INTO customer_grams (gram, customer_id) VALUES (?, ?)",
+                               [(g, cid) for cid, c in both.items()
+                                for g in grams(c.name, c.company)])
         summary = {"id": import_id, "file": name, "rows": outcome.rows, "imported": imported,
                    "updated": updated, "skipped": skipped, "rejected": len(rejected),
                    "on_duplicate": on_duplicate, "format": table.format,

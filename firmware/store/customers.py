@@ -173,6 +173,9 @@ class CustomerFilter:
                 clauses.append("c.id IN (SELECT rowid FROM customers_fts WHERE customers_fts"
                                " MATCH ?)")
                 params.append('"' + q.replace('"', '""') + '"')
+            elif len(q) == 2 and not any(ch.isspace() for ch in q):
+                clauses.append("c.id IN (SELECT customer_id FROM customer_grams WHERE gram = ?)")
+                params.append(q.lower())
             elif q:
                 like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
                 clauses.append("(c.name LIKE ? ESCAPE '\\' OR c.company LIKE ? ESCAPE '\\')")
@@ -270,7 +273,8 @@ class Customers:
                     raise NotFound("no such customer", table="customers", key=cid)
                 await conn.execute("DELETE FROM customer_phones WHERE customer_id = ?", (cid,))
                 await conn.execute("DELETE FROM customer_tags WHERE customer_id = ?", (cid,))
-            await write_children(conn, cid, c.phones, c.tags)
+                await conn.execute("DELETE FROM customer_grams WHERE customer_id = ?", (cid,))
+            await write_children(conn, cid, c.phones, c.tags, c.name, c.company)
         got = await self.get(cid)
         assert got is not None
         return got
@@ -349,13 +353,25 @@ def _multiline(name: str, v: str, max_len: int) -> str:
 multiline = _multiline
 
 
+def grams(*texts: str) -> set[str]:
+    """The two-character substrings (lower case, no blanks) that ``customer_grams`` keeps."""
+    out: set[str] = set()
+    for t in texts:
+        t = t.lower()
+        out.update(t[i:i + 2] for i in range(len(t) - 1) if not any(c.isspace()
+                                                                    for c in t[i:i + 2]))
+    return out
+
+
 async def write_children(conn: aiosqlite.Connection, cid: int, phones: Iterable[tuple[str, str]],
-                         tags: Iterable[str]) -> None:
+                         tags: Iterable[str], name: str = "", company: str = "") -> None:
     await conn.executemany(
         "INSERT INTO customer_phones (customer_id, position, e164, label) VALUES (?, ?, ?, ?)",
         [(cid, i, n, lab) for i, (n, lab) in enumerate(phones)])
     await conn.executemany("INSERT INTO customer_tags (customer_id, tag) VALUES (?, ?)",
                            [(cid, t) for t in tags])
+    await conn.executemany("INSERT INTO customer_grams (gram, customer_id) VALUES (?, ?)",
+                           [(g, cid) for g in grams(name, company)])
 
 
 async def load(conn: aiosqlite.Connection, ids: Sequence[int]) -> list[Customer]:

@@ -23,11 +23,12 @@ import uuid
 from pathlib import Path
 
 from firmware.store import Store
+from firmware.store.customers import grams
 from firmware.store.db import load_migrations
 
 ROOT = Path(__file__).resolve().parents[2]
 CACHE = ROOT / ".cache" / "bench"
-VERSION = 1
+VERSION = 2
 SIZES = {"full": (100_000, 1_000_000), "smoke": (2_000, 20_000)}
 END = 1_795_000_000.0
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
@@ -111,6 +112,10 @@ def _fill(db: Path, customers: int, cdrs: int) -> None:
               + ([(i, 1, f"+8610{60000000 + i:08d}", "office")] if i % 4 == 0 else []))))
         conn.executemany("INSERT INTO customer_tags (customer_id, tag) VALUES (?, ?)",
                          ((i, "vip") for i in range(1, customers + 1, 10)))
+        conn.executemany("INSERT INTO customer_grams (gram, customer_id) VALUES (?, ?)",
+                         ((g, cid) for cid, n, co in conn.execute(
+                             "SELECT id, name, company FROM customers").fetchall()
+                          for g in grams(n, co)))
     with conn:
         def calls():
             for n in range(cdrs):

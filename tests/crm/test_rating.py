@@ -90,3 +90,15 @@ def test_prices_are_exact_decimals(value: object, ok: int | None) -> None:
             to_micro("rates[0].price_per_min", value)
     else:
         assert to_micro("rates[0].price_per_min", value) == ok
+
+
+async def test_a_record_completed_after_it_was_written_is_rated_again(tmp_path: Path) -> None:
+    """A flow may write the CDR at the call's first moment and fill in the talk time later."""
+    async with crm_opened(tmp_path) as crm:
+        await crm.rating.put_table("carrier", "CNY", RATES)
+        cid = await outbound(crm, "+8613812345678", 0.0)
+        assert (await crm.rating.cost(cid))["cost"] == "0.000000"
+        async with crm.db.transaction() as conn:
+            await conn.execute("UPDATE cdr SET talk_s = 61, disposition = 'answered'"
+                               " WHERE id = ?", (cid,))
+        assert (await crm.rating.cost(cid))["cost"] == "0.450000"

@@ -125,3 +125,60 @@ async def test_audit_log_refuses_update_and_delete_and_detects_edits(tmp_path: P
     raw.close()
     async with crm_opened(tmp_path) as crm:
         assert await crm.audit.verify() == {"ok": False, "rows": 2, "first_bad": 2}
+
+
+async def test_kpi_from_the_daily_rollup_equals_kpi_from_the_cdrs(tmp_path: Path) -> None:
+    """Two independent paths to the same figures: triggers' rollup vs. a scan of the CDRs."""
+    import random
+    from firmware.store import Queue
+    rng = random.Random(4)
+    day0 = (T0 // DAY) * DAY
+    clock = StepClock(T0)
+    async with crm_opened(tmp_path, clock) as crm:
+        await crm.store.config.put_queue(Queue("sales", sl_threshold_s=10))
+        for i in range(300):
+            start = day0 + rng.uniform(0, 3 * DAY)
+            ok = rng.random() < 0.8
+            wait = rng.uniform(0, 40)
+            rec = call(start, queue=rng.choice(["sales", "support"]),
+                       agent=rng.choice(["201", "202"]) if ok else "", wait_s=wait,
+                       talk_s=rng.uniform(10, 300) if ok else 0.0,
+                       disposition="answered" if ok else "abandoned",
+                       agent_answered_at=start + 8 if ok else None)
+            await crm.store.cdr.insert(rec)
+        # a record completed after it was written moves in the rollup too
+        async with crm.db.transaction() as conn:
+            await conn.execute("UPDATE cdr SET disposition = 'abandoned', talk_s = 0"
+                               " WHERE id = (SELECT id FROM cdr ORDER BY id LIMIT 1)")
+        for by in ("queue", "agent", "day"):
+            whole = await crm.records.kpi(by, day0, day0 + 3 * DAY)          # rollup
+            scan = await crm.records.kpi(by, day0, day0 + 3 * DAY - 0.001)    # CDR scan
+            assert whole == scan and sum(r["offered"] for r in whole) == 300
+        assert [r["day"] for r in await crm.records.kpi("day", day0, day0 + 3 * DAY)] == \
+            sorted({time_day(day0 + i * DAY) for i in range(3)})
+        await crm.records.put_rule("cdr", 1)
+        clock.t = day0 + 10 * DAY
+        await crm.purge(ADMIN)                           # statistics outlive purged records
+        assert await crm.store.cdr.count() == 0
+        assert sum(r["offered"] for r in await crm.records.kpi("queue", day0,
+                                                                day0 + 3 * DAY)) == 300
+
+
+def time_day(t: float) -> str:
+    import time
+    return time.strftime("%Y-%m-%d", time.gmtime(t))
+
+
+async def test_two_character_names_are_found_through_the_pair_index(tmp_path: Path) -> None:
+    from firmware.store.customers import CustomerFilter
+    async with crm_opened(tmp_path) as crm:
+        for n in ("王芳", "王芳芳", "李娜", "Anna Smith"):
+            await crm.customers.put(await crm.customer_from_input({"name": n}))
+        found = await crm.customers.page(CustomerFilter(q="王芳"))
+        assert sorted(c.name for c in found[0]) == ["王芳", "王芳芳"]
+        assert [c.name for c in (await crm.customers.page(CustomerFilter(q="an")))[0]] == \
+            ["Anna Smith"]
+        c = (await crm.customers.page(CustomerFilter(q="李娜")))[0][0]
+        await crm.customers.put(await crm.customer_from_input({"name": "李明"}, c))
+        assert (await crm.customers.page(CustomerFilter(q="李娜")))[1] == 0
+        assert (await crm.customers.page(CustomerFilter(q="李明")))[1] == 1

@@ -122,6 +122,15 @@ CREATE TRIGGER customers_fts_au AFTER UPDATE OF name, company, email ON customer
         VALUES (new.id, new.name, new.company, new.email);
 END;
 
+-- Character pairs of names and companies: the index for two-character searches
+-- (most Chinese names), which the trigram index cannot serve. Kept by the store.
+CREATE TABLE customer_grams (
+    gram         TEXT NOT NULL,
+    customer_id  INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+    PRIMARY KEY (gram, customer_id)
+) WITHOUT ROWID;
+CREATE INDEX customer_grams_customer ON customer_grams(customer_id);
+
 CREATE TABLE custom_fields (
     name      TEXT PRIMARY KEY,
     label     TEXT NOT NULL,
@@ -353,7 +362,8 @@ JOIN rates r ON r.trunk = c.trunk AND r.prefix = (
     ORDER BY length(r2.prefix) DESC LIMIT 1)
 WHERE c.direction = 'out';
 
--- Every outbound call is rated in the transaction that writes its record.
+-- Every outbound call is rated in the transaction that writes its record, and again
+-- when the record is completed later (a flow may write it at the call's start).
 CREATE TRIGGER cdr_rate_on_insert AFTER INSERT ON cdr WHEN new.direction = 'out' BEGIN
     INSERT INTO cdr_cost (cdr_id, started_at, trunk, prefix, billed_s, cost_micro, currency,
                           rated_at)
@@ -361,6 +371,78 @@ CREATE TRIGGER cdr_rate_on_insert AFTER INSERT ON cdr WHEN new.direction = 'out'
                CAST(strftime('%s', 'now') AS REAL)
         FROM cdr_rating WHERE cdr_id = new.id;
 END;
+CREATE TRIGGER cdr_rate_on_update
+    AFTER UPDATE OF talk_s, trunk, direction, dialed_number, started_at ON cdr BEGIN
+    DELETE FROM cdr_cost WHERE cdr_id = new.id;
+    INSERT INTO cdr_cost (cdr_id, started_at, trunk, prefix, billed_s, cost_micro, currency,
+                          rated_at)
+        SELECT cdr_id, started_at, trunk, prefix, billed_s, cost_micro, currency,
+               CAST(strftime('%s', 'now') AS REAL)
+        FROM cdr_rating WHERE cdr_id = new.id;
+END;
+
+-- Daily call statistics per queue and agent, kept by triggers: month-long reports
+-- read a few hundred rows instead of a hundred thousand CDRs, and the figures
+-- outlive the CDRs a retention purge deletes (privacy erase only anonymises).
+CREATE TABLE cdr_daily (
+    day        TEXT NOT NULL,          -- YYYY-MM-DD, UTC
+    queue      TEXT NOT NULL,
+    agent      TEXT NOT NULL,
+    offered    INTEGER NOT NULL,
+    answered   INTEGER NOT NULL,
+    abandoned  INTEGER NOT NULL,
+    in_sl      INTEGER NOT NULL,       -- answered within the queue's threshold (20 s default)
+    wait_sum   REAL NOT NULL,          -- of answered calls
+    talk_sum   REAL NOT NULL,          -- of answered calls
+    PRIMARY KEY (day, queue, agent)
+) WITHOUT ROWID;
+CREATE TRIGGER cdr_daily_on_insert AFTER INSERT ON cdr BEGIN
+    INSERT INTO cdr_daily (day, queue, agent, offered, answered, abandoned, in_sl, wait_sum,
+                           talk_sum)
+    VALUES (date(new.started_at, 'unixepoch'), new.queue, new.agent, 1,
+            new.disposition = 'answered', new.disposition = 'abandoned',
+            new.disposition = 'answered' AND new.wait_s <= coalesce(
+                (SELECT sl_threshold_s FROM queues WHERE name = new.queue), 20),
+            CASE WHEN new.disposition = 'answered' THEN new.wait_s ELSE 0 END,
+            CASE WHEN new.disposition = 'answered' THEN new.talk_s ELSE 0 END)
+    ON CONFLICT (day, queue, agent) DO UPDATE SET
+        offered = offered + excluded.offered, answered = answered + excluded.answered,
+        abandoned = abandoned + excluded.abandoned, in_sl = in_sl + excluded.in_sl,
+        wait_sum = wait_sum + excluded.wait_sum, talk_sum = talk_sum + excluded.talk_sum;
+END;
+CREATE TRIGGER cdr_daily_on_update
+    AFTER UPDATE OF started_at, queue, agent, disposition, wait_s, talk_s ON cdr BEGIN
+    UPDATE cdr_daily SET offered = offered - 1,
+        answered = answered - (old.disposition = 'answered'),
+        abandoned = abandoned - (old.disposition = 'abandoned'),
+        in_sl = in_sl - (old.disposition = 'answered' AND old.wait_s <= coalesce(
+            (SELECT sl_threshold_s FROM queues WHERE name = old.queue), 20)),
+        wait_sum = wait_sum - CASE WHEN old.disposition = 'answered' THEN old.wait_s ELSE 0 END,
+        talk_sum = talk_sum - CASE WHEN old.disposition = 'answered' THEN old.talk_s ELSE 0 END
+    WHERE day = date(old.started_at, 'unixepoch') AND queue = old.queue AND agent = old.agent;
+    INSERT INTO cdr_daily (day, queue, agent, offered, answered, abandoned, in_sl, wait_sum,
+                           talk_sum)
+    VALUES (date(new.started_at, 'unixepoch'), new.queue, new.agent, 1,
+            new.disposition = 'answered', new.disposition = 'abandoned',
+            new.disposition = 'answered' AND new.wait_s <= coalesce(
+                (SELECT sl_threshold_s FROM queues WHERE name = new.queue), 20),
+            CASE WHEN new.disposition = 'answered' THEN new.wait_s ELSE 0 END,
+            CASE WHEN new.disposition = 'answered' THEN new.talk_s ELSE 0 END)
+    ON CONFLICT (day, queue, agent) DO UPDATE SET
+        offered = offered + excluded.offered, answered = answered + excluded.answered,
+        abandoned = abandoned + excluded.abandoned, in_sl = in_sl + excluded.in_sl,
+        wait_sum = wait_sum + excluded.wait_sum, talk_sum = talk_sum + excluded.talk_sum;
+END;
+-- CDRs already stored when this migration runs.
+INSERT INTO cdr_daily (day, queue, agent, offered, answered, abandoned, in_sl, wait_sum,
+                       talk_sum)
+SELECT date(c.started_at, 'unixepoch'), c.queue, c.agent, COUNT(*),
+       SUM(c.disposition = 'answered'), SUM(c.disposition = 'abandoned'),
+       SUM(c.disposition = 'answered' AND c.wait_s <= coalesce(q.sl_threshold_s, 20)),
+       coalesce(SUM(CASE WHEN c.disposition = 'answered' THEN c.wait_s END), 0),
+       coalesce(SUM(CASE WHEN c.disposition = 'answered' THEN c.talk_s END), 0)
+FROM cdr c LEFT JOIN queues q ON q.name = c.queue
+GROUP BY 1, 2, 3;
 
 -- Records retention ---------------------------------------------------------------------
 
