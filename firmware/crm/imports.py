@@ -75,6 +75,7 @@ async def _run(crm: Crm, import_id: int, path: Path, actor: Principal, name: str
                on_duplicate: str, mapping: dict[str, str] | None, encoding: str | None,
                phone: Any, defs: Any, users: set[str], report: Progress, max_bytes: int
                ) -> dict[str, Any]:
+    t_read = time.monotonic()
     table = await asyncio.to_thread(importer.open_table, path, encoding, max_bytes)
     try:
         used = mapping if mapping is not None else importer.auto_mapping(table.headers, defs)
@@ -83,6 +84,7 @@ async def _run(crm: Crm, import_id: int, path: Path, actor: Principal, name: str
     finally:
         table.close()
     rejected = list(outcome.rejected)
+    t_write = time.monotonic()
     report({"stage": "writing", "rows": outcome.rows})
     imported = updated = skipped = 0
     now = crm.wall()
@@ -162,11 +164,12 @@ async def _run(crm: Crm, import_id: int, path: Path, actor: Principal, name: str
                                [(cid, t) for cid, c in both.items() for t in c.tags])
         await conn.executemany("INSERT INTO customer_grams (gram, customer_id) VALUES (?, ?)",
                                [(g, cid) for cid, c in both.items()
-                                for g in grams(c.name, c.company)])
+                                for g in grams(c.name)])
         summary = {"id": import_id, "file": name, "rows": outcome.rows, "imported": imported,
                    "updated": updated, "skipped": skipped, "rejected": len(rejected),
                    "on_duplicate": on_duplicate, "format": table.format,
-                   "encoding": table.encoding, "mapping": used}
+                   "encoding": table.encoding, "mapping": used,
+                   "read_s": round(t_write - t_read, 3)}
         await append_in(conn, now, actor.user, actor.role, "customer.import", name,
                         {k: summary[k] for k in ("rows", "imported", "updated", "skipped",
                                                  "rejected", "on_duplicate")})
@@ -176,4 +179,5 @@ async def _run(crm: Crm, import_id: int, path: Path, actor: Principal, name: str
             rejected.sort(key=lambda r: r[0])
             await asyncio.to_thread(importer.write_rejects, dest, table.headers, rejected)
             summary["rejects_file"] = str(dest)
+    summary["write_s"] = round(time.monotonic() - t_write, 3)
     return summary

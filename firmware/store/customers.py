@@ -173,7 +173,7 @@ class CustomerFilter:
                 clauses.append("c.id IN (SELECT rowid FROM customers_fts WHERE customers_fts"
                                " MATCH ?)")
                 params.append('"' + q.replace('"', '""') + '"')
-            elif len(q) == 2 and not any(ch.isspace() for ch in q):
+            elif len(q) == 2 and not q.isascii() and not any(ch.isspace() for ch in q):
                 clauses.append("c.id IN (SELECT customer_id FROM customer_grams WHERE gram = ?)")
                 params.append(q.lower())
             elif q:
@@ -354,12 +354,14 @@ multiline = _multiline
 
 
 def grams(*texts: str) -> set[str]:
-    """The two-character substrings (lower case, no blanks) that ``customer_grams`` keeps."""
+    """The character pairs ``customer_grams`` keeps: those of a name with a non-ASCII
+    character in them (Chinese names are two or three characters long; a two-letter
+    Latin fragment finds too much to be a useful search and is scanned instead)."""
     out: set[str] = set()
     for t in texts:
-        t = t.lower()
-        out.update(t[i:i + 2] for i in range(len(t) - 1) if not any(c.isspace()
-                                                                    for c in t[i:i + 2]))
+        for word in t.lower().split():
+            out.update([p for p in (word[i:i + 2] for i in range(len(word) - 1))
+                        if not p.isascii()])
     return out
 
 
@@ -371,7 +373,7 @@ async def write_children(conn: aiosqlite.Connection, cid: int, phones: Iterable[
     await conn.executemany("INSERT INTO customer_tags (customer_id, tag) VALUES (?, ?)",
                            [(cid, t) for t in tags])
     await conn.executemany("INSERT INTO customer_grams (gram, customer_id) VALUES (?, ?)",
-                           [(g, cid) for g in grams(name, company)])
+                           [(g, cid) for g in grams(name)])
 
 
 async def load(conn: aiosqlite.Connection, ids: Sequence[int]) -> list[Customer]:

@@ -28,7 +28,7 @@ from firmware.store.db import load_migrations
 
 ROOT = Path(__file__).resolve().parents[2]
 CACHE = ROOT / ".cache" / "bench"
-VERSION = 2
+VERSION = 3
 SIZES = {"full": (100_000, 1_000_000), "smoke": (2_000, 20_000)}
 END = 1_795_000_000.0
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
@@ -113,9 +113,9 @@ def _fill(db: Path, customers: int, cdrs: int) -> None:
         conn.executemany("INSERT INTO customer_tags (customer_id, tag) VALUES (?, ?)",
                          ((i, "vip") for i in range(1, customers + 1, 10)))
         conn.executemany("INSERT INTO customer_grams (gram, customer_id) VALUES (?, ?)",
-                         ((g, cid) for cid, n, co in conn.execute(
-                             "SELECT id, name, company FROM customers").fetchall()
-                          for g in grams(n, co)))
+                         ((g, cid) for cid, n in conn.execute(
+                             "SELECT id, name FROM customers").fetchall()
+                          for g in grams(n)))
     with conn:
         def calls():
             for n in range(cdrs):

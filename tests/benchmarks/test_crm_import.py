@@ -66,4 +66,6 @@ def test_import_throughput(benchmark: Any, tmp_path: Path) -> None:
         "rows": rows, "file_mb": round(data.stat().st_size / 1e6, 1),
         "fresh_rows_per_s": round(rows / fresh["wall_s"]),
         "update_rows_per_s": round(rows / update["wall_s"]),
-        "fresh_s": round(fresh["wall_s"], 2), "update_s": round(update["wall_s"], 2)})
+        "fresh_s": round(fresh["wall_s"], 2), "update_s": round(update["wall_s"], 2),
+        "fresh_read_check_s": fresh["read_s"], "fresh_write_s": fresh["write_s"],
+        "update_read_check_s": update["read_s"], "update_write_s": update["write_s"]})

@@ -177,7 +177,7 @@ async def test_two_character_names_are_found_through_the_pair_index(tmp_path: Pa
         found = await crm.customers.page(CustomerFilter(q="王芳"))
         assert sorted(c.name for c in found[0]) == ["王芳", "王芳芳"]
         assert [c.name for c in (await crm.customers.page(CustomerFilter(q="an")))[0]] == \
-            ["Anna Smith"]
+            ["Anna Smith"]                                  # two Latin letters: a scan
         c = (await crm.customers.page(CustomerFilter(q="李娜")))[0][0]
         await crm.customers.put(await crm.customer_from_input({"name": "李明"}, c))
         assert (await crm.customers.page(CustomerFilter(q="李娜")))[1] == 0
