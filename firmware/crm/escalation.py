@@ -3,15 +3,15 @@
 ``Escalator`` keeps one timer, set for the earliest ``next_escalation_at`` of
 any ticket; when it fires it escalates every ticket due by then and sets the
 timer again. Changes to tickets call ``poke()`` so a sooner deadline is
-noticed. ``Clock.now()`` is monotonic and ticket times are wall-clock epoch
-seconds, so the delay is computed from ``wall()`` and only the waiting is left
-to the clock; tests drive both from one ``ManualClock``.
+noticed. Ticket times are wall-clock epoch seconds (``Clock.wall()``); the
+delay until the next one is computed from them and the waiting is left to the
+clock's timer, so tests drive both with one ``ManualClock``.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Callable
+from typing import Any
 
 from acd_core.clock import Clock, TimerHandle
 
@@ -22,11 +22,10 @@ log = logging.getLogger("callbox.crm.escalation")
 
 
 class Escalator:
-    def __init__(self, tickets: Tickets, clock: Clock, wall: Callable[[], float],
-                 bus: EventBus | None = None) -> None:
+    def __init__(self, tickets: Tickets, clock: Clock, bus: EventBus | None = None) -> None:
         self._tickets = tickets
         self._clock = clock
-        self._wall = wall
+        self._wall = clock.wall
         self._bus = bus
         self._timer: TimerHandle | None = None
         self._task: asyncio.Task[Any] | None = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any, Callable
+from typing import Any
 
 from acd_core.clock import Clock
 
@@ -38,11 +38,13 @@ BUILTIN_INPUT = ("name", "company", "phones", "email", "address", "tags", "owner
 
 class Crm:
     def __init__(self, store: Store, *, clock: Clock | None = None,
-                 wall: Callable[[], float] | None = None, bus: EventBus | None = None) -> None:
+                 bus: EventBus | None = None) -> None:
+        """``clock`` drives ticket escalation (no escalator without one); record times come
+        from the store's clock."""
         db = store.db
         self.store = store
         self.db = db
-        self.wall = wall or db.wall
+        self.wall = db.wall
         self.bus = bus
         self.access = Access(db)
         self.customers = Customers(db)
@@ -53,7 +55,7 @@ class Crm:
         self.records = Records(db, store.recordings.root)
         self.audit = AuditLog(db)
         self.screen_pop = ScreenPop(db, self.phone_settings)
-        self.escalator = Escalator(self.tickets, clock, self.wall, bus) if clock else None
+        self.escalator = Escalator(self.tickets, clock, bus) if clock else None
         self.var_dir = store.path.parent
         self._phone: PhoneSettings | None = None
 

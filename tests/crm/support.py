@@ -18,12 +18,13 @@ ROLES = tuple(BUILTIN_ROLES)
 
 
 @contextlib.asynccontextmanager
-async def crm_opened(tmp_path: Path, wall: Any = None, **kw: Any
+async def crm_opened(tmp_path: Path, clock: Any = None, **kw: Any
                      ) -> AsyncIterator[Crm]:
-    wall = wall or StepClock()
-    store = await Store.open(tmp_path / "var" / "callbox.db", wall=wall)
+    """A store and its ``Crm`` on ``clock`` (a ``StepClock`` at T0 unless given)."""
+    clock = clock or StepClock()
+    store = await Store.open(tmp_path / "var" / "callbox.db", clock=clock)
     try:
-        crm = Crm(store, wall=wall, **kw)
+        crm = Crm(store, clock=clock, **kw)
         await crm.put_phone_settings(country_code="86")
         yield crm
     finally:
@@ -62,7 +63,7 @@ class Box:
 @contextlib.contextmanager
 def box(tmp_path: Path) -> Iterator[Box]:
     clock = StepClock(T0)
-    daemon = DaemonLoop.start(tmp_path / "var" / "callbox.db", wall=clock)
+    daemon = DaemonLoop.start(tmp_path / "var" / "callbox.db", clock=clock)
     try:
         assert daemon.store is not None
         api = Api(daemon.loop, daemon.store, healthy, timeout=30.0)

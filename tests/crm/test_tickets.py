@@ -55,14 +55,11 @@ async def test_life_cycle_logs_every_event(tmp_path: Path) -> None:
 
 
 async def test_escalation_agent_to_team_leader_to_supervisor(tmp_path: Path) -> None:
-    clock = ManualClock(0.0)
-
-    def wall() -> float:
-        return T0 + clock.now()
-    bus = EventBus()
+    clock = ManualClock(0.0, wall_at_zero=T0)
+    bus = EventBus(clock)
     seen: list[dict] = []
     bus.subscribe("crm.ticket_escalated", lambda e: seen.append(e.data))
-    async with crm_opened(tmp_path, wall, clock=clock, bus=bus) as crm:  # type: ignore[arg-type]
+    async with crm_opened(tmp_path, clock, bus=bus) as crm:
         users = crm.store.users
         await users.put("sue", PASSWORD, "supervisor")
         await users.put("tom", PASSWORD, "team_leader")
