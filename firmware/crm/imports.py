@@ -100,11 +100,17 @@ async def _run(crm: Crm, import_id: int, path: Path, actor: Principal, name: str
                     existing.setdefault(e164, []).append(cid)
         async with conn.execute("SELECT coalesce(MAX(id), 0) FROM customers") as cur:
             next_id = int((await cur.fetchone())[0]) + 1
-        owners = {}
+        base: dict[int, Customer] = {}
         async with conn.execute("SELECT username, id FROM users") as cur:
             owners = {u: i for u, i in await cur.fetchall()}
         new: dict[int, Customer] = {}            # id -> customer to insert
         changed: dict[int, Customer] = {}        # id -> merged existing customer
+        if on_duplicate == "update":             # load every customer the file touches at once
+            touched = sorted({cid for p in outcome.prepared for n, _ in p.customer.phones
+                              for cid in existing.get(n, [])})
+            for i in range(0, len(touched), 500):
+                for c in await load(conn, touched[i:i + 500]):
+                    base[int(c.id or 0)] = c
         for p in outcome.prepared:
             c = p.customer
             hits = sorted({cid for n, _ in c.phones for cid in existing.get(n, [])})
@@ -121,9 +127,7 @@ async def _run(crm: Crm, import_id: int, path: Path, actor: Principal, name: str
                 if cid in new:
                     new[cid] = importer.merge(new[cid], c)
                 else:
-                    if cid not in changed:
-                        changed[cid] = (await load(conn, [cid]))[0]
-                    changed[cid] = importer.merge(changed[cid], c)
+                    changed[cid] = importer.merge(changed.get(cid, base[cid]), c)
                     updated += 1
                 continue
             cid = next_id
@@ -139,12 +143,12 @@ async def _run(crm: Crm, import_id: int, path: Path, actor: Principal, name: str
             [(cid, c.name, c.company, c.email, c.address, owners.get(c.owner or ""),
               json.dumps(c.custom, ensure_ascii=False, sort_keys=True), now, now)
              for cid, c in new.items()])
-        for cid, c in changed.items():
-            await conn.execute(
-                "UPDATE customers SET name = ?, company = ?, email = ?, address = ?,"
-                " owner_id = ?, custom = ?, updated_at = ? WHERE id = ?",
-                (c.name, c.company, c.email, c.address, owners.get(c.owner or ""),
-                 json.dumps(c.custom, ensure_ascii=False, sort_keys=True), now, cid))
+        await conn.executemany(
+            "UPDATE customers SET name = ?, company = ?, email = ?, address = ?,"
+            " owner_id = ?, custom = ?, updated_at = ? WHERE id = ?",
+            [(c.name, c.company, c.email, c.address, owners.get(c.owner or ""),
+              json.dumps(c.custom, ensure_ascii=False, sort_keys=True), now, cid)
+             for cid, c in changed.items()])
         if changed:
             ids = list(changed)
             for i in range(0, len(ids), 500):
