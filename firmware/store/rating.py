@@ -1,7 +1,7 @@
 """Call rating: a rate table per trunk, the price of every outbound call, totals.
 
 The price itself is defined once, in SQL, by the ``cdr_rating`` view of
-migration 0002 (longest matching E.164 prefix of the trunk's table; talk time
+migration 0003_crm (longest matching E.164 prefix of the trunk's table; talk time
 rounded to milliseconds, then up to whole billing increments; the connection
 fee on answered calls only; money in integer millionths). A trigger rates each
 outbound CDR in the transaction that writes it; ``rerate`` recomputes a period

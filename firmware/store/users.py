@@ -71,7 +71,7 @@ def hash_password(password: str) -> str:
 
 
 def legacy_scrypt_hash(password: str, *, n: int = 2**14, r: int = 8, p: int = 5) -> str:
-    """The hash format of firmware before schema 2 (kept to test the upgrade path)."""
+    """The hash format of firmware before the CRM schema, 0003 (kept to test the upgrade path)."""
     salt = _secrets.token_bytes(16)
     dk = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=n, r=r, p=p,
                         maxmem=256 * r * n + (1 << 20), dklen=32)
