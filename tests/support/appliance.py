@@ -24,13 +24,15 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class Appliance:
-    def __init__(self, workdir: Path, nodes_min: int = 1, nodes_max: int = 4) -> None:
+    def __init__(self, workdir: Path, nodes_min: int = 1, nodes_max: int = 4,
+                 extra: str = "") -> None:
+        """``extra``: more callbox.toml text (e.g. ``[demo]\nseats = 60\n``)."""
         self.dir = workdir
         self.sip_port = free_port()
         self.web_port = free_port()
         self.placement_port = free_port()
-        self.node_base = free_port_range(8)
-        self.rtp_base = free_port_range(200, 1)
+        self.node_base = free_port_range(max(8, nodes_max))
+        self.rtp_base = free_port_range(40 * max(5, nodes_max), 1)
         self.config = workdir / "callbox.toml"
         self.config.write_text(
             f'[paths]\nvar = "{workdir / "var"}"\n'
@@ -38,7 +40,7 @@ class Appliance:
             f'placement_port = {self.placement_port}\n'
             f'[web]\nlisten = "127.0.0.1"\nport = {self.web_port}\n'
             f'[media]\nnodes_min = {nodes_min}\nnodes_max = {nodes_max}\n'
-            f'sip_port_base = {self.node_base}\nrtp_port_base = {self.rtp_base}\n')
+            f'sip_port_base = {self.node_base}\nrtp_port_base = {self.rtp_base}\n' + extra)
         self.log_path = workdir / "callbox.out"
         self.proc: subprocess.Popen[bytes] | None = None
         self._client: Client | None = None
