@@ -137,14 +137,14 @@ class App:
         await self.edge.set_seats({s.extension: s.ha1 for s in seats})
         await self.edge.set_trunk_sources(await self.store.config.trunk_sources())
 
-    def _place(self, request: PlaceRequest) -> PlaceAnswer:
+    async def _place(self, request: PlaceRequest) -> PlaceAnswer:
         """Kamailio asks which media node takes this INVITE (firmware/sipedge/placer.py)."""
         pool = self.pool
         if pool is None:
             return PlaceAnswer(503, "media nodes not started")
         if request.failed_port is not None:
             pool.report_unresponsive(request.failed_port, request.call_id)
-        link = pool.place(request.call_id)
+        link = await pool.place_or_wait(request.call_id)
         if link is None:
             log.warning("no media node has room call_id=%s did=%s", request.call_id, request.did)
             return PlaceAnswer(503, "no media node has room")

@@ -41,6 +41,8 @@ TIMERS = TimerTable(
               "a node above nodes_min with no legs for this long is stopped", 1, 86_400),
     TimerSpec("media.placement_hold", 8.0, "s",
               "room reserved for a placed call until its INVITE reaches the node", 1, 60),
+    TimerSpec("media.placement_wait", 1.5, "s",
+              "a call finding no room waits this long for a node that is starting", 0, 10),
     TimerSpec("media.probe_timeout", 1.0, "s",
               "a node reported unresponsive must answer a status probe within this", 0.2, 10),
     TimerSpec("media.stop_grace", 5.0, "s",

@@ -14,9 +14,11 @@ that did not answer an INVITE placed on it is ``report_unresponsive``: it gets
 no more calls until it answers a ``status`` probe, and is restarted if it does
 not.
 
-Spare room: the pool keeps ``media.spare_legs`` free legs ready (counting nodes
-still starting) by starting as many nodes at once as that takes, up to
-``nodes_max``. A node above ``nodes_min`` that has been idle (no legs,
+Spare room: the pool keeps free legs ready (counting nodes still starting) by
+starting as many nodes at once as that takes, up to ``nodes_max``: at least
+``media.spare_legs``, and more while calls arrive fast — what the placements
+of the last ``RATE_WINDOW_S`` would use up while a node starts (its start time
+measured, ``START_MARGIN`` times over), so a burst of calls finds room. A node above ``nodes_min`` that has been idle (no legs,
 reservations or recordings) for ``media.idle_retire``, while the others keep
 the spare room, is stopped — the highest numbered first, never one with a call.
 ``on_nodes_changed([sip_port, ...])`` is awaited whenever the set of live nodes
@@ -31,9 +33,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import os
 import signal
 import sys
+from collections import deque
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 
@@ -52,6 +56,8 @@ from firmware.timers import TIMERS
 log = logging.getLogger("callbox.media")
 
 RTP_STRIDE = 40          # RTP ports per node (4 legs x RTP+RTCP, with room to skip busy ports)
+RATE_WINDOW_S = 2.0      # placements counted over this window for the arrival rate
+START_MARGIN = 2.0       # room kept for this many node start times of arrivals
 
 NodesChanged = Callable[[list[int]], Awaitable[None]]
 Incoming = Callable[[Leg], Awaitable[None]]
@@ -88,6 +94,11 @@ class MediaPool:
         self._flow_tasks: set[asyncio.Task[None]] = set()
         self._background: set[asyncio.Future[Any]] = set()
         self._idle_timers: dict[int, TimerHandle] = {}
+        self._placed_at: deque[float] = deque()         # clock times of recent placements
+        self._room: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._room_waiters = 0
+        self._start_s = 1.0                             # node spawn -> hello, smoothed
+        self._spawned_at: dict[int, float] = {}
 
     # -- life cycle ----------------------------------------------------------------------
     async def start(self) -> None:
@@ -177,7 +188,8 @@ class MediaPool:
         status = ("ok" if up and up == len(nodes) and not looping else
                   "degraded" if up else "down")
         return {"status": status, "nodes": nodes, "legs_free": self.legs_free(),
-                "spare_legs": self._spare, "nodes_max": self._max}
+                "spare_legs": self._spare, "spare_wanted": self.spare_wanted(),
+                "node_start_s": round(self._start_s, 2), "nodes_max": self._max}
 
     # -- placement -------------------------------------------------------------------------
     def place(self, call_id: str) -> NodeLink | None:
@@ -192,8 +204,44 @@ class MediaPool:
         if chosen is not None:
             chosen.reserve(call_id)
             self._cancel_idle(chosen)
+        self._placed_at.append(self._clock.now())
         self._check_capacity()
         return chosen
+
+    def spare_wanted(self) -> int:
+        """Free legs to keep ready now: the floor, or what arrivals use while a node starts."""
+        now = self._clock.now()
+        while self._placed_at and self._placed_at[0] < now - RATE_WINDOW_S:
+            self._placed_at.popleft()
+        # a burst counts at once: the rate is taken over the time the window's placements
+        # really span (at least a quarter second), not over the whole window
+        span = max(0.25, now - self._placed_at[0]) if self._placed_at else RATE_WINDOW_S
+        legs_per_s = 2 * len(self._placed_at) / span
+        return max(self._spare, math.ceil(legs_per_s * self._start_s * START_MARGIN))
+
+    async def place_or_wait(self, call_id: str) -> NodeLink | None:
+        """``place``; when no node has room but one is starting, wait (at most
+        ``media.placement_wait``) for it rather than refuse the call."""
+        link = self.place(call_id)
+        deadline = self._clock.now() + TIMERS["media.placement_wait"]
+        while link is None and not self._stopping and any(
+                l.state == "starting" for l in self._links.values()):
+            left = deadline - self._clock.now()
+            if left <= 0:
+                break
+            self._room_waiters += 1
+            try:
+                await first(self._clock, [asyncio.shield(self._room)], left)
+            finally:
+                self._room_waiters -= 1
+            link = self.place(call_id)
+        return link
+
+    def _room_changed(self) -> None:
+        """A node came up or a conversation ended: wake whoever waits for room."""
+        if not self._room.done():
+            self._room.set_result(None)
+        self._room = asyncio.get_running_loop().create_future()
 
     def report_unresponsive(self, sip_port: int, call_id: str = "") -> None:
         """The edge says the node on ``sip_port`` did not answer an INVITE placed on it."""
@@ -246,16 +294,18 @@ class MediaPool:
         ready = self.legs_free()
         starting = sum(l.capacity for l in self._links.values()
                        if l.state == "starting" and not l.retired)
-        while ready + starting < self._spare and len(self._links) < self._max:
+        wanted = self.spare_wanted()
+        while ready + starting < wanted and len(self._links) < self._max:
             link = self._add_node()
             starting += link.capacity
-            log.info("media pool growing node=%d free=%d starting=%d spare=%d", link.node_id,
-                     ready, starting, self._spare)
+            log.info("media pool growing node=%d free=%d starting=%d wanted=%d", link.node_id,
+                     ready, starting, wanted)
 
     async def _supervise(self, link: NodeLink) -> None:
         policy = RestartPolicy(self._clock)
         while not self._stopping and not link.retired:
             try:
+                self._spawned_at[link.node_id] = self._clock.now()
                 await link.spawn(self.control_path, self._edge, self._python,
                                  accept_from=self._edge if self.cfg.media.edge_only else "")
                 await self._run_once(link)
@@ -291,6 +341,9 @@ class MediaPool:
             await first(self._clock, {exited, link.hello}, TIMERS["media.hello_timeout"])
             if link.state == "up":
                 link.suspect = False
+                took = self._clock.now() - self._spawned_at.pop(link.node_id, self._clock.now())
+                self._start_s = 0.7 * self._start_s + 0.3 * took
+                self._room_changed()
                 self.bus.publish("media.node_up", node=link.node_id, pid=link.pid,
                                  sip_port=link.sip_port, restarts=link.restarts)
                 if self._published is not None:
@@ -372,9 +425,10 @@ class MediaPool:
         self._idle_timers.pop(link.node_id, None)
         serving = [l for l in self._links.values() if self._serving(l)]
         others_free = sum(l.free() for l in serving if l is not link)
+        wanted = self.spare_wanted()
         idle_ids = [l.node_id for l in serving if l.idle()]
         if (self._stopping or not link.idle() or not self._serving(link)
-                or len(self._links) <= self._min or others_free < self._spare
+                or len(self._links) <= self._min or others_free < wanted
                 or link.node_id != max(idle_ids, default=0)):
             if not self._stopping and link.idle() and self._serving(link):
                 self._idle_check(link)        # still needed as spare room: look again later
@@ -428,6 +482,7 @@ class MediaPool:
             log.warning("unexpected event from media node node=%d event=%s", link.node_id, ev.event)
 
     def _on_leg_gone(self, link: NodeLink, leg: Leg) -> None:
+        self._room_changed()
         self._idle_check(link)
         self._check_capacity()
 

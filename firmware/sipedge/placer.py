@@ -20,9 +20,10 @@ loopback only); anything else gets a 4xx naming what was wrong.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 from dataclasses import dataclass
-from typing import Callable
+from typing import Awaitable, Callable
 from urllib.parse import unquote, urlsplit
 
 from acd_core.errors import DecodeError
@@ -94,7 +95,7 @@ class PlaceAnswer:
         return head.encode() + body
 
 
-Decide = Callable[[PlaceRequest], PlaceAnswer]
+Decide = Callable[[PlaceRequest], "PlaceAnswer | Awaitable[PlaceAnswer]"]
 
 
 class PlacementServer:
@@ -137,7 +138,7 @@ class PlacementServer:
                     break
                 except (asyncio.IncompleteReadError, ConnectionError):
                     break
-                answer, keep = self._answer(head)
+                answer, keep = await self._answer(head)
                 writer.write(answer.response(keep))
                 await writer.drain()
                 if not keep:
@@ -148,7 +149,7 @@ class PlacementServer:
             self._conns.discard(task)
             writer.close()
 
-    def _answer(self, head: bytes) -> tuple[PlaceAnswer, bool]:
+    async def _answer(self, head: bytes) -> tuple[PlaceAnswer, bool]:
         try:
             lines = head.decode("latin-1").split("\r\n")
             method, target, version = lines[0].split(" ")
@@ -168,7 +169,10 @@ class PlacementServer:
             return PlaceAnswer(400, str(exc)), keep
         self.requests += 1
         try:
-            return self._decide(request), keep
+            answer = self._decide(request)
+            if inspect.isawaitable(answer):
+                answer = await answer
+            return answer, keep
         except Exception:  # noqa: BLE001 - the edge must get an answer, not a hang
             log.exception("placement failed call_id=%s", request.call_id)
             return PlaceAnswer(500, "placement failed"), keep

@@ -43,7 +43,7 @@ class EdgePaths:
 class EdgeSettings:
     """Operational knobs that are not in ``callbox.toml`` (defaults suit the appliance)."""
 
-    children: int = 4                 # UDP worker processes (each may wait on a placement)
+    children: int = 8                 # UDP worker processes (each may wait on a placement)
     node_timeout_ms: int = 2000       # no reply from a node within this: placed again
     flood_requests: int = 16          # requests per 2 s from one untrusted IP ...
     ban_seconds: int = 300            # ... before it is ignored for this long
