@@ -25,12 +25,15 @@ from firmware.events import EventBus
 from firmware.flows import inbound
 from firmware.flows.acd_runner import AcdRunner
 from firmware.flows.context import FlowContext
+from firmware.flows.reconcile import reconcile
+from firmware.flows.records import CallRecords
 from firmware.hardware import Hardware
 from firmware.media.leg import Leg
 from firmware.media.pool import MediaPool
 from firmware.sipedge.kamailio import KamailioEdge
 from firmware.sipedge.placer import PlaceAnswer, PlaceRequest
 from firmware.store import Store
+from firmware.store.keeper import RecordKeeper
 from firmware.telephony.sip import SipChannel
 from firmware.timers import TIMERS
 from webui.app import make_app
@@ -59,6 +62,7 @@ class App:
         self._poller: asyncio.Task[None] | None = None
         self._registered: set[str] = set()
         self.hardware = Hardware(cfg)
+        self.keeper: RecordKeeper | None = None
         self._announcer: Announcer | None = None
         self._announcing: asyncio.Future[None] | None = None
         self._started_mono: float | None = None
@@ -69,8 +73,12 @@ class App:
         self._started_mono = self.clock.now()
         for d in (cfg.var_dir, cfg.run_dir, cfg.recordings_dir / ".incoming", cfg.prompts_dir):
             d.mkdir(parents=True, exist_ok=True)
-        self.store = await Store.open(cfg.db_path, recordings_dir=cfg.recordings_dir)
+        self.store = await Store.open(cfg.db_path, recordings_dir=cfg.recordings_dir,
+                                      clock=self.clock)
         self.store.attach_event_log(self.bus)
+        await reconcile(self.store, cfg.recordings_dir, self.bus)
+        self.keeper = RecordKeeper(cfg.var_dir, self.clock, self.bus)
+        self.keeper.start()
         await self.hardware.start()
         if await demo.provision(cfg, self.store):
             log.info("demo provisioned credentials=%s", demo.credentials_path(cfg))
@@ -87,7 +95,8 @@ class App:
         self.acd = AcdRunner(self.bus, self.clock)
         self.acd.configure(await self.store.config.queues(), await self.store.config.seats())
         self.ctx = FlowContext(cfg=cfg, bus=self.bus, store=self.store, pool=self.pool,
-                               acd=self.acd, clock=self.clock, moh_path=files["moh"])
+                               acd=self.acd, clock=self.clock, moh_path=files["moh"],
+                               records=CallRecords(self.store, self.keeper))
         self._poller = asyncio.create_task(self._poll_registrations())
 
         api = Api(asyncio.get_running_loop(), self.store, self.health, bus=self.bus)
@@ -127,6 +136,8 @@ class App:
         if self._announcer is not None:
             await asyncio.to_thread(self._announcer.stop)
         await self.hardware.stop()
+        if self.keeper is not None:
+            await self.keeper.stop()
         if self.store is not None:
             await self.store.close()
 
@@ -181,7 +192,9 @@ class App:
         hardware = await self.hardware.describe()
         uptime = 0.0 if self._started_mono is None else self.clock.now() - self._started_mono
         return {"uptime_s": round(uptime, 1),
-                "components": {"kamailio": edge, "media_nodes": media, "hardware": hardware}}
+                "components": {"kamailio": edge, "media_nodes": media, "hardware": hardware,
+                               "storage": self.keeper.describe() if self.keeper
+                               else {"status": "down"}}}
 
 
 async def serve(cfg: Config, ready: "asyncio.Future[App] | None" = None) -> None:

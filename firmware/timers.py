@@ -51,6 +51,11 @@ TIMERS = TimerTable(
               "a released pjsua2 object waits this long in the node before it is destroyed", 0.05, 10),
     TimerSpec("media.finalize", 3.0, "s",
               "a destroyed recorder may take this long to complete its WAV header", 0.5, 60),
+    # storage (firmware/store/keeper.py)
+    TimerSpec("storage.check", 2.0, "s",
+              "free space and a real write on var/ are checked this often", 0.5, 60),
+    TimerSpec("storage.retry", 2.0, "s",
+              "a record that could not be written is tried again after this", 0.2, 60),
     # web API
     TimerSpec("api.call_timeout", 5.0, "s",
               "a web request waits this long for the daemon loop before answering 503", 0.5, 60),

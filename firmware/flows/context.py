@@ -9,6 +9,7 @@ from acd_core.clock import Clock
 from firmware.config import Config
 from firmware.events import EventBus
 from firmware.flows.acd_runner import AcdRunner
+from firmware.flows.records import CallRecords
 
 if TYPE_CHECKING:
     from firmware.media.pool import MediaPool
@@ -24,6 +25,7 @@ class FlowContext:
     acd: AcdRunner
     clock: Clock
     moh_path: Path
+    records: CallRecords
 
     def seat_uri(self, extension: str) -> str:
         return f"sip:{extension}@{self.cfg.sip.listen}:{self.cfg.sip.port}"

@@ -1,8 +1,10 @@
 """Every inbound call starts here, whatever line it came in on.
 
-Route by DID -> IVR menu -> queue; the CDR is written exactly once in
-``finally``, so a call that fails half-way (node crash, bad config, a bug)
-still leaves its record.
+Route by DID -> IVR menu -> queue. The call's record exists from its first
+moment (stage ``started``) and follows it (``answered``, then the queue's
+stages); the CDR replaces it exactly once, in ``finally``, so a call that fails
+half-way (node crash, bad config, a bug) still leaves its record, and a daemon
+killed mid-call leaves the live row its next start turns into a CDR.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ async def handle(ctx: FlowContext, channel: Channel) -> CallRecord:
                      did=info.did, trunk=info.trunk, started_at=ctx.clock.wall())
     ctx.bus.publish("call.started", call=rec.id, caller=rec.caller_number, did=rec.did,
                     trunk=rec.trunk, channel=channel.id)
+    await ctx.records.stage(rec, "started")
     try:
         await _route(ctx, channel, rec)
     except Exception as exc:
@@ -36,8 +39,9 @@ async def handle(ctx: FlowContext, channel: Channel) -> CallRecord:
             except Exception:
                 log.exception("hangup after failure failed call=%s", rec.id)
     finally:
-        rec.ended_at = ctx.clock.wall()
-        await ctx.store.cdr.insert(rec)
+        if not rec.ended_at:                 # the queue sets it when the talk ends
+            rec.ended_at = max(ctx.clock.wall(), rec.started_at)
+        await ctx.records.finish(rec)
         ctx.bus.publish("call.ended", call=rec.id, disposition=rec.disposition,
                         queue=rec.queue, agent=rec.agent)
     return rec
@@ -55,6 +59,7 @@ async def _route(ctx: FlowContext, channel: Channel, rec: CallRecord) -> None:
         return
     await channel.answer()
     rec.answered_at = ctx.clock.wall()
+    await ctx.records.stage(rec, "answered")
     target: str | None
     if did.target_kind == "ivr":
         row = await ctx.store.config.ivr_menu(did.target)

@@ -32,7 +32,7 @@ async def _queue_log(ctx: FlowContext, event: str, rec: CallRecord, *,
                      ring: float | None = None, info: str = "") -> None:
     ctx.bus.publish(f"queue.{event.lower()}", call=rec.id, queue=rec.queue, agent=rec.agent,
                     wait=wait, talk=talk, ring=ring)
-    await ctx.store.queue_log.append(QueueEvent(
+    await ctx.records.queue_event(QueueEvent(
         ts=ctx.clock.wall(), call_id=rec.id, queue=rec.queue, event=event, agent=rec.agent,
         wait_s=wait, talk_s=talk, ring_s=ring, info=info))
 
@@ -63,6 +63,7 @@ async def wait_and_connect(ctx: FlowContext, channel: Channel, queue: Queue,
     entered = ctx.clock.now()
     waiting = ctx.acd.enqueue(rec.id, rec.queue)
     await _queue_log(ctx, "ENTERQUEUE", rec, info=rec.caller_number)
+    await ctx.records.stage(rec, "queued")
     moh = _moh_path(ctx, queue)
     ended = channel.ended
     try:
@@ -132,13 +133,18 @@ async def _connect(ctx: FlowContext, channel: Channel, agent_leg: Any, rec: Call
     rec.wait_s = round(ctx.clock.now() - entered, 3)
     talk_started = ctx.clock.now()
     await _queue_log(ctx, "CONNECT", rec, wait=rec.wait_s)
+    await ctx.records.stage(rec, "connected")
     incoming, final = _recording_paths(ctx, rec)
     recording = False
     try:
         await channel.stop_play()
         await ctx.pool.bridge(channel.media_leg, agent_leg)
-        await ctx.pool.record(channel.media_leg, agent_leg, str(incoming))
-        recording = True
+        if ctx.records.recording_allowed:
+            await ctx.pool.record(channel.media_leg, agent_leg, str(incoming))
+            recording = True
+        else:
+            log.error("call not recorded: the disk is full call=%s", rec.id)
+            ctx.bus.publish("recording.skipped", call=rec.id, reason="disk full")
     except MediaError as exc:
         log.error("connect failed call=%s error=%s", rec.id, exc)
     ctx.bus.publish("call.connected", call=rec.id, queue=rec.queue, agent=agent)
@@ -149,15 +155,18 @@ async def _connect(ctx: FlowContext, channel: Channel, agent_leg: Any, rec: Call
     rec.talk_s = round(ctx.clock.now() - talk_started, 3)
     node_failed = any(f.done() and f.result()[1] == "node_failed"
                       for f in (caller_ended, agent_ended))
+    ctx.acd.call_ended(rec.id, agent)     # the seat is free whatever the disk does
     if node_failed:
         rec.disposition, rec.hangup_by = "failed", "system"
         rec.failure_reason = "media node failed"
+        event, info = "INTERRUPTED", "media node failed"
     else:
         rec.disposition = "answered"
         rec.hangup_by = "caller" if caller_first else "agent"
-    await _queue_log(ctx, "COMPLETECALLER" if caller_first else "COMPLETEAGENT", rec,
-                     wait=rec.wait_s, talk=rec.talk_s)
-    ctx.acd.call_ended(rec.id, agent)
+        event, info = ("COMPLETECALLER" if caller_first else "COMPLETEAGENT"), ""
+    rec.ended_at = ctx.clock.wall()
+    await ctx.records.stage(rec, "ended")
+    await _queue_log(ctx, event, rec, wait=rec.wait_s, talk=rec.talk_s, info=info)
     if recording:   # after a node crash the pool has salvaged what was written
         rec.recording = await _finish_recording(ctx, rec, incoming, final) or ""
 
@@ -176,6 +185,6 @@ async def _finish_recording(ctx: FlowContext, rec: CallRecord, incoming: Path,
     final.parent.mkdir(parents=True, exist_ok=True)
     os.replace(incoming, final)
     relative = str(final.relative_to(ctx.cfg.recordings_dir))
-    await ctx.store.recordings.index(relative, rec.id, float(seconds or 0.0))
+    await ctx.records.recording(relative, rec.id, float(seconds or 0.0))
     ctx.bus.publish("recording.ready", call=rec.id, path=relative)
     return relative

@@ -18,6 +18,7 @@ from typing import Any
 from acd_core.clock import Clock
 from firmware.errors import StoreError
 from firmware.events import EventBus
+from firmware.store.calls_live import CallsLive, LiveCall
 from firmware.store.cdr import CallRecord, CdrFilter, CdrStore
 from firmware.store.config import ConfigStore, Did, InUse, IvrMenu, Queue, Seat, Trunk
 from firmware.store.db import (MIGRATIONS_DIR, Database, NotFound, SchemaTooNew,
@@ -46,6 +47,7 @@ class Store:
         self.config = ConfigStore(db)
         self.users = Users(db)
         self.cdr = CdrStore(db)
+        self.calls_live = CallsLive(db)
         self.queue_log = QueueLog(db)
         self.events = EventLog(db)
         self.recordings = Recordings(db, recordings_dir)

@@ -20,6 +20,7 @@ from firmware.store.where import Where, text_of
 
 DISPOSITIONS = ("answered", "abandoned", "failed", "no-agent", "no-choice", "rejected")
 HANGUP_BY = ("caller", "agent", "system")
+DIRECTIONS = ("in", "out")
 MAX_PAGE = 1000
 
 
@@ -48,6 +49,8 @@ class CallRecord:
     talk_s: float = 0.0
     recording: str = ""
     failure_reason: str = ""
+    direction: str = "in"               # "in" | "out" (outbound calls are rated)
+    dialed_number: str = ""             # E.164, for outbound calls
 
     def checked(self) -> "CallRecord":
         """The record with every field validated and normalised."""
@@ -77,6 +80,8 @@ class CallRecord:
             talk_s=f.seconds("cdr.talk_s", self.talk_s),
             recording=f.rel_path("cdr.recording", self.recording) if self.recording else "",
             failure_reason=f.text("cdr.failure_reason", self.failure_reason, 200),
+            direction=f.choice("cdr.direction", self.direction, DIRECTIONS),
+            dialed_number=f.opt_number("cdr.dialed_number", self.dialed_number),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -88,6 +93,12 @@ class CallRecord:
 
 
 _COLUMNS = tuple(x.name for x in fields(CallRecord))
+
+
+def insert_sql(rec: CallRecord) -> tuple[str, list[Any]]:
+    """The INSERT of a checked record (shared with ``calls_live.finish``)."""
+    return (f"INSERT INTO cdr ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)})",
+            [getattr(rec, c) for c in _COLUMNS])
 
 
 @dataclass(frozen=True)
@@ -113,12 +124,10 @@ class CdrStore:
 
     async def insert(self, record: CallRecord) -> CallRecord:
         rec = record.checked()
-        cols = ", ".join(_COLUMNS)
-        marks = ", ".join("?" for _ in _COLUMNS)
+        sql, values = insert_sql(rec)
         try:
             async with self._db.transaction("cdr.insert") as conn:
-                await conn.execute(f"INSERT INTO cdr ({cols}) VALUES ({marks})",
-                                   [getattr(rec, c) for c in _COLUMNS])
+                await conn.execute(sql, values)
         except sqlite3.IntegrityError as exc:
             raise StoreError(f"call record not stored: {exc}", table="cdr", id=rec.id) from None
         return rec

@@ -12,6 +12,9 @@ people who know its reports read ours without a glossary
 - EXITWITHTIMEOUT: max wait reached (``position``, ``orig_position``, ``wait_s``)
 - EXITEMPTY: left because no agent could ever answer; EXITWITHKEY: caller pressed a key
 - TRANSFER, AGENTLOGIN, AGENTLOGOFF, PAUSE, UNPAUSE, AGENTDUMP, SYSCOMPAT
+- INTERRUPTED (ours, not Asterisk's): the call did not end on its own — its media
+  node failed, or the box restarted while it was queued or connected (``info``
+  says which); it closes the call's queue events like COMPLETE*/ABANDON do
 """
 from __future__ import annotations
 
@@ -26,7 +29,9 @@ from firmware.store.where import Where, text_of
 EVENTS = ("ENTERQUEUE", "RINGNOANSWER", "RINGCANCELED", "CONNECT", "COMPLETECALLER",
           "COMPLETEAGENT", "ABANDON", "EXITWITHTIMEOUT", "EXITEMPTY", "EXITWITHKEY",
           "TRANSFER", "AGENTLOGIN", "AGENTLOGOFF", "PAUSE", "UNPAUSE", "AGENTDUMP",
-          "SYSCOMPAT")
+          "SYSCOMPAT", "INTERRUPTED")
+CLOSING = frozenset({"COMPLETECALLER", "COMPLETEAGENT", "ABANDON", "EXITWITHTIMEOUT",
+                     "EXITEMPTY", "EXITWITHKEY", "TRANSFER", "INTERRUPTED"})
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,9 @@ from firmware.events import Event, EventBus
 from firmware.flows import inbound
 from firmware.flows.acd_runner import AcdRunner
 from firmware.flows.context import FlowContext
+from firmware.flows.records import CallRecords
 from firmware.store import CallRecord, Did, IvrMenu, Queue, Seat, Store, Trunk
+from firmware.store.keeper import RecordKeeper
 from firmware.telephony.sip import SipChannel
 from tests.flows.fakes import FakeLeg, FakePool
 from tests.support.aio import no_leaked_threads, pytest_pyfunc_call  # noqa: F401
@@ -59,10 +61,12 @@ class FlowHarness:
         await c.put_seat(Seat(extension="202", ha1=HA1, queues={"sales": 0}))
         self.acd = AcdRunner(self.bus, self.clock)
         self.acd.configure(await c.queues(), await c.seats())
+        self.keeper = RecordKeeper(self.cfg.var_dir, self.clock, self.bus)
         self.ctx = FlowContext(cfg=self.cfg, bus=self.bus, store=self.store,
                                pool=self.pool,  # type: ignore[arg-type]
                                acd=self.acd, clock=self.clock,
-                               moh_path=self.cfg.prompts_dir / MOH)
+                               moh_path=self.cfg.prompts_dir / MOH,
+                               records=CallRecords(self.store, self.keeper))
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -70,6 +74,7 @@ class FlowHarness:
             if not t.done():
                 t.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
+        await self.keeper.stop()
         self.acd.close()
         await self.store.close()
 
