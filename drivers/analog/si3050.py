@@ -25,27 +25,21 @@ from drivers.bus.spi import SpiBus
 from drivers.errors import ChipAbsent, ChipTimeout, DriverError
 from drivers.analog.silabs_spi import CTRL_READ, CTRL_WRITE, SilabsRegisters
 from drivers.locking import locked
+from drivers.timers import Timer, timer_table
 from drivers.timing import Sleep
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Timer:
-    name: str
-    seconds: float
-    text: str
-
-
-TIMERS = {t.name: t for t in (
-    Timer("ring_debounce", 0.128, "longest gap between RDTP/RDTN changes of one ring"),
-    Timer("ring_end", 0.128, "no ring bits this long ends the ring"),
-    Timer("battery_debounce", 0.064, "battery present/absent must hold this long"),
-    Timer("battery_alarm", 1.0, "no battery this long raises the RED channel alarm"),
-    Timer("polarity_debounce", 0.064, "a polarity reversal must hold this long"),
-    Timer("isolink", 2.0, "longest wait for the ISOcap link after powering the line side"),
-    Timer("reset", 0.100, "wait after soft reset"),
-)}
+TIMERS = timer_table(
+    Timer("ring_debounce", 128, "ms", "longest gap between RDTP/RDTN changes of one ring"),
+    Timer("ring_end", 128, "ms", "no ring bits this long ends the ring"),
+    Timer("battery_debounce", 64, "ms", "battery present/absent must hold this long"),
+    Timer("battery_alarm", 1, "s", "no battery this long raises the RED channel alarm"),
+    Timer("polarity_debounce", 64, "ms", "a polarity reversal must hold this long"),
+    Timer("isolink", 2, "s", "longest wait for the ISOcap link after powering the line side"),
+    Timer("reset", 100, "ms", "wait after soft reset"),
+)
 SYSTEM_REVISIONS = {0: "A", 2: "B", 3: "C", 4: "D"}     # reg 11 [3:0]
 LINE_SIDE_IDS = {1: "Si3018", 3: "Si3019"}              # reg 11 [7:4]
 BATTERY_THRESHOLD = 3.0

@@ -25,6 +25,7 @@ from drivers.bus.spi import SpiBus
 from drivers.errors import ChipAbsent, ChipTimeout, DriverError
 from drivers.analog.silabs_spi import CTRL_READ, CTRL_WRITE, SilabsRegisters
 from drivers.locking import locked
+from drivers.timers import Timer, timer_table
 from drivers.timing import Sleep
 
 log = logging.getLogger(__name__)
@@ -42,21 +43,16 @@ V_LSB, I_LSB = 931.323e-9, 1.676e-9
 EXPECTED_ID = 0x41
 
 
-@dataclass(frozen=True)
-class Timer:
-    name: str
-    seconds: float
-    text: str
-
-
-TIMERS = {t.name: t for t in (
-    Timer("hook_debounce", 0.020, "a hook change must hold this long"),
-    Timer("flash_min", 0.050, "on-hook shorter than this is a glitch"),
-    Timer("rxflash", 1.250, "longest on-hook taken as a flash (DAHDI rxflash); longer is a hang-up"),
-    Timer("cid_delay", 0.500, "caller ID starts this long after the first ring burst ends"),
-    Timer("oht_after_ring", 6.0, "on-hook transmission kept after ringing stops (DAHDI OHT_TIMER)"),
-    Timer("ram_busy", 0.001, "longest RAM access"),
-)}
+TIMERS = timer_table(
+    Timer("hook_debounce", 20, "ms", "a hook change must hold this long"),
+    Timer("flash_min", 50, "ms", "on-hook shorter than this is a glitch"),
+    Timer("rxflash", 1250, "ms",
+          "longest on-hook taken as a flash (DAHDI rxflash); longer is a hang-up"),
+    Timer("cid_delay", 500, "ms", "caller ID starts this long after the first ring burst ends"),
+    Timer("oht_after_ring", 6, "s",
+          "on-hook transmission kept after ringing stops (DAHDI OHT_TIMER)"),
+    Timer("ram_busy", 1, "ms", "longest RAM access"),
+)
 RING_CADENCES = {"US": (2.0, 4.0), "UK": (0.4, 0.2, 0.4, 2.0), "EU": (1.0, 4.0),
                  "DE": (1.0, 4.0), "CN": (1.0, 4.0)}
 
