@@ -21,7 +21,7 @@ class _Offers(_State):
         for m in members:
             self._ring(call, m.agent, reason)
         q = call.queue
-        if q.strategy == PROGRESSIVE:
+        if q.strategy == PROGRESSIVE and not call.callback:
             self._push(self._now + q.ring_step, T_STEP, call, None, call.ring_cycle)
         elif q.strategy == ROUND_ROBIN:    # the memory: whoever got the queue's last call
             q.rr_last = m.pos

@@ -22,7 +22,8 @@ def _empty(q, mask):
 
 class _Rules(_Strategies):
     def _settle(self):
-        """Applies leave-when-empty to the queues whose members changed state."""
+        """Applies leave-when-empty to the queues whose members changed state
+        (to callers on the line: waiting callbacks stay, see ``_enter``)."""
         while self._dirty:
             q = self._dirty.pop()
             if q.waiting and _empty(q, q.leave_mask):
@@ -42,10 +43,13 @@ class _Rules(_Strategies):
         if q.max_len >= 0 and q.waiting >= q.max_len:
             self._leave(call, "full")
             return
-        if q.join_mask and _empty(q, q.join_mask):
+        # Join/leave-when-empty protect a caller on the line from waiting with
+        # nobody to answer; a callback has nobody on the line and waits for the
+        # next agent, even overnight (docs/acd-trace.md, "Leaving a queue").
+        if q.join_mask and not call.callback and _empty(q, q.join_mask):
             self._leave(call, "join-empty")
             return
-        if q.leave_mask and _empty(q, q.leave_mask):
+        if q.leave_mask and not call.callback and _empty(q, q.leave_mask):
             self._leave(call, "leave-empty")
             return
         self._insert(call)

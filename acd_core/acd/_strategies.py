@@ -8,9 +8,9 @@ docs/acd-trace.md for each strategy's rule and edges.
 """
 from __future__ import annotations
 
-from ._codes import (C_WAITING, FEWEST_CALLS, INF, LEAST_TALK, LONGEST_IDLE, METRIC_NAMES,
-                     RANDOM, RING_ALL, ROUND_ROBIN, S_AVAILABLE, STATUS_NAMES, T_STEP,
-                     WEIGHTED_RANDOM)
+from ._codes import (C_WAITING, FEWEST_CALLS, INF, LEAST_TALK, LINEAR, LONGEST_IDLE,
+                     METRIC_NAMES, PROGRESSIVE, RANDOM, RING_ALL, ROUND_ROBIN, S_AVAILABLE,
+                     STATUS_NAMES, T_STEP, WEIGHTED_RANDOM)
 from ._offers import _Offers
 from .model import STRATEGIES
 
@@ -140,6 +140,10 @@ class _Strategies(_Offers):
         step = _step(q, call.join, self._now)
         cls = call.cls
         strategy = q.strategy
+        if call.callback and (strategy == RING_ALL or strategy == PROGRESSIVE):
+            # A callback reserves one agent (the daemon rings it, then dials the
+            # caller): the one ring-progressively would ring first.
+            strategy = LINEAR
         cands = []
         eligible = []
         skipped = []
@@ -197,7 +201,7 @@ class _Strategies(_Offers):
             chosen.append(pick)
         first = chosen[0]
         reason = {"trigger": trigger, "rule": METRIC_NAMES[strategy],
-                  "strategy": STRATEGIES[strategy], "step": step,
+                  "strategy": STRATEGIES[q.strategy], "step": step,
                   "eligible": eligible, "chosen": [first.agent.id, first.penalty,
                                                    eligible[cands.index(first)][2]],
                   "skipped": skipped}
@@ -219,7 +223,10 @@ class _Strategies(_Offers):
         return float(m.pos)
 
     def _ring_step(self, call):
-        """ring-progressively: add the next free eligible member to the ringing."""
+        """ring-progressively: add the next free eligible member to the ringing
+        (never to a callback: it has its one agent reserved)."""
+        if call.callback:
+            return
         q = call.queue
         step = _step(q, call.join, self._now)
         pick = None
