@@ -56,10 +56,12 @@ def test_modules_with_a_compiled_build_and_their_importers_are_copies():
         assert module is not importlib.import_module(modname)
 
 
-def test_the_pure_dtmf_receiver_decodes_g711_with_the_pure_g711():
-    rx = load("acd_core.dtmf._receiver", "pure")
-    assert rx.alaw_to_linear.__module__ == f"{PURE}.g711"
+def test_pure_modules_decode_g711_with_the_pure_g711():
+    receiver = load("acd_core.callerid.receiver", "pure")
+    assert receiver.alaw_to_linear.__module__ == f"{PURE}.g711"
     assert not is_compiled(sys.modules[f"{PURE}.g711"])
+    rx = load("acd_core.dtmf._receiver", "pure")
+    assert rx.ALAW_DECODE is sys.modules[f"{PURE}.g711"].ALAW_DECODE
 
 
 def test_the_vocabulary_is_shared_by_both_builds():
