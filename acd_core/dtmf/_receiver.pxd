@@ -18,6 +18,12 @@ cdef inline double _sin_small(double a) noexcept
 @cython.locals(a2=double)
 cdef inline double _cos_small(double a) noexcept
 
+@cython.locals(u=double, u2=double, u4=double, u8=double)
+cdef inline double _sin_mid(double x) noexcept
+
+@cython.locals(u=double, u2=double, u4=double, u8=double)
+cdef inline double _cos_mid(double x) noexcept
+
 @cython.locals(ax=double, ay=double, z=double, z2=double, z4=double, z8=double, r=double,
                swap=bint)
 cdef inline double _atan2_near(double y, double x) noexcept
@@ -39,10 +45,8 @@ cdef class DtmfDetector:
     cdef double _pend[40]
     cdef double _pk_re[16], _pk_im[16], _lag_re[16], _lag_im[16]
     cdef double _saw[16], _caw[16], _sa[16], _ca[16]
-    cdef double _fa1[8]
-    cdef double _fa2[8]
-    cdef double _fb1[8]
-    cdef double _fb2[8]
+    cdef double _yr[8]
+    cdef double _yi[8]
     cdef double _wre[8]
     cdef double _wim[8]
     cdef double _y_re[64]
@@ -70,11 +74,16 @@ cdef class DtmfDetector:
     cdef void _feed(self, object buf, Py_ssize_t n, int law)
 
     @cython.locals(x="double*", i=int, t=double, xa=double, xb=double, ea=double, eb=double,
-                   c0=double, c1=double, c2=double, c3=double, c4=double, c5=double, c6=double, c7=double, a0=double, a1=double, a2=double, a3=double, a4=double, a5=double, a6=double, a7=double, b0=double, b1=double, b2=double, b3=double, b4=double, b5=double, b6=double, b7=double, p0=double, p1=double, p2=double, p3=double, p4=double, p5=double, p6=double, p7=double, q0=double, q1=double, q2=double, q3=double, q4=double, q5=double, q6=double, q7=double)
+                   ar=double, ai=double,
+                   c0=double, c1=double, c2=double, c3=double, c4=double, c5=double, c6=double,
+                   c7=double, a0=double, a1=double, a2=double, a3=double, a4=double, a5=double,
+                   a6=double, a7=double, b0=double, b1=double, b2=double, b3=double, b4=double,
+                   b5=double, b6=double, b7=double, p0=double, p1=double, p2=double, p3=double,
+                   p4=double, p5=double, p6=double, p7=double, q0=double, q1=double, q2=double,
+                   q3=double, q4=double, q5=double, q6=double, q7=double)
     cdef void _goertzel(self) noexcept
 
-    @cython.locals(slot=int, k=int, ar=double, ai=double, br=double, bi=double, hr=double,
-                   hi=double, yr=double, yi=double, rr=double, ri=double,
+    @cython.locals(slot=int, k=int, yr=double, yi=double, rr=double, ri=double,
                    nr=double, ni=double, g=double, digit=int)
     cdef void _end_subblock(self)
 
@@ -88,10 +97,10 @@ cdef class DtmfDetector:
     cdef inline double _phase_hz(self, double re1, double im1, double re0, double im0) noexcept
 
     @cython.locals(a=double, saw=double, caw=double, sa=double, ca=double, leak=double)
-    cdef double _leak_ratio(self, int pair, double sign, double src_off) noexcept
+    cdef inline double _leak_ratio(self, int pair, double sign, double src_off) noexcept
 
     @cython.locals(a=double, r=double)
-    cdef double _gain(self, double offset_hz) noexcept
+    cdef inline double _gain(self, double offset_hz) noexcept
 
     @cython.locals(newest="long long", emax=double, emin=double, e=double, j=int, k=int,
                    row=int, col=int, row_e=double, row_2nd=double, col_e=double, col_2nd=double,

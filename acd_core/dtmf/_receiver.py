@@ -33,9 +33,18 @@ frequency estimates agree within 4 Hz confirm the digit. Speech and music
 rarely hold two exact frequencies steady with nothing else in the signal, which
 is what the energy and phase tests ask.
 
-Runs on int16 PCM; G.711 input goes through ``process_alaw``/``process_ulaw``.
-State carries across calls: 160-sample frames and a whole file give the same
-digits at the same offsets.
+Runs on int16 PCM, or on G.711 octets with ``process_alaw``/``process_ulaw``
+(decoded by a table in the loop that fills each sub-block). State carries
+across calls, and the filters only ever see whole sub-blocks, so 160-sample
+frames and a whole file give the same digits at the same offsets.
+
+Cost (issue 15: at most spandsp's ``dtmf_rx`` per 20 ms frame; figures in
+docs/dsp.md): each filter runs over both halves of a sub-block at once, two
+independent recurrences whose outputs are joined by one rotation; a window
+whose energy cannot reach the level limit stops before any tone is measured;
+the corrections (leakage between the two tones, the window's roll-off) use
+polynomials for the small angles and the phase, exact to far below what any
+limit looks at, instead of the library's sin/cos/atan2.
 """
 from __future__ import annotations
 
@@ -114,6 +123,35 @@ def _cos_small(a):
     a2 = a * a
     return 1.0 - a2 * 0.5 * (1.0 - a2 * (1.0 / 12.0) * (1.0 - a2 * (1.0 / 30.0) * (
         1.0 - a2 * (1.0 / 56.0))))
+
+
+def _sin_mid(x):
+    """sin(x) for |x| <= 2.5 rad: Taylor to x^21 (error below 1e-12), by
+    Estrin's scheme. For a bin offset times the window (at most 3/4 pi here),
+    where only a correction depends on it, cheaper than the library's."""
+    u = x * x
+    u2 = u * u
+    u4 = u2 * u2
+    u8 = u4 * u4
+    return x * ((1.0 - 0.16666666666666666 * u)
+            + u2 * (0.008333333333333333 - 0.0001984126984126984 * u)
+            + u4 * ((2.7557319223985893e-06 - 2.505210838544172e-08 * u)
+                    + u2 * (1.6059043836821613e-10 - 7.647163731819816e-13 * u))
+            + u8 * ((2.8114572543455206e-15 - 8.22063524662433e-18 * u)
+                    + u2 * 1.9572941063391263e-20))
+
+
+def _cos_mid(x):
+    """cos(x) for |x| <= 2.5 rad, as :func:`_sin_mid`."""
+    u = x * x
+    u2 = u * u
+    u4 = u2 * u2
+    u8 = u4 * u4
+    return ((1.0 - 0.5 * u) + u2 * (0.041666666666666664 - 0.001388888888888889 * u)
+            + u4 * ((2.48015873015873e-05 - 2.755731922398589e-07 * u)
+                    + u2 * (2.08767569878681e-09 - 1.1470745597729725e-11 * u))
+            + u8 * ((4.779477332387385e-14 - 1.5619206968586225e-16 * u)
+                    + u2 * 4.110317623312165e-19))
 
 
 def _atan2_near(y, x):
@@ -219,10 +257,8 @@ class DtmfDetector:
         self._sa = sa
         self._ca = ca
         self._pend = [0.0] * 40         # SUBBLOCK samples of the sub-block being filled
-        self._fa1 = [0.0] * 8           # Goertzel states at the end of a sub-block
-        self._fa2 = [0.0] * 8
-        self._fb1 = [0.0] * 8
-        self._fb2 = [0.0] * 8
+        self._yr = [0.0] * 8            # the newest sub-block's sums, per tone
+        self._yi = [0.0] * 8
         self._wre = [0.0] * 8           # window sums of the newest window, per tone
         self._wim = [0.0] * 8
         self._y_re = [0.0] * 64  # 8 tones x RING
@@ -394,55 +430,50 @@ class DtmfDetector:
             t = (xb - q7) + c7 * p7
             q7 = p7
             p7 = t
-        self._fa1[0] = a0
-        self._fa2[0] = b0
-        self._fb1[0] = p0
-        self._fb2[0] = q0
-        self._fa1[1] = a1
-        self._fa2[1] = b1
-        self._fb1[1] = p1
-        self._fb2[1] = q1
-        self._fa1[2] = a2
-        self._fa2[2] = b2
-        self._fb1[2] = p2
-        self._fb2[2] = q2
-        self._fa1[3] = a3
-        self._fa2[3] = b3
-        self._fb1[3] = p3
-        self._fb2[3] = q3
-        self._fa1[4] = a4
-        self._fa2[4] = b4
-        self._fb1[4] = p4
-        self._fb2[4] = q4
-        self._fa1[5] = a5
-        self._fa2[5] = b5
-        self._fb1[5] = p5
-        self._fb2[5] = q5
-        self._fa1[6] = a6
-        self._fa2[6] = b6
-        self._fb1[6] = p6
-        self._fb2[6] = q6
-        self._fa1[7] = a7
-        self._fa2[7] = b7
-        self._fb1[7] = p7
-        self._fb2[7] = q7
+        # Each half: sum x[n] e^{jw(HALF-1-n)} = s1 - e^{-jw} s2. The first half
+        # turned by e^{jw HALF} plus the second is the sub-block's sum
+        # x[n] e^{jw(SUBBLOCK-1-n)}.
+        ar = a0 - self._wcos[0] * b0
+        ai = self._wsin[0] * b0
+        self._yr[0] = ar * self._half_re[0] - ai * self._half_im[0] + (p0 - self._wcos[0] * q0)
+        self._yi[0] = ar * self._half_im[0] + ai * self._half_re[0] + self._wsin[0] * q0
+        ar = a1 - self._wcos[1] * b1
+        ai = self._wsin[1] * b1
+        self._yr[1] = ar * self._half_re[1] - ai * self._half_im[1] + (p1 - self._wcos[1] * q1)
+        self._yi[1] = ar * self._half_im[1] + ai * self._half_re[1] + self._wsin[1] * q1
+        ar = a2 - self._wcos[2] * b2
+        ai = self._wsin[2] * b2
+        self._yr[2] = ar * self._half_re[2] - ai * self._half_im[2] + (p2 - self._wcos[2] * q2)
+        self._yi[2] = ar * self._half_im[2] + ai * self._half_re[2] + self._wsin[2] * q2
+        ar = a3 - self._wcos[3] * b3
+        ai = self._wsin[3] * b3
+        self._yr[3] = ar * self._half_re[3] - ai * self._half_im[3] + (p3 - self._wcos[3] * q3)
+        self._yi[3] = ar * self._half_im[3] + ai * self._half_re[3] + self._wsin[3] * q3
+        ar = a4 - self._wcos[4] * b4
+        ai = self._wsin[4] * b4
+        self._yr[4] = ar * self._half_re[4] - ai * self._half_im[4] + (p4 - self._wcos[4] * q4)
+        self._yi[4] = ar * self._half_im[4] + ai * self._half_re[4] + self._wsin[4] * q4
+        ar = a5 - self._wcos[5] * b5
+        ai = self._wsin[5] * b5
+        self._yr[5] = ar * self._half_re[5] - ai * self._half_im[5] + (p5 - self._wcos[5] * q5)
+        self._yi[5] = ar * self._half_im[5] + ai * self._half_re[5] + self._wsin[5] * q5
+        ar = a6 - self._wcos[6] * b6
+        ai = self._wsin[6] * b6
+        self._yr[6] = ar * self._half_re[6] - ai * self._half_im[6] + (p6 - self._wcos[6] * q6)
+        self._yi[6] = ar * self._half_im[6] + ai * self._half_re[6] + self._wsin[6] * q6
+        ar = a7 - self._wcos[7] * b7
+        ai = self._wsin[7] * b7
+        self._yr[7] = ar * self._half_re[7] - ai * self._half_im[7] + (p7 - self._wcos[7] * q7)
+        self._yi[7] = ar * self._half_im[7] + ai * self._half_re[7] + self._wsin[7] * q7
         self._energy[self._subblocks & (RING - 1)] = ea + eb
 
     def _end_subblock(self):
-        """Store the sub-block's rotated Goertzel outputs; test the hop."""
+        """Store the sub-block's Goertzel outputs, rotated; test the hop."""
         slot = self._subblocks & (RING - 1)
         for k in range(8):
-            # Each half: sum x[n] e^{jw(HALF-1-n)} = s1 - e^{-jw} s2. The first
-            # half turned by e^{jw HALF} plus the second is the sub-block's sum
-            # x[n] e^{jw(SUBBLOCK-1-n)}; times rot it refers to the first sample.
-            ar = self._fa1[k] - self._wcos[k] * self._fa2[k]
-            ai = self._wsin[k] * self._fa2[k]
-            br = self._fb1[k] - self._wcos[k] * self._fb2[k]
-            bi = self._wsin[k] * self._fb2[k]
-            hr = self._half_re[k]
-            hi = self._half_im[k]
-            yr = ar * hr - ai * hi + br
-            yi = ar * hi + ai * hr + bi
+            # times rot, the sub-block's sum refers to the detector's first sample
+            yr = self._yr[k]
+            yi = self._yi[k]
             rr = self._rot_re[k]
             ri = self._rot_im[k]
             self._y_re[slot * 8 + k] = yr * rr - yi * ri
@@ -535,8 +566,8 @@ class DtmfDetector:
         The first D is taken by angle addition on the pair's constants, so one
         offset costs one sine and cosine of a and of aW (a = w src_off / 2)."""
         a = math.pi * src_off / SAMPLE_RATE
-        saw = math.sin(a * self._window)
-        caw = math.cos(a * self._window)
+        saw = _sin_mid(a * self._window)
+        caw = _cos_mid(a * self._window)
         sa = _sin_small(a)
         ca = _cos_small(a)
         leak = (sign * self._saw[pair] * caw + self._caw[pair] * saw) / \
@@ -550,7 +581,7 @@ class DtmfDetector:
         if offset_hz == 0.0:
             return 1.0
         a = math.pi * offset_hz / SAMPLE_RATE
-        r = math.sin(a * self._window) / (self._window * _sin_small(a))
+        r = _sin_mid(a * self._window) / (self._window * _sin_small(a))
         return r * r
 
     def _hit(self):
