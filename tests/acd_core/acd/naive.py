@@ -121,13 +121,15 @@ class NaiveAcd:
             a.talk += ev.t - a.answered
             a.last_end = ev.t
             del self.calls[ev.call]
-            freed.append(a)
         elif isinstance(ev, acd.CallAbandoned):
             call = self.calls.pop(ev.call)
             self.order.remove((call.key(self.queues[call.queue].weight), ev.call))
         if freed:
+            # Several agents freed at once take their calls one by one, in the
+            # order they were freed (with one free agent, the rescan below is
+            # the same thing).
             offers = []
-            for a in freed:                               # in the order they were freed
+            for a in freed:
                 offers += self.take(a)
             return offers
         return self.rescan()
@@ -160,36 +162,50 @@ class NaiveAcd:
         call.ringing = [a.id for a in agents]
         if self.queues[call.queue].strategy == "round-robin":
             self.rr_last[call.queue] = agents[-1].positions[call.queue]
-        self.order.remove((call.key(self.queues[call.queue].weight), call.id))
         return [(call.id, a.id) for a in agents]
 
     def take(self, a: _Agent) -> list[tuple[str, str]]:
         """A freed agent walks every waiting call in the global order."""
         if not self.free(a):
             return []
-        for _, cid in self.order:
+        for i, (_, cid) in enumerate(self.order):
             call = self.calls[cid]
             if self.eligible(a, call):
+                del self.order[i]
                 return self.reserve(call, [a])
         return []
 
     def rescan(self) -> list[tuple[str, str]]:
-        """Every waiting call, in the global order, against every free member."""
-        offers = []
-        for _, cid in list(self.order):
+        """Every member, then every waiting call in the global order."""
+        offers: list[tuple[str, str]] = []
+        free: dict[str, list[_Agent]] = {}
+        for a in self.agents.values():                       # every member, every event
+            if a.logged_in and a.reachable and a.busy is None:
+                for q in a.queues:
+                    free.setdefault(q, []).append(a)
+        if not free:
+            return offers
+        taken = []
+        for i, (_, cid) in enumerate(self.order):           # every waiting call, every event
             call = self.calls[cid]
-            able = [a for a in self.agents.values()             # every member, every event
-                    if self.free(a) and self.eligible(a, call)]
-            if not able:
+            best = None
+            for a in free.get(call.queue, ()):
+                if a.busy is None and self.eligible(a, call):
+                    k = (a.queues[call.queue], self.metric(a, call.queue), a.positions[call.queue])
+                    if best is None or k < best[0]:
+                        best = (k, a)
+            if best is None:
                 continue
-            tier = min(a.queues[call.queue] for a in able)
-            able = sorted((a for a in able if a.queues[call.queue] == tier),
-                          key=lambda a: (self.metric(a, call.queue), a.positions[call.queue]))
-            ring_all = self.queues[call.queue].strategy == "ring-all"
-            if ring_all and not call.callback:
-                offers += self.reserve(call, sorted(able, key=lambda a: a.positions[call.queue]))
+            if self.queues[call.queue].strategy == "ring-all" and not call.callback:
+                tier = [a for a in free[call.queue] if a.busy is None
+                        and a.queues[call.queue] == best[0][0] and self.eligible(a, call)]
+                agents = sorted(tier, key=lambda a: a.positions[call.queue])
             else:
-                offers += self.reserve(call, able[:1])
+                agents = [best[1]]
+            offers += self.reserve(call, agents)
+            taken.append(i)
+        for i in reversed(taken):
+            del self.order[i]
         return offers
 
 
