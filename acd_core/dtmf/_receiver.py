@@ -1,3 +1,4 @@
+# cython: always_allow_keywords=False
 """DTMF receiver: Goertzel on 5 ms sub-blocks, phase-checked frequency, twist and talk-off tests.
 
 Envelope (ITU-T Q.24, ETSI ES 201 235-3, judged the Mitel-tape way; the tests in
@@ -32,9 +33,18 @@ frequency estimates agree within 4 Hz confirm the digit. Speech and music
 rarely hold two exact frequencies steady with nothing else in the signal, which
 is what the energy and phase tests ask.
 
-Runs on int16 PCM; G.711 input goes through ``process_alaw``/``process_ulaw``.
-State carries across calls: 160-sample frames and a whole file give the same
-digits at the same offsets.
+Runs on int16 PCM, or on G.711 octets with ``process_alaw``/``process_ulaw``
+(decoded by a table in the loop that fills each sub-block). State carries
+across calls, and the filters only ever see whole sub-blocks, so 160-sample
+frames and a whole file give the same digits at the same offsets.
+
+Cost (issue 15: at most spandsp's ``dtmf_rx`` per 20 ms frame; figures in
+docs/dsp.md): each filter runs over both halves of a sub-block at once, two
+independent recurrences whose outputs are joined by one rotation; a window
+whose energy cannot reach the level limit stops before any tone is measured;
+the corrections (leakage between the two tones, the window's roll-off) use
+polynomials for the small angles and the phase, exact to far below what any
+limit looks at, instead of the library's sin/cos/atan2.
 """
 from __future__ import annotations
 
@@ -42,7 +52,7 @@ import math
 from array import array
 from typing import List, Tuple, Union
 
-from acd_core.g711 import DBM0_PEAK, alaw_to_linear, ulaw_to_linear
+from acd_core.g711 import ALAW_DECODE, DBM0_PEAK, ULAW_DECODE
 
 SAMPLE_RATE = 8000
 ROW_FREQS = (697.0, 770.0, 852.0, 941.0)      # Q.23 low group, Hz
@@ -50,6 +60,7 @@ COL_FREQS = (1209.0, 1336.0, 1477.0, 1633.0)  # Q.23 high group, Hz
 KEYS = "123A456B789C*0#D"                     # row-major: KEYS[4 * row + col]
 
 SUBBLOCK = 40        # samples (5 ms): the hop, and the time resolution of duration tests
+HALF = SUBBLOCK // 2  # the Goertzel filters run over both halves of a sub-block at once
 WINDOW_SUBBLOCKS = 3  # 120-sample DFT window (66.7 Hz bins; neighbour rows are 73 Hz apart)
 PHASE_LAG = 2        # windows compared for the frequency estimate are 80 samples apart
 SPAN = WINDOW_SUBBLOCKS + PHASE_LAG  # sub-blocks one hit looks at (25 ms)
@@ -92,6 +103,87 @@ RELEASE_MISSES = 9
 
 Samples = Union[bytes, bytearray, memoryview, array]
 
+# G.711 octet -> sample, as the Goertzel filters take it (decoded in the same loop
+# that fills the sub-block: no intermediate PCM buffer per frame).
+_ALAW = [float(v) for v in ALAW_DECODE]
+_ULAW = [float(v) for v in ULAW_DECODE]
+PCM16, ALAW, ULAW = 0, 1, 2
+
+
+def _sin_small(a):
+    """sin(a) for |a| < 0.03 rad (Taylor to a^9: exact to a double's rounding).
+    The angles here are half a bin offset, pi * f / 8000 with |f| <= 50 Hz."""
+    a2 = a * a
+    return a * (1.0 - a2 * (1.0 / 6.0) * (1.0 - a2 * (1.0 / 20.0) * (
+        1.0 - a2 * (1.0 / 42.0) * (1.0 - a2 * (1.0 / 72.0)))))
+
+
+def _cos_small(a):
+    """cos(a) for |a| < 0.03 rad (Taylor to a^8)."""
+    a2 = a * a
+    return 1.0 - a2 * 0.5 * (1.0 - a2 * (1.0 / 12.0) * (1.0 - a2 * (1.0 / 30.0) * (
+        1.0 - a2 * (1.0 / 56.0))))
+
+
+def _sin_mid(x):
+    """sin(x) for |x| <= 2.5 rad: Taylor to x^21 (error below 1e-12), by
+    Estrin's scheme. For a bin offset times the window (at most 3/4 pi here),
+    where only a correction depends on it, cheaper than the library's."""
+    u = x * x
+    u2 = u * u
+    u4 = u2 * u2
+    u8 = u4 * u4
+    return x * ((1.0 - 0.16666666666666666 * u)
+            + u2 * (0.008333333333333333 - 0.0001984126984126984 * u)
+            + u4 * ((2.7557319223985893e-06 - 2.505210838544172e-08 * u)
+                    + u2 * (1.6059043836821613e-10 - 7.647163731819816e-13 * u))
+            + u8 * ((2.8114572543455206e-15 - 8.22063524662433e-18 * u)
+                    + u2 * 1.9572941063391263e-20))
+
+
+def _cos_mid(x):
+    """cos(x) for |x| <= 2.5 rad, as :func:`_sin_mid`."""
+    u = x * x
+    u2 = u * u
+    u4 = u2 * u2
+    u8 = u4 * u4
+    return ((1.0 - 0.5 * u) + u2 * (0.041666666666666664 - 0.001388888888888889 * u)
+            + u4 * ((2.48015873015873e-05 - 2.755731922398589e-07 * u)
+                    + u2 * (2.08767569878681e-09 - 1.1470745597729725e-11 * u))
+            + u8 * ((4.779477332387385e-14 - 1.5619206968586225e-16 * u)
+                    + u2 * 4.110317623312165e-19))
+
+
+def _atan2_near(y, x):
+    """atan2(y, x) within 2e-8 rad: Abramowitz & Stegun 4.4.49 on [0, 1] after
+    folding the octant. A phase advance turns into Hz at 16 Hz per radian, so
+    the error is 3e-7 Hz, far below anything a decision looks at (the tightest
+    is the 4 Hz stability test), at a fraction of the library's cost."""
+    ax = abs(x)
+    ay = abs(y)
+    if ay <= ax:
+        if ax == 0.0:
+            return 0.0
+        z = ay / ax
+        swap = False
+    else:
+        z = ax / ay
+        swap = True
+    # Estrin's scheme: the polynomial in z^2 in four levels instead of eight
+    z2 = z * z
+    z4 = z2 * z2
+    z8 = z4 * z4
+    r = z * ((1.0 - 0.3333314528 * z2) + z4 * (0.1999355085 - 0.1420889944 * z2)
+             + z8 * ((0.1065626393 - 0.0752896400 * z2) + z4 * (0.0429096138 - 0.0161657367 * z2))
+             + z8 * z8 * 0.0028662257)
+    if swap:
+        r = 0.5 * math.pi - r
+    if x < 0.0:
+        r = math.pi - r
+    if y < 0.0:
+        r = -r
+    return r
+
 
 def _octets(samples):
     """bytes or bytearray as they are (read in place when compiled), else a copy."""
@@ -132,13 +224,47 @@ class DtmfDetector:
         self._step_im = step_im
         self._rot_re = rot_re
         self._rot_im = rot_im
-        self._s1 = [0.0] * 8
-        self._s2 = [0.0] * 8
+        # e^{jw*HALF}: moves the first half's Goertzel output to the second's reference
+        self._half_re = [math.cos(w * HALF) for w in (2.0 * math.pi * f / SAMPLE_RATE
+                                                      for f in freqs)]
+        self._half_im = [math.sin(w * HALF) for w in (2.0 * math.pi * f / SAMPLE_RATE
+                                                      for f in freqs)]
+        # Per (row, column) pair, 4 * row + column - 4: e^{-j dw (SUBBLOCK * (WINDOW_SUBBLOCKS
+        # + 1) - 1 - (window - 1) / 2)} turns the rotators' phase difference into the
+        # window centre's; e^{-j dw SUBBLOCK * PHASE_LAG} turns it back to the
+        # older window; sin/cos of A and AW, A = dw / 2, are the leak's constants.
+        window = SUBBLOCK * WINDOW_SUBBLOCKS
+        back = SUBBLOCK * (WINDOW_SUBBLOCKS + 1) - 1 - 0.5 * (window - 1)
+        pk_re, pk_im, lag_re, lag_im, saw, caw, sa, ca = ([0.0] * 16 for _ in range(8))
+        for r in range(4):
+            for c in range(4, 8):
+                pair = 4 * r + c - 4
+                dw = 2.0 * math.pi * (freqs[r] - freqs[c]) / SAMPLE_RATE
+                pk_re[pair] = math.cos(dw * back)
+                pk_im[pair] = -math.sin(dw * back)
+                lag_re[pair] = math.cos(dw * PHASE_LAG * SUBBLOCK)
+                lag_im[pair] = -math.sin(dw * PHASE_LAG * SUBBLOCK)
+                saw[pair] = math.sin(0.5 * dw * window)
+                caw[pair] = math.cos(0.5 * dw * window)
+                sa[pair] = math.sin(0.5 * dw)
+                ca[pair] = math.cos(0.5 * dw)
+        self._pk_re = pk_re
+        self._pk_im = pk_im
+        self._lag_re = lag_re
+        self._lag_im = lag_im
+        self._saw = saw
+        self._caw = caw
+        self._sa = sa
+        self._ca = ca
+        self._pend = [0.0] * 40         # SUBBLOCK samples of the sub-block being filled
+        self._yr = [0.0] * 8            # the newest sub-block's sums, per tone
+        self._yi = [0.0] * 8
+        self._wre = [0.0] * 8           # window sums of the newest window, per tone
+        self._wim = [0.0] * 8
         self._y_re = [0.0] * 64  # 8 tones x RING
         self._y_im = [0.0] * 64
         self._energy = [0.0] * 8  # RING
         self._fill = 0
-        self._acc_energy = 0.0
         self._subblocks = 0
         self._samples = 0
         window = SUBBLOCK * WINDOW_SUBBLOCKS
@@ -178,19 +304,67 @@ class DtmfDetector:
         if len(buf) % 2:
             raise ValueError(f"PCM16 input must be whole samples, got {len(buf)} bytes")
         self._out = []
-        self._run(buf, len(buf) // 2)
+        self._feed(buf, len(buf) // 2, PCM16)
         return self._out
 
     def process_alaw(self, data: Samples) -> List[Tuple[int, str]]:
-        """Feed A-law octets (one per sample)."""
-        return self.process(alaw_to_linear(data))
+        """Feed A-law octets (one per sample), what the media node passes: each
+        octet is decoded in the loop that fills the sub-block."""
+        self._out = []
+        if type(data) is bytes:        # a frame from the media node: no look-ups
+            frame = data
+            self._feed(frame, len(frame), ALAW)
+        else:
+            buf = _octets(data)
+            self._feed(buf, len(buf), ALAW)
+        return self._out
 
     def process_ulaw(self, data: Samples) -> List[Tuple[int, str]]:
         """Feed µ-law octets (one per sample)."""
-        return self.process(ulaw_to_linear(data))
+        buf = _octets(data)
+        self._out = []
+        self._feed(buf, len(buf), ULAW)
+        return self._out
 
-    def _run(self, buf, n):
+    def _feed(self, buf, n, law):
+        """Decode into the pending sub-block; run the filters on each full one.
+
+        The filters only ever see whole sub-blocks, so the results do not
+        depend on how the input was cut into frames."""
         src = buf
+        pend = self._pend
+        fill = self._fill
+        pos = 0
+        while pos < n:
+            take = SUBBLOCK - fill
+            if take > n - pos:
+                take = n - pos
+            if law == PCM16:
+                for i in range(take):
+                    k = 2 * (pos + i)
+                    # little-endian int16, sign-extended without a branch
+                    pend[fill + i] = ((src[k] | (src[k + 1] << 8)) ^ 0x8000) - 0x8000
+            elif law == ALAW:
+                for i in range(take):
+                    pend[fill + i] = _ALAW[src[pos + i]]
+            else:
+                for i in range(take):
+                    pend[fill + i] = _ULAW[src[pos + i]]
+            pos += take
+            fill += take
+            self._samples += take
+            if fill == SUBBLOCK:
+                fill = 0
+                self._fill = 0
+                self._goertzel()
+                self._end_subblock()
+        self._fill = fill
+
+    def _goertzel(self):
+        """Eight Goertzel filters over the pending sub-block, each run over both
+        halves at once (sixteen independent recurrences instead of eight: the
+        filters no longer wait on their own previous sample)."""
+        x = self._pend
         c0 = self._coef[0]
         c1 = self._coef[1]
         c2 = self._coef[2]
@@ -199,159 +373,178 @@ class DtmfDetector:
         c5 = self._coef[5]
         c6 = self._coef[6]
         c7 = self._coef[7]
-        pos = 0
-        while pos < n:
-            a0 = self._s1[0]
-            a1 = self._s1[1]
-            a2 = self._s1[2]
-            a3 = self._s1[3]
-            a4 = self._s1[4]
-            a5 = self._s1[5]
-            a6 = self._s1[6]
-            a7 = self._s1[7]
-            b0 = self._s2[0]
-            b1 = self._s2[1]
-            b2 = self._s2[2]
-            b3 = self._s2[3]
-            b4 = self._s2[4]
-            b5 = self._s2[5]
-            b6 = self._s2[6]
-            b7 = self._s2[7]
-            energy = self._acc_energy
-            take = SUBBLOCK - self._fill
-            if take > n - pos:
-                take = n - pos
-            end = pos + take
-            for i in range(pos, end):
-                # little-endian int16, sign-extended without a branch
-                v = ((src[2 * i] | (src[2 * i + 1] << 8)) ^ 0x8000) - 0x8000
-                x = v
-                energy += x * x
-                t = x + c0 * a0 - b0
-                b0 = a0
-                a0 = t
-                t = x + c1 * a1 - b1
-                b1 = a1
-                a1 = t
-                t = x + c2 * a2 - b2
-                b2 = a2
-                a2 = t
-                t = x + c3 * a3 - b3
-                b3 = a3
-                a3 = t
-                t = x + c4 * a4 - b4
-                b4 = a4
-                a4 = t
-                t = x + c5 * a5 - b5
-                b5 = a5
-                a5 = t
-                t = x + c6 * a6 - b6
-                b6 = a6
-                a6 = t
-                t = x + c7 * a7 - b7
-                b7 = a7
-                a7 = t
-            pos = end
-            self._samples += take
-            self._fill += take
-            self._s1[0] = a0
-            self._s1[1] = a1
-            self._s1[2] = a2
-            self._s1[3] = a3
-            self._s1[4] = a4
-            self._s1[5] = a5
-            self._s1[6] = a6
-            self._s1[7] = a7
-            self._s2[0] = b0
-            self._s2[1] = b1
-            self._s2[2] = b2
-            self._s2[3] = b3
-            self._s2[4] = b4
-            self._s2[5] = b5
-            self._s2[6] = b6
-            self._s2[7] = b7
-            self._acc_energy = energy
-            if self._fill == SUBBLOCK:
-                self._end_subblock()
+        a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = b0 = b1 = b2 = b3 = b4 = b5 = b6 = b7 = 0.0
+        p0 = p1 = p2 = p3 = p4 = p5 = p6 = p7 = q0 = q1 = q2 = q3 = q4 = q5 = q6 = q7 = 0.0
+        ea = 0.0
+        eb = 0.0
+        for i in range(HALF):
+            xa = x[i]
+            xb = x[i + HALF]
+            ea += xa * xa
+            eb += xb * xb
+            t = (xa - b0) + c0 * a0
+            b0 = a0
+            a0 = t
+            t = (xb - q0) + c0 * p0
+            q0 = p0
+            p0 = t
+            t = (xa - b1) + c1 * a1
+            b1 = a1
+            a1 = t
+            t = (xb - q1) + c1 * p1
+            q1 = p1
+            p1 = t
+            t = (xa - b2) + c2 * a2
+            b2 = a2
+            a2 = t
+            t = (xb - q2) + c2 * p2
+            q2 = p2
+            p2 = t
+            t = (xa - b3) + c3 * a3
+            b3 = a3
+            a3 = t
+            t = (xb - q3) + c3 * p3
+            q3 = p3
+            p3 = t
+            t = (xa - b4) + c4 * a4
+            b4 = a4
+            a4 = t
+            t = (xb - q4) + c4 * p4
+            q4 = p4
+            p4 = t
+            t = (xa - b5) + c5 * a5
+            b5 = a5
+            a5 = t
+            t = (xb - q5) + c5 * p5
+            q5 = p5
+            p5 = t
+            t = (xa - b6) + c6 * a6
+            b6 = a6
+            a6 = t
+            t = (xb - q6) + c6 * p6
+            q6 = p6
+            p6 = t
+            t = (xa - b7) + c7 * a7
+            b7 = a7
+            a7 = t
+            t = (xb - q7) + c7 * p7
+            q7 = p7
+            p7 = t
+        # Each half: sum x[n] e^{jw(HALF-1-n)} = s1 - e^{-jw} s2. The first half
+        # turned by e^{jw HALF} plus the second is the sub-block's sum
+        # x[n] e^{jw(SUBBLOCK-1-n)}.
+        ar = a0 - self._wcos[0] * b0
+        ai = self._wsin[0] * b0
+        self._yr[0] = ar * self._half_re[0] - ai * self._half_im[0] + (p0 - self._wcos[0] * q0)
+        self._yi[0] = ar * self._half_im[0] + ai * self._half_re[0] + self._wsin[0] * q0
+        ar = a1 - self._wcos[1] * b1
+        ai = self._wsin[1] * b1
+        self._yr[1] = ar * self._half_re[1] - ai * self._half_im[1] + (p1 - self._wcos[1] * q1)
+        self._yi[1] = ar * self._half_im[1] + ai * self._half_re[1] + self._wsin[1] * q1
+        ar = a2 - self._wcos[2] * b2
+        ai = self._wsin[2] * b2
+        self._yr[2] = ar * self._half_re[2] - ai * self._half_im[2] + (p2 - self._wcos[2] * q2)
+        self._yi[2] = ar * self._half_im[2] + ai * self._half_re[2] + self._wsin[2] * q2
+        ar = a3 - self._wcos[3] * b3
+        ai = self._wsin[3] * b3
+        self._yr[3] = ar * self._half_re[3] - ai * self._half_im[3] + (p3 - self._wcos[3] * q3)
+        self._yi[3] = ar * self._half_im[3] + ai * self._half_re[3] + self._wsin[3] * q3
+        ar = a4 - self._wcos[4] * b4
+        ai = self._wsin[4] * b4
+        self._yr[4] = ar * self._half_re[4] - ai * self._half_im[4] + (p4 - self._wcos[4] * q4)
+        self._yi[4] = ar * self._half_im[4] + ai * self._half_re[4] + self._wsin[4] * q4
+        ar = a5 - self._wcos[5] * b5
+        ai = self._wsin[5] * b5
+        self._yr[5] = ar * self._half_re[5] - ai * self._half_im[5] + (p5 - self._wcos[5] * q5)
+        self._yi[5] = ar * self._half_im[5] + ai * self._half_re[5] + self._wsin[5] * q5
+        ar = a6 - self._wcos[6] * b6
+        ai = self._wsin[6] * b6
+        self._yr[6] = ar * self._half_re[6] - ai * self._half_im[6] + (p6 - self._wcos[6] * q6)
+        self._yi[6] = ar * self._half_im[6] + ai * self._half_re[6] + self._wsin[6] * q6
+        ar = a7 - self._wcos[7] * b7
+        ai = self._wsin[7] * b7
+        self._yr[7] = ar * self._half_re[7] - ai * self._half_im[7] + (p7 - self._wcos[7] * q7)
+        self._yi[7] = ar * self._half_im[7] + ai * self._half_re[7] + self._wsin[7] * q7
+        self._energy[self._subblocks & (RING - 1)] = ea + eb
 
     def _end_subblock(self):
-        """Store the sub-block's rotated Goertzel outputs and energy; test the hop."""
+        """Store the sub-block's Goertzel outputs, rotated; test the hop."""
         slot = self._subblocks & (RING - 1)
         for k in range(8):
-            s1 = self._s1[k]
-            s2 = self._s2[k]
-            # sum x[n] e^{-jwn} over the sub-block, times e^{-jw(start)} to put every
-            # sub-block on the same phase reference: (s1 - e^{-jw} s2) * rot.
-            yr = s1 - self._wcos[k] * s2
-            yi = self._wsin[k] * s2
+            # times rot, the sub-block's sum refers to the detector's first sample
+            yr = self._yr[k]
+            yi = self._yi[k]
             rr = self._rot_re[k]
             ri = self._rot_im[k]
             self._y_re[slot * 8 + k] = yr * rr - yi * ri
             self._y_im[slot * 8 + k] = yr * ri + yi * rr
-            nr = rr * self._step_re[k] - ri * self._step_im[k]
-            ni = rr * self._step_im[k] + ri * self._step_re[k]
-            g = 1.5 - 0.5 * (nr * nr + ni * ni)  # keep |rot| = 1 against rounding drift
-            self._rot_re[k] = nr * g
-            self._rot_im[k] = ni * g
-            self._s1[k] = 0.0
-            self._s2[k] = 0.0
-        self._energy[slot] = self._acc_energy
-        self._acc_energy = 0.0
-        self._fill = 0
+            self._rot_re[k] = rr * self._step_re[k] - ri * self._step_im[k]
+            self._rot_im[k] = rr * self._step_im[k] + ri * self._step_re[k]
         self._subblocks += 1
+        if not self._subblocks & 31:
+            # keep |rot| = 1 against rounding drift (about 1e-16 per step)
+            for k in range(8):
+                rr = self._rot_re[k]
+                ri = self._rot_im[k]
+                g = 1.5 - 0.5 * (rr * rr + ri * ri)
+                self._rot_re[k] = rr * g
+                self._rot_im[k] = ri * g
         digit = -1
         if self._subblocks >= SPAN:
             digit = self._hit()
         self._track(digit)
 
-    def _window_sum(self, k, newest, want_im):
-        total = 0.0
-        for j in range(WINDOW_SUBBLOCKS):
-            slot = (newest - j) & (RING - 1)
-            if want_im:
-                total += self._y_im[slot * 8 + k]
-            else:
-                total += self._y_re[slot * 8 + k]
-        return total
-
-    def _tone_energy(self, k, newest):
-        re = self._window_sum(k, newest, 0)
-        im = self._window_sum(k, newest, 1)
-        return (re * re + im * im) * 2.0 / self._window
-
     def _sums(self, row, col, newest):
         """Window sums of the row and column tones, now and PHASE_LAG sub-blocks
         earlier, each with the other tone's leakage taken out."""
-        self._r1re = self._window_sum(row, newest, 0)
-        self._r1im = self._window_sum(row, newest, 1)
-        self._r0re = self._window_sum(row, newest - PHASE_LAG, 0)
-        self._r0im = self._window_sum(row, newest - PHASE_LAG, 1)
-        self._c1re = self._window_sum(col, newest, 0)
-        self._c1im = self._window_sum(col, newest, 1)
-        self._c0re = self._window_sum(col, newest - PHASE_LAG, 0)
-        self._c0im = self._window_sum(col, newest - PHASE_LAG, 1)
-        row_off = self._phase_hz(self._r1re, self._r1im, self._r0re, self._r0im)
-        col_off = self._phase_hz(self._c1re, self._c1im, self._c0re, self._c0im)
+        s2 = (newest - PHASE_LAG) & (RING - 1)
+        s3 = (newest - PHASE_LAG - 1) & (RING - 1)
+        s4 = (newest - PHASE_LAG - 2) & (RING - 1)
+        self._r1re = self._wre[row]
+        self._r1im = self._wim[row]
+        self._r0re = self._y_re[s2 * 8 + row] + self._y_re[s3 * 8 + row] + self._y_re[s4 * 8 + row]
+        self._r0im = self._y_im[s2 * 8 + row] + self._y_im[s3 * 8 + row] + self._y_im[s4 * 8 + row]
+        self._c1re = self._wre[col]
+        self._c1im = self._wim[col]
+        self._c0re = self._y_re[s2 * 8 + col] + self._y_re[s3 * 8 + col] + self._y_re[s4 * 8 + col]
+        self._c0im = self._y_im[s2 * 8 + col] + self._y_im[s3 * 8 + col] + self._y_im[s4 * 8 + col]
+        # first estimates, for the size of the leak (measured again after it)
+        re1 = self._r1re
+        im1 = self._r1im
+        re0 = self._r0re
+        im0 = self._r0im
+        row_off = _atan2_near(im1 * re0 - re1 * im0, re1 * re0 + im1 * im0) * self._hz_per_radian
+        re1 = self._c1re
+        im1 = self._c1im
+        re0 = self._c0re
+        im0 = self._c0im
+        col_off = _atan2_near(im1 * re0 - re1 * im0, re1 * re0 + im1 * im0) * self._hz_per_radian
         # Each tone leaks into the other's bin as its own sum times a real
-        # Dirichlet ratio and a phase that depends on where the window starts.
-        # For the col -> row direction that phase is the conjugate; for the
-        # older window it is turned back by the PHASE_LAG sub-blocks.
-        dw = 2.0 * math.pi * (self._freq[row] - self._freq[col]) / SAMPLE_RATE
-        start = (newest + 1 - WINDOW_SUBBLOCKS) * SUBBLOCK + 0.5 * (self._window - 1)
-        ph = math.fmod(dw * start, 2.0 * math.pi)
-        p1re = math.cos(ph)
-        p1im = math.sin(ph)
-        ph = dw * (PHASE_LAG * SUBBLOCK)
-        lag_re = math.cos(ph)
-        lag_im = -math.sin(ph)
+        # Dirichlet ratio and a phase that depends on where the window starts,
+        # e^{j dw start} (dw: the pair's difference in rad/sample, start: the
+        # window's centre): the conjugate of the row rotator times the column
+        # rotator (both refer to the next sub-block) times a constant of the
+        # pair. For the col -> row direction that phase is the conjugate; for
+        # the older window it is turned back by the PHASE_LAG sub-blocks.
+        pair = 4 * row + col - 4
+        rr = self._rot_re[row]
+        ri = self._rot_im[row]
+        cr = self._rot_re[col]
+        ci = self._rot_im[col]
+        ur = rr * cr + ri * ci
+        ui = rr * ci - ri * cr
+        p1re = ur * self._pk_re[pair] - ui * self._pk_im[pair]
+        p1im = ur * self._pk_im[pair] + ui * self._pk_re[pair]
+        lag_re = self._lag_re[pair]
+        lag_im = self._lag_im[pair]
         p0re = p1re * lag_re - p1im * lag_im
         p0im = p1re * lag_im + p1im * lag_re
-        q = self._leak_ratio(row, row_off, col)
+        q = self._leak_ratio(pair, 1.0, row_off)
         c1re = self._c1re - q * (self._r1re * p1re - self._r1im * p1im)
         c1im = self._c1im - q * (self._r1re * p1im + self._r1im * p1re)
         c0re = self._c0re - q * (self._r0re * p0re - self._r0im * p0im)
         c0im = self._c0im - q * (self._r0re * p0im + self._r0im * p0re)
-        q = self._leak_ratio(col, col_off, row)
+        q = self._leak_ratio(pair, -1.0, col_off)
         self._r1re -= q * (self._c1re * p1re + self._c1im * p1im)
         self._r1im -= q * (self._c1im * p1re - self._c1re * p1im)
         self._r0re -= q * (self._c0re * p0re + self._c0im * p0im)
@@ -363,27 +556,32 @@ class DtmfDetector:
 
     def _phase_hz(self, re1, im1, re0, im0):
         """Frequency offset from the phase advance w1 * conj(w0) over PHASE_LAG sub-blocks."""
-        return math.atan2(im1 * re0 - re1 * im0, re1 * re0 + im1 * im0) * self._hz_per_radian
+        return _atan2_near(im1 * re0 - re1 * im0, re1 * re0 + im1 * im0) * self._hz_per_radian
 
-    def _dirichlet(self, delta):
-        """Real amplitude response sin(dW/2)/sin(d/2) of a W-sample DFT bin, d rad/sample off."""
-        half = 0.5 * delta
-        if abs(half) < 1e-9:
-            return self._window
-        return math.sin(half * self._window) / math.sin(half)
-
-    def _leak_ratio(self, src, src_off, dst):
-        """Amplitude of tone ``src`` (at its bin + src_off Hz) in bin ``dst``, relative to its own bin."""
-        w = 2.0 * math.pi / SAMPLE_RATE
-        return (self._dirichlet(w * (self._freq[src] + src_off - self._freq[dst]))
-                / self._dirichlet(w * src_off))
+    def _leak_ratio(self, pair, sign, src_off):
+        """Amplitude of one tone of ``pair`` (the row's if sign is 1, the
+        column's if -1), at its bin + src_off Hz, in the other tone's bin,
+        relative to its own bin: D(w(f_src + src_off - f_dst)) / D(w src_off),
+        D(d) = sin(dW/2) / sin(d/2) the real response of a W-sample DFT bin.
+        The first D is taken by angle addition on the pair's constants, so one
+        offset costs one sine and cosine of a and of aW (a = w src_off / 2)."""
+        a = math.pi * src_off / SAMPLE_RATE
+        saw = _sin_mid(a * self._window)
+        caw = _cos_mid(a * self._window)
+        sa = _sin_small(a)
+        ca = _cos_small(a)
+        leak = (sign * self._saw[pair] * caw + self._caw[pair] * saw) / \
+            (sign * self._sa[pair] * ca + self._ca[pair] * sa)
+        if abs(a) < 1e-9:
+            return leak / self._window
+        return leak * sa / saw
 
     def _gain(self, offset_hz):
         """Power gain of the window's DFT bin for a tone offset_hz from its centre."""
         if offset_hz == 0.0:
             return 1.0
         a = math.pi * offset_hz / SAMPLE_RATE
-        r = math.sin(a * self._window) / (self._window * math.sin(a))
+        r = _sin_mid(a * self._window) / (self._window * _sin_small(a))
         return r * r
 
     def _hit(self):
@@ -400,11 +598,27 @@ class DtmfDetector:
                 emin = e
         if emin < STATIONARITY * emax:
             return -1
+        # A bin's energy (scaled as below) is at most twice the window's
+        # (Cauchy-Schwarz), so a window this quiet cannot pass the level test.
+        total = 0.0
+        for j in range(WINDOW_SUBBLOCKS):
+            total += self._energy[(newest - j) & (RING - 1)]
+        if 4.0 * total < self._min_energy:
+            return -1
+        s0 = newest & (RING - 1)
+        s1 = (newest - 1) & (RING - 1)
+        s2 = (newest - 2) & (RING - 1)
+        scale = 2.0 / self._window
+        for k in range(8):
+            re = self._y_re[s0 * 8 + k] + self._y_re[s1 * 8 + k] + self._y_re[s2 * 8 + k]
+            im = self._y_im[s0 * 8 + k] + self._y_im[s1 * 8 + k] + self._y_im[s2 * 8 + k]
+            self._wre[k] = re
+            self._wim[k] = im
         row = 0
         row_e = -1.0
         row_2nd = 0.0
         for k in range(4):
-            e = self._tone_energy(k, newest)
+            e = (self._wre[k] * self._wre[k] + self._wim[k] * self._wim[k]) * scale
             if e > row_e:
                 row_2nd = row_e
                 row_e = e
@@ -415,7 +629,7 @@ class DtmfDetector:
         col_e = -1.0
         col_2nd = 0.0
         for k in range(4, 8):
-            e = self._tone_energy(k, newest)
+            e = (self._wre[k] * self._wre[k] + self._wim[k] * self._wim[k]) * scale
             if e > col_e:
                 col_2nd = col_e
                 col_e = e
@@ -439,14 +653,10 @@ class DtmfDetector:
         self._col_off = col_off
         # Undo the window's roll-off at the measured offsets, so that twist and
         # tone-to-total compare true tone levels.
-        scale = 2.0 / self._window
         row_e = (self._r1re * self._r1re + self._r1im * self._r1im) * scale / self._gain(row_off)
         col_e = (self._c1re * self._c1re + self._c1im * self._c1im) * scale / self._gain(col_off)
         if row_e > self._normal_twist * col_e or col_e > self._reverse_twist * row_e:
             return -1
-        total = 0.0
-        for j in range(WINDOW_SUBBLOCKS):
-            total += self._energy[(newest - j) & (RING - 1)]
         if row_e + col_e < TONE_TO_TOTAL * total:
             return -1
         return 4 * row + col - 4

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from acd_core.clock import Clock
+from acd_core.timers import TimerSpec, TimerTable
 from drivers.bus.spi import SpiBus
 from drivers.errors import ChipAbsent, ChipTimeout, DriverError
 from drivers.analog.silabs_spi import CTRL_READ, CTRL_WRITE, SilabsRegisters
@@ -30,22 +31,15 @@ from drivers.timing import Sleep
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Timer:
-    name: str
-    seconds: float
-    text: str
-
-
-TIMERS = {t.name: t for t in (
-    Timer("ring_debounce", 0.128, "longest gap between RDTP/RDTN changes of one ring"),
-    Timer("ring_end", 0.128, "no ring bits this long ends the ring"),
-    Timer("battery_debounce", 0.064, "battery present/absent must hold this long"),
-    Timer("battery_alarm", 1.0, "no battery this long raises the RED channel alarm"),
-    Timer("polarity_debounce", 0.064, "a polarity reversal must hold this long"),
-    Timer("isolink", 2.0, "longest wait for the ISOcap link after powering the line side"),
-    Timer("reset", 0.100, "wait after soft reset"),
-)}
+TIMERS = TimerTable(
+    TimerSpec("ring_debounce", 0.128, "s", "longest gap between RDTP/RDTN changes of one ring"),
+    TimerSpec("ring_end", 0.128, "s", "no ring bits this long ends the ring"),
+    TimerSpec("battery_debounce", 0.064, "s", "battery present/absent must hold this long"),
+    TimerSpec("battery_alarm", 1.0, "s", "no battery this long raises the RED channel alarm"),
+    TimerSpec("polarity_debounce", 0.064, "s", "a polarity reversal must hold this long"),
+    TimerSpec("isolink", 2.0, "s", "longest wait for the ISOcap link after powering the line side"),
+    TimerSpec("reset", 0.1, "s", "wait after soft reset"),
+)
 SYSTEM_REVISIONS = {0: "A", 2: "B", 3: "C", 4: "D"}     # reg 11 [3:0]
 LINE_SIDE_IDS = {1: "Si3018", 3: "Si3019"}              # reg 11 [7:4]
 BATTERY_THRESHOLD = 3.0
@@ -125,7 +119,7 @@ class Si3050(SilabsRegisters):
             raise DriverError(f"DAA failed its sanity check ({self._where()}): reg 2 reads "
                               f"0x{reg2:02x}, expected 0x03", part="si3050", port=self.port)
         self.write(1, 0x80)
-        self.sleep(TIMERS["reset"].seconds)
+        self.sleep(TIMERS["reset"])
         c = self.country
         self.write(16, c.ohs << 6 | c.rz << 1 | c.rt)
         self.write(18, 0x02)
@@ -139,7 +133,7 @@ class Si3050(SilabsRegisters):
             self.write(reg, start & 0xFF)
             self.write(reg + 1, start >> 8)
         self.write(6, 0x00)                           # power the line side
-        deadline = self.clock.now() + TIMERS["isolink"].seconds
+        deadline = self.clock.now() + TIMERS["isolink"]
         while not self.read(11) & 0xF0:
             if self.clock.now() >= deadline:
                 raise ChipTimeout(f"VoiceDAA did not bring up ISO link properly ({self._where()})",
@@ -214,7 +208,7 @@ class Si3050(SilabsRegisters):
         if present != self._batt_candidate:
             self._batt_candidate = present
             self._batt_since = now
-        elif present != self.battery and now - self._batt_since >= TIMERS["battery_debounce"].seconds - 1e-9:
+        elif present != self.battery and now - self._batt_since >= TIMERS["battery_debounce"] - 1e-9:
             first = self.battery is None
             self.battery = present
             if present:
@@ -229,7 +223,7 @@ class Si3050(SilabsRegisters):
                 self.ringing = False
                 self._event("no_battery")       # DAHDI: ONHOOK event towards the channel
         # the alarm counts from the loss itself, which the debounce declared 64 ms late
-        alarm_after = TIMERS["battery_alarm"].seconds - TIMERS["battery_debounce"].seconds
+        alarm_after = TIMERS["battery_alarm"] - TIMERS["battery_debounce"]
         if (self.battery is False and self._batt_lost_at is not None and not self.alarm
                 and now - self._batt_lost_at >= alarm_after - 1e-9):
             self.alarm = True
@@ -237,7 +231,7 @@ class Si3050(SilabsRegisters):
 
     def _detect_ring(self, bits: int, now: float) -> None:
         if bits and bits != self._ring_bits:
-            if now - self._ring_last_change <= TIMERS["ring_debounce"].seconds:
+            if now - self._ring_last_change <= TIMERS["ring_debounce"]:
                 self._ring_changes += 1
             else:
                 self._ring_changes = 1
@@ -246,7 +240,7 @@ class Si3050(SilabsRegisters):
             if not self.ringing and self._ring_changes > RING_TRANSITIONS and not self.offhook:
                 self.ringing = True
                 self._event("ring")
-        elif self.ringing and now - self._ring_last_change > TIMERS["ring_end"].seconds:
+        elif self.ringing and now - self._ring_last_change > TIMERS["ring_end"]:
             self.ringing = False
             self._ring_bits = 0
             self._ring_changes = 0
@@ -259,7 +253,7 @@ class Si3050(SilabsRegisters):
         if pol != self._pol_candidate:
             self._pol_candidate = pol
             self._pol_since = now
-        elif pol != self.polarity and now - self._pol_since >= TIMERS["polarity_debounce"].seconds - 1e-9:
+        elif pol != self.polarity and now - self._pol_since >= TIMERS["polarity_debounce"] - 1e-9:
             self.polarity = pol
             self._event("polarity")
 

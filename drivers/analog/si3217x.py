@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from acd_core.clock import Clock
+from acd_core.timers import TimerSpec, TimerTable
 from drivers.bus.spi import SpiBus
 from drivers.errors import ChipAbsent, ChipTimeout, DriverError
 from drivers.analog.silabs_spi import CTRL_READ, CTRL_WRITE, SilabsRegisters
@@ -42,21 +43,16 @@ V_LSB, I_LSB = 931.323e-9, 1.676e-9
 EXPECTED_ID = 0x41
 
 
-@dataclass(frozen=True)
-class Timer:
-    name: str
-    seconds: float
-    text: str
-
-
-TIMERS = {t.name: t for t in (
-    Timer("hook_debounce", 0.020, "a hook change must hold this long"),
-    Timer("flash_min", 0.050, "on-hook shorter than this is a glitch"),
-    Timer("rxflash", 1.250, "longest on-hook taken as a flash (DAHDI rxflash); longer is a hang-up"),
-    Timer("cid_delay", 0.500, "caller ID starts this long after the first ring burst ends"),
-    Timer("oht_after_ring", 6.0, "on-hook transmission kept after ringing stops (DAHDI OHT_TIMER)"),
-    Timer("ram_busy", 0.001, "longest RAM access"),
-)}
+TIMERS = TimerTable(
+    TimerSpec("hook_debounce", 0.02, "s", "a hook change must hold this long"),
+    TimerSpec("flash_min", 0.05, "s", "on-hook shorter than this is a glitch"),
+    TimerSpec("rxflash", 1.25, "s",
+          "longest on-hook taken as a flash (DAHDI rxflash); longer is a hang-up"),
+    TimerSpec("cid_delay", 0.5, "s", "caller ID starts this long after the first ring burst ends"),
+    TimerSpec("oht_after_ring", 6.0, "s",
+          "on-hook transmission kept after ringing stops (DAHDI OHT_TIMER)"),
+    TimerSpec("ram_busy", 0.001, "s", "longest RAM access"),
+)
 RING_CADENCES = {"US": (2.0, 4.0), "UK": (0.4, 0.2, 0.4, 2.0), "EU": (1.0, 4.0),
                  "DE": (1.0, 4.0), "CN": (1.0, 4.0)}
 
@@ -84,7 +80,7 @@ class Si3217x(SilabsRegisters):
         self.port = port
         self.channel = channel
         self.cadence = RING_CADENCES[zone]
-        self.rxflash = rxflash if rxflash is not None else TIMERS["rxflash"].seconds
+        self.rxflash = rxflash if rxflash is not None else TIMERS["rxflash"]
         self.on_event = on_event
         self.events: deque[tuple[float, str]] = deque(maxlen=256)
         self.offhook = False
@@ -107,7 +103,7 @@ class Si3217x(SilabsRegisters):
         return f"FXS port {self.port} on {self.spi.device}"
 
     def _ram_wait(self) -> None:
-        deadline = self.clock.now() + TIMERS["ram_busy"].seconds
+        deadline = self.clock.now() + TIMERS["ram_busy"]
         while self.read(REG_RAMSTAT) & 0x01:
             if self.clock.now() >= deadline:
                 raise ChipTimeout(f"ProSLIC RAM access did not finish ({self._where()})",
@@ -196,7 +192,7 @@ class Si3217x(SilabsRegisters):
         self._ring_start = now
         self._ring_until = now + bursts * sum(self.cadence)
         self._cid = cid
-        self._cid_at = now + self.cadence[0] + TIMERS["cid_delay"].seconds if cid else None
+        self._cid_at = now + self.cadence[0] + TIMERS["cid_delay"] if cid else None
         self.set_linefeed(LF_RINGING)
 
     @locked
@@ -205,7 +201,7 @@ class Si3217x(SilabsRegisters):
             return
         self._ring_start = None
         self._cid_at = None
-        self._oht_until = self.clock.now() + TIMERS["oht_after_ring"].seconds
+        self._oht_until = self.clock.now() + TIMERS["oht_after_ring"]
         self.set_linefeed(LF_FWD_OHT if self._idle_state == LF_FWD_ACTIVE else LF_REV_OHT)
 
     @property
@@ -270,14 +266,14 @@ class Si3217x(SilabsRegisters):
         if raw != self._raw_hook:
             self._raw_hook = raw
             self._raw_since = now
-        stable = now - self._raw_since >= TIMERS["hook_debounce"].seconds - 1e-9
+        stable = now - self._raw_since >= TIMERS["hook_debounce"] - 1e-9
         if stable and raw != self.offhook:
             self.offhook = raw
             if raw:
                 if self._onhook_at is not None:
                     gone = self._raw_since - self._onhook_at
                     self._onhook_at = None
-                    if gone >= TIMERS["flash_min"].seconds:
+                    if gone >= TIMERS["flash_min"]:
                         self._event("flash")
                     # shorter: a glitch, the call goes on
                 else:

@@ -9,8 +9,16 @@ global order (it shares no code with ``acd_core.acd._engine``).
 
 Scope: the steady state the benchmarks drive (log in, reachable, queue, offer,
 accept, end with no wrap-up); strategies longest-idle, round-robin,
-fewest-calls, least-talk-time, linear; penalties and skill levels, no
-escalation table.
+fewest-calls, least-talk-time, linear, ring-all and ring-progressively (offers
+answered at once, so no ring step falls due); callbacks entered as such or asked
+for while waiting; penalties and skill levels, no escalation table.
+
+Its rules, written from docs/acd-trace.md: a call picks among free eligible
+members of its queue by strategy; ring-all rings the whole best tier; a callback
+reserves one agent whatever the strategy (under ring-all / ring-progressively
+the first of the best tier by position). A freed agent takes the first call in
+the global order that it may take, alone. Offers come back as ``(call, agent)``;
+``is_callback(call)`` tells a ``CallbackDue`` from an ``Offer``.
 """
 from __future__ import annotations
 
@@ -45,6 +53,8 @@ class _Call:
     join: float
     seq: int
     req: dict[str, float] = field(default_factory=dict)
+    callback: bool = False
+    ringing: list[str] = field(default_factory=list)     # agents, in the order rung
 
     def key(self, weight: float):
         return (-self.prio, self.join, -weight, self.seq)
@@ -71,9 +81,13 @@ class NaiveAcd:
         self.agents[spec.agent] = _Agent(spec.agent, {q: m.penalty for q, m in spec.queues.items()},
                                          pos, {k: float(v) for k, v in spec.skills.items()})
 
+    def is_callback(self, call: str) -> bool:
+        return self.calls[call].callback
+
     def handle(self, ev) -> list[tuple[str, str]]:
-        """Returns the offers made, as (call, agent)."""
+        """Returns the offers and callback reservations made, as (call, agent)."""
         self.now = ev.t
+        freed: list[_Agent] = []
         if isinstance(ev, acd.AgentLoggedIn):
             a = self.agents[ev.agent]
             a.logged_in, a.login_t, a.calls, a.talk = True, ev.t, 0, 0.0
@@ -85,13 +99,22 @@ class NaiveAcd:
             for k, v in ev.skills.items():
                 req[k] = max(req.get(k, float("-inf")), float(v))
             self.seq += 1
-            call = _Call(ev.call, ev.queue, ev.priority, ev.t, self.seq, req)
+            join = ev.t if ev.joined is None else min(ev.joined, ev.t)
+            call = _Call(ev.call, ev.queue, ev.priority, join, self.seq, req, ev.callback)
             self.calls[ev.call] = call
             bisect.insort(self.order, (call.key(spec.weight), ev.call))
+        elif isinstance(ev, acd.CallbackRequested):
+            self.calls[ev.call].callback = True           # a waiting caller keeps its place
         elif isinstance(ev, acd.OfferAccepted):
             a = self.agents[ev.agent]
             a.calls += 1
             a.answered = ev.t
+            call = self.calls[ev.call]
+            for other in call.ringing:                    # ring-all: answered elsewhere
+                if other != ev.agent:
+                    self.agents[other].busy = None
+                    freed.append(self.agents[other])
+            call.ringing = [ev.agent]
         elif isinstance(ev, acd.CallEnded):
             a = self.agents[ev.agent]
             a.busy = None
@@ -101,11 +124,22 @@ class NaiveAcd:
         elif isinstance(ev, acd.CallAbandoned):
             call = self.calls.pop(ev.call)
             self.order.remove((call.key(self.queues[call.queue].weight), ev.call))
+        if freed:
+            # Several agents freed at once take their calls one by one, in the
+            # order they were freed (with one free agent, the rescan below is
+            # the same thing).
+            offers = []
+            for a in freed:
+                offers += self.take(a)
+            return offers
         return self.rescan()
 
     def eligible(self, a: _Agent, call: _Call) -> bool:
         return call.queue in a.queues and all(a.skills.get(s, 0.0) >= lvl
                                               for s, lvl in call.req.items())
+
+    def free(self, a: _Agent) -> bool:
+        return a.logged_in and a.reachable and a.busy is None
 
     def metric(self, a: _Agent, queue: str) -> float:
         strategy = self.queues[queue].strategy
@@ -118,12 +152,32 @@ class NaiveAcd:
         pos = a.positions[queue]
         if strategy == "round-robin":
             return pos if pos > self.rr_last[queue] else pos + 1e15
-        if strategy == "linear":
+        if strategy in ("linear", "ring-progressively", "ring-all"):
             return pos
         raise NotImplementedError(strategy)
 
+    def reserve(self, call: _Call, agents: list[_Agent]) -> list[tuple[str, str]]:
+        for a in agents:
+            a.busy = call.id
+        call.ringing = [a.id for a in agents]
+        if self.queues[call.queue].strategy == "round-robin":
+            self.rr_last[call.queue] = agents[-1].positions[call.queue]
+        return [(call.id, a.id) for a in agents]
+
+    def take(self, a: _Agent) -> list[tuple[str, str]]:
+        """A freed agent walks every waiting call in the global order."""
+        if not self.free(a):
+            return []
+        for i, (_, cid) in enumerate(self.order):
+            call = self.calls[cid]
+            if self.eligible(a, call):
+                del self.order[i]
+                return self.reserve(call, [a])
+        return []
+
     def rescan(self) -> list[tuple[str, str]]:
-        offers = []
+        """Every member, then every waiting call in the global order."""
+        offers: list[tuple[str, str]] = []
         free: dict[str, list[_Agent]] = {}
         for a in self.agents.values():                       # every member, every event
             if a.logged_in and a.reachable and a.busy is None:
@@ -140,13 +194,16 @@ class NaiveAcd:
                     k = (a.queues[call.queue], self.metric(a, call.queue), a.positions[call.queue])
                     if best is None or k < best[0]:
                         best = (k, a)
-            if best is not None:
-                a = best[1]
-                a.busy = cid
-                if self.queues[call.queue].strategy == "round-robin":
-                    self.rr_last[call.queue] = a.positions[call.queue]
-                offers.append((cid, a.id))
-                taken.append(i)
+            if best is None:
+                continue
+            if self.queues[call.queue].strategy == "ring-all" and not call.callback:
+                tier = [a for a in free[call.queue] if a.busy is None
+                        and a.queues[call.queue] == best[0][0] and self.eligible(a, call)]
+                agents = sorted(tier, key=lambda a: a.positions[call.queue])
+            else:
+                agents = [best[1]]
+            offers += self.reserve(call, agents)
+            taken.append(i)
         for i in reversed(taken):
             del self.order[i]
         return offers
@@ -156,6 +213,7 @@ class NaiveAcd:
 
 SKILLS = ("en", "fr", "de", "es")
 NAIVE_STRATEGIES = ("longest-idle", "round-robin", "fewest-calls", "least-talk-time", "linear")
+MULTI_RING = ("ring-all", "ring-progressively")
 
 
 def population(n_agents: int, n_queues: int, seed: int = 7, halves: bool = False,

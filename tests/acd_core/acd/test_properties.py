@@ -8,7 +8,8 @@ checks after every decision and every event:
   across every queue it serves - eligibility is recomputed here from the specs;
 * no agent is offered a call unless its last reported state was available, so
   never two at once; a call rings several agents only under ring-all /
-  ring-progressively, and at most one agent is ever connected to it;
+  ring-progressively, and at most one agent is ever connected to it; a due
+  callback reserves exactly one agent, whatever the strategy;
 * an offer that times out, is declined or fails puts the call back in its place
   (the waiting lists and positions equal the model's, in the model's order);
 * work conservation: with no deadline due, no available agent is eligible for a
@@ -23,7 +24,7 @@ import math
 import os
 
 import pytest
-from hypothesis import HealthCheck, event, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule, \
     run_state_machine_as_test
@@ -148,6 +149,9 @@ class Model:
             assert all(d.agent not in r for r in self.ringing.values()), d
             c = self.calls[d.call]
             assert isinstance(d, acd.CallbackDue) == c["callback"], d
+            # a due callback reserves exactly one agent, whatever the strategy
+            assert not (c["callback"] and self.ringing.get(d.call)), \
+                f"callback {d.call} reserves {d.agent} on top of {self.ringing[d.call]}: {self}"
             if d.call in self.waiting:
                 assert not self.ringing.get(d.call), d
                 del self.waiting[d.call]
@@ -321,6 +325,7 @@ class AcdMachine(RuleBasedStateMachine):
         for call, agents in m.ringing.items():
             if len(agents) > 1:
                 assert m.q[m.calls[call]["queue"]].strategy in MULTI
+                assert not m.calls[call]["callback"], (call, agents)
         snap = eng.snapshot()["calls"]
         assert set(snap) == set(m.calls)
         for call, agent in m.connected.items():
@@ -356,3 +361,70 @@ def test_engine_invariants_and_builds_agree(build):
         max_examples=int(os.environ.get("ACD_EXAMPLES", "60")), stateful_step_count=50,
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]))
+
+
+# -- a due callback reserves exactly one agent -------------------------------------
+
+@settings(max_examples=int(os.environ.get("ACD_EXAMPLES", "60")), deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])   # build is a constant
+@given(strategy=st.sampled_from(acd.STRATEGIES), data=st.data())
+def test_a_due_callback_reserves_exactly_one_agent_whatever_the_strategy(build, strategy, data):
+    """However the caller became a callback (entered as one, or asked while
+    waiting or while its offer rang) and whenever agents free up, every
+    ``CallbackDue`` names an agent no other decision reserved for that call,
+    and once one is due no other member rings for it until it comes back."""
+    draw = data.draw
+    n = draw(st.integers(1, 5))
+    eng = load("acd_core.acd._engine", build).Engine(seed=draw(st.integers(0, 3)))
+    eng.add_queue(QueueSpec(name="q", strategy=strategy, ring_step=draw(st.sampled_from([1.0, 5.0])),
+                            ring_timeout=draw(st.sampled_from([None, 8.0]))))
+    agents = [f"a{i}" for i in range(n)]
+    for i, a in enumerate(agents):
+        eng.add_agent(AgentSpec(agent=a, queues={"q": Membership(penalty=draw(st.integers(0, 1)),
+                                                                 weight=1.0)},
+                                retry_delay=0.0, max_no_answer=0))
+    reserved: dict[str, set] = {}
+    t = 0.0
+
+    def feed(ev):
+        for d in eng.handle(ev):
+            if isinstance(d, (acd.Offer, acd.CallbackDue)):
+                if isinstance(d, acd.CallbackDue):
+                    assert not reserved.get(d.call), (d, reserved)
+                reserved.setdefault(d.call, set()).add(d.agent)
+            elif isinstance(d, acd.OfferCancelled):
+                reserved.get(d.call, set()).discard(d.agent)
+            elif isinstance(d, acd.Requeued):
+                assert not reserved.get(d.call), d
+
+    for a in agents[:draw(st.integers(0, n))]:           # some free before the call
+        feed(AgentLoggedIn(t=t, agent=a))
+        feed(AgentReachable(t=t, agent=a, reachable=True))
+    how = draw(st.sampled_from(["entered", "asked-waiting", "asked-ringing"]))
+    feed(CallQueued(t=1.0, call="c", queue="q", callback=how == "entered",
+                    joined=0.0 if how == "entered" else None))
+    for step in range(draw(st.integers(1, 8))):
+        t = 1.0 + step + draw(st.sampled_from([0.0, 0.5, 3.0]))
+        what = draw(st.sampled_from(["free", "free", "pause", "tick", "fail", "ask"]))
+        a = draw(st.sampled_from(agents))
+        if what == "free":
+            feed(AgentLoggedIn(t=t, agent=a))
+            feed(AgentReachable(t=t, agent=a, reachable=True))
+            feed(AgentUnpaused(t=t, agent=a))
+        elif what == "pause":
+            feed(AgentPaused(t=t, agent=a, reason="lunch"))
+        elif what == "tick":
+            feed(Tick(t=t))
+        elif what == "fail" and reserved.get("c"):
+            failed = sorted(reserved["c"])[0]
+            reserved["c"].discard(failed)
+            feed(OfferFailed(t=t, call="c", agent=failed))
+        elif what == "ask" and how != "entered":
+            feed(CallbackRequested(t=t, call="c"))
+        snap = eng.snapshot()["calls"].get("c")
+        if snap is not None and snap["callback"]:
+            assert len(snap["agents"]) <= 1, snap
+    feed(Tick(t=t + 60.0))
+    snap = eng.snapshot()["calls"].get("c")
+    if snap is not None and snap["callback"]:
+        assert len(snap["agents"]) <= 1, snap

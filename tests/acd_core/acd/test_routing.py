@@ -198,3 +198,93 @@ def test_callback_is_offered_once_after_the_threshold(harness):
     assert [(d.call, d.position, d.waited) for d in out if isinstance(d, OfferCallback)] == [
         ("c", 1, 60.0)]
     assert h.eng.next_deadline() is None
+
+
+def test_a_ringing_call_turned_callback_reserves_one_agent_under_ring_all(harness):
+    """Issue 20's trace: the callback of a ring-all call used to reserve every
+    free member of the tier at once (CallbackDue for a1 and for a2)."""
+    h = harness(QueueSpec(name="ra", strategy="ring-all"),
+                agents=tuple(AgentSpec(agent=f"a{i}", queues={"ra": 0}) for i in range(3)),
+                ready=False)
+
+    def available(t, agent):
+        h(acd.AgentLoggedIn(t=t, agent=agent))
+        h(acd.AgentReachable(t=t, agent=agent, reachable=True))
+
+    available(0.0, "a0")
+    assert h.offers(h(CallQueued(t=1.0, call="c1", queue="ra"))) == [("c1", "a0")]
+    available(2.0, "a1")
+    available(2.0, "a2")                    # free, but ring-all adds nobody to a ringing call
+    h(AgentPaused(t=3.0, agent="a0"))       # takes effect when a0 stops ringing
+    out = h(CallbackRequested(t=4.0, call="c1"))
+    assert [(d.call, d.agent, d.why) for d in h.of(out, acd.OfferCancelled)] == [
+        ("c1", "a0", "callback-requested")]
+    due = h.of(out, CallbackDue)
+    assert [(d.call, d.agent) for d in due] == [("c1", "a1")]     # one agent: the first by position
+    assert due[0].reason["strategy"] == "ring-all" and due[0].reason["rule"] == "position"
+    assert [h.eng.agent_state(a)[0] for a in ("a0", "a1", "a2")] == ["paused", "ringing",
+                                                                   "available"]
+
+
+@pytest.mark.parametrize("strategy", ["ring-all", "ring-progressively"])
+def test_a_callback_entering_a_multi_ring_queue_reserves_one_agent(harness, strategy):
+    h = harness(QueueSpec(name="q", strategy=strategy, ring_step=2.0),
+                agents=tuple(AgentSpec(agent=f"a{i}", queues={"q": 0}) for i in range(3)))
+    out = h(CallQueued(t=1.0, call="cb", queue="q", joined=0.0, callback=True))
+    assert [(d.call, d.agent) for d in h.of(out, CallbackDue)] == [("cb", "a0")]
+    assert h.eng.next_deadline() is None           # no ring step, no ring timeout: reserved
+    out = h(Tick(t=60.0))
+    assert h.of(out, CallbackDue) == [] and h.eng.agent_state("a1")[0] == "available"
+
+
+def test_a_callback_that_fails_goes_back_and_reserves_the_next_agent_alone(harness):
+    h = harness(QueueSpec(name="q", strategy="ring-all"),
+                agents=tuple(AgentSpec(agent=f"a{i}", queues={"q": 0}, retry_delay=10.0)
+                             for i in range(3)))
+    h(CallQueued(t=1.0, call="cb", queue="q", joined=0.0, callback=True))
+    out = h(acd.OfferFailed(t=2.0, call="cb", agent="a0"))      # the agent's phone failed
+    assert [(d.call, d.agent) for d in h.of(out, CallbackDue)] == [("cb", "a1")]
+
+
+# -- callbacks and empty queues (docs/acd-trace.md, "Leaving a queue") -------------
+
+def test_a_new_callback_joins_a_queue_that_is_empty(harness):
+    """Nobody is on the line: a callback requested at night waits for the morning."""
+    h = harness(QueueSpec(name="q", join_empty=("unavailable",), leave_empty=("unavailable",)),
+                agents=(AgentSpec(agent="a", queues={"q": 0}),), ready=False)
+    out = h(CallQueued(t=1.0, call="live", queue="q"))
+    assert [(d.call, d.why) for d in h.of(out, acd.Overflow)] == [("live", "join-empty")]
+    out = h(CallQueued(t=2.0, call="cb", queue="q", joined=0.0, callback=True))
+    assert h.of(out, acd.Overflow) == [] and h.eng.waiting("q") == ["cb"]
+    h(acd.AgentLoggedIn(t=3.0, agent="a"))
+    out = h(acd.AgentReachable(t=3.0, agent="a", reachable=True))
+    assert [(d.call, d.agent) for d in h.of(out, CallbackDue)] == [("cb", "a")]
+
+
+def test_waiting_callbacks_stay_when_the_queue_empties_and_callers_leave(harness):
+    h = harness(QueueSpec(name="q", leave_empty=("unavailable",), overflow="vm"),
+                agents=(AgentSpec(agent="a", queues={"q": 0}),))
+    h(AgentPaused(t=0.0, agent="a"))
+    h(CallQueued(t=1.0, call="c1", queue="q"))
+    h(CallQueued(t=2.0, call="c2", queue="q"))
+    h(CallbackRequested(t=3.0, call="c1"))
+    out = h(acd.AgentLoggedOut(t=4.0, agent="a"))
+    assert [(d.call, d.why) for d in h.of(out, acd.Overflow)] == [("c2", "leave-empty")]
+    assert h.eng.waiting("q") == ["c1"]
+
+
+def test_an_unreachable_logged_in_member_counts_as_absent_for_empty_rules(harness):
+    """Asterisk's "unavailable" is the device, not the login: no call reaches a
+    logged-in agent whose phone is gone, so the queue is empty."""
+    h = harness(QueueSpec(name="q", join_empty=("unavailable",), leave_empty=("unavailable",)),
+                agents=(AgentSpec(agent="a", queues={"q": 0}),))
+    h(AgentPaused(t=0.0, agent="a"))
+    h(CallQueued(t=1.0, call="c1", queue="q"))
+    out = h(acd.AgentReachable(t=2.0, agent="a", reachable=False))
+    assert h.eng.agent_state("a")[0] == "paused"
+    assert h.of(out, acd.Overflow) == []                   # paused outranks unreachable
+    out = h(AgentUnpaused(t=3.0, agent="a"))
+    assert h.eng.agent_state("a")[0] == "unreachable"
+    assert [(d.call, d.why) for d in h.of(out, acd.Overflow)] == [("c1", "leave-empty")]
+    out = h(CallQueued(t=4.0, call="c2", queue="q"))
+    assert [(d.call, d.why) for d in h.of(out, acd.Overflow)] == [("c2", "join-empty")]
