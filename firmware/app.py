@@ -12,7 +12,7 @@ import asyncio
 import logging
 import signal
 from pathlib import Path
-from typing import Any
+from typing import Any, Coroutine
 
 from acd_core.clock import Clock
 
@@ -21,7 +21,7 @@ from firmware.api import Api
 from firmware.clock import LoopClock, sleep
 from firmware.config import Config
 from firmware.discovery import Announcer
-from firmware.events import EventBus
+from firmware.events import Event, EventBus
 from firmware.flows import inbound
 from firmware.flows.acd_runner import AcdRunner
 from firmware.flows.context import FlowContext
@@ -60,6 +60,7 @@ class App:
         self.web: WebServer | None = None
         self.ctx: FlowContext | None = None
         self._poller: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Future[Any]] = set()
         self._registered: set[str] = set()
         self.hardware = Hardware(cfg)
         self.keeper: RecordKeeper | None = None
@@ -89,6 +90,7 @@ class App:
         await self.edge.start()
 
         self.pool = MediaPool(cfg, self.bus, clock=self.clock)
+        self.bus.subscribe("media.node_failed", self._end_calls_of_failed_node)
         self.pool.on_incoming = self._on_incoming
         await self.pool.start()
 
@@ -160,6 +162,17 @@ class App:
             log.warning("no media node has room call_id=%s did=%s", request.call_id, request.did)
             return PlaceAnswer(503, "no media node has room")
         return PlaceAnswer(200, f"sip:127.0.0.1:{link.sip_port}")
+
+    def _end_calls_of_failed_node(self, event: Event) -> None:
+        """The far ends of a dead node's calls hear a BYE now, not silence (via the edge)."""
+        edge = self.edge
+        if edge is not None and "sip_port" in event.data:
+            self._background(edge.end_dialogs_with(int(event.data["sip_port"])))
+
+    def _background(self, coro: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _on_incoming(self, leg: Leg) -> None:
         """Runs as the pool's task for this leg, for the whole call."""

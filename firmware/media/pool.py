@@ -371,7 +371,7 @@ class MediaPool:
         log.error("media node failed node=%d pid=%d exit=%s legs=%d last=%s", link.node_id,
                   link.pid, code, len(legs), " | ".join(list(link.stderr_tail)[-3:]))
         self.bus.publish("media.node_failed", node=link.node_id, pid=link.pid, exit_code=code,
-                         legs=[leg.id for leg in legs], was_up=was_up)
+                         legs=[leg.id for leg in legs], was_up=was_up, sip_port=link.sip_port)
         await self._publish()
         self._check_capacity()
 

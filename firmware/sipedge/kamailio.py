@@ -2,11 +2,14 @@
 
 Kamailio runs as our child (``-DD -E``: main process in the foreground, log on
 stderr) in its own process group, so Ctrl-C on the terminal reaches the daemon
-only and the daemon stops Kamailio in order. ``setpriv --pdeathsig TERM`` makes
-Kamailio stop by itself if the daemon dies without stopping it (and, as root,
-drops CAP_NET_RAW so its only IP socket is the SIP listener); a leftover
-instance of the same config (pid file + command line) is ended before a new
-start. Each line Kamailio writes goes to the ``callbox.sipedge.kamailio`` logger;
+only and the daemon stops Kamailio in order. Kamailio outlives a daemon that
+dies without stopping it, on purpose: the media nodes of that daemon hang up
+their calls when their control socket closes, and those BYEs travel through
+the edge (Record-Route), so callers and seats hear the end instead of dead air;
+registrations keep being answered meanwhile. The next start ends that
+leftover instance (pid file + command line) before launching its own. As
+root, ``setpriv`` drops CAP_NET_RAW so Kamailio's only IP socket is the SIP
+listener. Each line Kamailio writes goes to the ``callbox.sipedge.kamailio`` logger;
 ``AUTH_FAILED`` / ``FLOOD_BLOCKED`` lines become ``sip.auth_failed`` /
 ``sip.flood_blocked`` events. An unexpected exit is followed by a restart after
 the shared restart policy's delay (``firmware/supervision.py``: at once; slower,
@@ -36,7 +39,7 @@ from firmware.sipedge import tables
 from firmware.sipedge.logs import parse_line, security_event
 from firmware.sipedge.placer import Decide, PlaceAnswer, PlacementServer, PlaceRequest
 from firmware.sipedge.render import EdgePaths, EdgeSettings, render_config
-from firmware.sipedge.rpc import JsonRpcClient, contacts_by_user
+from firmware.sipedge.rpc import JsonRpcClient, contacts_by_user, dialog_ids
 from firmware.sipedge.tables import ha1
 from firmware.supervision import RestartPolicy
 from firmware.timers import TIMERS
@@ -165,6 +168,27 @@ class KamailioEdge:
         """{seat user: [contact URI, ...]} as Kamailio holds them now."""
         return contacts_by_user(await self.rpc.call("ul.dump"))
 
+    async def end_dialogs_with(self, sip_port: int) -> int:
+        """End (BYE both ways) every call the edge relayed to or from the media node on
+        ``sip_port`` — the node died, so its callers and seats must hear it. Returns how
+        many dialogs were ended."""
+        node = f"sip:127.0.0.1:{sip_port}"
+        try:
+            listed = await self.rpc.call("dlg.profile_list", "node", node)
+        except EdgeError as exc:
+            log.error("cannot list the dialogs of a failed node node=%s error=%s", node, exc)
+            return 0
+        ended = 0
+        for h_entry, h_id in dialog_ids(listed):
+            try:
+                await self.rpc.call("dlg.end_dlg", h_entry, h_id)
+                ended += 1
+            except EdgeError as exc:          # it may have ended meanwhile
+                log.warning("dialog of a failed node not ended node=%s dlg=%s:%s error=%s",
+                            node, h_entry, h_id, exc)
+        log.warning("ended the calls of a failed media node node=%s dialogs=%d", node, ended)
+        return ended
+
     # ------------------------------------------------------------------ internals
     async def _ensure_schema(self) -> None:
         if not self._schema_done:
@@ -186,7 +210,7 @@ class KamailioEdge:
             return argv
         # As root, Kamailio would open a raw IP send socket at start-up; it needs none.
         drop = ["--bounding-set", "-net_raw"] if os.geteuid() == 0 else []
-        return [setpriv, *drop, "--pdeathsig", "TERM", "--", *argv]
+        return [setpriv, *drop, "--", *argv] if drop else argv
 
     async def _check_config(self) -> None:
         proc = await asyncio.create_subprocess_exec(

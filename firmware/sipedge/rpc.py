@@ -85,3 +85,21 @@ def contacts_by_user(ul_dump: Any) -> dict[str, list[str]]:
         raise EdgeError("kamailio ul.dump reply has an unexpected shape", what="rpc",
                         method="ul.dump") from None
     return out
+
+
+def dialog_ids(profile_list: Any) -> list[tuple[int, int]]:
+    """``dlg.profile_list`` result -> ``[(h_entry, h_id), ...]`` of the listed dialogs."""
+    items = profile_list if isinstance(profile_list, list) else [profile_list]
+    out = []
+    try:
+        for item in items:
+            if not item:
+                continue
+            dlg = item.get("dialog", item) if isinstance(item, dict) else None
+            if dlg is None:
+                raise TypeError(item)
+            out.append((int(dlg["h_entry"]), int(dlg["h_id"])))
+    except (AttributeError, KeyError, TypeError, ValueError):
+        raise EdgeError("kamailio dlg.profile_list reply has an unexpected shape", what="rpc",
+                        method="dlg.profile_list") from None
+    return out

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.benchmarks.load import TreeMeter, place_calls, register_seats, start_seats
+from tests.support.load import TreeMeter, place_calls, register_seats, start_seats
 from tests.support.appliance import Appliance
 from tests.support.net import wait_for
 

@@ -239,6 +239,31 @@ def test_no_room_anywhere_is_503_at_the_edge_and_no_node_sees_the_call_sipp(
     run(body())
 
 
+def test_the_calls_of_a_failed_node_are_ended_both_ways_by_the_edge_sipp(
+        tmp_path: Path) -> None:
+    async def body() -> None:
+        async with running_edge(tmp_path / "var", realm=REALM) as e, Peers(tmp_path) as peers:
+            node = await peers.sipp("node", "uas_answer.xml", None, port=e.node_port(0),
+                                    calls=None).start()
+            other = await peers.sipp("other-node", "uas_answer.xml", None,
+                                     port=e.node_port(1), calls=None).start()
+            await e.edge.set_trunk_sources([(f"{TRUNK_IP}/32", "acme")])
+            e.placer.nodes = [node.port]
+            caller = await peers.sipp("trunk-caller", "uac_call_ended_by_edge.xml", e.remote,
+                                      ip=TRUNK_IP, args=["-s", "100"]).start()
+            await until(lambda: node.received("ACK"), "the call is up")
+            e.placer.nodes = [other.port]
+            bystander = await peers.sipp("other-caller", "uac_call_ended_by_edge.xml",
+                                         e.remote, ip=TRUNK_IP, args=["-s", "100"]).start()
+            await until(lambda: other.received("ACK"), "the other call is up")
+            assert await e.edge.end_dialogs_with(node.port) == 1
+            assert await caller.wait() == 0, caller.tail()      # the caller got a BYE
+            await until(lambda: node.received("BYE"), "the node got a BYE too")
+            assert bystander.proc is not None and bystander.proc.returncode is None  # lives
+            assert await e.edge.end_dialogs_with(node.port) == 0
+    run(body())
+
+
 def test_killed_kamailio_is_restarted_and_stop_leaves_nothing_sipp(tmp_path: Path) -> None:
     async def body() -> None:
         async with running_edge(tmp_path / "var", realm=REALM) as e, Peers(tmp_path) as peers:

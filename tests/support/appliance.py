@@ -25,8 +25,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 class Appliance:
     def __init__(self, workdir: Path, nodes_min: int = 1, nodes_max: int = 4,
-                 extra: str = "") -> None:
-        """``extra``: more callbox.toml text (e.g. ``[demo]\nseats = 60\n``)."""
+                 extra: str = "", var_tmpfs: str = "") -> None:
+        """``extra``: more callbox.toml text (e.g. ``[demo]\nseats = 60\n``).
+        ``var_tmpfs`` (e.g. "32m"): ``var/`` is a tmpfs of that size in a mount namespace
+        of the box's own (a disk that can be filled); the test reaches it through
+        ``/proc/<pid>/root``, which is what ``var`` then is."""
+        self.var_tmpfs = var_tmpfs
         self.dir = workdir
         self.sip_port = free_port()
         self.web_port = free_port()
@@ -47,6 +51,8 @@ class Appliance:
 
     @property
     def var(self) -> Path:
+        if self.var_tmpfs and self.proc is not None and self.proc.poll() is None:
+            return Path(f"/proc/{self.proc.pid}/root") / (self.dir / "var").relative_to("/")
         return self.dir / "var"
 
     @property
@@ -56,9 +62,15 @@ class Appliance:
     def start(self, timeout: float = 90.0) -> "Appliance":
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         self._log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "firmware.cli", "run", "--config", str(self.config)],
-            cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT, env=env)
+        argv = [sys.executable, "-m", "firmware.cli", "run", "--config", str(self.config)]
+        if self.var_tmpfs:
+            var = self.dir / "var"
+            var.mkdir(parents=True, exist_ok=True)
+            argv = ["unshare", "-m", "--propagation", "private", "sh", "-c",
+                    f'mount -t tmpfs -o size={self.var_tmpfs} callbox-var "$0" && exec "$@"',
+                    str(var), *argv]
+        self.proc = subprocess.Popen(argv, cwd=ROOT, stdout=self._log,
+                                     stderr=subprocess.STDOUT, env=env)
         try:
             wait_for(self._healthy, timeout, f"appliance health ok (log: {self.log_path})")
         except BaseException:

@@ -239,7 +239,10 @@ _CALLERS = """<?xml version="1.0" encoding="ISO-8859-1" ?>
       Content-Length: 0
 
     ]]><action><exec rtp_stream="{audio},-1,8"/></action></send>
-  <pause milliseconds="{hold_ms}"/>
+{end}"""
+
+# The caller hangs up after its hold.
+_CALLER_HANGS_UP = """  <pause milliseconds="{hold_ms}"/>
   <send retrans="500"><![CDATA[
       BYE [next_url] SIP/2.0
       Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
@@ -253,6 +256,21 @@ _CALLERS = """<?xml version="1.0" encoding="ISO-8859-1" ?>
 
     ]]></send>
   <recv response="200" crlf="true"/>
+</scenario>
+"""
+
+# The box hangs up (a fault test): the caller waits for its BYE and answers it.
+_BOX_HANGS_UP = """  <recv request="BYE" timeout="{hold_ms}"/>
+  <send><![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+    ]]></send>
 </scenario>
 """
 
@@ -289,6 +307,16 @@ def register_seats(workdir: Path, edge_port: int, creds: dict[str, str],
 class Seats:
     proc: subprocess.Popen[bytes]
     port: int
+    workdir: Path
+
+    def received(self, method: str) -> int:
+        """How many ``method`` requests the seats have received so far."""
+        count = 0
+        for path in self.workdir.glob("seats_*_messages.log"):
+            text = path.read_text(errors="replace")
+            count += sum(1 for block in text.split("message received")[1:]
+                         if block.split("\n\n", 1)[-1].lstrip().startswith(method + " "))
+        return count
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -307,9 +335,9 @@ def start_seats(workdir: Path, seconds: float, max_calls: int) -> Seats:
     port = free_port()
     rtp = free_port_range(4 * max_calls + 8)
     proc = _sipp(workdir, "seats", _SEATS.format(sdp=SDP, audio=audio),
-                 ["-p", str(port), "-mi", "127.0.0.1", "-mp", str(rtp),
+                 ["-p", str(port), "-mi", "127.0.0.1", "-mp", str(rtp), "-trace_msg",
                   "-l", str(max_calls * 2), "-timeout", f"{int(seconds + 120)}s"])
-    return Seats(proc, port)
+    return Seats(proc, port, workdir)
 
 
 @dataclass
@@ -356,13 +384,16 @@ def _rank(sorted_values: list[float], q: float) -> float:
 
 
 def place_calls(workdir: Path, edge_port: int, did: str, calls: int, rate: float,
-                hold_s: float) -> CallerRun:
+                hold_s: float, box_hangs_up: bool = False) -> CallerRun:
+    """``calls`` callers at ``rate``; each hangs up after ``hold_s`` (or, with
+    ``box_hangs_up``, waits up to ``hold_s`` for the box's BYE: a fault test)."""
     workdir.mkdir(parents=True, exist_ok=True)
     audio = workdir / "caller.al"
     audio.write_bytes(caller_audio(min(hold_s + 5, 30.0)))
     rtp = free_port_range(4 * calls + 8)
-    proc = _sipp(workdir, "callers", _CALLERS.format(sdp=SDP, audio=audio,
-                                                     hold_ms=int(hold_s * 1000)),
+    end = (_BOX_HANGS_UP if box_hangs_up else _CALLER_HANGS_UP).format(
+        hold_ms=int(hold_s * 1000))
+    proc = _sipp(workdir, "callers", _CALLERS.format(sdp=SDP, audio=audio, end=end),
                  ["-p", str(free_port()), "-s", did, "-mi", "127.0.0.1", "-mp", str(rtp),
                   "-m", str(calls), "-l", str(calls), "-r", str(rate), "-rp", "1000",
                   "-timeout", f"{int(hold_s + calls / rate + 120)}s",
