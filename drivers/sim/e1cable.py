@@ -11,6 +11,14 @@ Faults, per receiving end: unplugged (both ways silent -> LOS), AIS (unframed
 all ones -> BLUE), FAS errors, CRC errors (a payload bit flipped in one
 sub-multiframe), bipolar violations (counted by the receiver's CVC), and a clock
 offset that makes a free-running (clock master) framer slip.
+
+An idle span repeats itself: the same multiframe each way, 500 times a second.
+Once a computed step has shown that the span is at a fixed point (nothing that
+decides the next step changed, nothing visible happened; :mod:`drivers.sim.steady`),
+the cable accounts for the following steps from that same state without
+computing them, and computes in full again the moment anything differs. What
+the driver and the far end observe is the same either way
+(``tests/drivers/test_e1cable.py`` runs every scenario both ways).
 """
 from __future__ import annotations
 
@@ -18,15 +26,23 @@ import threading
 from typing import Callable, Protocol
 
 from acd_core.clock import Clock
-from drivers.sim.e1frame import FRAME, MF_OCTETS, MF_SECONDS, E1Receiver, Ts0Tx
-from drivers.sim.hdlc import HdlcDecoder, HdlcEncoder, ReceivedFrame
+from drivers.sim.e1frame import (FRAME, MF_OCTETS, MF_SECONDS, RECEIVER_STATE, TS0_STATE,
+                                 E1Receiver, Ts0Tx)
+from drivers.sim.hdlc import (DECODER_STATE, ENCODER_STATE, HdlcDecoder, HdlcEncoder,
+                              ReceivedFrame)
+from drivers.sim.steady import StateTable, items
 
 SILENCE = bytes(MF_OCTETS)
 ALL_ONES = b"\xff" * MF_OCTETS
 MF_PER_SECOND = 500
+WITNESS_BACKOFF_MAX = 64     # full steps between fixed-point attempts while the line keeps changing
 
 
 class LineEndpoint(Protocol):
+    """One end of the cable. An end may also implement the steady-line methods
+    (:class:`drivers.sim.steady.SteadyEndpoint`); a cable with an end that does
+    not computes every step."""
+
     cable: "E1Cable | None"
     slip_interval: float | None
 
@@ -53,6 +69,12 @@ class _Direction:
         n, self._acc[kind] = divmod(self._acc[kind], MF_PER_SECOND)
         return n
 
+    def steady_key(self) -> tuple | None:
+        """None while errors are due (their accumulators move every step)."""
+        if self.crc_per_s or self.fas_per_s or self.bpv_per_s or self.bpv_once:
+            return None
+        return DIRECTION_STATE.state(self)
+
     def apply(self, mf: bytes) -> tuple[bytes, int]:
         if self.ais:
             return ALL_ONES, 0
@@ -70,12 +92,55 @@ class _Direction:
         return mf, bpv
 
 
+DIRECTION_STATE = StateTable(
+    "_Direction", key=("ais", "crc_per_s", "fas_per_s", "bpv_per_s", "bpv_once"),
+    copied={"_acc": items},
+    ignored={})
+
+
+class _FixedPoint:
+    """A witnessed fixed point: the span's key, and what each end adds per skipped step."""
+
+    __slots__ = ("key", "memo_a", "memo_b")
+
+    def __init__(self, key: tuple, memo_a: object, memo_b: object) -> None:
+        self.key = key
+        self.memo_a = memo_a
+        self.memo_b = memo_b
+
+
 class E1Cable:
-    def __init__(self, clock: Clock, a: LineEndpoint, b: LineEndpoint | None = None) -> None:
+    """Moves multiframes between two endpoints, catching up with the clock on demand.
+
+    ``fast_path`` (default on): when a computed step turns out to be a fixed point
+    (:mod:`drivers.sim.steady`: every field that decides the next step of either
+    end and of the cable is as it was before, and nothing visible happened), the
+    steps that follow from that same state are accounted for without being
+    computed, up to the next step that does something on a schedule (the framer's
+    second beat, a slip). Any change (a register written, a frame queued, a fault
+    injected, a cable pulled) makes the state differ from the fixed point, and the
+    next step is computed in full. ``fast_path=False`` computes every step; the
+    equivalence tests and the benchmark use it as the reference.
+
+    ``hooks`` run before each computed step and once before each run of skipped
+    steps. A run is accounted for in one go at one instant of real time, so a
+    hook that moves outside input in (the D-channel bridge's socket) would have
+    found nothing new between its steps anyway; whatever a hook does that changes
+    the span shows in the state, and the step after it is computed.
+    """
+
+    def __init__(self, clock: Clock, a: LineEndpoint, b: LineEndpoint | None = None,
+                 fast_path: bool = True) -> None:
         self.clock = clock
         self.a = a
         self.b = b
         self.plugged = True
+        self.fast_path = fast_path
+        self.steps_computed = 0
+        self.steps_skipped = 0
+        self._fixed: _FixedPoint | None = None
+        self._backoff = 1
+        self._wait = 0
         self._t0 = clock.now()
         self._done = 0
         self._lock = threading.RLock()
@@ -143,10 +208,75 @@ class E1Cable:
                 while self._done < due:
                     for hook in self.hooks:
                         hook()
-                    self._step()
-                    self._done += 1
+                    if self.fast_path:
+                        self._done += self._advance(due - self._done)
+                    else:
+                        self._step()
+                        self.steps_computed += 1
+                        self._done += 1
             finally:
                 self._busy = False
+
+    # ------------------------------------------------------------- steady line
+    def _steady_key(self) -> tuple | None:
+        """What decides the span's next step (None: work is queued somewhere)."""
+        a, b = self.a, self.b
+        key_a = getattr(a, "steady_key", None)
+        ka = key_a() if key_a is not None else None
+        if ka is None:
+            return None
+        da = self._into[id(a)].steady_key()
+        if da is None:
+            return None
+        if b is None:
+            return (self.plugged, ka, da)
+        key_b = getattr(b, "steady_key", None)
+        kb = key_b() if key_b is not None else None
+        db = self._into[id(b)].steady_key()
+        if kb is None or db is None:
+            return None
+        return (self.plugged, ka, da, kb, db)
+
+    def _advance(self, want: int) -> int:
+        """Skip up to ``want`` steps from a known fixed point, or compute one; returns how many."""
+        if self._wait:                  # the line kept changing lately: just compute
+            self._wait -= 1
+            self._step()
+            self.steps_computed += 1
+            return 1
+        key = self._steady_key()
+        fixed = self._fixed
+        if key is not None and fixed is not None and key == fixed.key:
+            a, b = self.a, self.b
+            n = min(want, a.steady_horizon(), b.steady_horizon() if b is not None else want)
+            if n > 0:
+                a.steady_skip(n, fixed.memo_a)
+                if b is not None:
+                    b.steady_skip(n, fixed.memo_b)
+                self.steps_skipped += n
+                return n
+            key = None          # a scheduled step (second beat, slip): computed, no witness
+        self._witness(key)
+        self.steps_computed += 1
+        return 1
+
+    def _witness(self, before: tuple | None) -> None:
+        """Compute one step; if it was a fixed point, remember it for skipping."""
+        if before is None:
+            self._step()
+            return
+        a, b = self.a, self.b
+        counts_a = a.steady_counts()
+        counts_b = b.steady_counts() if b is not None else ()
+        self._step()
+        memo_a = a.steady_memo(counts_a)
+        memo_b = b.steady_memo(counts_b) if b is not None else ()
+        if memo_a is not None and memo_b is not None and self._steady_key() == before:
+            self._fixed = _FixedPoint(before, memo_a, memo_b)
+            self._backoff = 1
+        else:
+            self._wait = self._backoff
+            self._backoff = min(2 * self._backoff, WITNESS_BACKOFF_MAX)
 
     def _step(self) -> None:
         a, b = self.a, self.b
@@ -159,6 +289,19 @@ class E1Cable:
         if b is not None:
             mf, bpv = self._into[id(b)].apply(a_tx)
             b.line_rx(mf, bpv)
+
+
+EXCHANGE_STATE = StateTable(
+    "ExchangeSim",
+    key=("slot", "rai", "payload", "on_frame", "last_status", "last_mf", "cas"),
+    copied={"cas_tx": tuple, "cas_rx": tuple},
+    parts={"rx": RECEIVER_STATE, "ts0": TS0_STATE, "enc": ENCODER_STATE, "dec": DECODER_STATE},
+    ignored={
+        "cable": "never read by a step",
+        "slip_interval": "the exchange is the clock master: it never slips",
+        "received": "appended only when a frame ends (a decoder event)",
+        "bad_frames": "counted only when a frame ends (a decoder event)",
+    })
 
 
 class ExchangeSim:
@@ -234,3 +377,23 @@ class ExchangeSim:
                     self.cas_rx[i], self.cas_rx[i + 15] = ts16[i] >> 4, ts16[i] & 0xF
         else:
             self.dec.feed(mf[self.slot::FRAME])
+
+    # ------------------------------------------------------------- steady line (drivers.sim.steady)
+    def steady_key(self) -> tuple | None:
+        """What decides the exchange's next step; None while a payload source fills the
+        B-channels or the D-channel has a frame going out or coming in."""
+        if self.payload is not None or self.enc.busy or self.dec.in_frame:
+            return None
+        return (self.ts0.e_bits is self.rx.e_bits_to_send, EXCHANGE_STATE.state(self))
+
+    def steady_counts(self) -> tuple[int, ...]:
+        return EXCHANGE_STATE.counts(self)
+
+    def steady_memo(self, before: tuple[int, ...]) -> tuple[int, ...] | None:
+        return EXCHANGE_STATE.deltas(self, before)
+
+    def steady_horizon(self) -> int:
+        return 1 << 62            # nothing happens on a schedule here
+
+    def steady_skip(self, n: int, memo: tuple[int, ...]) -> None:
+        EXCHANGE_STATE.advance(self, memo, n)

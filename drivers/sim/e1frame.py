@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from drivers.sim.steady import StateTable
+
 FRAME = 32
 MF_FRAMES = 16
 MF_OCTETS = FRAME * MF_FRAMES
@@ -117,6 +119,13 @@ class Ts0Tx:
             self._prev_crc = smf_crc(mf[base * FRAME:(base + 8) * FRAME])
         if self.corrupt_mfas:
             self.corrupt_mfas -= 1
+
+
+TS0_STATE = StateTable(
+    "Ts0Tx",
+    key=("crc4", "rai", "sa", "_prev_crc", "corrupt_fas", "corrupt_crc", "corrupt_mfas"),
+    copied={"e_bits": tuple},
+    ignored={})
 
 
 @dataclass
@@ -228,3 +237,12 @@ class E1Receiver:
                 res.ebit_errors += 1
         if len(self.e_bits_to_send) > 64:
             del self.e_bits_to_send[:-64]
+
+
+RECEIVER_STATE = StateTable(
+    "E1Receiver",
+    key=("crc4", "asy4", "lfa", "los", "ais", "rra", "mf_aligned", "_bad_fas", "_pending_crc",
+         "last"),
+    copied={"e_bits_to_send": tuple},
+    saturating={"_mfas_hits": 2, "_mfas_miss": 4},   # read only as ">= 2" and ">= 4"
+    ignored={})

@@ -17,6 +17,8 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Callable
 
+from drivers.sim.steady import StateTable
+
 FLAG_BITS = (0, 1, 1, 1, 1, 1, 1, 0)
 ABORT_BITS = (1, 1, 1, 1, 1, 1, 1, 1)
 GOOD_RESIDUE = 0xF0B8
@@ -191,6 +193,14 @@ class HdlcEncoder:
         return bytes(out)
 
 
+ENCODER_STATE = StateTable(
+    "HdlcEncoder",
+    key=("idle_flags", "fcs", "_in_frame", "_crc", "_ones", "underruns", "on_frame_sent"),
+    copied={"_bits": tuple, "_queue": lambda q: tuple((bytes(p.data), p.complete) for p in q)},
+    events=("frames_sent",),
+    ignored={})
+
+
 @dataclass
 class ReceivedFrame:
     data: bytes            # octets between the flags (FCS included)
@@ -221,6 +231,11 @@ class HdlcDecoder:
     @property
     def idle(self) -> bool:
         return self._hunting or (not self._buf and self._nbits == 0)
+
+    @property
+    def in_frame(self) -> bool:
+        """Octets of a frame received and not yet closed."""
+        return bool(self._buf)
 
     def _close(self, aborted: bool) -> None:
         if self._nbits == 8 and not aborted:
@@ -314,3 +329,13 @@ class HdlcDecoder:
             self.on_octet(self._acc)
         self._acc = 0
         self._nbits = 0
+
+
+DECODER_STATE = StateTable(
+    "HdlcDecoder",
+    key=("min_octets", "_hunting", "_acc", "_nbits", "on_octet", "on_end", "aborts", "bad_fcs"),
+    copied={"_buf": bytes, "frames": tuple},
+    saturating={"_ones": 7},       # seven ones or more: hunting, whatever the count
+    events=("_outputs", "_stored"),
+    ignored={"_stationary": "a memo of octets that leave the idle state as it was; "
+                            "it only saves work and never changes what feed() does"})

@@ -27,8 +27,11 @@ from typing import TYPE_CHECKING
 from acd_core.clock import Clock
 from drivers.bus.gpio import SimGpioLine
 from drivers.e1 import regs as R
-from drivers.sim.e1frame import FRAME, MF_FRAMES, MF_OCTETS, E1Receiver, RxResult, Ts0Tx
-from drivers.sim.hdlc import HdlcDecoder, HdlcEncoder, ReceivedFrame
+from drivers.sim.e1frame import (FRAME, MF_FRAMES, MF_OCTETS, RECEIVER_STATE, TS0_STATE,
+                                 E1Receiver, RxResult, Ts0Tx)
+from drivers.sim.hdlc import (DECODER_STATE, ENCODER_STATE, HdlcDecoder, HdlcEncoder,
+                              ReceivedFrame)
+from drivers.sim.steady import StateTable, items
 
 if TYPE_CHECKING:
     from drivers.sim.e1cable import E1Cable
@@ -42,6 +45,34 @@ _COUNTERS = ("fec", "cvc", "cec1", "ebc", "bec", "coec")
 IDLE_SLOT = 0xFF
 FIFO_BLOCKS = 2
 RX_BACKLOG_FRAMES = 16000   # 2 s of system-side receive frames kept for the TDM reader
+SECOND_MF = 500             # multiframes per second: the error counters latch on this beat
+
+# How a multiframe step (line_tx + line_rx) uses each field: drivers.sim.steady.
+FRAMER_STATE = StateTable(
+    "Pef2256Sim",
+    key=("frs0", "_last_tx", "_last_line_rx", "system_capture", "slip_interval", "_errored",
+         "_xpr_armed", "_rcount", "_roverflow", "_rread", "_next_slip_mf"),
+    copied={"regs": bytes, "xs": bytes, "rs": bytes, "_system_tx": tuple, "_running": items,
+            "_xstage": bytes, "_xblocks": tuple, "_rblocks": tuple, "_rfill": bytes,
+            "_holdback": bytes},
+    counters=("_mf_count",),     # the second beat and slips: steady_horizon() stops short of them
+    events=("_raised",),
+    parts={"rx": RECEIVER_STATE, "ts0": TS0_STATE, "enc": ENCODER_STATE, "dec": DECODER_STATE},
+    ignored={
+        "clock": "read by CMDR and SIS only, never by a step",
+        "name": "a label",
+        "irq": "driven only when an interrupt is raised (an event) or a register is accessed",
+        "cec_time": "read by CMDR only",
+        "cable": "read by IERR (a register write) only",
+        "_system_rx": "written, never read, by a step: a skip appends what the witnessed "
+                      "step appended (_captured)",
+        "_captured": "what the last step appended to _system_rx, for skips",
+        "ignored_commands": "counted by CMDR only",
+        "spi_errors": "counted by the SPI side only",
+        "isr": "set by a raise (an event: such a step is never skipped), cleared by reads",
+        "_cec_until": "read by CMDR and SIS only",
+        "_latched": "rewritten on the second beat, which is always computed",
+    })
 
 
 class Pef2256Sim:
@@ -56,6 +87,7 @@ class Pef2256Sim:
         self.cable: E1Cable | None = None
         self.slip_interval: float | None = None    # set by the cable's clock-offset fault
         self.system_capture = False
+        self._captured = b""
         self._system_rx: deque[bytes] = deque(maxlen=RX_BACKLOG_FRAMES)
         self._system_tx: deque[bytes] = deque()
         self.ignored_commands = 0
@@ -68,6 +100,7 @@ class Pef2256Sim:
         for addr, value in _RESET.items():
             self.regs[addr] = value
         self.isr = [0] * 6
+        self._raised = 0           # interrupts raised so far: a step that raised one is no witness
         self.frs0 = R.FRS0_LOS | R.FRS0_LFA
         self.rx = E1Receiver()
         self.ts0 = Ts0Tx()
@@ -198,6 +231,7 @@ class Pef2256Sim:
         return self.isr[n] & ~self.regs[R.IMR0 + n] & 0xFF
 
     def _raise(self, n: int, bits: int) -> None:
+        self._raised += 1
         self.isr[n] |= bits
         self._update_irq()
 
@@ -371,7 +405,7 @@ class Pef2256Sim:
             run["coec"] += 1
         if res.fas_errors or res.crc_errors or bpv or res.los or res.lfa:
             self._errored = True
-        if self._mf_count % 500 == 0:        # one second of multiframes
+        if self._mf_count % SECOND_MF == 0:        # one second of multiframes
             if self.regs[R.FMR1] & R.FMR1_ECM:
                 self._latched = {k: min(v, 0xFFFF) for k, v in run.items()}
                 for k in run:
@@ -456,9 +490,48 @@ class Pef2256Sim:
                     data[j::k] = mf[ts::FRAME]
                 self.dec.feed(bytes(data))
         if self.system_capture:      # the system side runs at 8000 frames/s whatever the line does
-            src = b"\xff" * MF_OCTETS if res.lfa else mf
+            src = self._captured = b"\xff" * MF_OCTETS if res.lfa else mf
             self._system_rx.extend(src[i:i + FRAME] for i in range(0, MF_OCTETS, FRAME))
         if self.slip_interval and self.regs[R.LIM0] & R.LIM0_MAS:
             every = max(1, int(self.slip_interval / 0.002))
             if self._mf_count % every == 0:
                 self._raise(3, R.ISR3_RSP)
+
+    # ---------------------------------------------------------------- steady line (drivers.sim.steady)
+    def steady_key(self) -> tuple | None:
+        """What decides this framer's next multiframe step; None while work is queued
+        (TDM frames to send, HDLC frames on the way out or coming in, errors to insert)."""
+        enc, ts0 = self.enc, self.ts0
+        if (self._system_tx or self._xblocks or enc.busy or self.dec.in_frame
+                or ts0.corrupt_fas or ts0.corrupt_crc or ts0.corrupt_mfas):
+            return None
+        return (ts0.e_bits is self.rx.e_bits_to_send, FRAMER_STATE.state(self))
+
+    def steady_counts(self) -> tuple[int, ...]:
+        return FRAMER_STATE.counts(self)
+
+    def steady_memo(self, before: tuple[int, ...]) -> tuple | None:
+        """After a step that started with ``before`` counts: what a skipped step adds,
+        or None when the step did something visible."""
+        deltas = FRAMER_STATE.deltas(self, before)
+        if deltas is None:
+            return None
+        src = self._captured
+        frames = (tuple(src[i:i + FRAME] for i in range(0, MF_OCTETS, FRAME))
+                  if self.system_capture else ())
+        return deltas, frames
+
+    def steady_horizon(self) -> int:
+        """Steps that may be skipped before the next one that latches the counters or slips."""
+        m = self._mf_count
+        n = (m // SECOND_MF + 1) * SECOND_MF - m - 1
+        if self.slip_interval and self.regs[R.LIM0] & R.LIM0_MAS:
+            every = max(1, int(self.slip_interval / 0.002))
+            n = min(n, (m // every + 1) * every - m - 1)
+        return n
+
+    def steady_skip(self, n: int, memo: tuple) -> None:
+        deltas, frames = memo
+        FRAMER_STATE.advance(self, deltas, n)
+        if frames:
+            self._system_rx.extend(frames * min(n, RX_BACKLOG_FRAMES // MF_FRAMES + 1))
