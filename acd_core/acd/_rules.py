@@ -45,7 +45,7 @@ class _Rules(_Strategies):
             return
         # Join/leave-when-empty protect a caller on the line from waiting with
         # nobody to answer; a callback has nobody on the line and waits for the
-        # next agent, even overnight (docs/acd-trace.md, "Leaving a queue").
+        # next agent, even overnight (docs/acd-trace.md, "The rules").
         if q.join_mask and not call.callback and _empty(q, q.join_mask):
             self._leave(call, "join-empty")
             return

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from firmware.store.cdr import insert_sql
 from firmware.store.db import ValidationError
 from firmware.store.rating import to_micro
 from tests.crm.support import crm_opened
@@ -23,12 +24,9 @@ async def outbound(crm, number: str, talk_s: float, start: float = T0, trunk: st
                                                  {"agent_answered_at": None,
                                                   "disposition": "failed"}))
     # the outbound flow writes direction and dialled number with the record
+    rec.direction, rec.dialed_number = "out", number
     async with crm.db.transaction() as conn:
-        cols = ", ".join(rec.to_dict())
-        await conn.execute(
-            f"INSERT INTO cdr ({cols}, direction, dialed_number) VALUES"
-            f" ({', '.join('?' * len(rec.to_dict()))}, 'out', ?)",
-            [*rec.checked().to_dict().values(), number])
+        await conn.execute(*insert_sql(rec.checked()))
     return rec.id
 
 

@@ -246,7 +246,7 @@ def test_a_callback_that_fails_goes_back_and_reserves_the_next_agent_alone(harne
     assert [(d.call, d.agent) for d in h.of(out, CallbackDue)] == [("cb", "a1")]
 
 
-# -- callbacks and empty queues (docs/acd-trace.md, "Leaving a queue") -------------
+# -- callbacks and empty queues (docs/acd-trace.md, "The rules") -------------
 
 def test_a_new_callback_joins_a_queue_that_is_empty(harness):
     """Nobody is on the line: a callback requested at night waits for the morning."""
