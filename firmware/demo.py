@@ -53,8 +53,12 @@ def _write_credentials(path: Path, lines: list[str]) -> None:
 
 def read_credentials(cfg: Config) -> dict[str, str]:
     """``{"admin": pw, "201": pw, ...}`` from the credentials file (tests use it too)."""
+    return read_credentials_at(credentials_path(cfg))
+
+
+def read_credentials_at(path: Path) -> dict[str, str]:
+    """The same from a file named directly (a test reaching var/ through /proc)."""
     creds: dict[str, str] = {}
-    path = credentials_path(cfg)
     if not path.exists():
         return creds
     for line in path.read_text().splitlines():

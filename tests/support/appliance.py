@@ -110,20 +110,37 @@ class Appliance:
 
     def credentials(self) -> dict[str, str]:
         """The demo logins the box wrote at first start (``{"admin": pw, "201": pw, ...}``)."""
-        creds = demo.read_credentials(config.load(self.config))
-        assert creds, f"no credentials in {demo.credentials_path(config.load(self.config))}"
+        path = self.var / demo.credentials_path(config.load(self.config)).name
+        creds = demo.read_credentials_at(path)
+        assert creds, f"no credentials in {path}"
         return creds
 
     def registered(self, seat: str) -> bool:
         return seat in self.health()["components"]["kamailio"].get("registered_seats", [])
 
-    def query(self, sql: str, *args: Any) -> list[sqlite3.Row]:
+    def query(self, sql: str, *args: Any) -> list[dict[str, Any]] | list[sqlite3.Row]:
+        if self.var_tmpfs and self.proc is not None and self.proc.poll() is None:
+            return self._query_inside(sql, *args)
         db = sqlite3.connect(f"file:{self.var / 'callbox.db'}?mode=ro", uri=True, timeout=10)
         db.row_factory = sqlite3.Row
         try:
             return db.execute(sql, args).fetchall()
         finally:
             db.close()
+
+    def _query_inside(self, sql: str, *args: Any) -> list[dict[str, Any]]:
+        """SQLite resolves the /proc/<pid>/root link back to our own mount namespace, so a
+        tmpfs var/ is read by a Python run inside the box's namespace instead."""
+        assert self.proc is not None
+        code = ("import json, sqlite3, sys; db = sqlite3.connect(sys.argv[1], uri=True, timeout=10);"
+                " db.row_factory = sqlite3.Row;"
+                " print(json.dumps([dict(r) for r in db.execute(sys.argv[2], json.loads(sys.argv[3]))]))")
+        out = subprocess.run(
+            ["nsenter", f"--mount=/proc/{self.proc.pid}/ns/mnt", sys.executable, "-c", code,
+             f"file:{self.dir / 'var' / 'callbox.db'}?mode=ro", sql, json.dumps(list(args))],
+            capture_output=True, text=True, timeout=30, check=True)
+        rows: list[dict[str, Any]] = json.loads(out.stdout)
+        return rows
 
     def stop(self, timeout: float = 30.0) -> int:
         if self.proc is None:
