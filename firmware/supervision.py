@@ -6,8 +6,9 @@ second or two, not a doubling back-off). A child that dies ``crash_limit`` times
 within ``crash_window`` is crash-looping: that raises an alarm (the caller
 publishes it and health shows it) and the restarts go on at ``slow_restart``
 pace, so a fault that fixes itself (a port freed, a disk with room again) is
-picked up without an operator. The alarm clears once the child has run a whole
-``crash_window`` without dying.
+picked up without an operator. ``crash_looping`` is read live, so the alarm in
+health clears by itself once the child has run a whole ``crash_window`` without
+dying.
 """
 from __future__ import annotations
 
@@ -29,24 +30,18 @@ class RestartPolicy:
         self.slow_restart = slow_restart
         self._deaths: deque[float] = deque()
         self.restarts = 0
-        self.crash_looping = False
+
+    @property
+    def crash_looping(self) -> bool:
+        """``crash_limit`` deaths within the last ``crash_window``."""
+        self._forget_before(self._clock.now() - self.crash_window)
+        return len(self._deaths) >= self.crash_limit
 
     def died(self) -> float:
         """Note a death now; the delay before the next start."""
-        now = self._clock.now()
-        self._forget_before(now - self.crash_window)
-        self._deaths.append(now)
+        self._deaths.append(self._clock.now())
         self.restarts += 1
-        self.crash_looping = len(self._deaths) >= self.crash_limit
         return self.slow_restart if self.crash_looping else self.delay
-
-    def settled(self) -> bool:
-        """True (and the alarm cleared) once a crash-looping child has run a window in peace."""
-        self._forget_before(self._clock.now() - self.crash_window)
-        if self.crash_looping and not self._deaths:
-            self.crash_looping = False
-            return True
-        return False
 
     def _forget_before(self, t: float) -> None:
         while self._deaths and self._deaths[0] < t:

@@ -31,6 +31,7 @@ from firmware.errors import MediaError
 from firmware.media.leg import Leg
 from firmware.media.legstate import ENDED
 from firmware.media.protocol import MAX_LINE, Command, Event, ProtocolError, Reply, decode, encode
+from firmware.supervision import RestartPolicy
 from firmware.timers import TIMERS
 
 log = logging.getLogger("callbox.media")
@@ -53,8 +54,7 @@ class NodeLink:
         self.capacity = capacity
         self.state = "starting"            # starting | up | down
         self.generation = 0
-        self.restarts = 0
-        self.crash_looping = False
+        self.policy = RestartPolicy(clock)   # the restarts of this node slot
         self.proc: asyncio.subprocess.Process | None = None
         self.pid = 0
         self.inband = ""

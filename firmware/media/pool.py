@@ -50,7 +50,6 @@ from firmware.media import wavfile
 from firmware.media.client import STREAM_LIMIT, NodeLink
 from firmware.media.leg import Leg
 from firmware.media.protocol import Event, ProtocolError, decode
-from firmware.supervision import RestartPolicy
 from firmware.timers import TIMERS
 
 log = logging.getLogger("callbox.media")
@@ -180,7 +179,7 @@ class MediaPool:
         nodes = [{"id": l.node_id, "pid": l.pid, "sip_port": l.sip_port, "state": l.state,
                   "legs_in_use": len(l.legs), "legs_reserved": l.used() if l.state == "up" else 0,
                   "placements_pending": len(l.reservations), "capacity": l.capacity,
-                  "restarts": l.restarts, "crash_looping": l.crash_looping,
+                  "restarts": l.policy.restarts, "crash_looping": l.policy.crash_looping,
                   "suspect": l.suspect, "retiring": l.retiring, "inband_dtmf": l.inband}
                  for l in sorted(self._links.values(), key=lambda x: x.node_id)]
         up = sum(1 for n in nodes if n["state"] == "up")
@@ -302,7 +301,7 @@ class MediaPool:
                      ready, starting, wanted)
 
     async def _supervise(self, link: NodeLink) -> None:
-        policy = RestartPolicy(self._clock)
+        policy = link.policy
         while not self._stopping and not link.retired:
             try:
                 self._spawned_at[link.node_id] = self._clock.now()
@@ -316,14 +315,13 @@ class MediaPool:
                 await link.terminate()
             if self._stopping or link.retired:
                 break
+            was_looping = policy.crash_looping
             delay = policy.died()
-            link.restarts = policy.restarts
-            if policy.crash_looping and not link.crash_looping:
+            if policy.crash_looping and not was_looping:
                 log.error("media node crash-looping node=%d restarts=%d, restarting every %.0f s",
                           link.node_id, policy.restarts, delay)
                 self.bus.publish("media.node_crash_loop", node=link.node_id,
                                  restarts=policy.restarts)
-            link.crash_looping = policy.crash_looping
             await sleep(self._clock, delay)
         link.state = "down"
         if link.retired and not self._stopping:
@@ -345,7 +343,7 @@ class MediaPool:
                 self._start_s = 0.7 * self._start_s + 0.3 * took
                 self._room_changed()
                 self.bus.publish("media.node_up", node=link.node_id, pid=link.pid,
-                                 sip_port=link.sip_port, restarts=link.restarts)
+                                 sip_port=link.sip_port, restarts=link.policy.restarts)
                 if self._published is not None:
                     await self._publish()
                 self._check_capacity()

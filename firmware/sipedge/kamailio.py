@@ -63,8 +63,10 @@ class KamailioEdge:
                  kamailio: str = "kamailio", sql_dir: Path = tables.SQL_DIR,
                  ready_timeout: float = TIMERS["edge.ready_timeout"],
                  stop_timeout: float = TIMERS["edge.stop_timeout"],
-                 clock: Clock | None = None, placer: Decide | None = None) -> None:
-        """``placer`` answers Kamailio's "which media node?" (firmware/sipedge/placer.py)."""
+                 clock: Clock | None = None, placer: Decide | None = None,
+                 restarts: RestartPolicy | None = None) -> None:
+        """``placer`` answers Kamailio's "which media node?" (firmware/sipedge/placer.py);
+        ``restarts`` is the supervision policy (the shared defaults unless given)."""
         self.cfg = cfg
         self.bus = bus
         self.clock: Clock = clock or LoopClock()
@@ -79,7 +81,7 @@ class KamailioEdge:
         self._pump: asyncio.Task[None] | None = None
         self._supervisor: asyncio.Task[None] | None = None
         self._ready = False
-        self._policy = RestartPolicy(self.clock)
+        self._policy = restarts or RestartPolicy(self.clock)
         self._last_error: str | None = None
         self._tail: collections.deque[str] = collections.deque(maxlen=40)
         self._schema_done = False
@@ -387,7 +389,7 @@ class KamailioEdge:
                     log.error("kamailio restart failed: %s", exc)
             log.warning("kamailio restarted pid=%s restarts=%d", self.pid, policy.restarts)
             self.bus.publish("sip.edge_restarted", pid=self.pid, restarts=policy.restarts,
-                             exit_code=code)
+                             exit_code=code, delay=delay)
 
     async def _reload(self, method: str) -> None:
         """Ask Kamailio to reload a table; deferred to the next start if it is not up.

@@ -473,3 +473,42 @@ async def test_node_that_cannot_bind_its_sip_port_fails_start_naming_why(tmp_pat
     finally:
         squatter.close()
         await h.pool.stop()
+
+
+async def test_bad_control_connections_are_refused_and_the_pool_serves_on(tmp_path: Path) -> None:
+    """Whoever can reach the control socket (only root, 0600) still cannot upset the
+    pool: garbage, a hello for a node that is not starting, a hello with someone
+    else's pid, a JSON array nested 30,000 deep (past the parser's recursion
+    limit), an endless line and a thousand connect/close cycles are each refused, and a call still works."""
+    h = PoolHarness(make_cfg(tmp_path, nodes_min=1, nodes_max=1, legs=2))
+    await h.pool.start()
+    caller: Sipp | None = None
+    try:
+        node_pid = h.pool.health()["nodes"][0]["pid"]
+        bad = [b"\x00\xffgarbage\n",
+               b'{"event": "hello", "node": 1, "pid": %d}\n' % node_pid,     # already up
+               b'{"event": "hello", "node": 1, "pid": 1}\n',                 # wrong pid
+               b'{"event": "hello", "node": 7, "pid": %d}\n' % os.getpid(),  # unknown node
+               b"[" * 30_000 + b"]" * 30_000 + b"\n",      # deep, inside the line limit
+               b"[" * 100_000 + b"\n"]                        # over the line limit
+        for line in bad:
+            reader, writer = await asyncio.open_unix_connection(h.pool.control_path,
+                                                                limit=1 << 20)
+            writer.write(line)
+            await writer.drain()
+            assert await asyncio.wait_for(reader.read(), 10) == b"", line[:40]
+            writer.close()
+        for _ in range(1000):
+            _, writer = await asyncio.open_unix_connection(h.pool.control_path)
+            writer.close()
+        assert [n["state"] for n in h.pool.health()["nodes"]] == ["up"]
+        caller = Sipp(tmp_path / "c", "c", UAC, RtpStream().audio(silence(1)).pcap())
+        caller.call(h.node_sets[-1][0])
+        leg = await h.next_leg()
+        await leg.answer()
+        await leg.hangup()
+        assert caller.wait(20) == 0
+    finally:
+        if caller is not None:
+            caller.stop()
+        await h.pool.stop()

@@ -19,6 +19,7 @@ from firmware.config import from_dict
 from firmware.events import Event, EventBus
 from firmware.sipedge import EdgeSettings, KamailioEdge
 from firmware.sipedge.placer import PlaceAnswer, PlaceRequest
+from firmware.supervision import RestartPolicy
 from tests.support.net import free_port, free_port_range, sipp_media_port
 
 SCENARIOS = Path(__file__).parent / "scenarios"
@@ -196,6 +197,7 @@ class EdgeUnderTest:
 
 @contextlib.asynccontextmanager
 async def running_edge(var: Path, realm: str = "callbox", port: int | None = None,
+                       restarts: RestartPolicy | None = None,
                        **settings: Any) -> AsyncIterator[EdgeUnderTest]:
     """A started edge on a free port with ``var`` as its var dir; stopped and checked after.
 
@@ -212,7 +214,8 @@ async def running_edge(var: Path, realm: str = "callbox", port: int | None = Non
     events: list[Event] = []
     bus.subscribe("sip.", events.append)
     placer = Placer()
-    edge = KamailioEdge(cfg, bus, settings=EdgeSettings(**settings), placer=placer)
+    edge = KamailioEdge(cfg, bus, settings=EdgeSettings(**settings), placer=placer,
+                        restarts=restarts)
     await edge.start()
     try:
         yield EdgeUnderTest(edge, events, placer)

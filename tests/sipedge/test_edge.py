@@ -17,7 +17,9 @@ import pytest
 
 from firmware.errors import EdgeError
 from firmware.sipedge import ha1
+from firmware.clock import LoopClock
 from firmware.sipedge.placer import PlaceAnswer
+from firmware.supervision import RestartPolicy
 from tests.sipedge.peers import (EdgeUnderTest, Peers, free_udp_port, header,
                                  processes_running, run, running_edge, until)
 
@@ -275,7 +277,8 @@ def test_killed_kamailio_is_restarted_and_stop_leaves_nothing_sipp(tmp_path: Pat
             os.kill(old, signal.SIGKILL)
             restarted = await until(lambda: e.events_of("sip.edge_restarted"),
                                     "sip.edge_restarted")
-            assert restarted == [{"pid": e.edge.pid, "restarts": 1, "exit_code": -9}]
+            assert restarted == [{"pid": e.edge.pid, "restarts": 1, "exit_code": -9,
+                                  "delay": 0.2}]
             health = e.edge.health()
             assert health["running"] is True and health["restarts"] == 1
             assert health["pid"] not in (None, old)
@@ -288,6 +291,36 @@ def test_killed_kamailio_is_restarted_and_stop_leaves_nothing_sipp(tmp_path: Pat
             assert await register(e, peers, "201", PASSWORD, phone_port) == 0
         assert e.edge.health()["running"] is False
         assert processes_running(str(e.edge.paths.config)) == []
+    run(body())
+
+
+def test_kamailio_killed_again_and_again_comes_back_each_time_then_raises_the_alarm_sipp(
+        tmp_path: Path) -> None:
+    """Quick kills are restarted after the same short delay every time (no growing
+    back-off); the fifth death within the window is a crash loop: an event, health
+    says so, and restarts go on at the slow pace (1 s here instead of 10 s)."""
+    async def body() -> None:
+        policy = RestartPolicy(LoopClock(), slow_restart=1.0)
+        async with running_edge(tmp_path / "var", realm=REALM, restarts=policy) as e, \
+                Peers(tmp_path) as peers:
+            await e.edge.set_seats({"201": ha1("201", REALM, PASSWORD)})
+            phone_port = free_udp_port()
+            assert await register(e, peers, "201", PASSWORD, phone_port) == 0
+            for n in range(1, policy.crash_limit + 1):
+                old = e.edge.pid
+                assert old is not None
+                os.kill(old, signal.SIGKILL)
+                await until(lambda: [x for x in e.events_of("sip.edge_restarted")
+                                     if x["restarts"] == n], f"restart {n}", timeout=30)
+                assert e.edge.health()["running"] is True
+            delays = [x["delay"] for x in e.events_of("sip.edge_restarted")]
+            assert delays == [0.2, 0.2, 0.2, 0.2, 1.0]
+            assert e.events_of("sip.edge_crash_loop") == [{"restarts": policy.crash_limit}]
+            health = e.edge.health()
+            assert health["crash_looping"] is True and health["restarts"] == policy.crash_limit
+            # still the edge it was: registrations kept, authentication works
+            assert await e.edge.registrations() == {"201": [f"sip:201@127.0.0.1:{phone_port}"]}
+            assert await register(e, peers, "201", PASSWORD, phone_port) == 0
     run(body())
 
 
