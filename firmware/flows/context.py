@@ -1,7 +1,7 @@
 """What a flow needs from the rest of the daemon, passed in (no globals)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -10,6 +10,7 @@ from firmware.config import Config
 from firmware.events import EventBus
 from firmware.flows.acd_runner import AcdRunner
 from firmware.flows.records import CallRecords
+from firmware.telephony.seats import SeatDialer
 
 if TYPE_CHECKING:
     from firmware.media.pool import MediaPool
@@ -26,6 +27,8 @@ class FlowContext:
     clock: Clock
     moh_path: Path
     records: CallRecords
+    seats: SeatDialer = field(default=None)  # type: ignore[assignment]  # set below
 
-    def seat_uri(self, extension: str) -> str:
-        return f"sip:{extension}@{self.cfg.sip.listen}:{self.cfg.sip.port}"
+    def __post_init__(self) -> None:
+        if self.seats is None:
+            self.seats = SeatDialer(self.pool, self.cfg)

@@ -90,8 +90,8 @@ async def wait_and_connect(ctx: FlowContext, channel: Channel, queue: Queue,
         rec.ring_started_at = ctx.clock.wall()
         ring_start = ctx.clock.now()
         try:
-            agent_leg = await ctx.pool.dial(
-                channel.media_leg, ctx.seat_uri(agent), caller_id=_caller_user(rec),
+            agent_leg = await ctx.seats.dial(
+                channel.media_leg, agent, caller_id=_caller_user(rec),
                 caller_name=queue.display_for(rec.caller_number, rec.caller_name))
         except MediaError as exc:
             log.warning("dial failed call=%s agent=%s error=%s", rec.id, agent, exc)

@@ -24,7 +24,7 @@ async def test_ring_timeout_is_ringnoanswer_and_the_call_is_offered_again(tmp_pa
         h.seat_registered("201")
         caller = await queued(h)
         first = await h.dialled_leg(1)
-        assert h.pool.dialled[0][1] == h.ctx.seat_uri("201")
+        assert h.pool.dialled[0][1] == h.ctx.seats.uri("201")
         h.advance(14.9)
         assert not first.ended.done()                      # still ringing
         h.advance(0.1)                                     # the 15 s ring timeout

@@ -59,7 +59,7 @@ def _cpu_ticks(pid: int) -> int | None:
     return int(fields[11]) + int(fields[12])
 
 
-def _pss_kib(pid: int) -> int:
+def pss_kib(pid: int) -> int:
     try:
         for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
             if line.startswith("Pss:"):
@@ -67,6 +67,24 @@ def _pss_kib(pid: int) -> int:
     except OSError:
         pass
     return 0
+
+
+@dataclass
+class Footprint:
+    """What a process holds at one moment: open files, threads, resident memory."""
+    fds: int
+    threads: int
+    rss_kib: int
+
+
+def footprint(pid: int) -> Footprint:
+    threads = rss = 0
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("Threads:"):
+            threads = int(line.split()[1])
+        elif line.startswith("VmRSS:"):
+            rss = int(line.split()[1])
+    return Footprint(fds=len(os.listdir(f"/proc/{pid}/fd")), threads=threads, rss_kib=rss)
 
 
 @dataclass
@@ -104,7 +122,7 @@ class TreeMeter:
                     continue
                 used += ticks - last.get(pid, ticks)
                 last[pid] = ticks
-            pss.append(sum(_pss_kib(p) for p in pids))
+            pss.append(sum(pss_kib(p) for p in pids))
         elapsed = time.monotonic() - t0
         return Cost(cpu_pct=round(used / HZ / elapsed * 100, 2),
                     pss_mib=round(statistics.mean(pss) / 1024, 1) if pss else 0.0,
