@@ -121,6 +121,15 @@ class Sipp:
                 proc.kill()
             await proc.wait()
 
+    async def kill(self) -> None:
+        """Die at once, mid-call (a crashed peer), not sipp's graceful finish."""
+        proc = self.proc
+        if proc is None or proc.returncode is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+        await proc.wait()
+
     def tail(self, lines: int = 15) -> str:
         try:
             text = self.log.read_text(errors="replace").splitlines()
