@@ -68,9 +68,13 @@ run: build
 # (root or unprivileged user namespaces); every networked test also uses random
 # high ports, so nothing binds a well-known port of the host either way.
 # Benchmarks run here once each with timing disabled (a correctness check); their
-# figures come from `make bench`.
+# figures come from `make bench`. The suite spends most of its time waiting on real
+# processes (calls, timers of Kamailio and the nodes), not computing, so it runs in
+# TEST_WORKERS pytest-xdist workers (3 on 2 cores: 7.8 -> 3.5 min measured);
+# TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= 3
 test: build openr2
-	CALLBOX_REQUIRE_CYTHON=1 tests/netns-run $(VENV)/bin/pytest --benchmark-disable $(PYTEST_ARGS)
+	CALLBOX_REQUIRE_CYTHON=1 tests/netns-run $(VENV)/bin/pytest --benchmark-disable -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 bench: build
 	tests/netns-run $(VENV)/bin/pytest tests/benchmarks --benchmark-only --benchmark-columns=min,mean,ops -p no:randomly $(PYTEST_ARGS)

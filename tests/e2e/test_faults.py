@@ -116,34 +116,46 @@ def test_a_killed_daemon_leaves_no_call_unrecorded_and_no_leg_in_the_air(
 def test_a_call_that_ended_just_before_the_kill_keeps_its_answered_record(
         tmp_path: Path) -> None:
     """The daemon dies between the call's end and its CDR (while the recording is being
-    finished): the next start writes the answered CDR the flow had."""
+    finished): the next start writes the answered CDR the flow had. The window is the
+    recording's finishing, tens of ms, and a loaded machine can miss it: up to four
+    calls are tried, and the kill lands on the first one caught inside it."""
     box = _box(tmp_path / "box").start()
     phones = _seats_up(box, tmp_path)
     caught = None
     try:
         db = box.var / "callbox.db"
-        callers = place_calls(tmp_path / "callers", box.sip_port, "100", 1, 5.0, 2.5)
-        wait_for(lambda: _connected(box) >= 1, 30, "the call connected")
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and caught is None:
-            caught = _ended_not_recorded(db)
-            if caught is None:
-                time.sleep(0.001)
-        if caught is not None:
-            assert box.proc is not None
-            os.kill(box.proc.pid, signal.SIGKILL)
-        callers.wait(20)
+        for attempt in range(4):
+            callers = place_calls(tmp_path / f"callers{attempt}", box.sip_port, "100", 1,
+                                  5.0, 2.5)
+            wait_for(lambda: _connected(box) >= attempt + 1, 30, "the call connected")
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and caught is None:
+                caught = _ended_not_recorded(db)
+                if caught is None and callers.proc.poll() is not None \
+                        and _cdrs(box) > attempt:
+                    break                       # this call's record is complete: missed
+                if caught is None:
+                    time.sleep(0.001)
+            if caught is not None:
+                assert box.proc is not None
+                os.kill(box.proc.pid, signal.SIGKILL)
+                callers.wait(20)
+                break
+            callers.wait(20)
         box.stop()
         box.start()
-        cdr = [dict(r) for r in box.query("SELECT * FROM cdr")]
+        cdr = {r["id"]: dict(r) for r in box.query("SELECT * FROM cdr")}
     finally:
         phones.stop()
         box.stop()
     if caught is None:
-        pytest.fail("the daemon finished the record before the kill could land "
-                    "(the window is the recording's finishing, tens of ms)")
-    assert [(c["id"], c["disposition"], c["hangup_by"]) for c in cdr] == \
-        [(caught, "answered", "caller")]
+        pytest.fail("four times the daemon finished the record before the kill could land")
+    assert (cdr[caught]["disposition"], cdr[caught]["hangup_by"]) == ("answered", "caller")
+    assert all(c["disposition"] == "answered" for c in cdr.values()), cdr
+
+
+def _cdrs(box: Appliance) -> int:
+    return int(box.query("SELECT COUNT(*) FROM cdr")[0][0])
 
 
 def _ended_not_recorded(db: Path) -> str | None:

@@ -116,7 +116,7 @@ def test_link_loss_mid_call_clears_the_call_with_cause_41_and_the_link_comes_bac
     b.run_until("link back", lambda: len(b.our(LinkUp)) == 2, timeout=10)
     b.pri.call("4001", "5551234", channel=6)
     b.run_until("a new call after the outage", lambda: len(b.our(IncomingCall)) == 2)
-    tshark_check(b)
+    tshark_check(b, outage=True)
 
 
 def test_glare_user_side_the_network_libpri_wins(bench):
