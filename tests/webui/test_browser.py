@@ -62,7 +62,8 @@ def test_chromium_logs_in_and_sees_the_seeded_call(tmp_path: Path) -> None:
                 page.fill("#username", "admin")
                 page.fill("#password", PASSWORD)
                 page.click("#login")
-                expect(page).to_have_url(f"{web.server.url}/calls")
+                expect(page).to_have_url(f"{web.server.url}/admin")
+                page.goto(f"{web.server.url}/calls")
 
                 rows = page.locator("#calls-body tr[data-call]")
                 expect(rows).to_have_count(3)

@@ -1,4 +1,4 @@
-% rebase('base.tpl', title=title, user=None)
+% rebase('base.tpl', title=title, user=None, nav=[])
 <section class="card login">
   <h1>Log in</h1>
 % if error:

@@ -1,0 +1,7 @@
+"""The route modules, one per area; ``webui.app.make_app`` installs them in this order."""
+from __future__ import annotations
+
+from webui.routes import (admin, auth, calls, crm, desk, meta, recordings, reports, tickets,
+                          wallboard)
+
+ROUTE_MODULES = (meta, auth, calls, desk, wallboard, crm, tickets, recordings, reports, admin)

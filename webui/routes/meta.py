@@ -1,0 +1,112 @@
+"""The root, static files, health, the OpenAPI document and the event stream (SSE)."""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from typing import Any, Iterator
+
+import bottle
+from bottle import request, response
+
+from firmware.api import ApiError
+from webui.access import AccessPlugin, WebUi, fail
+from webui.handlers import ANY_OBJ, STR, me, obj
+from webui.pages import HERE, home_for, redirect
+from webui.routing import LOGGED_IN, PUBLIC, Router
+
+log = logging.getLogger("callbox.web")
+TAG = "system"
+STATIC = str(HERE / "static")
+STATIC_FILES = {"style.css", "calls.js", "favicon.svg", "live.js", "wallboard.js", "desk.js",
+                "player.js", "forms.js"}
+HEARTBEAT_S = 15.0          # a comment line keeps proxies and dead-peer detection honest
+STREAM_MAX_S = 300.0        # then the browser reconnects (EventSource does), freeing the slot
+HEALTH = obj(("status", "components"), status={"type": "string",
+                                               "enum": ["ok", "degraded", "down"]},
+             components={"type": "object", "additionalProperties": obj(("status",),
+                                                                        status=STR)},
+             time={"type": ["string", "null"]})
+
+
+def routes(r: Router, ui: WebUi, plugin: AccessPlugin) -> None:
+    api = ui.api
+    closing = threading.Event()
+    slots = threading.BoundedSemaphore(ui.stream_slots)
+    plugin.closing.append(closing.set)
+
+    @r.get("/", permission=PUBLIC, summary="The home page of the logged-in user")
+    def index() -> None:
+        p = ui.resolve()
+        redirect("/login" if p is None else home_for(p))
+
+    @r.get("/static/<name>", permission=PUBLIC, summary="Stylesheet, scripts, icon",
+           kind="file")
+    def static(name: str) -> Any:
+        if name not in STATIC_FILES:
+            raise fail(404, "not found")
+        return bottle.static_file(name, root=STATIC)
+
+    @r.get("/api/health", permission=PUBLIC, response=HEALTH, summary=(
+        "Component statuses (details need a login); 503 when any component is down"))
+    def api_health() -> dict[str, Any]:
+        try:
+            h = api.health()
+        except ApiError as exc:
+            h = {"status": "down", "components": {
+                "daemon": {"status": "down", "detail": "the daemon did not answer"}}}
+            log.warning("health check failed: %s", exc)
+        if ui.resolve_quietly() is None:          # anonymous: statuses only, no details
+            h = {"status": h["status"], "time": h.get("time"),
+                 "components": {k: {"status": v["status"]} for k, v in h["components"].items()}}
+        response.status = 503 if h["status"] == "down" else 200
+        return h
+
+    @r.get("/api/openapi.json", permission=PUBLIC, response=ANY_OBJ,
+           summary="This API described as OpenAPI 3")
+    def api_openapi() -> dict[str, Any]:
+        return request.app.config["callbox.openapi"]
+
+    @r.get("/api/events", permission=("supervise", "calls.read"), kind="stream", summary=(
+        "Server-sent events: call.*, acd.trace (offers, agent states), seat.*; an agent "
+        "gets its own seat's; numbers masked per role"))
+    def api_events() -> Iterator[str]:
+        p = me()
+        if not slots.acquire(blocking=False):
+            response.set_header("Retry-After", "10")
+            raise fail(503, "too many live views open; try again shortly")
+        try:
+            stream = api.event_stream(p)
+        except BaseException:
+            slots.release()
+            raise
+        response.content_type = "text/event-stream; charset=utf-8"
+        response.set_header("X-Accel-Buffering", "no")
+
+        def events() -> Iterator[str]:
+            started = last = time.monotonic()
+            try:
+                yield "retry: 3000\n\n"
+                while not closing.is_set():
+                    now = time.monotonic()
+                    if now - started > STREAM_MAX_S:
+                        break
+                    e = stream.get(0.5)
+                    if e is not None:
+                        last = now
+                        yield (f"id: {e['seq']}\nevent: {e['kind']}\n"
+                               f"data: {json.dumps(e, ensure_ascii=False, default=str)}\n\n")
+                    elif now - last > HEARTBEAT_S:
+                        last = now
+                        yield ": ping\n\n"
+            finally:
+                stream.close()
+                slots.release()
+        return events()
+
+    @r.get("/api/me", permission=LOGGED_IN, response=obj(
+        ("user", "role", "permissions"), user=STR, role=STR,
+        permissions={"type": "array", "items": STR}), summary="Who is asking")
+    def api_me() -> dict[str, Any]:
+        return me().to_dict()
