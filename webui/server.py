@@ -59,6 +59,7 @@ class _Channel(HTTPChannel):
     """Remembers when the request being read began, for the request deadline."""
 
     request_began: float | None = None
+    header_deadline_s = HEADER_DEADLINE_S
 
     def received(self, data: bytes) -> bool:
         if self.request is None and data:
@@ -71,7 +72,7 @@ class _Channel(HTTPChannel):
     def past_deadline(self, now: float) -> bool:
         if self.request_began is None or self.request is None:
             return False
-        allowed = HEADER_DEADLINE_S
+        allowed = self.header_deadline_s
         if self.request.headers_finished:
             allowed += (self.request.content_length or 0) / BODY_MIN_RATE
             if self.request.chunked:
@@ -97,7 +98,7 @@ class _Server(TcpWSGIServer):
 
 class WebServer:
     def __init__(self, app: Callable[..., Any], host: str = "127.0.0.1", port: int = 8080, *,
-                 threads: int = 16) -> None:
+                 threads: int = 16, header_deadline_s: float = HEADER_DEADLINE_S) -> None:
         self._app = app
         self._host = host
         self._port = port
@@ -106,6 +107,8 @@ class WebServer:
         self._map: dict[int, Any] = {}
         self._thread: threading.Thread | None = None
         self._bound_port = port
+        # a channel class of this server's own, carrying its deadline
+        self._channel = type("Channel", (_Channel,), {"header_deadline_s": header_deadline_s})
 
     @property
     def port(self) -> int:
@@ -141,6 +144,7 @@ class WebServer:
             raise WebError(f"cannot listen for the web UI: {exc.strerror or exc}",
                            host=self._host, port=self._port) from None
         dispatcher.set_thread_count(self._threads)
+        self._server.channel_class = self._channel
         self._bound_port = int(self._server.effective_port)
         self._thread = threading.Thread(target=self._server.run, name="web-server",
                                         daemon=True)
