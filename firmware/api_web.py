@@ -13,11 +13,14 @@ import secrets
 import threading
 from typing import Any, Callable
 
+from acd_core import erlang
 from firmware.api_live import EventStream, LiveBoard
-from firmware.crm.facade import endpoint
+from firmware.crm.facade import endpoint, page
+from firmware.crm.phone import try_normalise
 from firmware.crm.permissions import Principal
-from firmware.errors import ApiError
+from firmware.errors import ApiError, ConfigError
 from firmware.sipedge.kamailio import ha1
+from firmware.store import fields as f
 from firmware.store.config import Queue, Seat
 
 QUEUE_FIELDS = ("strategy", "wrapup_s", "ring_timeout_s", "max_wait_s", "sl_threshold_s",
@@ -167,6 +170,83 @@ class WebApi:
         await self._store.config.delete("seat", extension)
         await self.crm.audited(p, "seat.delete", extension)
         self._changed("seat", extension)
+
+    # recordings -------------------------------------------------------------------
+    @endpoint(None)
+    async def find_recordings(self, p: Principal, since: float | None = None,
+                              until: float | None = None, agent: str | None = None,
+                              queue: str | None = None, number: str | None = None,
+                              call: str | None = None, limit: int = 50, offset: int = 0
+                              ) -> dict[str, Any]:
+        """Recordings with their call, newest first, by time, agent, queue, caller or dialled
+        number (complete numbers only, as written or normalised) or call. Without
+        ``calls.read_all`` only the principal's own seat's, and only with
+        ``recordings.play`` or ``recordings.download``."""
+        if not (p.can("recordings.play") or p.can("recordings.download")):
+            p.require("recordings.play", "find recordings")
+        if not p.can("calls.read_all"):
+            agent = p.seat or "-"
+        f.integer("limit", limit, 1, 500)
+        f.integer("offset", offset, 0, 2**62)
+        clauses, params = [], []
+        for expr, value in (("r.created_at >= ?", since), ("r.created_at < ?", until),
+                            ("c.agent = ?", agent), ("c.queue = ?", queue),
+                            ("r.call_id = ?", call)):
+            if value is not None:
+                clauses.append(expr)
+                params.append(value)
+        if number:
+            spellings = {number}
+            e164 = try_normalise(number, await self.crm.phone_settings())
+            if e164:
+                spellings.add(e164)
+            marks = ",".join("?" * len(spellings))
+            clauses.append(f"(c.caller_number IN ({marks}) OR c.dialed_number IN ({marks}))")
+            params += [*spellings, *spellings]
+        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        base = " FROM recordings r LEFT JOIN cdr c ON c.id = r.call_id" + where
+        rows = await self.crm.db.fetchall(
+            "SELECT r.path, r.call_id, r.seconds, r.bytes, r.created_at, c.caller_number,"
+            " c.caller_name, c.queue, c.agent, c.started_at, c.dialed_number" + base +
+            " ORDER BY r.created_at DESC, r.path LIMIT ? OFFSET ?", [*params, limit, offset])
+        total = (await self.crm.db.fetchone("SELECT COUNT(*)" + base, params))[0]
+        return page([dict(r) for r in rows], int(total), limit, offset, "-created_at")
+
+    # reports ----------------------------------------------------------------------
+    @endpoint("reports.read", timeout=60)
+    async def staffing(self, p: Principal, since: float, until: float, target_sl: float = 0.8,
+                       target_time: float = 20.0, shrinkage: float = 0.0
+                       ) -> list[dict[str, Any]]:
+        """Erlang C per half hour of the (local) day, from this box's own traffic in
+        ``[since, until)``: calls per half hour averaged over the days of the window,
+        AHT from the answered calls' talk time (180 s where none was answered)."""
+        since, until = f.timestamp("since", since), f.timestamp("until", until)
+        if until <= since:
+            raise ApiError("until: expected a time after since", status=400, field="until")
+        days = max(1.0, round((until - since) / 86400.0))
+        rows = await self.crm.db.fetchall(
+            "SELECT CAST(strftime('%H', started_at, 'unixepoch', 'localtime') AS INTEGER) * 2"
+            " + (CAST(strftime('%M', started_at, 'unixepoch', 'localtime') AS INTEGER) >= 30)"
+            " AS slot, COUNT(*) AS offered,"
+            " AVG(CASE WHEN disposition = 'answered' THEN talk_s END) AS aht"
+            " FROM cdr WHERE started_at >= ? AND started_at < ? GROUP BY slot ORDER BY slot",
+            (since, until))
+        out = []
+        for r in rows:
+            calls = r["offered"] / days
+            aht = float(r["aht"] or 180.0) or 180.0
+            try:
+                st = erlang.agents_needed(calls, 1800.0, aht, target_sl=target_sl,
+                                          target_time=target_time, shrinkage=shrinkage)
+            except ConfigError as exc:
+                raise ApiError(str(exc), status=400, field="target") from None
+            slot = int(r["slot"])
+            out.append({"slot": f"{slot // 2:02d}:{30 * (slot % 2):02d}",
+                        "calls": round(calls, 2), "aht_s": round(aht, 1),
+                        "traffic_erlang": round(st.traffic, 3), "agents": st.agents,
+                        "scheduled": st.scheduled, "service_level": round(st.service_level, 4),
+                        "asa_s": round(st.asa, 1), "occupancy": round(st.occupancy, 4)})
+        return out
 
     # read-only configuration ------------------------------------------------------
     @endpoint("queues.admin")
