@@ -157,7 +157,11 @@ class AccessPlugin:
                                    else "forbidden", permission=_perm_text(spec.permission))
                 query = {k: request.query.getall(k) for k in request.query.keys()}
                 request.environ["callbox.args"] = parse_query(query, spec.query)
-                return callback(*args, **kwargs)
+                result = callback(*args, **kwargs)
+                if spec.kind == "api" and isinstance(result, (dict, list)):
+                    bottle.response.content_type = "application/json"
+                    return json.dumps(result, ensure_ascii=False)
+                return result
             except HTTPResponse:
                 raise
             except ParamError as exc:
