@@ -100,6 +100,22 @@ class WebApi:
         seats = [s.extension for s in await self._store.config.seats()]
         return board.snapshot(self._store.db.wall(), queues, seats, p)
 
+    @endpoint("customers.read")
+    async def offer_pop(self, p: Principal, call_id: str) -> dict[str, Any]:
+        """The screen pop of a call offered to (or talking with) the principal's seat:
+        the customer card, open tickets and last interactions of its caller."""
+        board = await self._live()
+        w = board.waiting.get(call_id)
+        mine = board.agents.get(p.seat or "")
+        if not (p.can("supervise") or (w is not None and p.seat and w.offered_to == p.seat)
+                or (mine is not None and mine.call == call_id)):
+            raise ApiError("no such call offered to this seat", status=404, key=call_id)
+        caller = board.callers.get(call_id, "")
+        if not caller:
+            return {"call": call_id, "caller": "", "customer": None, "others": [],
+                    "open_tickets": [], "last_interactions": []}
+        return {"call": call_id, **await self.crm.screen_pop.lookup(caller, None)}
+
     def event_stream(self, p: Principal | None) -> EventStream:
         """A queue of the bus's call, agent and queue events for one web client, filtered
         (an agent sees its own seat's) and masked for ``p``; ``close()`` it when done."""

@@ -19,8 +19,7 @@ from webui.routing import LOGGED_IN, PUBLIC, Router
 log = logging.getLogger("callbox.web")
 TAG = "system"
 STATIC = str(HERE / "static")
-STATIC_FILES = {"style.css", "calls.js", "favicon.svg", "live.js", "wallboard.js", "desk.js",
-                "player.js", "forms.js"}
+STATIC_FILES = {"style.css", "calls.js", "favicon.svg", "live.js"}
 HEARTBEAT_S = 15.0          # a comment line keeps proxies and dead-peer detection honest
 STREAM_MAX_S = 300.0        # then the browser reconnects (EventSource does), freeing the slot
 HEALTH = obj(("status", "components"), status={"type": "string",
