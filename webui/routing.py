@@ -74,6 +74,8 @@ class Router:
         _check_permission(permission)
         if path.startswith("/api/"):
             kw.setdefault("kind", "api")
+        if kw.get("body") is not None:              # an API body names its fields exactly
+            kw["body"] = {**kw["body"], "additionalProperties": False}
         spec = RouteSpec(method, path, permission, summary, tag=kw.pop("tag", self.tag), **kw)
 
         def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
