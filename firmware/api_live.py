@@ -140,7 +140,8 @@ class LiveBoard:
                  ) -> dict[str, Any]:
         """The board as JSON (times as seconds since; masked by the caller of this)."""
         today = _day(now)
-        names = sorted(set(queues) | {w.queue for w in self.waiting.values()})
+        names = sorted(set(queues) | set(self.sl_threshold) | {w.queue for w in self.waiting.values()}
+                       | {q for q, day in self.days if day == today})
         everyone = p.can("supervise")
         out_queues = []
         for q in names:

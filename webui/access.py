@@ -41,12 +41,13 @@ def is_api() -> bool:
     return request.path.startswith("/api/")
 
 
-def fail(status: int, message: str, **extra: Any) -> HTTPResponse:
+def fail(status: int, message: str, headers: dict[str, str] | None = None,
+         **extra: Any) -> HTTPResponse:
     """An error answer: JSON under /api/, the error page (with navigation) elsewhere."""
     if is_api():
         return HTTPResponse(json.dumps({"error": message, **extra}), status=status,
-                            headers={"Content-Type": "application/json"})
-    return HTTPError(status, message)
+                            headers={"Content-Type": "application/json", **(headers or {})})
+    return HTTPError(status, message, headers=headers)
 
 
 class WebUi:
@@ -57,6 +58,7 @@ class WebUi:
         self.signer = CookieSigner(api.secret("web.cookie"))
         self.throttle = LoginThrottle(clock or SystemClock())
         self.stream_slots = stream_slots
+        self.streams: Any = None            # webui.routes.meta.StreamSlots, once installed
 
     # identity -----------------------------------------------------------------
     def resolve(self) -> Principal | None:

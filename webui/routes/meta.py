@@ -29,11 +29,33 @@ HEALTH = obj(("status", "components"), status={"type": "string",
              time={"type": ["string", "null"]})
 
 
+class StreamSlots:
+    """At most ``n`` event streams at once: each holds a server thread while it lasts."""
+
+    def __init__(self, n: int) -> None:
+        self._sem = threading.BoundedSemaphore(n)
+        self._lock = threading.Lock()
+        self.in_use = 0
+
+    def acquire(self, blocking: bool = False) -> bool:
+        if not self._sem.acquire(blocking=blocking):
+            return False
+        with self._lock:
+            self.in_use += 1
+        return True
+
+    def release(self) -> None:
+        with self._lock:
+            self.in_use -= 1
+        self._sem.release()
+
+
 def routes(r: Router, ui: WebUi, plugin: AccessPlugin) -> None:
     api = ui.api
     closing = threading.Event()
-    slots = threading.BoundedSemaphore(ui.stream_slots)
+    slots = StreamSlots(ui.stream_slots)
     plugin.closing.append(closing.set)
+    ui.streams = slots
 
     @r.get("/", permission=PUBLIC, summary="The home page of the logged-in user")
     def index() -> None:
@@ -73,8 +95,8 @@ def routes(r: Router, ui: WebUi, plugin: AccessPlugin) -> None:
     def api_events() -> Iterator[str]:
         p = me()
         if not slots.acquire(blocking=False):
-            response.set_header("Retry-After", "10")
-            raise fail(503, "too many live views open; try again shortly")
+            raise fail(503, "too many live views open; try again shortly",
+                       headers={"Retry-After": "10"})
         try:
             stream = api.event_stream(p)
         except BaseException:
@@ -83,11 +105,13 @@ def routes(r: Router, ui: WebUi, plugin: AccessPlugin) -> None:
         response.content_type = "text/event-stream; charset=utf-8"
         response.set_header("X-Accel-Buffering", "no")
 
+        gone = request.environ.get("waitress.client_disconnected", lambda: False)
+
         def events() -> Iterator[str]:
             started = last = time.monotonic()
             try:
                 yield "retry: 3000\n\n"
-                while not closing.is_set():
+                while not closing.is_set() and not gone():
                     now = time.monotonic()
                     if now - started > STREAM_MAX_S:
                         break
