@@ -52,6 +52,12 @@ def test_customers_create_note_search_and_masking(web: Web) -> None:
     leader, _ = login(web, "p-lead", "team_leader")
     masked = leader.get(f"/customers/{cid}").text
     assert "+86138****2222" in masked and "13811112222" not in masked
+    edit = leader.get(f"/customers/{cid}?edit=1").text
+    assert 'name="phones"' not in edit                # masked numbers are not sent back
+    lcsrf = leader.get("/account").form_token()
+    assert post(web, leader, f"/customers/{cid}", lcsrf, name="Zhang Wei",
+                company="Acme Ltd", tags="vip")[0] == 303
+    assert web.api.get_customer(ADMIN, int(cid))["phones"][0]["number"] == "+8613811112222"
 
 
 def test_tickets_open_assign_start_and_comment(web: Web) -> None:

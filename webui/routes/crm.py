@@ -43,11 +43,13 @@ def form_customer() -> dict[str, Any]:
     f = request.forms
     phones = [x.strip() for x in (f.getunicode("phones") or "").splitlines() if x.strip()]
     tags = [x.strip() for x in (f.getunicode("tags") or "").split(",") if x.strip()]
-    return {"name": (f.getunicode("name") or "").strip(),
-            "company": (f.getunicode("company") or "").strip(),
-            "email": (f.getunicode("email") or "").strip(),
-            "address": (f.getunicode("address") or "").strip(),
-            "phones": phones, "tags": tags}
+    out = {"name": (f.getunicode("name") or "").strip(),
+           "company": (f.getunicode("company") or "").strip(),
+           "email": (f.getunicode("email") or "").strip(),
+           "address": (f.getunicode("address") or "").strip(), "tags": tags}
+    if "phones" in f:        # a masked user's form has none: the numbers it saw are masked
+        out["phones"] = phones
+    return out
 
 
 def routes(r: Router, ui: WebUi, plugin: AccessPlugin) -> None:
@@ -198,7 +200,7 @@ def routes(r: Router, ui: WebUi, plugin: AccessPlugin) -> None:
             raise exc
         response.status = 400
         customer = {**data, "id": customer_id,
-                    "phones": [{"number": n, "label": ""} for n in data["phones"]]}
+                    "phones": [{"number": n, "label": ""} for n in data.get("phones", [])]}
         return page("customer_form", "Edit customer" if customer_id else "New customer",
                     customer=customer, error=str(exc))
 

@@ -19,8 +19,12 @@
     <input type="hidden" name="csrf" value="{{user['csrf']}}">
     <label for="name">Name</label><input id="name" name="name" value="{{c['name']}}" required>
     <label for="company">Company</label><input id="company" name="company" value="{{c['company']}}">
+%   if can('numbers.unmasked'):
     <label for="phones">Phone numbers (one a line)</label>
     <textarea id="phones" name="phones" rows="3">{{'\n'.join(p['number'] for p in c['phones'])}}</textarea>
+%   else:
+    <p class="muted">Phone numbers: {{', '.join(p['number'] for p in c['phones']) or '–'}} (shown masked; a supervisor can change them)</p>
+%   end
     <label for="email">E-mail</label><input id="email" name="email" value="{{c['email']}}">
     <label for="address">Address</label><input id="address" name="address" value="{{c['address']}}">
     <label for="tags">Tags</label><input id="tags" name="tags" value="{{', '.join(c['tags'])}}">
