@@ -131,10 +131,7 @@ class WebServer:
                           cleanup_interval=CLEANUP_S, connection_limit=CONNECTION_LIMIT,
                           max_request_header_size=MAX_HEADER, max_request_body_size=MAX_BODY,
                           expose_tracebacks=False, clear_untrusted_proxy_headers=True,
-                          asyncore_loop_timeout=1,
-                          # read ahead so that a client that went away is noticed while its
-                          # event stream waits (environ["waitress.client_disconnected"])
-                          channel_request_lookahead=4)
+                          asyncore_loop_timeout=1)
         family = socket.AF_INET6 if ":" in self._host else socket.AF_INET
         sockinfo = (family, socket.SOCK_STREAM, 0, (self._host, self._port))
         dispatcher = ThreadedTaskDispatcher()      # threads start once the port is ours

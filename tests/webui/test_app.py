@@ -1,4 +1,4 @@
-"""The web UI over real HTTP (cheroot on a random port, a real daemon loop and store)."""
+"""The web UI over real HTTP (waitress on a random port, a real daemon loop and store)."""
 from __future__ import annotations
 
 import uuid

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import http.client
 import json
-import time
+from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
 
 from firmware.api import ApiError
 from firmware.crm.permissions import Principal
-from tests.webui.support import PASSWORD, Web
+from tests.webui.support import PASSWORD, Web, start_web, stop_web
 
 CALLER = "13812345678"          # 11 digits: masked as 138****5678
 WAITING = "c0ffee00-0000-4000-8000-00000000000a"
@@ -165,13 +165,10 @@ def test_api_events_streams_server_sent_events(calls: Web) -> None:
         conn.close()
 
 
-def test_event_streams_are_capped_so_pages_keep_their_threads(calls: Web) -> None:
+def test_event_streams_are_capped_so_pages_keep_their_threads(tmp_path: Path) -> None:
+    calls = start_web(tmp_path)
+    principal(calls, "team_leader", "209")
     cookie = _cookie(calls, "l-team-leader-209")
-    slots = calls.app.config["callbox.ui"].streams
-    deadline = time.monotonic() + 10
-    while slots.in_use and time.monotonic() < deadline:     # streams of earlier tests ending
-        time.sleep(0.05)
-    assert slots.in_use == 0
     opened = []
     try:
         for _ in range(8):                           # make_app's stream_slots
@@ -182,6 +179,8 @@ def test_event_streams_are_capped_so_pages_keep_their_threads(calls: Web) -> Non
         opened.append(conn)
         assert resp.status == 503 and resp.headers["Retry-After"] == "10"
         assert calls.client().get("/api/health").status == 200
+        assert calls.app.config["callbox.ui"].streams.in_use == 8
     finally:
         for c in opened:
             c.close()
+        stop_web(calls)                      # ends the streams (app.close) and every thread
