@@ -131,7 +131,11 @@ class WebServer:
                           cleanup_interval=CLEANUP_S, connection_limit=CONNECTION_LIMIT,
                           max_request_header_size=MAX_HEADER, max_request_body_size=MAX_BODY,
                           expose_tracebacks=False, clear_untrusted_proxy_headers=True,
-                          asyncore_loop_timeout=1)
+                          asyncore_loop_timeout=1,
+                          # read ahead while a request runs, so that an event stream learns
+                          # at once that its client went away (waitress.client_disconnected);
+                          # a client that half-closes after its request is taken as gone too
+                          channel_request_lookahead=4)
         family = socket.AF_INET6 if ":" in self._host else socket.AF_INET
         sockinfo = (family, socket.SOCK_STREAM, 0, (self._host, self._port))
         dispatcher = ThreadedTaskDispatcher()      # threads start once the port is ours

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import time
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -133,10 +134,22 @@ def test_an_event_stream_shows_an_agent_its_own_seat_masked(calls: Web) -> None:
         masked.close()
 
 
-def _open_stream(web: Web, cookie: str) -> tuple[http.client.HTTPConnection, Any]:
-    conn = http.client.HTTPConnection("127.0.0.1", web.server.port, timeout=10)
-    conn.request("GET", "/api/events", headers={"Cookie": cookie})
-    return conn, conn.getresponse()
+class _Stream:
+    """One event-stream client; ``close()`` hangs up (the response holds the socket too)."""
+
+    def __init__(self, web: Web, cookie: str) -> None:
+        self.conn = http.client.HTTPConnection("127.0.0.1", web.server.port, timeout=10)
+        self.conn.request("GET", "/api/events", headers={"Cookie": cookie})
+        self.resp = self.conn.getresponse()
+
+    def close(self) -> None:
+        self.resp.close()
+        self.conn.close()
+
+
+def _open_stream(web: Web, cookie: str) -> tuple[_Stream, Any]:
+    s = _Stream(web, cookie)
+    return s, s.resp
 
 
 def _cookie(web: Web, user: str) -> str:
@@ -146,7 +159,7 @@ def _cookie(web: Web, user: str) -> str:
 
 def test_api_events_streams_server_sent_events(calls: Web) -> None:
     principal(calls, "team_leader", "209")
-    conn, resp = _open_stream(calls, _cookie(calls, "l-team-leader-209"))
+    conn, resp = _open_stream(calls, _cookie(calls, "l-team-leader-209"))  # noqa
     try:
         assert resp.status == 200
         assert resp.headers["Content-Type"].startswith("text/event-stream")
@@ -166,21 +179,58 @@ def test_api_events_streams_server_sent_events(calls: Web) -> None:
 
 
 def test_event_streams_are_capped_so_pages_keep_their_threads(tmp_path: Path) -> None:
-    calls = start_web(tmp_path)
-    principal(calls, "team_leader", "209")
-    cookie = _cookie(calls, "l-team-leader-209")
+    web = start_web(tmp_path)
+    cookies = []
+    for i in range(9):                       # nine users: a user's own cap is 3
+        principal(web, "team_leader", f"2{i}0")
+        cookies.append(_cookie(web, f"l-team-leader-2{i}0"))
     opened = []
     try:
-        for _ in range(8):                           # make_app's stream_slots
-            conn, resp = _open_stream(calls, cookie)
+        for cookie in cookies[:8]:                      # make_app's stream_slots
+            conn, resp = _open_stream(web, cookie)
             opened.append(conn)
             assert resp.status == 200
-        conn, resp = _open_stream(calls, cookie)
+        assert _wait_in_use(web, 8) == 8
+        conn, resp = _open_stream(web, cookies[8])
         opened.append(conn)
         assert resp.status == 503 and resp.headers["Retry-After"] == "10"
-        assert calls.client().get("/api/health").status == 200
-        assert calls.app.config["callbox.ui"].streams.in_use == 8
+        assert web.client().get("/api/health").status == 200
+        assert web.app.config["callbox.ui"].streams.in_use == 8
     finally:
         for c in opened:
             c.close()
-        stop_web(calls)                      # ends the streams (app.close) and every thread
+        stop_web(web)                        # ends the streams (app.close) and every thread
+
+
+def _wait_in_use(web: Web, n: int) -> int:
+    """Polls the slot count (the server notices a hang-up on its own loop's time)."""
+    slots = web.app.config["callbox.ui"].streams
+    deadline = time.monotonic() + 5
+    while slots.in_use != n and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return int(slots.in_use)
+
+
+def test_a_closed_tab_frees_its_stream_and_a_users_fourth_ends_its_oldest(tmp_path: Path
+                                                                          ) -> None:
+    web = start_web(tmp_path)
+    try:
+        principal(web, "team_leader", "299")
+        cookie = _cookie(web, "l-team-leader-299")
+        conn, resp = _open_stream(web, cookie)
+        assert resp.status == 200 and _wait_in_use(web, 1) == 1
+        conn.close()                                   # the tab is closed
+        assert _wait_in_use(web, 0) == 0
+        streams = [_open_stream(web, cookie) for _ in range(4)]
+        try:
+            assert all(r.status == 200 for _, r in streams)
+            first = streams[0][1]
+            assert first.readline() == b"retry: 3000\n"
+            while first.readline():                     # the oldest is ended by the server
+                pass
+            assert _wait_in_use(web, 3) == 3
+        finally:
+            for c, _ in streams:
+                c.close()
+    finally:
+        stop_web(web)

@@ -36,8 +36,7 @@ def no_leaked_threads() -> Iterator[None]:      # the module's server lives acro
 def raw(web: Web, data: bytes, timeout: float = 5.0) -> tuple[int, bytes]:
     """Send ``data`` as is; the status code and body of the answer."""
     with socket.create_connection(("127.0.0.1", web.server.port), timeout=timeout) as s:
-        s.sendall(data)
-        s.shutdown(socket.SHUT_WR)
+        s.sendall(data)                  # no half-close: waitress takes it as a hang-up
         chunks = []
         while True:
             try:

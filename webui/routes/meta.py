@@ -20,7 +20,8 @@ log = logging.getLogger("callbox.web")
 TAG = "system"
 STATIC = str(HERE / "static")
 STATIC_FILES = {"style.css", "calls.js", "favicon.svg", "live.js"}
-HEARTBEAT_S = 5.0           # a comment line when idle: a write is how a departed client is noticed
+HEARTBEAT_S = 15.0          # a comment line when idle keeps proxies and idle timers content
+PER_USER = 3                # a user's streams beyond this end, oldest first (tabs, reloads)
 STREAM_MAX_S = 300.0        # then the browser reconnects (EventSource does), freeing the slot
 HEALTH = obj(("status", "components"), status={"type": "string",
                                                "enum": ["ok", "degraded", "down"]},
@@ -30,23 +31,37 @@ HEALTH = obj(("status", "components"), status={"type": "string",
 
 
 class StreamSlots:
-    """At most ``n`` event streams at once: each holds a server thread while it lasts."""
+    """At most ``n`` event streams at once (each holds a server thread while it lasts), and
+    at most ``PER_USER`` per user: a user's new stream ends its oldest beyond that."""
 
     def __init__(self, n: int) -> None:
         self._sem = threading.BoundedSemaphore(n)
         self._lock = threading.Lock()
+        self._users: dict[str, list[threading.Event]] = {}
         self.in_use = 0
 
-    def acquire(self, blocking: bool = False) -> bool:
-        if not self._sem.acquire(blocking=blocking):
-            return False
+    def acquire(self, user: str) -> threading.Event | None:
+        """A stop flag for the new stream, or None when every slot is taken."""
+        with self._lock:
+            mine = self._users.setdefault(user, [])
+            for old in mine[:max(0, len(mine) - PER_USER + 1)]:
+                old.set()
+        if not self._sem.acquire(timeout=1.0):    # ended streams release within 0.5 s
+            return None
+        stop = threading.Event()
         with self._lock:
             self.in_use += 1
-        return True
+            self._users.setdefault(user, []).append(stop)
+        return stop
 
-    def release(self) -> None:
+    def release(self, user: str, stop: threading.Event) -> None:
         with self._lock:
             self.in_use -= 1
+            mine = self._users.get(user, [])
+            if stop in mine:
+                mine.remove(stop)
+            if not mine:
+                self._users.pop(user, None)
         self._sem.release()
 
 
@@ -94,14 +109,16 @@ def routes(r: Router, ui: WebUi, plugin: AccessPlugin) -> None:
         "gets its own seat's; numbers masked per role"))
     def api_events() -> Iterator[str]:
         p = me()
-        if not slots.acquire(blocking=False):
+        stop = slots.acquire(p.user)
+        if stop is None:
             raise fail(503, "too many live views open; try again shortly",
                        headers={"Retry-After": "10"})
         try:
             stream = api.event_stream(p)
         except BaseException:
-            slots.release()
+            slots.release(p.user, stop)
             raise
+        gone = request.environ.get("waitress.client_disconnected", lambda: False)
         response.content_type = "text/event-stream; charset=utf-8"
         response.set_header("X-Accel-Buffering", "no")
 
@@ -109,7 +126,7 @@ def routes(r: Router, ui: WebUi, plugin: AccessPlugin) -> None:
             started = last = time.monotonic()
             try:
                 yield "retry: 3000\n\n"
-                while not closing.is_set():
+                while not (closing.is_set() or stop.is_set() or gone()):
                     now = time.monotonic()
                     if now - started > STREAM_MAX_S:
                         break
@@ -123,7 +140,7 @@ def routes(r: Router, ui: WebUi, plugin: AccessPlugin) -> None:
                         yield ": ping\n\n"
             finally:
                 stream.close()
-                slots.release()
+                slots.release(p.user, stop)
         return events()
 
     @r.get("/api/me", permission=LOGGED_IN, response=obj(
