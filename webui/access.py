@@ -22,6 +22,7 @@ import hmac
 import json
 import logging
 from typing import Any, Callable
+from urllib.parse import urlencode
 
 import bottle
 from bottle import HTTPError, HTTPResponse, request
@@ -152,7 +153,9 @@ class AccessPlugin:
                 if spec.permission != PUBLIC:
                     if p is None:
                         if spec.kind == "page" and request.method in SAFE_METHODS:
-                            bottle.redirect("/login", 303)
+                            here = request.fullpath + (
+                                "?" + request.query_string if request.query_string else "")
+                            bottle.redirect("/login?" + urlencode({"next": here}), 303)
                         raise fail(401, "login required")
                     if not spec.allows(p.permissions):
                         raise fail(403, "your role may not use this page" if spec.kind == "page"

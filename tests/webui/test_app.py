@@ -31,9 +31,23 @@ def own_web(tmp_path: Path) -> Iterator[Web]:
 
 def test_root_and_pages_send_an_anonymous_visitor_to_the_login(web: Web) -> None:
     c = web.client()
-    for path in ("/", "/calls"):
-        r = c.get(path)
-        assert (r.status, r.headers["Location"]) == (303, f"{web.server.url}/login"), path
+    r = c.get("/")
+    assert (r.status, r.headers["Location"]) == (303, f"{web.server.url}/login")
+    r = c.get("/calls?queue=support")
+    assert (r.status, r.headers["Location"]) == (
+        303, f"{web.server.url}/login?next=%2Fcalls%3Fqueue%3Dsupport")
+    form = c.get("/login?next=/calls%3Fqueue%3Dsupport")
+    assert 'name="next" value="/calls?queue=support"' in form.text
+    token = form.form_token()
+    r = c.post("/login", {"csrf": token, "username": "admin", "password": PASSWORD,
+                          "next": "/calls?queue=support"}, headers=web.origin)
+    assert r.headers["Location"] == f"{web.server.url}/calls?queue=support"   # back to it
+    for evil in ("//evil.example/", "https://evil.example/", "/\\evil.example"):
+        c2 = web.client()
+        token = c2.get("/login").form_token()
+        r = c2.post("/login", {"csrf": token, "username": "admin", "password": PASSWORD,
+                               "next": evil}, headers=web.origin)
+        assert r.headers["Location"] == f"{web.server.url}/admin", evil   # never off-site
     c, _ = web.login("admin")
     r = c.get("/")
     assert (r.status, r.headers["Location"]) == (303, f"{web.server.url}/admin")

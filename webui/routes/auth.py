@@ -7,8 +7,9 @@ from bottle import request, response
 
 from webui.access import AccessPlugin, WebUi
 from webui.auth import LOGIN_NONCE_COOKIE, SESSION_COOKIE
-from webui.handlers import me
+from webui.handlers import args, me
 from webui.pages import home_for, page, redirect
+from webui.params import p_text
 from webui.routing import LOGGED_IN, PUBLIC, Router
 
 log = logging.getLogger("callbox.web")
@@ -18,25 +19,35 @@ TAG = "auth"
 def routes(r: Router, ui: WebUi, plugin: AccessPlugin) -> None:
     api = ui.api
 
-    def login_form(error: str = "", username: str = "", status: int = 200) -> str:
+    def next_page(value: str | None) -> str | None:
+        """Where to go after the login: a local path only (never another site)."""
+        if value and value.startswith("/") and not value.startswith(("//", "/\\")) \
+                and value not in ("/login", "/logout") and len(value) <= 200:
+            return value
+        return None
+
+    def login_form(error: str = "", username: str = "", status: int = 200,
+                   after: str | None = None) -> str:
         nonce = request.get_cookie(LOGIN_NONCE_COOKIE)
         if not nonce or len(nonce) > 64:
             nonce = ui.signer.new_login_nonce()
             ui.set_cookie(LOGIN_NONCE_COOKIE, nonce)
         response.status = status
         return page("login", "Log in", csrf=ui.signer.login_csrf(nonce), error=error,
-                    username=username)
+                    username=username, after=after or "")
 
-    @r.get("/login", permission=PUBLIC, summary="The login form")
+    @r.get("/login", permission=PUBLIC, query={"next": p_text(200)}, summary="The login form")
     def login_get() -> str:
         p = ui.resolve()
+        after = next_page(args().get("next"))
         if p is not None:
-            redirect(home_for(p))
-        return login_form()
+            redirect(after or home_for(p))
+        return login_form(after=after)
 
     @r.post("/login", permission=PUBLIC, summary="Log in (form post)", kind="form",
             max_body=4096)
     def login_post() -> str:
+        after = next_page(request.forms.getunicode("next"))
         username = (request.forms.getunicode("username") or "").strip()[:64]
         password = (request.forms.getunicode("password") or "")[:256]
         ip = request.environ.get("REMOTE_ADDR", "")
@@ -44,7 +55,7 @@ def routes(r: Router, ui: WebUi, plugin: AccessPlugin) -> None:
         if wait > 0:
             response.set_header("Retry-After", str(int(wait) + 1))
             return login_form(f"Too many failed attempts. Try again in {int(wait) + 1} s.",
-                              username, 429)
+                              username, 429, after)
         user = api.login(username, password) if username and password else None
         if user is None:
             n = ui.throttle.failure(ip, username)
@@ -52,7 +63,7 @@ def routes(r: Router, ui: WebUi, plugin: AccessPlugin) -> None:
             api.publish("web.login_failed", user=username, src=ip, failures=n)
             if ui.throttle.locked(username):
                 api.publish("web.login_locked", user=username, src=ip)
-            return login_form("Wrong user name or password.", username, 200)
+            return login_form("Wrong user name or password.", username, 200, after)
         ui.throttle.success(ip, username)
         old = ui.signer.unsign(request.get_cookie(SESSION_COOKIE))
         if old:
@@ -63,7 +74,7 @@ def routes(r: Router, ui: WebUi, plugin: AccessPlugin) -> None:
         log.info("web login user=%r role=%s src=%s", user["username"], user["role"], ip)
         p = api.web_session(token)
         request.environ["callbox.principal"] = p["principal"] if p else None
-        redirect(home_for(p["principal"]) if p else "/")
+        redirect(after or (home_for(p["principal"]) if p else "/"))
 
     @r.post("/logout", permission=LOGGED_IN, summary="Log out (form post)", kind="form",
             max_body=4096)

@@ -6,6 +6,9 @@
 % end
   <form method="post" action="/login">
     <input type="hidden" name="csrf" value="{{csrf}}">
+% if after:
+    <input type="hidden" name="next" value="{{after}}">
+% end
     <label for="username">User name</label>
     <input id="username" name="username" value="{{username}}" autocomplete="username" required autofocus>
     <label for="password">Password</label>
