@@ -199,3 +199,33 @@ def test_error_pages_keep_the_navigation_of_a_logged_in_user(web: Web) -> None:
         assert r.status == status, path
         assert 'id="nav"' in r.text and 'id="logout"' in r.text, path
         assert "Traceback" not in r.text
+
+
+def test_customer_import_with_progress_and_the_rejected_rows(web: Web) -> None:
+    import time
+    c, csrf = login(web, "p-sup6", "supervisor")
+    data = "name,phone\nGood Row,+8613855556666\nBad Row,not-a-number\n".encode()
+    boundary = "callboxtestboundary"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"on_duplicate\"\r\n\r\n"
+            f"skip\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
+            f"filename=\"people.csv\"\r\nContent-Type: text/csv\r\n\r\n").encode() + data + \
+        f"\r\n--{boundary}--\r\n".encode()
+    r = c.request("POST", "/customers/import", body=body, headers={
+        "Content-Type": f"multipart/form-data; boundary={boundary}", **web.origin})
+    assert r.status == 303, r.text
+    import_id = r.headers["Location"].rsplit("/", 1)[1]
+    deadline = time.monotonic() + 20
+    status = c.get(f"/api/imports/{import_id}").json()
+    while status["state"] == "running" and time.monotonic() < deadline:
+        time.sleep(0.05)                            # the daemon imports in the background
+        status = c.get(f"/api/imports/{import_id}").json()
+    assert status["state"] == "done", status
+    assert (status["summary"]["imported"], status["summary"]["rejected"]) == (1, 1)
+    page = c.get(f"/customers/import/{import_id}").text
+    assert 'id="rejects"' in page and "people.csv" in page
+    rejects = c.get(f"/api/imports/{import_id}/rejects")
+    assert rejects.status == 200 and b"Bad Row" in rejects.body and b"Good Row" not in rejects.body
+    assert "Good Row" in c.get("/customers?q=good").text
+    agent, _ = login(web, "p-agent6", "agent", "207")
+    assert agent.get("/customers/import").status == 403

@@ -6,6 +6,9 @@
 % if can('customers.write'):
   <a class="button" href="/customers/new" id="new-customer">New customer</a>
 % end
+% if can('customers.import'):
+  <a class="button" href="/customers/import" id="import">Import</a>
+% end
 </section>
 <form class="filters" method="get" action="/customers">
   <label>Name, company or e-mail <input name="q" value="{{filters.get('q', '')}}" size="18" id="q"></label>
