@@ -32,7 +32,7 @@ NAV: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 
 
 def nav_for(p: Principal | None) -> list[dict[str, Any]]:
-    if p is None or p.via != "session":
+    if p is None:
         return []
     here = request.path
     return [{"label": label, "href": href,
@@ -51,7 +51,7 @@ def home_for(p: Principal) -> str:
 
 
 def user_view(p: Principal | None) -> dict[str, Any] | None:
-    if p is None or p.via != "session":
+    if p is None:
         return None
     return {"username": p.user, "role": p.role, "seat": p.seat,
             "csrf": request.environ.get("callbox.csrf") or "",

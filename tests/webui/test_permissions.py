@@ -110,6 +110,20 @@ def test_route_x_nobody(web: Web) -> None:
     assert wrong == []
 
 
+def test_every_page_answers_an_api_token_too(web: Web) -> None:
+    """Integrations may read pages with a token (no session, no CSRF token): no 5xx."""
+    from firmware.crm.permissions import Principal
+    token = web.api.create_api_token(Principal.system("test"), "m-pages", "admin")["token"]
+    c = web.client()
+    wrong = []
+    for path, spec in _routes(web):
+        if spec.method == "GET" and spec.kind == "page":
+            status = c.get(path, headers={"Authorization": f"Bearer {token}"}).status
+            if status >= 500 or status in (401, 403):
+                wrong.append(f"{path}: {status}")
+    assert wrong == []
+
+
 def test_a_403_page_keeps_the_navigation_of_the_role(web: Web,
                                                      sessions: dict[str, Any]) -> None:
     client, _ = sessions["agent"]
