@@ -229,3 +229,15 @@ def test_customer_import_with_progress_and_the_rejected_rows(web: Web) -> None:
     assert "Good Row" in c.get("/customers?q=good").text
     agent, _ = login(web, "p-agent6", "agent", "207")
     assert agent.get("/customers/import").status == 403
+
+
+def test_retention_rules_and_purge(web: Web) -> None:
+    c, csrf = login(web, "p-admin3", "admin")
+    assert post(web, c, "/admin/retention", csrf, kind="recording", queue="", days="30")[0] == 303
+    assert ">30<" in c.get("/admin/retention").text
+    status, _, page = post(web, c, "/admin/retention/purge", csrf)
+    assert status == 200 and 'id="purged"' in page
+    assert web.api.audit_log(ADMIN, actor="p-admin3", action="retention.purge")["total"] == 1
+    assert post(web, c, "/admin/retention", csrf, kind="recording", queue="", remove="1")[0] == 303
+    assert "everything is kept" in c.get("/admin/retention").text
+    assert post(web, c, "/admin/retention", csrf, kind="cdr", days="soon")[0] == 400

@@ -168,6 +168,28 @@ def routes(r: Router, ui: WebUi, plugin: AccessPlugin) -> None:
     def api_ivr() -> list[dict[str, Any]]:
         return api.list_ivr_menus(me())
 
+    RULE = obj(("kind", "queue", "days"), kind=STR, queue=STR, days=INT)
+    RULE_IN = obj(("kind", "days"), kind={"type": "string", "enum": ["cdr", "recording"]},
+                  days={"type": "integer", "minimum": 1, "maximum": 36500},
+                  queue={"type": "string", "maxLength": 32})
+
+    @r.get("/api/retention", permission="records.admin", response=arr(RULE),
+           summary="Retention rules: days to keep call records and recordings, per queue")
+    def api_retention() -> list[dict[str, Any]]:
+        return api.retention_rules(me())
+
+    @r.post("/api/retention", permission="records.admin", body=RULE_IN, response=OK,
+            summary="Set a retention rule (queue '' is the default for every queue)")
+    def api_put_retention() -> dict[str, Any]:
+        b = json_body(RULE_IN)
+        return _ok(lambda: api.put_retention_rule(me(), b["kind"], b["days"], b.get("queue", "")))
+
+    @r.post("/api/retention/purge", permission="records.admin", response=obj(
+        ("recordings", "calls"), recordings=INT, calls=INT, bytes=INT),
+        summary="Delete what is past its retention now (audited)")
+    def api_purge() -> dict[str, Any]:
+        return api.purge(me())
+
     AUDIT_PARAMS = {"since": parse_time, "until": parse_time, "actor": p_text(64),
                     "action": p_text(64), "limit": p_int(1, 500), "offset": p_int(0, 10**9)}
 
@@ -339,6 +361,37 @@ def routes(r: Router, ui: WebUi, plugin: AccessPlugin) -> None:
         p = me()
         return page("admin_telephony", "Telephony", trunks=api.list_trunks(p),
                     dids=api.list_dids(p), menus=api.list_ivr_menus(p))
+
+    @r.get("/admin/retention", permission="records.admin",
+           summary="How long call records and recordings are kept")
+    def admin_retention() -> str:
+        p = me()
+        return page("admin_retention", "Retention", rules=api.retention_rules(p),
+                    queues=[q["name"] for q in api.list_queues(p)]
+                    if p.can("queues.admin") else [], purged=None)
+
+    @r.post("/admin/retention", permission="records.admin", kind="form",
+            summary="Set or remove a retention rule (form)")
+    def admin_retention_save() -> None:
+        f = request.forms
+        kind, queue = f.get("kind") or "", (f.getunicode("queue") or "").strip()
+        days = (f.get("days") or "").strip()
+        if f.get("remove") == "1":
+            api.delete_retention_rule(me(), kind, queue)
+        elif not days.isdigit():
+            raise fail(400, "days: expected a whole number of days", parameter="days")
+        else:
+            api.put_retention_rule(me(), kind, int(days), queue)
+        redirect("/admin/retention")
+
+    @r.post("/admin/retention/purge", permission="records.admin", kind="form",
+            summary="Purge now (form)")
+    def admin_purge() -> str:
+        p = me()
+        purged = api.purge(p)
+        return page("admin_retention", "Retention", rules=api.retention_rules(p),
+                    queues=[q["name"] for q in api.list_queues(p)]
+                    if p.can("queues.admin") else [], purged=purged)
 
     @r.get("/admin/audit", permission="audit.read", query=AUDIT_PARAMS, summary="Audit log")
     def admin_audit() -> str:
