@@ -115,8 +115,19 @@ def test_a_recording_plays_with_ranges_and_each_play_is_audited_once(web: Web) -
 def test_reports_chart_export_and_the_calls_behind_a_row(web: Web) -> None:
     c, _ = login(web, "p-sup3", "supervisor")
     since, until = "2026-11-18", "2026-11-19"
+    store = web.daemon.store
+    assert store is not None
+    web.api.put_rate_table(ADMIN, "demo", "CNY", [{"prefix": "86", "price_per_min": "0.1",
+                                                   "increment_s": 60}])
+    out = call(T0 + 600, caller_number="201", agent="201", queue="support", recording="")
+    web.daemon.run(store.cdr.insert(out))
+    web.daemon.run(store.db.executemany("UPDATE cdr SET direction = 'out', dialed_number = ?"
+                                        " WHERE id = ?", [("+8613800001111", out.id)], "test"))
+    web.api.rerate(ADMIN, T0, T0 + 86400)
     page = c.get(f"/reports?by=queue&since={since}&until={until}").text
     assert page.count("<svg") == 2 and "Calls by queue" in page
+    costs = re.search(r'<table id="costs">.*?</table>', page, re.S).group(0)
+    assert "<td>support</td>" in costs and "CNY" in costs and "0.1000" in costs
     link = re.search(r'<a href="(/calls\?[^"]*queue=support[^"]*)">calls</a>', page)
     assert link, page
     calls = c.get(link.group(1).replace("&amp;", "&")).text

@@ -123,11 +123,15 @@ def routes(r: Router, ui: WebUi, plugin: AccessPlugin) -> None:
             x["calls"] = calls_link(by, str(x[by] or ""), since, until)
             x["sl"] = percent(x["service_level"])
         total = {k: sum(x[k] for x in rows) for k in ("offered", "answered", "abandoned")}
+        cost_by = by if by in ("queue", "agent") else "trunk"
+        costs = api.cost_totals(me(), cost_by, since, until)
+        for x in costs:
+            x["per_call"] = f"{x['cost_micro'] / x['calls'] / 1e6:.4f}" if x["calls"] else "–"
         q = {"by": by, "since": int(since), "until": int(until), **(
             {"queue": a["queue"]} if a.get("queue") else {})}
         return page("reports", "Reports", by=by, rows=rows, bar=bar, sl=sl, total=total,
                     since=_day(since), until=_day(until - 1), queue=a.get("queue", ""),
-                    export="/reports/export?" + urlencode(q))
+                    export="/reports/export?" + urlencode(q), costs=costs, cost_by=cost_by)
 
     @r.get("/reports/export", permission="reports.read",
            query={**KPI_PARAMS, "fmt": p_choice("csv", "xlsx")}, kind="file",

@@ -44,4 +44,18 @@
   </tbody>
 </table>
 </div>
+<h2>Cost of outgoing calls by {{cost_by}}</h2>
+<div class="scroll">
+<table id="costs">
+  <thead><tr><th>{{cost_by}}</th><th class="num">Calls</th><th class="num">Billed</th><th class="num">Cost</th><th class="num">Per call</th><th>Currency</th></tr></thead>
+  <tbody>
+% for x in costs:
+    <tr><td>{{x[cost_by] or '(none)'}}</td><td class="num">{{x['calls']}}</td><td class="num">{{'%d s' % x['billed_s']}}</td><td class="num">{{x['cost']}}</td><td class="num">{{x['per_call']}}</td><td>{{x['currency']}}</td></tr>
+% end
+% if not costs:
+    <tr class="empty"><td colspan="6">No rated calls in this window (rate tables: the API's put_rate_table).</td></tr>
+% end
+  </tbody>
+</table>
+</div>
 <p class="muted">Service level: answered within the queue's threshold (20 s without a queue) over answered + abandoned. ASA: average wait of answered calls. AHT: average talk time of answered calls.</p>
