@@ -91,7 +91,7 @@ OPT_INT = {"type": ["integer", "null"]}
 ANY_OBJ = {"type": "object"}
 
 
-def obj(required: tuple[str, ...] = (), **props: Any) -> dict[str, Any]:
+def obj(required: tuple[str, ...] = (), /, **props: Any) -> dict[str, Any]:
     out: dict[str, Any] = {"type": "object", "properties": props}
     if required:
         out["required"] = list(required)

@@ -27,7 +27,8 @@ NAV: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("Tickets", "/tickets", ("tickets.read",)),
     ("Recordings", "/recordings", ("recordings.play", "recordings.download")),
     ("Reports", "/reports", ("reports.read",)),
-    ("Admin", "/admin", ("users.admin", "queues.admin", "records.admin", "audit.read")),
+    ("Admin", "/admin", ("users.admin", "queues.admin", "records.admin", "audit.read",
+                         "customers.admin", "tickets.admin")),
 )
 
 

@@ -252,3 +252,21 @@ def test_retention_rules_and_purge(web: Web) -> None:
     assert post(web, c, "/admin/retention", csrf, kind="recording", queue="", remove="1")[0] == 303
     assert "everything is kept" in c.get("/admin/retention").text
     assert post(web, c, "/admin/retention", csrf, kind="cdr", days="soon")[0] == 400
+
+
+def test_crm_settings_custom_field_ticket_type_and_sla(web: Web) -> None:
+    c, csrf = login(web, "p-admin4", "admin")
+    assert post(web, c, "/admin/crm/fields", csrf, name="contract", label="Contract no.",
+                type="text", in_list="1")[0] == 303
+    assert post(web, c, "/admin/crm/types", csrf, name="billing", label="Billing")[0] == 303
+    assert post(web, c, "/admin/crm/sla", csrf, type="billing", priority="high", due_min="120",
+                escalate_min="30")[0] == 303
+    page = c.get("/admin/crm").text
+    assert "Contract no." in page and "<strong>billing</strong>" in page
+    assert "<td>billing</td><td>high</td><td class=\"num\">120 min</td>" in page
+    assert post(web, c, "/admin/crm/sla", csrf, type="billing", priority="high", due_min="x",
+                escalate_min="30")[0] == 400
+    sup, scsrf = login(web, "p-sup7", "supervisor")     # tickets.admin, not customers.admin
+    view = sup.get("/admin/crm").text
+    assert 'id="sla-form"' in view and 'id="field-form"' not in view
+    assert post(web, sup, "/admin/crm/fields", scsrf, name="x", label="x", type="text")[0] == 403

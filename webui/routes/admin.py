@@ -18,7 +18,8 @@ from webui.params import p_int, p_text, parse_time
 from webui.routing import Router
 
 TAG = "admin"
-ADMIN_AREAS = ("users.admin", "queues.admin", "records.admin", "audit.read")
+ADMIN_AREAS = ("users.admin", "queues.admin", "records.admin", "audit.read", "customers.admin",
+               "tickets.admin")
 USER = obj(("username", "role"), username=STR, role=STR, seat=OPT_STR, team=OPT_STR,
            display_name=STR, disabled=BOOL)
 USER_IN = obj(("username", "role"), username={"type": "string", "maxLength": 32},

@@ -12,6 +12,9 @@
   <li><a href="/admin/queues">Queues</a><span>ACD strategy, wrap-up, ring time-out, service level</span></li>
   <li><a href="/admin/telephony">Telephony</a><span>trunks, dialled numbers, IVR menus</span></li>
 % end
+% if can('customers.admin') or can('tickets.admin'):
+  <li><a href="/admin/crm">CRM settings</a><span>custom fields, ticket types, SLA table</span></li>
+% end
 % if can('records.admin'):
   <li><a href="/admin/retention">Retention</a><span>how long call records and recordings are kept</span></li>
 % end
