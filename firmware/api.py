@@ -17,6 +17,7 @@ from typing import Any, Awaitable, Callable, Coroutine, TypeVar
 
 from acd_core.clock import Clock, SystemClock
 from firmware.api_crm import CrmApi
+from firmware.api_web import WebApi
 from firmware.errors import ApiError, CallboxError, StoreError
 from firmware.events import EventBus
 from firmware.store import CdrFilter, Store, User, ValidationError
@@ -56,14 +57,15 @@ def worst(statuses: list[str]) -> str:
     return max(statuses, key=STATUSES.index, default="ok")
 
 
-class Api(CrmApi):
+class Api(CrmApi, WebApi):
     """``Api(loop, store, health_provider)``; call its methods from any thread but the loop's.
 
     ``health_provider`` is an ``async () -> {component: {"status": ..., ...}}`` for
     kamailio, media_nodes and hardware (or ``{"components": {...}, **extra}``, whose
     extra keys such as ``uptime_s`` are passed on); the ``database`` component
     always comes from the store, and the overall status is recomputed here. ``bus`` (optional) receives security events such as failed logins.
-    The CRM, records and access methods come from ``CrmApi`` (docs/design/crm-webui.md).
+    The CRM, records and access methods come from ``CrmApi``, the web UI's live board,
+    event streams and configuration pages from ``WebApi`` (docs/design/crm-webui.md).
     """
 
     def __init__(self, loop: asyncio.AbstractEventLoop, store: Store,

@@ -13,10 +13,44 @@ from firmware.errors import CallboxError
 DEFAULT_CONFIG = Path("callbox.toml")
 
 
-def _load_config(path: str | None) -> config_mod.Config:
+def _config_path(path: str | None) -> Path | None:
     if path is not None:
-        return config_mod.load(Path(path))
-    return config_mod.load(DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None)
+        return Path(path)
+    return DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None
+
+
+def _load_config(path: str | None) -> config_mod.Config:
+    return config_mod.load(_config_path(path))
+
+
+def summary(cfg: config_mod.Config, source: Path | None) -> str:
+    """What ``check-config`` prints: the file it read and what the box will do, in words."""
+    head = (f"configuration ok: {source.resolve()}" if source is not None else
+            f"configuration ok: no config file found ({DEFAULT_CONFIG} in "
+            f"{Path.cwd()}); built-in defaults apply")
+    m, a = cfg.media, cfg.analog
+    rows = [
+        ("hardware", "simulated card (sim)" if cfg.hardware.profile == "sim"
+         else f"{cfg.hardware.profile} board"),
+        ("web UI", f"http://{cfg.web.listen}:{cfg.web.port}/"),
+        ("SIP edge", f"udp {cfg.sip.listen}:{cfg.sip.port}, realm {cfg.sip.realm}"),
+        ("media nodes", f"{m.nodes_min}-{m.nodes_max}, {m.legs_per_node} legs each, "
+                        f"SIP ports from {m.sip_port_base}, RTP from {m.rtp_port_base}"),
+    ]
+    for n, span in ((1, cfg.e1_span1), (2, cfg.e1_span2)):
+        rows.append((f"E1 span {n}", f"{span.signalling}, {span.framing}, {span.line_code}, "
+                                     f"clock from {span.clock}"))
+    rows += [("analog", f"{a.country}, impedance {a.impedance}"),
+             ("data", str(cfg.var_dir)),
+             ("discovery", "announced on the LAN (zeroconf)" if cfg.discovery.enabled
+              else "off"),
+             ("demo", f"{cfg.demo.seats} seats on first start")]
+    if cfg.web.listen == "127.0.0.1" or cfg.sip.listen == "127.0.0.1":
+        rows.append(("note", "127.0.0.1 is reachable from this machine only; set "
+                             "[web] listen / [sip] listen to the LAN address for phones "
+                             "and browsers on the network"))
+    width = max(len(k) for k, _ in rows)
+    return "\n".join([head] + [f"  {k.ljust(width)}  {v}" for k, v in rows])
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -55,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"callbox: bad configuration: {exc}", file=sys.stderr)
         return 2
     if args.command == "check-config":
-        print(f"configuration ok: {cfg}")
+        print(summary(cfg, _config_path(args.config)))
         return 0
     if args.command in cli_crm.COMMANDS:
         return cli_crm.run(cfg, args)

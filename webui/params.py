@@ -28,12 +28,50 @@ class ParamError(ApiError):
         self.parameter = parameter
 
 
-def _int(lo: int, hi: int) -> Callable[[str], int]:
+def with_schema(parse: Callable[[str], Any], schema: dict[str, Any]) -> Callable[[str], Any]:
+    """Attach the JSON Schema of what ``parse`` accepts (for the OpenAPI document)."""
+    parse.schema = schema  # type: ignore[attr-defined]
+    return parse
+
+
+def schema_of(parse: Callable[[str], Any]) -> dict[str, Any]:
+    return dict(getattr(parse, "schema", {"type": "string"}))
+
+
+def p_int(lo: int, hi: int) -> Callable[[str], int]:
     def parse(v: str) -> int:
         if not re.fullmatch(r"[0-9]{1,10}", v) or not lo <= int(v) <= hi:
             raise ValueError(f"an integer {lo}-{hi}")
         return int(v)
-    return parse
+    return with_schema(parse, {"type": "integer", "minimum": lo, "maximum": hi})
+
+
+_int = p_int
+
+
+def p_text(max_len: int) -> Callable[[str], str]:
+    def parse(v: str) -> str:
+        if len(v) > max_len or any(ord(c) < 32 for c in v):
+            raise ValueError(f"text of at most {max_len} characters")
+        return v
+    return with_schema(parse, {"type": "string", "maxLength": max_len})
+
+
+def p_choice(*choices: str) -> Callable[[str], str]:
+    def parse(v: str) -> str:
+        if v not in choices:
+            raise ValueError("one of " + ", ".join(choices))
+        return v
+    return with_schema(parse, {"type": "string", "enum": list(choices)})
+
+
+def p_bool(v: str) -> bool:
+    if v not in ("0", "1", "true", "false"):
+        raise ValueError("1, 0, true or false")
+    return v in ("1", "true")
+
+
+with_schema(p_bool, {"type": "string", "enum": ["0", "1", "true", "false"]})
 
 
 def parse_time(v: str) -> float:
@@ -55,16 +93,19 @@ def parse_time(v: str) -> float:
     return t
 
 
+with_schema(parse_time, {"type": "string", "description":
+                         "epoch seconds or an ISO-8601 time (UTC when no offset is given)"})
+
+
 def _name(v: str) -> str:
     if not _NAME.match(v):
         raise ValueError("a name of up to 32 letters, digits, '_', '-', '+' or '.'")
     return v
 
 
-def _disposition(v: str) -> str:
-    if v not in DISPOSITIONS:
-        raise ValueError("one of " + ", ".join(DISPOSITIONS))
-    return v
+with_schema(_name, {"type": "string", "pattern": _NAME.pattern})
+p_name = _name
+_disposition = p_choice(*DISPOSITIONS)
 
 
 CALL_PARAMS: dict[str, Callable[[str], Any]] = {

@@ -31,7 +31,21 @@ def test_check_config_accepts_a_good_file(tmp_path: Path) -> None:
     cfg.write_text("[sip]\nport = 5062\n")
     out = callbox("check-config", "--config", str(cfg))
     assert out.returncode == 0
-    assert "port=5062" in out.stdout
+    lines = out.stdout.splitlines()
+    assert lines[0] == f"configuration ok: {cfg.resolve()}"
+    assert any(line.split() == ["SIP", "edge", "udp", "127.0.0.1:5062,", "realm", "callbox"]
+               for line in lines), out.stdout
+    assert "Config(" not in out.stdout and "web UI" in out.stdout
+
+
+def test_check_config_without_a_file_says_the_defaults_apply(tmp_path: Path) -> None:
+    import os
+    out = subprocess.run([sys.executable, "-m", "firmware.cli", "check-config"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("configuration ok: no config file found (callbox.toml in ")
+    assert "built-in defaults apply" in out.stdout and "http://127.0.0.1:8080/" in out.stdout
 
 
 def test_selftest_runs_through_the_callbox_command_and_names_the_failed_stage() -> None:

@@ -14,12 +14,16 @@ class Client:
         self.cookies: dict[str, str] = {}
 
     def request(self, method: str, path: str, form: dict[str, str] | None = None,
-                headers: dict[str, str] | None = None) -> "Reply":
+                headers: dict[str, str] | None = None, body: bytes | None = None,
+                json: Any = None) -> "Reply":
         import http.client
         from http.cookies import SimpleCookie
         from urllib.parse import urlencode
+        import json as json_mod
         hdrs = dict(headers or {})
-        body = None
+        if json is not None:
+            body = json_mod.dumps(json).encode()
+            hdrs.setdefault("Content-Type", "application/json")
         if form is not None:
             body = urlencode(form).encode()
             hdrs.setdefault("Content-Type", "application/x-www-form-urlencoded")

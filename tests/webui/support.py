@@ -9,6 +9,7 @@ from typing import Any, Awaitable, Callable, Coroutine, TypeVar
 
 from acd_core.clock import ManualClock
 from firmware.api import Api
+from firmware.events import EventBus
 from firmware.store import Store
 from tests.store.support import T0, call
 from webui.app import make_app
@@ -74,6 +75,16 @@ class Web:
     clock: ManualClock
     app: Any
     calls: list[Any]
+    api: Api
+    bus: EventBus
+    writer: Any
+
+    def flush_events(self) -> None:
+        """Every event published so far is in the event log."""
+        async def flush() -> None:
+            await asyncio.sleep(0)                  # callbacks scheduled from web threads
+            await self.writer.flush()
+        self.daemon.run(flush())
 
     def client(self) -> Client:
         return Client(self.server.url)
@@ -106,10 +117,16 @@ def start_web(tmp_path: Path, health: Any = healthy) -> Web:
     for c in calls:
         daemon.run(store.cdr.insert(c))
     clock = ManualClock(0.0)
-    app = make_app(Api(daemon.loop, store, health, timeout=2.0), clock=clock)
+    bus = EventBus()
+
+    async def attach() -> Any:
+        return store.attach_event_log(bus)
+    writer = daemon.run(attach())
+    api = Api(daemon.loop, store, health, timeout=2.0, bus=bus)
+    app = make_app(api, clock=clock)
     server = WebServer(app, "127.0.0.1", 0)
     server.start()
-    return Web(daemon, server, clock, app, calls)
+    return Web(daemon, server, clock, app, calls, api, bus, writer)
 
 
 def stop_web(web: Web) -> None:

@@ -1,4 +1,4 @@
-"""The web UI over real HTTP (cheroot on a random port, a real daemon loop and store)."""
+"""The web UI over real HTTP (waitress on a random port, a real daemon loop and store)."""
 from __future__ import annotations
 
 import uuid
@@ -29,23 +29,41 @@ def own_web(tmp_path: Path) -> Iterator[Web]:
 
 # login, sessions, cookies --------------------------------------------------------
 
-def test_root_redirects_to_calls_and_calls_to_login(web: Web) -> None:
+def test_root_and_pages_send_an_anonymous_visitor_to_the_login(web: Web) -> None:
     c = web.client()
     r = c.get("/")
-    assert (r.status, r.headers["Location"]) == (303, f"{web.server.url}/calls")
-    r = c.get("/calls")
     assert (r.status, r.headers["Location"]) == (303, f"{web.server.url}/login")
+    r = c.get("/calls?queue=support")
+    assert (r.status, r.headers["Location"]) == (
+        303, f"{web.server.url}/login?next=%2Fcalls%3Fqueue%3Dsupport")
+    form = c.get("/login?next=/calls%3Fqueue%3Dsupport")
+    assert 'name="next" value="/calls?queue=support"' in form.text
+    token = form.form_token()
+    r = c.post("/login", {"csrf": token, "username": "admin", "password": PASSWORD,
+                          "next": "/calls?queue=support"}, headers=web.origin)
+    assert r.headers["Location"] == f"{web.server.url}/calls?queue=support"   # back to it
+    for evil in ("//evil.example/", "https://evil.example/", "/\\evil.example"):
+        c2 = web.client()
+        token = c2.get("/login").form_token()
+        r = c2.post("/login", {"csrf": token, "username": "admin", "password": PASSWORD,
+                               "next": evil}, headers=web.origin)
+        assert r.headers["Location"] == f"{web.server.url}/admin", evil   # never off-site
+    c, _ = web.login("admin")
+    r = c.get("/")
+    assert (r.status, r.headers["Location"]) == (303, f"{web.server.url}/admin")
 
 
 def test_login_sets_a_signed_httponly_strict_cookie(web: Web) -> None:
     c, r = web.login("admin")
-    assert r.status == 303 and r.headers["Location"].endswith("/calls")
+    assert r.status == 303 and r.headers["Location"].endswith("/admin")
     cookie = next(s for s in r.set_cookies if s.startswith("callbox_session="))
     assert "HttpOnly" in cookie and "samesite=strict" in cookie.lower() and "Path=/" in cookie
     token, mac = c.cookies["callbox_session"].split(".")
     assert len(token) >= 40 and len(mac) >= 40
     page = c.get("/calls")
     assert page.status == 200 and "admin · admin" in page.text
+    _, r = web.login("ann")
+    assert r.headers["Location"].endswith("/desk")          # an agent lands on the desk
 
 
 def test_wrong_password_and_unknown_user_look_the_same(web: Web) -> None:
@@ -108,25 +126,27 @@ def test_login_form_without_token_or_from_another_site_is_refused(web: Web) -> N
 
 
 def test_every_non_get_route_checks_csrf(web: Web) -> None:
+    import re
     c, _ = web.login("admin")
     posts = [r for r in web.app.routes if r.method not in ("GET", "HEAD")]
-    assert {r.rule for r in posts} == {"/login", "/logout"}
+    assert {"/login", "/logout"} <= {r.rule for r in posts}
     for route in posts:
-        r = c.post(route.rule, {"username": "admin", "password": PASSWORD},
-                   headers=web.origin)
+        path = re.sub(r"<[^>]+>", "1", route.rule)
+        r = c.request(route.method, path, form={"username": "admin", "password": PASSWORD},
+                      headers=web.origin)
         assert r.status == 403, route.rule
+        assert "form token" in r.text or "cross-site" in r.text, route.rule
 
 
 def test_every_route_declares_its_access() -> None:
-    from webui.app import ALL_ROLES
+    from webui.routing import PUBLIC, spec_of
     app = make_app(_NoDaemonApi())  # type: ignore[arg-type]
     for route in app.routes:
-        public = route.config.get("public") is True
-        roles = tuple(route.config.get("roles", ()))
-        assert public != bool(roles), f"{route.method} {route.rule}"
-        assert set(roles) <= set(ALL_ROLES)
-    public = sorted(r.rule for r in app.routes if r.config.get("public"))
-    assert public == ["/", "/api/health", "/login", "/login", "/static/<name>"]
+        spec = spec_of(route)
+        assert spec is not None, f"{route.method} {route.rule} bypassed the router"
+    public = sorted(r.rule for r in app.routes if spec_of(r).permission == PUBLIC)
+    assert public == ["/", "/api/health", "/api/openapi.json", "/login", "/login",
+                      "/static/<name>"]
 
 
 class _NoDaemonApi:
@@ -152,7 +172,7 @@ def test_api_calls_lists_newest_first_with_filters(web: Web) -> None:
     assert c.get("/api/calls?disposition=abandoned&limit=1").json()["total"] == 1
     assert c.get(f"/api/calls?since={T0 + 60}&until=2026-11-18T11:08:40Z").json()["total"] == 1
     one = c.get(f"/api/calls/{web.calls[0].id}").json()
-    assert one["call"]["agent"] == "201" and one["queue_events"] == []
+    assert one["agent"] == "201" and one["queue_events"] == [] and one["recordings"] == []
     assert c.get(f"/api/calls/{uuid.uuid4()}").status == 404
 
 
@@ -300,6 +320,7 @@ def test_login_is_throttled_with_429_then_allowed_again(own_web: Web) -> None:
     own_web.clock.advance(1.0)
     _, r = own_web.login("admin", PASSWORD, client=c)
     assert r.status == 303
+    own_web.flush_events()
     logged = own_web.daemon.run(own_web.daemon.store.events.query(kind="web.login_failed"))
     assert [e.data["failures"] for e in logged] == [1, 2, 3]
     assert logged[0].data["src"] == "127.0.0.1"

@@ -1,4 +1,4 @@
-"""WebServer: cheroot in a thread, random port, clean stop, a clear error on a busy port."""
+"""WebServer: waitress in a thread, random port, clean stop, a clear error on a busy port."""
 from __future__ import annotations
 
 import socket

@@ -7,13 +7,17 @@
 <link rel="stylesheet" href="/static/style.css">
 <link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
 </head>
-<body>
+<body class="{{get('body_class', '')}}">
 <header class="bar">
-  <span class="brand">Callbox</span>
+  <a class="brand" href="/">Callbox</a>
 % if user:
-  <nav><a href="/calls" aria-current="page">Calls</a></nav>
+  <nav id="nav">
+%   for n in nav:
+    <a href="{{n['href']}}" {{!'aria-current="page"' if n['current'] else ''}}>{{n['label']}}</a>
+%   end
+  </nav>
   <form method="post" action="/logout" class="logout">
-    <span class="who">{{user['username']}} · {{user['role']}}</span>
+    <a class="who" href="/account">{{user['username']}} · {{user['role']}}</a>
     <input type="hidden" name="csrf" value="{{user['csrf']}}">
     <button type="submit" id="logout">Log out</button>
   </form>

@@ -1,4 +1,4 @@
-% rebase('base.tpl', title=title, user=user)
+% rebase('base.tpl', title=title, user=user, nav=nav)
 <section class="head">
   <h1>Calls</h1>
   <span class="muted" id="count">{{total}} {{'call' if total == 1 else 'calls'}}</span>
@@ -9,7 +9,7 @@
 </section>
 <form class="filters" method="get" action="/calls">
   <label>Queue <input name="queue" value="{{filters.get('queue', '')}}" size="10"></label>
-% if user['role'] != 'agent':
+% if all_calls:
   <label>Agent <input name="agent" value="{{filters.get('agent', '')}}" size="6"></label>
 % end
   <label>Result
@@ -25,6 +25,7 @@
   <a href="/calls">Clear</a>
 % end
 </form>
+<div class="scroll">
 <table id="calls">
   <thead>
     <tr><th>Time</th><th>Caller</th><th>DID</th><th>Queue</th><th>Agent</th>
@@ -42,8 +43,10 @@
       <td class="num">{{c['talk']}}</td>
       <td><span class="disp disp-{{c['disposition']}}" title="{{c['failure_reason'] or c['hangup_by'] + ' hung up'}}">{{c['disposition']}}</span></td>
       <td>
-% if c['recording']:
-        <span class="rec" title="{{c['recording']}} (playback comes in a later release)">recorded</span>
+% if c['recording'] and (can('recordings.play') or can('recordings.download')):
+        <a class="rec" href="/recordings?call={{c['id']}}">recorded ▶</a>
+% elif c['recording']:
+        <span class="rec">recorded</span>
 % else:
         <span class="muted">–</span>
 % end
@@ -55,6 +58,7 @@
 % end
   </tbody>
 </table>
+</div>
 <nav class="pages" id="pages">
 % if newer:
   <a href="{{newer}}">← Newer</a>

@@ -1,4 +1,4 @@
-% rebase('base.tpl', title=title, user=None)
+% rebase('base.tpl', title=title, user=None, nav=[])
 <section class="card login">
   <h1>Log in</h1>
 % if error:
@@ -6,6 +6,9 @@
 % end
   <form method="post" action="/login">
     <input type="hidden" name="csrf" value="{{csrf}}">
+% if after:
+    <input type="hidden" name="next" value="{{after}}">
+% end
     <label for="username">User name</label>
     <input id="username" name="username" value="{{username}}" autocomplete="username" required autofocus>
     <label for="password">Password</label>

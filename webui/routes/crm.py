@@ -1,0 +1,228 @@
+"""Customers (list, search, card with timeline and notes, create, edit, delete), the screen
+pop lookup and announcements. Scope, audit and masking are the API's (seam §2-§3)."""
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from bottle import request, response
+
+from firmware.api import ApiError
+
+from firmware.store.customers import SORTS as CUSTOMER_SORTS
+from webui.access import AccessPlugin, WebUi, fail
+from webui.handlers import (ANY_OBJ, BOOL, INT, OK, OPT_NUM, OPT_STR, STR, arr, args,
+                            json_body, me, obj, paged)
+from webui.pages import local_time, page, redirect
+from webui.params import p_choice, p_int, p_text
+from webui.routing import Router
+
+TAG = "customers"
+PHONE = {"oneOf": [STR, obj(("number",), number=STR, label=STR)]}
+CUSTOMER_IN = obj((), name={"type": "string", "maxLength": 200}, company=STR,
+                  phones=arr(PHONE), email=STR, address=STR, tags=arr(STR), owner=OPT_STR,
+                  custom=ANY_OBJ)
+CUSTOMER_IN["additionalProperties"] = False
+CUSTOMER = obj(("id", "name", "phones"), id=INT, name=STR, company=STR,
+               phones=arr(obj(("number",), number=STR, label=STR)), email=STR, address=STR,
+               tags=arr(STR), owner=OPT_STR, custom=ANY_OBJ)
+LIST_PARAMS = {"q": p_text(100), "phone": p_text(40), "tag": p_text(32), "owner": p_text(64),
+               "sort": p_choice(*CUSTOMER_SORTS), "limit": p_int(1, 500),
+               "offset": p_int(0, 10**9)}
+NOTE_IN = obj(("body",), body={"type": "string", "maxLength": 5000}, call_id=OPT_STR)
+ANNOUNCEMENT = obj(("id", "title", "body"), id=INT, kind=STR, title=STR, body=STR,
+                   author=STR, team=OPT_STR, pinned=BOOL, expires_at=OPT_STR)
+ANNOUNCEMENT_IN = obj(("title", "body"), title={"type": "string", "maxLength": 200},
+                      body={"type": "string", "maxLength": 20000},
+                      kind={"type": "string", "enum": ["announcement", "knowledge"]},
+                      team=OPT_STR, pinned=BOOL, expires_at=OPT_NUM)
+
+
+def form_customer() -> dict[str, Any]:
+    """The customer form's fields as the API's input (one phone per line, tags by comma)."""
+    f = request.forms
+    phones = [x.strip() for x in (f.getunicode("phones") or "").splitlines() if x.strip()]
+    tags = [x.strip() for x in (f.getunicode("tags") or "").split(",") if x.strip()]
+    out = {"name": (f.getunicode("name") or "").strip(),
+           "company": (f.getunicode("company") or "").strip(),
+           "email": (f.getunicode("email") or "").strip(),
+           "address": (f.getunicode("address") or "").strip(), "tags": tags}
+    if "phones" in f:        # a masked user's form has none: the numbers it saw are masked
+        out["phones"] = phones
+    return out
+
+
+def routes(r: Router, ui: WebUi, plugin: AccessPlugin) -> None:
+    api = ui.api
+
+    # API ------------------------------------------------------------------------
+    @r.get("/api/customers", permission="customers.read", query=LIST_PARAMS,
+           response=paged(CUSTOMER), summary="Customers by name/company/email fragment, "
+           "complete phone number (masked roles), tag or owner")
+    def api_customers() -> dict[str, Any]:
+        return api.list_customers(me(), **args())
+
+    @r.post("/api/customers", permission="customers.write", body=CUSTOMER_IN, response=CUSTOMER,
+            summary="Create a customer")
+    def api_create_customer() -> dict[str, Any]:
+        return api.create_customer(me(), json_body(CUSTOMER_IN))
+
+    @r.get("/api/customers/<customer_id:int>", permission="customers.read", response=CUSTOMER,
+           summary="One customer with open tickets (audited customer.view)")
+    def api_customer(customer_id: int) -> dict[str, Any]:
+        return api.get_customer(me(), customer_id)
+
+    @r.put("/api/customers/<customer_id:int>", permission="customers.write", body=CUSTOMER_IN,
+           response=CUSTOMER, summary="Change some fields of a customer")
+    def api_update_customer(customer_id: int) -> dict[str, Any]:
+        return api.update_customer(me(), customer_id, json_body(CUSTOMER_IN))
+
+    @r.delete("/api/customers/<customer_id:int>", permission="customers.delete", response=OK,
+              summary="Delete a customer")
+    def api_delete_customer(customer_id: int) -> dict[str, Any]:
+        api.delete_customer(me(), customer_id)
+        return {"ok": True}
+
+    @r.get("/api/customers/<customer_id:int>/timeline", permission="customers.read",
+           query={"limit": p_int(1, 200)}, response=arr(obj(("kind", "ts"), kind=STR, ts=STR)),
+           summary="Calls, notes, ticket events and survey answers, newest first")
+    def api_timeline(customer_id: int) -> list[dict[str, Any]]:
+        return api.timeline(me(), customer_id, **args())
+
+    @r.post("/api/customers/<customer_id:int>/notes", permission="customers.write",
+            body=NOTE_IN, response=ANY_OBJ, summary="Add a note (optionally about a call)")
+    def api_add_note(customer_id: int) -> dict[str, Any]:
+        b = json_body(NOTE_IN)
+        return api.add_note(me(), customer_id, b["body"], b.get("call_id"))
+
+    @r.get("/api/screen-pop", permission="customers.read",
+           query={"number": p_text(40), "customer": p_text(20), "ticket": p_text(20)},
+           response=obj(("caller", "customer"), caller=STR, customer={"type": ["object", "null"]},
+                        open_tickets=arr(ANY_OBJ), last_interactions=arr(ANY_OBJ)),
+           summary="What the desk shows for a caller (customer card, open tickets, history)")
+    def api_screen_pop() -> dict[str, Any]:
+        a = args()
+        number = a.pop("number", None)
+        if not number:
+            raise fail(400, "number: required", parameter="number")
+        return api.screen_pop(me(), number, {k: v for k, v in a.items() if v} or None)
+
+    @r.get("/api/custom-fields", permission="customers.read", response=arr(ANY_OBJ),
+           summary="The customer custom fields")
+    def api_custom_fields() -> list[dict[str, Any]]:
+        return api.custom_fields(me())
+
+    @r.get("/api/announcements", permission="kb.read", response=arr(ANNOUNCEMENT),
+           summary="Announcements and knowledge notes visible to the principal")
+    def api_announcements() -> list[dict[str, Any]]:
+        return api.desk(me())
+
+    @r.post("/api/announcements", permission="kb.write", body=ANNOUNCEMENT_IN,
+            response=ANNOUNCEMENT, summary="Post an announcement or knowledge note")
+    def api_post_announcement() -> dict[str, Any]:
+        return api.put_announcement(me(), **json_body(ANNOUNCEMENT_IN))
+
+    @r.delete("/api/announcements/<announcement_id:int>", permission="kb.write", response=OK,
+              summary="Delete an announcement")
+    def api_delete_announcement(announcement_id: int) -> dict[str, Any]:
+        api.delete_announcement(me(), announcement_id)
+        return {"ok": True}
+
+    # pages ------------------------------------------------------------------------
+    @r.get("/customers", permission="customers.read", query=LIST_PARAMS,
+           summary="Customer list and search")
+    def customers_page() -> str:
+        a = args()
+        a.setdefault("limit", 50)
+        a.setdefault("offset", 0)
+        result = api.list_customers(me(), **a)
+        shown = {k: v for k, v in request.query.items() if v and k != "offset"}
+
+        def link(offset: int) -> str:
+            return "/customers?" + urlencode({**shown, "offset": offset})
+        lim, off = a["limit"], a["offset"]
+        return page("customers", "Customers", customers=result["items"], total=result["total"],
+                    filters=shown,
+                    newer=link(max(0, off - lim)) if off > 0 else None,
+                    older=link(off + lim) if off + lim < result["total"] else None)
+
+    @r.get("/customers/new", permission="customers.write", summary="New customer form")
+    def customer_new() -> str:
+        return page("customer_form", "New customer", customer=None, error="")
+
+    @r.post("/customers", permission="customers.write", kind="form", summary="Create (form)")
+    def customer_create() -> str:
+        data = form_customer()
+        try:
+            c = api.create_customer(me(), data)
+        except Exception as exc:
+            return _form_error(exc, data, None)
+        redirect(f"/customers/{c['id']}")
+
+    @r.get("/customers/<customer_id:int>", permission="customers.read",
+           query={"edit": p_choice("1")}, summary="Customer card: fields, open tickets, timeline, notes")
+    def customer_page(customer_id: int) -> str:
+        p = me()
+        c = api.get_customer(p, customer_id)
+        timeline = api.timeline(p, customer_id, limit=30)
+        for t in timeline:
+            t["time"] = local_time(t.get("ts"))
+        return page("customer", c["name"] or "Customer", customer=c, timeline=timeline,
+                    edit=request.query.get("edit") == "1", error="")
+
+    @r.post("/customers/<customer_id:int>", permission="customers.write", kind="form",
+            summary="Save the customer (form)")
+    def customer_update(customer_id: int) -> str:
+        data = form_customer()
+        try:
+            api.update_customer(me(), customer_id, data)
+        except Exception as exc:
+            return _form_error(exc, data, customer_id)
+        redirect(f"/customers/{customer_id}")
+
+    @r.post("/customers/<customer_id:int>/notes", permission="customers.write", kind="form",
+            summary="Add a note (form)")
+    def customer_note(customer_id: int) -> None:
+        body = (request.forms.getunicode("body") or "").strip()
+        if not body:
+            raise fail(400, "body: the note is empty", parameter="body")
+        api.add_note(me(), customer_id, body, request.forms.getunicode("call_id") or None)
+        redirect(f"/customers/{customer_id}")
+
+    @r.post("/customers/<customer_id:int>/delete", permission="customers.delete", kind="form",
+            summary="Delete the customer (form)")
+    def customer_delete(customer_id: int) -> None:
+        api.delete_customer(me(), customer_id)
+        redirect("/customers")
+
+    def _form_error(exc: Exception, data: dict[str, Any], customer_id: int | None) -> str:
+        if not isinstance(exc, ApiError) or exc.status >= 500 or exc.status in (401, 403):
+            raise exc
+        response.status = 400
+        customer = {**data, "id": customer_id,
+                    "phones": [{"number": n, "label": ""} for n in data.get("phones", [])]}
+        return page("customer_form", "Edit customer" if customer_id else "New customer",
+                    customer=customer, error=str(exc))
+
+    @r.get("/announcements", permission="kb.read", summary="Announcements and knowledge")
+    def announcements_page() -> str:
+        items = api.desk(me())
+        for a in items:
+            a["time"] = local_time(a.get("updated_at") or a.get("created_at"))
+        return page("announcements", "Announcements", items=items)
+
+    @r.post("/announcements", permission="kb.write", kind="form",
+            summary="Post an announcement (form)")
+    def announcement_post() -> None:
+        f = request.forms
+        api.put_announcement(me(), title=(f.getunicode("title") or "").strip(),
+                             body=(f.getunicode("body") or "").strip(),
+                             kind=f.getunicode("kind") or "announcement",
+                             pinned=f.get("pinned") == "1")
+        redirect("/announcements")
+
+    @r.post("/announcements/<announcement_id:int>/delete", permission="kb.write", kind="form",
+            summary="Delete an announcement (form)")
+    def announcement_delete(announcement_id: int) -> None:
+        api.delete_announcement(me(), announcement_id)
+        redirect("/announcements")

@@ -1,0 +1,27 @@
+% rebase('base.tpl', title=title, user=user, nav=nav)
+<section class="head"><h1>Administration</h1></section>
+<ul class="tiles" id="admin-areas">
+% if can('users.admin'):
+  <li><a href="/admin/users">Users</a><span>log-ins, roles, seats, teams</span></li>
+  <li><a href="/admin/roles">Roles</a><span>built-in and custom roles, their permissions</span></li>
+  <li><a href="/admin/teams">Teams</a><span>teams and their leaders</span></li>
+  <li><a href="/admin/tokens">API tokens</a><span>integrations and their roles</span></li>
+% end
+% if can('queues.admin'):
+  <li><a href="/admin/seats">Seats</a><span>SIP phones, passwords, how to register a softphone</span></li>
+  <li><a href="/admin/queues">Queues</a><span>ACD strategy, wrap-up, ring time-out, service level</span></li>
+  <li><a href="/admin/telephony">Telephony</a><span>trunks, dialled numbers, IVR menus</span></li>
+% end
+% if can('customers.admin') or can('tickets.admin'):
+  <li><a href="/admin/crm">CRM settings</a><span>custom fields, ticket types, SLA table</span></li>
+% end
+% if can('records.admin'):
+  <li><a href="/admin/retention">Retention</a><span>how long call records and recordings are kept</span></li>
+% end
+% if can('audit.read'):
+  <li><a href="/admin/audit">Audit log</a><span>who viewed, played, exported, changed what</span></li>
+% end
+% if can('kb.write'):
+  <li><a href="/announcements">Announcements</a><span>what agents see on their desk</span></li>
+% end
+</ul>
