@@ -102,6 +102,8 @@ class App:
         self._poller = asyncio.create_task(self._poll_registrations())
 
         api = Api(asyncio.get_running_loop(), self.store, self.health, bus=self.bus)
+        api.set_site(realm=cfg.sip.realm, sip_host=cfg.sip.listen, sip_port=cfg.sip.port)
+        self.bus.subscribe("config.changed", self._on_config_changed)
         # make_app reads its signing key through the API, so it must run off the loop.
         web_app = await asyncio.to_thread(make_app, api, clock=self.clock)
         self.web = WebServer(web_app, cfg.web.listen, cfg.web.port)
@@ -162,6 +164,22 @@ class App:
             log.warning("no media node has room call_id=%s did=%s", request.call_id, request.did)
             return PlaceAnswer(503, "no media node has room")
         return PlaceAnswer(200, f"sip:127.0.0.1:{link.sip_port}")
+
+    def _on_config_changed(self, event: Event) -> None:
+        """An admin edited seats or queues: the edge and the ACD follow at once."""
+        self._background(self._apply_config(str(event.data.get("what", ""))))
+
+    async def _apply_config(self, what: str) -> None:
+        assert self.store is not None and self.edge is not None and self.acd is not None
+        try:
+            queues = await self.store.config.queues()
+            seats = await self.store.config.seats()
+            if what == "queue":
+                self.acd.configure(queues, [])
+            self.acd.apply_seats(seats)
+            await self.edge.set_seats({s.extension: s.ha1 for s in seats})
+        except Exception:  # noqa: BLE001 - the edit is stored; the next start applies it
+            log.exception("applying a configuration change failed what=%s", what)
 
     def _end_calls_of_failed_node(self, event: Event) -> None:
         """The far ends of a dead node's calls hear a BYE now, not silence (via the edge)."""

@@ -64,14 +64,39 @@ class AcdRunner:
         for s in seats:
             if s.extension in self._agents:
                 continue
-            aspec = acd.AgentSpec(agent=s.extension,
-                                  queues={q: p for q, p in s.queues.items() if q in self._queues})
-            self._trace("config", aspec)
-            self.engine.add_agent(aspec)
-            self._agents.add(s.extension)
-            # Seats are logged in from the start (agent log-in comes with the
-            # agent desk); they still must be registered to get an offer.
-            self._feed(acd.AgentLoggedIn(t=self._now(), agent=s.extension))
+            self._add_seat(s)
+
+    def apply_seats(self, seats: Iterable[Seat]) -> None:
+        """The seat table as it is now (an admin edited it): new seats are added, the
+        memberships of known ones replaced (the engine keeps their state: a seat in a
+        call stays in it), removed seats logged out."""
+        current = {s.extension: s for s in seats}
+        for ext, s in current.items():
+            if ext in self._agents:
+                aspec = self._agent_spec(s)
+                self._trace("config", aspec)
+                for decision in self.engine.add_agent(aspec):
+                    self._trace("out", decision)
+                    self._carry_out(decision)
+                self._schedule_tick()
+            else:
+                self._add_seat(s)
+        for ext in sorted(self._agents - set(current)):
+            self._feed(acd.AgentLoggedOut(t=self._now(), agent=ext))
+            self._agents.discard(ext)
+
+    def _agent_spec(self, s: Seat) -> Any:
+        return acd.AgentSpec(agent=s.extension,
+                             queues={q: p for q, p in s.queues.items() if q in self._queues})
+
+    def _add_seat(self, s: Seat) -> None:
+        aspec = self._agent_spec(s)
+        self._trace("config", aspec)
+        self.engine.add_agent(aspec)
+        self._agents.add(s.extension)
+        # Seats are logged in from the start (agent log-in comes with the
+        # agent desk); they still must be registered to get an offer.
+        self._feed(acd.AgentLoggedIn(t=self._now(), agent=s.extension))
 
     # -- inputs ---------------------------------------------------------------
     def set_reachable(self, agent: str, reachable: bool) -> None:
