@@ -35,7 +35,7 @@ from typing import Any, Iterable, Mapping
 
 from acd_core import acd
 from acd_core.acd import trace
-from acd_core.errors import ConfigError
+from acd_core.errors import CallboxError, ConfigError
 
 SL_FORMULAS = {
     "abandons-after-T": "answered within T / (answered + abandoned after T)",
@@ -93,6 +93,13 @@ class CallFacts:
     def wait(self) -> float | None:
         end = self.answered if self.answered is not None else self.abandoned
         return None if end is None else end - self.joined
+
+    @property
+    def waited(self) -> float:
+        """The wait of a call known to have stopped waiting (answered or abandoned)."""
+        if self.wait is None:
+            raise CallboxError("call is still waiting", call=self.call)
+        return self.wait
 
 
 @dataclass
@@ -227,12 +234,12 @@ def _ratio(name, num, den, formula, calls) -> Kpi:
 def _kpis(calls: Mapping[str, CallFacts], agents, s: KpiSettings, T: float) -> dict[str, Kpi]:
     answered = [c for c in calls.values() if c.answered is not None]
     abandoned = [c for c in calls.values() if c.abandoned is not None]
-    short = [c for c in abandoned if c.wait < s.short_abandon]
-    long_ = [c for c in abandoned if c.wait >= s.short_abandon]
-    ans_in = [c for c in answered if c.wait <= T]
-    ans_late = [c for c in answered if c.wait > T]
-    ab_in = [c for c in long_ if c.wait <= T]
-    ab_after = [c for c in long_ if c.wait > T]
+    short = [c for c in abandoned if c.waited < s.short_abandon]
+    long_ = [c for c in abandoned if c.waited >= s.short_abandon]
+    ans_in = [c for c in answered if c.waited <= T]
+    ans_late = [c for c in answered if c.waited > T]
+    ab_in = [c for c in long_ if c.waited <= T]
+    ab_after = [c for c in long_ if c.waited > T]
     ids = lambda cs: [c.call for c in cs]   # noqa: E731
     groups = {"answered_within": ids(ans_in), "answered_late": ids(ans_late),
               "abandoned_within": ids(ab_in), "abandoned_after": ids(ab_after),
@@ -250,10 +257,11 @@ def _kpis(calls: Mapping[str, CallFacts], agents, s: KpiSettings, T: float) -> d
         f"; abandons under {s.short_abandon:g} s are short and left out" if s.short_abandon else "")
     k: dict[str, Kpi] = {}
     k["service_level"] = _ratio("service_level", num, den, formula, groups)
-    k["asa"] = _ratio("asa", sum(c.wait for c in answered), len(answered),
+    k["asa"] = _ratio("asa", sum(c.waited for c in answered), len(answered),
                       "sum of answered waits / answered calls", {"answered": ids(answered)})
     handled = [c for c in answered if c.ended is not None]
-    talk = sum(c.ended - c.answered - c.hold for c in handled)
+    talk = sum(c.ended - c.answered - c.hold for c in handled
+               if c.ended is not None and c.answered is not None)
     hold = sum(c.hold for c in handled)
     acw = sum(c.acw for c in handled)
     k["aht"] = _ratio("aht", talk + hold + acw, len(handled),
@@ -264,7 +272,7 @@ def _kpis(calls: Mapping[str, CallFacts], agents, s: KpiSettings, T: float) -> d
                                "abandoned (not short) / (offered - short abandons)",
                                {"abandoned": ids(long_), "short_abandoned": ids(short),
                                 "offered": ids(offered)})
-    k["average_abandon_time"] = _ratio("average_abandon_time", sum(c.wait for c in long_),
+    k["average_abandon_time"] = _ratio("average_abandon_time", sum(c.waited for c in long_),
                                        len(long_), "sum of abandoned waits / abandoned calls",
                                        {"abandoned": ids(long_)})
     k["short_abandons"] = _ratio("short_abandons", len(short), len(offered),

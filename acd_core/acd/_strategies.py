@@ -104,7 +104,7 @@ class _Strategies(_Offers):
                 if best is None or _better(head, best):
                     best = head
                     bm = m
-        if best is None:
+        if best is None or bm is None:
             return
         q = bm.queue
         reason = {"trigger": trigger, "rule": "global-order", "strategy": STRATEGIES[q.strategy],
@@ -160,7 +160,7 @@ class _Strategies(_Offers):
             cands.append(m)
             if m.penalty < best_pen:
                 best_pen = m.penalty
-        chosen = []
+        chosen: list = []
         if not cands:
             return chosen, None
         pick = None

@@ -86,7 +86,7 @@ class FskDemodulator:
         self._nbit = 0
         self._byte = 0
         self._samples = 0
-        self._out = []
+        self._out: List[Tuple[int, int]] = []
 
     def process(self, samples: Samples) -> List[Tuple[int, int]]:
         buf = _octets(samples)

@@ -285,11 +285,11 @@ class DtmfDetector:
         self._hits = 0
         self._current = -1
         self._misses = 0
-        self._out = []
+        self._out: List[Tuple[int, str]] = []
 
     def reset(self) -> None:
         """Forget everything, as if newly made (offsets restart at 0)."""
-        self.__init__(self.sample_rate)
+        DtmfDetector.__init__(self, self.sample_rate)
 
     @property
     def samples_seen(self) -> int:

@@ -118,10 +118,10 @@ class ProgressDetector:
         self._cur_class = -1      # class of the running segment (-1 silence / other)
         self._cur_blocks = 0
         self._pending = -2        # debounce: a class seen once, not yet adopted
-        self._segments = []       # closed segments, newest last: (class, ms)
+        self._segments: List[Tuple[int, int]] = []   # closed segments, newest last: (class, ms)
         self._current = ""        # kind last reported
         self._quiet_ms = 0        # time since the current kind was last seen
-        self._out = []
+        self._out: List[Tuple[int, str]] = []
 
     def process(self, samples: Samples) -> List[Tuple[int, str]]:
         """Feed int16 PCM; returns ``(sample_offset, kind)`` for tones recognised in it."""

@@ -98,7 +98,7 @@ class R2ToneDetector:
         self._hits = 0
         self._current = 0
         self._misses = 0
-        self._out = []
+        self._out: List[Tuple[int, int]] = []
 
     def process(self, samples: Samples) -> List[Tuple[int, int]]:
         """Feed int16 PCM; returns ``(sample_offset, tone)`` events (0 = tone ended)."""
