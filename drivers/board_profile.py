@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
+from functools import partial
 from datetime import date
 from typing import Any, Callable
 
@@ -360,11 +361,11 @@ def _build_real(clock: Clock, sleep: Sleep, spi_e1: str = "/dev/spidev0.0",
     bus = attempt("e1_spi", lambda: PeripherySpi(spi_e1, mode=0, max_speed=2_000_000))
     board.spans = [Pef2256(bus, clock, sleep, irq, span=1) if bus is not None else None]
     for port, dev in enumerate(spi_fxo, start=1):
-        sbus = attempt(f"fxo{port}_spi", lambda dev=dev: PeripherySpi(dev, mode=3, max_speed=1_000_000))
+        sbus = attempt(f"fxo{port}_spi", partial(PeripherySpi, dev, mode=3, max_speed=1_000_000))
         board.fxo.append(Si3050(sbus, clock, sleep, port=port, country=fxo_country)
                          if sbus is not None else None)
     for port, dev in enumerate(spi_fxs or [], start=1):
-        sbus = attempt(f"fxs{port}_spi", lambda dev=dev: PeripherySpi(dev, mode=3, max_speed=1_000_000))
+        sbus = attempt(f"fxs{port}_spi", partial(PeripherySpi, dev, mode=3, max_speed=1_000_000))
         board.fxs.append(Si3217x(sbus, clock, sleep, port=port, zone=zone)
                          if sbus is not None else None)
     ibus = attempt("i2c", lambda: Smbus2I2c(i2c))
@@ -378,7 +379,7 @@ def _build_real(clock: Clock, sleep: Sleep, spi_e1: str = "/dev/spidev0.0",
     leds = {}
     for name in LED_NAMES:
         line = attempt(f"led_{name}",
-                       lambda name=name: PeripheryGpio(gpio_chip, f"LED_{name.upper()}", "low"))
+                       partial(PeripheryGpio, gpio_chip, f"LED_{name.upper()}", "low"))
         if line is not None:
             leds[name] = line
     board.leds = Leds(leds)

@@ -89,7 +89,7 @@ class TdmSwitch:
         self.frames_in += n
         with self._lock:
             listeners = list(self._listeners.items())
-            out_cols = []
+            out_cols: list[bytes | None] = []
             for slot in range(self.frame_size):
                 q = self._tx.get(slot)
                 if q:

@@ -208,8 +208,8 @@ class Si3217x(SilabsRegisters):
     def ringing(self) -> bool:
         return self._ring_start is not None
 
-    def _cadence_state(self, now: float) -> int:
-        t = (now - self._ring_start) % sum(self.cadence)
+    def _cadence_state(self, now: float, ring_start: float) -> int:
+        t = (now - ring_start) % sum(self.cadence)
         for i, seg in enumerate(self.cadence):
             if t < seg:
                 return LF_RINGING if i % 2 == 0 else LF_FWD_OHT
@@ -247,7 +247,7 @@ class Si3217x(SilabsRegisters):
                 else:
                     self.stop_ring()
             else:
-                want = self._cadence_state(now)
+                want = self._cadence_state(now, self._ring_start)
                 if self.linefeed() != want:
                     self.set_linefeed(want)
                 if self._cid_at is not None and now >= self._cid_at and want == LF_FWD_OHT:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import errno
 
-from acd_core.clock import Clock
+from acd_core.clock import Clock, TimerHandle
 from drivers.bus.errors import WatchdogError
 from drivers.bus.gpio import SimGpioLine
 from drivers.bus.watchdog import WDIOF_CARDRESET
@@ -129,7 +129,7 @@ class RelaySim:
         self.operate_time = operate_time
         self.stuck = False
         self.operations = 0
-        self._timer = None
+        self._timer: TimerHandle | None = None
         coil.listeners.append(self._coil_changed)
         sense.drive(coil.level)
 
@@ -161,7 +161,7 @@ class WatchdogSim:
         self.bootstatus = 0
         self.is_open = False
         self.armed = False
-        self._timer = None
+        self._timer: TimerHandle | None = None
         self._boot_flags_next = 0
 
     def open(self, device: str = "sim-watchdog") -> "SimWatchdogDevice":

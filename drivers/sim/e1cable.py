@@ -23,14 +23,14 @@ the driver and the far end observe is the same either way
 from __future__ import annotations
 
 import threading
-from typing import Callable, Protocol
+from typing import Callable, Protocol, TypeGuard
 
 from acd_core.clock import Clock
 from drivers.sim.e1frame import (FRAME, MF_OCTETS, MF_SECONDS, RECEIVER_STATE, TS0_STATE,
                                  E1Receiver, Ts0Tx)
 from drivers.sim.hdlc import (DECODER_STATE, ENCODER_STATE, HdlcDecoder, HdlcEncoder,
                               ReceivedFrame)
-from drivers.sim.steady import StateTable, items
+from drivers.sim.steady import StateTable, SteadyEndpoint, items
 
 SILENCE = bytes(MF_OCTETS)
 ALL_ONES = b"\xff" * MF_OCTETS
@@ -49,6 +49,11 @@ class LineEndpoint(Protocol):
     def line_tx(self) -> bytes: ...
 
     def line_rx(self, mf: bytes, bpv: int = 0) -> None: ...
+
+
+def _skips(end: object) -> TypeGuard[SteadyEndpoint]:
+    """An end that implements the steady-line methods (one that does not is always computed)."""
+    return hasattr(end, "steady_key")
 
 
 class _Direction:
@@ -246,8 +251,9 @@ class E1Cable:
             return 1
         key = self._steady_key()
         fixed = self._fixed
-        if key is not None and fixed is not None and key == fixed.key:
-            a, b = self.a, self.b
+        a, b = self.a, self.b
+        if (key is not None and fixed is not None and key == fixed.key
+                and _skips(a) and (b is None or _skips(b))):
             n = min(want, a.steady_horizon(), b.steady_horizon() if b is not None else want)
             if n > 0:
                 a.steady_skip(n, fixed.memo_a)
@@ -262,10 +268,10 @@ class E1Cable:
 
     def _witness(self, before: tuple | None) -> None:
         """Compute one step; if it was a fixed point, remember it for skipping."""
-        if before is None:
+        a, b = self.a, self.b
+        if before is None or not _skips(a) or not (b is None or _skips(b)):
             self._step()
             return
-        a, b = self.a, self.b
         counts_a = a.steady_counts()
         counts_b = b.steady_counts() if b is not None else ()
         self._step()

@@ -103,9 +103,10 @@ class CallerId:
 
     def audio(self, zone: str) -> bytes:
         """The caller ID as the exchange sends it: int16 LE PCM, 8 kHz, no trailing silence."""
-        if self.method == "fsk":
-            return tonegen.fsk_callerid(self.message(), self.standard or CID_STANDARDS[zone])
-        pcm = tonegen.dtmf(self.message(), DTMF_CID_ON_MS, DTMF_CID_OFF_MS)
+        msg = self.message()
+        if isinstance(msg, bytes):   # FSK: MDMF octets
+            return tonegen.fsk_callerid(msg, self.standard or CID_STANDARDS[zone])
+        pcm = tonegen.dtmf(msg, DTMF_CID_ON_MS, DTMF_CID_OFF_MS)
         return pcm[:len(pcm) - 2 * int(round(DTMF_CID_OFF_MS * RATE / 1000))]
 
 
@@ -154,18 +155,19 @@ class FxoLineSim:
         # first silent interval (the last pause of the cadence period): start 500 ms
         # after the first ring ends, end 200 ms before the next
         ring_end = now + period - self.cadence[-1]
-        self.cid_window = (ring_end + CID_AFTER_RING, now + period - CID_BEFORE_RING) if cid else None
+        window = (ring_end + CID_AFTER_RING, now + period - CID_BEFORE_RING)
+        self.cid_window = window if cid else None
         if cid is not None:
             pcm = cid.audio(self.zone)
-            first = -int(-self.cid_window[0] * RATE // 1)        # first sample at or after
-            last = int(self.cid_window[1] * RATE // 1)
+            first = -int(-window[0] * RATE // 1)        # first sample at or after
+            last = int(window[1] * RATE // 1)
             if first + len(pcm) // 2 > last:
                 raise ValueError(f"caller ID of {len(pcm) / 2 / RATE:.2f} s does not fit the "
-                                 f"{self.cid_window[1] - self.cid_window[0]:.2f} s between "
+                                 f"{window[1] - window[0]:.2f} s between "
                                  f"rings of zone {self.zone}")
             start, end = self.audio.place(first, pcm, "cid")
             self.cid_audio = (start / RATE, end / RATE)
-            self.clock.call_later(self.cid_window[1] - now, self._cid_done)
+            self.clock.call_later(window[1] - now, self._cid_done)
 
     def _cid_done(self) -> None:
         if self.cid is not None and not self.cid_sent:
@@ -234,7 +236,7 @@ class FxoLineSim:
 
     def ring_half(self) -> int:
         """+1 / -1 for the ring signal's half-wave now, 0 when not ringing."""
-        if not self.ringing():
+        if not self.ringing() or self._ring_start is None:
             return 0
         phase = ((self.clock.now() - self._ring_start) * self.ring_hz) % 1.0
         return 1 if phase < 0.5 else -1

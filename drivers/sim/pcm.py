@@ -20,10 +20,13 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Optional, Protocol, Sequence
+from typing import TYPE_CHECKING, Optional, Protocol, Sequence
 
 from drivers.bus.errors import TdmError
-from drivers.bus.tdm import E1_SLOTS, SimTdm
+from drivers.bus.tdm import E1_SLOTS, SimTdm, TdmSource
+
+if TYPE_CHECKING:
+    from drivers.sim.e1cable import E1Cable
 
 RATE = 8000
 ALAW_SILENCE = 0xD5
@@ -200,6 +203,14 @@ class PcmTalker(Protocol):
         ...
 
 
+class CabledFramer(TdmSource, Protocol):
+    """The framer's system interface, and the cable that times its frames (``Pef2256Sim``)."""
+
+    cable: E1Cable | None
+
+    def system_rx_backlog(self) -> int: ...
+
+
 class AnalogTdmSim(SimTdm):
     """:class:`SimTdm` whose analog bytes are the ports' audio instead of A-law silence.
 
@@ -211,8 +222,10 @@ class AnalogTdmSim(SimTdm):
     the framer's (a chip set to one of them is not heard, (sim)).
     """
 
-    def __init__(self, framer, ports: Sequence[Optional[PcmTalker]], device: str = "sim-tdm") -> None:
+    def __init__(self, framer: CabledFramer | None, ports: Sequence[Optional[PcmTalker]],
+                 device: str = "sim-tdm") -> None:
         super().__init__(framer, len(ports), device)
+        self.framer: CabledFramer | None = framer
         self.ports = list(ports)
         self.collisions = 0          # frames where two chips drove the same slot
         self._tx_end = 0             # sample where the written audio ends
@@ -220,7 +233,9 @@ class AnalogTdmSim(SimTdm):
     def _slots(self, attr: str) -> dict[int, PcmTalker]:
         out: dict[int, PcmTalker] = {}
         for p in self.ports:
-            ts = getattr(p, attr) if p is not None else None
+            if p is None:
+                continue
+            ts = getattr(p, attr)
             if ts is None or not E1_SLOTS <= ts < self.frame_size:
                 continue
             if ts in out:
@@ -239,6 +254,8 @@ class AnalogTdmSim(SimTdm):
         n = len(frames)
         if n == 0 or not self.ports:
             return frames
+        if cable is None:            # frames only arrive over a cable, which also times them
+            raise TdmError("read", self.device, 19, "framer has frames but no cable")
         # the newest captured frame ends where the cable has run to
         start = sample_at(cable.synced_until) - waiting
         talkers = self._slots("tx_timeslot")

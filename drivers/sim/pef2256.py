@@ -426,7 +426,7 @@ class Pef2256Sim:
         return len(self._system_rx)
 
     def system_rx(self, count: int) -> list[bytes]:
-        out = []
+        out: list[bytes] = []
         while self._system_rx and len(out) < count:
             out.append(self._system_rx.popleft())
         return out
