@@ -28,7 +28,7 @@ from firmware.crm.service import Crm
 from firmware.errors import ApiError
 from firmware.store import fields as fl
 from firmware.store.customers import CustomField, CustomerFilter
-from firmware.store.db import NotFound, ValidationError
+from firmware.store.db import NotFound, ValidationError, only_row
 
 __all__ = ["CrmApi", "ENDPOINTS", "Principal"]
 
@@ -115,7 +115,7 @@ class CrmApi(RecordsApi):
     async def list_teams(self, p: Principal) -> list[dict[str, Any]]:
         teams = [t.to_dict() for t in await self.crm.access.teams()]
         by_name = {t["name"]: {**t, "children": []} for t in teams}
-        roots = []
+        roots: list[dict[str, Any]] = []
         for t in by_name.values():
             (by_name[t["parent"]]["children"] if t["parent"] in by_name else roots).append(t)
         return roots
@@ -282,7 +282,7 @@ class CrmApi(RecordsApi):
                     " shared = excluded.shared RETURNING id",
                     (p.user_id, kind, name, json.dumps(filters, ensure_ascii=False),
                      json.dumps(list(columns)), int(shared))) as cur:
-                vid = int((await cur.fetchone())[0])
+                vid = int((await only_row(cur, "views.put"))[0])
         return await self._view(p, vid, kind)
 
     @endpoint("customers.read", "write")

@@ -197,9 +197,9 @@ def _open_xlsx(path: Path, size: int) -> Table:
     state = {"n": 1}
 
     def rows() -> Iterator[tuple[int, list[Any]]]:
-        for n, cells in enumerate(it, start=2):
+        for n, raw in enumerate(it, start=2):
             state["n"] = n
-            cells = [_cell(c) for c in cells]
+            cells = [_cell(c) for c in raw]
             while len(cells) > len(headers) and cells[-1] in (None, ""):
                 cells.pop()
             yield n, cells

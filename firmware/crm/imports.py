@@ -22,6 +22,7 @@ from firmware.crm.permissions import Principal
 from firmware.crm.service import Crm
 from firmware.store.audit import append_in
 from firmware.store.customers import Customer, grams, load
+from firmware.store.db import only_row
 
 log = logging.getLogger("callbox.crm.import")
 
@@ -47,7 +48,7 @@ async def run_import(crm: Crm, path: Path, *, actor: Principal, filename: str | 
         async with conn.execute("INSERT INTO imports (actor, filename, started_at, state)"
                                 " VALUES (?, ?, ?, 'running') RETURNING id",
                                 (actor.user, name[:200], crm.wall())) as cur:
-            import_id = int((await cur.fetchone())[0])
+            import_id = int((await only_row(cur, "imports.start"))[0])
     try:
         summary = await _run(crm, import_id, Path(path), actor, name, on_duplicate, mapping,
                              encoding, phone, defs, users, report, max_bytes)
@@ -99,7 +100,7 @@ async def _run(crm: Crm, import_id: int, path: Path, actor: Principal, name: str
                 for e164, cid in await cur.fetchall():
                     existing.setdefault(e164, []).append(cid)
         async with conn.execute("SELECT coalesce(MAX(id), 0) FROM customers") as cur:
-            next_id = int((await cur.fetchone())[0]) + 1
+            next_id = int((await only_row(cur, "customers.import"))[0]) + 1
         base: dict[int, Customer] = {}
         async with conn.execute("SELECT username, id FROM users") as cur:
             owners = {u: i for u, i in await cur.fetchall()}
@@ -152,14 +153,14 @@ async def _run(crm: Crm, import_id: int, path: Path, actor: Principal, name: str
         if changed:
             ids = list(changed)
             for i in range(0, len(ids), 500):
-                chunk = ids[i:i + 500]
-                marks = ",".join("?" * len(chunk))
+                batch = ids[i:i + 500]
+                marks = ",".join("?" * len(batch))
                 await conn.execute(f"DELETE FROM customer_phones WHERE customer_id IN ({marks})",
-                                   chunk)
+                                   batch)
                 await conn.execute(f"DELETE FROM customer_tags WHERE customer_id IN ({marks})",
-                                   chunk)
+                                   batch)
                 await conn.execute(f"DELETE FROM customer_grams WHERE customer_id IN ({marks})",
-                                   chunk)
+                                   batch)
         both = {**new, **changed}
         await conn.executemany(
             "INSERT INTO customer_phones (customer_id, position, e164, label) VALUES (?, ?, ?, ?)",

@@ -53,7 +53,7 @@ class PhoneSettings:
         return self
 
 
-def normalise(raw: str, settings: PhoneSettings, field: str = "phone") -> str:
+def normalise(raw: object, settings: PhoneSettings, field: str = "phone") -> str:
     """``raw`` as E.164 (``+8613812345678``) or ``ValidationError`` naming ``field``."""
     if not isinstance(raw, str):
         raise ValidationError(field, "a phone number as text", raw)

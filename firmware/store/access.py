@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from firmware.store import fields as f
-from firmware.store.db import Database, NotFound, ValidationError
+from firmware.store.db import Database, NotFound, ValidationError, only_row
 from firmware.store.config import InUse
 
 TOKEN_PREFIX = "cbx_"
@@ -111,7 +111,7 @@ class Access:
             for table in ("users", "api_tokens"):
                 async with conn.execute(f"SELECT COUNT(*) FROM {table} WHERE role = ?",
                                         (name,)) as cur:
-                    if (await cur.fetchone())[0]:
+                    if (await only_row(cur, "roles.delete"))[0]:
                         raise InUse(f"role is still given to {table}", table="roles", key=name)
             await conn.execute("DELETE FROM roles WHERE name = ?", (name,))
 
@@ -157,7 +157,7 @@ class Access:
                     " ON CONFLICT(name) DO UPDATE SET parent_id = excluded.parent_id,"
                     " leader_id = excluded.leader_id RETURNING id",
                     (name, parent_id, leader_id)) as cur:
-                tid = int((await cur.fetchone())[0])
+                tid = int((await only_row(cur, "teams.put"))[0])
             # walk up from the new parent: meeting ourselves means a cycle
             seen, node = set(), parent_id
             while node is not None:
@@ -167,7 +167,7 @@ class Access:
                 seen.add(node)
                 async with conn.execute("SELECT parent_id FROM teams WHERE id = ?",
                                         (node,)) as cur:
-                    node = (await cur.fetchone())[0]
+                    node = (await only_row(cur, "teams.put"))[0]
         team = await self.team(name)
         assert team is not None
         return team

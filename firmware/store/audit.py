@@ -18,7 +18,7 @@ from typing import Any
 import aiosqlite
 
 from firmware.store import fields as f
-from firmware.store.db import Database
+from firmware.store.db import Database, only_row
 
 GENESIS = "0" * 64
 MAX_PAGE = 1000
@@ -75,7 +75,8 @@ class AuditLog:
     async def page(self, *, since: float | None = None, until: float | None = None,
                    actor: str | None = None, action: str | None = None, limit: int = 50,
                    offset: int = 0) -> tuple[list[AuditEntry], int]:
-        clauses, params = [], []
+        clauses: list[str] = []
+        params: list[Any] = []
         if since is not None:
             clauses.append("ts >= ?")
             params.append(f.timestamp("since", since))
@@ -96,7 +97,7 @@ class AuditLog:
                                     " LIMIT ? OFFSET ?", [*params, limit, offset]) as cur:
                 rows = await cur.fetchall()
             async with conn.execute(f"SELECT COUNT(*) FROM audit_log{where}", params) as cur:
-                total = int((await cur.fetchone())[0])
+                total = int((await only_row(cur, "audit.count"))[0])
         return [_entry(r) for r in rows], total
 
     async def verify(self) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from typing import Any, Iterable, Sequence
 import aiosqlite
 
 from firmware.store import fields as f
-from firmware.store.db import Database, NotFound, ValidationError
+from firmware.store.db import Database, NotFound, ValidationError, only_row
 from firmware.store.sync import in_thread
 
 FIELD_TYPES = ("text", "number", "date", "choice", "multi-choice")
@@ -262,7 +262,7 @@ class Customers:
                         " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                         (c.name, c.company, c.email, c.address, owner_id, _dump(c.custom), now,
                          now)) as cur:
-                    cid = int((await cur.fetchone())[0])
+                    cid = int((await only_row(cur, "customers.put"))[0])
             else:
                 cid = f.integer("customer.id", c.id, 1, 2**62)
                 cur = await conn.execute(
@@ -315,7 +315,7 @@ class Customers:
                                     " LIMIT ? OFFSET ?", [*params, limit, offset]) as cur:
                 ids = [r[0] for r in await cur.fetchall()]
             async with conn.execute(f"SELECT COUNT(*) FROM customers c{where}", params) as cur:
-                total = int((await cur.fetchone())[0])
+                total = int((await only_row(cur, "customers.count"))[0])
             return await load(conn, ids), total
 
     async def count(self) -> int:
@@ -332,7 +332,7 @@ class Customers:
                         "INSERT INTO customer_notes (customer_id, author, call_id, body,"
                         " created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
                         (cid, author, call_id, body, now)) as cur:
-                    nid = int((await cur.fetchone())[0])
+                    nid = int((await only_row(cur, "notes.add"))[0])
         except sqlite3.IntegrityError:
             raise NotFound("no such customer", table="customers", key=cid) from None
         return {"id": nid, "customer_id": cid, "author": author, "call_id": call_id,

@@ -11,7 +11,7 @@ from typing import Any
 
 from firmware.store import fields as f
 from firmware.store.customers import multiline
-from firmware.store.db import Database, NotFound, ValidationError
+from firmware.store.db import Database, NotFound, ValidationError, only_row
 
 KINDS = ("announcement", "knowledge")
 
@@ -49,7 +49,7 @@ class Desk:
                         " created_at, updated_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
                         " RETURNING id", (kind, title, body, author, team_id, int(pinned), now,
                                           now, expires_at)) as cur:
-                    id = int((await cur.fetchone())[0])
+                    id = int((await only_row(cur, "announcements.put"))[0])
             else:
                 cur = await conn.execute(
                     "UPDATE announcements SET kind = ?, title = ?, body = ?, author = ?,"

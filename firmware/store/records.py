@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from firmware.store import fields as f
-from firmware.store.db import Database, NotFound, ValidationError
+from firmware.store.db import Database, NotFound, ValidationError, only_row
 
 KINDS = ("cdr", "recording")
 KPI_GROUPS = {"queue": "cdr.queue", "agent": "cdr.agent",
@@ -39,7 +39,8 @@ class Records:
     async def recordings(self, *, limit: int = 50, offset: int = 0, since: float | None = None,
                          until: float | None = None, agent: str | None = None
                          ) -> tuple[list[dict[str, Any]], int]:
-        clauses, params = [], []
+        clauses: list[str] = []
+        params: list[Any] = []
         if since is not None:
             clauses.append("r.created_at >= ?")
             params.append(f.timestamp("since", since))
@@ -60,7 +61,7 @@ class Records:
                 rows = await cur.fetchall()
             async with conn.execute(f"SELECT COUNT(*) FROM recordings r LEFT JOIN cdr c"
                                     f" ON c.id = r.call_id{where}", params) as cur:
-                total = int((await cur.fetchone())[0])
+                total = int((await only_row(cur, "recordings.count"))[0])
         return [dict(r) for r in rows], total
 
     async def recording(self, path: str) -> dict[str, Any]:

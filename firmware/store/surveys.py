@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from firmware.store import fields as f
-from firmware.store.db import Database, NotFound, ValidationError
+from firmware.store.db import Database, NotFound, ValidationError, only_row
 
 _DIGIT = re.compile(r"^[0-9*#]$")
 
@@ -40,7 +40,7 @@ class Surveys:
             async with conn.execute("INSERT INTO surveys (name, active) VALUES (?, ?) ON CONFLICT"
                                     "(name) DO UPDATE SET active = excluded.active RETURNING id",
                                     (name, int(f.boolean("survey.active", active)))) as cur:
-                sid = int((await cur.fetchone())[0])
+                sid = int((await only_row(cur, "surveys.put"))[0])
             await conn.execute("DELETE FROM survey_questions WHERE survey_id = ?", (sid,))
             await conn.executemany(
                 "INSERT INTO survey_questions (survey_id, position, text, choices)"

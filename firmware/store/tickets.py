@@ -17,7 +17,7 @@ import aiosqlite
 from firmware.crm import tickets as rules
 from firmware.store import fields as f
 from firmware.store.customers import multiline
-from firmware.store.db import Database, NotFound, ValidationError
+from firmware.store.db import Database, NotFound, ValidationError, only_row
 
 MAX_PAGE = 500
 SORTS = {"-updated_at": "t.updated_at DESC, t.id DESC", "updated_at": "t.updated_at, t.id",
@@ -143,7 +143,7 @@ class Tickets:
                     " RETURNING id", (customer_id, type_, state, priority, subject, description,
                                       assignee_id, team_id, call_id, actor, now, now, due,
                                       due)) as cur:
-                tid = int((await cur.fetchone())[0])
+                tid = int((await only_row(cur, "tickets.create"))[0])
             await self._log(conn, tid, now, actor, "created", None, state,
                             {"type": type_, "priority": priority, "assignee": assignee,
                              "team": team})
@@ -180,7 +180,8 @@ class Tickets:
             raise ValidationError("sort", "one of " + ", ".join(SORTS), sort)
         f.integer("limit", limit, 1, MAX_PAGE)
         f.integer("offset", offset, 0, 2**62)
-        clauses, params = [], []
+        clauses: list[str] = []
+        params: list[Any] = []
         if state is not None:
             clauses.append("t.state = ?")
             params.append(f.choice("state", state, rules.STATES))
@@ -210,7 +211,7 @@ class Tickets:
                                     [*params, limit, offset]) as cur:
                 items = [_ticket(r) for r in await cur.fetchall()]
             async with conn.execute(f"SELECT COUNT(*) FROM tickets t{where}", params) as cur:
-                total = int((await cur.fetchone())[0])
+                total = int((await only_row(cur, "tickets.count"))[0])
         return items, total
 
     async def apply(self, tid: int, event: str, actor: str, *, assignee: str | None = None,
