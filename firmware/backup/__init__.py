@@ -64,7 +64,7 @@ def _snapshot(db_path: Path, dest: Path) -> int:
 
 
 def _files(root: Path, prefix: str) -> list[tuple[Path, str]]:
-    out = []
+    out: list[tuple[Path, str]] = []
     if not root.is_dir():
         return out
     for dirpath, dirnames, filenames in os.walk(root):

@@ -19,6 +19,7 @@ passphrase apart from a damaged archive.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import struct
@@ -52,7 +53,27 @@ def _nonce(prefix: bytes, counter: int) -> bytes:
     return prefix + struct.pack(">I", counter)
 
 
-class ArchiveWriter:
+class _OneWay:
+    """The file-object methods tarfile's stream modes ("w|", "r|") never call on a
+    one-way archive; a file object offers them all (typeshed's ``tarfile._Fileobj``)."""
+
+    def read(self, size: int = -1) -> bytes:
+        raise io.UnsupportedOperation("read")
+
+    def write(self, data: bytes) -> int:
+        raise io.UnsupportedOperation("write")
+
+    def tell(self) -> int:
+        raise io.UnsupportedOperation("tell")
+
+    def seek(self, pos: int) -> int:
+        raise io.UnsupportedOperation("seek")
+
+    def close(self) -> None:
+        pass
+
+
+class ArchiveWriter(_OneWay):
     """A write-only file object for ``tarfile.open(mode="w|")``."""
 
     def __init__(self, out: BinaryIO, passphrase: str | None = None) -> None:
@@ -98,7 +119,7 @@ class ArchiveWriter:
         self._out.flush()
 
 
-class ArchiveReader:
+class ArchiveReader(_OneWay):
     """A read-only file object for ``tarfile.open(mode="r|")`` that checks as it goes."""
 
     def __init__(self, inp: BinaryIO, passphrase: str | None, name: str) -> None:
