@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections import Counter
+from functools import partial
 from typing import Callable, Iterable, Iterator
 
 from acd_core.clock import Clock
@@ -206,9 +207,9 @@ class Q931(RestartMixin):
         elif action == "collect digits":
             self._collect_digits(call, msg)
         elif action == "take cause":
-            cause = msg.get(Cause) if msg is not None else None
-            if cause is not None and call.cause is None:
-                call.cause = cause.value
+            cause_ie = msg.get(Cause) if msg is not None else None
+            if cause_ie is not None and call.cause is None:
+                call.cause = cause_ie.value
         elif head == "cause":
             call.cause_out = int(rest)
             if call.cause is None:
@@ -377,13 +378,13 @@ class Q931(RestartMixin):
             for call in list(self.calls.values()):
                 if call.state in (State.U2, State.U25, State.N2, State.N25):
                     call.cause_out = causes.TEMPORARY_FAILURE
-                    self._guarded(lambda c=call: self.transition(c, "hangup"))
+                    self._guarded(partial(self.transition, call, "hangup"))
 
     def dl_released(self, confirm: bool) -> None:
         with self._entry():
             was_up, self.link_up = self.link_up, False
             for call in list(self.calls.values()):
-                self._guarded(lambda c=call: self.transition(c, "link lost"))
+                self._guarded(partial(self.transition, call, "link lost"))
             self._restarts_link_lost()
             if was_up:
                 reason = "released by us" if confirm else "data link lost"

@@ -11,6 +11,7 @@ T316 has expired 1 + N316 times (``RestartFailed``).
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from acd_core.clock import TimerHandle
@@ -134,7 +135,7 @@ class RestartMixin:
 
     def _restarts_link_lost(self: "Q931") -> None:  # type: ignore[misc]
         for r in list(self.restarts.values()):
-            self._guarded(lambda r=r: self._restart_transition(r, "link lost"))
+            self._guarded(partial(self._restart_transition, r, "link lost"))
 
     # ------------------------------------------------------------------ global messages in
     def _global(self: "Q931", msg: Message) -> None:  # type: ignore[misc]
