@@ -77,7 +77,7 @@ def make_app(api: Api, *, clock: Clock | None = None, stream_slots: int = 8) -> 
         p = ui.resolve_quietly()
         return render("error", title=err.status_line, status=err.status_line, message=message,
                       user=user_view(p), nav=nav_for(p), code=err.status_code)
-    app.default_error_handler = error_page  # type: ignore[method-assign]
+    app.default_error_handler = error_page
     return app
 
 

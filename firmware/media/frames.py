@@ -37,7 +37,7 @@ def load_detector_factory() -> tuple[Callable[[], Any] | None, str]:
     ``state`` says which ("enabled" or "disabled: <why>") in hello, status and logs.
     """
     try:
-        from acd_core.dtmf import DtmfDetector  # type: ignore[import-not-found]
+        from acd_core.dtmf import DtmfDetector
         DtmfDetector(sample_rate=8000).process(bytes(FRAME_BYTES))
     except Exception as exc:  # noqa: BLE001 - any failure disables in-band detection only
         return None, f"disabled: {type(exc).__name__}: {exc}"
