@@ -38,7 +38,7 @@ from drivers.sim.fxs_phone import PhoneSim
 from drivers.sim.pef2256 import Pef2256Sim
 from drivers.sim.si3050 import Si3050Sim
 from drivers.sim.si3217x import Si3217xSim
-from drivers.timing import Sleep, manual_sleep, real_sleep
+from drivers.timing import Advanceable, Sleep, manual_sleep, real_sleep
 
 log = logging.getLogger(__name__)
 
@@ -274,7 +274,7 @@ def _build_sim(clock: Clock, sleep: Sleep | None, fxo_ports: int = 2, fxs_ports:
                identity: BoardIdentity = SIM_IDENTITY, fxo_country: str = "TBR21",
                **_real_paths: Any) -> Board:
     if sleep is None:
-        sleep = manual_sleep(clock) if hasattr(clock, "advance") else real_sleep  # type: ignore[arg-type]
+        sleep = manual_sleep(clock) if isinstance(clock, Advanceable) else real_sleep
     i2c = SimI2c("sim-i2c-1")
     eeprom_chip = At24c02Sim(clock, bytes(identity) + b"\xff" * 192)
     lm75_chip = Lm75Sim(temperature)

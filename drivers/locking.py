@@ -8,14 +8,23 @@ with it held, so they must only hand work over (e.g. ``call_soon_threadsafe``).
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, TypeVar
+import threading
+from typing import Callable, Concatenate, ParamSpec, Protocol, TypeVar
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
-def locked(method: F) -> F:
+class _Chip(Protocol):
+    _lock: threading.RLock
+
+
+C = TypeVar("C", bound=_Chip)
+
+
+def locked(method: Callable[Concatenate[C, P], R]) -> Callable[Concatenate[C, P], R]:
     @functools.wraps(method)
-    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+    def wrapper(self: C, *args: P.args, **kwargs: P.kwargs) -> R:
         with self._lock:
             return method(self, *args, **kwargs)
-    return wrapper  # type: ignore[return-value]
+    return wrapper

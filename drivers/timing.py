@@ -9,16 +9,19 @@ Drivers never call it from a clock timer callback.
 from __future__ import annotations
 
 import time
-from typing import Callable, Protocol
+from typing import Callable, Protocol, runtime_checkable
 
 Sleep = Callable[[float], None]
 
 
-class _Advanceable(Protocol):
+@runtime_checkable
+class Advanceable(Protocol):
+    """A clock a simulated driver moves forward when it sleeps (``ManualClock``)."""
+
     def advance(self, seconds: float) -> None: ...
 
 
-def manual_sleep(clock: _Advanceable) -> Sleep:
+def manual_sleep(clock: Advanceable) -> Sleep:
     def sleep(seconds: float) -> None:
         if seconds > 0:
             clock.advance(seconds)

@@ -73,6 +73,14 @@ class StateTable:
     counters: tuple[str, ...] = ()
     events: tuple[str, ...] = ()
     parts: dict[str, "StateTable"] = field(default_factory=dict)
+    # derived from the above by __post_init__ (set with object.__setattr__: frozen)
+    _key: Callable[[Any], tuple[Any, ...]] = field(init=False, repr=False, compare=False)
+    _copied: tuple[tuple[Callable[[Any], Any], Copy], ...] = field(init=False, repr=False,
+                                                                  compare=False)
+    _saturating: tuple[tuple[Callable[[Any], Any], int], ...] = field(init=False, repr=False,
+                                                                     compare=False)
+    _parts: tuple[tuple[Callable[[Any], Any], "StateTable"], ...] = field(init=False, repr=False,
+                                                                         compare=False)
 
     def __post_init__(self) -> None:
         # built once: the key is taken 20-odd times per simulated second of an idle span
@@ -89,12 +97,12 @@ class StateTable:
 
     def state(self, obj: Any) -> tuple[Any, ...]:
         """The key: what decides ``obj``'s next step, frozen."""
-        out: list[Any] = [self._key(obj)]                    # type: ignore[attr-defined]
-        for get, copy in self._copied:                        # type: ignore[attr-defined]
+        out: list[Any] = [self._key(obj)]
+        for get, copy in self._copied:
             out.append(copy(get(obj)))
-        for get, cap in self._saturating:                     # type: ignore[attr-defined]
+        for get, cap in self._saturating:
             out.append(min(get(obj), cap))
-        for get, table in self._parts:                        # type: ignore[attr-defined]
+        for get, table in self._parts:
             out.append(table.state(get(obj)))
         return tuple(out)
 
