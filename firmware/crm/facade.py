@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Any, Callable, TypeVar
+from typing import Any, Awaitable, Callable, Concatenate, ParamSpec, TypeVar
 
 from firmware.crm.masking import mask_tree
 from firmware.crm.permissions import PERMISSIONS, PermissionDenied, Principal
@@ -17,7 +17,12 @@ from firmware.errors import ApiError, IllegalTransition
 from firmware.store.config import InUse
 from firmware.store.db import NotFound, ValidationError
 
-F = TypeVar("F", bound=Callable[..., Any])
+S = TypeVar("S")
+P = ParamSpec("P")
+# What @endpoint takes (an async method of the CRM API) and what it makes of it: a
+# blocking call that checks the principal and returns the masked, JSON-ready result.
+Method = Callable[Concatenate[S, Principal, P], Awaitable[Any]]
+Endpointed = Callable[Concatenate[S, Principal | None, P], Any]
 TIME_KEYS = frozenset({
     "started_at", "ended_at", "answered_at", "ring_started_at", "agent_answered_at", "ts",
     "created_at", "updated_at", "due_at", "next_escalation_at", "paused_at", "resolved_at",
@@ -48,15 +53,15 @@ def jsonable(v: Any) -> Any:
 
 
 def endpoint(permission: str | None, kind: str = "read", timeout: float | None = None
-             ) -> Callable[[F], F]:
+             ) -> Callable[[Method[S, P]], Endpointed[S, P]]:
     if permission is not None and permission not in PERMISSIONS:
         raise KeyError(permission)
 
-    def deco(fn: F) -> F:
+    def deco(fn: Method[S, P]) -> Endpointed[S, P]:
         ENDPOINTS[fn.__name__] = Endpoint(fn.__name__, permission, kind)
 
         @functools.wraps(fn)
-        def wrapper(self: Any, p: Principal | None, *args: Any, **kw: Any) -> Any:
+        def wrapper(self: Any, p: Principal | None, *args: P.args, **kw: P.kwargs) -> Any:
             if not isinstance(p, Principal):
                 raise ApiError("login required", status=401, operation=fn.__name__)
             if permission is not None:
@@ -79,7 +84,7 @@ def endpoint(permission: str | None, kind: str = "read", timeout: float | None =
                                    state=exc.context.get("state")) from None
             result = self._run(call(), fn.__name__, timeout)
             return mask_tree(jsonable(result), p)
-        return wrapper  # type: ignore[return-value]
+        return wrapper
     return deco
 
 
