@@ -28,7 +28,8 @@ from typing import Any
 from acd_core.clock import SystemClock
 from firmware.media import sipfilter
 from firmware.media.commands import NodeEngine
-from firmware.media.protocol import Event, LineBuffer, ProtocolError, Reply, decode, encode
+from firmware.media.protocol import (Command, Event, LineBuffer, ProtocolError, Reply, decode,
+                                     encode)
 
 try:
     import pjsua2 as pj
@@ -230,10 +231,10 @@ class Node:
             if mid:
                 self.control.send(Reply(mid, False, error=str(exc)))
             return
-        if not hasattr(msg, "cmd"):
+        if not isinstance(msg, Command):
             log("warning", "unexpected_message", kind=type(msg).__name__)
             return
-        self.control.send(self.engine.execute(msg))  # type: ignore[arg-type]
+        self.control.send(self.engine.execute(msg))
 
     def shutdown(self) -> None:
         """Hang up, finish recordings, drop every pjsua2 reference, then libDestroy."""

@@ -13,7 +13,7 @@ and the octet ("cause: octet 4").
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from firmware.telephony.isdn.errors import InvalidIeContents
 
@@ -217,10 +217,11 @@ class ChannelId(IE):
                     break
             iface, i = bytes(data[i:j]), j
         primary = bool(o3 & 0x20)
-        fields = dict(exclusive=bool(o3 & 0x08), selection=o3 & 0x03, primary=primary,
-                      dchannel=bool(o3 & 0x04), interface_id=iface)
+        fields: dict[str, Any] = dict(exclusive=bool(o3 & 0x08), selection=o3 & 0x03,
+                                      primary=primary, dchannel=bool(o3 & 0x04),
+                                      interface_id=iface)
         if i >= len(data):
-            return cls((), coding=None, **fields)  # type: ignore[arg-type]
+            return cls((), coding=None, **fields)
         o32 = data[i]
         if not o32 & 0x80:
             raise _err(n, "octet 3.2 has no extension bit set", offset + i, "octet 3.2")
@@ -242,7 +243,7 @@ class ChannelId(IE):
                                "octet 3.3")
             channels = tuple(b & 0x7F for b in body)
         return cls(channels, coding=coding, number_map=number_map, channel_type=ctype,
-                   slot_map=slot_map, **fields)  # type: ignore[arg-type]
+                   slot_map=slot_map, **fields)
 
     def contents(self) -> bytes:
         out = bytearray((0x80 | (0x40 if self.interface_id is not None else 0)

@@ -19,7 +19,7 @@ import logging
 from collections import deque
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Callable, Protocol
+from typing import Any, Callable, Protocol
 
 from acd_core.clock import Clock, TimerHandle
 from acd_core.errors import IllegalTransition
@@ -344,11 +344,11 @@ class Q921Link:
         log.debug("%s: tx %s", self.name, frame.describe(self.role))
         self._send_frame(bytes(frame))
 
-    def _cmd(self, kind: Kind, pf: bool, **kw: object) -> None:
-        self._tx(LapdFrame(kind, cr=command_cr(self.role, True), pf=pf, **kw))  # type: ignore[arg-type]
+    def _cmd(self, kind: Kind, pf: bool, **kw: Any) -> None:
+        self._tx(LapdFrame(kind, cr=command_cr(self.role, True), pf=pf, **kw))
 
-    def _resp(self, kind: Kind, pf: bool, **kw: object) -> None:
-        self._tx(LapdFrame(kind, cr=command_cr(self.role, False), pf=pf, **kw))  # type: ignore[arg-type]
+    def _resp(self, kind: Kind, pf: bool, **kw: Any) -> None:
+        self._tx(LapdFrame(kind, cr=command_cr(self.role, False), pf=pf, **kw))
 
     def _polled(self) -> bool:
         return self._frame is not None and self._frame.pf
