@@ -24,7 +24,7 @@ OPENR2_DEBS := libopenr2-3 libopenr2-dev
 
 help:
 	@echo "make run    set up and start the appliance (simulated card, web UI on http://127.0.0.1:8080)"
-	@echo "make test   set up and run the whole test suite"
+	@echo "make test   set up, type-check (make typecheck) and run the whole test suite"
 	@echo "make bench  run the benchmarks (compiled build)"
 
 .stamp-system: Makefile
@@ -60,6 +60,14 @@ $(OPENR2_DIR)/.stamp: Makefile
 	@touch $@
 
 openr2: $(OPENR2_DIR)/.stamp
+
+# mypy over firmware, webui, acd_core and drivers with the settings of [tool.mypy]
+# in pyproject.toml (docs/style.md, "Types"); mypy and the stub packages come with
+# the test extra. A type error fails `make test` before any test runs.
+.PHONY: typecheck
+typecheck: deps
+	$(PY) -m mypy
+test: typecheck      # a prerequisite of make test (its recipe is below)
 
 run: build
 	$(VENV)/bin/callbox run
