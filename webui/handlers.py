@@ -48,8 +48,9 @@ def json_body(schema: dict[str, Any] | None = None) -> dict[str, Any]:
     return data
 
 
-_TYPES = {"string": str, "integer": int, "number": (int, float), "boolean": bool,
-          "object": dict, "array": list, "null": type(None)}
+_TYPES: dict[str, type | tuple[type, ...]] = {
+    "string": str, "integer": int, "number": (int, float), "boolean": bool, "object": dict,
+    "array": list, "null": type(None)}
 
 
 def _type_ok(value: Any, schema: dict[str, Any]) -> bool:
@@ -62,7 +63,8 @@ def _type_ok(value: Any, schema: dict[str, Any]) -> bool:
         if isinstance(value, bool) and name in ("integer", "number"):
             continue
         if isinstance(value, want):
-            if name == "string" and "maxLength" in schema and len(value) > schema["maxLength"]:
+            if isinstance(value, str) and "maxLength" in schema \
+                    and len(value) > schema["maxLength"]:
                 return False
             if "enum" in schema and value not in schema["enum"]:
                 return False

@@ -107,8 +107,12 @@ class WebServer:
         self._map: dict[int, Any] = {}
         self._thread: threading.Thread | None = None
         self._bound_port = port
-        # a channel class of this server's own, carrying its deadline
-        self._channel = type("Channel", (_Channel,), {"header_deadline_s": header_deadline_s})
+        deadline = header_deadline_s
+
+        class Channel(_Channel):            # this server's own, carrying its deadline
+            header_deadline_s = deadline
+
+        self._channel = Channel
 
     @property
     def port(self) -> int:
