@@ -66,5 +66,16 @@ cdef class Engine(_Rules):
 
     cdef void _no_answer(self, _Call call, _Agent a, object why)
 
-    @cython.locals(call=_Call, a=_Agent, wrap=double)
+    @cython.locals(call=_Call, a=_Agent)
     cdef void _on_call_ended(self, object ev)
+
+    cdef void _wrap_or_idle(self, _Agent a, double wrap)
+
+    @cython.locals(a=_Agent, call=_Call)
+    cdef void _on_busy(self, object ev)
+
+    @cython.locals(a=_Agent, wrap=double)
+    cdef void _on_free(self, object ev)
+
+    @cython.locals(a=_Agent)
+    cdef void _on_wrapup_ended(self, object ev)

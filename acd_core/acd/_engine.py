@@ -138,6 +138,12 @@ class Engine(_Rules):
             self._on_no_answer(ev, "failed")
         elif code == 12:
             self._on_call_ended(ev)
+        elif code == 14:
+            self._on_busy(ev)
+        elif code == 15:
+            self._on_free(ev)
+        elif code == 16:
+            self._on_wrapup_ended(ev)
         elif code != TICK_CODE:
             raise TypeError(f"not an ACD event: {ev!r}")
         self._settle()
@@ -395,12 +401,68 @@ class Engine(_Rules):
         a.call = None
         a.talk += self._now - a.answered
         a.last_end = self._now
-        wrap = a.wrapup if a.wrapup >= 0 else call.queue.wrapup
+        if a.busy > 0:                     # still on a call of its own (e.g. a consultation)
+            self._touch(a, "call-ended")
+            return
+        self._wrap_or_idle(a, a.wrapup if a.wrapup >= 0 else call.queue.wrapup)
+        self._touch(a, "call-ended")
+        self._serve_agent(a, "call-ended")
+
+    def _wrap_or_idle(self, a, wrap):
         if a.logged_in and wrap > 0:
             a.activity = WRAPUP
             a.wrap_until = self._now + wrap
             self._push(a.wrap_until, T_WRAP, a, None, 0)
         else:
             a.activity = IDLE
+
+    def _on_busy(self, ev):
+        a = self._agent(ev)
+        if a is None:
+            return
+        a.busy += 1
+        call = None
+        if a.activity == RINGING:          # the agent took another call: the offer goes back
+            call = a.call
+            self._emit_cancel(call, a, "busy")
+            call.ring.remove(a)
+            a.call = None
+        if a.activity != ONCALL:
+            a.activity = ONCALL
+            a.answered = self._now
+        self._touch(a, "busy")
+        if call is not None and not call.ring:
+            self._requeue(call, "busy")
+            self._serve_call(call, "requeued")
+
+    def _on_free(self, ev):
+        a = self._agent(ev)
+        if a is None:
+            return
+        if a.busy <= 0:
+            self._stale(ev, ev.call, a.id, "not busy")
+            return
+        a.busy -= 1
+        if a.busy > 0 or a.call is not None:
+            return
+        a.talk += self._now - a.answered
+        a.last_end = self._now
+        if ev.wrapup is not None:
+            wrap = ev.wrapup
+        else:
+            wrap = a.wrapup if a.wrapup >= 0 else 0.0
+        self._wrap_or_idle(a, wrap)
         self._touch(a, "call-ended")
         self._serve_agent(a, "call-ended")
+
+    def _on_wrapup_ended(self, ev):
+        a = self._agent(ev)
+        if a is None:
+            return
+        if a.activity != WRAPUP:
+            self._stale(ev, None, a.id, "not in wrap-up")
+            return
+        a.activity = IDLE
+        a.wrap_until = -INF
+        self._touch(a, "ready")
+        self._serve_agent(a, "ready")

@@ -76,6 +76,7 @@ cdef class _Agent:
     cdef public double answered
     cdef public long calls
     cdef public double talk
+    cdef public long busy
 
 
 cdef class _Member:

@@ -86,6 +86,7 @@ class _Agent:
         self.answered = 0.0
         self.calls = 0
         self.talk = 0.0
+        self.busy = 0
 
 
 class _Member:

@@ -250,9 +250,37 @@ class Tick(Event):
     code: ClassVar[int] = 13
 
 
+@dataclass(frozen=True, kw_only=True)
+class AgentBusy(Event):
+    """The agent is on a call the engine did not offer (an outbound or direct call, a
+    transfer or pickup it took, a supervisor's intercept): no offers until the matching
+    ``AgentFree``. A ringing offer is cancelled (``why="busy"``) and the call requeued;
+    a wrap-up in progress ends. Several may overlap (a consultation during a call)."""
+    code: ClassVar[int] = 14
+    agent: str
+    call: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class AgentFree(Event):
+    """A call announced by ``AgentBusy`` ended. When the agent has no other call it
+    wraps up for ``wrapup`` seconds (``None``: its own wrap-up, else 0) if logged in."""
+    code: ClassVar[int] = 15
+    agent: str
+    call: str
+    wrapup: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class WrapupEnded(Event):
+    """The agent says it is ready before its wrap-up time is over."""
+    code: ClassVar[int] = 16
+    agent: str
+
+
 EVENTS = (CallQueued, CallAbandoned, CallbackRequested, AgentLoggedIn, AgentLoggedOut,
           AgentReachable, AgentPaused, AgentUnpaused, OfferAccepted, OfferDeclined,
-          OfferTimedOut, OfferFailed, CallEnded, Tick)
+          OfferTimedOut, OfferFailed, CallEnded, Tick, AgentBusy, AgentFree, WrapupEnded)
 
 
 # -- decisions ----------------------------------------------------------------
@@ -286,7 +314,7 @@ class CallbackDue(Decision):
 class OfferCancelled(Decision):
     """Stop ringing ``agent`` for ``call``. ``why``: answered-elsewhere,
     lost-race (the agent answered too late: hang its leg up), timeout,
-    abandoned, logged-out."""
+    abandoned, logged-out, busy (the agent took another call)."""
     call: str
     agent: str
     why: str
