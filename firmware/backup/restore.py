@@ -33,7 +33,7 @@ from typing import Any, Callable
 
 from firmware.backup.archive import ArchiveReader, BackupError
 from firmware.errors import StoreError
-from firmware.store.db import load_migrations
+from firmware.store.db import load_migrations, newest
 from firmware.store.lock import DbLock
 
 Progress = Callable[[str, int, int], None]
@@ -114,7 +114,7 @@ def _extract(archive: Path, passphrase: str | None, staging: Path,
 
 
 def _check_versions(manifest: dict[str, Any], staging: Path, archive: Path) -> None:
-    ours = len(load_migrations())
+    ours = newest(load_migrations())
     theirs = manifest.get("schema_version")
     if not isinstance(theirs, int) or theirs < 1:
         raise BackupError("the manifest has no schema version", path=str(archive))

@@ -8,10 +8,12 @@ leg; the rest (``incoming``, ``recording_done``) go to the pool, in arrival
 order. A successful ``dial`` reply registers its new leg before any later event
 for it is read, so no event can outrun the leg it belongs to.
 
-Room is counted in legs: each conversation holds ``max(2, its legs)``, and
-each call the pool has placed here but whose INVITE has not yet arrived holds
-2 (a *reservation*, keyed by SIP Call-ID, dropped when the INVITE arrives or
-after ``media.placement_hold``).
+Room is counted in legs: each conversation holds ``max(2, its legs)`` (an
+opened one, ``max(its reserve, its legs)`` until it is closed), and each call
+the pool has placed here but whose INVITE has not yet arrived holds 2 (a
+*reservation*, keyed by SIP Call-ID, dropped when the INVITE arrives or after
+``media.placement_hold``). A conversation is keyed by its first leg's number,
+an opened one by ``"c<conv>"`` (the node's conversation id).
 """
 from __future__ import annotations
 
@@ -59,7 +61,8 @@ class NodeLink:
         self.pid = 0
         self.inband = ""
         self.legs: dict[int, Leg] = {}
-        self.convs: dict[int, set[int]] = {}  # conversation (first leg) -> leg numbers
+        self.convs: dict[int | str, set[int]] = {}  # conversation key -> leg numbers
+        self.opened: dict[str, int] = {}      # opened conversation key -> legs reserved
         self.reservations: dict[str, float] = {}   # placed Call-ID -> expiry (clock time)
         self.suspect = False               # its SIP side missed an INVITE: no placements
         self._on_leg_gone: Callable[["NodeLink", Leg], None] = lambda link, leg: None
@@ -80,7 +83,8 @@ class NodeLink:
     # -- room ------------------------------------------------------------------------------
     def used(self) -> int:
         self._expire_reservations()
-        return (sum(max(2, len(members)) for members in self.convs.values())
+        return (sum(max(self.opened.get(k, 2), len(members)) for k, members in self.convs.items()
+                    if isinstance(k, int) or k in self.opened)
                 + 2 * len(self.reservations))
 
     def free(self) -> int:
@@ -97,6 +101,29 @@ class NodeLink:
     def idle(self) -> bool:
         return not self.legs and not self.convs and not self.reservations and not self.recordings
 
+    def conv_key(self, leg_number: int) -> int | str | None:
+        return next((k for k, m in self.convs.items() if leg_number in m), None)
+
+    def room_for(self, leg_number: int, extra: int = 1) -> bool:
+        """Can ``leg_number``'s conversation take ``extra`` more legs on this node?"""
+        key = self.conv_key(leg_number)
+        if key is None or self.state != "up":
+            return False
+        spare = max(0, self.opened.get(key, 2) - len(self.convs[key])) if isinstance(key, str) \
+            else max(0, 2 - len(self.convs[key]))
+        return spare + self.free() >= extra
+
+    def open_conv(self, conv_id: int, legs: int) -> str:
+        key = f"c{conv_id}"
+        self.opened[key] = legs
+        self.convs[key] = set()
+        return key
+
+    def close_conv(self, key: str) -> None:
+        self.opened.pop(key, None)
+        if not self.convs.get(key):
+            self.convs.pop(key, None)
+
     def _expire_reservations(self) -> None:
         if self.reservations:
             now = self._clock.now()
@@ -107,11 +134,14 @@ class NodeLink:
 
     # -- legs ------------------------------------------------------------------------------
     def add_leg(self, number: int, direction: str, info: dict[str, Any],
-                near: Leg | None = None) -> Leg:
-        """Register a leg the node reported (``incoming``) or created for us (``dial``)."""
+                near: Leg | None = None, conv_key: str | None = None) -> Leg:
+        """Register a leg the node reported (``incoming``) or created for us (``dial``,
+        next to ``near`` or into the opened conversation ``conv_key``)."""
         leg = Leg(self, number, f"{self.node_id}.{self.generation}.{number}", direction, info)
         self.legs[number] = leg
-        if near is None:
+        if conv_key is not None:
+            self.convs.setdefault(conv_key, set()).add(number)
+        elif near is None:
             self.convs[number] = {number}
             self.reservations.pop(str(info.get("call_id", "")), None)
         else:
@@ -124,7 +154,7 @@ class NodeLink:
         self.legs.pop(leg.number, None)
         for key, members in list(self.convs.items()):
             members.discard(leg.number)
-            if not members:
+            if not members and key not in self.opened:
                 del self.convs[key]
 
     # -- process -------------------------------------------------------------------------
@@ -247,7 +277,7 @@ class NodeLink:
 
     def _dispatch(self, ev: Event, on_event: Callable[["NodeLink", Event], None]) -> None:
         d = ev.data
-        if ev.event not in ("leg_state", "dtmf", "play_done"):
+        if ev.event not in ("leg_state", "dtmf", "play_done", "refer"):
             on_event(self, ev)
             return
         leg = self.legs.get(d["leg"])
@@ -262,6 +292,8 @@ class NodeLink:
                 self._on_leg_gone(self, leg)
         elif ev.event == "dtmf":
             leg.on_dtmf(d["digit"], d["source"])
+        elif ev.event == "refer":
+            leg.on_refer(d["target"])
         else:
             leg.on_play_done()
 
@@ -319,6 +351,7 @@ class NodeLink:
         legs = list(self.legs.values())
         self.legs.clear()
         self.convs.clear()
+        self.opened.clear()
         self.reservations.clear()
         for leg in legs:
             leg.on_node_failed(reason)

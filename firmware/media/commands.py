@@ -26,19 +26,18 @@ from typing import Any, Callable
 import pjsua2 as pj
 
 from acd_core.clock import Clock, SystemClock
-from firmware.media import frames, legstate, wavfile
+from firmware.media import frames, legstate
 from firmware.media.legstate import ANSWERING, DIALING, ENDING, LEG, OFFERED
+from firmware.media.paths import AudioPaths, CommandError
 from firmware.media.protocol import Command, Event, ProtocolError, Reply
+from firmware.media.recorders import Recorders
+from firmware.media.rooms import Conversation, Rooms
 from firmware.media.sipinfo import parse_invite
 from firmware.timers import TIMERS
 
 DEDUP_FRAMES = 50        # same digit from the other source within 1 s is the same press
 _CALLER_ID = re.compile(r"^[0-9A-Za-z+*#._-]{1,64}$")
 _DISPLAY_BAD = re.compile(r'["\\\x00-\x1f\x7f]')
-
-
-class CommandError(Exception):
-    """A command that cannot be carried out; its text is the reply's ``error``."""
 
 
 def _guarded(method: Callable[..., None]) -> Callable[..., None]:
@@ -72,6 +71,16 @@ class NodeCall(pj.Call):
         source = "rfc4733" if prm.method == pj.PJSUA_DTMF_METHOD_RFC2833 else "info"
         self.engine.post(("dtmf", self.leg, prm.digit, source, None))
 
+    def onCallTransferRequest(self, prm: Any) -> None:  # noqa: N802
+        """A phone's transfer button (REFER). pjsua would dial the target itself, outside
+        the daemon's conversation and through an edge that routes node calls to seats
+        only, so the node declines the REFER and the daemon carries out the transfer."""
+        prm.statusCode = 603
+        try:
+            self.engine.on_refer(self, prm.dstUri)
+        except Exception as exc:  # noqa: BLE001 - never raise into pjsua
+            self.engine.callback_failed("onCallTransferRequest", exc)
+
 
 class NodeAccount(pj.Account):
     def __init__(self, engine: "NodeEngine") -> None:
@@ -81,12 +90,6 @@ class NodeAccount(pj.Account):
     @_guarded
     def onIncomingCall(self, prm: Any) -> None:  # noqa: N802
         self.engine.on_incoming(prm)
-
-
-@dataclass(eq=False)
-class Conversation:
-    reserved: int = 2
-    legs: set[int] = field(default_factory=set)
 
 
 @dataclass(eq=False)
@@ -100,13 +103,15 @@ class NodeLeg:
     tap: Any = None
     player: Any = None
     play_token: int = 0
-    bridged: set[int] = field(default_factory=set)
+    feeds: set[int] = field(default_factory=set)     # legs that hear this one (paths.py)
+    held: bool = False
+    hold_player: Any = None
     recorders: set[str] = field(default_factory=set)
     last_digit: tuple[str, int, str] = ("", -10**9, "")
     hangup_pending: int | None = None    # BYE waits for the ACK of our 200 (RFC 3261 15.1.1)
 
 
-class NodeEngine:
+class NodeEngine(AudioPaths, Recorders, Rooms):
     def __init__(self, ep: Any, args: Any, send: Callable[[Any], None],
                  log: Callable[..., None], connected: Callable[[], bool] = lambda: True,
                  clock: Clock | None = None) -> None:
@@ -126,11 +131,10 @@ class NodeEngine:
         self.legs: dict[int, NodeLeg] = {}
         self._next_leg = 1
         self._next_token = 1
-        self._convs: list[Conversation] = []
+        self._init_rooms()
         self._free_taps: list[Any] = []
         self._all_taps: list[Any] = []
-        self._recorders: dict[str, tuple[Any, list[int]]] = {}
-        self._finalizing: dict[str, float] = {}
+        self._init_recorders()
         self._grave: list[tuple[float, Any]] = []
         self._calls: set[NodeCall] = set()   # every live pjsua2 Call, until DISCONNECTED
         self._refusals: list[tuple[NodeCall, int]] = []   # answered from the main loop
@@ -145,10 +149,6 @@ class NodeEngine:
         acfg.natConfig.contactRewriteUse = 0
         acfg.natConfig.viaRewriteUse = 0
         self.acc.create(acfg, True)
-
-    # -- capacity -----------------------------------------------------------------------
-    def used(self) -> int:
-        return sum(max(c.reserved, len(c.legs)) for c in self._convs)
 
     def busy(self) -> bool:
         return bool(self.legs or self._finalizing or self._recorders)
@@ -170,8 +170,7 @@ class NodeEngine:
             self._log("info", "invite_refused", code=503, call_id=info.call_id, reason=refuse)
             self._refusals.append((call, 503))
             return
-        conv = Conversation()
-        self._convs.append(conv)
+        conv = self._add_conversation(2)
         leg = self._new_leg(call, conv, "in", OFFERED)
         self._send(Event("incoming", {"leg": leg.no, "from": info.from_, "to": info.to,
                                       "did": info.did, "trunk": info.trunk, "seat": info.seat,
@@ -225,7 +224,14 @@ class NodeEngine:
         if leg.tap is None:
             leg.tap = self._take_tap()
             leg.tap.attach(leg.no, self._detector_factory() if self._detector_factory else None)
-        self._connect(leg)
+        self.reconcile(leg)
+
+    def on_refer(self, call: NodeCall, target: str) -> None:
+        leg = self.legs.get(call.leg)
+        if leg is None:
+            return
+        self._log("info", "refer", leg=leg.no, target=target)
+        self._send(Event("refer", {"leg": leg.no, "target": target[:2048]}))
 
     def callback_failed(self, name: str, exc: BaseException) -> None:
         self._log("error", "callback_failed", callback=name, error=repr(exc))
@@ -326,16 +332,16 @@ class NodeEngine:
         player = frames.Player(self.post, leg, token, loop)
         player.createPlayer(path, 0 if loop else pj.PJMEDIA_FILE_NO_LOOP)
         lg.player, lg.play_token = player, token
-        self._connect(lg)
+        self.reconcile(lg)
 
     def _cmd_stop_play(self, leg: int) -> None:
         self._stop_player(self._leg(leg))
 
-    def _cmd_dial(self, uri: str, near_leg: int, caller_id: str | None = None,
-                  caller_name: str | None = None) -> dict[str, int]:
-        near = self._leg(near_leg)
-        conv = near.conv
-        grow = len(conv.legs) >= conv.reserved
+    def _cmd_dial(self, uri: str, near_leg: int | None = None, conv: int | None = None,
+                  caller_id: str | None = None, caller_name: str | None = None
+                  ) -> dict[str, int]:
+        room = self._leg(near_leg).conv if near_leg is not None else self._conversation(conv)
+        grow = len(room.legs) >= room.reserved
         if grow and self.used() >= self.capacity:
             raise CommandError(f"node full: {self.used()} of {self.capacity} legs in use")
         target = uri if uri.startswith(("sip:", "sips:")) else f"sip:{uri}@{self.args.edge}"
@@ -363,15 +369,15 @@ class NodeEngine:
             pai.hValue = identity if caller_name else f"<{identity}>"
             op.txOption.headers.append(pai)
         if grow:
-            conv.reserved += 1
-        leg = self._new_leg(call, conv, "out", DIALING)
+            room.reserved += 1
+        leg = self._new_leg(call, room, "out", DIALING)
         try:
             call.makeCall(target, op)
         except pj.Error:
             self._forget(leg)
             self._calls.discard(call)
             raise
-        self._log("info", "dial", leg=leg.no, near=near_leg, uri=target)
+        self._log("info", "dial", leg=leg.no, near=near_leg or "", conv=room.id, uri=target)
         return {"leg": leg.no}
 
     def _valid_uri(self, uri: str) -> bool:
@@ -381,77 +387,12 @@ class NodeEngine:
             return False
         return True
 
-    def _cmd_bridge(self, a: int, b: int) -> None:
-        la, lb = self._leg(a), self._leg(b)
-        if a == b:
-            raise CommandError("bridge: a leg cannot be bridged to itself")
-        la.bridged.add(b)
-        lb.bridged.add(a)
-        self._connect(la)
-        self._connect(lb)
-
-    def _cmd_unbridge(self, a: int, b: int) -> None:
-        la, lb = self._leg(a), self._leg(b)
-        la.bridged.discard(b)
-        lb.bridged.discard(a)
-        if la.am is not None and lb.am is not None:
-            _quiet(la.am.stopTransmit, lb.am)
-            _quiet(lb.am.stopTransmit, la.am)
-
-    def _cmd_record_start(self, legs: list[int], path: str) -> None:
-        members = [self._leg(n) for n in legs]
-        if path in self._recorders or path in self._finalizing or os.path.exists(path):
-            raise CommandError(f"record_start: {path} exists already")
-        if not os.path.isdir(os.path.dirname(path)):
-            raise CommandError(f"record_start: no directory {os.path.dirname(path)}")
-        rec = pj.AudioMediaRecorder()
-        rec.createRecorder(path)
-        self._recorders[path] = (rec, [m.no for m in members])
-        for m in members:
-            m.recorders.add(path)
-            self._connect(m)
-        self._log("info", "record_start", path=path, legs=",".join(str(n) for n in legs))
-
-    def _cmd_record_stop(self, path: str) -> None:
-        if path not in self._recorders:
-            raise CommandError(f"record_stop: not recording {path}")
-        self._finish_recording(path)
-
-    def _finish_recording(self, path: str) -> None:
-        rec, members = self._recorders.pop(path)
-        for n in members:
-            leg = self.legs.get(n)
-            if leg is not None:
-                leg.recorders.discard(path)
-                if leg.am is not None:
-                    _quiet(leg.am.stopTransmit, rec)
-        del rec  # the WAV writer completes its header when destroyed
-        self._finalizing[path] = self._clock.now() + TIMERS["media.finalize"]
-
     def _cmd_status(self) -> dict[str, Any]:
         return {"legs": [{"leg": lg.no, "state": lg.state, "direction": lg.direction,
                           "frames": lg.tap.frames if lg.tap is not None else 0}
                          for lg in self.legs.values()],
                 "capacity": self.capacity, "used": self.used(), "inband": self.inband,
                 "recordings": sorted(self._recorders)}
-
-    # -- connections -------------------------------------------------------------------------
-    def _connect(self, leg: NodeLeg) -> None:
-        """Make the bridge match what the leg should hear and feed (idempotent)."""
-        am = leg.am
-        if am is None:
-            return
-        if leg.tap is not None:
-            am.startTransmit(leg.tap)
-        if leg.player is not None:
-            leg.player.startTransmit(am)
-        for other in leg.bridged:
-            peer = self.legs.get(other)
-            if peer is not None and peer.am is not None:
-                am.startTransmit(peer.am)
-                peer.am.startTransmit(am)
-        for path in leg.recorders:
-            am.startTransmit(self._recorders[path][0])
 
     def _stop_player(self, leg: NodeLeg) -> None:
         player, leg.player = leg.player, None
@@ -484,15 +425,8 @@ class NodeEngine:
     def _end_leg(self, leg: NodeLeg, code: int, reason: str) -> None:
         leg.am = None            # pjsua has already taken the call's port off the bridge
         self._stop_player(leg)
-        for other in leg.bridged:
-            peer = self.legs.get(other)
-            if peer is not None:
-                peer.bridged.discard(leg.no)
-        for path in list(leg.recorders):
-            members = self._recorders[path][1]
-            if leg.no in members:
-                members.remove(leg.no)
-        leg.recorders.clear()
+        self.forget_paths(leg)
+        self._leg_left_recordings(leg)
         self._forget(leg)
         self._change(leg, "disconnected", code, reason)
 
@@ -503,12 +437,7 @@ class NodeEngine:
             self._free_taps.append(leg.tap)
             leg.tap = None
         leg.am = None
-        conv = leg.conv
-        conv.legs.discard(leg.no)
-        if leg.direction == "out" and conv.reserved > 2:
-            conv.reserved -= 1
-        if not conv.legs and conv in self._convs:
-            self._convs.remove(conv)
+        self._leave_conversation(leg)
         leg.call.leg = 0
         leg.call = None
 
@@ -532,19 +461,7 @@ class NodeEngine:
         if self._grave and self._grave[0][0] <= now:
             keep = [(t, o) for t, o in self._grave if t > now]
             self._grave = keep
-        for path, deadline in list(self._finalizing.items()):
-            seconds = wavfile.final_seconds(path)
-            if seconds is None and now >= deadline:
-                self._log("warning", "recording_header_repaired", path=path)
-                try:
-                    seconds = wavfile.repair(path)
-                except (OSError, ProtocolError) as exc:
-                    self._log("error", "recording_lost", path=path, error=exc)
-                    seconds = 0.0
-            if seconds is not None:
-                del self._finalizing[path]
-                self._log("info", "recording_done", path=path, seconds=f"{seconds:.2f}")
-                self._send(Event("recording_done", {"path": path, "seconds": round(seconds, 3)}))
+        self._reap_recordings(now)
 
     # -- shutdown -------------------------------------------------------------------------
     def hangup_all(self) -> None:
@@ -561,6 +478,7 @@ class NodeEngine:
         """Drop every pjsua2 object this engine holds (before libDestroy)."""
         for leg in list(self.legs.values()):
             self._stop_player(leg)
+            self._drop_hold_player(leg)
             self._forget(leg)
         self._recorders.clear()
         self._calls.clear()

@@ -42,6 +42,8 @@ class Leg:
         self.answered = asyncio.Event()
         self.ended: asyncio.Future[tuple[int, str]] = loop.create_future()
         self.dtmf_sources: list[str] = []  # where each digit in ``digits`` came from
+        self.refers: asyncio.Queue[str] = asyncio.Queue()   # transfer targets the phone asked
+        self.held = False
 
     def __repr__(self) -> str:
         return f"<Leg {self.id} {self.direction} {self.state}>"
@@ -69,6 +71,15 @@ class Leg:
 
     async def stop_play(self) -> None:
         await self._cmd("stop_play")
+
+    async def hold(self, path: str) -> None:
+        """This party hears ``path`` looping; nobody hears it, it hears nobody."""
+        await self._cmd("hold", path=str(path))
+        self.held = True
+
+    async def resume(self) -> None:
+        await self._cmd("resume")
+        self.held = False
 
     async def hangup(self, code: int = 0) -> None:
         """Hang up (BYE, or a final response if not answered yet); no-op once ended."""
@@ -124,6 +135,9 @@ class Leg:
 
     def on_play_done(self) -> None:
         self.play_done.set()
+
+    def on_refer(self, target: str) -> None:
+        self.refers.put_nowait(target)
 
     def _enter(self, state: str, code: int, reason: str) -> None:
         self.state = state

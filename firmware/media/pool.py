@@ -47,6 +47,7 @@ from firmware.config import Config
 from firmware.errors import MediaError
 from firmware.events import EventBus
 from firmware.media import wavfile
+from firmware.media.calls import MediaCalls
 from firmware.media.client import STREAM_LIMIT, NodeLink
 from firmware.media.leg import Leg
 from firmware.media.protocol import Event, ProtocolError, decode
@@ -69,7 +70,7 @@ def _last_error(link: NodeLink) -> str:
     return (errors or tail or ["no hello and no output"])[-1]
 
 
-class MediaPool:
+class MediaPool(MediaCalls):
     def __init__(self, cfg: Config, bus: EventBus, on_nodes_changed: NodesChanged | None = None,
                  *, python: str = sys.executable, clock: Clock | None = None) -> None:
         self.cfg = cfg
@@ -90,6 +91,7 @@ class MediaPool:
         self._published: list[int] | None = None
         self._publish_lock = asyncio.Lock()
         self._recordings: dict[str, tuple[NodeLink, asyncio.Future[float]]] = {}
+        self._stereo: set[str] = set()                  # recordings made of two halves
         self._flow_tasks: set[asyncio.Task[None]] = set()
         self._background: set[asyncio.Future[Any]] = set()
         self._idle_timers: dict[int, TimerHandle] = {}
@@ -376,13 +378,14 @@ class MediaPool:
     def _salvage(self, link: NodeLink) -> None:
         for path in list(link.recordings):
             entry = self._recordings.get(path)
-            try:
-                seconds = wavfile.repair(path)
-                log.warning("recording salvaged after node failure path=%s seconds=%.1f",
-                            path, seconds)
-            except (OSError, ProtocolError) as exc:
-                log.error("recording lost with its node path=%s error=%s", path, exc)
-                seconds = 0.0
+            seconds = 0.0
+            for part in self.salvage_paths(path):
+                try:
+                    seconds = max(seconds, wavfile.repair(part))
+                    log.warning("recording salvaged after node failure path=%s seconds=%.1f",
+                                part, seconds)
+                except (OSError, ProtocolError) as exc:
+                    log.error("recording lost with its node path=%s error=%s", part, exc)
             if entry is not None and not entry[1].done():
                 entry[1].set_result(seconds)
         link.recordings.clear()
@@ -538,51 +541,5 @@ class MediaPool:
         self._same_node(a, b, "unbridge")
         await a.link.command("unbridge", a=a.number, b=b.number)
 
-    async def record(self, a: Leg, b: Leg | None, path: str) -> None:
-        """Record both parties, mixed, 8 kHz mono, into ``path`` (``.wav`` under .incoming/)."""
-        legs = [a] if b is None else [a, b]
-        if b is not None:
-            self._same_node(a, b, "record")
-        link = a.link
-        path = str(path)
-        if path in self._recordings:
-            raise MediaError(f"already recording {path}", path=path)
-        fut: asyncio.Future[float] = asyncio.get_running_loop().create_future()
-        self._recordings[path] = (link, fut)
-        try:
-            await link.command("record_start", legs=[x.number for x in legs], path=path)
-        except BaseException:
-            del self._recordings[path]
-            raise
-        link.recordings.add(path)
-
-    async def stop_record(self, path: str) -> float:
-        """Stop and wait until the WAV is final; its length in seconds."""
-        path = str(path)
-        entry = self._recordings.get(path)
-        if entry is None:
-            raise MediaError(f"not recording {path}", path=path)
-        link, fut = entry
-        try:
-            if not fut.done():
-                try:
-                    await link.command("record_stop", path=path)
-                except MediaError:
-                    if not fut.done():
-                        raise
-            return await wait_for(self._clock, asyncio.shield(fut), TIMERS["media.record_timeout"])
-        except asyncio.TimeoutError:
-            raise MediaError(f"recording {path} not final after "
-                             f"{TIMERS['media.record_timeout']:.0f} s", path=path) from None
-        finally:
-            if fut.done():
-                self._recordings.pop(path, None)
-
     def node_pids(self) -> dict[int, int]:
         return {l.node_id: l.pid for l in self._links.values() if l.state == "up"}
-
-    @staticmethod
-    def _same_node(a: Leg, b: Leg, what: str) -> None:
-        if a.link is not b.link:
-            raise MediaError(f"{what}: legs {a.id} and {b.id} are on different media nodes",
-                             leg=a.id, other=b.id)

@@ -68,11 +68,16 @@ def _num(v: Any) -> bool:
     return (_int(v) or isinstance(v, float)) and v >= 0
 
 
+def _room(v: Any) -> bool:
+    return _int(v) and 1 <= v <= 4
+
+
 KINDS = {
     _int: "an integer", _leg: "a leg number 1..2^31-1", _code: "a SIP code 0-699",
     _str: "a string (no NUL, at most 2048 characters)", _opt_str: "a string or null",
     _abs_path: "an absolute path without '..'", _wav_path: "an absolute path ending in .wav",
     _bool: "true or false", _legs: "a list of 1-4 leg numbers", _num: "a number >= 0",
+    _room: "a number of legs 1-4",
 }
 
 
@@ -96,11 +101,22 @@ COMMANDS: dict[str, dict[str, tuple[Any, bool]]] = {
     "hangup": {"leg": (_leg, True), "code": (_code, False)},
     "play": {"leg": (_leg, True), "path": (_abs_path, True), "loop": (_bool, False)},
     "stop_play": {"leg": (_leg, True)},
-    "dial": {"uri": (_str, True), "near_leg": (_leg, True), "caller_id": (_opt_str, False),
-             "caller_name": (_opt_str, False)},
+    # exactly one of near_leg (its conversation) and conv (an opened one): checked in decode
+    "dial": {"uri": (_str, True), "near_leg": (_leg, False), "conv": (_leg, False),
+             "caller_id": (_opt_str, False), "caller_name": (_opt_str, False)},
     "bridge": {"a": (_leg, True), "b": (_leg, True)},
     "unbridge": {"a": (_leg, True), "b": (_leg, True)},
-    "record_start": {"legs": (_legs, True), "path": (_wav_path, True)},
+    # one-way audio: what ``src`` receives from its far end is sent to ``dst``'s far end
+    "connect": {"src": (_leg, True), "dst": (_leg, True)},
+    "disconnect": {"src": (_leg, True), "dst": (_leg, True)},
+    # the held leg hears ``path`` looping and nobody hears it; resume restores its paths
+    "hold": {"leg": (_leg, True), "path": (_abs_path, True)},
+    "resume": {"leg": (_leg, True)},
+    # room for a conversation that has no leg yet (click-to-call): -> {conv}
+    "open": {"legs": (_room, True)},
+    "close": {"conv": (_leg, True)},
+    # stereo: legs[0] into <path>.left.wav, legs[1] into <path>.right.wav (2 legs)
+    "record_start": {"legs": (_legs, True), "path": (_wav_path, True), "stereo": (_bool, False)},
     "record_stop": {"path": (_wav_path, True)},
     "status": {},
 }
@@ -117,6 +133,9 @@ EVENTS: dict[str, dict[str, tuple[Any, bool]]] = {
     "dtmf": {"leg": (_leg, True), "digit": (_digit, True),
              "source": (_one_of(*DTMF_SOURCES), True)},
     "play_done": {"leg": (_leg, True)},
+    # the far end of ``leg`` asked (REFER) to be put through to ``target`` (a SIP URI); the
+    # node declined the REFER itself and leaves the transfer to the daemon
+    "refer": {"leg": (_leg, True), "target": (_str, True)},
     "recording_done": {"path": (_wav_path, True), "seconds": (_num, True)},
 }
 
@@ -214,7 +233,14 @@ def decode(line: bytes) -> Message:
         name = obj.pop("cmd")
         if not isinstance(name, str):
             raise ProtocolError("cmd must be a string", field="cmd")
-        return Command(mid, name, _check(COMMANDS, name, obj, "command"))
+        body = _check(COMMANDS, name, obj, "command")
+        if name == "dial" and ("near_leg" in body) == ("conv" in body):
+            raise ProtocolError("command dial: needs exactly one of near_leg and conv",
+                                field="near_leg")
+        if name == "record_start" and body.get("stereo") and len(body["legs"]) != 2:
+            raise ProtocolError("command record_start: stereo needs exactly 2 legs",
+                                field="legs")
+        return Command(mid, name, body)
     if "ok" not in obj or not _bool(obj["ok"]):
         raise ProtocolError("reply needs 'ok': true or false", field="ok")
     ok = obj.pop("ok")

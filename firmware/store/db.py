@@ -67,7 +67,13 @@ class Migration:
 
 
 def load_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
-    """Read ``NNNN_name.sql`` files; numbering must start at 1 and have no gaps."""
+    """Read ``NNNN_name.sql`` files, in number order; each number once.
+
+    Numbers are reserved per part of the firmware built side by side
+    (docs/design/call-features.md §7), so a build may lack some: a gap is a
+    migration this build does not have, not an error. Each migration touches its
+    own tables, so one that arrives later is applied after higher numbers.
+    """
     found: list[Migration] = []
     for path in sorted(directory.glob("*.sql")):
         m = _MIGRATION_NAME.match(path.name)
@@ -75,11 +81,18 @@ def load_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
             raise StoreError("migration file name must look like 0001_name.sql",
                              path=str(path))
         found.append(Migration(int(m.group(1)), m.group(2), path.read_text("utf-8")))
-    for expected, mig in enumerate(found, start=1):
-        if mig.version != expected:
-            raise StoreError("migrations must be numbered 0001, 0002, ... without gaps",
-                             expected=expected, found=mig.version)
+    seen: set[int] = set()
+    for mig in found:
+        if mig.version < 1 or mig.version in seen:
+            raise StoreError("migration numbers must be unique and start at 0001",
+                             version=mig.version, name=mig.name)
+        seen.add(mig.version)
     return found
+
+
+def newest(migrations: list[Migration]) -> int:
+    """The schema version a database has once every migration of this build is applied."""
+    return max((m.version for m in migrations), default=0)
 
 
 class Database:
@@ -204,20 +217,24 @@ async def current_version(conn: aiosqlite.Connection) -> tuple[int, list[tuple[i
 
 async def migrate(conn: aiosqlite.Connection, path: Path, migrations: list[Migration],
                   clock: Clock) -> int:
-    """Bring the schema to the newest migration; returns the version reached."""
-    version, applied = await current_version(conn)
-    code_version = len(migrations)
-    if version > code_version:
-        raise SchemaTooNew(
-            f"database schema version {version} is newer than this firmware's "
-            f"{code_version}; refusing to open it", path=str(path),
-            db_version=version, code_version=code_version)
+    """Apply every migration the database lacks, in number order; the version reached."""
+    _, applied = await current_version(conn)
+    code_version = newest(migrations)
+    known = {m.version: m for m in migrations}
     for v, name in applied:
-        if migrations[v - 1].name != name:
+        if v not in known:
+            raise SchemaTooNew(
+                f"database schema version {v} ({name}) is newer than this firmware's "
+                f"{code_version} or unknown to it; refusing to open it", path=str(path),
+                db_version=v, code_version=code_version)
+        if known[v].name != name:
             raise StoreError("database migration history does not match this firmware",
                              path=str(path), version=v, db_name=name,
-                             code_name=migrations[v - 1].name)
-    for mig in migrations[version:]:
+                             code_name=known[v].name)
+    done = {v for v, _ in applied}
+    for mig in migrations:
+        if mig.version in done:
+            continue
         script = (f"BEGIN IMMEDIATE;\n{mig.sql}\n;\n"
                   f"INSERT INTO schema_version(version, name, applied_at) "
                   f"VALUES ({mig.version}, '{mig.name}', {clock.wall()!r});\nCOMMIT;")

@@ -19,6 +19,15 @@ VALID = [
     Command(9, "record_start", {"legs": [1, 2], "path": "/var/recordings/.incoming/c1.wav"}),
     Command(10, "record_stop", {"path": "/var/recordings/.incoming/c1.wav"}),
     Command(11, "status", {}),
+    Command(12, "connect", {"src": 1, "dst": 3}),
+    Command(13, "disconnect", {"src": 1, "dst": 3}),
+    Command(14, "hold", {"leg": 1, "path": "/var/prompts/moh.wav"}),
+    Command(15, "resume", {"leg": 1}),
+    Command(16, "open", {"legs": 2}),
+    Command(17, "dial", {"uri": "sip:201@127.0.0.1:5060", "conv": 3, "caller_name": "Sales"}),
+    Command(18, "close", {"conv": 3}),
+    Command(19, "record_start", {"legs": [1, 2], "path": "/var/recordings/.incoming/c2.wav",
+                                 "stereo": True}),
     Reply(6, True, {"leg": 2}),
     Reply(7, False, {}, "leg 2 is not active on this node"),
     Event("hello", {"node": 1, "pid": 4242, "sip_port": 5070, "capacity": 4, "inband": "enabled"}),
@@ -28,6 +37,7 @@ VALID = [
                         "reason": "Busy Here"}),
     Event("dtmf", {"leg": 1, "digit": "#", "source": "inband"}),
     Event("play_done", {"leg": 1}),
+    Event("refer", {"leg": 2, "target": "<sip:202@192.0.2.1>"}),
     Event("recording_done", {"path": "/var/recordings/.incoming/c1.wav", "seconds": 12.5}),
 ]
 
@@ -63,6 +73,13 @@ def test_every_command_and_event_in_the_tables_has_a_valid_example() -> None:
      "one of offered, dialing, ringing"),
     (b'{"event":"leg_state","leg":1,"cause":"vanished","state":"ended"}', "cause",
      "one of answer, confirmed"),
+    (b'{"id":1,"cmd":"dial","uri":"sip:1@h"}', "near_leg", "exactly one of near_leg and conv"),
+    (b'{"id":1,"cmd":"dial","uri":"sip:1@h","near_leg":1,"conv":2}', "near_leg",
+     "exactly one of near_leg and conv"),
+    (b'{"id":1,"cmd":"open","legs":5}', "legs", "a number of legs 1-4"),
+    (b'{"id":1,"cmd":"record_start","legs":[1],"path":"/r/a.wav","stereo":true}', "legs",
+     "stereo needs exactly 2 legs"),
+    (b'{"id":1,"cmd":"hold","leg":1,"path":"moh.wav"}', "path", "an absolute path"),
 ])
 def test_malformed_message_names_the_field(line: bytes, field: str, text: str) -> None:
     with pytest.raises(ProtocolError) as err:

@@ -9,7 +9,7 @@ import pytest
 
 from firmware.errors import StoreError
 from firmware.store import SchemaTooNew, Store
-from firmware.store.db import MIGRATIONS_DIR, load_migrations
+from firmware.store.db import MIGRATIONS_DIR, load_migrations, newest
 from tests.store.support import call, opened
 
 
@@ -24,7 +24,7 @@ async def test_open_creates_folders_and_sets_wal_full_and_foreign_keys(tmp_path:
 
 async def test_migrations_from_empty_reach_the_newest_version(tmp_path: Path) -> None:
     async with opened(tmp_path) as store:
-        assert await store.schema_version() == len(load_migrations()) >= 1
+        assert await store.schema_version() == newest(load_migrations()) >= 1
         tables = {r[0] for r in await store.db.fetchall(
             "SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {"schema_version", "trunks", "trunk_sources", "dids", "ivr_menus", "ivr_options",
@@ -48,14 +48,15 @@ async def test_refuses_a_database_from_newer_firmware(tmp_path: Path) -> None:
         pass
     db = tmp_path / "var" / "callbox.db"
     with sqlite3.connect(db) as conn:
-        conn.execute("INSERT INTO schema_version VALUES (7, 'from_the_future', 0)")
+        conn.execute("INSERT INTO schema_version VALUES (99, 'from_the_future', 0)")
     conn.close()
     with pytest.raises(SchemaTooNew) as err:
         await Store.open(db)
-    assert err.value.db_version == 7
-    newest = len(load_migrations())
-    assert err.value.code_version == newest
-    assert f"database schema version 7 is newer than this firmware's {newest}" in str(err.value)
+    assert err.value.db_version == 99
+    ours = newest(load_migrations())
+    assert err.value.code_version == ours
+    assert f"database schema version 99 (from_the_future) is newer than this firmware's {ours}" \
+        in str(err.value)
 
 
 async def test_a_failed_migration_leaves_the_previous_version(tmp_path: Path) -> None:
@@ -71,16 +72,36 @@ async def test_a_failed_migration_leaves_the_previous_version(tmp_path: Path) ->
     async with opened(tmp_path, migrations_dir=migs.parent / "only1") as store:
         assert await store.schema_version() == 1   # still at the version before the failure
     async with opened(tmp_path) as store:         # the real firmware still opens it
-        assert await store.schema_version() == len(load_migrations())
+        assert await store.schema_version() == newest(load_migrations())
         assert await store.db.fetchval(
             "SELECT COUNT(*) FROM sqlite_master WHERE name = 'half_done'") == 0
 
 
-async def test_migration_numbering_must_have_no_gaps(tmp_path: Path) -> None:
+async def test_migration_numbers_must_be_unique(tmp_path: Path) -> None:
     (tmp_path / "0001_a.sql").write_text("CREATE TABLE a (x);")
-    (tmp_path / "0003_c.sql").write_text("CREATE TABLE c (x);")
-    with pytest.raises(StoreError, match="without gaps"):
+    (tmp_path / "0001_b.sql").write_text("CREATE TABLE b (x);")
+    with pytest.raises(StoreError, match="must be unique"):
         load_migrations(tmp_path)
+
+
+async def test_a_reserved_number_landing_later_is_applied_after_higher_ones(
+        tmp_path: Path) -> None:
+    """Parts built side by side reserve numbers (0005 lines ... 0008 desk): a build may
+    lack some, and one that lands later is applied on its own."""
+    early, late = tmp_path / "early", tmp_path / "late"
+    for d in (early, late):
+        d.mkdir()
+        shutil.copy(MIGRATIONS_DIR / "0001_initial.sql", d)
+        (d / "0008_desk.sql").write_text("CREATE TABLE desk_t (x INTEGER);")
+    (late / "0005_lines.sql").write_text("CREATE TABLE lines_t (x INTEGER);")
+    async with opened(tmp_path, migrations_dir=early) as store:
+        assert await store.schema_version() == 8
+    async with opened(tmp_path, migrations_dir=late) as store:
+        rows = await store.db.fetchall("SELECT version, name FROM schema_version ORDER BY version")
+        assert [(r[0], r[1]) for r in rows] == [(1, "initial"), (5, "lines"), (8, "desk")]
+        assert await store.db.fetchval("SELECT COUNT(*) FROM lines_t") == 0
+    with pytest.raises(SchemaTooNew, match="5 \\(lines\\)"):   # the early build: unknown 0005
+        await Store.open(tmp_path / "var" / "callbox.db", migrations_dir=early)
 
 
 async def test_refuses_a_database_whose_history_differs(tmp_path: Path) -> None:
@@ -106,7 +127,7 @@ async def test_health_reports_the_database(tmp_path: Path) -> None:
     async with opened(tmp_path) as store:
         await store.cdr.insert(call())
         h = await store.health()
-    assert h["status"] == "ok" and h["schema_version"] == len(load_migrations())
+    assert h["status"] == "ok" and h["schema_version"] == newest(load_migrations())
     assert h["calls"] == 1
 
 

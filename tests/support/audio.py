@@ -7,7 +7,8 @@ import wave
 from pathlib import Path
 
 
-def read_wav(path: Path) -> tuple[int, list[int]]:
+def read_wav(path: Path, channel: int = 0) -> tuple[int, list[int]]:
+    """Sample rate and the samples of one channel (the first by default)."""
     with wave.open(str(path), "rb") as w:
         if w.getsampwidth() != 2:
             raise ValueError(f"{path}: expected 16-bit samples, got {w.getsampwidth() * 8}-bit")
@@ -15,7 +16,7 @@ def read_wav(path: Path) -> tuple[int, list[int]]:
         raw = w.readframes(w.getnframes())
     samples = list(struct.unpack(f"<{len(raw) // 2}h", raw))
     if channels > 1:
-        samples = samples[::channels]
+        samples = samples[channel::channels]
     return rate, samples
 
 
