@@ -17,6 +17,7 @@ from typing import Any, Awaitable, Callable, Coroutine, TypeVar
 
 from acd_core.clock import Clock, SystemClock
 from firmware.api_crm import CrmApi
+from firmware.api_desk import DeskApi
 from firmware.api_web import WebApi
 from firmware.errors import ApiError, CallboxError, StoreError
 from firmware.events import EventBus
@@ -57,7 +58,7 @@ def worst(statuses: list[str]) -> str:
     return max(statuses, key=STATUSES.index, default="ok")
 
 
-class Api(CrmApi, WebApi):
+class Api(CrmApi, WebApi, DeskApi):
     """``Api(loop, store, health_provider)``; call its methods from any thread but the loop's.
 
     ``health_provider`` is an ``async () -> {component: {"status": ..., ...}}`` for
@@ -65,7 +66,8 @@ class Api(CrmApi, WebApi):
     extra keys such as ``uptime_s`` are passed on); the ``database`` component
     always comes from the store, and the overall status is recomputed here. ``bus`` (optional) receives security events such as failed logins.
     The CRM, records and access methods come from ``CrmApi``, the web UI's live board,
-    event streams and configuration pages from ``WebApi`` (docs/design/crm-webui.md).
+    event streams and configuration pages from ``WebApi`` (docs/design/crm-webui.md), the
+    agent desk, supervision, recording rules and campaigns from ``DeskApi``.
     """
 
     def __init__(self, loop: asyncio.AbstractEventLoop, store: Store,

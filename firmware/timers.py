@@ -51,6 +51,18 @@ TIMERS = TimerTable(
               "a released pjsua2 object waits this long in the node before it is destroyed", 0.05, 10),
     TimerSpec("media.finalize", 3.0, "s",
               "a destroyed recorder may take this long to complete its WAV header", 0.5, 60),
+    # the agent desk (firmware/cti)
+    TimerSpec("desk.transfer_ring", 30.0, "s",
+              "a transfer or conference party rings this long before it counts as no answer",
+              5, 300),
+    TimerSpec("desk.seat_ring", 30.0, "s",
+              "click-to-call and a supervisor's action ring the seat this long", 5, 300),
+    TimerSpec("desk.code_answer", 3.0, "s",
+              "a feature code's confirmation tone plays at most this long before hang-up",
+              0.5, 30),
+    TimerSpec("desk.dialer_tick", 5.0, "s",
+              "the campaign dialer looks for due records and free agents this often",
+              0.5, 600),
     # storage (firmware/store/keeper.py)
     TimerSpec("storage.check", 2.0, "s",
               "free space and a real write on var/ are checked this often", 0.5, 60),

@@ -40,7 +40,14 @@ PERMISSIONS: dict[str, str] = {
     "audit.read": "read and verify the audit log",
     "users.admin": "users, roles, teams and API tokens",
     "queues.admin": "queues, IVR menus, seats, DIDs and trunks",
-    "supervise": "wallboard and live supervision",
+    "supervise": "wallboard and live supervision: listen, whisper, barge, intercept, force "
+                 "an agent's state",
+    "desk.agent": "the agent desk: own log-in, pause and wrap-up, own calls (hold, transfer, "
+                  "conference, pickup)",
+    "desk.outbound": "outbound calls from the desk or the seat (click-to-call)",
+    "recordings.control": "start and stop recording a call on demand",
+    "desk.admin": "dispositions, pause reasons, recording rules, queues' outbound caller ID",
+    "campaigns.admin": "outbound campaigns, their lists and the do-not-call list",
     "system.backup": "online backup",
 }
 
@@ -51,14 +58,16 @@ BUILTIN_ROLES: dict[str, frozenset[str]] = {
         "customers.read", "customers.write", "customers.delete", "customers.import",
         "numbers.unmasked", "tickets.read", "tickets.write", "tickets.assign", "tickets.admin",
         "kb.read", "kb.write", "surveys.read", "surveys.admin", "calls.read", "calls.read_all",
-        "recordings.play", "recordings.download", "export", "reports.read", "supervise"}),
+        "recordings.play", "recordings.download", "export", "reports.read", "supervise",
+        "desk.agent", "desk.outbound", "recordings.control", "desk.admin", "campaigns.admin"}),
     "team_leader": frozenset({
         "customers.read", "customers.write", "tickets.read", "tickets.write", "tickets.assign",
         "kb.read", "kb.write", "surveys.read", "calls.read", "calls.read_all",
-        "recordings.play", "reports.read", "supervise"}),
+        "recordings.play", "reports.read", "supervise", "desk.agent", "desk.outbound",
+        "recordings.control"}),
     "agent": frozenset({
         "customers.read", "customers.write", "tickets.read", "tickets.write", "kb.read",
-        "calls.read"}),
+        "calls.read", "desk.agent", "desk.outbound", "recordings.control"}),
     "auditor": frozenset({
         "audit.read", "customers.read", "tickets.read", "calls.read_all", "reports.read"}),
 }

@@ -121,8 +121,41 @@ class AcdRunner:
         event = acd.OfferTimedOut if timed_out else acd.OfferFailed
         self._feed(event(t=self._now(), call=call, agent=agent))
 
-    def call_ended(self, call: str, agent: str) -> None:
-        self._feed(acd.CallEnded(t=self._now(), call=call, agent=agent))
+    def call_ended(self, call: str, agent: str, hold: float = 0.0,
+                   transfer: str | None = None) -> None:
+        self._feed(acd.CallEnded(t=self._now(), call=call, agent=agent, hold=hold,
+                                 transfer=transfer))
+
+    # -- the agent desk (firmware/cti) ----------------------------------------------------
+    def knows(self, agent: str) -> bool:
+        return agent in self._agents
+
+    def agent_state(self, agent: str) -> tuple[str, str]:
+        """``(state, reason)`` as the engine sees the agent now."""
+        return self.engine.agent_state(agent)
+
+    def login(self, agent: str, paused: str | None = None) -> None:
+        self._feed(acd.AgentLoggedIn(t=self._now(), agent=agent, paused=paused))
+
+    def logout(self, agent: str) -> None:
+        self._feed(acd.AgentLoggedOut(t=self._now(), agent=agent))
+
+    def pause(self, agent: str, reason: str) -> None:
+        self._feed(acd.AgentPaused(t=self._now(), agent=agent, reason=reason))
+
+    def unpause(self, agent: str) -> None:
+        self._feed(acd.AgentUnpaused(t=self._now(), agent=agent))
+
+    def busy(self, agent: str, call: str) -> None:
+        """The agent took a call the engine did not offer (outbound, transfer, pickup)."""
+        self._feed(acd.AgentBusy(t=self._now(), agent=agent, call=call))
+
+    def free(self, agent: str, call: str, wrapup: float | None = None) -> None:
+        self._feed(acd.AgentFree(t=self._now(), agent=agent, call=call, wrapup=wrapup))
+
+    def ready(self, agent: str) -> None:
+        """The agent ends its wrap-up early."""
+        self._feed(acd.WrapupEnded(t=self._now(), agent=agent))
 
     # -- engine plumbing ------------------------------------------------------
     def _feed(self, event: Any) -> None:

@@ -10,9 +10,11 @@ from firmware.config import Config
 from firmware.events import EventBus
 from firmware.flows.acd_runner import AcdRunner
 from firmware.flows.records import CallRecords
+from firmware.cti.trunks import NoTrunks, Trunks
 from firmware.telephony.seats import SeatDialer
 
 if TYPE_CHECKING:
+    from firmware.cti.service import Cti
     from firmware.media.pool import MediaPool
     from firmware.store import Store
 
@@ -28,7 +30,12 @@ class FlowContext:
     moh_path: Path
     records: CallRecords
     seats: SeatDialer = field(default=None)  # type: ignore[assignment]  # set below
+    trunks: Trunks = field(default_factory=NoTrunks)       # firmware/trunks when wired
+    cti: "Cti" = field(default=None)  # type: ignore[assignment]  # the agent desk, set below
 
     def __post_init__(self) -> None:
         if self.seats is None:
             self.seats = SeatDialer(self.pool, self.cfg)
+        if self.cti is None:
+            from firmware.cti.service import Cti
+            self.cti = Cti(self)

@@ -135,12 +135,17 @@ class MediaCalls:
     async def record(self, a: Leg, b: Leg | None, path: str, stereo: bool = False) -> None:
         """Record both parties into ``path`` (``.wav`` under .incoming/): mixed, 8 kHz mono,
         or ``stereo`` (needs ``b``): ``a`` on the left channel, ``b`` on the right."""
-        legs = [a] if b is None else [a, b]
-        if b is not None:
-            self._same_node(a, b, "record")
-        if stereo and b is None:
+        await self.record_legs([a] if b is None else [a, b], path, stereo)
+
+    async def record_legs(self, legs: list[Leg], path: str, stereo: bool = False) -> None:
+        """Record 1-4 legs of one node mixed, or exactly two as stereo (first on the left)."""
+        if not 1 <= len(legs) <= 4:
+            raise MediaError(f"a recording takes 1-4 legs, not {len(legs)}", path=str(path))
+        for other in legs[1:]:
+            self._same_node(legs[0], other, "record")
+        if stereo and len(legs) != 2:
             raise MediaError("a stereo recording needs two legs", path=str(path))
-        link = a.link
+        link = legs[0].link
         path = str(path)
         if path in self._recordings:
             raise MediaError(f"already recording {path}", path=path)

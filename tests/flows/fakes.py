@@ -36,6 +36,9 @@ class FakeLeg:
         self.answered = asyncio.Event()
         self.ended: asyncio.Future[tuple[int, str]] = asyncio.get_running_loop().create_future()
         self.dtmf_sources: list[str] = []
+        self.refers: asyncio.Queue[str] = asyncio.Queue()
+        self.held = False
+        self.conv: "FakeConversation | None" = None
         # what the flow did to this leg, for assertions
         self.commands: list[tuple[str, Any]] = []
         self.playing: str | None = None
@@ -69,6 +72,18 @@ class FakeLeg:
         self._cmd("stop_play")
         self.playing = None
 
+    async def hold(self, path: str) -> None:
+        if self.held:
+            raise MediaError(f"node 1: hold: leg {self.number} is already on hold")
+        self._cmd("hold", str(path))
+        self.held = True
+
+    async def resume(self) -> None:
+        if not self.held:
+            raise MediaError(f"node 1: resume: leg {self.number} is not on hold")
+        self._cmd("resume")
+        self.held = False
+
     async def hangup(self, code: int = 0) -> None:
         if self.ended.done():
             return
@@ -99,6 +114,10 @@ class FakeLeg:
     def far_hangs_up(self, code: int = 200, reason: str = "BYE") -> None:
         self._end(code, reason)
 
+    def far_refers(self, target: str) -> None:
+        """The phone's transfer button (REFER), as the node reports it."""
+        self.refers.put_nowait(target)
+
     def node_fails(self) -> None:
         self._end(0, "node_failed")
 
@@ -118,26 +137,103 @@ class FakeLeg:
         return any(c == name for c, _ in self.commands)
 
 
-class FakePool:
-    """The call API of ``MediaPool`` (dial, bridge, unbridge, record, stop_record)."""
+class FakeConversation:
+    """The room a conversation holds on its node: ``max(reserved, live legs)``."""
 
-    def __init__(self) -> None:
+    def __init__(self, pool: "FakePool", node: int, reserved: int = 2) -> None:
+        self.pool = pool
+        self.node = node
+        self.reserved = reserved
+        self.legs: list[FakeLeg] = []
+        self.closed = False
+        self.id = len(pool.conversations) + 1
+        pool.conversations.append(self)
+
+    def used(self) -> int:
+        if self.closed and not self.live():
+            return 0
+        return max(0 if self.closed else self.reserved, len(self.live()))
+
+    def live(self) -> list[FakeLeg]:
+        return [x for x in self.legs if not x.ended.done()]
+
+    def add(self, leg: FakeLeg) -> FakeLeg:
+        leg.conv = self
+        self.legs.append(leg)
+        return leg
+
+    async def dial(self, uri: str, caller_id: str | None = None,
+                   caller_name: str | None = None) -> FakeLeg:
+        if self.closed:
+            raise MediaError("conversation closed")
+        leg = self.pool._new_out(self.node, uri, caller_id, caller_name, self)
+        return leg
+
+    async def close(self) -> None:
+        self.closed = True
+
+
+class FakePool:
+    """The call API of ``MediaPool`` (dial, bridge, unbridge, connect, disconnect, room,
+    opened conversations, record, stop_record), with each node's room modelled: a caller
+    leg opens a conversation of 2 legs, a dial beyond it needs a free leg of the node."""
+
+    def __init__(self, capacity: int = 4) -> None:
         self.dialled: list[tuple[FakeLeg, str]] = []
         self.bridged: list[tuple[FakeLeg, FakeLeg]] = []
+        self.paths: set[tuple[FakeLeg, FakeLeg]] = set()      # one-way connects
         self.recordings: dict[str, float] = {}       # path -> seconds at stop
+        self.recorded: dict[str, tuple[list[FakeLeg], bool]] = {}   # path -> (legs, stereo)
         self.dial_error: MediaError | None = None
         self.record_error: MediaError | None = None
+        self.capacity = capacity
+        self.conversations: list[FakeConversation] = []
 
+    # -- room ---------------------------------------------------------------------------------
+    def _conv(self, leg: FakeLeg) -> FakeConversation:
+        if leg.conv is None:
+            FakeConversation(self, leg.node).add(leg)
+        assert leg.conv is not None
+        return leg.conv
+
+    def used(self, node: int) -> int:
+        return sum(c.used() for c in self.conversations if c.node == node)
+
+    def has_room(self, near: FakeLeg, extra: int = 1) -> bool:
+        conv = self._conv(near)
+        spare = max(0, conv.reserved - len(conv.live()))
+        return spare + self.capacity - self.used(near.node) >= extra
+
+    def ensure_room(self, near: FakeLeg, extra: int = 1, what: str = "") -> None:
+        if not self.has_room(near, extra):
+            raise MediaError(f"{what or 'action'} refused: no room on the conversation's node",
+                             reason="no room on the conversation's node", node=near.node)
+
+    async def open_conversation(self, legs: int = 2) -> FakeConversation:
+        for node in (1, 2, 3, 4):
+            if self.capacity - self.used(node) >= legs:
+                return FakeConversation(self, node, legs)
+        raise MediaError(f"no media node has room for a conversation of {legs} legs")
+
+    def _new_out(self, node: int, uri: str, caller_id: str | None, caller_name: str | None,
+                 conv: FakeConversation) -> FakeLeg:
+        if self.dial_error is not None:
+            raise self.dial_error
+        leg = FakeLeg("out", {"uri": uri, "caller_id": caller_id, "caller_name": caller_name},
+                      node=node)
+        conv.add(leg)
+        self.dialled.append((leg, uri))
+        return leg
+
+    # -- calls ----------------------------------------------------------------------------------
     async def dial(self, near: FakeLeg, uri: str, caller_id: str | None = None,
                    caller_name: str | None = None) -> FakeLeg:
         if near.ended.done():
             raise MediaError(f"dial: leg {near.id} has ended", leg=near.id)
-        if self.dial_error is not None:
-            raise self.dial_error
-        leg = FakeLeg("out", {"uri": uri, "caller_id": caller_id, "caller_name": caller_name},
-                      node=near.node)
-        self.dialled.append((leg, uri))
-        return leg
+        conv = self._conv(near)
+        if len(conv.live()) >= conv.reserved and self.capacity - self.used(near.node) < 1:
+            raise MediaError(f"node {near.node}: node full", node=near.node)
+        return self._new_out(near.node, uri, caller_id, caller_name, conv)
 
     async def bridge(self, a: FakeLeg, b: FakeLeg) -> None:
         self.bridged.append((a, b))
@@ -145,12 +241,30 @@ class FakePool:
     async def unbridge(self, a: FakeLeg, b: FakeLeg) -> None:
         self.bridged.remove((a, b))
 
-    async def record(self, a: FakeLeg, b: FakeLeg | None, path: str) -> None:
+    async def connect(self, src: FakeLeg, dst: FakeLeg) -> None:
+        self.paths.add((src, dst))
+
+    async def disconnect(self, src: FakeLeg, dst: FakeLeg) -> None:
+        self.paths.discard((src, dst))
+
+    def hears(self, leg: FakeLeg) -> set[FakeLeg]:
+        """Whom ``leg``'s far end hears: bridges and one-way paths, minus held or ended legs."""
+        if leg.held or leg.ended.done():
+            return set()
+        out = {a for a, b in self.bridged if b is leg} | {b for a, b in self.bridged if a is leg}
+        out |= {a for a, b in self.paths if b is leg}
+        return {x for x in out if not x.held and not x.ended.done()}
+
+    async def record(self, a: FakeLeg, b: FakeLeg | None, path: str, stereo: bool = False) -> None:
+        await self.record_legs([a] if b is None else [a, b], path, stereo)
+
+    async def record_legs(self, legs: list[FakeLeg], path: str, stereo: bool = False) -> None:
         if self.record_error is not None:
             raise self.record_error
         if path in self.recordings:
             raise MediaError(f"already recording {path}", path=path)
         self.recordings[path] = -1.0
+        self.recorded[path] = (list(legs), stereo)
 
     async def stop_record(self, path: str) -> float:
         """Writes the finished file where a node would (a WAV header and 1 s of silence)."""

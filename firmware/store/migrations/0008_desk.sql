@@ -103,3 +103,20 @@ CREATE TABLE dnc (
     added_at    REAL NOT NULL,
     expires_at  REAL                        -- NULL: for ever
 );
+
+-- The number (and name) a queue's outbound calls present: click-to-call, campaigns,
+-- a seat dialling out. '' leaves it to the trunk's route.
+CREATE TABLE queue_outbound (
+    queue       TEXT PRIMARY KEY,
+    caller_id   TEXT NOT NULL DEFAULT '',
+    caller_name TEXT NOT NULL DEFAULT ''
+);
+
+-- Each agent's log-in and pause as last set, restored when the daemon starts
+-- (no row: logged in, not paused).
+CREATE TABLE agent_sessions (
+    agent       TEXT PRIMARY KEY,           -- the seat extension
+    logged_in   INTEGER NOT NULL CHECK (logged_in IN (0, 1)),
+    paused      TEXT,                       -- the pause reason, NULL when not paused
+    updated_at  REAL NOT NULL
+);

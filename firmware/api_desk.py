@@ -1,0 +1,263 @@
+"""The agent desk, supervision, recording rules and campaigns as ``firmware.api.Api``
+methods (mixed in), for the web desk and wallboard (issue 19) and integrators.
+
+Each method is an ``@endpoint`` (permission checked first, run on the daemon
+loop, times as ISO-8601, numbers masked for the principal) and calls the
+daemon's ``Cti`` (``firmware/cti``), the same code a seat's feature code runs.
+Live actions need the running daemon's desk (``attach_cti``; 503 without it);
+the lists, rules and campaigns work on the store alone. Arguments, errors and
+permissions: docs/design/daemon-interfaces.md ("Agent desk and supervision").
+"""
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from firmware.crm.facade import endpoint, page
+from firmware.crm.permissions import Principal
+from firmware.cti import campaign_csv, outbound
+from firmware.errors import ApiError
+from firmware.store.agentdesk import DeskStore, RecordingRule
+from firmware.store.campaigns import Campaign, Campaigns
+
+
+class DeskApi:
+    _store: Any
+    _cti: Any = None
+
+    def attach_cti(self, cti: Any) -> None:
+        """The running daemon's desk (``firmware.cti.service.Cti``)."""
+        self._cti = cti
+
+    def _live(self) -> Any:
+        if self._cti is None:
+            raise ApiError("the agent desk is not running", status=503)
+        return self._cti
+
+    def _desk_store(self) -> DeskStore:
+        return self._cti.store if self._cti is not None else DeskStore(self._store.db)
+
+    def _campaign_store(self) -> Campaigns:
+        return self._cti.campaigns if self._cti is not None else Campaigns(self._store.db)
+
+    # -- the agent's own state --------------------------------------------------------------
+    @endpoint("desk.agent")
+    async def agent_status(self, p: Principal) -> dict[str, Any]:
+        cti = self._live()
+        return cti.state_of(cti.own_seat(p, "login"))
+
+    @endpoint("desk.agent", "write")
+    async def agent_login(self, p: Principal) -> dict[str, Any]:
+        return await self._live().agent_state_change(p, "logged-in")
+
+    @endpoint("desk.agent", "write")
+    async def agent_logout(self, p: Principal) -> dict[str, Any]:
+        return await self._live().agent_state_change(p, "logged-out")
+
+    @endpoint("desk.agent", "write")
+    async def agent_pause(self, p: Principal, reason: str) -> dict[str, Any]:
+        return await self._live().agent_state_change(p, "paused", reason)
+
+    @endpoint("desk.agent", "write")
+    async def agent_available(self, p: Principal) -> dict[str, Any]:
+        return await self._live().agent_state_change(p, "available")
+
+    @endpoint("desk.agent", "write")
+    async def wrapup(self, p: Principal, disposition: str, note: str = "",
+                     call_id: str | None = None, ready: bool = True) -> dict[str, Any]:
+        return await self._live().wrapup(p, disposition, note, call_id, ready)
+
+    @endpoint("desk.agent")
+    async def dispositions(self, p: Principal) -> list[dict[str, Any]]:
+        return await self._desk_store().entries("dispositions")
+
+    @endpoint("desk.agent")
+    async def pause_reasons(self, p: Principal) -> list[dict[str, Any]]:
+        return await self._desk_store().entries("pause_reasons")
+
+    # -- the agent's call -------------------------------------------------------------------------
+    @endpoint("desk.agent", "write")
+    async def call_answer(self, p: Principal) -> dict[str, Any]:
+        cti = self._live()
+        seat = cti.own_seat(p, "answer")
+        if seat not in cti.offers:
+            raise ApiError(f"no call is ringing seat {seat}", status=409, seat=seat)
+        raise ApiError(f"seat {seat}'s phone cannot be answered from the desk: no remote "
+                       "answer (CSTA or SIP 'talk' event) is supported; pick up the phone",
+                       status=501, seat=seat)
+
+    @endpoint("desk.agent", "write")
+    async def call_hangup(self, p: Principal) -> dict[str, Any]:
+        return await self._live().act(p, "hangup")
+
+    @endpoint("desk.agent", "write")
+    async def call_hold(self, p: Principal) -> dict[str, Any]:
+        return await self._live().act(p, "hold")
+
+    @endpoint("desk.agent", "write")
+    async def call_resume(self, p: Principal) -> dict[str, Any]:
+        return await self._live().act(p, "resume")
+
+    @endpoint("desk.agent", "write")
+    async def call_transfer(self, p: Principal, target: str, attended: bool = False
+                            ) -> dict[str, Any]:
+        return await self._live().act(p, "transfer", target=target, attended=attended)
+
+    @endpoint("desk.agent", "write")
+    async def call_complete_transfer(self, p: Principal) -> dict[str, Any]:
+        return await self._live().act(p, "complete")
+
+    @endpoint("desk.agent", "write")
+    async def call_cancel_transfer(self, p: Principal) -> dict[str, Any]:
+        return await self._live().act(p, "cancel")
+
+    @endpoint("desk.agent", "write")
+    async def call_conference(self, p: Principal, target: str = "") -> dict[str, Any]:
+        return await self._live().act(p, "conference", target=target)
+
+    @endpoint("desk.agent", "write")
+    async def call_pickup(self, p: Principal) -> dict[str, Any]:
+        return await self._live().pickup(p)
+
+    @endpoint("recordings.control", "write")
+    async def call_record(self, p: Principal, on: bool = True) -> dict[str, Any]:
+        return await self._live().act(p, "record", on=on)
+
+    @endpoint("desk.outbound", "write")
+    async def click_to_call(self, p: Principal, number: str, queue: str | None = None
+                            ) -> dict[str, Any]:
+        return await outbound.click_to_call(self._live(), p, number, queue)
+
+    # -- supervision ------------------------------------------------------------------------------
+    @endpoint("desk.agent")
+    async def live_calls(self, p: Principal) -> list[dict[str, Any]]:
+        return self._live().live_calls(p)
+
+    @endpoint("supervise")
+    async def agent_states(self, p: Principal) -> list[dict[str, Any]]:
+        cti = self._live()
+        return [cti.state_of(s.extension) for s in await cti.ctx.store.config.seats()
+                if cti.ctx.acd.knows(s.extension)]
+
+    @endpoint("supervise", "write")
+    async def supervise_call(self, p: Principal, agent: str, mode: str = "listen"
+                             ) -> dict[str, Any]:
+        return await self._live().supervise(p, agent, mode)
+
+    @endpoint("supervise", "write")
+    async def leave_call(self, p: Principal, agent: str) -> dict[str, Any]:
+        return await self._live().leave(p, agent)
+
+    @endpoint("supervise", "write")
+    async def force_agent(self, p: Principal, agent: str, state: str, reason: str = ""
+                          ) -> dict[str, Any]:
+        return await self._live().force(p, agent, state, reason)
+
+    # -- configuration ----------------------------------------------------------------------------
+    @endpoint("desk.admin", "write")
+    async def put_disposition(self, p: Principal, code: str, label: str, position: int = 0,
+                              active: bool = True) -> dict[str, Any]:
+        return await self._desk_store().put_entry("dispositions", code, label, position, active)
+
+    @endpoint("desk.admin", "write")
+    async def put_pause_reason(self, p: Principal, code: str, label: str, position: int = 0,
+                               active: bool = True) -> dict[str, Any]:
+        return await self._desk_store().put_entry("pause_reasons", code, label, position,
+                                                  active)
+
+    @endpoint("desk.admin")
+    async def recording_rules(self, p: Principal) -> list[dict[str, Any]]:
+        return [r.to_dict() for r in await self._desk_store().recording_rules()]
+
+    @endpoint("desk.admin", "write")
+    async def put_recording_rule(self, p: Principal, scope: str, mode: str, target: str = "",
+                                 announce: bool = False, stereo: bool = False
+                                 ) -> dict[str, Any]:
+        rule = RecordingRule(scope, target, mode, announce, stereo)
+        return (await self._desk_store().put_recording_rule(rule)).to_dict()
+
+    @endpoint("desk.admin", "write")
+    async def delete_recording_rule(self, p: Principal, scope: str, target: str = "") -> None:
+        await self._desk_store().delete_recording_rule(scope, target)
+
+    @endpoint("desk.admin", "write")
+    async def put_queue_caller_id(self, p: Principal, queue: str, caller_id: str,
+                                  caller_name: str = "") -> dict[str, Any]:
+        if await self._store.config.queue(queue) is None:
+            raise ApiError(f"no queue {queue!r}", status=404, table="queues", key=queue)
+        return await self._desk_store().put_queue_caller_id(queue, caller_id, caller_name)
+
+    @endpoint("calls.read_all")
+    async def call_recordings(self, p: Principal, call_id: str) -> list[dict[str, Any]]:
+        return await self._desk_store().recordings_of(call_id)
+
+    # -- campaigns --------------------------------------------------------------------------------
+    @endpoint("campaigns.admin")
+    async def campaigns(self, p: Principal) -> list[dict[str, Any]]:
+        store = self._campaign_store()
+        return [{**c.to_dict(), "counts": await store.counts(c.name)} for c in await store.list()]
+
+    @endpoint("campaigns.admin", "write")
+    async def put_campaign(self, p: Principal, name: str, queue: str, **fields: Any
+                           ) -> dict[str, Any]:
+        if await self._store.config.queue(queue) is None:
+            raise ApiError(f"no queue {queue!r}", status=404, field="queue")
+        allowed = {"caller_id", "hours_start", "hours_end", "days", "max_attempts", "retry_s",
+                   "backoff", "ring_timeout_s"}
+        unknown = sorted(set(fields) - allowed)
+        if unknown:
+            raise ApiError(f"unknown campaign field {unknown[0]!r}", status=400,
+                           field=unknown[0], expected=", ".join(sorted(allowed)))
+        c = await self._campaign_store().put(Campaign(name=name, queue=queue, **fields))
+        return c.to_dict()
+
+    @endpoint("campaigns.admin", "write")
+    async def delete_campaign(self, p: Principal, name: str) -> None:
+        await self._campaign_store().delete(name)
+
+    @endpoint("campaigns.admin", "write")
+    async def set_campaign_state(self, p: Principal, name: str, state: str) -> dict[str, Any]:
+        c = await self._campaign_store().set_state(name, state)
+        if self._cti is not None and self._cti.dialer is not None:
+            self._cti.dialer.wake()
+        return c.to_dict()
+
+    @endpoint("campaigns.admin", "write")
+    async def import_campaign(self, p: Principal, name: str, path: str) -> dict[str, Any]:
+        """Add the rows of the CSV file at ``path`` to campaign ``name``."""
+        store = self._campaign_store()
+        await store.get(name)
+        try:
+            data = await asyncio.to_thread(Path(path).read_bytes)
+        except OSError as exc:
+            raise ApiError(f"cannot read {path}: {exc.strerror}", status=400,
+                           field="path") from None
+        try:
+            parsed = await asyncio.to_thread(campaign_csv.parse, data)
+        except campaign_csv.ListError as exc:
+            raise ApiError(str(exc), status=422, row=exc.context.get("line"),
+                           column=exc.context.get("column")) from None
+        counts = await store.add_records(name, parsed.rows)
+        return {"added": counts["added"], "skipped": counts["skipped"] + parsed.duplicates,
+                "rejected": parsed.rejected}
+
+    @endpoint("campaigns.admin")
+    async def campaign_records(self, p: Principal, name: str, state: str | None = None,
+                               limit: int = 50, offset: int = 0) -> dict[str, Any]:
+        items, total = await self._campaign_store().records(name, state, limit, offset)
+        return page(items, total, limit, offset, "line")
+
+    @endpoint("campaigns.admin")
+    async def dnc_list(self, p: Principal, limit: int = 50, offset: int = 0) -> dict[str, Any]:
+        items, total = await self._campaign_store().dnc(limit, offset)
+        return page(items, total, limit, offset, "number")
+
+    @endpoint("campaigns.admin", "write")
+    async def put_dnc(self, p: Principal, number: str, note: str = "",
+                      expires_at: float | None = None) -> dict[str, Any]:
+        return await self._campaign_store().put_dnc(number, note, expires_at)
+
+    @endpoint("campaigns.admin", "write")
+    async def delete_dnc(self, p: Principal, number: str) -> None:
+        await self._campaign_store().delete_dnc(number)
