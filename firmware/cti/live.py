@@ -152,6 +152,10 @@ class LiveCall(TransferParts, SupervisorParts):
                     waits.append(asyncio.ensure_future(self.consult.answered.wait()))
                 if self.sup is not None and self.sup.state == "ringing":
                     waits.append(asyncio.ensure_future(self.sup.leg.answered.wait()))
+                refer = None
+                if self.agent_leg is not None and self.state in (TALKING, HELD):
+                    refer = asyncio.ensure_future(self.agent_leg.refers.get())
+                    waits.append(refer)
                 deadlines = [d for d in (self.consult_deadline,
                                          self.sup.deadline if self.sup else None)
                              if d is not None]
@@ -162,6 +166,8 @@ class LiveCall(TransferParts, SupervisorParts):
                     w.cancel()
                 self._kick.clear()
                 async with self.lock:
+                    if refer is not None and refer.done() and not refer.cancelled():
+                        await self._phone_transfer(refer.result())
                     if await self._settle():
                         return self.outcome
         finally:
@@ -195,9 +201,10 @@ class LiveCall(TransferParts, SupervisorParts):
             self.third, self.third_agent = None, None
             self._fire("party_left")
             await self.recording.restart()
-        if self.agent_leg is not None and self.agent_leg.ended.done():
+        if self.agent_leg is not None and self.agent_leg.ended.done() \
+                and self.state != ENDED:
             return await self._agent_gone()
-        return False
+        return self.state == ENDED
 
     async def _agent_gone(self) -> bool:
         gone, leg = self.agent, self.agent_leg
@@ -305,12 +312,31 @@ class LiveCall(TransferParts, SupervisorParts):
             self.hold_s += self.ctx.clock.now() - self._held_at
             self._held_at = None
 
+    async def _phone_transfer(self, target_uri: str) -> None:
+        """The agent's phone pressed transfer (REFER, declined by the node): a blind
+        transfer to the user part of its target, as the desk would do it."""
+        user = _user_part(target_uri)
+        try:
+            target = await self.cti.resolve(user)
+            await self.blind(target)
+        except Exception as exc:  # noqa: BLE001 - a bad target leaves the call as it is
+            log.warning("phone transfer refused call=%s target=%s error=%s", self.id,
+                        target_uri, exc)
+            self._publish("call.transfer_failed", target=user, error=str(exc)[:200])
+
     async def hangup_agent(self) -> None:
         """The agent ends the call from the desk (as if the phone hung up)."""
         if self.agent_leg is None:
             raise ApiError("the call has no agent leg", status=409, call=self.id)
         await _hangup(self.agent_leg)
         self.kick()
+
+
+def _user_part(uri: str) -> str:
+    """``<sip:202@192.0.2.1;transport=udp>`` -> ``202``."""
+    inner = uri.strip().strip("<>")
+    inner = inner.split(":", 1)[1] if ":" in inner else inner
+    return inner.split("@", 1)[0].split(";", 1)[0]
 
 
 async def _hangup(leg: Leg | None) -> None:

@@ -24,11 +24,13 @@ from firmware.crm.permissions import BUILTIN_ROLES, Principal
 from firmware.cti.agents import AgentStates
 from firmware.cti.live import LiveCall
 from firmware.cti.transfer import Target
+from firmware.clock import first
 from firmware.errors import ApiError
 from firmware.media.leg import Leg
 from firmware.store import Queue
 from firmware.store.agentdesk import DeskStore
 from firmware.store.campaigns import Campaigns
+from firmware.timers import TIMERS
 
 if TYPE_CHECKING:
     from firmware.flows.context import FlowContext
@@ -277,12 +279,30 @@ class Cti(AgentStates):
         if leg is None:
             self.ctx.pool.ensure_room(offer.caller, 1, "pickup")
             leg = await self.ctx.seats.dial(offer.caller, seat, caller_name="pickup")
-        elif leg.link is not offer.caller.link:
+            self.track(asyncio.ensure_future(self._picker_answers(offer, seat, leg)))
+            return {"call": offer.call, "picked_from": offer.agent, "ringing": seat}
+        if leg.link is not offer.caller.link:
             raise ApiError("pickup refused: no room on the conversation's node", status=409,
                            reason="no room on the conversation's node")
+        self._picked(offer, seat, leg)
+        return {"call": offer.call, "picked_from": offer.agent}
+
+    def _picked(self, offer: RingingOffer, seat: str, leg: Leg) -> None:
         offer.picked.set_result((seat, leg))
         self.ctx.bus.publish("call.pickup", call=offer.call, agent=seat, ringing=offer.agent)
-        return {"call": offer.call, "picked_from": offer.agent}
+
+    async def _picker_answers(self, offer: RingingOffer, seat: str, leg: Leg) -> None:
+        """The picker's seat rings beside the offered one: the first to answer has the call."""
+        answered = asyncio.ensure_future(leg.answered.wait())
+        try:
+            await first(self.ctx.clock, {answered, leg.ended, offer.picked},
+                        TIMERS["desk.seat_ring"])
+        finally:
+            answered.cancel()
+        if leg.answered.is_set() and not offer.picked.done():
+            self._picked(offer, seat, leg)
+        elif not leg.ended.done():
+            await leg.hangup()
 
     async def pickable(self, seat: str) -> RingingOffer | None:
         me = await self.ctx.store.config.seat(seat)

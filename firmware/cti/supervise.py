@@ -37,13 +37,15 @@ MODES = ("listen", "whisper", "barge")
 RINGING, LISTEN, WHISPER, BARGE, INTERCEPT, LEFT = (
     "ringing", "listen", "whisper", "barge", "intercept", "left")
 
-# A supervisor on a call: rung (``ringing``, with the mode it will take), then in one
-# mode; any mode may change to another; ``intercept`` and ``leave`` end it.
+# A supervisor on a call: rung (``ringing``: a mode asked meanwhile is the one it takes
+# when it answers, ``answered:<mode>``), then in one mode; any mode may change to another;
+# ``intercept`` and ``leave`` end it.
 SUPERVISION = StateTable(
     "supervision", (RINGING, LISTEN, WHISPER, BARGE, INTERCEPT, LEFT),
     [
-        *((RINGING, m, RINGING) for m in MODES),
-        (RINGING, "answered", RINGING), (RINGING, "intercept", RINGING),
+        *((RINGING, m, RINGING) for m in MODES), (RINGING, "intercept", RINGING),
+        *((RINGING, f"answered:{m}", m) for m in MODES),
+        (RINGING, "answered:intercept", INTERCEPT),
         *((s, m, m) for s in (LISTEN, WHISPER, BARGE) for m in MODES),
         *((s, "intercept", INTERCEPT) for s in (LISTEN, WHISPER, BARGE)),
         *((s, "leave", LEFT) for s in (RINGING, LISTEN, WHISPER, BARGE)),
@@ -104,11 +106,11 @@ class SupervisorParts:
         sup = self.sup
         assert sup is not None
         sup.deadline = None
-        sup.state = SUPERVISION.fire(sup.state, "answered", subject=self.id, log=log)
+        sup.state = SUPERVISION.fire(sup.state, f"answered:{sup.mode}", subject=self.id,
+                                     log=log)
         if sup.mode == INTERCEPT:
             await self._intercept()
             return
-        sup.state = SUPERVISION.fire(sup.state, sup.mode, subject=self.id, log=log)
         await self._apply_paths()
         self._publish(f"supervisor.{sup.mode}", supervisor=sup.seat, user=sup.user)
 
@@ -165,6 +167,7 @@ class SupervisorParts:
         self.agent, self.agent_leg = sup.seat, sup.leg
         self.sup = None
         self._leaves(leaving, transfer=f"intercept:{sup.seat}")
+        self.outcome.transfers.append(f"intercept:{sup.seat}")
         if old is not None and not old.ended.done():
             try:
                 await old.hangup()

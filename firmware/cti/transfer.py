@@ -79,7 +79,7 @@ class TransferParts:
                 await self._consult_gone()             # back to the queue, or hung up
                 raise
         self.outcome.transfers.append(str(target))
-        self._publish("call.transfer", kind="blind", target=str(target), by=leaving or "")
+        self._publish("call.transfer", how="blind", target=str(target), by=leaving or "")
 
     async def attended(self: "LiveCall", target: Target, join: bool = False) -> None:
         from firmware.cti.live import HELD, TALKING
@@ -102,7 +102,7 @@ class TransferParts:
             raise
         self._fire("consult")
         self._publish("call.transfer" if not join else "call.conference_ringing",
-                      kind=self.consult_mode, target=str(target))
+                      how=self.consult_mode, target=str(target))
 
     async def _ring(self: "LiveCall", target: Target, mode: str) -> None:
         """Dial ``target`` as the consult leg (``MediaError``/``FlowError`` if it cannot be
@@ -132,7 +132,7 @@ class TransferParts:
         self.outcome.requeue = queue
         self.outcome.transfers.append(f"queue:{queue}")
         self._fire("requeue")
-        self._publish("call.transfer", kind="blind", target=f"queue:{queue}", by=leaving or "")
+        self._publish("call.transfer", how="blind", target=f"queue:{queue}", by=leaving or "")
         self.kick()
 
     # -- while the party rings or talks --------------------------------------------------------
