@@ -281,7 +281,7 @@ class Cti(AgentStates):
             leg = await self.ctx.seats.dial(offer.caller, seat, caller_name="pickup")
             self.track(asyncio.ensure_future(self._picker_answers(offer, seat, leg)))
             return {"call": offer.call, "picked_from": offer.agent, "ringing": seat}
-        if leg.link is not offer.caller.link:
+        if leg.node != offer.caller.node:
             raise ApiError("pickup refused: no room on the conversation's node", status=409,
                            reason="no room on the conversation's node")
         self._picked(offer, seat, leg)

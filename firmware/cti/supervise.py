@@ -93,7 +93,7 @@ class SupervisorParts:
             self.sup = Supervision(seat, user, leg, mode,
                                    deadline=self.ctx.clock.now() + TIMERS["desk.seat_ring"])
         else:
-            if leg.link is not self.customer.link:
+            if leg.node != self.customer.node:
                 raise MediaError(f"{mode} refused: no room on the conversation's node "
                                  f"(the supervisor's call is on node {leg.node}, the call on "
                                  f"node {self.customer.node})",

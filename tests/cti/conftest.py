@@ -45,6 +45,10 @@ class DeskHarness(FlowHarness):
             "INSERT INTO users (username, password_hash, role, seat, created_at)"
             " VALUES (?, '!', ?, ?, 0)", [(u, r, s) for u, (r, s) in users.items()], "users")
 
+    async def __aexit__(self, *exc: object) -> None:
+        await self.cti.stop()
+        await super().__aexit__(*exc)
+
     async def p(self, user: str) -> Principal:
         return await self.cti.principal_for_seat(USERS[user][1])
 
@@ -65,8 +69,26 @@ class DeskHarness(FlowHarness):
         await self.until(lambda: live.recording.active or live.recording.rule, "the recording")
         return leg, seat_leg, live
 
+    async def cti_click(self, p: Principal, number: str, queue: str | None = None
+                        ) -> dict[str, Any]:
+        from firmware.cti.outbound import click_to_call
+        return await click_to_call(self.cti, p, number, queue)
+
     def state(self, agent: str) -> str:
         return self.acd.agent_state(agent)[0]
 
     def moh(self) -> str:
         return str(self.cfg.prompts_dir / MOH)
+
+
+def seat_dials(h: DeskHarness, seat: str, dialled: str) -> tuple[FakeLeg, Any]:
+    """The seat's phone calls ``dialled`` (a feature code, a seat, a number)."""
+    import asyncio
+
+    from firmware.cti.outbound import seat_call
+    from firmware.telephony.sip import SipChannel
+    leg = FakeLeg("in", {"from": f"<sip:{seat}@127.0.0.1>", "to": f"<sip:{dialled}@127.0.0.1>",
+                         "did": dialled, "trunk": None, "seat": seat})
+    task = asyncio.create_task(seat_call(h.cti, SipChannel(leg)))  # type: ignore[arg-type]
+    h.tasks.append(task)  # type: ignore[arg-type]
+    return leg, task
