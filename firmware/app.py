@@ -20,6 +20,7 @@ from firmware import demo
 from firmware.api import Api
 from firmware.clock import LoopClock, sleep
 from firmware.config import Config
+from firmware.cti.outbound import seat_call
 from firmware.discovery import Announcer
 from firmware.events import Event, EventBus
 from firmware.flows import inbound
@@ -99,11 +100,13 @@ class App:
         self.ctx = FlowContext(cfg=cfg, bus=self.bus, store=self.store, pool=self.pool,
                                acd=self.acd, clock=self.clock, moh_path=files["moh"],
                                records=CallRecords(self.store, self.keeper))
+        await self.ctx.cti.start()
         self._poller = asyncio.create_task(self._poll_registrations())
 
         api = Api(asyncio.get_running_loop(), self.store, self.health, bus=self.bus)
         api.set_site(realm=cfg.sip.realm, sip_host=cfg.sip.listen, sip_port=cfg.sip.port)
         self.bus.subscribe("config.changed", self._on_config_changed)
+        api.attach_cti(self.ctx.cti)
         # make_app reads its signing key through the API, so it must run off the loop.
         web_app = await asyncio.to_thread(make_app, api, clock=self.clock)
         self.web = WebServer(web_app, cfg.web.listen, cfg.web.port)
@@ -129,6 +132,8 @@ class App:
             await asyncio.to_thread(self.web.stop)
         if self._poller is not None:
             self._poller.cancel()
+        if self.ctx is not None:
+            await self.ctx.cti.stop()
         if self.acd is not None:
             self.acd.close()
         if self.pool is not None:
@@ -159,7 +164,11 @@ class App:
             return PlaceAnswer(503, "media nodes not started")
         if request.failed_port is not None:
             pool.report_unresponsive(request.failed_port, request.call_id)
-        link = await pool.place_or_wait(request.call_id)
+        prefer = None
+        if request.seat and request.did and self.ctx is not None:
+            # a seat's supervision or pickup code joins a call: place it on that call's node
+            prefer = self.ctx.cti.placement_hint(request.did, request.seat)
+        link = await pool.place_or_wait(request.call_id, prefer=prefer)
         if link is None:
             log.warning("no media node has room call_id=%s did=%s", request.call_id, request.did)
             return PlaceAnswer(503, "no media node has room")
@@ -195,6 +204,9 @@ class App:
     async def _on_incoming(self, leg: Leg) -> None:
         """Runs as the pool's task for this leg, for the whole call."""
         assert self.ctx is not None
+        if leg.info.get("seat"):            # a seat dialled: a code, a seat or a number
+            await seat_call(self.ctx.cti, SipChannel(leg))
+            return
         await inbound.handle(self.ctx, SipChannel(leg))
 
     async def _poll_registrations(self) -> None:

@@ -243,7 +243,7 @@ async def _outbound_from_seat(cti: "Cti", channel: "Channel", seat: str, number:
     ctx = cti.ctx
     leg = channel.media_leg
     caller_id, _ = await cti.store.queue_caller_id(queue.name if queue else "")
-    rec = await _new_record(cti, seat, number, queue, trunk=channel.info.trunk)
+    rec = await _new_record(cti, seat, number, queue)
     busy = ctx.acd.knows(seat)
     if busy:
         ctx.acd.busy(seat, rec.id)

@@ -193,15 +193,17 @@ class MediaPool(MediaCalls):
                 "node_start_s": round(self._start_s, 2), "nodes_max": self._max}
 
     # -- placement -------------------------------------------------------------------------
-    def place(self, call_id: str) -> NodeLink | None:
-        """Reserve a conversation for the INVITE ``call_id`` on the lowest node with room."""
+    def place(self, call_id: str, prefer: NodeLink | None = None) -> NodeLink | None:
+        """Reserve a conversation for the INVITE ``call_id`` on the lowest node with room
+        (on ``prefer`` when it has room: a call that will join one already there)."""
         if self._stopping:
             return None
         for link in sorted(self._links.values(), key=lambda x: x.node_id):
             if call_id in link.reservations:
                 return link                     # a retransmitted question: same answer
-        chosen = next((l for l in sorted(self._links.values(), key=lambda x: x.node_id)
-                       if l.placeable()), None)
+        chosen = prefer if prefer is not None and prefer.placeable() else None
+        chosen = chosen or next((l for l in sorted(self._links.values(), key=lambda x: x.node_id)
+                                 if l.placeable()), None)
         if chosen is not None:
             chosen.reserve(call_id)
             self._cancel_idle(chosen)
@@ -220,10 +222,11 @@ class MediaPool(MediaCalls):
         legs_per_s = 2 * len(self._placed_at) / span
         return max(self._spare, math.ceil(legs_per_s * self._start_s * START_MARGIN))
 
-    async def place_or_wait(self, call_id: str) -> NodeLink | None:
+    async def place_or_wait(self, call_id: str, prefer: NodeLink | None = None
+                            ) -> NodeLink | None:
         """``place``; when no node has room but one is starting, wait (at most
         ``media.placement_wait``) for it rather than refuse the call."""
-        link = self.place(call_id)
+        link = self.place(call_id, prefer)
         deadline = self._clock.now() + TIMERS["media.placement_wait"]
         while link is None and not self._stopping and any(
                 l.state == "starting" for l in self._links.values()):
