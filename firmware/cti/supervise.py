@@ -99,8 +99,24 @@ class SupervisorParts:
                                  f"node {self.customer.node})",
                                  reason="no room on the conversation's node", leg=leg.id)
             self.sup = Supervision(seat, user, leg, mode)
-            await self._sup_answered()
+            try:
+                await self._sup_answered()
+            except BaseException:
+                await self._undo_supervision()
+                raise
         self.kick()
+
+    async def _undo_supervision(self: "LiveCall") -> None:
+        """A supervision that could not be set up leaves no path behind."""
+        sup, self.sup = self.sup, None
+        if sup is None:
+            return
+        for a, b in list(sup.paths):
+            if not a.ended.done() and not b.ended.done():
+                try:
+                    await self.ctx.pool.disconnect(a, b)
+                except MediaError:
+                    pass
 
     async def _sup_answered(self: "LiveCall") -> None:
         sup = self.sup
@@ -200,7 +216,13 @@ class SupervisorParts:
         if sup is None or sup.state != RINGING:
             return
         if sup.leg.answered.is_set():
-            await self._sup_answered()
+            try:
+                await self._sup_answered()
+            except MediaError as exc:
+                log.error("supervision failed call=%s error=%s", self.id, exc)
+                await self._undo_supervision()
+                if not sup.leg.ended.done():
+                    await sup.leg.hangup()
         elif sup.deadline is not None and self.ctx.clock.now() >= sup.deadline:
             sup.deadline = None
             await sup.leg.hangup()

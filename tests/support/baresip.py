@@ -1,8 +1,12 @@
 """baresip as an agent seat: registers with digest auth, auto-answers, plays a
-WAV as its microphone and records what it hears (``sndfile``: ``*-dec.wav``)."""
+WAV as its microphone and records what it hears (``sndfile``: ``*-dec.wav``).
+With ``control=True`` it also takes commands (``dial``, ``hangup``) over TCP
+(``ctrl_tcp``, netstring-framed JSON), so a test can make it place calls."""
 from __future__ import annotations
 
+import json
 import signal
+import socket
 import subprocess
 import wave
 from pathlib import Path
@@ -11,7 +15,7 @@ from tests.support.net import free_port, free_port_range
 from tests.support.rtp import RATE, silence, tone
 
 CONFIG = """poll_method\t\tepoll
-sip_listen\t\t127.0.0.1:{sip_port}
+sip_listen\t\t{address}:{sip_port}
 sip_trans_def\t\tudp
 audio_player\t\taubridge,seat{user}
 audio_alert\t\taubridge,seat{user}
@@ -35,7 +39,10 @@ snd_path\t\t{rec}
 class BaresipSeat:
     def __init__(self, workdir: Path, user: str, password: str, edge_port: int,
                  tone_hz: float = 1000.0, seconds: float = 120.0,
-                 talk_s: float | None = None) -> None:
+                 talk_s: float | None = None, control: bool = False,
+                 address: str = "127.0.0.1") -> None:
+        """``address``: where baresip binds (another loopback address than 127.0.0.1 when
+        127.0.0.1 is a trusted trunk source, so the edge takes it for a seat)."""
         self.dir = workdir
         self.user = user
         self.rec = workdir / "rec"
@@ -54,9 +61,15 @@ class BaresipSeat:
             w.setframerate(RATE)
             w.writeframes(pcm)
         rtp_lo = free_port_range(20, 1)
-        (workdir / "config").write_text(CONFIG.format(
-            sip_port=free_port(), user=user, play=play, rtp_lo=rtp_lo, rtp_hi=rtp_lo + 19,
-            rec=self.rec))
+        self.address = address
+        config = CONFIG.format(address=address, sip_port=free_port(), user=user, play=play,
+                               rtp_lo=rtp_lo,
+                               rtp_hi=rtp_lo + 19, rec=self.rec)
+        self.ctrl_port = free_port() if control else 0
+        if control:
+            config += f"module_app\t\tctrl_tcp.so\nctrl_tcp_listen\t\t127.0.0.1:{self.ctrl_port}\n"
+        (workdir / "config").write_text(config)
+        self.edge_port = edge_port
         (workdir / "accounts").write_text(
             f"<sip:{user}@127.0.0.1:{edge_port}>;auth_pass={password};answermode=auto;"
             "regint=60;audio_codecs=PCMA,PCMU\n")
@@ -68,9 +81,26 @@ class BaresipSeat:
     def start(self) -> "BaresipSeat":
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
-            ["baresip", "-n", "127.0.0.1", "-f", str(self.dir), "-t", str(int(self.seconds))],
+            ["baresip", "-n", self.address, "-f", str(self.dir), "-t", str(int(self.seconds))],
             stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         return self
+
+    def command(self, cmd: str, params: str = "") -> dict:
+        """One ctrl_tcp command (``dial`` with a URI, ``hangup``); baresip's JSON reply."""
+        body = json.dumps({"command": cmd, "params": params, "token": "t"}).encode()
+        with socket.create_connection(("127.0.0.1", self.ctrl_port), timeout=5) as s:
+            s.sendall(b"%d:%s," % (len(body), body))
+            data = b""
+            while not data.endswith(b","):
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        length, _, rest = data.partition(b":")
+        return json.loads(rest[:int(length)]) if length.isdigit() else {}
+
+    def dial(self, number: str) -> dict:
+        return self.command("dial", f"sip:{number}@127.0.0.1:{self.edge_port}")
 
     def heard_files(self) -> list[Path]:
         return sorted(self.rec.glob("*-dec.wav"))
