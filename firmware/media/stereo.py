@@ -13,6 +13,7 @@ half is padded with silence at its end.
 from __future__ import annotations
 
 import array
+import logging
 import os
 import sys
 import wave
@@ -23,6 +24,7 @@ from firmware.media.protocol import ProtocolError
 from firmware.media.recorders import stereo_files
 
 RATE = 8000
+log = logging.getLogger("callbox.media")
 
 
 def _samples(path: str) -> array.array:
@@ -57,6 +59,10 @@ def merge(path: str) -> float:
     halves = []
     for half in stereo_files(path):
         halves.append(_samples(half) if os.path.exists(half) else array.array("h"))
+    # Both recorders start on one bridge tick and stop in one main-loop step, so the
+    # halves should be equally long; a difference is how far the channels may be skewed.
+    log.info("stereo recording merged path=%s left=%d right=%d skew=%d", path,
+             len(halves[0]), len(halves[1]), len(halves[0]) - len(halves[1]))
     both = interleave(*halves)
     if sys.byteorder == "big":
         both.byteswap()

@@ -108,7 +108,8 @@ def shares(samples: list[int], *freqs: float) -> dict[float, float]:
     return {f: round(share_in(samples, f), 3) for f in freqs}
 
 
-async def test_listen_whisper_barge_stereo_and_no_room_with_sipp_parties(tmp_path: Path) -> None:
+async def test_listen_whisper_barge_stereo_and_no_room_with_sipp_parties(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     h = PoolHarness(make_cfg(tmp_path, legs=4))
     await h.pool.start()
     caller = Sipp(tmp_path / "caller", "caller", UAC, alaw=talking(CALLER_HZ))
@@ -181,6 +182,11 @@ async def test_listen_whisper_barge_stereo_and_no_room_with_sipp_parties(tmp_pat
             assert (w.getnchannels(), w.getframerate(), w.getsampwidth()) == (2, 8000, 2)
             assert w.getnframes() == int(round(seconds * 8000))
         assert not list(incoming.glob("stereo.*.wav")), "the halves were not removed"
+        [merged] = [r.getMessage() for r in caplog.records if "stereo recording merged" in
+                    r.getMessage()]
+        skew = int(merged.rsplit("skew=", 1)[1])
+        print(f"\nstereo halves: {merged}")
+        assert abs(skew) <= 160, f"channels skewed by more than one 20 ms frame: {merged}"
         _, left = read_wav(Path(rec), channel=0)
         _, right = read_wav(Path(rec), channel=1)
         assert share_in(left, CALLER_HZ) > 0.8 and share_in(left, AGENT_HZ) < 0.05
