@@ -30,7 +30,7 @@ class DeskApi:
         """The running daemon's desk (``firmware.cti.service.Cti``)."""
         self._cti = cti
 
-    def _live(self) -> Any:
+    def _running_desk(self) -> Any:
         if self._cti is None:
             raise ApiError("the agent desk is not running", status=503)
         return self._cti
@@ -44,29 +44,29 @@ class DeskApi:
     # -- the agent's own state --------------------------------------------------------------
     @endpoint("desk.agent")
     async def agent_status(self, p: Principal) -> dict[str, Any]:
-        cti = self._live()
+        cti = self._running_desk()
         return cti.state_of(cti.own_seat(p, "login"))
 
     @endpoint("desk.agent", "write")
     async def agent_login(self, p: Principal) -> dict[str, Any]:
-        return await self._live().agent_state_change(p, "logged-in")
+        return await self._running_desk().agent_state_change(p, "logged-in")
 
     @endpoint("desk.agent", "write")
     async def agent_logout(self, p: Principal) -> dict[str, Any]:
-        return await self._live().agent_state_change(p, "logged-out")
+        return await self._running_desk().agent_state_change(p, "logged-out")
 
     @endpoint("desk.agent", "write")
     async def agent_pause(self, p: Principal, reason: str) -> dict[str, Any]:
-        return await self._live().agent_state_change(p, "paused", reason)
+        return await self._running_desk().agent_state_change(p, "paused", reason)
 
     @endpoint("desk.agent", "write")
     async def agent_available(self, p: Principal) -> dict[str, Any]:
-        return await self._live().agent_state_change(p, "available")
+        return await self._running_desk().agent_state_change(p, "available")
 
     @endpoint("desk.agent", "write")
     async def wrapup(self, p: Principal, disposition: str, note: str = "",
                      call_id: str | None = None, ready: bool = True) -> dict[str, Any]:
-        return await self._live().wrapup(p, disposition, note, call_id, ready)
+        return await self._running_desk().wrapup(p, disposition, note, call_id, ready)
 
     @endpoint("desk.agent")
     async def dispositions(self, p: Principal) -> list[dict[str, Any]]:
@@ -79,7 +79,7 @@ class DeskApi:
     # -- the agent's call -------------------------------------------------------------------------
     @endpoint("desk.agent", "write")
     async def call_answer(self, p: Principal) -> dict[str, Any]:
-        cti = self._live()
+        cti = self._running_desk()
         seat = cti.own_seat(p, "answer")
         if seat not in cti.offers:
             raise ApiError(f"no call is ringing seat {seat}", status=409, seat=seat)
@@ -89,70 +89,70 @@ class DeskApi:
 
     @endpoint("desk.agent", "write")
     async def call_hangup(self, p: Principal) -> dict[str, Any]:
-        return await self._live().act(p, "hangup")
+        return await self._running_desk().act(p, "hangup")
 
     @endpoint("desk.agent", "write")
     async def call_hold(self, p: Principal) -> dict[str, Any]:
-        return await self._live().act(p, "hold")
+        return await self._running_desk().act(p, "hold")
 
     @endpoint("desk.agent", "write")
     async def call_resume(self, p: Principal) -> dict[str, Any]:
-        return await self._live().act(p, "resume")
+        return await self._running_desk().act(p, "resume")
 
     @endpoint("desk.agent", "write")
     async def call_transfer(self, p: Principal, target: str, attended: bool = False
                             ) -> dict[str, Any]:
-        return await self._live().act(p, "transfer", target=target, attended=attended)
+        return await self._running_desk().act(p, "transfer", target=target, attended=attended)
 
     @endpoint("desk.agent", "write")
     async def call_complete_transfer(self, p: Principal) -> dict[str, Any]:
-        return await self._live().act(p, "complete")
+        return await self._running_desk().act(p, "complete")
 
     @endpoint("desk.agent", "write")
     async def call_cancel_transfer(self, p: Principal) -> dict[str, Any]:
-        return await self._live().act(p, "cancel")
+        return await self._running_desk().act(p, "cancel")
 
     @endpoint("desk.agent", "write")
     async def call_conference(self, p: Principal, target: str = "") -> dict[str, Any]:
-        return await self._live().act(p, "conference", target=target)
+        return await self._running_desk().act(p, "conference", target=target)
 
     @endpoint("desk.agent", "write")
     async def call_pickup(self, p: Principal) -> dict[str, Any]:
-        return await self._live().pickup(p)
+        return await self._running_desk().pickup(p)
 
     @endpoint("recordings.control", "write")
     async def call_record(self, p: Principal, on: bool = True) -> dict[str, Any]:
-        return await self._live().act(p, "record", on=on)
+        return await self._running_desk().act(p, "record", on=on)
 
     @endpoint("desk.outbound", "write")
     async def click_to_call(self, p: Principal, number: str, queue: str | None = None
                             ) -> dict[str, Any]:
-        return await outbound.click_to_call(self._live(), p, number, queue)
+        return await outbound.click_to_call(self._running_desk(), p, number, queue)
 
     # -- supervision ------------------------------------------------------------------------------
     @endpoint("desk.agent")
     async def live_calls(self, p: Principal) -> list[dict[str, Any]]:
-        return self._live().live_calls(p)
+        return self._running_desk().live_calls(p)
 
     @endpoint("supervise")
     async def agent_states(self, p: Principal) -> list[dict[str, Any]]:
-        cti = self._live()
+        cti = self._running_desk()
         return [cti.state_of(s.extension) for s in await cti.ctx.store.config.seats()
                 if cti.ctx.acd.knows(s.extension)]
 
     @endpoint("supervise", "write")
     async def supervise_call(self, p: Principal, agent: str, mode: str = "listen"
                              ) -> dict[str, Any]:
-        return await self._live().supervise(p, agent, mode)
+        return await self._running_desk().supervise(p, agent, mode)
 
     @endpoint("supervise", "write")
     async def leave_call(self, p: Principal, agent: str) -> dict[str, Any]:
-        return await self._live().leave(p, agent)
+        return await self._running_desk().leave(p, agent)
 
     @endpoint("supervise", "write")
     async def force_agent(self, p: Principal, agent: str, state: str, reason: str = ""
                           ) -> dict[str, Any]:
-        return await self._live().force(p, agent, state, reason)
+        return await self._running_desk().force(p, agent, state, reason)
 
     # -- configuration ----------------------------------------------------------------------------
     @endpoint("desk.admin", "write")

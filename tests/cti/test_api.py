@@ -205,3 +205,13 @@ def test_recording_rules_and_queue_caller_id_are_validated(world: tuple[Box, Wor
     with pytest.raises(ApiError) as err:
         b.api.put_queue_caller_id(admin, "nope", "5550100")
     assert err.value.status == 404
+
+
+def test_no_other_half_of_the_api_shadows_a_desk_name() -> None:
+    """``Api`` mixes several halves; a name defined twice resolves to the first in the MRO
+    (a private helper of the web half once shadowed the desk's own)."""
+    from firmware.api import Api
+    shadowed = sorted(n for n, v in vars(DeskApi).items()
+                      if callable(v) and not n.startswith("__")
+                      and getattr(Api, n) is not getattr(DeskApi, n))
+    assert shadowed == []
