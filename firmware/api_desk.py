@@ -79,13 +79,7 @@ class DeskApi:
     # -- the agent's call -------------------------------------------------------------------------
     @endpoint("desk.agent", "write")
     async def call_answer(self, p: Principal) -> dict[str, Any]:
-        cti = self._running_desk()
-        seat = cti.own_seat(p, "answer")
-        if seat not in cti.offers:
-            raise ApiError(f"no call is ringing seat {seat}", status=409, seat=seat)
-        raise ApiError(f"seat {seat}'s phone cannot be answered from the desk: no remote "
-                       "answer (CSTA or SIP 'talk' event) is supported; pick up the phone",
-                       status=501, seat=seat)
+        return await self._running_desk().answer(p)
 
     @endpoint("desk.agent", "write")
     async def call_hangup(self, p: Principal) -> dict[str, Any]:
@@ -180,6 +174,14 @@ class DeskApi:
     @endpoint("desk.admin", "write")
     async def delete_recording_rule(self, p: Principal, scope: str, target: str = "") -> None:
         await self._desk_store().delete_recording_rule(scope, target)
+
+    @endpoint("desk.admin", "write")
+    async def put_seat_remote_answer(self, p: Principal, extension: str, enabled: bool
+                                     ) -> dict[str, Any]:
+        """Whether the seat's phone answers when the desk asks (remote answer)."""
+        if await self._store.config.seat(extension) is None:
+            raise ApiError(f"no seat {extension!r}", status=404, table="seats", key=extension)
+        return await self._desk_store().put_remote_answer(extension, enabled)
 
     @endpoint("desk.admin", "write")
     async def put_queue_caller_id(self, p: Principal, queue: str, caller_id: str,

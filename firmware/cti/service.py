@@ -268,6 +268,20 @@ class Cti(AgentStates):
         live.kick()
         return live.describe()
 
+    async def answer(self, p: Principal) -> dict[str, Any]:
+        """Answer the offer ringing the principal's seat, if its phone can be asked to."""
+        seat = self.own_seat(p, "answer")
+        offer = self.offers.get(seat)
+        if offer is None:
+            raise ApiError(f"no call is ringing seat {seat}", status=409, seat=seat)
+        if not await self.store.remote_answer(seat):
+            raise ApiError(f"seat {seat}'s phone cannot be answered from the desk (its remote "
+                           "answer is not enabled in the seat's options); pick up the phone",
+                           status=501, seat=seat)
+        await offer.leg.talk()
+        self.ctx.bus.publish("call.answer_requested", call=offer.call, agent=seat)
+        return {"call": offer.call, "seat": seat, "asked": True}
+
     async def pickup(self, p: Principal, leg: Leg | None = None) -> dict[str, Any]:
         """Take a call ringing another seat of one of this seat's queues. ``leg``: the
         picker's own call (a feature code), else the picker's seat is rung."""

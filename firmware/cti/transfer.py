@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from firmware.errors import ApiError, CallboxError, MediaError
 from firmware.media.leg import Leg
@@ -238,9 +238,3 @@ async def _hangup_now(leg: Leg, wait: bool) -> None:
             await leg.ended
     except MediaError as exc:
         log.warning("hangup failed leg=%s error=%s", leg.id, exc)
-
-
-def describe_failure(exc: BaseException) -> dict[str, Any]:
-    """What the desk shows when a party could not be dialled at all."""
-    return {"error": str(exc), "kind": type(exc).__name__,
-            "reason": exc.context.get("reason") if isinstance(exc, CallboxError) else None}

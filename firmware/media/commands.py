@@ -323,6 +323,22 @@ class NodeEngine(AudioPaths, Recorders, Rooms):
         op.statusCode = code
         leg.call.hangup(op)
 
+    def _cmd_talk(self, leg: int) -> None:
+        """Remote answer: an in-dialog NOTIFY with ``Event: talk`` to the phone a dialled leg
+        rings (the early dialog of its 18x). A phone with remote answer enabled answers;
+        one without answers the NOTIFY with an error and keeps ringing."""
+        lg = self._leg(leg)
+        if lg.direction != "out" or lg.state != legstate.RINGING:
+            raise CommandError(f"talk: leg {leg} is not a ringing call we made (it is "
+                               f"{lg.state})")
+        prm = pj.CallSendRequestParam()
+        prm.method = "NOTIFY"
+        for name, value in (("Event", "talk"), ("Subscription-State", "terminated")):
+            h = pj.SipHeader()
+            h.hName, h.hValue = name, value
+            prm.txOption.headers.append(h)
+        lg.call.sendRequest(prm)
+
     def _cmd_play(self, leg: int, path: str, loop: bool = False) -> None:
         lg = self._leg(leg)
         if not os.path.isfile(path):

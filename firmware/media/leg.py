@@ -81,6 +81,10 @@ class Leg:
         await self._cmd("resume")
         self.held = False
 
+    async def talk(self) -> None:
+        """Ask the ringing phone this leg dialled to answer (remote answer)."""
+        await self._cmd("talk")
+
     async def hangup(self, code: int = 0) -> None:
         """Hang up (BYE, or a final response if not answered yet); no-op once ended."""
         if self.ended.done():

@@ -111,6 +111,8 @@ COMMANDS: dict[str, dict[str, tuple[Any, bool]]] = {
     "disconnect": {"src": (_leg, True), "dst": (_leg, True)},
     # the held leg hears ``path`` looping and nobody hears it; resume restores its paths
     "hold": {"leg": (_leg, True), "path": (_abs_path, True)},
+    # ask a ringing phone we dialled to answer (in-dialog NOTIFY, Event: talk)
+    "talk": {"leg": (_leg, True)},
     "resume": {"leg": (_leg, True)},
     # room for a conversation that has no leg yet (click-to-call): -> {conv}
     "open": {"legs": (_room, True)},

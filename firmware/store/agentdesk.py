@@ -183,6 +183,20 @@ class DeskStore:
                                       " WHERE queue = ?", (queue,))
         return ("", "") if row is None else (row[0], row[1])
 
+    # -- seat options -------------------------------------------------------------------
+    async def put_remote_answer(self, extension: str, enabled: bool) -> dict[str, Any]:
+        ext = f.extension("seat_options.extension", extension)
+        on = f.boolean("seat_options.remote_answer", enabled)
+        async with self._db.transaction("seat_options.put") as conn:
+            await conn.execute("INSERT INTO seat_options (extension, remote_answer) VALUES"
+                               " (?, ?) ON CONFLICT (extension) DO UPDATE SET"
+                               " remote_answer = excluded.remote_answer", (ext, int(on)))
+        return {"extension": ext, "remote_answer": on}
+
+    async def remote_answer(self, extension: str) -> bool:
+        return bool(await self._db.fetchval(
+            "SELECT remote_answer FROM seat_options WHERE extension = ?", (extension,)))
+
     # -- agent sessions -------------------------------------------------------------------
     async def save_session(self, agent: str, logged_in: bool, paused: str | None,
                            ts: float) -> None:

@@ -45,7 +45,7 @@ NUMBER_FREE_WRITES = {
     "create_ticket", "change_password", "put_queue", "delete_queue", "put_seat", "delete_seat",
     # the agent desk's configuration (firmware/api_desk.py)
     "put_disposition", "put_pause_reason", "put_recording_rule", "delete_recording_rule",
-    "put_queue_caller_id", "put_campaign", "delete_campaign", "set_campaign_state",
+    "put_queue_caller_id", "put_seat_remote_answer", "put_campaign", "delete_campaign", "set_campaign_state",
     "delete_dnc",
 }
 #: Desk endpoints that act on live calls: they need the daemon's ``Cti`` (503 here) and are

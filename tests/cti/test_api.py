@@ -158,6 +158,10 @@ def test_answer_is_a_clear_error(world: tuple[Box, World]) -> None:
     with pytest.raises(ApiError, match="cannot be answered from the desk") as err:
         b.api.call_answer(ann)
     assert err.value.status == 501
+    b.api.put_seat_remote_answer(b.admin, "201", True)
+    assert b.api.call_answer(ann) == {"call": "c-ring", "seat": "201", "asked": True}
+    ringing = w.ctx.cti.offers["201"].leg
+    assert ringing.commands == [("talk", None)]          # the node asks the phone (NOTIFY)
 
 
 async def _ring(w: World) -> None:

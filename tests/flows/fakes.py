@@ -78,6 +78,9 @@ class FakeLeg:
         self._cmd("hold", str(path))
         self.held = True
 
+    async def talk(self) -> None:
+        self._cmd("talk")
+
     async def resume(self) -> None:
         if not self.held:
             raise MediaError(f"node 1: resume: leg {self.number} is not on hold")

@@ -81,6 +81,73 @@ UAS_REFER = """<?xml version="1.0" encoding="ISO-8859-1" ?>
 """
 
 
+# A phone with remote answer: rings, and answers only when asked (NOTIFY, Event: talk).
+UAS_TALK = """<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="phone answered remotely">
+  <recv request="INVITE">
+    <action>
+      <ereg regexp=".*" search_in="hdr" header="Via:" check_it="true" assign_to="via"/>
+      <ereg regexp=".*" search_in="hdr" header="From:" check_it="true" assign_to="from"/>
+      <ereg regexp=".*" search_in="hdr" header="To:" check_it="true" assign_to="to"/>
+      <ereg regexp=".*" search_in="hdr" header="CSeq:" check_it="true" assign_to="cseq"/>
+    </action>
+  </recv>
+  <send><![CDATA[
+      SIP/2.0 180 Ringing
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag07[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:phone@[local_ip]:[local_port]>
+      Content-Length: 0
+
+    ]]></send>
+  <recv request="NOTIFY">
+    <action>
+      <ereg regexp="talk" search_in="hdr" header="Event:" check_it="true" assign_to="ev"/>
+    </action>
+  </recv>
+  <send><![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+    ]]></send>
+  <send retrans="500"><![CDATA[
+      SIP/2.0 200 OK
+      Via: [$via]
+      From: [$from]
+      To: [$to];tag=[pid]SIPpTag07[call_number]
+      Call-ID: [call_id]
+      CSeq: [$cseq]
+      Contact: <sip:phone@[local_ip]:[local_port]>
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      {sdp}
+    ]]></send>
+  <recv request="ACK"><action>{play}</action></recv>
+  <recv request="BYE"/>
+  <send><![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+    ]]></send>
+  <Reference variables="ev"/>
+</scenario>
+"""
+
+
 def talking(hz: float) -> bytes:
     """One second of A-law ``hz``, looped by sipp for as long as the call lasts."""
     return audioop.lin2alaw(tone((hz,), 1.0), 2)
@@ -202,12 +269,13 @@ async def test_listen_whisper_barge_stereo_and_no_room_with_sipp_parties(
         await h.pool.stop()
 
 
-async def test_hold_click_to_call_room_and_a_phones_transfer_button(tmp_path: Path) -> None:
+async def test_hold_click_to_call_remote_answer_and_a_phones_transfer_button(
+        tmp_path: Path) -> None:
     h = PoolHarness(make_cfg(tmp_path, legs=4))
     await h.pool.start()
     moh = write_prompt(tmp_path / "moh.wav", MOH_HZ, 2.0)
     agent = Sipp(tmp_path / "agent", "agent", UAS_REFER, alaw=talking(AGENT_HZ)).answer()
-    customer = Sipp(tmp_path / "cust", "cust", UAS, alaw=talking(CALLER_HZ)).answer()
+    customer = Sipp(tmp_path / "cust", "cust", UAS_TALK, alaw=talking(CALLER_HZ)).answer()
     tap = LoopTap({agent.media_port, customer.media_port})
     ears = {"agent": Ear(tap, agent), "customer": Ear(tap, customer)}
     try:
@@ -218,7 +286,11 @@ async def test_hold_click_to_call_room_and_a_phones_transfer_button(tmp_path: Pa
                             caller_name="Click to call")
         await b.wait_answered()
         c = await conv.dial(f"sip:cust@127.0.0.1:{customer.port}", caller_id="5550100")
-        await c.wait_answered()
+        await until(lambda: c.state == "ringing", 10, "the customer's phone rings")
+        with pytest.raises(MediaError, match="not a ringing call we made"):
+            await b.talk()                               # answered already: nothing to ask
+        await c.talk()                                   # remote answer: NOTIFY Event: talk
+        await asyncio.wait_for(c.wait_answered(), 10)
         assert h.pool.legs_free() == 2                 # the conversation held its two legs
         await h.pool.bridge(b, c)
         for e in ears.values():

@@ -23,6 +23,7 @@ VALID = [
     Command(13, "disconnect", {"src": 1, "dst": 3}),
     Command(14, "hold", {"leg": 1, "path": "/var/prompts/moh.wav"}),
     Command(15, "resume", {"leg": 1}),
+    Command(20, "talk", {"leg": 2}),
     Command(16, "open", {"legs": 2}),
     Command(17, "dial", {"uri": "sip:201@127.0.0.1:5060", "conv": 3, "caller_name": "Sales"}),
     Command(18, "close", {"conv": 3}),

@@ -120,3 +120,10 @@ CREATE TABLE agent_sessions (
     paused      TEXT,                       -- the pause reason, NULL when not paused
     updated_at  REAL NOT NULL
 );
+
+-- What a seat's phone can do for the desk: answer a ringing call when asked (a SIP
+-- NOTIFY with Event: talk, which phones with "remote answer" enabled honour).
+CREATE TABLE seat_options (
+    extension      TEXT PRIMARY KEY,
+    remote_answer  INTEGER NOT NULL DEFAULT 0 CHECK (remote_answer IN (0, 1))
+);
