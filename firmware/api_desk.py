@@ -198,7 +198,7 @@ class DeskApi:
     @endpoint("campaigns.admin")
     async def campaigns(self, p: Principal) -> list[dict[str, Any]]:
         store = self._campaign_store()
-        return [{**c.to_dict(), "counts": await store.counts(c.name)} for c in await store.list()]
+        return [{**c.to_dict(), "counts": await store.counts(c.name)} for c in await store.listing()]
 
     @endpoint("campaigns.admin", "write")
     async def put_campaign(self, p: Principal, name: str, queue: str, **fields: Any

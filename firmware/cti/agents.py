@@ -14,13 +14,14 @@ from the configurable list, optional note); giving it ends the wrap-up unless
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from firmware.crm.permissions import Principal
 from firmware.errors import ApiError
+from firmware.store.agentdesk import DeskStore
 
 if TYPE_CHECKING:
-    from firmware.cti.service import Cti
+    from firmware.flows.context import FlowContext
 
 log = logging.getLogger("callbox.cti")
 
@@ -28,7 +29,17 @@ FORCE_STATES = ("paused", "available", "logged-out")
 
 
 class AgentStates:
-    async def restore_sessions(self: "Cti") -> None:
+    """Mixed into ``Cti``, which provides these."""
+
+    ctx: "FlowContext"
+    store: DeskStore
+    offers: dict[str, Any]
+    owed: dict[str, str]
+    call_of: Callable[[str], Any]
+    own_seat: Callable[[Principal, str], str]
+    check: Callable[[Principal, str], None]
+
+    async def restore_sessions(self) -> None:
         """At start: agents are logged in (the engine's configure) unless stored otherwise."""
         for agent, (logged_in, paused) in (await self.store.sessions()).items():
             if not self.ctx.acd.knows(agent):
@@ -38,7 +49,7 @@ class AgentStates:
             elif paused:
                 self.ctx.acd.pause(agent, paused)
 
-    def state_of(self: "Cti", agent: str) -> dict[str, Any]:
+    def state_of(self, agent: str) -> dict[str, Any]:
         if not self.ctx.acd.knows(agent):
             raise ApiError(f"no agent {agent}", status=404, table="seats", key=agent)
         state, reason = self.ctx.acd.agent_state(agent)
@@ -49,20 +60,20 @@ class AgentStates:
                 "ringing": None if offer is None else {"call": offer.call, "queue": offer.queue},
                 "wrapup_call": self.owed.get(agent)}
 
-    async def _save(self: "Cti", agent: str) -> None:
+    async def _save(self, agent: str) -> None:
         state, reason = self.ctx.acd.agent_state(agent)
         snap = self.ctx.acd.engine.snapshot()["agents"].get(agent, {})
         await self.store.save_session(agent, bool(snap.get("logged_in", state != "logged-out")),
                                       snap.get("paused"), self.ctx.clock.wall())
 
-    def _known(self: "Cti", agent: str) -> None:
+    def _known(self, agent: str) -> None:
         if not self.ctx.acd.knows(agent):
             raise ApiError(f"no agent {agent}", status=404, table="seats", key=agent)
 
-    def _logged_in(self: "Cti", agent: str) -> bool:
+    def _logged_in(self, agent: str) -> bool:
         return bool(self.ctx.acd.engine.snapshot()["agents"][agent]["logged_in"])
 
-    async def set_state(self: "Cti", p: Principal, agent: str, state: str, reason: str = "",
+    async def set_state(self, p: Principal, agent: str, state: str, reason: str = "",
                         by: str = "") -> dict[str, Any]:
         """Carry out ``state`` (logged-in, logged-out, paused, available) for ``agent``."""
         self._known(agent)
@@ -98,7 +109,7 @@ class AgentStates:
                              reason=reason, by=by or p.user)
         return self.state_of(agent)
 
-    async def agent_state_change(self: "Cti", p: Principal, state: str, reason: str = ""
+    async def agent_state_change(self, p: Principal, state: str, reason: str = ""
                                  ) -> dict[str, Any]:
         """The principal's own seat: login, logout, pause (reason), available."""
         action = {"logged-in": "login", "logged-out": "logout", "paused": "pause",
@@ -106,7 +117,7 @@ class AgentStates:
         seat = self.own_seat(p, action)
         return await self.set_state(p, seat, state, reason)
 
-    async def force(self: "Cti", p: Principal, agent: str, state: str, reason: str = ""
+    async def force(self, p: Principal, agent: str, state: str, reason: str = ""
                     ) -> dict[str, Any]:
         """A supervisor sets another agent's state (paused, available, logged-out)."""
         self.check(p, "force")
@@ -119,7 +130,7 @@ class AgentStates:
         self.ctx.bus.publish("supervisor.force", agent=agent, state=state, user=p.user)
         return out
 
-    async def wrapup(self: "Cti", p: Principal, disposition: str, note: str = "",
+    async def wrapup(self, p: Principal, disposition: str, note: str = "",
                      call_id: str | None = None, ready: bool = True) -> dict[str, Any]:
         seat = self.own_seat(p, "wrapup")
         call = call_id or self.owed.get(seat)

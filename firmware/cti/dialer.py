@@ -98,7 +98,7 @@ class Dialer:
         for seat in await cti.ctx.store.config.seats():
             for q in seat.queues:
                 self._members.setdefault(q, set()).add(seat.extension)
-        for c in await cti.campaigns.list():
+        for c in await cti.campaigns.listing():
             if c.state != "running":
                 continue
             if not within_hours(c, self.local(now)):

@@ -24,7 +24,7 @@ from firmware.errors import ApiError, MediaError
 from firmware.store.agentdesk import RecordingRule
 
 if TYPE_CHECKING:
-    from firmware.cti.live import LiveCall
+    from firmware.cti.call import CallCore
 
 log = logging.getLogger("callbox.cti")
 
@@ -38,7 +38,7 @@ class Segment:
 
 
 class CallRecording:
-    def __init__(self, live: "LiveCall") -> None:
+    def __init__(self, live: "CallCore") -> None:
         self.live = live
         self.rule: RecordingRule | None = None
         self.active: Segment | None = None

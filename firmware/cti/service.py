@@ -33,6 +33,7 @@ from firmware.store.campaigns import Campaigns
 from firmware.timers import TIMERS
 
 if TYPE_CHECKING:
+    from firmware.cti.call import CallCore
     from firmware.flows.context import FlowContext
     from firmware.media.client import NodeLink
 
@@ -156,7 +157,7 @@ class Cti(AgentStates):
     def prompt(self, name: str) -> str:
         return str(Path(self.ctx.cfg.prompts_dir) / f"{name}.wav")
 
-    async def presented(self, live: LiveCall | None, target: Target
+    async def presented(self, live: "CallCore | None", target: Target
                         ) -> tuple[str | None, str | None]:
         """What a party rung for ``live`` sees: a seat sees the customer; an outside number
         sees the queue's outbound caller ID."""

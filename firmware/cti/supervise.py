@@ -21,15 +21,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from acd_core.fsm import StateTable
+from firmware.cti.call import CallCore
 from firmware.errors import ApiError, MediaError
 from firmware.media.leg import Leg
 from firmware.timers import TIMERS
-
-if TYPE_CHECKING:
-    from firmware.cti.live import LiveCall
 
 log = logging.getLogger("callbox.cti")
 
@@ -64,10 +61,9 @@ class Supervision:
     paths: set[tuple[Leg, Leg]] = field(default_factory=set)
 
 
-class SupervisorParts:
-    sup: Supervision | None
+class SupervisorParts(CallCore):
 
-    async def supervise(self: "LiveCall", seat: str, user: str, mode: str,
+    async def supervise(self, seat: str, user: str, mode: str,
                         leg: Leg | None = None) -> None:
         """Start or change supervision; ``leg`` is the supervisor's own call (a feature
         code), else the supervisor's seat is rung from the conversation's node."""
@@ -106,7 +102,7 @@ class SupervisorParts:
                 raise
         self.kick()
 
-    async def _undo_supervision(self: "LiveCall") -> None:
+    async def _undo_supervision(self) -> None:
         """A supervision that could not be set up leaves no path behind."""
         sup, self.sup = self.sup, None
         if sup is None:
@@ -118,7 +114,7 @@ class SupervisorParts:
                 except MediaError:
                     pass
 
-    async def _sup_answered(self: "LiveCall") -> None:
+    async def _sup_answered(self) -> None:
         sup = self.sup
         assert sup is not None
         sup.deadline = None
@@ -130,7 +126,7 @@ class SupervisorParts:
         await self._apply_paths()
         self._publish(f"supervisor.{sup.mode}", supervisor=sup.seat, user=sup.user)
 
-    async def _set_mode(self: "LiveCall", mode: str) -> None:
+    async def _set_mode(self, mode: str) -> None:
         sup = self.sup
         assert sup is not None
         if mode == INTERCEPT:
@@ -145,7 +141,7 @@ class SupervisorParts:
             await self._apply_paths()
             self._publish(f"supervisor.{mode}", supervisor=sup.seat, user=sup.user)
 
-    def _wanted(self: "LiveCall") -> set[tuple[Leg, Leg]]:
+    def _wanted(self) -> set[tuple[Leg, Leg]]:
         sup = self.sup
         assert sup is not None
         s = sup.leg
@@ -157,7 +153,7 @@ class SupervisorParts:
             paths.add((s, self.customer))
         return {(a, b) for a, b in paths if not a.ended.done() and not b.ended.done()}
 
-    async def _apply_paths(self: "LiveCall") -> None:
+    async def _apply_paths(self) -> None:
         sup = self.sup
         assert sup is not None
         sup.paths = {(a, b) for a, b in sup.paths if not a.ended.done() and not b.ended.done()}
@@ -168,12 +164,12 @@ class SupervisorParts:
             await self.ctx.pool.connect(a, b)
         sup.paths = wanted
 
-    async def rewire_supervisor(self: "LiveCall") -> None:
+    async def rewire_supervisor(self) -> None:
         """The agent changed: the supervisor's paths follow it."""
         if self.sup is not None and self.sup.state in (LISTEN, WHISPER, BARGE):
             await self._apply_paths()
 
-    async def _intercept(self: "LiveCall") -> None:
+    async def _intercept(self) -> None:
         sup = self.sup
         assert sup is not None
         for a, b in list(sup.paths):
@@ -197,7 +193,7 @@ class SupervisorParts:
                       agent_was=leaving or "")
         await self.recording.restart()
 
-    async def leave_supervision(self: "LiveCall", seat: str | None = None) -> None:
+    async def leave_supervision(self, seat: str | None = None) -> None:
         if self.sup is None or (seat is not None and self.sup.seat != seat):
             raise ApiError("the call is not supervised" + (f" by seat {seat}" if seat else ""),
                            status=409, call=self.id)
@@ -210,7 +206,7 @@ class SupervisorParts:
                 log.warning("hangup failed leg=%s error=%s", sup.leg.id, exc)
         self.kick()
 
-    async def sup_tick(self: "LiveCall") -> None:
+    async def sup_tick(self) -> None:
         """From the run loop: the supervisor's seat answered, or rang too long."""
         sup = self.sup
         if sup is None or sup.state != RINGING:

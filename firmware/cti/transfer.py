@@ -20,14 +20,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
+from firmware.cti.call import CONSULTING, HELD, TALKING, CallCore
 from firmware.errors import ApiError, CallboxError, MediaError
 from firmware.media.leg import Leg
 from firmware.timers import TIMERS
-
-if TYPE_CHECKING:
-    from firmware.cti.live import LiveCall
 
 log = logging.getLogger("callbox.cti")
 
@@ -41,14 +38,10 @@ class Target:
         return f"{self.kind}:{self.value}"
 
 
-class TransferParts:
-    consult_mode: str = ""            # blind | attended | conference
-    consult_deadline: float | None = None
-    consult_up = False                # its answer has been acted on
+class TransferParts(CallCore):
 
     # -- starting -----------------------------------------------------------------------------
-    async def blind(self: "LiveCall", target: Target) -> None:
-        from firmware.cti.live import HELD, TALKING
+    async def blind(self, target: Target) -> None:
         self.require(TALKING, HELD, what="transfer")
         if target.kind == "queue":
             await self._to_queue(target.value)
@@ -81,8 +74,7 @@ class TransferParts:
         self.outcome.transfers.append(str(target))
         self._publish("call.transfer", how="blind", target=str(target), by=leaving or "")
 
-    async def attended(self: "LiveCall", target: Target, join: bool = False) -> None:
-        from firmware.cti.live import HELD, TALKING
+    async def attended(self, target: Target, join: bool = False) -> None:
         what = "conference" if join else "attended transfer"
         self.require(TALKING, HELD, what=what)
         if target.kind == "queue":
@@ -104,7 +96,7 @@ class TransferParts:
         self._publish("call.transfer" if not join else "call.conference_ringing",
                       how=self.consult_mode, target=str(target))
 
-    async def _ring(self: "LiveCall", target: Target, mode: str) -> None:
+    async def _ring(self, target: Target, mode: str) -> None:
         """Dial ``target`` as the consult leg (``MediaError``/``FlowError`` if it cannot be
         placed: nothing has changed for the consult then)."""
         caller_id, caller_name = await self.cti.presented(self, target)
@@ -121,7 +113,7 @@ class TransferParts:
         self.consult_up = False
         self.consult_deadline = self.ctx.clock.now() + TIMERS["desk.transfer_ring"]
 
-    async def _to_queue(self: "LiveCall", queue: str) -> None:
+    async def _to_queue(self, queue: str) -> None:
         if self.customer.held:
             await self.customer.resume()
         leaving, leg = self.agent, self.agent_leg
@@ -136,7 +128,7 @@ class TransferParts:
         self.kick()
 
     # -- while the party rings or talks --------------------------------------------------------
-    async def consult_answered(self: "LiveCall") -> None:
+    async def consult_answered(self) -> None:
         """The consulted party answered (called from the run loop under the lock)."""
         assert self.consult is not None
         self.consult_deadline = None
@@ -144,19 +136,19 @@ class TransferParts:
         if self.consult_mode == "blind":
             await self._complete()
         elif self.consult_mode == "attended":
-            await self.ctx.pool.bridge(self.agent_leg, self.consult)
+            if self.agent_leg is not None:
+                await self.ctx.pool.bridge(self.agent_leg, self.consult)
         else:
             await self.join()
 
-    async def consult_timed_out(self: "LiveCall") -> None:
+    async def consult_timed_out(self) -> None:
         assert self.consult is not None
         log.info("transfer target did not answer call=%s target=%s", self.id,
                  self.consult_agent or "outside")
         await _hangup_now(self.consult, wait=False)
 
-    async def _consult_gone(self: "LiveCall") -> None:
+    async def _consult_gone(self) -> None:
         """The consulted party hung up, refused or never answered."""
-        from firmware.cti.live import CONSULTING
         gone = self.consult_agent
         self._leaves(gone)
         self.consult, self.consult_agent, self.consult_deadline = None, None, None
@@ -176,15 +168,14 @@ class TransferParts:
         self._fire("consult_gone")                    # the customer stays on hold
 
     # -- finishing ------------------------------------------------------------------------------
-    async def complete(self: "LiveCall") -> None:
-        from firmware.cti.live import CONSULTING
+    async def complete(self) -> None:
         self.require(CONSULTING, what="complete the transfer")
         if self.consult is None or not self.consult.answered.is_set():
             raise ApiError("complete the transfer: the party has not answered yet", status=409,
                            call=self.id)
         await self._complete()
 
-    async def _complete(self: "LiveCall", hung_up: bool = False) -> None:
+    async def _complete(self, hung_up: bool = False) -> None:
         assert self.consult is not None
         leaving, old = self.agent, self.agent_leg
         self.agent, self.agent_leg = self.consult_agent, self.consult
@@ -203,15 +194,13 @@ class TransferParts:
         await self.rewire_supervisor()
         await self.recording.restart()
 
-    async def cancel_consult(self: "LiveCall") -> None:
-        from firmware.cti.live import CONSULTING
+    async def cancel_consult(self) -> None:
         self.require(CONSULTING, what="cancel the transfer")
         if self.consult is not None:
             await _hangup_now(self.consult, wait=False)
         self.kick()
 
-    async def join(self: "LiveCall") -> None:
-        from firmware.cti.live import CONSULTING
+    async def join(self) -> None:
         self.require(CONSULTING, what="conference")
         if self.consult is None or not self.consult.answered.is_set():
             raise ApiError("conference: the party has not answered yet", status=409,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from firmware.clock import wait_for
 from firmware.errors import MediaError
@@ -89,6 +89,10 @@ class MediaCalls:
     _stereo: set[str]
     _clock: Any
     _stopping: bool
+    _room_changed: Callable[[], None]
+    _serving: Callable[["NodeLink"], bool]
+    _cancel_idle: Callable[["NodeLink"], None]
+    _check_capacity: Callable[[], None]
 
     # -- paths ---------------------------------------------------------------------------
     async def connect(self, src: Leg, dst: Leg) -> None:
@@ -120,14 +124,14 @@ class MediaCalls:
         if self._stopping:
             raise MediaError("media pool is stopping")
         for link in sorted(self._links.values(), key=lambda x: x.node_id):
-            if not self._serving(link) or link.free() < legs:   # type: ignore[attr-defined]
+            if not self._serving(link) or link.free() < legs:
                 continue
             reply = await link.command("open", legs=legs)
             key = link.open_conv(int(reply["conv"]), legs)
-            self._cancel_idle(link)                               # type: ignore[attr-defined]
-            self._check_capacity()                                # type: ignore[attr-defined]
+            self._cancel_idle(link)
+            self._check_capacity()
             return Conversation(self, link, int(reply["conv"]), key, legs)
-        self._check_capacity()                                    # type: ignore[attr-defined]
+        self._check_capacity()
         raise MediaError(f"no media node has room for a conversation of {legs} legs",
                          legs=legs)
 

@@ -83,9 +83,12 @@ class NodeLink:
     # -- room ------------------------------------------------------------------------------
     def used(self) -> int:
         self._expire_reservations()
-        return (sum(max(self.opened.get(k, 2), len(members)) for k, members in self.convs.items()
-                    if isinstance(k, int) or k in self.opened)
-                + 2 * len(self.reservations))
+        total = 2 * len(self.reservations)
+        for key, members in self.convs.items():
+            # an incoming conversation holds 2; an opened one its reserve until closed
+            reserve = self.opened.get(key, 0) if isinstance(key, str) else 2
+            total += max(reserve, len(members))
+        return total
 
     def free(self) -> int:
         return self.capacity - self.used() if self.state == "up" else 0

@@ -109,7 +109,7 @@ class Campaigns:
             raise NotFound("no such campaign", table="campaigns", key=name)
         return _campaign(row)
 
-    async def list(self) -> list[Campaign]:
+    async def listing(self) -> list[Campaign]:
         return [_campaign(r) for r in await self._db.fetchall(
             "SELECT * FROM campaigns ORDER BY name")]
 
@@ -147,7 +147,8 @@ class Campaigns:
     async def records(self, name: str, state: str | None = None, limit: int = 50,
                       offset: int = 0) -> tuple[list[dict[str, Any]], int]:
         c = await self.get(name)
-        where, args = "campaign_id = ?", [c.id]
+        where = "campaign_id = ?"
+        args: list[Any] = [c.id]
         if state is not None:
             where += " AND state = ?"
             args.append(f.choice("state", state, ("pending", "dialing", "done")))
@@ -158,7 +159,8 @@ class Campaigns:
                 rows = [_record(r) for r in await cur.fetchall()]
             async with conn.execute(f"SELECT COUNT(*) FROM campaign_records WHERE {where}",
                                     args) as cur:
-                total = int((await cur.fetchone())[0])
+                row = await cur.fetchone()
+                total = int(row[0]) if row is not None else 0
         return rows, total
 
     async def counts(self, name: str) -> dict[str, int]:
