@@ -228,7 +228,7 @@ class AcdRunner:
                 if decision.target in self._queues:
                     waiting.queue = decision.target
                 else:                     # out of the engine: the flow routes it
-                    del self._waiting[call]
+                    del self._waiting[waiting.call]
             waiting.offers.put_nowait(decision)
             return
         agent = getattr(decision, "agent", None)

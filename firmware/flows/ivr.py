@@ -182,7 +182,7 @@ async def _lookup(ctx: FlowContext, channel: Channel, rec: CallRecord, state: Ca
                     found=found)
     if found:
         state.entered[kind] = value                     # the screen pop looks it up too
-    path = await (ctx.prompts.text(text, state.lang) if found
+    path = await (ctx.prompts.text(text, state.lang) if text is not None
                   else ctx.prompts.phrase("not_found", state.lang))
     await play_through(ctx.clock, channel, path)
     return str(node.spec["found" if found else "not_found"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from firmware.clock import first
 from firmware.errors import MediaError
@@ -38,13 +39,16 @@ async def connect(ctx: FlowContext, channel: Channel, rec: CallRecord, state: Ca
     except MediaError as exc:
         log.warning("seat dial failed call=%s seat=%s error=%s", rec.id, extension, exc)
         leg = None
-    answered = asyncio.ensure_future(leg.answered.wait()) if leg is not None else None
-    try:
-        done = set() if leg is None else await first(
-            ctx.clock, {answered, leg.ended, channel.ended}, TIMERS["flow.seat_ring_timeout"])
-    finally:
-        if answered is not None and not answered.done():
-            answered.cancel()
+    answered: asyncio.Future[Any] | None = None
+    done: set[asyncio.Future[Any]] = set()
+    if leg is not None:
+        answered = asyncio.ensure_future(leg.answered.wait())
+        try:
+            done = await first(ctx.clock, {answered, leg.ended, channel.ended},
+                               TIMERS["flow.seat_ring_timeout"])
+        finally:
+            if not answered.done():
+                answered.cancel()
     if leg is not None and answered in done:
         await _connect(ctx, channel, leg, rec, entered, None, in_acd=False)
         return

@@ -20,7 +20,7 @@ from acd_core.acd.model import EMPTY_CONDITIONS
 from firmware.store import fields as f
 from firmware.store import targets
 from firmware.store.config import InUse
-from firmware.store.db import Database, NotFound, ValidationError
+from firmware.store.db import Database, NotFound, ValidationError, only_row
 from firmware.store.ivrtree import LANGUAGES, IvrTree, texts
 from firmware.store.schedules import Schedule
 from firmware.store.targets import ROUTABLE, Target
@@ -289,7 +289,7 @@ class InboundStore:
                     " expires_at = excluded.expires_at, note = excluded.note"
                     " RETURNING id, created_at",
                     (e.kind, e.number, e.target, e.priority, e.expires_at, e.note, now)) as cur:
-                row = await cur.fetchone()
+                row = await only_row(cur, "inbound.put_list_entry")
         return replace(e, id=int(row[0]), created_at=float(row[1]))
 
     async def delete_list_entry(self, entry_id: int) -> None:
@@ -430,7 +430,7 @@ class InboundStore:
                     " retries = excluded.retries, tree = excluded.tree RETURNING id",
                     (t.name, int(root.get("timeout_s") or 5), int(root.get("retries") or 0),
                      t.dumps())) as cur:
-                mid = (await cur.fetchone())[0]
+                mid = (await only_row(cur, "inbound.put_ivr_tree"))[0]
             await conn.execute("DELETE FROM ivr_options WHERE menu_id = ?", (mid,))
         return t
 

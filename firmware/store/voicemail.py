@@ -14,7 +14,7 @@ from typing import Any
 
 from firmware.store import fields as f
 from firmware.store.config import InUse
-from firmware.store.db import Database, NotFound, ValidationError
+from firmware.store.db import Database, NotFound, ValidationError, only_row
 from firmware.store.ivrtree import LANGUAGES
 from firmware.store.where import Where
 
@@ -123,7 +123,7 @@ class VoicemailStore:
                      f.text("voicemail.caller_name", caller_name, 64),
                      f.rel_path("voicemail.path", path),
                      f.seconds("voicemail.seconds", seconds), now)) as cur:
-                vid = int((await cur.fetchone())[0])
+                vid = int((await only_row(cur, "voicemail.add"))[0])
         return Voicemail(vid, box, call_id, caller_number, caller_name, path, seconds, now,
                          None, None)
 
