@@ -137,6 +137,8 @@ async def run(ctx: FlowContext, cb: Callback, waiting: WaitingCall, rules: Queue
         await ctx.store.voicemail.put_callback(
             Callback(cb.call_id, cb.queue, cb.number, cb.trunk, cb.joined_at, "waiting",
                      attempts, "no answer"))
+        ctx.bus.publish("queue.callback_retry", call=cb.call_id, queue=cb.queue,
+                        attempts=attempts, retry_in_s=rules.callback_retry_s)
         await sleep(ctx.clock, float(rules.callback_retry_s))
         waiting = ctx.acd.enqueue(cb.call_id, cb.queue, joined=joined, callback=True)
 

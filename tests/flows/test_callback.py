@@ -88,6 +88,8 @@ async def test_no_answer_is_retried_then_given_up(tmp_path: Path) -> None:
             h.advance(40)                                      # nobody answers
             await h.until(lambda: seat.ended.done(), "agent released")
             if attempt == 1:
+                await h.until(lambda: any(e.kind == "queue.callback_retry" for e in h.events),
+                              "the attempt stored")
                 rows = await h.store.voicemail.callbacks("waiting")
                 assert [(r.attempts, r.outcome) for r in rows] == [(1, "no answer")]
                 h.advance(60)                                  # the retry delay
