@@ -214,8 +214,10 @@ class App:
         try:
             queues = await self.store.config.queues()
             seats = await self.store.config.seats()
-            if what == "queue":
-                self.acd.configure(queues, [], await self.store.inbound.all_queue_rules())
+            if what in ("queue", "queue_rules"):
+                updated = self.acd.apply_queues(queues, await self.store.inbound.all_queue_rules())
+                if updated:
+                    self.bus.publish("acd.queues_updated", queues=updated)
             self.acd.apply_seats(seats)
             await self.edge.set_seats({s.extension: s.ha1 for s in seats})
         except Exception:  # noqa: BLE001 - the edit is stored; the next start applies it
@@ -223,8 +225,7 @@ class App:
 
     def _config_changed(self, event: Event) -> None:
         """An admin changed the configuration (API): routes and lists are read again now, so
-        the edge's 404 decision follows at once; queue rules the engine holds wait for a
-        restart (``acd_core`` cannot change a queue it runs)."""
+        the edge's 404 decision follows at once (queues and their rules: ``_apply_config``)."""
         if self.router is not None:
             self.router.invalidate()
             self._background(self.router.reload())

@@ -72,27 +72,70 @@ class AcdRunner:
         self._waiting: dict[str, WaitingCall] = {}
         self._tick: TimerHandle | None = None
         self._queues: set[str] = set()
+        self._specs: dict[str, acd.QueueSpec] = {}
+        self._rules: dict[str, QueueRules] = {}
         self._agents: set[str] = set()
 
     # -- configuration ------------------------------------------------------
     def configure(self, queues: Iterable[Queue], seats: Iterable[Seat],
                   rules: dict[str, QueueRules] | None = None) -> None:
-        """Add queues and seats the engine does not know yet (``queue_spec``: a queue's
-        rules are read when it is added; the engine cannot change them afterwards)."""
+        """Add queues and seats the engine does not know yet (``apply_queues`` changes
+        the rules of known queues)."""
         qspecs = []
         for q in queues:
             if q.name in self._queues:
                 continue
-            qspec = queue_spec(q, (rules or {}).get(q.name))
+            r = (rules or {}).get(q.name) or QueueRules(q.name)
+            qspec = queue_spec(q, r)
             self._trace("config", qspec)
             self.engine.add_queue(qspec)
             self._queues.add(q.name)
+            self._specs[q.name], self._rules[q.name] = qspec, r
             qspecs.append(qspec)
         self.ewt.configure(qspecs, [])
         for s in seats:
             if s.extension in self._agents:
                 continue
             self._add_seat(s)
+
+    def apply_queues(self, queues: Iterable[Queue], rules: dict[str, QueueRules]) -> list[str]:
+        """The queue table and queue rules as they are now (an admin edited them): new
+        queues are added, changed ones updated in the running engine
+        (``Engine.update_queue``: waiting calls keep their place, their deadlines follow
+        the new rules) and the rules the flows read (``rules``) replaced, so callers
+        already waiting hear the new announcements and may use the new exit key. Returns
+        the names of the queues whose rules changed. A queue removed from the table
+        stays in the engine until the next start (calls may still wait in it)."""
+        queues = list(queues)
+        self.configure([q for q in queues if q.name not in self._queues], [], rules)
+        changed = []
+        ticked = False
+        for q in queues:
+            r = rules.get(q.name) or QueueRules(q.name)
+            qspec = queue_spec(q, r)
+            if qspec == self._specs.get(q.name) and r == self._rules.get(q.name):
+                continue
+            self._rules[q.name] = r
+            changed.append(q.name)
+            if qspec == self._specs.get(q.name):
+                continue                               # only what the flows read changed
+            if not ticked:       # the engine's time is its last input's: bring it to now
+                self._feed(acd.Tick(t=self._now()))
+                ticked = True
+            self._trace("config", qspec)
+            decisions = self.engine.update_queue(qspec)
+            self._specs[q.name] = qspec
+            self.ewt.configure([qspec], [])
+            self.ewt.observe(acd.Tick(t=self._now()), decisions)
+            for decision in decisions:
+                self._trace("out", decision)
+                self._carry_out(decision)
+            self._schedule_tick()
+        return changed
+
+    def rules(self, queue: str) -> QueueRules | None:
+        """The rules of a queue as the engine runs them now (None: not a queue of it)."""
+        return self._rules.get(queue)
 
     def apply_seats(self, seats: Iterable[Seat]) -> None:
         """The seat table as it is now (an admin edited it): new seats are added, the

@@ -40,7 +40,7 @@ class Hold:
     def __init__(self, ctx: FlowContext, channel: Channel, rec: CallRecord, state: CallState,
                  queue: Queue, rules: QueueRules) -> None:
         self.ctx, self.channel, self.rec, self.state = ctx, channel, rec, state
-        self.queue, self.rules = queue, rules
+        self.queue, self._rules = queue, rules
         self.speaking: asyncio.Future[Any] | None = None
         self.digit: asyncio.Future[str] | None = None
         self.periodic: asyncio.Future[None] | None = None
@@ -48,6 +48,12 @@ class Hold:
         self.callback_key = ""                  # the key of an open callback offer
         self._offer_until = 0.0
         self.announcements = 0
+
+    @property
+    def rules(self) -> QueueRules:
+        """The queue's rules as the engine runs them now: an admin's edit reaches callers
+        already waiting (``AcdRunner.apply_queues``); those read at join otherwise."""
+        return self.ctx.acd.rules(self.queue.name) or self._rules
 
     @property
     def moh(self) -> str:
@@ -62,7 +68,7 @@ class Hold:
 
     def switch(self, queue: Queue, rules: QueueRules) -> None:
         """The call overflowed into another queue of the engine: its rules from now on."""
-        self.queue, self.rules = queue, rules
+        self.queue, self._rules = queue, rules
         self._arm_periodic()
 
     # -- what the loop waits on ---------------------------------------------------------
