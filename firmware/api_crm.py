@@ -420,10 +420,18 @@ class CrmApi(RecordsApi):
 
     @endpoint("surveys.admin", "write")
     async def put_survey(self, p: Principal, name: str, questions: list[dict[str, Any]],
-                         active: bool = True) -> dict[str, Any]:
-        return await self.crm.surveys.put(name, questions, active)
+                         active: bool = True, language: str = "en") -> dict[str, Any]:
+        """Questions may carry ``scores`` (digit -> points) and ``satisfied`` (the digits
+        CSAT counts); ``language`` is the voice the flow speaks them in."""
+        return await self.crm.surveys.put(name, questions, active, language)
 
     @endpoint("surveys.read")
     async def survey_results(self, p: Principal, name: str, since: float | None = None,
                              until: float | None = None) -> dict[str, Any]:
         return await self.crm.surveys.results(name, since, until)
+
+    @endpoint("surveys.read")
+    async def csat(self, p: Principal, name: str, since: float | None = None,
+                   until: float | None = None, by: str | None = None) -> dict[str, Any]:
+        """Top-box CSAT and mean score of a post-call survey, overall or per queue/agent."""
+        return await self.crm.surveys.csat(name, since, until, by)

@@ -20,14 +20,16 @@ from firmware import demo
 from firmware.api import Api
 from firmware.clock import LoopClock, sleep
 from firmware.config import Config
+from firmware.crm.service import Crm
 from firmware.cti.outbound import seat_call
 from firmware.discovery import Announcer
 from firmware.events import Event, EventBus
-from firmware.flows import inbound
+from firmware.flows import callback, inbound, routing
 from firmware.flows.acd_runner import AcdRunner
 from firmware.flows.context import FlowContext
 from firmware.flows.reconcile import reconcile
 from firmware.flows.records import CallRecords
+from firmware.flows.say import PromptLibrary
 from firmware.hardware import Hardware
 from firmware.media.leg import Leg
 from firmware.media.pool import MediaPool
@@ -68,6 +70,9 @@ class App:
         self._announcer: Announcer | None = None
         self._announcing: asyncio.Future[None] | None = None
         self._started_mono: float | None = None
+        self.crm: Crm | None = None
+        self.router: routing.Router | None = None
+        self.prompt_library: PromptLibrary | None = None
 
     # -- lifecycle --------------------------------------------------------------
     async def start(self) -> None:
@@ -96,17 +101,35 @@ class App:
         await self.pool.start()
 
         self.acd = AcdRunner(self.bus, self.clock)
-        self.acd.configure(await self.store.config.queues(), await self.store.config.seats())
+        self.acd.configure(await self.store.config.queues(), await self.store.config.seats(),
+                           await self.store.inbound.all_queue_rules())
+        self.crm = Crm(self.store, clock=self.clock, bus=self.bus)
+        if self.crm.escalator is not None:
+            await self.crm.escalator.start()
+        self.router = routing.Router(self.store)
+        await self.router.reload()
+        routing.install(self.router)
+        self.bus.subscribe("config.changed", self._config_changed)
+        self.prompt_library = PromptLibrary(cfg.prompts_dir, self.store.inbound)
         self.ctx = FlowContext(cfg=cfg, bus=self.bus, store=self.store, pool=self.pool,
                                acd=self.acd, clock=self.clock, moh_path=files["moh"],
-                               records=CallRecords(self.store, self.keeper))
+                               records=CallRecords(self.store, self.keeper),
+                               router=self.router, prompts=self.prompt_library, crm=self.crm)
+        # firmware/trunks wires in as FlowContext.trunks (call-features.md §4); until then
+        # the desk's NoTrunks refuses outside numbers, and the flows say so
         await self.ctx.cti.start()
+        restored = await callback.restore(self.ctx)
+        if restored:
+            log.info("callbacks restored count=%d", restored)
+        self._background(self._warm_prompts())
         self._poller = asyncio.create_task(self._poll_registrations())
 
         api = Api(asyncio.get_running_loop(), self.store, self.health, bus=self.bus)
         api.set_site(realm=cfg.sip.realm, sip_host=cfg.sip.listen, sip_port=cfg.sip.port)
         self.bus.subscribe("config.changed", self._on_config_changed)
         api.attach_cti(self.ctx.cti)
+        api.attach_crm(self.crm)
+        api.attach_inbound(self.router, self.prompt_library)
         # make_app reads its signing key through the API, so it must run off the loop.
         web_app = await asyncio.to_thread(make_app, api, clock=self.clock)
         self.web = WebServer(web_app, cfg.web.listen, cfg.web.port)
@@ -134,6 +157,14 @@ class App:
             self._poller.cancel()
         if self.ctx is not None:
             await self.ctx.cti.stop()
+            await self.ctx.tasks.close()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.router is not None:
+            routing.uninstall(self.router)
+        if self.crm is not None and self.crm.escalator is not None:
+            self.crm.escalator.stop()
         if self.acd is not None:
             self.acd.close()
         if self.pool is not None:
@@ -183,12 +214,40 @@ class App:
         try:
             queues = await self.store.config.queues()
             seats = await self.store.config.seats()
-            if what == "queue":
-                self.acd.configure(queues, [])
+            if what in ("queue", "queue_rules"):
+                updated = self.acd.apply_queues(queues, await self.store.inbound.all_queue_rules())
+                if updated:
+                    self.bus.publish("acd.queues_updated", queues=updated)
             self.acd.apply_seats(seats)
             await self.edge.set_seats({s.extension: s.ha1 for s in seats})
         except Exception:  # noqa: BLE001 - the edit is stored; the next start applies it
             log.exception("applying a configuration change failed what=%s", what)
+
+    def _config_changed(self, event: Event) -> None:
+        """An admin changed the configuration (API): routes and lists are read again now, so
+        the edge's 404 decision follows at once (queues and their rules: ``_apply_config``)."""
+        if self.router is not None:
+            self.router.invalidate()
+            self._background(self.router.reload())
+
+    async def _warm_prompts(self) -> None:
+        """Render configured prompts and the fixed phrases before the first call needs them."""
+        assert self.store is not None and self.prompt_library is not None
+        inbound = self.store.inbound
+        specs: list[tuple[Any, str]] = []
+        languages = {"en"}
+        for tree in await inbound.ivr_trees():
+            languages.add(tree.language)
+            specs += [(spec, tree.language) for _, spec in tree.prompts()
+                      if not (isinstance(spec, dict) and "file" in spec)]
+        for prompt in await inbound.prompts():
+            specs += [({"text": {lang: text}}, lang) for lang, text in prompt.texts.items()]
+        for rules in (await inbound.all_queue_rules()).values():
+            languages.add(rules.language)
+        for box in await self.store.voicemail.boxes():
+            languages.add(box.language)
+        failed = await self.prompt_library.warm(specs, languages)
+        self.bus.publish("prompts.ready", rendered=self.prompt_library.rendered, failed=failed)
 
     def _end_calls_of_failed_node(self, event: Event) -> None:
         """The far ends of a dead node's calls hear a BYE now, not silence (via the edge)."""

@@ -8,6 +8,7 @@ without shipping a recording whose licence we would have to track.
 from __future__ import annotations
 
 import math
+import os
 import shutil
 import subprocess
 import wave
@@ -29,8 +30,8 @@ def speak(text: str, path: Path, voice: str = "en-us", speed: int = 150) -> Path
             raise PromptError(f"{tool} is not installed; it is needed to generate prompts",
                               path=str(path), tool=tool)
     path.parent.mkdir(parents=True, exist_ok=True)
-    raw = path.with_suffix(".espeak.wav")
-    tmp = path.with_suffix(".tmp.wav")
+    raw = path.with_name(path.stem + f".{os.getpid()}.espeak.wav")
+    tmp = path.with_name(path.stem + f".{os.getpid()}.tmp.wav")
     try:
         subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(raw), text],
                        check=True, capture_output=True, timeout=60)
@@ -42,6 +43,30 @@ def speak(text: str, path: Path, voice: str = "en-us", speed: int = 150) -> Path
                           path=str(path), tool=str(exc.cmd[0])) from None
     finally:
         raw.unlink(missing_ok=True)
+    tmp.replace(path)
+    return path
+
+
+def tone(path: Path, freq: float, seconds: float, level: float = 0.25) -> Path:
+    """A plain sine tone (the voicemail beep), faded in and out over 5 ms."""
+    n = int(seconds * RATE)
+    fade = int(0.005 * RATE)
+    samples = bytearray()
+    for i in range(n):
+        env = min(1.0, i / fade, (n - 1 - i) / fade) if fade else 1.0
+        v = level * 32767 * env * math.sin(2 * math.pi * freq * i / RATE)
+        samples += int(v).to_bytes(2, "little", signed=True)
+    return _write_wav(path, bytes(samples))
+
+
+def _write_wav(path: Path, pcm: bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.wav")
+    with wave.open(str(tmp), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(RATE)
+        w.writeframes(pcm)
     tmp.replace(path)
     return path
 
@@ -61,12 +86,4 @@ def music_on_hold(path: Path, seconds: float = 16.0) -> Path:
         v = amp * envelope * (math.sin(2 * math.pi * f * i / RATE)
                               + 0.3 * math.sin(4 * math.pi * f * i / RATE))
         samples += int(max(-32767, min(32767, v))).to_bytes(2, "little", signed=True)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.wav")
-    with wave.open(str(tmp), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(RATE)
-        w.writeframes(bytes(samples))
-    tmp.replace(path)
-    return path
+    return _write_wav(path, bytes(samples))

@@ -18,6 +18,9 @@ cdef long TICK_CODE
 
 
 cdef class Engine(_Rules):
+    @cython.locals(q=_Queue, new=_Queue, call=_Call)
+    cpdef list update_queue(self, object spec)
+
     @cython.locals(t=double, code=long)
     cpdef list handle(self, object ev)
 

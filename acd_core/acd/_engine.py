@@ -60,6 +60,52 @@ class Engine(_Rules):
         self._queues[spec.name] = _Queue(spec)
         return []
 
+    def update_queue(self, spec):
+        """Replaces the rules of a running queue (an admin edited them) and returns the
+        decisions that follow. Calls keep their place and join time; the deadlines of
+        those in the queue are re-armed from the new rules (a max wait counts from when
+        the call entered, so a shorter one can overflow it at the next ``Tick``; the next
+        announcement is one new period away), and leave-when-empty is applied at once.
+        What is already under way keeps its old rules: a ringing offer its timeout and
+        ring-progressively steps, a call already waiting its place under a new
+        ``max_len``. Skill requirements and escalation rows cannot change here: members
+        memoise their thresholds per skill class and waiting calls are filed by class,
+        so such a change is refused and applies on a fresh engine (a restart). The change
+        happens at the time of the last input (feed a ``Tick`` first to bring it to now)."""
+        q = self._queues.get(spec.name)
+        if q is None:
+            raise ConfigError("no such queue to update", key=f"queue.{spec.name}")
+        new = _Queue(spec)
+        if new.req != q.req:
+            raise ConfigError("a running queue's skill requirements cannot change",
+                              key=f"queue.{spec.name}.skills")
+        if new.esc_after != q.esc_after or new.esc_pen != q.esc_pen \
+                or new.esc_lvl != q.esc_lvl:
+            raise ConfigError("a running queue's escalation rows cannot change",
+                              key=f"queue.{spec.name}.escalation")
+        q.strategy = new.strategy
+        q.wrapup = new.wrapup
+        q.max_wait = new.max_wait
+        q.overflow = new.overflow
+        q.max_len = new.max_len
+        q.join_mask = new.join_mask
+        q.leave_mask = new.leave_mask
+        q.announce_every = new.announce_every
+        q.cb_after = new.cb_after
+        q.weight = new.weight
+        q.ring_timeout = new.ring_timeout
+        q.ring_step = new.ring_step
+        self._out = []
+        for call in list(self._calls.values()):
+            if call.queue is q and (call.state == C_WAITING or call.state == C_RINGING):
+                call.weight = q.weight
+                call.entry += 1
+                self._arm(call)
+        if q.waiting and q.leave_mask:
+            self._dirty.append(q)
+        self._settle()
+        return self._out
+
     def add_agent(self, spec):
         """Adds an agent, or replaces the memberships and skills of a known one
         (its state is kept); returns the decisions that follows (an offer when a

@@ -19,8 +19,10 @@ cdef class _Rules(_Strategies):
     @cython.locals(q=_Queue, call=_Call)
     cdef void _settle(self)
 
-    @cython.locals(now=double, i=int, when=double)
     cdef void _enter(self, _Call call, _Queue q)
+
+    @cython.locals(q=_Queue, now=double, i=int, when=double)
+    cdef void _arm(self, _Call call)
 
     @cython.locals(q=_Queue, nq=_Queue)
     cdef void _leave(self, _Call call, object why)

@@ -2,7 +2,7 @@
 
 ``max_len`` (full), join-when-empty and leave-when-empty, ``max_wait``,
 escalation rows, announcements and the callback offer are armed when a call
-enters a queue; overflow sends it to the next queue keeping its join time. The
+enters a queue (and re-armed when its queue's rules change); overflow sends it to the next queue keeping its join time. The
 rules read the per-queue counts of member statuses kept by ``_state``.
 """
 from __future__ import annotations
@@ -53,6 +53,14 @@ class _Rules(_Strategies):
             self._leave(call, "leave-empty")
             return
         self._insert(call)
+        self._arm(call)
+        self._serve_call(call, "call-queued")
+
+    def _arm(self, call):
+        """The deadlines of a call in its queue, from the queue's rules now: on entry, and
+        again when an admin changes the rules of a running queue (``update_queue``, after
+        bumping ``call.entry`` so that the old deadlines retire)."""
+        q = call.queue
         now = self._now
         if q.max_wait >= 0 and not call.callback:
             self._push(call.entered + q.max_wait, T_MAXWAIT, call, None, call.entry)
@@ -64,7 +72,6 @@ class _Rules(_Strategies):
         if q.cb_after >= 0 and not call.callback and not call.cb_offered:
             when = call.join + q.cb_after
             self._push(when if when > now else now, T_CBOFFER, call, None, call.entry)
-        self._serve_call(call, "call-queued")
 
     def _leave(self, call, why):
         """The call leaves its queue: overflow to another queue or out of the engine."""

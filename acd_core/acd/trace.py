@@ -91,6 +91,7 @@ def replay(lines: Iterable[str], engine_cls: type = Engine,
     """Feeds config and input lines to a fresh ``engine_cls``; yields (line,
     decision). ``into``, when given, receives the engine (to inspect its state)."""
     eng = None
+    queues: set[str] = set()
     for lineno, rec in read(lines):
         direction = rec["dir"]
         if direction == "out":
@@ -107,7 +108,13 @@ def replay(lines: Iterable[str], engine_cls: type = Engine,
                 into.append(eng)
         item = build(rec, lineno)
         if direction == "config":
-            out = eng.add_queue(item) if rec["type"] == "QueueSpec" else eng.add_agent(item)
+            if rec["type"] != "QueueSpec":
+                out = eng.add_agent(item)
+            elif item.name in queues:              # a running queue's rules changed
+                out = eng.update_queue(item)
+            else:
+                out = eng.add_queue(item)
+                queues.add(item.name)
         else:
             out = eng.handle(item)
         for decision in out:

@@ -26,7 +26,8 @@ Endpointed = Callable[Concatenate[S, Principal | None, P], Any]
 TIME_KEYS = frozenset({
     "started_at", "ended_at", "answered_at", "ring_started_at", "agent_answered_at", "ts",
     "created_at", "updated_at", "due_at", "next_escalation_at", "paused_at", "resolved_at",
-    "closed_at", "expires_at", "last_used", "revoked_at", "finished_at", "rated_at"})
+    "closed_at", "expires_at", "last_used", "revoked_at", "finished_at", "rated_at",
+    "heard_at", "joined_at"})
 
 
 @dataclass(frozen=True)

@@ -60,10 +60,16 @@ class Outcome:
 class CallCore:
     def __init__(self, cti: "Cti", rec: CallRecord, customer: Leg, agent: str | None,
                  agent_leg: Leg | None, *, queue: Queue | None = None, direction: str = "in",
-                 queue_agent: str | None = None, busy_already: bool = False) -> None:
+                 queue_agent: str | None = None, busy_already: bool = False,
+                 acd_id: str | None = None) -> None:
         self.cti = cti
         self.ctx = cti.ctx
         self.id = rec.id
+        # the engine's id of the call: the record's, except for a callback, which the
+        # engine knows by the id of the call that asked for it
+        self.acd_id = acd_id or rec.id
+        # the customer stays on the line when the agent hangs up (a post-call survey)
+        self.keep_customer = False
         self.rec = rec
         self.customer = customer
         self.agent = agent
@@ -134,7 +140,7 @@ class CallCore:
     def _joins(self, agent: str | None) -> None:
         if agent and agent not in self.busy and agent != self.queue_agent \
                 and self.ctx.acd.knows(agent):
-            self.ctx.acd.busy(agent, self.id)
+            self.ctx.acd.busy(agent, self.acd_id)
             self.busy.add(agent)
         if agent and agent not in self.agents_seen:
             self.agents_seen.append(agent)
@@ -144,13 +150,13 @@ class CallCore:
             return
         if agent == self.queue_agent:
             self.queue_agent = None
-            self.ctx.acd.call_ended(self.id, agent, hold=round(self.hold_s, 3),
+            self.ctx.acd.call_ended(self.acd_id, agent, hold=round(self.hold_s, 3),
                                     transfer=transfer)
             self.cti.wrapping(agent, self.id)
         elif agent in self.busy:
             self.busy.discard(agent)
             wrap = float(self.queue.wrapup_s) if self.queue is not None else None
-            self.ctx.acd.free(agent, self.id, wrap)
+            self.ctx.acd.free(agent, self.acd_id, wrap)
             self.cti.wrapping(agent, self.id)
 
     def _publish(self, kind: str, **data: Any) -> None:
@@ -188,7 +194,15 @@ class CallCore:
         if self.state != ENDED:
             self._fire("end")
         for leg in self._legs():
-            await hangup(leg)
+            if leg is not self._kept():
+                await hangup(leg)
+
+    def _kept(self) -> Leg | None:
+        """The customer's leg when the call ends without hanging the customer up: a blind
+        transfer to a queue, or the agent leaving a call with a survey after it."""
+        if self.outcome.requeue or (self.keep_customer and self.outcome.hangup_by == "agent"):
+            return self.customer
+        return None
 
     async def rewire_supervisor(self) -> None:
         """The agent changed; the supervision part moves its paths (``supervise.py``)."""

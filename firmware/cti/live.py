@@ -142,7 +142,7 @@ class LiveCall(TransferParts, SupervisorParts):
             await self.recording.stop_all()
         except Exception:  # noqa: BLE001 - the call's record must still be written
             log.exception("recording stop failed call=%s", self.id)
-        keep = self.customer if self.outcome.requeue else None
+        keep = self._kept()
         for leg in self._legs():
             if leg is not keep:
                 await hangup(leg)

@@ -1,22 +1,29 @@
 """Every inbound call starts here, whatever line it came in on.
 
-Route by DID -> IVR menu -> queue. The call's record exists from its first
-moment (stage ``started``) and follows it (``answered``, then the queue's
-stages); the CDR replaces it exactly once, in ``finally``, so a call that fails
-half-way (node crash, bad config, a bug) still leaves its record, and a daemon
-killed mid-call leaves the live row its next start turns into a CDR.
+The route (``flows.routing``: DID and line, caller lists, schedule) names where the call
+goes first; ``follow`` carries targets out one after the other (an IVR leads to a queue,
+a queue overflows to a voicemail box ...) until one ends the call. The call's record
+exists from its first moment (stage ``started``) and follows it (``answered``, then the
+queue's stages); the CDR replaces it exactly once, in ``finally``, so a call that fails
+half-way (node crash, bad config, a bug) still leaves its record, and a daemon killed
+mid-call leaves the live row its next start turns into a CDR.
 """
 from __future__ import annotations
 
 import logging
 
 from firmware.errors import FlowError
-from firmware.flows import ivr, queue as queue_flow
+from firmware.flows import forward, ivr, queue as queue_flow, seat, voicemail
 from firmware.flows.context import FlowContext
+from firmware.flows.routing import CallState
+from firmware.flows.say import play_through
 from firmware.store import CallRecord
+from firmware.store.targets import ROUTABLE, Target
 from firmware.telephony.channel import Channel
 
 log = logging.getLogger("callbox.flows.inbound")
+
+MAX_HOPS = 12          # targets one call may pass through (a loop of overflows ends here)
 
 
 async def handle(ctx: FlowContext, channel: Channel) -> CallRecord:
@@ -43,46 +50,129 @@ async def handle(ctx: FlowContext, channel: Channel) -> CallRecord:
             rec.ended_at = max(ctx.clock.wall(), rec.started_at)
         await ctx.records.finish(rec)
         ctx.bus.publish("call.ended", call=rec.id, disposition=rec.disposition,
-                        queue=rec.queue, agent=rec.agent)
+                        queue=rec.queue, agent=rec.agent, outcome=rec.outcome)
     return rec
 
 
+def note(rec: CallRecord, what: str) -> None:
+    """Add a step to the CDR's outcome ('overflow:max-wait>voicemail:sales')."""
+    rec.outcome = (f"{rec.outcome}>{what}" if rec.outcome else what)[-64:]
+
+
 async def _route(ctx: FlowContext, channel: Channel, rec: CallRecord) -> None:
-    did = await ctx.store.config.did(rec.did) if rec.did else None
-    if did is not None and did.trunk is not None and did.trunk != rec.trunk:
-        did = None
-    if did is None or did.target_kind not in ("ivr", "queue"):
+    decision = await ctx.router.decide(rec.trunk, rec.did, rec.caller_number, ctx.clock.wall())
+    if decision is None:
         log.info("no route call=%s did=%s trunk=%s", rec.id, rec.did, rec.trunk)
         rec.disposition = "rejected"
         rec.failure_reason = f"no route for DID {rec.did!r} from trunk {rec.trunk!r}"
         await channel.reject(404, "Not Found")
         return
+    state = CallState(lang=await _language(ctx, decision.target))
+    if decision.blocked is not None:
+        note(rec, "blocked")
+        ctx.bus.publish("call.blocked", call=rec.id, caller=rec.caller_number,
+                        entry=decision.blocked.id, target=decision.target)
+        if decision.target == "hangup":
+            rec.disposition, rec.hangup_by = "rejected", "system"
+            rec.failure_reason = f"blocked caller {decision.blocked.note}".strip()[:200]
+            await channel.reject(603, "Decline")
+            return
+    if decision.vip is not None:
+        state.vip = True
+        state.priority += decision.vip.priority
+        ctx.bus.publish("call.vip", call=rec.id, entry=decision.vip.id,
+                        priority=state.priority, target=decision.target)
+    if decision.closed:
+        note(rec, decision.closed)
+        ctx.bus.publish("call.closed_hours", call=rec.id, why=decision.closed,
+                        schedule=decision.route.schedule, target=decision.target)
+    if decision.target == "hangup":
+        rec.disposition, rec.hangup_by = "rejected", "system"
+        rec.failure_reason = "the route hangs up" + (" while closed" if decision.closed else "")
+        await channel.reject(603, "Decline")
+        return
     await channel.answer()
     rec.answered_at = ctx.clock.wall()
     await ctx.records.stage(rec, "answered")
-    target: str | None
-    if did.target_kind == "ivr":
-        row = await ctx.store.config.ivr_menu(did.target)
-        if row is None:
-            raise FlowError(f"DID {did.number} points at a missing IVR menu", call=rec.id,
-                            step="ivr", menu=did.target)
-        menu = ivr.Menu(name=row.name, prompt=str(ctx.cfg.prompts_dir / row.prompt_file),
-                        options=dict(row.options), timeout=float(row.timeout_s),
-                        retries=int(row.retries))
-        target = await ivr.run_menu(ctx.clock, channel, menu)
-    else:
-        target = did.target
+    await follow(ctx, channel, rec, state, decision.target)
+
+
+async def _language(ctx: FlowContext, target: str) -> str:
+    """A call speaks the language of the first IVR or queue it meets (else English)."""
+    t = Target.parse(target)
+    if t.kind == "queue":
+        return (await ctx.store.inbound.queue_rules(t.name)).language
+    if t.kind == "voicemail":
+        box = await ctx.store.voicemail.box(t.name)
+        return box.language if box else "en"
+    if t.kind == "ivr":
+        tree = await ctx.store.inbound.ivr_tree(t.name)
+        return tree.language if tree else "en"
+    return "en"
+
+
+async def follow(ctx: FlowContext, channel: Channel, rec: CallRecord, state: CallState,
+                 target: str | None) -> None:
+    """Carry out ``target`` and whatever it leads to, until the call is over."""
+    while True:
+        if channel.ended.done():
+            if rec.disposition == "failed" and not rec.failure_reason:
+                rec.disposition, rec.hangup_by = "abandoned", "caller"
+            return
+        if not target:
+            rec.disposition, rec.hangup_by = "no-choice", "system"
+            await channel.hangup()
+            return
+        state.hops += 1
+        if state.hops > MAX_HOPS:
+            raise FlowError("the call went through too many targets (a loop in the"
+                            " configuration?)", call=rec.id, step="follow", target=target)
+        t = Target.parse(target, "target", ROUTABLE)
+        ctx.bus.publish("call.target", call=rec.id, target=str(t), hop=state.hops)
+        if t.kind == "ivr":
+            target = await ivr.run(ctx, channel, rec, state, t.name)
+            if target is None and not channel.ended.done():
+                rec.disposition, rec.hangup_by = "no-choice", "system"
+                await channel.hangup()
+                return
+        elif t.kind == "queue":
+            queue = await ctx.store.config.queue(t.name)
+            if queue is None:
+                raise FlowError(f"target names a missing queue {t.name!r}", call=rec.id,
+                                step="queue", queue=t.name)
+            target = await queue_flow.wait_and_connect(ctx, channel, queue, rec, state)
+            if target == "":
+                await _message(ctx, channel, rec, state, phrase="no_agent")
+                return
+        elif t.kind == "seat":
+            await seat.connect(ctx, channel, rec, state, t.name)
+            return
+        elif t.kind == "voicemail":
+            await voicemail.leave(ctx, channel, rec, state, t.name)
+            return
+        elif t.kind == "number":
+            await forward.forward(ctx, channel, rec, state, t.name)
+            return
+        elif t.kind == "message":
+            await _message(ctx, channel, rec, state, prompt=f"prompt:{t.name}")
+            return
+        else:                                           # hangup
+            if rec.disposition not in ("no-choice", "answered"):
+                rec.disposition = "no-agent"
+            rec.hangup_by = "system"
+            await channel.hangup()
+            return
+
+
+async def _message(ctx: FlowContext, channel: Channel, rec: CallRecord, state: CallState,
+                   prompt: str = "", phrase: str = "") -> None:
+    """Say one thing, then hang up (closed hours, a blocked caller, no agent)."""
+    path = (await ctx.prompts.spec(prompt, state.lang) if prompt
+            else await ctx.prompts.phrase(phrase, state.lang))
+    await play_through(ctx.clock, channel, path)
     if channel.ended.done():
-        rec.disposition = "abandoned"
-        rec.hangup_by = "caller"
+        rec.disposition, rec.hangup_by = "no-agent", "caller"
         return
-    if target is None:
-        rec.disposition = "no-choice"
-        rec.hangup_by = "system"
-        await channel.hangup()
-        return
-    queue = await ctx.store.config.queue(target)
-    if queue is None:
-        raise FlowError(f"IVR option leads to a missing queue {target!r}", call=rec.id,
-                        step="queue", queue=target)
-    await queue_flow.wait_and_connect(ctx, channel, queue, rec)
+    rec.disposition, rec.hangup_by = "no-agent", "system"
+    await channel.hangup()
+

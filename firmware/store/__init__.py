@@ -3,7 +3,9 @@
 ``store = await Store.open(cfg.db_path, recordings_dir=cfg.recordings_dir)``
 gives ``store.config`` (trunks, DIDs, IVR menus, queues, seats), ``store.users``
 (web users, sessions, generated secrets), ``store.cdr``, ``store.queue_log``,
-``store.events`` (the event log) and ``store.recordings``. The daemon is the
+``store.events`` (the event log), ``store.recordings``, ``store.inbound`` (routes,
+caller lists, schedules, prompts, queue rules, IVR trees) and ``store.voicemail``
+(boxes, messages, callbacks). The daemon is the
 only writer; web threads reach it through ``firmware.api``.
 """
 from __future__ import annotations
@@ -24,10 +26,12 @@ from firmware.store.config import ConfigStore, Did, InUse, IvrMenu, Queue, Seat,
 from firmware.store.db import (MIGRATIONS_DIR, Database, NotFound, SchemaTooNew,
                                ValidationError, connect)
 from firmware.store.eventlog import EventLog, EventLogWriter, LoggedEvent
+from firmware.store.inbound import InboundStore
 from firmware.store.lock import DbLock
 from firmware.store.queue_log import QueueEvent, QueueLog
 from firmware.store.recordings import Recording, Recordings
 from firmware.store.users import Session, User, Users
+from firmware.store.voicemail import VoicemailStore
 
 log = logging.getLogger("callbox.store")
 
@@ -51,6 +55,8 @@ class Store:
         self.queue_log = QueueLog(db)
         self.events = EventLog(db)
         self.recordings = Recordings(db, recordings_dir)
+        self.inbound = InboundStore(db)
+        self.voicemail = VoicemailStore(db)
         self._writer: EventLogWriter | None = None
         self._lock: DbLock | None = None
 

@@ -51,6 +51,7 @@ class CallRecord:
     failure_reason: str = ""
     direction: str = "in"               # "in" | "out" (outbound calls are rated)
     dialed_number: str = ""             # E.164, for outbound calls
+    outcome: str = ""                   # what happened beyond the disposition (inbound path)
 
     def checked(self) -> "CallRecord":
         """The record with every field validated and normalised."""
@@ -82,6 +83,7 @@ class CallRecord:
             failure_reason=f.text("cdr.failure_reason", self.failure_reason, 200),
             direction=f.choice("cdr.direction", self.direction, DIRECTIONS),
             dialed_number=f.opt_number("cdr.dialed_number", self.dialed_number),
+            outcome=f.text("cdr.outcome", self.outcome, 64),
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from firmware.store.db import Database, NotFound, ValidationError, only_row
 TRUNK_KINDS = ("sip-ip",)
 DID_TARGETS = ("ivr", "queue", "seat")
 DTMF_DIGITS = "0123456789*#"
+_NUMBER_ONLY = re.compile(r"^\+?[0-9]{1,20}$")
 
 
 class InUse(StoreError):
@@ -145,6 +146,11 @@ class Seat:
 
 @dataclass(frozen=True)
 class Did:
+    """A route of schema 1's shape: a DID to one IVR, queue or seat, from one trunk or any.
+
+    Routes of migration 7 (prefixes, line groups, schedules, other targets) are read and
+    written through ``firmware.store.inbound``; this view keeps the older callers working.
+    """
     number: str
     target_kind: str                    # ivr | queue | seat
     target: str                         # menu name, queue name or seat extension
@@ -158,9 +164,8 @@ class Did:
                    None if self.trunk is None else f.name("did.trunk", self.trunk))
 
 
-_DID_TARGET = {"ivr": ("ivr_menus", "name", "ivr_id"),
-               "queue": ("queues", "name", "queue_id"),
-               "seat": ("seats", "extension", "seat_id")}
+_DID_TARGET = {"ivr": ("ivr_menus", "name"), "queue": ("queues", "name"),
+               "seat": ("seats", "extension")}
 
 
 async def _id_of(conn: aiosqlite.Connection, table: str, key_col: str, key: str,
@@ -298,31 +303,26 @@ class ConfigStore:
     # DIDs -----------------------------------------------------------------
     async def put_did(self, did: Did) -> Did:
         d = did.checked()
-        table, key_col, ref_col = _DID_TARGET[d.target_kind]
+        table, key_col = _DID_TARGET[d.target_kind]
         async with self._db.transaction("config.put_did") as conn:
-            target_id = await _id_of(conn, table, key_col, d.target, "did.target")
-            trunk_id = (None if d.trunk is None
-                        else await _id_of(conn, "trunks", "name", d.trunk, "did.trunk"))
-            values: dict[str, Any] = {"number": d.number, "ivr_id": None, "queue_id": None,
-                                      "seat_id": None, "trunk_id": trunk_id}
-            values[ref_col] = target_id
-            cols = list(values)
+            await _id_of(conn, table, key_col, d.target, "did.target")
+            if d.trunk is not None:
+                await _id_of(conn, "trunks", "name", d.trunk, "did.trunk")
             await conn.execute(
-                f"INSERT OR REPLACE INTO dids ({', '.join(cols)})"
-                f" VALUES ({', '.join('?' for _ in cols)})", [values[c] for c in cols])
+                "INSERT INTO dids (number, trunk, target) VALUES (?, ?, ?)"
+                " ON CONFLICT(number, trunk) DO UPDATE SET target = excluded.target",
+                (d.number, d.trunk or "", f"{d.target_kind}:{d.target}"))
         return d
 
     async def dids(self) -> list[Did]:
+        """The routes that have schema 1's shape (a whole DID to an IVR, queue or seat)."""
         rows = await self._db.fetchall(
-            "SELECT d.number, i.name AS ivr, q.name AS queue, s.extension AS seat,"
-            " t.name AS trunk FROM dids d"
-            " LEFT JOIN ivr_menus i ON i.id = d.ivr_id LEFT JOIN queues q ON q.id = d.queue_id"
-            " LEFT JOIN seats s ON s.id = d.seat_id LEFT JOIN trunks t ON t.id = d.trunk_id"
-            " ORDER BY d.number")
+            "SELECT number, trunk, target FROM dids WHERE schedule = '' ORDER BY number, trunk")
         out = []
         for r in rows:
-            kind = next(k for k in DID_TARGETS if r[k] is not None)
-            out.append(Did(r["number"], kind, r[kind], r["trunk"]))
+            kind, _, name = str(r["target"]).partition(":")
+            if kind in DID_TARGETS and _NUMBER_ONLY.match(r["number"]):
+                out.append(Did(r["number"], kind, name, r["trunk"] or None))
         return out
 
     async def did(self, number: str) -> Did | None:
@@ -334,6 +334,8 @@ class ConfigStore:
         table, key_col = {"trunk": ("trunks", "name"), "queue": ("queues", "name"),
                           "ivr": ("ivr_menus", "name"), "seat": ("seats", "extension"),
                           "did": ("dids", "number")}.get(kind, (None, None))
+        if kind == "trunk":
+            await self._refuse_if_routed(key)
         if table is None:
             raise ValidationError("kind", "one of trunk, queue, ivr, seat, did", kind)
         try:
@@ -342,5 +344,20 @@ class ConfigStore:
                 if cur.rowcount == 0:
                     raise NotFound(f"no such {kind}", table=table, key=key)
         except sqlite3.IntegrityError:
-            raise InUse(f"{kind} {key!r} is still in use (an IVR option or a DID points to it)",
-                        table=table, key=key) from None
+            owners = await self.referrers(f"{kind}:{key}")
+            raise InUse(f"{kind} {key!r} is still in use"
+                        f" ({', '.join(owners) if owners else 'an IVR option or a seat'}"
+                        " points to it)", table=table, key=key) from None
+
+    async def referrers(self, ref: str) -> list[str]:
+        """Who names ``ref`` (``queue:support``): routes, list entries, rules, IVR trees."""
+        rows = await self._db.fetchall(
+            "SELECT DISTINCT owner FROM inbound_refs WHERE ref = ? ORDER BY owner LIMIT 5",
+            (ref,))
+        return [r[0] for r in rows]
+
+    async def _refuse_if_routed(self, trunk: str) -> None:
+        row = await self._db.fetchone("SELECT number FROM dids WHERE trunk = ? LIMIT 1", (trunk,))
+        if row is not None:
+            raise InUse(f"trunk {trunk!r} is still in use (route {row[0]} is bound to it)",
+                        table="trunks", key=trunk)

@@ -11,6 +11,9 @@ people who know its reports read ours without a glossary
 - ABANDON: the caller hung up while waiting (``position``, ``orig_position``, ``wait_s``)
 - EXITWITHTIMEOUT: max wait reached (``position``, ``orig_position``, ``wait_s``)
 - EXITEMPTY: left because no agent could ever answer; EXITWITHKEY: caller pressed a key
+- FULL / JOINEMPTY: the caller could not join (``max_len`` reached; nobody to answer)
+- CALLBACK (ours): the caller left the line asking to be called back; the place is kept
+  and the callback's own attempt logs CONNECT / COMPLETE* under its new call id
 - TRANSFER, AGENTLOGIN, AGENTLOGOFF, PAUSE, UNPAUSE, AGENTDUMP, SYSCOMPAT
 - INTERRUPTED (ours, not Asterisk's): the call did not end on its own — its media
   node failed, or the box restarted while it was queued or connected (``info``
@@ -29,9 +32,10 @@ from firmware.store.where import Where, text_of
 EVENTS = ("ENTERQUEUE", "RINGNOANSWER", "RINGCANCELED", "CONNECT", "COMPLETECALLER",
           "COMPLETEAGENT", "ABANDON", "EXITWITHTIMEOUT", "EXITEMPTY", "EXITWITHKEY",
           "TRANSFER", "AGENTLOGIN", "AGENTLOGOFF", "PAUSE", "UNPAUSE", "AGENTDUMP",
-          "SYSCOMPAT", "INTERRUPTED")
+          "SYSCOMPAT", "INTERRUPTED", "FULL", "JOINEMPTY", "CALLBACK")
 CLOSING = frozenset({"COMPLETECALLER", "COMPLETEAGENT", "ABANDON", "EXITWITHTIMEOUT",
-                     "EXITEMPTY", "EXITWITHKEY", "TRANSFER", "INTERRUPTED"})
+                     "EXITEMPTY", "EXITWITHKEY", "TRANSFER", "INTERRUPTED", "FULL",
+                     "JOINEMPTY", "CALLBACK"})
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,12 @@ A question maps digits to answers (``{"1": "satisfied", "2": "neutral",
 "3": "unsatisfied"}``). The survey flow records each answer with the call id
 and the caller's number; the CRM resolves the customer from the number at
 that moment, so the answer shows on the customer's timeline.
+
+The scale (migration 7): per question, ``scores`` (digit -> points; by default the
+first digit listed scores highest: 1/2/3 -> 3/2/1) and ``satisfied`` (the digits that
+count as satisfied for CSAT; by default the first one). A survey's ``language`` is the
+voice its questions are spoken in. ``csat`` reports, per question and overall, the share
+of satisfied answers (top-box CSAT) and the mean score, optionally per queue or agent.
 """
 from __future__ import annotations
 
@@ -21,9 +27,10 @@ class Surveys:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def put(self, name: str, questions: list[dict[str, Any]], active: bool = True
-                  ) -> dict[str, Any]:
+    async def put(self, name: str, questions: list[dict[str, Any]], active: bool = True,
+                  language: str = "en") -> dict[str, Any]:
         name = f.name("survey.name", name)
+        language = f.choice("survey.language", language, ("en", "zh"))
         if not isinstance(questions, list) or not 1 <= len(questions) <= 20:
             raise ValidationError("survey.questions", "a list of 1-20 questions", questions)
         checked = []
@@ -34,18 +41,22 @@ class Surveys:
                     isinstance(k, str) and _DIGIT.match(k) for k in choices):
                 raise ValidationError(f"survey.questions[{i}].choices",
                                       "digits mapped to answers, like {\"1\": \"good\"}", choices)
-            checked.append((text, {k: f.text(f"survey.questions[{i}].choices.{k}", v, 64,
-                                              required=True) for k, v in choices.items()}))
+            labels = {k: f.text(f"survey.questions[{i}].choices.{k}", v, 64, required=True)
+                      for k, v in choices.items()}
+            checked.append((text, labels, *_scale(i, q, list(labels))))
         async with self._db.transaction("surveys.put") as conn:
-            async with conn.execute("INSERT INTO surveys (name, active) VALUES (?, ?) ON CONFLICT"
-                                    "(name) DO UPDATE SET active = excluded.active RETURNING id",
-                                    (name, int(f.boolean("survey.active", active)))) as cur:
+            async with conn.execute("INSERT INTO surveys (name, active, language) VALUES (?, ?, ?)"
+                                    " ON CONFLICT(name) DO UPDATE SET active = excluded.active,"
+                                    " language = excluded.language RETURNING id",
+                                    (name, int(f.boolean("survey.active", active)),
+                                     language)) as cur:
                 sid = int((await only_row(cur, "surveys.put"))[0])
             await conn.execute("DELETE FROM survey_questions WHERE survey_id = ?", (sid,))
             await conn.executemany(
-                "INSERT INTO survey_questions (survey_id, position, text, choices)"
-                " VALUES (?, ?, ?, ?)",
-                [(sid, i, t, json.dumps(c, ensure_ascii=False)) for i, (t, c) in enumerate(checked)])
+                "INSERT INTO survey_questions (survey_id, position, text, choices, scores,"
+                " satisfied) VALUES (?, ?, ?, ?, ?, ?)",
+                [(sid, i, t, json.dumps(c, ensure_ascii=False), json.dumps(sc),
+                  json.dumps(sat)) for i, (t, c, sc, sat) in enumerate(checked)])
         return await self.get(name)
 
     async def get(self, name: str) -> dict[str, Any]:
@@ -54,9 +65,14 @@ class Surveys:
             raise NotFound("no such survey", table="surveys", key=name)
         qs = await self._db.fetchall("SELECT * FROM survey_questions WHERE survey_id = ?"
                                      " ORDER BY position", (row["id"],))
+        out = []
+        for i, q in enumerate(qs):
+            choices = json.loads(q["choices"])
+            scores, satisfied = _stored_scale(q, list(choices))
+            out.append({"text": q["text"], "choices": choices, "scores": scores,
+                        "satisfied": satisfied})
         return {"name": row["name"], "active": bool(row["active"]),
-                "questions": [{"text": q["text"], "choices": json.loads(q["choices"])}
-                              for q in qs]}
+                "language": row["language"], "questions": out}
 
     async def list(self) -> list[dict[str, Any]]:
         return [await self.get(r[0]) for r in
@@ -99,3 +115,79 @@ class Surveys:
             {"text": q["text"], "answers": {a: counts.get(i, {}).get(a, 0)
                                             for a in q["choices"].values()}}
             for i, q in enumerate(survey["questions"])]}
+
+    async def csat(self, name: str, since: float | None = None, until: float | None = None,
+                   by: str | None = None) -> dict[str, Any]:
+        """Top-box CSAT (satisfied answers / answers) and mean score, per question and
+        overall; ``by`` = ``queue`` or ``agent`` splits them by the call's CDR."""
+        survey = await self.get(name)
+        if by not in (None, "queue", "agent"):
+            raise ValidationError("by", "queue, agent or nothing", by)
+        group = f"coalesce(c.{by}, '')" if by else "''"
+        rows = await self._db.fetchall(
+            f"SELECT {group} AS grp, a.position, a.digit, COUNT(*) AS n FROM survey_answers a"
+            " JOIN surveys s ON s.id = a.survey_id LEFT JOIN cdr c ON c.id = a.call_id"
+            " WHERE s.name = ? AND a.ts >= ? AND a.ts < ? GROUP BY grp, a.position, a.digit",
+            (name, since if since is not None else 0.0, until if until is not None else 1e12))
+        qs = survey["questions"]
+        groups: dict[str, dict[int, dict[str, int]]] = {}
+        for r in rows:
+            groups.setdefault(r["grp"], {}).setdefault(r["position"], {})[r["digit"]] = r["n"]
+
+        def figures(counts: dict[int, dict[str, int]]) -> dict[str, Any]:
+            per_q, total, happy, points = [], 0, 0, 0.0
+            for i, q in enumerate(qs):
+                c = counts.get(i, {})
+                n = sum(c.values())
+                sat = sum(v for d, v in c.items() if d in q["satisfied"])
+                pts = sum(q["scores"].get(d, 0) * v for d, v in c.items())
+                per_q.append({"text": q["text"], "answers": n, "satisfied": sat,
+                              "csat": round(sat / n, 4) if n else None,
+                              "mean_score": round(pts / n, 3) if n else None,
+                              "by_digit": {d: c.get(d, 0) for d in q["choices"]}})
+                total, happy, points = total + n, happy + sat, points + pts
+            return {"answers": total, "satisfied": happy,
+                    "csat": round(happy / total, 4) if total else None,
+                    "mean_score": round(points / total, 3) if total else None,
+                    "questions": per_q}
+        out = {"name": name, "formula": "satisfied answers / answers (top-box); mean score"
+               " of the answers", **figures(_merge(groups.values()))}
+        if by:
+            out["by"] = by
+            out["groups"] = {g or "(none)": figures(c) for g, c in sorted(groups.items())}
+        return out
+
+
+def _merge(groups: Any) -> dict[int, dict[str, int]]:
+    out: dict[int, dict[str, int]] = {}
+    for counts in groups:
+        for pos, c in counts.items():
+            for d, n in c.items():
+                out.setdefault(pos, {})[d] = out.setdefault(pos, {}).get(d, 0) + n
+    return out
+
+
+def _scale(i: int, q: dict[str, Any], digits: list[str]) -> tuple[dict[str, int], list[str]]:
+    """A question's scores and satisfied digits, checked (defaults: first digit best)."""
+    scores = q.get("scores")
+    if scores is None:
+        scores = {d: len(digits) - k for k, d in enumerate(digits)}
+    if not isinstance(scores, dict) or set(scores) != set(digits) or not all(
+            isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 100
+            for v in scores.values()):
+        raise ValidationError(f"survey.questions[{i}].scores",
+                              "a score 0-100 for every digit of the choices", scores)
+    satisfied = q.get("satisfied")
+    if satisfied is None:
+        satisfied = [digits[0]]
+    if not isinstance(satisfied, list) or not satisfied or not set(satisfied) <= set(digits):
+        raise ValidationError(f"survey.questions[{i}].satisfied",
+                              "a list of digits of the choices", satisfied)
+    return dict(scores), sorted(satisfied)
+
+
+def _stored_scale(row: Any, digits: list[str]) -> tuple[dict[str, int], list[str]]:
+    scores = json.loads(row["scores"]) if row["scores"] else \
+        {d: len(digits) - k for k, d in enumerate(digits)}
+    satisfied = json.loads(row["satisfied"]) if row["satisfied"] else digits[:1]
+    return scores, satisfied

@@ -72,3 +72,14 @@ class Channel(abc.ABC):
     @abc.abstractmethod
     def media_leg(self) -> Leg:
         """The media-node leg carrying this channel's audio (for dial/bridge/record)."""
+
+    def drop_digits(self) -> int:
+        """Forget the keys pressed so far, so a new question does not take an old key
+        (the survey after a conversation). Digits of every line reach the flow through
+        the media leg's queue, so one implementation serves them all."""
+        queue = getattr(self.media_leg, "digits", None)
+        dropped = 0
+        while queue is not None and not queue.empty():
+            queue.get_nowait()
+            dropped += 1
+        return dropped

@@ -27,6 +27,7 @@ from firmware.crm.facade import ENDPOINTS
 from firmware.crm.permissions import BUILTIN_ROLES
 from firmware.errors import ApiError
 from firmware.store import Queue, QueueEvent
+from firmware.store.voicemail import Callback, VoicemailBox
 from tests.crm.support import Box, box
 from tests.store.support import T0, call
 
@@ -47,6 +48,10 @@ NUMBER_FREE_WRITES = {
     "put_disposition", "put_pause_reason", "put_recording_rule", "delete_recording_rule",
     "put_queue_caller_id", "put_seat_remote_answer", "put_campaign", "delete_campaign", "set_campaign_state",
     "delete_dnc",
+    # inbound configuration (routes carry DIDs under "did", the box's own numbers)
+    "put_route", "delete_route", "delete_list_entry", "put_schedule", "delete_schedule",
+    "put_prompt", "delete_prompt", "put_queue_rules", "put_ivr_tree", "delete_ivr_tree",
+    "put_voicemail_box", "delete_voicemail_box", "delete_voicemail", "voicemail_ticket",
 }
 #: Desk endpoints that act on live calls: they need the daemon's ``Cti`` (503 here) and are
 #: masked with a live call in tests/cti/test_api.py.
@@ -67,7 +72,8 @@ PRE_CRM = {"health", "list_calls", "get_call", "queue_events", "login", "open_se
            "principal_for_session", "principal_for_api_token",
            # the web UI's (firmware/api_web.py): a session's principal, the composition
            # root's site facts, and event streams (masked per event: tests/webui/test_live.py)
-           "web_session", "set_site", "event_stream", "attach_cti"}
+           "web_session", "set_site", "event_stream", "attach_cti",
+           "attach_inbound"}
 
 
 class World:
@@ -105,6 +111,14 @@ class World:
         listing.write_text(f"name,number\nWang,{CALLER}\n", encoding="utf-8")
         api.import_campaign(admin, "matrix", str(listing))
         api.put_dnc(admin, CALLER, "asked us")
+        api.put_route(admin, "100", "queue:support")
+        b.run(b.store.voicemail.put_box(VoicemailBox("general")))
+        b.run(b.store.voicemail.add("general", self.call_in, CALLER, "Wang", self.recording,
+                                    12.0))
+        self.voicemail = b.run(b.store.voicemail.page(1, 0))[0][0].id
+        b.run(b.store.voicemail.put_callback(Callback(self.call_in, "support", CALLER, "demo",
+                                                      T0 - 100)))
+        api.put_list_entry(admin, "vip", CALLER, priority=5)
         csv_file = tmp_path / "in.csv"
         csv_file.write_text(f"name,phone\nBad Row,{CALLER}x\n", encoding="utf-8")
         self.import_file = csv_file
@@ -177,6 +191,26 @@ RECIPES: dict[str, tuple[Recipe, bool]] = {
     "put_dnc": (lambda a, p, w: a.put_dnc(p, CALLER, "again"), True),
     "import_campaign": (lambda a, p, w: a.import_campaign(p, "matrix", str(w.tmp / "list.csv")),
                         False),
+    "csat": (lambda a, p, w: a.csat(p, "csat", by="agent"), False),
+    "inbound_routes": (lambda a, p, w: a.inbound_routes(p), False),
+    "route_check": (lambda a, p, w: a.route_check(p, "100", caller=CALLER), True),
+    "caller_lists": (lambda a, p, w: a.caller_lists(p), True),
+    "put_list_entry": (lambda a, p, w: a.put_list_entry(p, "block", CALLER,
+                                                         note="spam"), True),
+    "schedules": (lambda a, p, w: a.schedules(p), False),
+    "schedule_state": (lambda a, p, w: a.schedule_state(p, "none"), False),
+    "list_prompts": (lambda a, p, w: a.list_prompts(p), False),
+    "prompt_audio": (lambda a, p, w: a.prompt_audio(p, {"file": "none.wav"}), False),
+    "queue_rules": (lambda a, p, w: a.queue_rules(p, "support"), False),
+    "ivr_trees": (lambda a, p, w: a.ivr_trees(p), False),
+    "ivr_tree": (lambda a, p, w: a.ivr_tree(p, "none"), False),
+    "check_ivr_tree": (lambda a, p, w: a.check_ivr_tree(p, "t", {"start": "m", "nodes": {
+        "m": {"type": "play", "prompt": {"text": "hi"}, "next": "hangup"}}}), False),
+    "ivr_schema": (lambda a, p, w: a.ivr_schema(p), False),
+    "voicemail_boxes": (lambda a, p, w: a.voicemail_boxes(p), False),
+    "voicemails": (lambda a, p, w: a.voicemails(p), True),
+    "voicemail_file": (lambda a, p, w: a.voicemail_file(p, w.voicemail), False),
+    "callbacks": (lambda a, p, w: a.callbacks(p), True),
 }
 for what, fmt in (("customers", "csv"), ("customers", "xlsx"), ("tickets", "csv"),
                   ("calls", "csv"), ("calls", "xlsx"), ("calls", "master.csv"),

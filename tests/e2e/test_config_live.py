@@ -4,10 +4,12 @@ The box runs for real (``callbox run``); the admin logs in over HTTP like the
 browser does and adds seat 203 to queue ``support`` through the seats API. The
 new seat registers with the password the API returned once (so the edge knows
 it) and is the only seat registered, so a caller through DID 100 -> IVR "1"
-reaches it only if the running ACD knows it too.
+reaches it only if the running ACD knows it too. Then the queue's max wait is edited
+and the running engine takes it (``acd.queues_updated``, a new ``QueueSpec`` traced).
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -48,7 +50,18 @@ def test_a_seat_added_in_the_web_ui_registers_and_takes_calls_at_once(tmp_path: 
         callers = place_calls(tmp_path / "callers", box.sip_port, "100", 1, 5.0, 2.0)
         assert callers.wait(60)["calls_ok"] == 1
         cdr = wait_for(lambda: box.query("SELECT agent, disposition FROM cdr"), 20, "the CDR")
+        # a queue's settings edited on the page reach the running engine too
+        r = c.request("PUT", "/api/queues/support", json={"max_wait_s": 77}, headers=headers)
+        assert r.status == 200, r.text
+        updated = wait_for(lambda: box.query(
+            "SELECT data FROM event_log WHERE kind = 'acd.queues_updated'"), 20,
+            "the engine's queue updated")
+        specs = box.query("SELECT data FROM event_log WHERE kind = 'acd.trace'"
+                          " AND data LIKE '%\"QueueSpec\"%' AND data LIKE '%\"support\"%'"
+                          " ORDER BY seq")
     finally:
         phones.stop()
         box.stop()
     assert [tuple(r) for r in cdr] == [("203", "answered")]
+    assert [json.loads(r[0])["queues"] for r in updated] == [["support"]]
+    assert [json.loads(r[0])["max_wait"] for r in specs][-1] == 77.0

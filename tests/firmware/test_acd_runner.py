@@ -90,3 +90,36 @@ def test_the_published_trace_replays_to_the_same_decisions() -> None:
     text = [trace.dumps(line) for line in lines]
     assert trace.check(text) == []
     assert sum(1 for line in lines if line["dir"] == "out" and line["type"] == "Offer") >= 2
+
+
+def test_queues_edited_while_running_are_added_or_updated_and_the_trace_still_replays() -> None:
+    async def scenario() -> tuple[list[dict], list[str], list[str], list[acd.Overflow]]:
+        from firmware.store.inbound import QueueRules
+        bus = EventBus()
+        lines: list[dict] = []
+        bus.subscribe("acd.trace", lambda e: lines.append(e.data))
+        clock = ManualClock()
+        runner = AcdRunner(bus, clock)
+        runner.configure([Queue(name="support", max_wait_s=120)],
+                         [Seat(extension="201", ha1=HA1, queues={"support": 0})])
+        waiting = runner.enqueue("c1", "support")      # 201 is not reachable: it waits
+        clock.advance(40.0)
+        edited = [Queue(name="support", max_wait_s=30), Queue(name="sales")]
+        rules = {"support": QueueRules("support", overflow="voicemail:general")}
+        changed = runner.apply_queues(edited, rules)
+        again = runner.apply_queues(edited, rules)
+        clock.advance(0.0)                             # the re-armed deadline is due now
+        out = []
+        while not waiting.offers.empty():
+            out.append(waiting.offers.get_nowait())
+        assert runner.rules("support") == rules["support"]
+        runner.close()
+        return lines, changed, again, out
+
+    lines, changed, again, out = run(scenario())
+    assert changed == ["support"] and again == []
+    assert [(d.call, d.target, d.why, d.waited) for d in out] == [
+        ("c1", "voicemail:general", "max-wait", 40.0)]
+    assert [line["name"] for line in lines if line["type"] == "QueueSpec"] == [
+        "support", "sales", "support"]
+    assert trace.check([trace.dumps(line) for line in lines]) == []

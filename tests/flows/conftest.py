@@ -11,19 +11,23 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Awaitable, Callable
 
 from acd_core.clock import ManualClock
+from firmware import prompts
 from firmware.config import Config, from_dict
+from firmware.crm.service import Crm
 from firmware.events import Event, EventBus
 from firmware.flows import inbound
 from firmware.flows.acd_runner import AcdRunner
 from firmware.flows.context import FlowContext
 from firmware.flows.records import CallRecords
+from firmware.flows.say import PromptLibrary
 from firmware.store import CallRecord, Did, IvrMenu, Queue, Seat, Store, Trunk
 from firmware.store.keeper import RecordKeeper
 from firmware.telephony.sip import SipChannel
 from tests.flows.fakes import FakeLeg, FakePool
+from tests.flows.inbound_fakes import FakeTrunks
 from tests.support.aio import no_leaked_threads, pytest_pyfunc_call  # noqa: F401
 
 HA1 = "0" * 32
@@ -31,24 +35,45 @@ IVR_PROMPT = "ivr-main.wav"
 MOH = "moh.wav"
 
 
+Configure = Callable[[Store], Awaitable[None]]
+
+
 class FlowHarness:
+    """``configure(store)`` adds inbound objects (routes, rules, trees) before the ACD
+    reads the queues. Spoken prompts are rendered by a stand-in for espeak-ng that keeps
+    the text (``said``: path -> text; ``heard(leg)``); espeak-ng itself is tested in
+    tests/firmware/test_speech.py."""
+
     def __init__(self, tmp_path: Path, *, ring_timeout_s: int = 15, wrapup_s: int = 0,
-                 retries: int = 2, menu_timeout_s: int = 5) -> None:
+                 retries: int = 2, menu_timeout_s: int = 5,
+                 configure: Configure | None = None, wall: float | None = None) -> None:
         self.tmp_path = tmp_path
         self.cfg: Config = from_dict({"paths": {"var": str(tmp_path / "var")}}, tmp_path)
-        self.clock = ManualClock()
+        self.clock = ManualClock() if wall is None else ManualClock(wall_at_zero=wall)
         self.bus = EventBus(self.clock)
         self.events: list[Event] = []
         self.bus.subscribe("", self.events.append)
         self.pool = FakePool()
+        self.trunks = FakeTrunks()
+        self.said: dict[str, str] = {}
+        self._configure = configure
         self._queue_kw = {"ring_timeout_s": ring_timeout_s, "wrapup_s": wrapup_s}
         self._menu_kw = {"retries": retries, "timeout_s": menu_timeout_s}
         self.tasks: list[asyncio.Task[CallRecord]] = []
 
     async def __aenter__(self) -> "FlowHarness":
         self.cfg.recordings_dir.mkdir(parents=True, exist_ok=True)
+        for name in (IVR_PROMPT, MOH):          # the files a media node would be told to play
+            prompts.tone(self.cfg.prompts_dir / name, 440.0, 0.1)
         self.store = await Store.open(self.cfg.db_path, recordings_dir=self.cfg.recordings_dir,
                                       clock=self.clock)
+        try:
+            return await self._set_up()
+        except BaseException:
+            await self.store.close()
+            raise
+
+    async def _set_up(self) -> "FlowHarness":
         c = self.store.config
         await c.put_trunk(Trunk(name="demo", sources=("127.0.0.0/8",)))
         for name in ("support", "sales"):
@@ -59,17 +84,34 @@ class FlowHarness:
         await c.put_did(Did(number="200", target_kind="queue", target="support", trunk="demo"))
         await c.put_seat(Seat(extension="201", ha1=HA1, queues={"support": 0}))
         await c.put_seat(Seat(extension="202", ha1=HA1, queues={"sales": 0}))
+        self.crm = Crm(self.store, bus=self.bus)
+        await self.crm.put_phone_settings(country_code="86")
+        if self._configure is not None:
+            await self._configure(self.store)
         self.acd = AcdRunner(self.bus, self.clock)
-        self.acd.configure(await c.queues(), await c.seats())
+        self.acd.configure(await c.queues(), await c.seats(),
+                           await self.store.inbound.all_queue_rules())
         self.keeper = RecordKeeper(self.cfg.var_dir, self.clock, self.bus)
         self.ctx = FlowContext(cfg=self.cfg, bus=self.bus, store=self.store,
                                pool=self.pool,  # type: ignore[arg-type]
                                acd=self.acd, clock=self.clock,
                                moh_path=self.cfg.prompts_dir / MOH,
-                               records=CallRecords(self.store, self.keeper))
+                               records=CallRecords(self.store, self.keeper),
+                               prompts=PromptLibrary(self.cfg.prompts_dir, self.store.inbound,
+                                                     renderer=self._render),
+                               crm=self.crm, trunks=self.trunks)
         return self
 
+    def _render(self, text: str, path: Path, voice: str) -> Path:
+        self.said[str(path)] = f"{voice}: {text}"
+        return prompts.tone(path, 500.0, 0.05)
+
+    def heard(self, leg: FakeLeg) -> list[str]:
+        """What was played on ``leg``: spoken texts as ``voice: text``, files by name."""
+        return [self.said.get(a[0], Path(a[0]).name) for c, a in leg.commands if c == "play"]
+
     async def __aexit__(self, *exc: object) -> None:
+        await self.ctx.tasks.close()
         for t in self.tasks:
             if not t.done():
                 t.cancel()

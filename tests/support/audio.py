@@ -47,3 +47,38 @@ def windows_with_tone(path: Path, freq: float, window_s: float = 0.5,
         if tone_share(samples[off:off + n], rate, freq) >= threshold:
             hits += 1
     return hits
+
+
+def envelope(samples: list[int], rate: int, frame_s: float = 0.02) -> list[float]:
+    """RMS per frame: what survives G.711 and mixing well enough to recognise a prompt."""
+    n = int(frame_s * rate)
+    return [math.sqrt(sum(x * x for x in samples[i:i + n]) / n)
+            for i in range(0, len(samples) - n + 1, n)]
+
+
+def clip_match(heard: list[int], clip: Path, rate: int = 8000) -> float:
+    """How well the loudness contour of the WAV ``clip`` appears somewhere in ``heard``:
+    the best normalised correlation over every offset (1.0: the same contour). Speech
+    prompts have no single frequency; their contour of syllables is what identifies
+    them in a capture decoded by an independent tool."""
+    _, clip_samples = read_wav(clip)
+    a = envelope(heard, rate)
+    b = envelope(clip_samples, rate)
+    while b and b[-1] < 50:                     # trailing silence says nothing
+        b.pop()
+    while b and b[0] < 50:
+        b.pop(0)
+    if not b or len(a) < len(b):
+        return 0.0
+    mb = sum(b) / len(b)
+    db = [x - mb for x in b]
+    nb = math.sqrt(sum(x * x for x in db)) or 1.0
+    best = 0.0
+    for off in range(len(a) - len(b) + 1):
+        win = a[off:off + len(b)]
+        ma = sum(win) / len(win)
+        da = [x - ma for x in win]
+        na = math.sqrt(sum(x * x for x in da))
+        if na > 0:
+            best = max(best, sum(x * y for x, y in zip(da, db)) / (na * nb))
+    return best
