@@ -18,6 +18,9 @@ TIMERS = TimerTable(
               "a started Kamailio must answer on its RPC socket within this", 1, 120),
     TimerSpec("edge.stop_timeout", 5.0, "s",
               "SIGTERM grace before Kamailio's process group is killed", 0.5, 60),
+    TimerSpec("edge.term_group_after", 0.5, "s",
+              "Kamailio still running this long after SIGTERM: SIGTERM to every process "
+              "of its group", 0.1, 10),
     TimerSpec("edge.reload_retry", 3.0, "s",
               "how long a table reload refused as 'ongoing' is retried", 1, 30),
     TimerSpec("edge.rpc_timeout", 2.0, "s", "one JSON-RPC call to Kamailio", 0.1, 30),

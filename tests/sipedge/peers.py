@@ -187,10 +187,12 @@ class Placer:
 
 
 class EdgeUnderTest:
-    def __init__(self, edge: KamailioEdge, events: list[Event], placer: Placer) -> None:
+    def __init__(self, edge: KamailioEdge, events: list[Event], placer: Placer,
+                 routes: set[str]) -> None:
         self.edge = edge
         self.events = events
         self.placer = placer
+        self.routes = routes          # the DIDs that route somewhere (any trunk)
 
     def node_port(self, i: int) -> int:
         """The SIP port of media node ``i + 1`` (the edge treats these as nodes)."""
@@ -206,12 +208,12 @@ class EdgeUnderTest:
 
 @contextlib.asynccontextmanager
 async def running_edge(var: Path, realm: str = "callbox", port: int | None = None,
-                       restarts: RestartPolicy | None = None,
+                       restarts: RestartPolicy | None = None, routes: set[str] | None = None,
                        **settings: Any) -> AsyncIterator[EdgeUnderTest]:
     """A started edge on a free port with ``var`` as its var dir; stopped and checked after.
 
     Four media-node SIP ports are set aside (``e.node_port(i)``); the test's ``e.placer``
-    answers the edge's placement questions.
+    answers the edge's placement questions for the DIDs in ``e.routes`` (default {"100"}).
     """
     cfg = from_dict({"paths": {"var": str(var)},
                      "sip": {"listen": "127.0.0.1", "port": port or free_udp_port(),
@@ -222,12 +224,14 @@ async def running_edge(var: Path, realm: str = "callbox", port: int | None = Non
     bus = EventBus()
     events: list[Event] = []
     bus.subscribe("sip.", events.append)
+    bus.subscribe("security.", events.append)
     placer = Placer()
+    dids = {"100"} if routes is None else routes
     edge = KamailioEdge(cfg, bus, settings=EdgeSettings(**settings), placer=placer,
-                        restarts=restarts)
+                        routes_somewhere=lambda trunk, did: did in dids, restarts=restarts)
     await edge.start()
     try:
-        yield EdgeUnderTest(edge, events, placer)
+        yield EdgeUnderTest(edge, events, placer, dids)
     finally:
         await edge.stop()
     left = processes_running(str(edge.paths.config))
