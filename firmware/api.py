@@ -18,6 +18,7 @@ from typing import Any, Awaitable, Callable, Coroutine, TypeVar
 from acd_core.clock import Clock, SystemClock
 from firmware.api_crm import CrmApi
 from firmware.api_desk import DeskApi
+from firmware.api_trunks import TrunksApi
 from firmware.api_web import WebApi
 from firmware.errors import ApiError, CallboxError, StoreError
 from firmware.events import EventBus
@@ -58,7 +59,7 @@ def worst(statuses: list[str]) -> str:
     return max(statuses, key=STATUSES.index, default="ok")
 
 
-class Api(CrmApi, WebApi, DeskApi):
+class Api(CrmApi, WebApi, DeskApi, TrunksApi):
     """``Api(loop, store, health_provider)``; call its methods from any thread but the loop's.
 
     ``health_provider`` is an ``async () -> {component: {"status": ..., ...}}`` for
@@ -67,7 +68,9 @@ class Api(CrmApi, WebApi, DeskApi):
     always comes from the store, and the overall status is recomputed here. ``bus`` (optional) receives security events such as failed logins.
     The CRM, records and access methods come from ``CrmApi``, the web UI's live board,
     event streams and configuration pages from ``WebApi`` (docs/design/crm-webui.md), the
-    agent desk, supervision, recording rules and campaigns from ``DeskApi``.
+    agent desk, supervision, recording rules and campaigns from ``DeskApi``; trunks,
+    outbound routes and the security log from ``TrunksApi``
+    (docs/design/daemon-interfaces.md).
     """
 
     def __init__(self, loop: asyncio.AbstractEventLoop, store: Store,

@@ -32,11 +32,13 @@ from firmware.hardware import Hardware
 from firmware.media.leg import Leg
 from firmware.media.pool import MediaPool
 from firmware.sipedge.kamailio import KamailioEdge
+from firmware.security import SecurityControl, SecurityMonitor
 from firmware.sipedge.placer import PlaceAnswer, PlaceRequest
 from firmware.store import Store
 from firmware.store.keeper import RecordKeeper
 from firmware.telephony.sip import SipChannel
 from firmware.timers import TIMERS
+from firmware.trunks import SipTrunks, Trunks
 from webui.app import make_app
 from webui.server import WebServer
 
@@ -60,6 +62,9 @@ class App:
         self.acd: AcdRunner | None = None
         self.web: WebServer | None = None
         self.ctx: FlowContext | None = None
+        self.security = SecurityMonitor(self.bus, self.clock)
+        self.trunks = Trunks(self.bus)
+        self.sip_trunks: SipTrunks | None = None
         self._poller: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Future[Any]] = set()
         self._registered: set[str] = set()
@@ -86,7 +91,12 @@ class App:
             log.info("demo provisioned credentials=%s", demo.credentials_path(cfg))
         files = demo.ensure_prompts(cfg)
 
-        self.edge = KamailioEdge(cfg, self.bus, clock=self.clock, placer=self._place)
+        self.edge = KamailioEdge(cfg, self.bus, clock=self.clock, placer=self._place,
+                                 routes_somewhere=self._routes_somewhere)
+        self.sip_trunks = SipTrunks(self.trunks, self.edge, self.bus, self.clock,
+                                    dial=self._dial_out,
+                                    edge_address=f"{cfg.sip.listen}:{cfg.sip.port}")
+        self.trunks.set_routes(await self.store.outbound.routes())
         await self._sync_edge_tables()
         await self.edge.start()
 
@@ -94,12 +104,13 @@ class App:
         self.bus.subscribe("media.node_failed", self._end_calls_of_failed_node)
         self.pool.on_incoming = self._on_incoming
         await self.pool.start()
+        self.sip_trunks.start()
 
         self.acd = AcdRunner(self.bus, self.clock)
         self.acd.configure(await self.store.config.queues(), await self.store.config.seats())
         self.ctx = FlowContext(cfg=cfg, bus=self.bus, store=self.store, pool=self.pool,
                                acd=self.acd, clock=self.clock, moh_path=files["moh"],
-                               records=CallRecords(self.store, self.keeper))
+                               records=CallRecords(self.store, self.keeper), trunks=self.trunks)
         await self.ctx.cti.start()
         self._poller = asyncio.create_task(self._poll_registrations())
 
@@ -107,6 +118,8 @@ class App:
         api.set_site(realm=cfg.sip.realm, sip_host=cfg.sip.listen, sip_port=cfg.sip.port)
         self.bus.subscribe("config.changed", self._on_config_changed)
         api.attach_cti(self.ctx.cti)
+        api.attach_trunks(self.trunks)
+        api.attach_security(SecurityControl(self.edge, self.security, self.bus))
         # make_app reads its signing key through the API, so it must run off the loop.
         web_app = await asyncio.to_thread(make_app, api, clock=self.clock)
         self.web = WebServer(web_app, cfg.web.listen, cfg.web.port)
@@ -136,6 +149,8 @@ class App:
             await self.ctx.cti.stop()
         if self.acd is not None:
             self.acd.close()
+        if self.sip_trunks is not None:
+            await self.sip_trunks.stop()
         if self.pool is not None:
             await self.pool.stop()
         if self.edge is not None:
@@ -147,15 +162,30 @@ class App:
         await self.hardware.stop()
         if self.keeper is not None:
             await self.keeper.stop()
+        self.security.close()
         if self.store is not None:
             await self.store.close()
 
     # -- wiring -------------------------------------------------------------------
     async def _sync_edge_tables(self) -> None:
         assert self.store is not None and self.edge is not None
+        assert self.sip_trunks is not None
         seats = await self.store.config.seats()
         await self.edge.set_seats({s.extension: s.ha1 for s in seats})
         await self.edge.set_trunk_sources(await self.store.config.trunk_sources())
+        await self.sip_trunks.configure(await self.store.config.trunks())
+
+    async def _routes_somewhere(self, trunk: str, did: str) -> bool:
+        """The edge asks before placing a trunk's INVITE: does ``did`` route anywhere from
+        ``trunk``? (The DID table today; the inbound routing will answer here.)"""
+        assert self.store is not None
+        d = await self.store.config.did(did)
+        return d is not None and (d.trunk is None or d.trunk == trunk)
+
+    async def _dial_out(self, near: Leg, uri: str, caller_id: str | None) -> Leg:
+        """A SIP trunk's call from ``near``'s node (``firmware/trunks/sip.py``)."""
+        assert self.pool is not None
+        return await self.pool.dial(near, uri, caller_id=caller_id)
 
     async def _place(self, request: PlaceRequest) -> PlaceAnswer:
         """Kamailio asks which media node takes this INVITE (firmware/sipedge/placer.py)."""
@@ -175,12 +205,21 @@ class App:
         return PlaceAnswer(200, f"sip:127.0.0.1:{link.sip_port}")
 
     def _on_config_changed(self, event: Event) -> None:
-        """An admin edited seats or queues: the edge and the ACD follow at once."""
+        """An admin edited seats, queues, trunks or routes: the edge, the ACD and the route
+        table follow at once."""
         self._background(self._apply_config(str(event.data.get("what", ""))))
 
     async def _apply_config(self, what: str) -> None:
         assert self.store is not None and self.edge is not None and self.acd is not None
+        assert self.sip_trunks is not None
         try:
+            if what == "trunk":
+                await self.edge.set_trunk_sources(await self.store.config.trunk_sources())
+                await self.sip_trunks.configure(await self.store.config.trunks())
+                return
+            if what == "route":
+                self.trunks.set_routes(await self.store.outbound.routes())
+                return
             queues = await self.store.config.queues()
             seats = await self.store.config.seats()
             if what == "queue":
@@ -237,7 +276,9 @@ class App:
         return {"uptime_s": round(uptime, 1),
                 "components": {"kamailio": edge, "media_nodes": media, "hardware": hardware,
                                "storage": self.keeper.describe() if self.keeper
-                               else {"status": "down"}}}
+                               else {"status": "down"},
+                               "trunks": self.trunks.health(),
+                               "security": self.security.health()}}
 
 
 async def serve(cfg: Config, ready: "asyncio.Future[App] | None" = None) -> None:

@@ -66,6 +66,10 @@ TIMERS = TimerTable(
     TimerSpec("desk.dialer_tick", 5.0, "s",
               "the campaign dialer looks for due records and free agents this often",
               0.5, 600),
+    # trunks (firmware/trunks/)
+    TimerSpec("trunks.state_poll", 1.0, "s",
+              "how often the SIP trunks' keep-alive and registration state is read from "
+              "Kamailio", 0.2, 60),
     # storage (firmware/store/keeper.py)
     TimerSpec("storage.check", 2.0, "s",
               "free space and a real write on var/ are checked this often", 0.5, 60),

@@ -274,7 +274,11 @@ class KamailioEdge:
         if not cmdline[0].endswith(b"kamailio") or str(self.paths.config).encode() not in cmdline:
             return
         log.warning("ending leftover kamailio pid=%d config=%s", pid, self.paths.config)
-        for sig, grace in ((signal.SIGTERM, self._stop_timeout), (signal.SIGKILL, 2.0)):
+        nudge = min(TIMERS["edge.term_group_after"], self._stop_timeout)
+        # SIGTERM, SIGTERM again to the whole group (a worker may have missed the first,
+        # see _terminate), then SIGKILL
+        for sig, grace in ((signal.SIGTERM, nudge), (signal.SIGTERM, self._stop_timeout - nudge),
+                           (signal.SIGKILL, 2.0)):
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(pid, sig) if os.getpgid(pid) == pid else os.kill(pid, sig)
             deadline = self.clock.now() + grace

@@ -179,9 +179,11 @@ def test_wrong_seat_password_is_refused_by_the_edge_and_logged(box: Appliance,
     assert "SIP/2.0 401" in refused.errors
     assert "SIP/2.0 200" not in refused.errors
     rows = wait_for(lambda: box.query(
-        "SELECT data FROM event_log WHERE kind = 'sip.auth_failed'"), 10, "auth failure event")
+        "SELECT data FROM event_log WHERE kind = 'security.auth_failed'"), 10,
+        "auth failure event")
     assert any('"202"' in r["data"] and "127.0.0.1" in r["data"] for r in rows)
-    assert "AUTH_FAILED user=202" in box.log()
+    assert "security event=auth_failed ip=127.0.0.1 " in box.log()
+    assert "user=202 method=REGISTER count=1" in box.log()
     accepted = sipp.register(tmp_path / "good", box.sip_port, "202", box.credentials()["202"])
     assert accepted.returncode == 0, accepted.errors
 
