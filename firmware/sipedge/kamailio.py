@@ -293,6 +293,9 @@ class KamailioEdge:
         # Process.wait() would otherwise also wait for every worker to close its copy,
         # and workers orphaned by a killed main process keep it open.
         loop = asyncio.get_running_loop()
+        # a starting Kamailio reads every table; only changes from now on need a reload
+        # (a second uac.reg_reload would register every trunk twice)
+        self._pending_reloads.clear()
         rfd, wfd = os.pipe()
         try:
             proc = await asyncio.create_subprocess_exec(

@@ -1,7 +1,7 @@
 """SIP trunks: settings to the edge, live state from it, calls through it.
 
 A SIP trunk's calls leave from the media node of the conversation: the node
-dials ``sip:<number>@<edge>;cbtrunk=<trunk>`` and the edge (Kamailio) sends it
+dials ``sip:<trunk>~<number>@<edge>`` and the edge (Kamailio) sends it
 to the trunk with the trunk's domain, answers its digest challenge, and keeps
 it in a tracked dialog. Kamailio also registers with the trunks that want it
 (``uac``) and keeps every trunk alive with OPTIONS (``dispatcher``: down after
@@ -137,7 +137,9 @@ class SipTrunkGroup:
         return self.why_not() is None
 
     def uri(self, number: str) -> str:
-        return f"sip:{number}@{self._edge};cbtrunk={self.name}"
+        """What the node dials: the trunk's name rides in the user part (``~`` is in no
+        trunk name and no number), where the edge takes it off again."""
+        return f"sip:{self.name}~{number}@{self._edge}"
 
     async def dial(self, near_leg: "Leg", number: str, caller_id: str | None = None) -> "Leg":
         reason = self.why_not()
