@@ -67,7 +67,8 @@ class Sipp:
     def __init__(self, workdir: Path, name: str, scenario: str, remote: str | None, *,
                  ip: str = "127.0.0.1", port: int | None = None,
                  keys: dict[str, str] | None = None, args: list[str] | None = None,
-                 calls: int | None = 1) -> None:
+                 calls: int | None = 1, lifetime: str = "20s") -> None:
+        """``lifetime``: sipp's global ``-timeout`` (it exits with an error after it)."""
         sipp = shutil.which("sipp")
         assert sipp, "sipp is not installed (Debian package sip-tester)"
         self.name = name
@@ -77,7 +78,7 @@ class Sipp:
         self.messages = workdir / f"{name}.messages"
         argv = [sipp, "-sf", str(SCENARIOS / scenario), "-i", ip, "-p", str(self.port),
                 "-mp", str(sipp_media_port(ip)), "-nostdin", "-trace_msg",
-                "-message_file", str(self.messages), "-timeout", "20s", "-timeout_error"]
+                "-message_file", str(self.messages), "-timeout", lifetime, "-timeout_error"]
         if calls is not None:
             argv += ["-m", str(calls)]
         for key, value in (keys or {}).items():
@@ -92,7 +93,7 @@ class Sipp:
         with self.log.open("wb") as out:
             self.proc = await asyncio.create_subprocess_exec(
                 *self.argv, stdin=asyncio.subprocess.DEVNULL, stdout=out,
-                stderr=asyncio.subprocess.STDOUT)
+                stderr=asyncio.subprocess.STDOUT, cwd=str(self.log.parent))  # its files too
         return self
 
     async def run(self, timeout: float = 25.0) -> int:
