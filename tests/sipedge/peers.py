@@ -109,12 +109,14 @@ class Sipp:
             await self.stop()
             raise AssertionError(f"sipp {self.name} did not finish: {self.tail()}") from None
 
-    async def stop(self) -> None:
+    async def stop(self, now: bool = False) -> None:
+        """Let sipp finish its calls (SIGUSR1), or with ``now`` end them (SIGINT: it
+        still writes its logs); killed after 5 s either way."""
         proc = self.proc
         if proc is None or proc.returncode is not None:
             return
         with contextlib.suppress(ProcessLookupError):
-            proc.send_signal(signal.SIGUSR1)  # sipp: finish gracefully
+            proc.send_signal(signal.SIGINT if now else signal.SIGUSR1)
         try:
             await asyncio.wait_for(proc.wait(), 5.0)
         except asyncio.TimeoutError:

@@ -129,7 +129,7 @@ def test_invite_floods_from_a_trunk_source_and_a_stranger_are_cut_while_calls_go
                 for flood in floods:
                     await flood.wait(30)
                 legit_code = await legit.wait(30)
-            await node.stop()
+            await node.stop(now=True)         # the flood's calls wait for ACKs that never come
             assert legit_code == 0, legit.tail()              # 10 of 10 calls completed
             relayed = [m for m in node.received("INVITE") if "sip:flood@" in m]
             from_attacker = [m for m in relayed if f"@{ATTACKER}" in m]
