@@ -253,8 +253,11 @@ class ConfigStore:
             " FROM trunks t LEFT JOIN trunk_sources s ON s.trunk_id = t.id"
             " GROUP BY t.id ORDER BY t.name")
         return [Trunk(name=r["name"], sources=tuple(sorted((r["cidrs"] or "").split())),
-                      **{c: bool(r[c]) if c in ("enabled", "keepalive") else r[c]
-                         for c in _TRUNK_COLUMNS}) for r in rows]
+                      kind=r["kind"], enabled=bool(r["enabled"]), host=r["host"], port=r["port"],
+                      domain=r["domain"], username=r["username"], secret=r["secret"],
+                      realm=r["realm"], register_expires=r["register_expires"],
+                      keepalive=bool(r["keepalive"]), max_channels=r["max_channels"],
+                      caller_id=r["caller_id"]) for r in rows]
 
     async def trunk(self, name: str) -> Trunk | None:
         return next((t for t in await self.trunks() if t.name == name), None)

@@ -157,8 +157,9 @@ class SipTrunkGroup:
         # Until it rings, answers or ends; Kamailio's timers bound this (no reply at all
         # within 5 s: 408), so no timer of ours is needed.
         progressed = asyncio.ensure_future(leg.progressed.wait())
+        waits: set[asyncio.Future[Any]] = {progressed, leg.ended}
         try:
-            await asyncio.wait({progressed, leg.ended}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
         finally:
             progressed.cancel()
         if not leg.progressed.is_set() and leg.ended.done():

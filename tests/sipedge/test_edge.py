@@ -266,10 +266,18 @@ def test_the_calls_of_a_failed_node_are_ended_both_ways_by_the_edge_sipp(
             assert await e.edge.end_dialogs_with(node.port) == 1
             assert await caller.wait() == 0, caller.tail()      # the caller got a BYE
             assert bystander.proc is not None and bystander.proc.returncode is None  # lives
+            # Gone at once if the caller's 200 beat end_dlg's BYE to the dead node (which
+            # is then refused); else once that BYE times out (fr_timer, 5 s).
+            await until(lambda: _profile_empty(e, node.port), "the dialog to end", timeout=8)
             assert await e.edge.end_dialogs_with(node.port) == 0
             await bystander.kill()                  # its call would hold a graceful stop 5 s
             await other.kill()
     run(body())
+
+
+async def _profile_empty(e: EdgeUnderTest, port: int) -> bool:
+    listed = await e.edge.rpc.call("dlg.profile_list", "node", f"sip:127.0.0.1:{port}")
+    return not listed
 
 
 def test_killed_kamailio_is_restarted_and_stop_leaves_nothing_sipp(tmp_path: Path) -> None:
