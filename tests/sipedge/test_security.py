@@ -178,7 +178,8 @@ def test_forged_in_dialog_invites_reach_neither_the_node_nor_a_trunk_sipp_tshark
             try:
                 with SipCapture(tmp_path / "forged.pcap", e.edge.cfg.sip.port) as cap:
                     caller = await peers.sipp("caller", "uac_call_hold.xml", e.remote,
-                                              ip=LEGIT_TRUNK, args=["-s", "100"]).start()
+                                              ip=LEGIT_TRUNK,
+                                              args=["-s", "100", "-d", "3000"]).start()
                     await until(lambda: node.received("ACK"), "the call is up")
                     call_id, from_tag, to_tag, rr = _dialog_of(caller.received())
                     route = ", ".join(rr)
