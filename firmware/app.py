@@ -61,6 +61,7 @@ class App:
         self.pool: MediaPool | None = None
         self.acd: AcdRunner | None = None
         self.web: WebServer | None = None
+        self.api: Api | None = None         # what the web UI calls (kept for in-process tests)
         self.ctx: FlowContext | None = None
         self.security = SecurityMonitor(self.bus, self.clock)
         self.trunks = Trunks(self.bus)
@@ -114,7 +115,7 @@ class App:
         await self.ctx.cti.start()
         self._poller = asyncio.create_task(self._poll_registrations())
 
-        api = Api(asyncio.get_running_loop(), self.store, self.health, bus=self.bus)
+        api = self.api = Api(asyncio.get_running_loop(), self.store, self.health, bus=self.bus)
         api.set_site(realm=cfg.sip.realm, sip_host=cfg.sip.listen, sip_port=cfg.sip.port)
         self.bus.subscribe("config.changed", self._on_config_changed)
         api.attach_cti(self.ctx.cti)

@@ -82,6 +82,7 @@ class Trunks:
                 tried.append((name, str(exc.context.get("reason", exc))))
                 continue
             self.dialled += 1
+            leg.info["trunk"] = name            # for the CDR: the group that carried it
             log.info("outbound call number=%s route=%s group=%s send=%s caller_id=%s "
                      "tried=%s", plan.number, plan.route.name, name, plan.send,
                      plan.caller_id or "-", _tried_text(tried) or "-")

@@ -1,7 +1,7 @@
 """The edge under attack: real Kamailio, real attackers (sipp, SIPVicious, hand-written SIP),
 what the attacker got counted from a tshark capture.
 
-The edge trusts 127.0.0.0/25 as a trunk's network (the demo trusts all of 127/8), so
+The edge trusts 127.0.0.0/25 as a trunk's network (a provider's network), so
 the attacker at 127.0.0.66 sits inside a trusted trunk network, as in the issue's
 measurement; 127.0.0.200 and up are strangers. Run inside the private network
 namespace: ``tests/netns-run .venv/bin/pytest tests/sipedge``.

@@ -13,6 +13,7 @@ class FakeLeg:
     def __init__(self, uri: str = "", caller_id: str | None = None) -> None:
         self.uri = uri
         self.caller_id = caller_id
+        self.info: dict[str, object] = {}
         self.progressed = asyncio.Event()
         self.ended: asyncio.Future[tuple[int, str]] = asyncio.get_running_loop().create_future()
 

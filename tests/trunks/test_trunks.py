@@ -31,6 +31,7 @@ async def test_the_first_available_group_of_the_route_carries_the_call() -> None
     t, events = trunks_with(e1, fxo)
     leg = await t.dial(NEAR, "0301234", caller_id="+4930555")
     assert leg.uri == "fxo/+49301234" and leg.caller_id == "+4930555"
+    assert leg.info["trunk"] == "fxo"                      # the CDR's trunk
     assert fxo.dialled == [("+49301234", "+4930555")] and e1.dialled == []
     assert events == [] and t.dialled == 1
 
@@ -41,6 +42,7 @@ async def test_a_group_that_loses_a_race_for_its_channel_hands_over_to_the_next(
     t, _ = trunks_with(e1, fxo)
     leg = await t.dial(NEAR, "0301234")
     assert leg.uri == "fxo/+49301234" and leg.caller_id == "+4930100"
+    assert leg.info["trunk"] == "fxo"
 
 
 async def test_every_group_busy_or_missing_is_a_blocked_call_with_its_event() -> None:
