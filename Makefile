@@ -11,7 +11,7 @@ SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SYSTEM_PACKAGES := kamailio kamailio-sqlite-modules kamailio-utils-modules sqlite3 espeak-ng sox \
 	sip-tester baresip baresip-core tshark libpri-dev \
 	iproute2 util-linux bind9-dnsutils gcc python3-dev python3-venv chromium \
-	libspandsp2 libspandsp-dev tzdata
+	libspandsp2 libspandsp-dev tzdata sipvicious
 
 ACD_SOURCES := $(shell find acd_core -name '*.py' -o -name '*.pxd' 2>/dev/null)
 

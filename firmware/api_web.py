@@ -264,12 +264,7 @@ class WebApi:
                         "asa_s": round(st.asa, 1), "occupancy": round(st.occupancy, 4)})
         return out
 
-    # read-only configuration ------------------------------------------------------
-    @endpoint("queues.admin")
-    async def list_trunks(self, p: Principal) -> list[dict[str, Any]]:
-        return [{"name": t.name, "kind": t.kind, "enabled": t.enabled, "sources": list(t.sources)}
-                for t in await self._store.config.trunks()]
-
+    # read-only configuration (trunks: ``TrunksApi.list_trunks``) ----------------------
     @endpoint("queues.admin")
     async def list_dids(self, p: Principal) -> list[dict[str, Any]]:
         return [{"number": d.number, "target_kind": d.target_kind, "target": d.target,

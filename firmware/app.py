@@ -23,6 +23,7 @@ from firmware.config import Config
 from firmware.crm.service import Crm
 from firmware.cti.outbound import seat_call
 from firmware.discovery import Announcer
+from firmware.errors import FlowError
 from firmware.events import Event, EventBus
 from firmware.flows import callback, inbound, routing
 from firmware.flows.acd_runner import AcdRunner
@@ -34,11 +35,13 @@ from firmware.hardware import Hardware
 from firmware.media.leg import Leg
 from firmware.media.pool import MediaPool
 from firmware.sipedge.kamailio import KamailioEdge
+from firmware.security import SecurityControl, SecurityMonitor
 from firmware.sipedge.placer import PlaceAnswer, PlaceRequest
 from firmware.store import Store
 from firmware.store.keeper import RecordKeeper
 from firmware.telephony.sip import SipChannel
 from firmware.timers import TIMERS
+from firmware.trunks import SipTrunks, Trunks
 from webui.app import make_app
 from webui.server import WebServer
 
@@ -61,7 +64,11 @@ class App:
         self.pool: MediaPool | None = None
         self.acd: AcdRunner | None = None
         self.web: WebServer | None = None
+        self.api: Api | None = None         # what the web UI calls (kept for in-process tests)
         self.ctx: FlowContext | None = None
+        self.security = SecurityMonitor(self.bus, self.clock)
+        self.trunks = Trunks(self.bus)
+        self.sip_trunks: SipTrunks | None = None
         self._poller: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Future[Any]] = set()
         self._registered: set[str] = set()
@@ -91,7 +98,12 @@ class App:
             log.info("demo provisioned credentials=%s", demo.credentials_path(cfg))
         files = demo.ensure_prompts(cfg)
 
-        self.edge = KamailioEdge(cfg, self.bus, clock=self.clock, placer=self._place)
+        self.edge = KamailioEdge(cfg, self.bus, clock=self.clock, placer=self._place,
+                                 routes_somewhere=self._routes_somewhere)
+        self.sip_trunks = SipTrunks(self.trunks, self.edge, self.bus, self.clock,
+                                    dial=self._dial_out,
+                                    edge_address=f"{cfg.sip.listen}:{cfg.sip.port}")
+        self.trunks.set_routes(await self.store.outbound.routes())
         await self._sync_edge_tables()
         await self.edge.start()
 
@@ -99,6 +111,7 @@ class App:
         self.bus.subscribe("media.node_failed", self._end_calls_of_failed_node)
         self.pool.on_incoming = self._on_incoming
         await self.pool.start()
+        self.sip_trunks.start()
 
         self.acd = AcdRunner(self.bus, self.clock)
         self.acd.configure(await self.store.config.queues(), await self.store.config.seats(),
@@ -114,9 +127,8 @@ class App:
         self.ctx = FlowContext(cfg=cfg, bus=self.bus, store=self.store, pool=self.pool,
                                acd=self.acd, clock=self.clock, moh_path=files["moh"],
                                records=CallRecords(self.store, self.keeper),
-                               router=self.router, prompts=self.prompt_library, crm=self.crm)
-        # firmware/trunks wires in as FlowContext.trunks (call-features.md §4); until then
-        # the desk's NoTrunks refuses outside numbers, and the flows say so
+                               router=self.router, prompts=self.prompt_library, crm=self.crm,
+                               trunks=self.trunks)
         await self.ctx.cti.start()
         restored = await callback.restore(self.ctx)
         if restored:
@@ -124,12 +136,14 @@ class App:
         self._background(self._warm_prompts())
         self._poller = asyncio.create_task(self._poll_registrations())
 
-        api = Api(asyncio.get_running_loop(), self.store, self.health, bus=self.bus)
+        api = self.api = Api(asyncio.get_running_loop(), self.store, self.health, bus=self.bus)
         api.set_site(realm=cfg.sip.realm, sip_host=cfg.sip.listen, sip_port=cfg.sip.port)
         self.bus.subscribe("config.changed", self._on_config_changed)
         api.attach_cti(self.ctx.cti)
         api.attach_crm(self.crm)
         api.attach_inbound(self.router, self.prompt_library)
+        api.attach_trunks(self.trunks)
+        api.attach_security(SecurityControl(self.edge, self.security, self.bus))
         # make_app reads its signing key through the API, so it must run off the loop.
         web_app = await asyncio.to_thread(make_app, api, clock=self.clock)
         self.web = WebServer(web_app, cfg.web.listen, cfg.web.port)
@@ -167,6 +181,8 @@ class App:
             self.crm.escalator.stop()
         if self.acd is not None:
             self.acd.close()
+        if self.sip_trunks is not None:
+            await self.sip_trunks.stop()
         if self.pool is not None:
             await self.pool.stop()
         if self.edge is not None:
@@ -178,15 +194,34 @@ class App:
         await self.hardware.stop()
         if self.keeper is not None:
             await self.keeper.stop()
+        self.security.close()
         if self.store is not None:
             await self.store.close()
 
     # -- wiring -------------------------------------------------------------------
     async def _sync_edge_tables(self) -> None:
         assert self.store is not None and self.edge is not None
+        assert self.sip_trunks is not None
         seats = await self.store.config.seats()
         await self.edge.set_seats({s.extension: s.ha1 for s in seats})
         await self.edge.set_trunk_sources(await self.store.config.trunk_sources())
+        await self.sip_trunks.configure(await self.store.config.trunks())
+
+    async def _routes_somewhere(self, trunk: str, did: str) -> bool:
+        """The edge asks before placing a trunk's INVITE: does ``did`` route anywhere from
+        ``trunk``? The inbound route table answers from memory; an INVITE that arrives
+        before the daemon has loaded it is refused as routing nowhere."""
+        if self.router is None:
+            return False
+        try:
+            return self.router.routes_somewhere(trunk, did)
+        except FlowError:
+            return False
+
+    async def _dial_out(self, near: Leg, uri: str, caller_id: str | None) -> Leg:
+        """A SIP trunk's call from ``near``'s node (``firmware/trunks/sip.py``)."""
+        assert self.pool is not None
+        return await self.pool.dial(near, uri, caller_id=caller_id)
 
     async def _place(self, request: PlaceRequest) -> PlaceAnswer:
         """Kamailio asks which media node takes this INVITE (firmware/sipedge/placer.py)."""
@@ -206,12 +241,21 @@ class App:
         return PlaceAnswer(200, f"sip:127.0.0.1:{link.sip_port}")
 
     def _on_config_changed(self, event: Event) -> None:
-        """An admin edited seats or queues: the edge and the ACD follow at once."""
+        """An admin edited seats, queues, trunks or routes: the edge, the ACD and the route
+        table follow at once."""
         self._background(self._apply_config(str(event.data.get("what", ""))))
 
     async def _apply_config(self, what: str) -> None:
         assert self.store is not None and self.edge is not None and self.acd is not None
+        assert self.sip_trunks is not None
         try:
+            if what == "trunk":
+                await self.edge.set_trunk_sources(await self.store.config.trunk_sources())
+                await self.sip_trunks.configure(await self.store.config.trunks())
+                return
+            if what == "route":
+                self.trunks.set_routes(await self.store.outbound.routes())
+                return
             queues = await self.store.config.queues()
             seats = await self.store.config.seats()
             if what in ("queue", "queue_rules"):
@@ -296,7 +340,9 @@ class App:
         return {"uptime_s": round(uptime, 1),
                 "components": {"kamailio": edge, "media_nodes": media, "hardware": hardware,
                                "storage": self.keeper.describe() if self.keeper
-                               else {"status": "down"}}}
+                               else {"status": "down"},
+                               "trunks": self.trunks.health(),
+                               "security": self.security.health()}}
 
 
 async def serve(cfg: Config, ready: "asyncio.Future[App] | None" = None) -> None:

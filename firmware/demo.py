@@ -1,7 +1,8 @@
 """The embedded default: what a fresh box holds so a first call works at once.
 
 On first start (an empty database) the box gets an IP-authenticated demo trunk
-from 127.0.0.0/8, DID 100 -> IVR "main" (1 = support, 2 = sales), queues
+from one address, ``TRUNK_ADDRESS`` (127.0.0.9: a test caller binds it; every
+other loopback address is a phone that must authenticate as a seat), DID 100 -> IVR "main" (1 = support, 2 = sales), queues
 ``support`` and ``sales``, ``[demo] seats`` seats 201..200+N (default 2), all in
 ``support`` and 202 also in ``sales``, with random passwords, and an ``admin``
 web login. A later start with more seats configured adds the missing ones (it
@@ -21,6 +22,10 @@ from firmware.sipedge.kamailio import ha1
 
 IVR_FILE = "ivr-main.wav"
 MOH_FILE = "moh.wav"
+#: The demo trunk's one source address. Only this one: a trunk's source is trusted without
+#: a password and its INVITEs are calls *to* the box, so a wider network (127.0.0.0/8)
+#: would turn every phone on the same machine into a trunk.
+TRUNK_ADDRESS = "127.0.0.9"
 IVR_TEXT = "Welcome to Callbox. For support, press 1. For sales, press 2."
 
 
@@ -87,7 +92,7 @@ async def provision(cfg: Config, store: Store) -> bool:
         return False
     ensure_prompts(cfg)
     admin_pw = _password()
-    await store.config.put_trunk(Trunk(name="demo", sources=("127.0.0.0/8",)))
+    await store.config.put_trunk(Trunk(name="demo", sources=(f"{TRUNK_ADDRESS}/32",)))
     for name in ("support", "sales"):
         await store.config.put_queue(Queue(name=name, strategy="longest-idle", wrapup_s=0,
                                            ring_timeout_s=20, sl_threshold_s=20,

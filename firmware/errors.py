@@ -6,6 +6,7 @@ from acd_core.errors import CallboxError, ConfigError, DecodeError, IllegalTrans
 __all__ = [
     "CallboxError", "ConfigError", "DecodeError", "IllegalTransition",
     "StoreError", "MediaError", "EdgeError", "FlowError", "ApiError",
+    "RouteError", "DialStringError", "TrunksBusy",
 ]
 
 
@@ -23,6 +24,20 @@ class EdgeError(CallboxError):
 
 class FlowError(CallboxError):
     """A call flow could not continue; carries ``call`` and ``step``."""
+
+
+class RouteError(CallboxError):
+    """No outbound route takes this number; carries ``number``."""
+
+
+class DialStringError(RouteError):
+    """A dialled string holds characters or a length no route accepts; carries ``number``,
+    ``field`` and ``position`` (of the first bad character, or None for a bad length)."""
+
+
+class TrunksBusy(CallboxError):
+    """Every trunk group of the number's route is busy or down (a blocked call); carries
+    ``number``, ``route`` and ``tried`` (``[(group, why), ...]``)."""
 
 
 class ApiError(CallboxError):

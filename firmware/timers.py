@@ -18,6 +18,9 @@ TIMERS = TimerTable(
               "a started Kamailio must answer on its RPC socket within this", 1, 120),
     TimerSpec("edge.stop_timeout", 5.0, "s",
               "SIGTERM grace before Kamailio's process group is killed", 0.5, 60),
+    TimerSpec("edge.term_group_after", 0.5, "s",
+              "Kamailio still running this long after SIGTERM: SIGTERM to every process "
+              "of its group", 0.1, 10),
     TimerSpec("edge.reload_retry", 3.0, "s",
               "how long a table reload refused as 'ongoing' is retried", 1, 30),
     TimerSpec("edge.rpc_timeout", 2.0, "s", "one JSON-RPC call to Kamailio", 0.1, 30),
@@ -63,6 +66,10 @@ TIMERS = TimerTable(
     TimerSpec("desk.dialer_tick", 5.0, "s",
               "the campaign dialer looks for due records and free agents this often",
               0.5, 600),
+    # trunks (firmware/trunks/)
+    TimerSpec("trunks.state_poll", 1.0, "s",
+              "how often the SIP trunks' keep-alive and registration state is read from "
+              "Kamailio", 0.2, 60),
     # storage (firmware/store/keeper.py)
     TimerSpec("storage.check", 2.0, "s",
               "free space and a real write on var/ are checked this often", 0.5, 60),

@@ -23,7 +23,7 @@ from firmware.clock import first
 from firmware.crm.phone import try_normalise
 from firmware.cti import codes
 from firmware.cti.live import LiveCall
-from firmware.cti.trunks import outcome_of_code, outcome_of_error
+from firmware.cti.trunks import disposition_of_error, outcome_of_code, outcome_of_error
 from firmware.errors import ApiError, CallboxError, MediaError
 from firmware.media.leg import Leg
 from firmware.store import CallRecord, Queue
@@ -124,8 +124,10 @@ async def call_out(cti: "Cti", agent: str, number: str, queue: Queue | None, *,
         except CallboxError as exc:
             result = Result(rec.id, outcome_of_error(exc), str(exc)[:200])
             rec.failure_reason = result.detail
+            rec.disposition, rec.hangup_by = disposition_of_error(exc), "system"
             return result
         legs.append(customer)
+        rec.trunk = str(customer.info.get("trunk") or rec.trunk)
         if not await _answered(ctx, customer, customer_ring_s or 60.0, also=agent_leg.ended):
             code = customer.ended.result()[0] if customer.ended.done() else 0
             result = Result(rec.id, "no-answer" if agent_leg.ended.done() and
@@ -154,7 +156,7 @@ async def call_out(cti: "Cti", agent: str, number: str, queue: Queue | None, *,
             await conv.close()
         if busy:
             ctx.acd.free(agent, rec.id, 0.0)
-        if rec.disposition != "answered":
+        if rec.disposition not in ("answered", "blocked"):
             rec.disposition, rec.hangup_by = "failed", "system"
         await _finish(cti, rec)
         ctx.bus.publish("call.outbound_result", call=rec.id, agent=agent,
@@ -259,8 +261,10 @@ async def _outbound_from_seat(cti: "Cti", channel: "Channel", seat: str, number:
             customer = await ctx.trunks.dial(leg, number, caller_id=caller_id or None)
         except CallboxError as exc:
             rec.failure_reason = str(exc)[:200]
+            rec.disposition, rec.hangup_by = disposition_of_error(exc), "system"
             await channel.hangup()
             return
+        rec.trunk = str(customer.info.get("trunk") or rec.trunk)
         if not await _answered(ctx, customer, 120.0, also=leg.ended):
             code = customer.ended.result()[0] if customer.ended.done() else 0
             rec.failure_reason = f"{outcome_of_code(code)} ({code})"
@@ -279,7 +283,7 @@ async def _outbound_from_seat(cti: "Cti", channel: "Channel", seat: str, number:
                     pass
         if busy:
             ctx.acd.free(seat, rec.id, 0.0)
-        if rec.disposition != "answered":
+        if rec.disposition not in ("answered", "blocked"):
             rec.disposition, rec.hangup_by = "failed", "system"
         await _finish(cti, rec)
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from acd_core.errors import IllegalTransition
 from firmware.errors import MediaError
-from firmware.media.legstate import ANSWERED, DIALING, ENDED, LEG, OFFERED
+from firmware.media.legstate import ANSWERED, DIALING, ENDED, LEG, OFFERED, RINGING
 
 if TYPE_CHECKING:
     from firmware.media.client import NodeLink
@@ -40,6 +40,7 @@ class Leg:
         self.digits: asyncio.Queue[str] = asyncio.Queue()
         self.play_done = asyncio.Event()
         self.answered = asyncio.Event()
+        self.progressed = asyncio.Event()  # the far end rang (18x) or answered
         self.ended: asyncio.Future[tuple[int, str]] = loop.create_future()
         self.dtmf_sources: list[str] = []  # where each digit in ``digits`` came from
         self.refers: asyncio.Queue[str] = asyncio.Queue()   # transfer targets the phone asked
@@ -145,6 +146,8 @@ class Leg:
 
     def _enter(self, state: str, code: int, reason: str) -> None:
         self.state = state
+        if state in (RINGING, ANSWERED):
+            self.progressed.set()
         if state == ANSWERED:
             self.answered.set()
         elif state == ENDED and not self.ended.done():

@@ -10,8 +10,8 @@ registrations keep being answered meanwhile. The next start ends that
 leftover instance (pid file + command line) before launching its own. As
 root, ``setpriv`` drops CAP_NET_RAW so Kamailio's only IP socket is the SIP
 listener. Each line Kamailio writes goes to the ``callbox.sipedge.kamailio`` logger;
-``AUTH_FAILED`` / ``FLOOD_BLOCKED`` lines become ``sip.auth_failed`` /
-``sip.flood_blocked`` events. An unexpected exit is followed by a restart after
+its ``SECURITY event=<kind> ...`` lines become ``security.<kind>`` events
+(``firmware/sipedge/logs.py``). An unexpected exit is followed by a restart after
 the shared restart policy's delay (``firmware/supervision.py``: at once; slower,
 with the event ``sip.edge_crash_loop``, while it crash-loops) and the event
 ``sip.edge_restarted``. All waiting runs on the injected clock.
@@ -37,14 +37,16 @@ from firmware.errors import EdgeError
 from firmware.events import EventBus
 from firmware.sipedge import tables
 from firmware.sipedge.logs import parse_line, security_event
-from firmware.sipedge.placer import Decide, PlaceAnswer, PlacementServer, PlaceRequest
+from firmware.sipedge.placer import (Admission, Decide, PlaceAnswer, PlacementServer,
+                                     PlaceRequest, RoutesSomewhere)
 from firmware.sipedge.render import EdgePaths, EdgeSettings, render_config
-from firmware.sipedge.rpc import JsonRpcClient, contacts_by_user, dialog_ids
-from firmware.sipedge.tables import ha1
+from firmware.sipedge.rpc import (JsonRpcClient, contacts_by_user, dialog_ids, htable_keys,
+                                  probe_states, registration_states)
+from firmware.sipedge.tables import EdgeTrunk, ha1
 from firmware.supervision import RestartPolicy
 from firmware.timers import TIMERS
 
-__all__ = ["KamailioEdge", "EdgeSettings", "ha1"]
+__all__ = ["KamailioEdge", "EdgeSettings", "EdgeTrunk", "ha1"]
 
 log = logging.getLogger("callbox.sipedge")
 kamlog = logging.getLogger("callbox.sipedge.kamailio")
@@ -64,13 +66,16 @@ class KamailioEdge:
                  ready_timeout: float = TIMERS["edge.ready_timeout"],
                  stop_timeout: float = TIMERS["edge.stop_timeout"],
                  clock: Clock | None = None, placer: Decide | None = None,
+                 routes_somewhere: RoutesSomewhere | None = None,
                  restarts: RestartPolicy | None = None) -> None:
-        """``placer`` answers Kamailio's "which media node?" (firmware/sipedge/placer.py);
-        ``restarts`` is the supervision policy (the shared defaults unless given)."""
+        """``placer`` answers Kamailio's "which media node?" (firmware/sipedge/placer.py)
+        for the INVITEs ``routes_somewhere(trunk, did)`` admits (``Admission``; without
+        it no trunk call is admitted); ``restarts`` is the supervision policy (the
+        shared defaults unless given)."""
         self.cfg = cfg
         self.bus = bus
         self.clock: Clock = clock or LoopClock()
-        self.settings = settings
+        self.settings = settings.checked()
         self.paths = EdgePaths.from_config(cfg)
         self.rpc = JsonRpcClient(self.paths.rpc_socket, self.paths.run_dir, self.clock)
         self._kamailio = kamailio
@@ -89,7 +94,8 @@ class KamailioEdge:
         self._last_reload: dict[str, float] = {}   # method -> wall-clock time (clock.wall())
         self._reload_lock = asyncio.Lock()
         self.ready_seconds: float | None = None   # start() until the RPC socket answered
-        self.placement = PlacementServer(cfg.sip.placement_port, placer or _no_placement)
+        self.admission = Admission(placer or _no_placement, routes_somewhere, bus)
+        self.placement = PlacementServer(cfg.sip.placement_port, self.admission)
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
@@ -165,7 +171,39 @@ class KamailioEdge:
                  " ".join(f"{c}={t}" for c, t in sources) or "-")
         await self._reload("permissions.addressReload")
 
+    async def set_sip_trunks(self, trunks: Iterable[EdgeTrunk]) -> None:
+        """Replace every SIP trunk the edge calls out on, registers with and keeps alive."""
+        trunks = list(trunks)
+        await self._ensure_schema()
+        await tables.replace_trunks(self.paths.db, trunks, self.cfg.sip.listen)
+        log.info("kamailio sip trunks set %s", " ".join(
+            f"{t.name}={t.dst}{'/reg' if t.register else ''}" for t in trunks) or "-")
+        for method in ("htable.reload", "dispatcher.reload", "uac.reg_reload"):
+            await self._reload(method)
+
     # ------------------------------------------------------------------ live state
+    async def trunk_states(self) -> dict[str, dict[str, bool | None]]:
+        """``{trunk: {"reachable": bool | None, "registered": bool | None}}`` as Kamailio
+        sees them now: reachable from the OPTIONS keep-alive (None: not probed),
+        registered from the registrations it makes (None: the trunk does not register)."""
+        probes = probe_states(await self.rpc.call("dispatcher.list"))
+        regs = registration_states(await self.rpc.call("uac.reg_dump"))
+        names = set(probes) | set(regs)
+        return {n: {"reachable": probes.get(n), "registered": regs.get(n)} for n in names}
+
+    async def bans(self) -> list[str]:
+        """The addresses banned now (each for ``ban_seconds`` from its ban)."""
+        return htable_keys(await self.rpc.call("htable.dump", "ipban"))
+
+    async def unban(self, address: str) -> bool:
+        """Lift the ban on ``address`` at once (an admin's decision); False if none."""
+        if address not in await self.bans():
+            return False
+        await self.rpc.call("htable.delete", "ipban", address)
+        await self.rpc.call("htable.delete", "authfail", address)
+        log.warning("sip source unbanned ip=%s", address)
+        return True
+
     async def registrations(self) -> dict[str, list[str]]:
         """{seat user: [contact URI, ...]} as Kamailio holds them now."""
         return contacts_by_user(await self.rpc.call("ul.dump"))
@@ -236,7 +274,11 @@ class KamailioEdge:
         if not cmdline[0].endswith(b"kamailio") or str(self.paths.config).encode() not in cmdline:
             return
         log.warning("ending leftover kamailio pid=%d config=%s", pid, self.paths.config)
-        for sig, grace in ((signal.SIGTERM, self._stop_timeout), (signal.SIGKILL, 2.0)):
+        nudge = min(TIMERS["edge.term_group_after"], self._stop_timeout)
+        # SIGTERM, SIGTERM again to the whole group (a worker may have missed the first,
+        # see _terminate), then SIGKILL
+        for sig, grace in ((signal.SIGTERM, nudge), (signal.SIGTERM, self._stop_timeout - nudge),
+                           (signal.SIGKILL, 2.0)):
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(pid, sig) if os.getpgid(pid) == pid else os.kill(pid, sig)
             deadline = self.clock.now() + grace
@@ -251,6 +293,9 @@ class KamailioEdge:
         # Process.wait() would otherwise also wait for every worker to close its copy,
         # and workers orphaned by a killed main process keep it open.
         loop = asyncio.get_running_loop()
+        # a starting Kamailio reads every table; only changes from now on need a reload
+        # (a second uac.reg_reload would register every trunk twice)
+        self._pending_reloads.clear()
         rfd, wfd = os.pipe()
         try:
             proc = await asyncio.create_subprocess_exec(
@@ -301,11 +346,21 @@ class KamailioEdge:
                 await exited
 
     async def _terminate(self, proc: asyncio.subprocess.Process) -> None:
+        """SIGTERM to the main process (it stops its workers), then to the whole group:
+        a worker still starting up when the main process passed SIGTERM on can miss it
+        and keep the main process waiting (seen with stop right after start); SIGKILL
+        after ``stop_timeout``."""
         if proc.returncode is None:
             with contextlib.suppress(ProcessLookupError):
                 proc.terminate()
+            nudge = min(TIMERS["edge.term_group_after"], self._stop_timeout)
             try:
-                await wait_for(self.clock, proc.wait(), self._stop_timeout)
+                await wait_for(self.clock, asyncio.shield(proc.wait()), nudge)
+            except asyncio.TimeoutError:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                await wait_for(self.clock, proc.wait(), self._stop_timeout - nudge)
             except asyncio.TimeoutError:
                 log.warning("kamailio did not stop on SIGTERM, killing pid=%d", proc.pid)
                 with contextlib.suppress(ProcessLookupError):
@@ -347,15 +402,8 @@ class KamailioEdge:
         kamlog.log(line.level, "kamailio pid=%s level=%s %s", line.pid, line.level_name,
                    line.text)
         event = security_event(line)
-        if event is None:
-            return
-        if event.kind == "sip.auth_failed":
-            log.warning("sip auth failed user=%r src=%s method=%s", event.data["user"],
-                        event.data["src"], event.data["method"])
-        else:
-            log.warning("sip flood blocked src=%s method=%s", event.data["src"],
-                        event.data["method"])
-        self.bus.publish(event.kind, **event.data)
+        if event is not None:
+            self.bus.publish(event.kind, **event.data)
 
     async def _supervise(self) -> None:
         policy = self._policy
@@ -400,6 +448,7 @@ class KamailioEdge:
         if not self._ready:
             self._pending_reloads.add(method)
             return
+        params = ("trunks",) if method == "htable.reload" else ()
         clock = self.clock
         async with self._reload_lock:
             deadline = clock.now() + TIMERS["edge.reload_retry"]
@@ -408,7 +457,7 @@ class KamailioEdge:
                 if last is not None and math.floor(last) + 1.0 > clock.wall():
                     await sleep(clock, math.floor(last) + 1.02 - clock.wall())
                 try:
-                    await self.rpc.call(method)
+                    await self.rpc.call(method, *params)
                 except EdgeError as exc:
                     if "ongoing reload" not in str(exc).lower() or clock.now() > deadline:
                         raise

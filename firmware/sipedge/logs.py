@@ -2,23 +2,28 @@
 
 Kamailio (``-E``, ``log_stderror=yes``) writes ``" 3(1234) NOTICE: <script>: text"``.
 Only lines with that prefix coming from the routing script (``<script>:``) can
-become events, and the script writes the peer-controlled user name
-URI-escaped (``$(au{s.escape.user})``), so a user name holding spaces or line
-breaks cannot forge a second record or another source address.
+become events. Security lines look like
+``SECURITY event=auth_failed ip=192.0.2.7 port=5060 user=201 method=REGISTER count=3``:
+the script writes every peer-controlled value (user name, method, User-Agent)
+URI-escaped (``{s.escape.user}``), so a value holding spaces, ``=`` or line
+breaks cannot forge a second field, a second record or another address.
 """
 from __future__ import annotations
 
+import ipaddress
 import logging
 import re
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import unquote
 
 _LINE = re.compile(r"^\s*\d+\((?P<pid>\d+)\) (?P<level>[A-Z]+): (?P<text>.*)$")
-_AUTH_FAILED = re.compile(
-    r"^<script>: AUTH_FAILED user=(?P<user>\S*) src=(?P<src>[0-9A-Fa-f.:\[\]]+) "
-    r"method=(?P<method>[A-Za-z]+)$")
-_FLOOD = re.compile(
-    r"^<script>: FLOOD_BLOCKED src=(?P<src>[0-9A-Fa-f.:\[\]]+) method=(?P<method>[A-Za-z]+)$")
+_SECURITY = re.compile(r"^<script>: SECURITY event=(?P<kind>[a-z_]{1,32})(?P<rest>( [a-z_]{1,16}=\S*)*)$")
+_FIELD = re.compile(r" ([a-z_]{1,16})=(\S*)")
+_INTEGER_FIELDS = frozenset({"port", "count", "seconds"})
+
+# The kinds the routing script writes (docs/design/daemon-interfaces.md, "Security").
+KINDS = frozenset({"banned", "auth_failed", "malformed", "forged_in_dialog"})
 
 LEVELS = {
     "ALERT": logging.CRITICAL, "BUG": logging.CRITICAL, "CRITICAL": logging.CRITICAL,
@@ -37,8 +42,8 @@ class KamailioLine:
 
 @dataclass(frozen=True)
 class SecurityEvent:
-    kind: str                    # "sip.auth_failed" | "sip.flood_blocked"
-    data: dict[str, str]
+    kind: str                    # "security.<what>", e.g. "security.banned"
+    data: dict[str, Any]
 
 
 def parse_line(raw: str) -> KamailioLine:
@@ -51,15 +56,25 @@ def parse_line(raw: str) -> KamailioLine:
 
 
 def security_event(line: KamailioLine) -> SecurityEvent | None:
+    """The event a script line stands for, or None (not a security line, or malformed)."""
     if line.pid is None:
         return None
-    m = _AUTH_FAILED.match(line.text)
-    if m:
-        return SecurityEvent("sip.auth_failed", {"user": unquote(m.group("user")),
-                                                 "src": m.group("src"),
-                                                 "method": m.group("method")})
-    m = _FLOOD.match(line.text)
-    if m:
-        return SecurityEvent("sip.flood_blocked", {"src": m.group("src"),
-                                                   "method": m.group("method")})
-    return None
+    m = _SECURITY.match(line.text)
+    if not m or m.group("kind") not in KINDS:
+        return None
+    data: dict[str, Any] = {}
+    for key, raw in _FIELD.findall(m.group("rest")):
+        if key in data:
+            return None
+        value = "" if raw == "<null>" else unquote(raw)
+        if key in _INTEGER_FIELDS:
+            if not value.isdigit():
+                return None
+            data[key] = int(value)
+        else:
+            data[key] = value
+    try:
+        ipaddress.ip_address(data.get("ip", ""))
+    except ValueError:
+        return None
+    return SecurityEvent(f"security.{m.group('kind')}", data)

@@ -16,6 +16,12 @@ dispatcher could only learn that from a node's 503 and try the next one.
 
 The server is deliberately tiny (GET only, one endpoint, bounded headers,
 loopback only); anything else gets a 4xx naming what was wrong.
+
+``Admission`` stands in front of the placement: an INVITE from a trunk is placed
+only for a number that routes somewhere (``routes_somewhere(trunk, did)``, the
+inbound routing's answer), a seat's only for a well-formed dial string; the rest
+is answered by the edge (404, 484) before any node is reserved or sees it, and
+published as a ``security.refused`` event.
 """
 from __future__ import annotations
 
@@ -27,6 +33,9 @@ from typing import Awaitable, Callable
 from urllib.parse import unquote, urlsplit
 
 from acd_core.errors import DecodeError
+from firmware.errors import DialStringError
+from firmware.events import EventBus
+from firmware.telephony import dialstring
 
 log = logging.getLogger("callbox.sipedge.placer")
 
@@ -176,3 +185,62 @@ class PlacementServer:
         except Exception:  # noqa: BLE001 - the edge must get an answer, not a hang
             log.exception("placement failed call_id=%s", request.call_id)
             return PlaceAnswer(500, "placement failed"), keep
+
+
+RoutesSomewhere = Callable[[str, str], "bool | Awaitable[bool]"]
+
+
+class Admission:
+    """``decide`` for the placement server: refuse what must not reach a node, place the rest.
+
+    ``routes_somewhere(trunk, did)`` (plain or async) says whether the inbound routing
+    has a destination for ``did`` arriving on ``trunk``; ``None`` refuses every trunk
+    call, so an edge nobody told about routing admits nothing from outside.
+    """
+
+    def __init__(self, place: Decide, routes_somewhere: RoutesSomewhere | None,
+                 bus: EventBus | None = None) -> None:
+        self._place = place
+        self._routes_somewhere = routes_somewhere
+        self._bus = bus
+        self.refused = 0
+
+    async def __call__(self, request: PlaceRequest) -> PlaceAnswer:
+        refusal = await self._refusal(request)
+        if refusal is not None:
+            return refusal
+        answer = self._place(request)
+        if inspect.isawaitable(answer):
+            answer = await answer
+        return answer
+
+    async def _refusal(self, request: PlaceRequest) -> PlaceAnswer | None:
+        if request.failed_port is not None:    # placed once already: it was admitted
+            return None
+        if request.trunk:
+            try:
+                dialstring.number(request.did, "did")
+            except DialStringError:
+                return self._refuse(request, 404, "bad_number", trunk=request.trunk)
+            routed = False
+            if self._routes_somewhere is not None:
+                verdict = self._routes_somewhere(request.trunk, request.did)
+                routed = bool(await verdict if inspect.isawaitable(verdict) else verdict)
+            if not routed:
+                return self._refuse(request, 404, "no_route", trunk=request.trunk)
+        elif request.seat:
+            try:
+                dialstring.dial_string(request.did)
+            except DialStringError:
+                return self._refuse(request, 484, "bad_dial_string", seat=request.seat)
+        return None
+
+    def _refuse(self, request: PlaceRequest, status: int, reason: str,
+                **who: str) -> PlaceAnswer:
+        self.refused += 1
+        log.info("placement refused status=%d reason=%s did=%r %s", status, reason,
+                 request.did, " ".join(f"{k}={v}" for k, v in who.items()))
+        if self._bus is not None:
+            self._bus.publish("security.refused", ip=request.source, reason=reason,
+                              number=request.did, call_id=request.call_id, **who)
+        return PlaceAnswer(status, reason.replace("_", " "))

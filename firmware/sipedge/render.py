@@ -39,14 +39,51 @@ class EdgePaths:
                    ctl_socket=run / "kamailio_ctl")
 
 
+# User-Agents of SIP scanners (lower case, a regular expression for Kamailio): a request
+# carrying one bans its source. Kamailio's stock list plus the other common scanners.
+SCANNER_AGENTS = ("friendly-scanner", "friendly-request", "sipvicious", "sipcli",
+                  "vaxsipuseragent", "vaxipuseragent", "pplsip", "sundayddr", "iwar", "sivus",
+                  "sip-scan", "smap")
+
+
 @dataclass(frozen=True)
 class EdgeSettings:
-    """Operational knobs that are not in ``callbox.toml`` (defaults suit the appliance)."""
+    """Operational knobs that are not in ``callbox.toml`` (defaults suit the appliance).
+
+    Flood numbers are per source address and 2-second window. Untrusted sources get
+    Kamailio's stock limit (16); a trunk's source is allowed the figure one deployed
+    provider uses (100 requests), with a tighter budget for new INVITE/REGISTER, so a
+    flood from inside a trunk's network is stopped before it fills the media nodes.
+    """
 
     children: int = 8                 # UDP worker processes (each may wait on a placement)
     node_timeout_ms: int = 2000       # no reply from a node within this: placed again
     flood_requests: int = 16          # requests per 2 s from one untrusted IP ...
     ban_seconds: int = 300            # ... before it is ignored for this long
+    trunk_flood_requests: int = 100   # requests per 2 s from one trunk source address
+    trunk_new_requests: int = 20      # new INVITE/REGISTER per 2 s from one trunk source
+    auth_failures: int = 10           # failed digest checks from one source ...
+    auth_window: int = 60             # ... each within this many s of the last: banned
+    ping_interval: int = 30           # OPTIONS keep-alive of SIP trunks, s
+    trunk_down_after: int = 3         # missed OPTIONS replies: the trunk is down
+    trunk_up_after: int = 2           # good replies after that: up again
+    reg_timer: int = 10               # s between checks of the trunk registrations
+    reg_retry: int = 30               # s before a failed trunk registration is tried again
+
+    def checked(self) -> "EdgeSettings":
+        """Every knob inside the range Kamailio and the issue's limits allow."""
+        limits = {"children": (1, 64), "node_timeout_ms": (200, 30000),
+                  "flood_requests": (2, 10000), "ban_seconds": (300, 86400),
+                  "trunk_flood_requests": (2, 10000), "trunk_new_requests": (1, 10000),
+                  "auth_failures": (1, 10), "auth_window": (60, 86400),
+                  "ping_interval": (1, 3600), "trunk_down_after": (1, 100),
+                  "trunk_up_after": (1, 100), "reg_timer": (1, 3600), "reg_retry": (1, 3600)}
+        for name, (lo, hi) in limits.items():
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+                raise EdgeError(f"edge setting {name} must be an integer {lo}-{hi}",
+                                what="settings", key=name, value=value)
+        return self
 
 
 def template_text() -> str:
@@ -70,6 +107,7 @@ def _socket_path(name: str, path: Path) -> str:
 
 
 def values(cfg: Config, paths: EdgePaths, settings: EdgeSettings) -> dict[str, str]:
+    settings = settings.checked()
     return {
         "LISTEN": _safe("LISTEN", cfg.sip.listen),
         "PORT": _safe("PORT", cfg.sip.port),
@@ -85,6 +123,16 @@ def values(cfg: Config, paths: EdgePaths, settings: EdgeSettings) -> dict[str, s
         "NODE_FR_MS": _safe("NODE_FR_MS", settings.node_timeout_ms),
         "FLOOD_REQS": _safe("FLOOD_REQS", settings.flood_requests),
         "BAN_SECONDS": _safe("BAN_SECONDS", settings.ban_seconds),
+        "TRUNK_FLOOD_REQS": _safe("TRUNK_FLOOD_REQS", settings.trunk_flood_requests),
+        "TRUNK_NEW_REQS": _safe("TRUNK_NEW_REQS", settings.trunk_new_requests),
+        "AUTH_FAILURES": _safe("AUTH_FAILURES", settings.auth_failures),
+        "AUTH_WINDOW": _safe("AUTH_WINDOW", settings.auth_window),
+        "SCANNER_AGENTS": _safe("SCANNER_AGENTS", "|".join(SCANNER_AGENTS)),
+        "PING_INTERVAL": _safe("PING_INTERVAL", settings.ping_interval),
+        "TRUNK_DOWN_AFTER": _safe("TRUNK_DOWN_AFTER", settings.trunk_down_after),
+        "TRUNK_UP_AFTER": _safe("TRUNK_UP_AFTER", settings.trunk_up_after),
+        "REG_TIMER": _safe("REG_TIMER", settings.reg_timer),
+        "REG_RETRY": _safe("REG_RETRY", settings.reg_retry),
     }
 
 

@@ -103,3 +103,49 @@ def dialog_ids(profile_list: Any) -> list[tuple[int, int]]:
         raise EdgeError("kamailio dlg.profile_list reply has an unexpected shape", what="rpc",
                         method="dlg.profile_list") from None
     return out
+
+
+UAC_REG_ONLINE = 1 << 2     # uac_reg.c: the registration was accepted and is current
+
+
+def _shape_error(method: str) -> EdgeError:
+    return EdgeError(f"kamailio {method} reply has an unexpected shape", what="rpc",
+                     method=method)
+
+
+def probe_states(ds_list: Any) -> dict[str, bool | None]:
+    """``dispatcher.list`` result -> {trunk: reachable}: True while active, False once
+    inactive or disabled, None when the trunk is not kept alive (not probed)."""
+    out: dict[str, bool | None] = {}
+    if ds_list is None:            # no destination at all
+        return out
+    try:
+        for record in ds_list.get("RECORDS", []):
+            for target in record["SET"].get("TARGETS", []):
+                dest = target["DEST"]
+                attrs = dict(item.partition("=")[::2] for item in
+                             str(dest["ATTRS"]["BODY"] or "").split(";") if item)
+                name, flags = attrs.get("trunk"), str(dest["FLAGS"])
+                if not name or len(flags) < 2:
+                    continue
+                out[name] = None if flags[1] != "P" else flags[0] == "A"
+    except (AttributeError, KeyError, TypeError):
+        raise _shape_error("dispatcher.list") from None
+    return out
+
+
+def registration_states(reg_dump: Any) -> dict[str, bool]:
+    """``uac.reg_dump`` result -> {trunk (the registration's l_uuid): registered now}."""
+    try:
+        return {str(r["l_uuid"]): bool(int(r["flags"]) & UAC_REG_ONLINE)
+                for r in (reg_dump or [])}
+    except (KeyError, TypeError, ValueError):
+        raise _shape_error("uac.reg_dump") from None
+
+
+def htable_keys(dump: Any) -> list[str]:
+    """``htable.dump`` result -> the keys held (for ``ipban``: the banned addresses)."""
+    try:
+        return sorted(str(item["name"]) for entry in (dump or []) for item in entry["slot"])
+    except (KeyError, TypeError):
+        raise _shape_error("htable.dump") from None

@@ -1,7 +1,8 @@
 """The daemon's database: one SQLite file, one module per aggregate.
 
 ``store = await Store.open(cfg.db_path, recordings_dir=cfg.recordings_dir)``
-gives ``store.config`` (trunks, DIDs, IVR menus, queues, seats), ``store.users``
+gives ``store.config`` (trunks, DIDs, IVR menus, queues, seats), ``store.outbound``
+(the outbound route table), ``store.users``
 (web users, sessions, generated secrets), ``store.cdr``, ``store.queue_log``,
 ``store.events`` (the event log), ``store.recordings``, ``store.inbound`` (routes,
 caller lists, schedules, prompts, queue rules, IVR trees) and ``store.voicemail``
@@ -28,6 +29,7 @@ from firmware.store.db import (MIGRATIONS_DIR, Database, NotFound, SchemaTooNew,
 from firmware.store.eventlog import EventLog, EventLogWriter, LoggedEvent
 from firmware.store.inbound import InboundStore
 from firmware.store.lock import DbLock
+from firmware.store.outbound import OutboundRoute, OutboundRoutes
 from firmware.store.queue_log import QueueEvent, QueueLog
 from firmware.store.recordings import Recording, Recordings
 from firmware.store.users import Session, User, Users
@@ -38,7 +40,7 @@ log = logging.getLogger("callbox.store")
 __all__ = [
     "Store", "StoreError", "SchemaTooNew", "ValidationError", "NotFound", "InUse",
     "CallRecord", "CdrFilter", "QueueEvent", "LoggedEvent", "EventLogWriter", "Recording",
-    "Trunk", "Queue", "IvrMenu", "Seat", "Did", "User", "Session",
+    "Trunk", "Queue", "IvrMenu", "Seat", "Did", "User", "Session", "OutboundRoute",
 ]
 
 
@@ -57,6 +59,7 @@ class Store:
         self.recordings = Recordings(db, recordings_dir)
         self.inbound = InboundStore(db)
         self.voicemail = VoicemailStore(db)
+        self.outbound = OutboundRoutes(db)
         self._writer: EventLogWriter | None = None
         self._lock: DbLock | None = None
 

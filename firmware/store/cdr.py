@@ -18,7 +18,9 @@ from firmware.store import fields as f
 from firmware.store.db import Database, ValidationError, only_row
 from firmware.store.where import Where, text_of
 
-DISPOSITIONS = ("answered", "abandoned", "failed", "no-agent", "no-choice", "rejected")
+# "blocked": every trunk group of the outbound route was busy or down ("all lines busy")
+DISPOSITIONS = ("answered", "abandoned", "failed", "no-agent", "no-choice", "rejected",
+                "blocked")
 HANGUP_BY = ("caller", "agent", "system")
 DIRECTIONS = ("in", "out")
 MAX_PAGE = 1000

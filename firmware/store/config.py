@@ -26,7 +26,7 @@ from firmware.errors import StoreError
 from firmware.store import fields as f
 from firmware.store.db import Database, NotFound, ValidationError, only_row
 
-TRUNK_KINDS = ("sip-ip",)
+TRUNK_KINDS = ("sip-ip", "sip-reg")
 DID_TARGETS = ("ivr", "queue", "seat")
 DTMF_DIGITS = "0123456789*#"
 _NUMBER_ONLY = re.compile(r"^\+?[0-9]{1,20}$")
@@ -38,19 +38,63 @@ class InUse(StoreError):
 
 @dataclass(frozen=True)
 class Trunk:
+    """A SIP trunk: who may call in through it (``sources``) and, with a ``host``, where
+    its outbound calls and OPTIONS keep-alives go. ``kind`` "sip-ip": the provider knows
+    us by our address; "sip-reg": by digest (``username``/``secret``), and we register.
+    A "sip-reg" trunk on an IP address is trusted from that address unless ``sources``
+    says otherwise (no DNS at the edge, so a host name needs ``sources``)."""
+
     name: str
-    sources: tuple[str, ...]            # CIDRs the trunk is trusted from
+    sources: tuple[str, ...] = ()       # CIDRs the trunk is trusted from
     kind: str = "sip-ip"
     enabled: bool = True
+    host: str = ""                      # where calls go; "" = a trunk we only take calls from
+    port: int = 5060
+    domain: str = ""                    # Request-URI / From domain; "" = host
+    username: str = ""                  # digest user ("sip-reg")
+    secret: str = ""                    # its password
+    realm: str = ""                     # "" = whatever realm the provider challenges with
+    register_expires: int = 600
+    keepalive: bool = True              # OPTIONS keep-alive (failover after 3 missed replies)
+    max_channels: int = 0               # calls out at once; 0 = no limit
+    caller_id: str = ""                 # presented when a call brings none
 
     def checked(self) -> "Trunk":
-        if isinstance(self.sources, str) or not self.sources:
-            raise ValidationError("trunk.sources", "a non-empty list of CIDRs", self.sources)
-        return Trunk(f.name("trunk.name", self.name),
-                     tuple(sorted({f.cidr(f"trunk.sources[{i}]", c)
-                                   for i, c in enumerate(self.sources)})),
-                     f.choice("trunk.kind", self.kind, TRUNK_KINDS),
-                     f.boolean("trunk.enabled", self.enabled))
+        kind = f.choice("trunk.kind", self.kind, TRUNK_KINDS)
+        host = f.host("trunk.host", self.host) if self.host != "" else ""
+        if isinstance(self.sources, str) or not isinstance(self.sources, (tuple, list)):
+            raise ValidationError("trunk.sources", "a list of CIDRs", self.sources)
+        sources = tuple(sorted({f.cidr(f"trunk.sources[{i}]", c)
+                                for i, c in enumerate(self.sources)}))
+        if kind == "sip-reg":
+            if not host:
+                raise ValidationError("trunk.host", "the registrar's address or host name "
+                                      "(a sip-reg trunk registers there)", self.host)
+            username = f.sip_secret("trunk.username", self.username)
+            secret = f.sip_secret("trunk.secret", self.secret)
+            if not sources and f.is_ipv4(host):
+                sources = (f"{host}/32",)
+        else:
+            username = f.sip_secret("trunk.username", self.username) if self.username else ""
+            secret = f.sip_secret("trunk.secret", self.secret) if username else ""
+            if not sources:
+                raise ValidationError("trunk.sources", "a non-empty list of CIDRs",
+                                      self.sources)
+        return Trunk(name=f.name("trunk.name", self.name), sources=sources, kind=kind,
+                     enabled=f.boolean("trunk.enabled", self.enabled), host=host,
+                     port=f.integer("trunk.port", self.port, 1, 65535),
+                     domain=f.host("trunk.domain", self.domain) if self.domain else "",
+                     username=username, secret=secret,
+                     realm=f.host("trunk.realm", self.realm) if self.realm else "",
+                     register_expires=f.integer("trunk.register_expires",
+                                                self.register_expires, 60, 86400),
+                     keepalive=f.boolean("trunk.keepalive", self.keepalive),
+                     max_channels=f.integer("trunk.max_channels", self.max_channels, 0, 1000),
+                     caller_id=f.opt_number("trunk.caller_id", self.caller_id))
+
+
+_TRUNK_COLUMNS = ("kind", "enabled", "host", "port", "domain", "username", "secret", "realm",
+                  "register_expires", "keepalive", "max_channels", "caller_id")
 
 
 _DISPLAY_UNSAFE = re.compile(r'["\\\x00-\x1f\x7f]')
@@ -197,9 +241,11 @@ class ConfigStore:
     # trunks ---------------------------------------------------------------
     async def put_trunk(self, trunk: Trunk) -> Trunk:
         t = trunk.checked()
+        values: dict[str, Any] = {"name": t.name}
+        values.update({c: int(v) if isinstance(v, bool) else v
+                       for c in _TRUNK_COLUMNS for v in (getattr(t, c),)})
         async with self._db.transaction("config.put_trunk") as conn:
-            tid = await _upsert(conn, "trunks", "name",
-                                {"name": t.name, "kind": t.kind, "enabled": int(t.enabled)})
+            tid = await _upsert(conn, "trunks", "name", values)
             await conn.execute("DELETE FROM trunk_sources WHERE trunk_id = ?", (tid,))
             await conn.executemany("INSERT INTO trunk_sources (trunk_id, cidr) VALUES (?, ?)",
                                    [(tid, c) for c in t.sources])
@@ -207,11 +253,19 @@ class ConfigStore:
 
     async def trunks(self) -> list[Trunk]:
         rows = await self._db.fetchall(
-            "SELECT t.name, t.kind, t.enabled, group_concat(s.cidr, ' ') AS cidrs"
+            f"SELECT t.name, {', '.join('t.' + c for c in _TRUNK_COLUMNS)},"
+            " group_concat(s.cidr, ' ') AS cidrs"
             " FROM trunks t LEFT JOIN trunk_sources s ON s.trunk_id = t.id"
             " GROUP BY t.id ORDER BY t.name")
-        return [Trunk(r["name"], tuple(sorted((r["cidrs"] or "").split())), r["kind"],
-                      bool(r["enabled"])) for r in rows]
+        return [Trunk(name=r["name"], sources=tuple(sorted((r["cidrs"] or "").split())),
+                      kind=r["kind"], enabled=bool(r["enabled"]), host=r["host"], port=r["port"],
+                      domain=r["domain"], username=r["username"], secret=r["secret"],
+                      realm=r["realm"], register_expires=r["register_expires"],
+                      keepalive=bool(r["keepalive"]), max_channels=r["max_channels"],
+                      caller_id=r["caller_id"]) for r in rows]
+
+    async def trunk(self, name: str) -> Trunk | None:
+        return next((t for t in await self.trunks() if t.name == name), None)
 
     async def trunk_sources(self) -> list[tuple[str, str]]:
         """(cidr, trunk name) of every enabled trunk: what the edge trusts."""

@@ -70,6 +70,27 @@ class EventLog:
         return [LoggedEvent(r["seq"], r["ts"], r["kind"], json.loads(r["data"])) for r in rows]
 
 
+    async def page(self, *, prefix: str, kind: str | None = None, since: float | None = None,
+                   until: float | None = None, ip: str | None = None, limit: int = 50,
+                   offset: int = 0) -> tuple[list[LoggedEvent], int]:
+        """Events under ``prefix`` (e.g. ``"security."``), newest first, and how many match.
+
+        ``ip`` keeps the events whose data names that source address (``"ip"``).
+        """
+        w = Where().add("kind >= ? AND kind < ?", _kind("prefix", prefix), prefix + "\U0010ffff")
+        w.eq("kind", kind, _kind)
+        w.time_range("ts", since, until)
+        if ip is not None:
+            w.add("json_extract(data, '$.ip') = ?", f.text("ip", ip, 64))
+        total = await self._db.fetchval(f"SELECT COUNT(*) FROM event_log{w.sql()}", w.params)
+        rows = await self._db.fetchall(
+            f"SELECT seq, ts, kind, data FROM event_log{w.sql()} ORDER BY seq DESC"
+            " LIMIT ? OFFSET ?", [*w.params, f.integer("limit", limit, 1, 1000),
+                                  f.integer("offset", offset, 0, 2**62)])
+        return ([LoggedEvent(r["seq"], r["ts"], r["kind"], json.loads(r["data"])) for r in rows],
+                int(total))
+
+
 class EventLogWriter:
     """Bus subscriber that persists every event, batched.
 

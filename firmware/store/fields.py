@@ -19,6 +19,9 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,31}$")
 _DIGITS = re.compile(r"^[0-9]{1,15}$")
 _NUMBER = re.compile(r"^\+?[0-9]{1,20}$")
 _HEX32 = re.compile(r"^[0-9a-f]{32}$")
+_HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")
+_SIP_SECRET = re.compile(r"^[!#-\[\]-~]{1,64}$")    # printable ASCII but space, '"', '\\'
+
 
 
 def name(field: str, v: Any) -> str:
@@ -134,4 +137,28 @@ def rel_path(field: str, v: Any) -> str:
     if not isinstance(v, str) or not v or v.startswith("/") or "\\" in v or "\0" in v \
             or any(part in ("", ".", "..") for part in v.split("/")) or len(v) > 255:
         raise ValidationError(field, "a relative path without '..' like 2026/11/27/x.wav", v)
+    return v
+
+
+def host(field: str, v: Any) -> str:
+    """An IPv4 address or a host name (letters, digits, '.', '-')."""
+    if not isinstance(v, str) or not _HOST.match(v) or ".." in v:
+        raise ValidationError(field, "an IPv4 address or a host name like sip.example.net", v)
+    return v
+
+
+def is_ipv4(v: str) -> bool:
+    try:
+        ipaddress.IPv4Address(v)
+        return True
+    except ValueError:
+        return False
+
+
+def sip_secret(field: str, v: Any) -> str:
+    """A SIP user name or password: 1-64 printable characters, no space, '"' or backslash
+    (they travel inside quoted digest parameters)."""
+    if not isinstance(v, str) or not _SIP_SECRET.match(v):
+        raise ValidationError(field, "1-64 printable characters without spaces, quotes or "
+                              "backslashes", show_value=False)
     return v

@@ -1,21 +1,12 @@
 """Trunks for the desk's flow tests: a far end the test plays, in the near leg's node.
 
-The error classes carry the names ``firmware/trunks`` will raise (the desk tells
-them apart by name, so it need not import that package)."""
+It raises the errors ``firmware.trunks.Trunks.dial`` raises (``firmware.errors``)."""
 from __future__ import annotations
 
 from typing import Any
 
-from firmware.errors import CallboxError
+from firmware.errors import RouteError, TrunksBusy
 from tests.flows.fakes import FakeLeg, FakePool
-
-
-class RouteError(CallboxError):
-    """No route matches the number."""
-
-
-class TrunksBusy(CallboxError):
-    """Every trunk group is busy or down."""
 
 
 class FakeTrunks:

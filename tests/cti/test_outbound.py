@@ -9,7 +9,8 @@ import pytest
 
 from firmware.cti import campaign_csv
 from firmware.cti.dialer import Dialer, retry_delay, within_hours
-from firmware.errors import ApiError
+from firmware.cti.trunks import outcome_of_error
+from firmware.errors import ApiError, DialStringError, TrunksBusy
 from firmware.store.campaigns import Campaign
 from tests.cti.conftest import DeskHarness, seat_dials
 from tests.cti.fakes import out_legs
@@ -69,6 +70,25 @@ async def test_a_number_with_no_route_ends_as_a_failed_outbound_cdr(tmp_path: Pa
     result = [e.data["result"] for e in h.events if e.kind == "call.outbound_result"]
     assert result == ["invalid"] and cdr.disposition == "failed"
     assert "no route" in cdr.failure_reason and h.state("201") == "available"
+
+
+async def test_every_trunk_busy_is_a_blocked_cdr_and_a_bad_dial_string_invalid(
+        tmp_path: Path) -> None:
+    """The desk reads the trunks' own error classes (``firmware.errors``), subclasses
+    included: ``DialStringError`` is a ``RouteError``."""
+    async with DeskHarness(tmp_path) as h:
+        h.seat_registered("201")
+        await h.cti_click(await h.p("ann"), "9991234")
+        seat = await h.until(lambda: (x := out_legs(h.pool, "sip:201@")) and x[-1], "seat rings")
+        seat.far_answers()
+        await h.until(lambda: h.kinds("call.outbound_result"), "result")
+        await h.until(lambda: seat.ended.done(), "seat hung up")
+        [cdr] = await h.cdrs()
+    result = [e.data["result"] for e in h.events if e.kind == "call.outbound_result"]
+    assert result == ["failed"] and (cdr.disposition, cdr.hangup_by) == ("blocked", "system")
+    assert "every trunk is busy" in cdr.failure_reason and h.state("201") == "available"
+    assert outcome_of_error(DialStringError("bad", number="1;x")) == "invalid"
+    assert outcome_of_error(TrunksBusy("busy", number="1")) == "failed"
 
 
 async def test_a_seat_dials_an_outside_number_and_another_seat(tmp_path: Path) -> None:

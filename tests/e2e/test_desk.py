@@ -1,8 +1,8 @@
 """The agent desk end to end, with the whole box and real phones.
 
-The demo trusts 127.0.0.0/8 as its trunk, so a phone on 127.0.0.1 is taken for
-a trunk; here the trunk is 127.0.0.1 only and the phones use 127.0.0.2, so the
-edge authenticates them as seats and their calls (feature codes) reach the desk.
+The demo's trunk is one address (``firmware.demo.TRUNK_ADDRESS``, which the sipp
+caller binds); the phones use 127.0.0.2, so the edge authenticates them as seats
+and their calls (feature codes) reach the desk.
 
 sipp calls DID 100 and picks the support queue, talking 400 Hz; baresip seat
 201 (the agent) auto-answers talking 1000 Hz; baresip seat 202 belongs to a
@@ -24,7 +24,7 @@ from typing import Iterator
 import pytest
 
 from firmware import config, demo
-from firmware.store import Store, Trunk
+from firmware.store import Store
 from tests.support import sipp
 from tests.support.appliance import Appliance
 from tests.support.audio import tone_share, windows_with_tone
@@ -42,12 +42,11 @@ PHONES = "127.0.0.2"
 
 
 async def _provision(app: Appliance) -> None:
-    """The demo, its trunk narrowed to 127.0.0.1, and a supervisor whose seat is 202."""
+    """The demo and a supervisor whose seat is 202."""
     cfg = config.load(app.config)
     store = await Store.open(cfg.db_path, recordings_dir=cfg.recordings_dir)
     try:
         await demo.provision(cfg, store)
-        await store.config.put_trunk(Trunk(name="demo", sources=("127.0.0.1/32",)))
         await store.users.put("sue", "sue-supervises-202", "supervisor", "202")
     finally:
         await store.close()

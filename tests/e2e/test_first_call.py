@@ -7,6 +7,7 @@ the real ``callbox run`` process: Kamailio edge, pjsua2 media nodes, daemon.
 """
 from __future__ import annotations
 
+import json
 import os
 import signal
 import threading
@@ -179,9 +180,11 @@ def test_wrong_seat_password_is_refused_by_the_edge_and_logged(box: Appliance,
     assert "SIP/2.0 401" in refused.errors
     assert "SIP/2.0 200" not in refused.errors
     rows = wait_for(lambda: box.query(
-        "SELECT data FROM event_log WHERE kind = 'sip.auth_failed'"), 10, "auth failure event")
+        "SELECT data FROM event_log WHERE kind = 'security.auth_failed'"), 10,
+        "auth failure event")
     assert any('"202"' in r["data"] and "127.0.0.1" in r["data"] for r in rows)
-    assert "AUTH_FAILED user=202" in box.log()
+    assert "security event=auth_failed ip=127.0.0.1 " in box.log()
+    assert "user=202 method=REGISTER count=1" in box.log()
     accepted = sipp.register(tmp_path / "good", box.sip_port, "202", box.credentials()["202"])
     assert accepted.returncode == 0, accepted.errors
 
@@ -227,14 +230,18 @@ def test_media_node_killed_mid_call_ends_that_call_as_failed_and_the_next_call_i
 
 
 
-def test_a_call_to_an_unknown_number_is_refused_with_404_and_recorded(
+def test_a_call_to_an_unknown_number_is_refused_with_404_by_the_edge_and_logged(
         box: Appliance, tmp_path: Path) -> None:
+    """The edge answers it before any media node is reserved (issue 20): no call, so no
+    CDR; the refusal is a security event in the event log."""
     seen = {r["id"] for r in box.query("SELECT id FROM cdr")}
     result = sipp.call_refused(tmp_path, box.sip_port, "999", 404)
     assert result.returncode == 0, f"{result.output}\n{result.errors}"
-    cdr = wait_for(lambda: (c := last_cdr(box))["id"] not in seen and c, 15, "the refused CDR")
-    assert (cdr["did"], cdr["disposition"], cdr["answered_at"]) == ("999", "rejected", None)
-    assert cdr["failure_reason"] == "no route for DID '999' from trunk 'demo'"
+    rows = wait_for(lambda: box.query(
+        "SELECT data FROM event_log WHERE kind = 'security.refused'"), 10, "the refusal event")
+    refusal = json.loads(rows[-1]["data"])
+    assert (refusal["number"], refusal["reason"], refusal["trunk"]) == ("999", "no_route", "demo")
+    assert {r["id"] for r in box.query("SELECT id FROM cdr")} == seen
 
 
 @needs_chromium

@@ -54,3 +54,21 @@ def test_more_seats_on_a_later_start_are_added_and_the_old_passwords_kept(
 def test_a_bad_seat_count_names_the_key(tmp_path: Path, bad: object) -> None:
     with pytest.raises(ConfigError, match=r"demo\.seats: expected an integer 1-200"):
         from_dict({"demo": {"seats": bad}}, tmp_path)
+
+
+def test_the_demo_trunk_is_one_address_so_other_loopback_phones_are_seats(
+        tmp_path: Path) -> None:
+    """127.0.0.0/8 would make every phone on the box's own machine a trusted trunk (its
+    INVITEs taken for inbound calls, never for a seat's); the end-to-end proof is
+    tests/trunks/test_daemon_outbound.py."""
+    async def sources() -> list[tuple[str, str]]:
+        cfg = _cfg(tmp_path, 2)
+        store = await Store.open(cfg.db_path)
+        try:
+            await demo.provision(cfg, store)
+            return await store.config.trunk_sources()
+        finally:
+            await store.close()
+
+    assert asyncio.run(sources()) == [(f"{demo.TRUNK_ADDRESS}/32", "demo")]
+    assert demo.TRUNK_ADDRESS != "127.0.0.1"

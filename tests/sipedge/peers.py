@@ -67,7 +67,8 @@ class Sipp:
     def __init__(self, workdir: Path, name: str, scenario: str, remote: str | None, *,
                  ip: str = "127.0.0.1", port: int | None = None,
                  keys: dict[str, str] | None = None, args: list[str] | None = None,
-                 calls: int | None = 1) -> None:
+                 calls: int | None = 1, lifetime: str = "20s") -> None:
+        """``lifetime``: sipp's global ``-timeout`` (it exits with an error after it)."""
         sipp = shutil.which("sipp")
         assert sipp, "sipp is not installed (Debian package sip-tester)"
         self.name = name
@@ -77,7 +78,7 @@ class Sipp:
         self.messages = workdir / f"{name}.messages"
         argv = [sipp, "-sf", str(SCENARIOS / scenario), "-i", ip, "-p", str(self.port),
                 "-mp", str(sipp_media_port(ip)), "-nostdin", "-trace_msg",
-                "-message_file", str(self.messages), "-timeout", "20s", "-timeout_error"]
+                "-message_file", str(self.messages), "-timeout", lifetime, "-timeout_error"]
         if calls is not None:
             argv += ["-m", str(calls)]
         for key, value in (keys or {}).items():
@@ -92,7 +93,7 @@ class Sipp:
         with self.log.open("wb") as out:
             self.proc = await asyncio.create_subprocess_exec(
                 *self.argv, stdin=asyncio.subprocess.DEVNULL, stdout=out,
-                stderr=asyncio.subprocess.STDOUT)
+                stderr=asyncio.subprocess.STDOUT, cwd=str(self.log.parent))  # its files too
         return self
 
     async def run(self, timeout: float = 25.0) -> int:
@@ -108,12 +109,14 @@ class Sipp:
             await self.stop()
             raise AssertionError(f"sipp {self.name} did not finish: {self.tail()}") from None
 
-    async def stop(self) -> None:
+    async def stop(self, now: bool = False) -> None:
+        """Let sipp finish its calls (SIGUSR1), or with ``now`` end them (SIGINT: it
+        still writes its logs); killed after 5 s either way."""
         proc = self.proc
         if proc is None or proc.returncode is not None:
             return
         with contextlib.suppress(ProcessLookupError):
-            proc.send_signal(signal.SIGUSR1)  # sipp: finish gracefully
+            proc.send_signal(signal.SIGINT if now else signal.SIGUSR1)
         try:
             await asyncio.wait_for(proc.wait(), 5.0)
         except asyncio.TimeoutError:
@@ -187,10 +190,12 @@ class Placer:
 
 
 class EdgeUnderTest:
-    def __init__(self, edge: KamailioEdge, events: list[Event], placer: Placer) -> None:
+    def __init__(self, edge: KamailioEdge, events: list[Event], placer: Placer,
+                 routes: set[str]) -> None:
         self.edge = edge
         self.events = events
         self.placer = placer
+        self.routes = routes          # the DIDs that route somewhere (any trunk)
 
     def node_port(self, i: int) -> int:
         """The SIP port of media node ``i + 1`` (the edge treats these as nodes)."""
@@ -206,12 +211,12 @@ class EdgeUnderTest:
 
 @contextlib.asynccontextmanager
 async def running_edge(var: Path, realm: str = "callbox", port: int | None = None,
-                       restarts: RestartPolicy | None = None,
+                       restarts: RestartPolicy | None = None, routes: set[str] | None = None,
                        **settings: Any) -> AsyncIterator[EdgeUnderTest]:
     """A started edge on a free port with ``var`` as its var dir; stopped and checked after.
 
     Four media-node SIP ports are set aside (``e.node_port(i)``); the test's ``e.placer``
-    answers the edge's placement questions.
+    answers the edge's placement questions for the DIDs in ``e.routes`` (default {"100"}).
     """
     cfg = from_dict({"paths": {"var": str(var)},
                      "sip": {"listen": "127.0.0.1", "port": port or free_udp_port(),
@@ -222,12 +227,14 @@ async def running_edge(var: Path, realm: str = "callbox", port: int | None = Non
     bus = EventBus()
     events: list[Event] = []
     bus.subscribe("sip.", events.append)
+    bus.subscribe("security.", events.append)
     placer = Placer()
+    dids = {"100"} if routes is None else routes
     edge = KamailioEdge(cfg, bus, settings=EdgeSettings(**settings), placer=placer,
-                        restarts=restarts)
+                        routes_somewhere=lambda trunk, did: did in dids, restarts=restarts)
     await edge.start()
     try:
-        yield EdgeUnderTest(edge, events, placer)
+        yield EdgeUnderTest(edge, events, placer, dids)
     finally:
         await edge.stop()
     left = processes_running(str(edge.paths.config))

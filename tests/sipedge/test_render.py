@@ -76,3 +76,21 @@ def test_template_uses_every_value(tmp_path: Path) -> None:
     cfg = _cfg(tmp_path / "var")
     names = set(re.findall(r"\{\{([A-Z_0-9]+)\}\}", template_text()))
     assert names == set(values(cfg, EdgePaths.from_config(cfg), EdgeSettings()))
+
+
+def test_security_limits_reach_the_config_and_cannot_be_loosened_past_the_issue(
+        tmp_path: Path) -> None:
+    cfg = _cfg(tmp_path / "var")
+    paths = EdgePaths.from_config(cfg)
+    text = render_config(cfg, paths, EdgeSettings())
+    assert '"ipban=>size=8;autoexpire=300;"' in text
+    assert '"authfail=>size=8;autoexpire=60;"' in text
+    assert "if ($var(n) >= 10) {" in text
+    assert 'modparam("dispatcher", "ds_probing_threshold", 3)' in text
+    assert 'modparam("dispatcher", "ds_inactive_threshold", 2)' in text
+    assert "friendly-scanner|friendly-request|sipvicious" in text
+    for bad in ({"auth_failures": 11}, {"ban_seconds": 299}, {"auth_window": 30},
+                {"trunk_flood_requests": 0}, {"children": True}):
+        with pytest.raises(EdgeError) as err:
+            render_config(cfg, paths, EdgeSettings(**bad))  # type: ignore[arg-type]
+        assert err.value.key == next(iter(bad))

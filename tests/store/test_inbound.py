@@ -25,8 +25,9 @@ async def test_dids_of_schema_1_become_routes_with_nothing_lost(tmp_path: Path) 
     for mig in sorted(MIGRATIONS_DIR.glob("*.sql"))[:4]:     # a box at schema 4
         shutil.copy(mig, old)
     async with opened(tmp_path, migrations_dir=old) as store:
-        from firmware.store import Trunk
-        await store.config.put_trunk(Trunk("demo", ("127.0.0.0/8",)))
+        async with store.db.transaction("schema 4 trunk") as conn:    # schema 4's columns
+            await conn.execute("INSERT INTO trunks (id, name, kind) VALUES (1, 'demo', 'sip-ip')")
+            await conn.execute("INSERT INTO trunk_sources VALUES (1, '127.0.0.0/8')")
         await store.config.put_queue(Queue("support"))
         await store.config.put_seat(Seat("201", HA1))
         await store.config.put_ivr(IvrMenu("main", "ivr.wav", options={"1": "support"}))

@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from firmware.demo import TRUNK_ADDRESS
 from tests.support.net import free_port, free_port_range
 from tests.support.oracles import audioop
 from tests.support.rtp import silence, tone
@@ -293,12 +294,13 @@ _BOX_HANGS_UP = """  <recv request="BYE" timeout="{hold_ms}"/>
 """
 
 
-def _sipp(workdir: Path, name: str, scenario: str, args: list[str]) -> subprocess.Popen[bytes]:
+def _sipp(workdir: Path, name: str, scenario: str, args: list[str],
+          source: str = "127.0.0.1") -> subprocess.Popen[bytes]:
     workdir.mkdir(parents=True, exist_ok=True)
     path = workdir / f"{name}.xml"
     path.write_text(scenario)
     with open(workdir / f"{name}.out", "wb") as out:   # the child keeps its own copy
-        return subprocess.Popen(["sipp", "-sf", str(path), "-i", "127.0.0.1", "-nostdin",
+        return subprocess.Popen(["sipp", "-sf", str(path), "-i", source, "-nostdin",
                                  "-trace_err", "-error_file",
                                  str(workdir / f"{name}-errors.log"), *args],
                                 cwd=workdir, stdin=subprocess.DEVNULL, stdout=out,
@@ -403,7 +405,7 @@ def _rank(sorted_values: list[float], q: float) -> float:
 
 def place_calls(workdir: Path, edge_port: int, did: str, calls: int, rate: float,
                 hold_s: float, box_hangs_up: bool = False) -> CallerRun:
-    """``calls`` callers at ``rate``; each hangs up after ``hold_s`` (or, with
+    """``calls`` callers at ``rate`` from the demo trunk's address; each hangs up after ``hold_s`` (or, with
     ``box_hangs_up``, waits up to ``hold_s`` for the box's BYE: a fault test)."""
     workdir.mkdir(parents=True, exist_ok=True)
     audio = workdir / "caller.al"
@@ -412,11 +414,12 @@ def place_calls(workdir: Path, edge_port: int, did: str, calls: int, rate: float
     end = (_BOX_HANGS_UP if box_hangs_up else _CALLER_HANGS_UP).format(
         hold_ms=int(hold_s * 1000))
     proc = _sipp(workdir, "callers", _CALLERS.format(sdp=SDP, audio=audio, end=end),
-                 ["-p", str(free_port()), "-s", did, "-mi", "127.0.0.1", "-mp", str(rtp),
+                 ["-p", str(free_port(host=TRUNK_ADDRESS)), "-s", did, "-mi", "127.0.0.1",
+                  "-mp", str(rtp),
                   "-m", str(calls), "-l", str(calls), "-r", str(rate), "-rp", "1000",
                   "-timeout", f"{int(hold_s + calls / rate + 120)}s",
                   "-trace_rtt", "-rtt_freq", "1", "-trace_stat", "-fd", "1",
-                  f"127.0.0.1:{edge_port}"])
+                  f"127.0.0.1:{edge_port}"], source=TRUNK_ADDRESS)
     return CallerRun(proc, workdir, calls)
 
 

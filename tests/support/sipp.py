@@ -5,6 +5,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from firmware.demo import TRUNK_ADDRESS
 from tests.support.net import free_port, sipp_media_port
 
 # The offer every test peer makes: PCMA with RFC 4733 telephone-events.
@@ -145,13 +146,14 @@ def _invite(caller: str) -> str:
 
 
 def _run(workdir: Path, scenario: str, args: list[str], edge_port: int,
-         timeout: float) -> SippResult:
-    """Run one sipp scenario to its end; messages of failed calls land in ``errors``."""
+         timeout: float, source: str = "127.0.0.1") -> SippResult:
+    """Run one sipp scenario to its end from ``source``; messages of failed calls land in
+    ``errors``."""
     workdir.mkdir(parents=True, exist_ok=True)
     path = workdir / "scenario.xml"
     path.write_text(scenario)
     errors = workdir / "sipp-messages.log"
-    cmd = ["sipp", "-sf", str(path), "-i", "127.0.0.1", "-p", str(free_port()),
+    cmd = ["sipp", "-sf", str(path), "-i", source, "-p", str(free_port(host=source)),
            "-m", "1", "-l", "1", "-nostdin", "-timeout", f"{int(timeout)}s", "-timeout_error",
            "-trace_msg", "-message_file", str(errors), *args, f"127.0.0.1:{edge_port}"]
     proc = subprocess.run(cmd, cwd=workdir, capture_output=True, timeout=timeout + 30)
@@ -172,7 +174,8 @@ def call(workdir: Path, edge_port: int, did: str, pcap: bytes, hold_s: float,
         ack=IN_DIALOG.format(retrans="", method="ACK", cseq=1, caller=caller),
         bye=IN_DIALOG.format(retrans=' retrans="500"', method="BYE", cseq=2, caller=caller))
     return _run(workdir, scenario, ["-s", did, "-mi", "127.0.0.1",
-                                    "-mp", str(media_port or sipp_media_port())], edge_port, timeout)
+                                    "-mp", str(media_port or sipp_media_port())], edge_port, timeout,
+                source=TRUNK_ADDRESS)
 
 
 def call_refused(workdir: Path, edge_port: int, did: str, code: int,
@@ -180,7 +183,7 @@ def call_refused(workdir: Path, edge_port: int, did: str, code: int,
     """An INVITE the box must refuse with ``code``; exit 0 only if it did."""
     scenario = REFUSED_SCENARIO.format(invite=_invite(caller), caller=caller, code=code)
     return _run(workdir, scenario, ["-s", did, "-mi", "127.0.0.1", "-mp", str(sipp_media_port())],
-                edge_port, timeout)
+                edge_port, timeout, source=TRUNK_ADDRESS)
 
 
 def register(workdir: Path, edge_port: int, user: str, password: str,
