@@ -70,6 +70,7 @@ def test_a_killed_media_node_ends_both_sides_at_once_and_says_so(
     result = callers.wait(20)                             # the caller's BYE, answered
     took = time.monotonic() - killed
     assert result["calls_ok"] == 1, result
+    print(f"figure: node kill -> both far ends cleared in {took:.2f} s")
     assert took < 5.0, f"the far ends heard the end only after {took:.1f} s"
     cdr = wait_for(lambda: box.query("SELECT * FROM cdr"), 15, "the CDR")[0]
     assert (cdr["disposition"], cdr["failure_reason"]) == ("failed", "media node failed")
@@ -97,6 +98,7 @@ def test_a_killed_daemon_leaves_no_call_unrecorded_and_no_leg_in_the_air(
         box.stop()
         again = box.start()
         back = time.monotonic() - killed
+        print(f"figure: daemon kill -> restarted and healthy in {back:.2f} s (test's own stop included)")
         assert again.health()["status"] in ("ok", "degraded")
         cdrs = [dict(r) for r in box.query("SELECT * FROM cdr")]
         events = box.query("SELECT event FROM queue_log WHERE event = 'INTERRUPTED'")
@@ -194,6 +196,7 @@ def test_a_full_disk_is_an_alarm_within_seconds_and_calls_go_on(tmp_path: Path) 
         full_at = time.monotonic()
         wait_for(lambda: _storage(box)["status"] == "degraded", 10, "the storage alarm")
         alarm_s = time.monotonic() - full_at
+        print(f"figure: disk full -> storage alarm in {alarm_s:.2f} s")
         callers = place_calls(tmp_path / "callers", box.sip_port, "100", 3, 5.0, 3.0)
         result = callers.wait(60)
         seats_released = phones.received("BYE")
