@@ -31,6 +31,8 @@ from drivers.bus.serial import SimSerial
 from drivers.bus.spi import SimSpi
 from drivers.sim.pcm import AnalogTdmSim
 from drivers.e1.pef2256 import Pef2256
+from drivers.errors import ChipAbsent
+from drivers.part_faults import is_poll_fault, not_answering_text, poll_failed_text
 from drivers.sim.board import At24c02Sim, Lm75Sim, RelaySim, WatchdogSim
 from drivers.sim.e1cable import E1Cable, ExchangeSim
 from drivers.sim.fxo_line import CID_STANDARDS, FxoLineSim
@@ -160,18 +162,29 @@ class Board:
         return [(name, p) for name, p in named if p is not None]
 
     def poll_all(self) -> None:
-        """Poll every part; a part whose poll raises is recorded in ``faults[name]``
-        (logged once) and cleared, with a log line, when a poll succeeds again."""
+        """Poll every part; what fails is recorded in ``faults[name]``, logged once.
+
+        A chip that stopped answering (its poll raises :class:`ChipAbsent` before
+        deriving anything from all-ones reads) is ``chip not answering: ...`` with
+        its bus address, any other exception ``poll failed: ...``; both clear, with
+        a log line, when a poll of that part succeeds again. One failing part does
+        not stop the others' service.
+        """
         for name, part in self.parts():
             try:
                 part.poll()
+            except ChipAbsent:
+                text = not_answering_text(name, part)
+                if self.faults.get(name) != text:
+                    log.error("hardware part=%s %s", name, text)
+                self.faults[name] = text
             except Exception as exc:  # one failing part must not stop the others' service
-                text = f"poll failed: {exc}"
+                text = poll_failed_text(exc)
                 if self.faults.get(name) != text:
                     log.error("driver poll failed part=%s: %s", name, exc)
                 self.faults[name] = text
             else:
-                if self.faults.get(name, "").startswith("poll failed: "):
+                if is_poll_fault(self.faults.get(name)):
                     del self.faults[name]
                     log.info("driver poll recovered part=%s", name)
 
@@ -231,9 +244,10 @@ class Board:
             self.note_activity()
 
     def describe(self) -> dict[str, Any]:
+        """Health of a board nobody brought up: counts, faults, ``status`` ok/degraded."""
         return {"profile": self.profile, "e1_spans": len(self.spans),
                 "fxo_ports": len(self.fxo), "fxs_ports": len(self.fxs),
-                "faults": dict(self.faults)}
+                "faults": dict(self.faults), "status": "degraded" if self.faults else "ok"}
 
     def close(self) -> None:
         for closer in reversed(self.closers):

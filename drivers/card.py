@@ -39,35 +39,19 @@ from drivers.card_settings import IMPEDANCES, CardSettings
 from drivers.e1.alarms import BLUE, LOOPBACK, RECOVER, RED, YELLOW
 from drivers.e1.pef2256 import Pef2256
 from drivers.errors import ChipAbsent, DriverError
+from drivers.part_faults import chip as _chip, not_answering_text, poll_failed_text
 from drivers.tdm_switch import TdmSwitch
 
 log = logging.getLogger(__name__)
 
 PROBE_INTERVAL = 1.0          # how often a chip that stopped answering is asked again
 RETRY_INTERVAL = 30.0         # how often a bring-up that failed otherwise is tried again
-CHIP_NAMES = {"e1_span": ("framer", "PEF2256"), "fxo": ("DAA", "Si3050"),
-              "fxs": ("SLIC", "Si3217x")}
 
 PortEvent = Callable[[str, int, str], None]      # (kind "fxo"|"fxs", port, event)
 
 
 class CardSettingsError(DriverError):
     """The settings do not fit the board that is fitted; carries ``key``."""
-
-
-def _chip(name: str) -> tuple[str, str, str]:
-    """``fxo2`` -> ("fxo", "2", "DAA (Si3050)")."""
-    kind = name.rstrip("0123456789")
-    role, model = CHIP_NAMES[kind]
-    return kind, name[len(kind):], f"{role} ({model})"
-
-
-def not_answering_text(name: str, part: Any) -> str:
-    kind, n, chip = _chip(name)
-    where = {"e1_span": f"E1 span {n}", "fxo": f"FXO port {n}", "fxs": f"FXS port {n}"}[kind]
-    channel = getattr(part, "channel", None)
-    bus = f"SPI {part.spi.device}" + (f" channel {channel}" if channel is not None else "")
-    return f"chip not answering: {where} {chip} on {bus}"
 
 
 class Card:
@@ -176,7 +160,7 @@ class Card:
             except ChipAbsent:
                 self._fault(name, not_answering_text(name, part), "absent")
             except Exception as exc:  # the next pass tries again; health shows it meanwhile
-                text = f"poll failed: {exc}"
+                text = poll_failed_text(exc)
                 if self.faults.get(name) != text:
                     log.error("driver poll failed part=%s: %s", name, exc)
                 self.faults[name] = text

@@ -381,18 +381,19 @@ def all_stages(board: Board, settings: CardSettings | None = None) -> list[Stage
                                                                           len(board.fxs))
     stages = [Stage("EEPROM identity", eeprom), Stage("Board temperature", temperature)]
     for n in range(1, len(board.spans) + 1):
+        span = partial(Stage, part=f"e1_span{n}", needs=True)
         stages += [
-            Stage(f"E1 span {n} framer identity", partial(e1_identity, n=n)),
-            *([Stage(f"E1 span {n} timing (8000 frames)", e1_timing)] if n == 1 else []),
-            Stage(f"E1 span {n} line alarms", partial(e1_alarms, n=n)),
-            Stage(f"E1 span {n} line errors ({LINE_SECONDS} s)", partial(e1_line_errors, n=n)),
-            Stage(f"E1 span {n} local loopback", partial(e1_local_loopback, n=n)),
-            Stage(f"E1 span {n} error insertion", partial(e1_error_insertion, n=n)),
-            *([Stage(f"E1 span {n} B-channel pattern", e1_pattern)] if n == 1 else []),
+            Stage(f"E1 span {n} framer identity", partial(e1_identity, n=n), part=f"e1_span{n}"),
+            *([span(f"E1 span {n} timing (8000 frames)", e1_timing)] if n == 1 else []),
+            span(f"E1 span {n} line alarms", partial(e1_alarms, n=n)),
+            span(f"E1 span {n} line errors ({LINE_SECONDS} s)", partial(e1_line_errors, n=n)),
+            span(f"E1 span {n} local loopback", partial(e1_local_loopback, n=n)),
+            span(f"E1 span {n} error insertion", partial(e1_error_insertion, n=n)),
+            *([span(f"E1 span {n} B-channel pattern", e1_pattern)] if n == 1 else []),
         ]
     for n in range(1, len(board.fxo) + 1):
-        stages.append(Stage(f"FXO port {n} line", fxo_port(n, fxo_slots[n - 1])))
+        stages.append(Stage(f"FXO port {n} line", fxo_port(n, fxo_slots[n - 1]), part=f"fxo{n}"))
     for n in range(1, len(board.fxs) + 1):
-        stages.append(Stage(f"FXS port {n} line", fxs_port(n, fxs_slots[n - 1])))
+        stages.append(Stage(f"FXS port {n} line", fxs_port(n, fxs_slots[n - 1]), part=f"fxs{n}"))
     stages += [Stage("Front LEDs", leds), Stage("Bypass relay", relay), Stage("Watchdog", watchdog)]
     return stages

@@ -1,12 +1,13 @@
 """The card brought up from its settings on the simulator: healthy lines come up healthy,
 chip faults are the card's (not the line's), D-channel and TDM audio reach their users."""
 import logging
+from collections import deque
 
 import pytest
 
 from acd_core.callerid import CallerIdReceiver
 from acd_core.clock import ManualClock
-from drivers.board_profile import build
+from drivers.board_profile import REAL_POLL_S, build
 from drivers.card import Card, CardSettingsError
 from drivers.card_settings import AnalogSettings, CardSettings, SpanSettings
 from drivers.sim.fxo_line import CallerId
@@ -239,3 +240,50 @@ def test_idle_sim_card_polls_at_the_real_boards_pace_and_fast_while_a_line_rings
     assert card.describe()["fxo"][0]["state"] == "ringing"
     board.sim.fxo_lines[0].caller_gives_up()
     assert run_for(8.0)[-1] == REAL_POLL_S                 # rings over: idle pace again
+
+
+# ---------------------------------------------------------------- detection time, in poll cycles
+@pytest.mark.parametrize("name, pull", [
+    ("e1_span1", lambda sim: setattr(sim.spi_e1, "target", None)),
+    ("fxo1", lambda sim: setattr(sim.spi_fxo[0], "target", None)),
+    ("fxs1", lambda sim: setattr(sim.spi_fxs[0], "target", None)),
+])
+@pytest.mark.parametrize("who", ["card", "board"])
+def test_a_vanished_chip_is_named_at_the_first_poll_that_reads_it(up, name, pull, who):
+    """Counted in service passes at the daemon's idle pace (one per REAL_POLL_S), on the
+    simulated clock: the first pass after the chip goes names it, whoever polls (the
+    daemon's Card, or Board.poll_all under the self-test), and nothing else is derived."""
+    card, board = up
+    events = []
+    card.on_port_event = lambda kind, port, ev: events.append((kind, port, ev))
+    serve = card.service if who == "card" else board.poll_all
+    pull(board.sim)
+    passes = 0
+    while name not in board.faults and passes < 100:
+        board.sleep(REAL_POLL_S)
+        serve()
+        passes += 1
+    print(f"\n{who}: {name} named after {passes} poll pass(es) of {REAL_POLL_S * 1000:.0f} ms")
+    assert passes == 1
+    assert board.faults[name].startswith("chip not answering: ")
+    assert "on SPI sim-spi-" in board.faults[name]
+    assert set(board.faults) == {name} and events == []
+    assert card.describe()["status"] == "degraded" and board.describe()["status"] == "degraded"
+
+
+def test_board_poll_all_names_a_vanished_chip_and_clears_when_it_answers_again():
+    clock = ManualClock()
+    board = build("sim", clock, fxo_ports=1, fxs_ports=0)
+    board.fxo[0].bring_up(timeslot=32)
+    board.wait(0.5)
+    assert board.describe()["status"] == "ok"
+    chip = board.sim.spi_fxo[0].target
+    board.sim.spi_fxo[0].target = None
+    board.wait(0.5)
+    assert board.faults == {"fxo1": "chip not answering: FXO port 1 DAA (Si3050) on SPI "
+                                    "sim-spi-0.1 channel 0"}
+    assert board.fxo[0].battery is True and board.fxo[0].events == deque()   # no "no battery"
+    board.sim.spi_fxo[0].target = chip
+    board.poll_all()
+    assert board.faults == {} and board.describe()["status"] == "ok"
+    board.close()

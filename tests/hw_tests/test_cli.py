@@ -52,6 +52,7 @@ def test_text_output_numbers_the_stages(capsys):
     ("watchdog-reset", "Watchdog", "last boot was a watchdog reset"),
     ("e1-absent", "E1 span 1 framer identity", "every register reads 0xFF"),
     ("fxo-parallel", "FXO port 1 line", "another phone on this line is off-hook"),
+    ("fxo-absent", "FXO port 1 line", "no DAA answers (FXO port 1 on sim-spi-0.1)"),
     ("fxs-absent", "FXS port 1 line", "no ProSLIC answers"),
     ("fxs-offhook", "FXS port 1 line", "the phone is off the hook"),
 ])
