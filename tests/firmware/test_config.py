@@ -173,3 +173,50 @@ def test_a_socket_path_too_long_for_af_unix_names_the_key(tmp_path: Path) -> Non
         config.load(f)
     assert err.value.key == "e1.sim.dchannel_socket"
     assert "too long for a Unix socket (at most 107)" in str(err.value)
+
+
+def test_a_socket_directory_that_is_a_file_is_refused_naming_the_key(tmp_path: Path) -> None:
+    (tmp_path / "run").write_text("a file where a directory must be made")
+    f = tmp_path / "callbox.toml"
+    f.write_text('[e1.sim]\ndchannel_socket = "run/sub/d.sock"\n')
+    with pytest.raises(ConfigError) as err:
+        config.load(f)
+    assert err.value.key == "e1.sim.dchannel_socket"
+    assert f"{tmp_path / 'run'} is a file, not a directory" in str(err.value)
+
+
+def test_timeslot_sockets_are_checked_like_the_dchannel_socket(tmp_path: Path) -> None:
+    (tmp_path / "ts5.sock").write_text("keep me")
+    f = tmp_path / "callbox.toml"
+    f.write_text('[e1.sim]\nsignalling = "mfcr2"\ntimeslot_socket = "ts{ts}.sock"\n')
+    with pytest.raises(ConfigError) as err:
+        config.load(f)
+    assert err.value.key == "e1.sim.timeslot_socket"
+    assert f"{tmp_path / 'ts5.sock'} exists and is not a socket" in str(err.value)
+    assert (tmp_path / "ts5.sock").read_text() == "keep me"
+
+
+def test_var_that_is_a_file_is_refused_naming_the_key(tmp_path: Path) -> None:
+    (tmp_path / "data").write_text("not a directory")
+    f = tmp_path / "callbox.toml"
+    f.write_text('[paths]\nvar = "data"\n')
+    with pytest.raises(ConfigError) as err:
+        config.load(f)
+    assert err.value.key == "paths.var"
+    assert f"{tmp_path / 'data'} exists and is not a directory" in str(err.value)
+    f.write_text('[paths]\nvar = "data/var"\n')
+    with pytest.raises(ConfigError, match=r"paths.var: .*/data is a file, not a directory"):
+        config.load(f)
+
+
+def test_every_relative_path_resolves_beside_the_file_whatever_the_working_dir(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    etc = tmp_path / "etc"
+    etc.mkdir()
+    f = etc / "callbox.toml"
+    f.write_text('[paths]\nvar = "data"\n[e1.sim]\nsignalling = "mfcr2"\n'
+                 'timeslot_socket = "run/ts{ts}.sock"\n')
+    monkeypatch.chdir(tmp_path)
+    cfg = config.load(Path("etc/callbox.toml"))          # a relative --config too
+    assert cfg.var_dir == etc / "data" and cfg.db_path == etc / "data" / "callbox.db"
+    assert cfg.timeslot_socket_pattern == str(etc / "run" / "ts{ts}.sock")
