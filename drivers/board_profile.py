@@ -29,6 +29,7 @@ from drivers.bus.gpio import SimGpioLine
 from drivers.bus.i2c import SimI2c
 from drivers.bus.serial import SimSerial
 from drivers.bus.spi import SimSpi
+from drivers.card_settings import SIM_FXO_PORTS, SIM_FXS_PORTS
 from drivers.sim.pcm import AnalogTdmSim
 from drivers.e1.pef2256 import Pef2256
 from drivers.errors import ChipAbsent
@@ -283,7 +284,8 @@ def build(profile: str, clock: Clock, sleep: Sleep | None = None, **paths: Any) 
     raise ValueError(f"hardware profile must be one of {', '.join(PROFILES)}, not {profile!r}")
 
 
-def _build_sim(clock: Clock, sleep: Sleep | None, fxo_ports: int = 2, fxs_ports: int = 2,
+def _build_sim(clock: Clock, sleep: Sleep | None, fxo_ports: int = SIM_FXO_PORTS,
+               fxs_ports: int = SIM_FXS_PORTS,
                e1_spans: int = 1, e1_signalling: str = "ccs", zone: str = "EU", dchannel_socket: str | None = None, temperature: float = 41.5,
                identity: BoardIdentity = SIM_IDENTITY, fxo_country: str = "TBR21",
                **_real_paths: Any) -> Board:

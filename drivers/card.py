@@ -35,7 +35,7 @@ from typing import Any, Callable
 from drivers.analog.si3050 import COUNTRIES, Si3050
 from drivers.analog.si3217x import Si3217x
 from drivers.board_profile import Board
-from drivers.card_settings import IMPEDANCES, CardSettings
+from drivers.card_settings import IMPEDANCES, CardSettings, misfit
 from drivers.e1.alarms import BLUE, LOOPBACK, RECOVER, RED, YELLOW
 from drivers.e1.pef2256 import Pef2256
 from drivers.errors import ChipAbsent, DriverError
@@ -52,6 +52,16 @@ PortEvent = Callable[[str, int, str], None]      # (kind "fxo"|"fxs", port, even
 
 class CardSettingsError(DriverError):
     """The settings do not fit the board that is fitted; carries ``key``."""
+
+
+def check_settings(board: Board, settings: CardSettings) -> None:
+    """Raise :class:`CardSettingsError` (with the config ``key``) if the analog timeslots
+    do not fit ``board``: one per fitted port, inside its TDM frame."""
+    size = board.tdm.frame_size if board.tdm is not None else None
+    wrong = misfit(settings.analog, len(board.fxo), len(board.fxs), size)
+    if wrong is not None:
+        key, text = wrong
+        raise CardSettingsError(f"{key}: {text}", key=key)
 
 
 class Card:
@@ -77,20 +87,7 @@ class Card:
 
     # ------------------------------------------------------------------ settings
     def _check_settings(self) -> None:
-        a = self.settings.analog
-        for kind, given, ports in (("fxo", a.fxo_timeslots, self.board.fxo),
-                                   ("fxs", a.fxs_timeslots, self.board.fxs)):
-            if given and len(given) != len(ports):
-                raise CardSettingsError(
-                    f"analog.{kind}_timeslots lists {len(given)} timeslots for the board's "
-                    f"{len(ports)} {kind.upper()} ports", key=f"analog.{kind}_timeslots")
-        size = self.board.tdm.frame_size if self.board.tdm is not None else None
-        for kind, slots in (("fxo", self.fxo_slots), ("fxs", self.fxs_slots)):
-            for ts in slots:
-                if size is not None and ts >= size:
-                    raise CardSettingsError(
-                        f"analog.{kind}_timeslots: timeslot {ts} is beyond the card's "
-                        f"{size}-byte TDM frame", key=f"analog.{kind}_timeslots")
+        check_settings(self.board, self.settings)
 
     def _port_event(self, kind: str) -> Callable[[int, str], None]:
         def forward(port: int, event: str) -> None:

@@ -25,8 +25,10 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Callable
 
-from drivers.card_settings import (ANALOG_SLOTS, IMPEDANCES, SIGNALLING, AnalogSettings,
-                                   CardSettings, SpanSettings)
+from drivers.bus.tdm import E1_SLOTS
+from drivers.card_settings import (ANALOG_SLOTS, IMPEDANCES, SIGNALLING, SIM_FXO_PORTS,
+                                   SIM_FXS_PORTS, AnalogSettings, CardSettings, SpanSettings,
+                                   misfit)
 from drivers.analog.si3050 import COUNTRIES
 from drivers.e1.cas import VOICE_TIMESLOTS
 from firmware.errors import ConfigError
@@ -361,7 +363,9 @@ def from_dict(data: dict[str, Any], base_dir: Path = Path(".")) -> Config:
 
 
 def _check_hardware(cfg: Config) -> None:
-    """Checks that span several keys: timeslots across port kinds, port counts, the socket path."""
+    """Checks that span several keys: timeslots across port kinds, one per port (the real
+    board's ports are its SPI devices, the simulator has 2 FXO + 2 FXS) and inside the
+    card's TDM frame (32 E1 slots + one per analog port), the socket path."""
     a, hw = cfg.analog, cfg.hardware
     both = set(a.fxo_timeslots) & set(a.fxs_timeslots)
     if both:
@@ -369,13 +373,18 @@ def _check_hardware(cfg: Config) -> None:
         raise ConfigError(f"analog.fxs_timeslots: timeslot {ts} is also an FXO port's",
                           key="analog.fxs_timeslots", expected="timeslots no other port uses")
     if hw.profile == "real":
-        for kind, slots, devices in (("fxo", a.fxo_timeslots, hw.spi_fxo),
-                                     ("fxs", a.fxs_timeslots, hw.spi_fxs)):
-            if slots and len(slots) != len(devices):
-                raise ConfigError(
-                    f"analog.{kind}_timeslots: {len(slots)} timeslots for {len(devices)} "
-                    f"{kind.upper()} ports (hardware.spi_{kind})", key=f"analog.{kind}_timeslots",
-                    expected=f"one timeslot per entry of hardware.spi_{kind}")
+        ports = {"fxo": len(hw.spi_fxo), "fxs": len(hw.spi_fxs)}
+        counted = "hardware.spi_{kind}"
+    else:
+        ports = {"fxo": SIM_FXO_PORTS, "fxs": SIM_FXS_PORTS}
+        counted = "the simulated card"
+    wrong = misfit(cfg.card_settings().analog, ports["fxo"], ports["fxs"],
+                   E1_SLOTS + ports["fxo"] + ports["fxs"])
+    if wrong is not None:
+        key, text = wrong
+        kind = key.split(".")[1][:3]
+        raise ConfigError(f"{key}: {text} ({counted.format(kind=kind)})", key=key,
+                          expected=f"one timeslot per {kind.upper()} port, inside the TDM frame")
     sock = cfg.dchannel_socket
     if sock is not None:
         _check_socket_path("e1.sim.dchannel_socket", sock)

@@ -79,7 +79,7 @@ def test_settings_reach_the_chips():
 
 
 def test_timeslots_that_do_not_fit_the_board_are_refused():
-    with pytest.raises(CardSettingsError, match="lists 1 timeslots for the board's 2 FXO ports"):
+    with pytest.raises(CardSettingsError, match="analog.fxo_timeslots: 1 timeslots for the board's 2 FXO ports"):
         make_card(CardSettings(analog=AnalogSettings(fxo_timeslots=(32,))))
     with pytest.raises(CardSettingsError, match="timeslot 40 is beyond the card's 36-byte TDM frame"):
         make_card(CardSettings(analog=AnalogSettings(fxs_timeslots=(40, 34))))

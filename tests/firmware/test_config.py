@@ -103,7 +103,7 @@ def test_real_board_needs_one_timeslot_per_port(tmp_path: Path) -> None:
     f = tmp_path / "callbox.toml"
     f.write_text('[hardware]\nprofile = "real"\nspi_fxo = ["/dev/spidev1.0", "/dev/spidev1.1"]\n'
                  "[analog]\nfxo_timeslots = [40]\n")
-    with pytest.raises(ConfigError, match=r"analog.fxo_timeslots: 1 timeslots for 2 FXO ports"):
+    with pytest.raises(ConfigError, match=r"analog.fxo_timeslots: 1 timeslots for the board's 2 FXO ports \(hardware.spi_fxo\)"):
         config.load(f)
 
 
@@ -220,3 +220,34 @@ def test_every_relative_path_resolves_beside_the_file_whatever_the_working_dir(
     cfg = config.load(Path("etc/callbox.toml"))          # a relative --config too
     assert cfg.var_dir == etc / "data" and cfg.db_path == etc / "data" / "callbox.db"
     assert cfg.timeslot_socket_pattern == str(etc / "run" / "ts{ts}.sock")
+
+
+@pytest.mark.parametrize("toml, key, words", [
+    # the simulated card: 2 FXO + 2 FXS ports, a 36-byte TDM frame (slots 32-35)
+    ("[analog]\nfxo_timeslots = [40]\n", "analog.fxo_timeslots",
+     "1 timeslots for the board's 2 FXO ports (the simulated card)"),
+    ("[analog]\nfxs_timeslots = [32, 33, 34]\n", "analog.fxs_timeslots",
+     "3 timeslots for the board's 2 FXS ports (the simulated card)"),
+    ("[analog]\nfxo_timeslots = [40, 33]\n", "analog.fxo_timeslots",
+     "timeslot 40 is beyond the card's 36-byte TDM frame (32 E1 slots + 4 analog ports: "
+     "slots 32-35)"),
+    # a real board with one FXO port: a 33-byte frame
+    ('[hardware]\nprofile = "real"\nspi_fxo = ["/dev/spidev1.0"]\n[analog]\n'
+     "fxo_timeslots = [33]\n", "analog.fxo_timeslots",
+     "timeslot 33 is beyond the card's 33-byte TDM frame (32 E1 slots + 1 analog ports: "
+     "slots 32-32)"),
+])
+def test_analog_timeslots_must_fit_the_cards_ports_and_tdm_frame(tmp_path: Path, toml: str,
+                                                                 key: str, words: str) -> None:
+    f = tmp_path / "callbox.toml"
+    f.write_text(toml)
+    with pytest.raises(ConfigError) as err:
+        config.load(f)
+    assert err.value.key == key
+    assert str(err.value).startswith(f"{key}: {words}")
+
+
+def test_timeslots_that_fit_are_kept_in_order(tmp_path: Path) -> None:
+    f = tmp_path / "callbox.toml"
+    f.write_text("[analog]\nfxo_timeslots = [35, 33]\n")
+    assert config.load(f).card_settings().analog.timeslots(2, 2) == ([35, 33], [32, 34])
