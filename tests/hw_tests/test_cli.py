@@ -132,3 +132,40 @@ def test_selftest_runs_from_the_callbox_command(capsys):
     from firmware.cli import main as callbox
     assert callbox(["selftest", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["profile"] == "sim"
+
+
+def _devices_under(tmp_path):
+    """Every device path under tmp_path: a test must never open the host's /dev/watchdog."""
+    return (f'spi_device = "{tmp_path}/spidev0.0"\ni2c_bus = "{tmp_path}/i2c-1"\n'
+            f'gpio_chip = "{tmp_path}/gpiochip0"\ntdm = "{tmp_path}/tdm"\n'
+            f'watchdog = "{tmp_path}/watchdog"\nconsole = "{tmp_path}/ttyS1"\n')
+
+
+@pytest.mark.parametrize("analog, words", [
+    ("fxo_timeslots = [33]", "analog.fxo_timeslots: 1 timeslots for the board's 2 FXO ports"),
+    ("fxs_timeslots = [32, 33, 34]", "analog.fxs_timeslots: 3 timeslots for the board's 2 FXS"),
+    ("fxs_timeslots = [40, 41]", "analog.fxs_timeslots: timeslot 40 is beyond the card's "
+                                 "36-byte TDM frame"),
+])
+def test_timeslots_that_do_not_fit_the_card_are_a_config_error_not_a_traceback(
+        capsys, tmp_path, analog, words):
+    cfg = tmp_path / "callbox.toml"
+    cfg.write_text(f"[analog]\n{analog}\n")
+    assert main(["--config", str(cfg), "--json"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1
+    assert captured.err.startswith(f"callbox selftest: bad configuration: {words}")
+
+
+def test_profile_override_is_checked_against_the_board_it_builds(capsys, tmp_path):
+    """Valid for the simulator's 2 FXO ports, not for a real board with one."""
+    cfg = tmp_path / "callbox.toml"
+    cfg.write_text(f'[hardware]\n{_devices_under(tmp_path)}spi_fxo = ["{tmp_path}/spidev1.0"]\n'
+                   "[analog]\nfxo_timeslots = [33, 32]\n")
+    assert main(["--config", str(cfg), "--json"]) == 0              # the simulator: fits
+    capsys.readouterr()
+    assert main(["--config", str(cfg), "--profile", "real", "--json"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert ("bad configuration: analog.fxo_timeslots: 2 timeslots for the board's 1 FXO ports"
+            in captured.err)

@@ -63,3 +63,34 @@ def test_a_port_chip_lost_during_its_stage_fails_it_by_name_not_by_stale_line_st
     assert failed[stage].startswith(f"chip not answering: {kind.upper()} port 2 {chip} channel 0 "
                                     "(it stopped answering during this stage)")
     board.close()
+
+
+def test_tdm_stages_on_a_character_device_that_stays_silent_end_with_a_failure(tmp_path):
+    """The box's TDM stream is a character device; one that never delivers a frame (a
+    stopped card clock) must fail the timing and pattern stages, not block them: here a
+    FIFO nobody writes, read through the real back end on the real clock. (The reads used
+    to be read_frames(1 << 20) on a blocking descriptor: minutes on a live card, forever
+    on a dead one.)"""
+    import os
+    import time
+    from acd_core.clock import SystemClock
+    from drivers.bus.tdm import CharDevTdm
+    from hw_tests.stages import e1_identity, e1_pattern, e1_timing
+    fifo = tmp_path / "callbox-tdm"
+    os.mkfifo(fifo)
+    board = build("sim", SystemClock(), fxo_ports=0, fxs_ports=0)
+    board.tdm = CharDevTdm(str(fifo), analog_ports=0)      # the box's back end, injected
+    t0 = time.monotonic()
+    res = {r.name: r for r in run_stages(board, [Stage("identity", e1_identity, part="e1_span1"),
+                                                 Stage("timing", e1_timing, part="e1_span1", needs=True),
+                                                 Stage("pattern", e1_pattern, part="e1_span1", needs=True)],
+                                         None)}
+    took = time.monotonic() - t0
+    print(f"\nsilent TDM device: timing + pattern stages failed after {took:.1f} s")
+    assert res["identity"].status == "pass"
+    assert res["timing"].status == "fail"
+    assert res["timing"].detail.startswith("only 0 TDM frames in 3 s")
+    assert res["pattern"].status == "fail"
+    assert "TDM write on" in res["pattern"].detail and "card took no data for 1.0 s" in res["pattern"].detail
+    board.tdm.close()
+    board.close()
