@@ -57,6 +57,7 @@ FAULTS = {
     "e1-ais": "the exchange sends AIS (all ones)",
     "e1-crc": "CRC-4 errors on the received line (20 per second)",
     "e1-rai": "the exchange sends RAI (remote alarm)",
+    "e1-no-crc4": "the carrier's line runs without CRC-4 (doubleframe only)",
     "e1-absent": "no framer on the E1 card's SPI bus",
     "fxo-no-battery": "no battery on FXO line 1",
     "fxo-absent": "no DAA on FXO port 1",
@@ -107,6 +108,8 @@ class SimWorld:
             self.cable.crc_errors(self.framer, 20)
         elif fault == "e1-rai":
             self.exchange.rai = True
+        elif fault == "e1-no-crc4":
+            self.exchange.ts0.crc4 = self.exchange.rx.crc4 = False
         elif fault == "e1-absent":
             self.spi_e1.target = None
         elif fault == "fxo-no-battery":

@@ -44,6 +44,7 @@ def test_text_output_numbers_the_stages(capsys):
     ("e1-los", "E1 span 1 line alarms", "RED alarm: no E1 signal received (LOS)"),
     ("e1-ais", "E1 span 1 line alarms", "BLUE alarm: the carrier sends AIS"),
     ("e1-crc", "E1 span 1 line errors (5 s)", "100 CRC-4 errors"),
+    ("e1-no-crc4", "E1 span 1 line alarms", "no CRC-4 multiframe from the carrier (LMFA)"),
     ("fxo-no-battery", "FXO port 1 line", "FXO 1: no battery on the line"),
     ("eeprom-absent", "EEPROM identity", "no EEPROM answers at I2C 0x50"),
     ("temp-high", "Board temperature", "85.0 °C is above the 70 °C limit"),
@@ -169,3 +170,22 @@ def test_profile_override_is_checked_against_the_board_it_builds(capsys, tmp_pat
     assert captured.out == ""
     assert ("bad configuration: analog.fxo_timeslots: 2 timeslots for the board's 1 FXO ports"
             in captured.err)
+
+
+def test_spans_are_tested_as_configured(capsys, tmp_path):
+    """A line ordered without CRC-4 is RED (LMFA) to a framer set up for CRC-4, and fine
+    when [e1.span1] says doubleframe; an R2 span's loopback checks its CAS bits."""
+    cfg = tmp_path / "callbox.toml"
+    cfg.write_text('[e1.span1]\nframing = "doubleframe"\nline_code = "ami"\n')
+    code, rep = run_json(capsys, "--config", str(cfg), "--inject", "e1-no-crc4")
+    stages = {s["name"]: s for s in rep["stages"]}
+    assert code == 0, [s for s in rep["stages"] if s["status"] != "pass"]
+    assert stages["E1 span 1 framer identity"]["detail"].endswith("configured CCS/AMI/doubleframe")
+    assert stages["E1 span 1 error insertion"]["detail"] == \
+        "inserted 1 FAS error, counted 1 (doubleframe: no CRC-4)"
+    cfg.write_text('[e1.span1]\nsignalling = "r2"\n')
+    code, rep = run_json(capsys, "--config", str(cfg))
+    stages = {s["name"]: s for s in rep["stages"]}
+    assert code == 0
+    assert stages["E1 span 1 local loopback"]["detail"] == \
+        "0 CRC errors in 5 s, CAS ABCD 0101 echo on channel 1"
