@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from drivers.bus import exclusive
 from drivers.bus.errors import SpiError
 
 
@@ -42,6 +43,11 @@ class PeripherySpi:
             self._spi: Any = SPI(device, mode, max_speed)
         except Exception as exc:  # periphery.SPIError carries errno
             raise SpiError.wrap("open", device, exc) from exc
+        try:
+            exclusive.claim(self._spi.fd, device, SpiError)
+        except SpiError:
+            self._spi.close()
+            raise
 
     def transfer(self, data: bytes) -> bytes:
         try:
