@@ -35,6 +35,7 @@ from firmware.hardware import Hardware
 from firmware.media.leg import Leg
 from firmware.media.pool import MediaPool
 from firmware.sipedge.kamailio import KamailioEdge
+from firmware.sipedge.render import EdgeSettings
 from firmware.security import SecurityControl, SecurityMonitor
 from firmware.sipedge.placer import PlaceAnswer, PlaceRequest
 from firmware.store import Store
@@ -99,7 +100,8 @@ class App:
         files = demo.ensure_prompts(cfg)
 
         self.edge = KamailioEdge(cfg, self.bus, clock=self.clock, placer=self._place,
-                                 routes_somewhere=self._routes_somewhere)
+                                 routes_somewhere=self._routes_somewhere,
+                                 settings=EdgeSettings.from_config(cfg))
         self.sip_trunks = SipTrunks(self.trunks, self.edge, self.bus, self.clock,
                                     dial=self._dial_out,
                                     edge_address=f"{cfg.sip.listen}:{cfg.sip.port}")

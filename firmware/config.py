@@ -132,6 +132,11 @@ class SipConfig:
     port: int = 5060
     realm: str = "callbox"
     placement_port: int = 5059          # 127.0.0.1 only: where Kamailio asks which node
+    # flood limits per source address and 2-second window (docs/reference/kamailio.md):
+    # a phone or stranger, a trunk's source, and new INVITE/REGISTER from a trunk's source
+    flood_requests: int = 16
+    trunk_flood_requests: int = 100
+    trunk_new_requests: int = 20
 
 
 @dataclass(frozen=True)
@@ -219,7 +224,9 @@ class DiscoveryConfig:
 
 _CHECKS: dict[str, dict[str, Callable[[Any], Any]]] = {
     "paths": {"var": _text},
-    "sip": {"listen": _ipv4, "port": _port, "realm": _token, "placement_port": _port},
+    "sip": {"listen": _ipv4, "port": _port, "realm": _token, "placement_port": _port,
+            "flood_requests": _int_range(2, 10000), "trunk_flood_requests": _int_range(2, 10000),
+            "trunk_new_requests": _int_range(1, 10000)},
     "media": {"nodes_min": _int_range(1, 64), "nodes_max": _int_range(1, 64),
               "legs_per_node": _int_range(2, 4), "spare_legs": _int_range(0, 64),
               "edge_only": _bool,
