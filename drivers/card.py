@@ -15,7 +15,11 @@ and chip select, its port or span shows ``fault`` rather than a line state
 derived from all-ones registers (a phantom off-hook, "no battery", HDLC
 overruns), and it is probed every second: when it answers again it is brought
 up again and the fault clears. Any other poll failure is a fault too, until a
-poll succeeds.
+poll succeeds. All-ones reads are caught at the poll that makes them; a chip
+whose MISO is pulled low reads as idle lines instead, so each chip that is up
+is also asked for its identity once a second (``PRESENCE_INTERVAL``), and the
+drivers check identity on the reads that would otherwise become events (a DAA
+reg 5 without the ONHM bit we always set, a SLIC hook change).
 
 Threads: :meth:`Card.start` blocks (DAA reset and ISOcap link take up to 2 s per
 port): call it off the event loop. :meth:`Card.start_threads` starts the
@@ -45,6 +49,7 @@ from drivers.tdm_switch import TdmSwitch
 log = logging.getLogger(__name__)
 
 PROBE_INTERVAL = 1.0          # how often a chip that stopped answering is asked again
+PRESENCE_INTERVAL = 1.0       # how often a chip that is up is asked for its identity
 RETRY_INTERVAL = 30.0         # how often a bring-up that failed otherwise is tried again
 
 PortEvent = Callable[[str, int, str], None]      # (kind "fxo"|"fxs", port, event)
@@ -76,6 +81,7 @@ class Card:
         self.switch: TdmSwitch | None = TdmSwitch(board.tdm) if board.tdm is not None else None
         self._tdm_active = False          # the simulated highway is moved only while in use
         self._down: dict[str, tuple[str, float]] = {}      # name -> ("absent"|"failed", next try)
+        self._presence_due: dict[str, float] = {}          # name -> next identity check
         self._started = False
         self._check_settings()
         for n, daa in enumerate(board.fxo, 1):
@@ -154,6 +160,11 @@ class Card:
                 continue
             try:
                 part.poll()
+                if now >= self._presence_due.get(name, 0.0):
+                    # the polls catch all-ones reads at once; this catches any other way
+                    # of going silent (MISO pulled low reads as idle lines) within a second
+                    self._presence_due[name] = now + PRESENCE_INTERVAL
+                    part.check_answering()
             except ChipAbsent:
                 self._fault(name, not_answering_text(name, part), "absent")
             except Exception as exc:  # the next pass tries again; health shows it meanwhile

@@ -8,7 +8,7 @@ import pytest
 from acd_core.callerid import CallerIdReceiver
 from acd_core.clock import ManualClock
 from drivers.board_profile import REAL_POLL_S, build
-from drivers.card import Card, CardSettingsError
+from drivers.card import PRESENCE_INTERVAL, Card, CardSettingsError
 from drivers.card_settings import AnalogSettings, CardSettings, SpanSettings
 from drivers.sim.fxo_line import CallerId
 
@@ -287,3 +287,36 @@ def test_board_poll_all_names_a_vanished_chip_and_clears_when_it_answers_again()
     board.poll_all()
     assert board.faults == {} and board.describe()["status"] == "ok"
     board.close()
+
+
+@pytest.mark.parametrize("name, spi, lift", [
+    ("e1_span1", lambda sim: sim.spi_e1, False),
+    ("fxo1", lambda sim: sim.spi_fxo[0], False),
+    ("fxs1", lambda sim: sim.spi_fxs[0], False),
+    ("fxs1", lambda sim: sim.spi_fxs[0], True),      # the phone off-hook: would read as on-hook
+])
+def test_a_chip_gone_with_miso_pulled_low_is_named_within_a_second_and_derives_nothing(
+        up, name, spi, lift):
+    """Every register reads 0x00: to the polls that is an idle line (no alarm, on-hook, no
+    ring) or a lost battery; the identity checks name the chip instead."""
+    card, board = up
+    if lift:
+        board.sim.phones[0].lift()
+    card.wait(0.5)                  # half-way between two identity checks
+    events = []
+    card.on_port_event = lambda kind, port, ev: events.append((kind, port, ev))
+    bus = spi(board.sim)
+    bus.miso_idle, bus.target = 0x00, None
+    passes = 0
+    while name not in board.faults and passes < 100:
+        board.sleep(REAL_POLL_S)
+        card.service()
+        passes += 1
+    print(f"\n{name} with MISO low{' (phone off-hook)' if lift else ''}: named after "
+          f"{passes} poll pass(es) of {REAL_POLL_S * 1000:.0f} ms")
+    assert passes <= PRESENCE_INTERVAL / REAL_POLL_S + 1
+    assert board.faults == {name: card.describe()["faults"][name]}
+    assert board.faults[name].startswith("chip not answering: ")
+    assert events == []                                   # no no_battery, no onhook, no ring
+    card.wait(2.0)
+    assert events == [] and set(board.faults) == {name}
