@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Callable, TextIO
 
 from drivers.board_profile import Board
-from drivers.part_faults import is_poll_fault
+from drivers.part_faults import NOT_ANSWERING, is_poll_fault
 
 
 class Fail(Exception):
@@ -76,10 +76,11 @@ def _run_one(board: Board, stage: Stage) -> StageResult:
     except Exception as exc:  # any driver/bus error is a failed stage with its message
         result = StageResult(stage.name, "fail", str(exc))
     after = board.faults.get(stage.part) if stage.part else None
-    if is_poll_fault(after) and after != before:
+    if after is not None and is_poll_fault(after) and after != before:
         # stale registers may have let the stage pass, or failed it for a wrong reason
-        return StageResult(stage.name, "fail", f"{after} (it stopped answering during this "
-                           "stage); reseat the card and check its supply")
+        advice = ("(it stopped answering during this stage); reseat the card and check its "
+                  "supply" if after.startswith(NOT_ANSWERING) else "(during this stage)")
+        return StageResult(stage.name, "fail", f"{after} {advice}")
     return result
 
 

@@ -94,3 +94,19 @@ def test_tdm_stages_on_a_character_device_that_stays_silent_end_with_a_failure(t
     assert "TDM write on" in res["pattern"].detail and "card took no data for 1.0 s" in res["pattern"].detail
     board.tdm.close()
     board.close()
+
+
+def test_a_bus_error_during_a_stage_fails_it_with_the_error_not_a_reseat_advice():
+    board = build("sim", ManualClock())
+    board.fxo[0].bring_up(timeslot=32)
+
+    def stage(b):
+        b.sim.spi_fxo[0].closed = True
+        b.wait(0.01)
+        return "looked fine"
+    [res] = run_stages(board, [Stage("FXO port 1 line", stage, part="fxo1")], None)
+    assert res.status == "fail"
+    assert res.detail == "poll failed: SPI transfer on sim-spi-0.1: [Errno 9] bus is closed " \
+                         "(during this stage)"
+    board.sim.spi_fxo[0].closed = False
+    board.close()
