@@ -129,7 +129,8 @@ class Card:
         if name in self.faults:
             log.info("hardware part=%s recovered", name)
         self.faults.pop(name, None)
-        self._down.pop(name, None)
+        if self._down.pop(name, None) is not None:
+            self._port_fault_event(name, "fault_clear")
         return True
 
     def _apply_country(self, daa: Si3050) -> None:
@@ -144,7 +145,19 @@ class Card:
             log.error("hardware part=%s %s", name, text)
         self.faults[name] = text
         wait = PROBE_INTERVAL if why == "absent" else RETRY_INTERVAL
+        was_down = name in self._down
         self._down[name] = (why, self.clock.now() + wait)
+        if not was_down:
+            self._port_fault_event(name, "fault")
+
+    def _port_fault_event(self, name: str, event: str) -> None:
+        """``fault`` when a port's chip goes down, ``fault_clear`` when it is up again.
+
+        Its line states are no longer derived (no phantom hang-up or battery loss), so
+        this is how the port's user learns that a call on it cannot go on."""
+        kind, n, _ = _chip(name)
+        if kind in ("fxo", "fxs") and self.on_port_event is not None:
+            self.on_port_event(kind, int(n), event)
 
     # ------------------------------------------------------------------ service
     def service(self) -> None:

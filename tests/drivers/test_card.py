@@ -134,11 +134,13 @@ def test_daa_removed_mid_run_is_not_a_line_without_battery(up, caplog):
     d = card.describe()
     assert d["faults"] == {"fxo1": "chip not answering: FXO port 1 DAA (Si3050) on SPI sim-spi-0.1 channel 0"}
     assert d["fxo"][0]["state"] == "fault" and d["fxo"][1]["state"] == "idle"
-    assert events == [] and "no_battery" not in caplog.text and "alarm_red" not in caplog.text
+    assert events == [("fxo", 1, "fault")]                  # the port's user is told, once
+    assert "no_battery" not in caplog.text and "alarm_red" not in caplog.text
     board.sim.spi_fxo[0].target = chip
     card.wait(1.5)
     d = card.describe()
     assert d["faults"] == {} and d["fxo"][0]["state"] == "idle" and d["fxo"][0]["battery"] is True
+    assert events == [("fxo", 1, "fault"), ("fxo", 1, "fault_clear")]
 
 
 def test_slic_removed_mid_run_gives_no_phantom_off_hook(up):
@@ -150,10 +152,11 @@ def test_slic_removed_mid_run_gives_no_phantom_off_hook(up):
     card.wait(2.0)
     d = card.describe()
     assert d["faults"] == {"fxs2": "chip not answering: FXS port 2 SLIC (Si3217x) on SPI sim-spi-1.1 channel 0"}
-    assert d["fxs"][1]["state"] == "fault" and events == []
+    assert d["fxs"][1]["state"] == "fault" and events == [("fxs", 2, "fault")]
     board.sim.spi_fxs[1].target = chip
     card.wait(1.5)
-    assert card.describe()["fxs"][1]["state"] == "onhook" and events == []
+    assert card.describe()["fxs"][1]["state"] == "onhook"
+    assert events == [("fxs", 2, "fault"), ("fxs", 2, "fault_clear")]   # no offhook/onhook
 
 
 def test_chip_absent_at_start_is_reported_and_the_rest_serves():
@@ -267,7 +270,11 @@ def test_a_vanished_chip_is_named_at_the_first_poll_that_reads_it(up, name, pull
     assert passes == 1
     assert board.faults[name].startswith("chip not answering: ")
     assert "on SPI sim-spi-" in board.faults[name]
-    assert set(board.faults) == {name} and events == []
+    assert set(board.faults) == {name}
+    # a port's user hears of it once (who == "board": nobody brought ports up, no events)
+    port_fault = [] if name.startswith("e1") or who == "board" else [
+        (name[:3], int(name[3:]), "fault")]
+    assert events == port_fault
     assert card.describe()["status"] == "degraded" and board.describe()["status"] == "degraded"
 
 
@@ -317,6 +324,7 @@ def test_a_chip_gone_with_miso_pulled_low_is_named_within_a_second_and_derives_n
     assert passes <= PRESENCE_INTERVAL / REAL_POLL_S + 1
     assert board.faults == {name: card.describe()["faults"][name]}
     assert board.faults[name].startswith("chip not answering: ")
-    assert events == []                                   # no no_battery, no onhook, no ring
+    port_fault = [] if name.startswith("e1") else [(name[:3], int(name[3:]), "fault")]
+    assert events == port_fault                          # no no_battery, no onhook, no ring
     card.wait(2.0)
-    assert events == [] and set(board.faults) == {name}
+    assert events == port_fault and set(board.faults) == {name}
