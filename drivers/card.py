@@ -40,7 +40,7 @@ from drivers.analog.si3050 import COUNTRIES, Si3050
 from drivers.analog.si3217x import Si3217x
 from drivers.board_profile import Board
 from drivers.card_settings import IMPEDANCES, CardSettings, misfit
-from drivers.e1.alarms import BLUE, LOOPBACK, RECOVER, RED, YELLOW
+from drivers.e1.alarms import BLUE, LOOPBACK, NOTOPEN, RECOVER, RED, YELLOW
 from drivers.e1.pef2256 import Pef2256
 from drivers.errors import ChipAbsent, DriverError
 from drivers.part_faults import chip as _chip, not_answering_text, poll_failed_text
@@ -151,13 +151,21 @@ class Card:
             self._port_fault_event(name, "fault")
 
     def _port_fault_event(self, name: str, event: str) -> None:
-        """``fault`` when a port's chip goes down, ``fault_clear`` when it is up again.
+        """``fault`` when a chip goes down, ``fault_clear`` when it is up again.
 
-        Its line states are no longer derived (no phantom hang-up or battery loss), so
-        this is how the port's user learns that a call on it cannot go on."""
+        Its line states are no longer derived (no phantom hang-up, battery loss or
+        alarm), so this is how its user learns that calls on it cannot go on: a port's
+        through ``on_port_event``, a span's through its alarm callback, with DAHDI's
+        NOTOPEN (the span's hardware is not there) and, once it is back, the alarms
+        the framer sees then."""
         kind, n, _ = _chip(name)
-        if kind in ("fxo", "fxs") and self.on_port_event is not None:
-            self.on_port_event(kind, int(n), event)
+        if kind in ("fxo", "fxs"):
+            if self.on_port_event is not None:
+                self.on_port_event(kind, int(n), event)
+            return
+        span = self.board.spans[int(n) - 1]
+        if span is not None and span.on_alarm is not None:
+            span.on_alarm(NOTOPEN if event == "fault" else span.alarms)
 
     # ------------------------------------------------------------------ service
     def service(self) -> None:

@@ -10,6 +10,7 @@ from acd_core.clock import ManualClock
 from drivers.board_profile import REAL_POLL_S, build
 from drivers.card import PRESENCE_INTERVAL, Card, CardSettingsError
 from drivers.card_settings import AnalogSettings, CardSettings, SpanSettings
+from drivers.e1.alarms import NOTOPEN
 from drivers.sim.fxo_line import CallerId
 
 SABME = bytes([0x00, 0x01, 0x7F])
@@ -101,6 +102,8 @@ def test_dchannel_frames_both_ways(up):
 def test_framer_removed_mid_run_is_a_chip_fault_not_an_alarm(up, caplog):
     card, board = up
     caplog.set_level(logging.INFO)
+    alarms = []
+    card.on_alarm(1, alarms.append)
     chip = board.sim.spi_e1.target
     board.sim.spi_e1.target = None
     card.wait(5.0)
@@ -111,9 +114,11 @@ def test_framer_removed_mid_run_is_a_chip_fault_not_an_alarm(up, caplog):
     assert caplog.text.count("chip not answering") == 1              # logged once, not per poll
     with pytest.raises(Exception, match="E1 span 1 is down: chip not answering"):
         card.send_frame(1, UA)
+    assert alarms == [NOTOPEN]              # the span's user: hardware gone, not a line alarm
     board.sim.spi_e1.target = chip                                    # reseated
     card.wait(1.5)
     assert card.describe()["faults"] == {}
+    assert alarms == [NOTOPEN, 0]           # back: what the framer sees now (no alarm)
     card.wait(3.0)
     assert card.describe()["spans"][0]["state"] == "OK"
     got = []
