@@ -61,7 +61,7 @@ DESK_LIVE = {
     "call_answer", "call_hangup", "call_hold", "call_resume", "call_transfer",
     "call_complete_transfer", "call_cancel_transfer", "call_conference", "call_pickup",
     "call_record", "click_to_call", "live_calls", "agent_states", "supervise_call",
-    "leave_call", "force_agent",
+    "leave_call", "force_agent", "desk_state", "call_customer",
 }
 #: Read endpoints that need the daemon's event bus: masked per role in tests/webui/test_live.py.
 LIVE = {"live_board", "offer_pop"}

@@ -141,6 +141,7 @@
   for (const k of kinds) {
     es.addEventListener(k, function (ev) {
       soon();
+      document.dispatchEvent(new CustomEvent("callbox-live", {detail: {kind: k, data: ev.data}}));
       if (!seat || k !== "acd.trace") return;
       let d; try { d = JSON.parse(ev.data); } catch (e) { return; }
       if (d.agent !== seat || !d.call) return;
