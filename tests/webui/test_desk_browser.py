@@ -33,7 +33,7 @@ class DeskBox:
     def __init__(self, tmp: Path) -> None:
         self.daemon = DaemonLoop()
         self.daemon.thread.start()
-        self.h = DeskHarness(tmp, wrapup_s=30)
+        self.h = DeskHarness(tmp, capacity=32, wrapup_s=30)
         self.run(self.h.__aenter__())
         store = self.h.store
         self.run(store.users.put("dana", PASSWORD, "agent", seat="201"))
@@ -246,4 +246,57 @@ def test_agent_calls_a_number_and_a_customer_it_sees_masked(desk: DeskBox,
                "the trunk dials the customer's number")
     desk.run(ring.hangup())
     desk.until(lambda: not h.cti.call_of("201"), "idle again")
+    page.context.close()
+
+
+def test_supervisor_listens_whispers_barges_and_forces_states_from_the_wallboard(
+        desk: DeskBox, browser: Any) -> None:
+    from playwright.sync_api import expect
+    h = desk.h
+    desk.run(_registered(h, "201", "203", "301"))
+    caller, seat, live = desk.run(h.connected("201", caller="13812345678"))
+    page = desk.page(browser, 1920, 1080)
+    desk.login(page, "sam", "/wallboard")
+    expect(page.locator("#live-status")).to_have_text("live")
+    msg = page.locator("#sup-msg")
+    row = page.locator('#agents-body tr[data-agent="201"]')
+    row.locator('button[data-sup="listen"]').click()
+    expect(msg).to_contain_text("listen: your phone rings")
+    sup = desk.until(lambda: out_legs(h.pool, "sip:301@"), "the supervisor's phone rings")[-1]
+    sup.far_answers()
+    desk.until(lambda: h.pool.hears(sup) == {caller, seat}, "the supervisor listens")
+    row.locator('button[data-sup="whisper"]').click()
+    desk.until(lambda: sup in h.pool.hears(seat), "the agent hears the supervisor")
+    assert sup not in h.pool.hears(caller)                  # the caller never does
+    row.locator('button[data-sup="barge"]').click()
+    desk.until(lambda: sup in h.pool.hears(caller), "all three talk")
+    row.locator('button[data-sup="leave"]').click()
+    expect(msg).to_contain_text("left 201's call")
+    desk.until(lambda: sup.ended.done(), "the supervisor's phone hangs up")
+    assert live.sup is None or live.sup.leg.ended.done()
+    page.screenshot(path=str(desk.shots / "wallboard-actions-1920.png"), full_page=True)
+    # force another agent logged out, available, paused
+    other = page.locator('#agents-body tr[data-agent="203"]')
+    other.locator('button[data-force="logged-out"]').click()
+    expect(other).to_have_class("state-logged-out")
+    assert h.state("203") == "logged-out"
+    other.locator('button[data-force="available"]').click()
+    expect(other).to_have_class("state-available")
+    other.locator('button[data-force="paused"]').click()
+    expect(other).to_have_class("state-paused")
+    assert h.state("203") == "paused"
+    expect(msg).to_have_text("203 is now paused")
+    # intercept: the supervisor takes the call, the agent is freed
+    row.locator('button[data-sup="intercept"]').click()
+    taker = desk.until(lambda: out_legs(h.pool, "sip:301@")[-1:] if
+                       out_legs(h.pool, "sip:301@")[-1] is not sup else None,
+                       "the supervisor's phone rings again")[-1]
+    taker.far_answers()
+    desk.until(lambda: seat.ended.done(), "the agent's leg is released")
+    assert h.pool.hears(caller) == {taker}
+    # at phone width the wallboard still fits (its tables scroll in their own box)
+    page.set_viewport_size({"width": 390, "height": 844})
+    desk.fits(page)
+    caller.far_hangs_up()
+    desk.run(h.finished())
     page.context.close()
