@@ -171,6 +171,7 @@ RECIPES: dict[str, tuple[Recipe, bool]] = {
     "rate_tables": (lambda a, p, w: a.rate_tables(p), False),
     "cost_totals": (lambda a, p, w: a.cost_totals(p, "customer", T0 - 3600, T0), False),
     "kpi": (lambda a, p, w: a.kpi(p, "queue", T0 - 3600, T0), False),
+    "quality_kpis": (lambda a, p, w: a.quality_kpis(p, "agent", T0 - 3600, T0), False),
     "retention_rules": (lambda a, p, w: a.retention_rules(p), False),
     "audit_log": (lambda a, p, w: a.audit_log(p, limit=200), False),
     "verify_audit": (lambda a, p, w: a.verify_audit(p), False),
