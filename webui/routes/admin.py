@@ -357,12 +357,6 @@ def routes(r: Router, ui: WebUi, plugin: AccessPlugin) -> None:
         api.delete_seat(me(), extension)
         redirect("/admin/seats")
 
-    @r.get("/admin/telephony", permission="queues.admin", summary="Trunks, DIDs and IVR menus")
-    def admin_telephony() -> str:
-        p = me()
-        return page("admin_telephony", "Telephony", trunks=api.list_trunks(p),
-                    dids=api.list_dids(p), menus=api.list_ivr_menus(p))
-
     @r.get("/admin/retention", permission="records.admin",
            summary="How long call records and recordings are kept")
     def admin_retention() -> str:
