@@ -127,6 +127,7 @@ def start_web(tmp_path: Path, health: Any = healthy) -> Web:
     api = Api(daemon.loop, store, health, timeout=2.0, bus=bus)
     desk = daemon.run(desk_context(tmp_path, store, bus, clock))
     api.attach_cti(desk.cti)
+    api.attach_system(desk.cfg, None)
     app = make_app(api, clock=clock)
     server = WebServer(app, "127.0.0.1", 0)
     server.start()

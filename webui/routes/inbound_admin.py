@@ -86,7 +86,7 @@ def _json_field(name: str, default: Any) -> Any:
         return default
     try:
         return json.loads(raw)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         raise ApiError(f"{name}: not valid JSON ({exc.msg} at line {exc.lineno}, column "
                        f"{exc.colno})", status=400, field=name) from None
 
