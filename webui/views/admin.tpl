@@ -31,6 +31,9 @@
   <li><a href="/admin/audit">Audit log</a><span>who viewed, played, exported, changed what</span></li>
   <li><a href="/admin/security">Security</a><span>the SIP edge's security log and bans</span></li>
 % end
+% if can('system.admin'):
+  <li><a href="/admin/system">System</a><span>network, time, backup and restore, self-test, logs, firmware</span></li>
+% end
 % if can('kb.write'):
   <li><a href="/announcements">Announcements</a><span>what agents see on their desk</span></li>
 % end
