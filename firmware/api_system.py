@@ -106,17 +106,17 @@ class SystemApi:
                         deque(f.read().splitlines(), maxlen=lines)]
         return {"path": str(path), "lines": await asyncio.to_thread(tail)}
 
-    def log_file(self, p: Principal) -> str:
-        """The daemon's log file to download (``system.admin``; 404 when there is none)."""
-        p.require("system.admin", "download the log")
+    @endpoint("system.admin")
+    async def log_file(self, p: Principal) -> str:
+        """The daemon's log file to download (404 when there is none)."""
         path = self._var() / "log" / "callbox.log"
         if not path.is_file():
             raise ApiError("no log file yet", status=404, path=str(path))
         return str(path)
 
-    def upload_dir(self, p: Principal) -> str:
+    @endpoint("system.admin", "write")
+    async def upload_dir(self, p: Principal) -> str:
         """Where the system page keeps uploads it hands to these methods."""
-        p.require("system.admin", "upload to the system page")
         folder = self._var() / "uploads" / "system"
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         return str(folder)
@@ -176,9 +176,9 @@ class SystemApi:
         return self._selftest_view(self._selftest)
 
     # -- backup and restore -----------------------------------------------------------------
-    def backup_file(self, p: Principal, name: str) -> str:
-        """A backup archive made on this box, to download (``system.backup``)."""
-        p.require("system.backup", "download a backup")
+    @endpoint("system.backup")
+    async def backup_file(self, p: Principal, name: str) -> str:
+        """A backup archive made on this box, to download."""
         folder = self._var() / "backups"
         path = folder / name
         if "/" in name or not name.endswith(".cbbak") or not path.is_file():

@@ -48,6 +48,16 @@ class DaemonLoop:
     def stop(self) -> None:
         if self.store is not None:
             self.run(self.store.close())
+
+        async def leftovers() -> None:
+            """Tasks a test left waiting (a call's loop, a leg's digit queue) end here,
+            not as 'destroyed but pending' when the loop is closed."""
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        self.run(leftovers())
+
         async def drain() -> None:
             await self.loop.shutdown_default_executor()
         self.run(drain())

@@ -254,12 +254,13 @@ def test_supervisor_listens_whispers_barges_and_forces_states_from_the_wallboard
     from playwright.sync_api import expect
     h = desk.h
     desk.run(_registered(h, "201", "203", "301"))
-    caller, seat, live = desk.run(h.connected("201", caller="13812345678"))
     page = desk.page(browser, 1920, 1080)
     desk.login(page, "sam", "/wallboard")
     expect(page.locator("#live-status")).to_have_text("live")
+    caller, seat, live = desk.run(h.connected("201", caller="13812345678"))
     msg = page.locator("#sup-msg")
     row = page.locator('#agents-body tr[data-agent="201"]')
+    expect(row.locator('button[data-sup="listen"]')).to_be_visible()   # live: a call now
     row.locator('button[data-sup="listen"]').click()
     expect(msg).to_contain_text("listen: your phone rings")
     sup = desk.until(lambda: out_legs(h.pool, "sip:301@"), "the supervisor's phone rings")[-1]

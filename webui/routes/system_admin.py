@@ -65,8 +65,20 @@ def routes(r: Router, ui: WebUi, plugin: AccessPlugin) -> None:
             raise ApiError(f"{field}: expected a {' or '.join(suffixes)} file", status=400,
                            field=field)
         dest = uploads() / f"{secrets.token_hex(8)}{suffix}"
-        upload.save(str(dest))
+        try:
+            upload.save(str(dest))
+        finally:
+            close_body()
         return dest
+
+    def close_body() -> None:
+        """bottle keeps a big request body and each uploaded part in temporary files
+        that it never closes; close them once the upload is saved."""
+        for part in request.files.values():
+            part.file.close()
+        body = request.environ.get("bottle.request.body")
+        if body is not None:
+            body.close()
 
     # -- API ---------------------------------------------------------------------------
     @r.get("/api/system", permission="system.admin", response=obj(
