@@ -56,8 +56,10 @@ class App:
     unless a test passes its own); the drivers' thread gets a ``SystemClock``,
     the same ``Clock`` type with timers on threads, because it runs off the loop."""
 
-    def __init__(self, cfg: Config, clock: Clock | None = None) -> None:
+    def __init__(self, cfg: Config, clock: Clock | None = None,
+                 config_path: Path | None = None) -> None:
         self.cfg = cfg
+        self.config_path = config_path          # the file cfg came from (None: defaults)
         self.clock: Clock = clock or LoopClock()
         self.bus = EventBus(self.clock)
         self.store: Store | None = None
@@ -146,6 +148,7 @@ class App:
         api.attach_inbound(self.router, self.prompt_library)
         api.attach_trunks(self.trunks)
         api.attach_security(SecurityControl(self.edge, self.security, self.bus))
+        api.attach_system(cfg, self.config_path)
         # make_app reads its signing key through the API, so it must run off the loop.
         web_app = await asyncio.to_thread(make_app, api, clock=self.clock)
         self.web = WebServer(web_app, cfg.web.listen, cfg.web.port)
@@ -347,9 +350,10 @@ class App:
                                "security": self.security.health()}}
 
 
-async def serve(cfg: Config, ready: "asyncio.Future[App] | None" = None) -> None:
+async def serve(cfg: Config, ready: "asyncio.Future[App] | None" = None,
+                config_path: Path | None = None) -> None:
     """Run until SIGINT/SIGTERM; always stops what it started."""
-    app = App(cfg)
+    app = App(cfg, config_path=config_path)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     from firmware import app
     app.configure_logging(args.log_level, cfg.var_dir / "log" / "callbox.log")
     try:
-        asyncio.run(app.serve(cfg))
+        asyncio.run(app.serve(cfg, config_path=_config_path(args.config)))
     except CallboxError as exc:
         print(f"callbox: {exc}", file=sys.stderr)
         return 1
