@@ -1,0 +1,93 @@
+"""The card's lines in the daemon: line groups built from ``callbox.toml``, their calls
+as ``Channel``s into the same flows as SIP calls, their audio relayed to media nodes.
+
+``Lines`` is what the composition root holds: ``start`` builds one line group per
+fitted span (``PriSpan`` for ``[e1.spanN] signalling = "pri"``) once the card is
+up and the media pool serves, registers each as a trunk group (``LineTrunk``)
+and hands every inbound line call to ``on_call`` (the inbound flow);
+``describe`` is health's ``lines`` component. R2 spans and the analog ports
+are listed as not wired yet (docs/architecture.md, "Lines").
+"""
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from firmware.events import EventBus
+from firmware.telephony.lines.channel import LineChannel
+from firmware.telephony.lines.isdn import IsdnChannel, OnCall, PriSpan
+from firmware.telephony.lines.trunk import LineTrunk
+
+if TYPE_CHECKING:
+    from acd_core.clock import Clock
+    from drivers.card import Card
+    from firmware.config import Config
+    from firmware.media.pool import MediaPool
+    from firmware.trunks import Trunks
+
+log = logging.getLogger("callbox.lines")
+
+__all__ = ["IsdnChannel", "LineChannel", "LineTrunk", "Lines", "PriSpan"]
+
+
+class Lines:
+    def __init__(self, cfg: "Config", pool: "MediaPool", clock: "Clock", bus: EventBus,
+                 trunks: "Trunks", on_call: OnCall) -> None:
+        self.cfg = cfg
+        self.pool = pool
+        self.clock = clock
+        self.bus = bus
+        self.trunks = trunks
+        self.on_call = on_call
+        self.spans: list[PriSpan] = []
+        self.unwired: list[dict[str, Any]] = []
+
+    async def start(self, card: "Card | None") -> None:
+        if card is None:
+            log.warning("no card: no line is served")
+            return
+        settings = self.cfg.card_settings()
+        for n, part in enumerate(card.board.spans, 1):
+            if part is None:
+                continue
+            signalling = settings.span(n).signalling
+            if signalling != "pri":
+                self.unwired.append({"name": f"e1/{n}", "signalling": signalling,
+                                     "state": "not wired",
+                                     "why": "MFC-R2 spans are not served by the daemon yet"})
+                log.warning("e1/%d: signalling %s is not served by the daemon yet", n,
+                            signalling)
+                continue
+            span = PriSpan(n, card, self.pool, self.clock, self.bus, self.on_call)
+            self.spans.append(span)
+            self.trunks.register_group(LineTrunk(span))
+            if self._no_far_end(n):
+                span.idle_reason = ("simulated exchange without a D-channel peer "
+                                    "(set [e1.sim] dchannel_socket to attach one)")
+                log.info("e1/%d: %s", n, span.idle_reason)
+                continue
+            span.start()
+        analog: list[tuple[str, list[Any]]] = [("fxo", list(card.board.fxo)),
+                                               ("fxs", list(card.board.fxs))]
+        for kind, ports in analog:
+            for n, port in enumerate(ports, 1):
+                if port is not None:
+                    self.unwired.append({"name": f"{kind}/{n}", "state": "not wired",
+                                         "why": "analog calls are not served by the daemon yet"})
+
+    def _no_far_end(self, n: int) -> bool:
+        """On the simulator only the D-channel bridge gives span 1 a layer 2 peer; the
+        simulated exchange itself speaks no LAPD, so without it nothing would answer."""
+        return self.cfg.hardware.profile == "sim" and (n != 1 or self.cfg.dchannel_socket is None)
+
+    async def stop(self) -> None:
+        for span in self.spans:
+            self.trunks.unregister_group(span.name)
+            await span.stop()
+        self.spans = []
+
+    def describe(self) -> dict[str, Any]:
+        groups = [s.describe() for s in self.spans]
+        down = [g["name"] for g in groups if g["d_channel"] == "down"]
+        return {"status": "degraded" if down else "ok", "groups": groups,
+                "down": down, "not_wired": list(self.unwired)}
