@@ -5,8 +5,9 @@ as ``Channel``s into the same flows as SIP calls, their audio relayed to media n
 fitted span (``PriSpan`` for ``[e1.spanN] signalling = "pri"``) once the card is
 up and the media pool serves, registers each as a trunk group (``LineTrunk``)
 and hands every inbound line call to ``on_call`` (the inbound flow);
-``describe`` is health's ``lines`` component. R2 spans and the analog ports
-are listed as not wired yet (docs/architecture.md, "Lines").
+``describe`` is health's ``lines`` component. The FXO ports are one group
+``fxo`` (``FxoGroup``). R2 spans and the FXS ports are listed as not wired yet
+(docs/architecture.md, "Lines").
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from firmware.events import EventBus
+from firmware.telephony.lines.analog import FxoChannel, FxoGroup
 from firmware.telephony.lines.channel import LineChannel
 from firmware.telephony.lines.isdn import IsdnChannel, OnCall, PriSpan
 from firmware.telephony.lines.trunk import LineTrunk
@@ -27,7 +29,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("callbox.lines")
 
-__all__ = ["IsdnChannel", "LineChannel", "LineTrunk", "Lines", "PriSpan"]
+__all__ = ["FxoChannel", "FxoGroup", "IsdnChannel", "LineChannel", "LineTrunk", "Lines", "PriSpan"]
 
 
 class Lines:
@@ -41,6 +43,7 @@ class Lines:
         self.on_call = on_call
         self.spans: list[PriSpan] = []
         self.unwired: list[dict[str, Any]] = []
+        self.fxo: FxoGroup | None = None
 
     async def start(self, card: "Card | None") -> None:
         if card is None:
@@ -67,13 +70,14 @@ class Lines:
                 log.info("e1/%d: %s", n, span.idle_reason)
                 continue
             span.start()
-        analog: list[tuple[str, list[Any]]] = [("fxo", list(card.board.fxo)),
-                                               ("fxs", list(card.board.fxs))]
-        for kind, ports in analog:
-            for n, port in enumerate(ports, 1):
-                if port is not None:
-                    self.unwired.append({"name": f"{kind}/{n}", "state": "not wired",
-                                         "why": "analog calls are not served by the daemon yet"})
+        if any(p is not None for p in card.board.fxo):
+            self.fxo = FxoGroup(card, self.pool, self.clock, self.bus, self.on_call,
+                                zone=self.cfg.tones.zone)
+            self.trunks.register_group(LineTrunk(self.fxo))
+        for n, port in enumerate(card.board.fxs, 1):
+            if port is not None:
+                self.unwired.append({"name": f"fxs/{n}", "state": "not wired",
+                                     "why": "analog seats are not served by the daemon yet"})
 
     def _no_far_end(self, n: int) -> bool:
         """On the simulator only the D-channel bridge gives span 1 a layer 2 peer; the
@@ -85,9 +89,15 @@ class Lines:
             self.trunks.unregister_group(span.name)
             await span.stop()
         self.spans = []
+        if self.fxo is not None:
+            self.trunks.unregister_group(self.fxo.name)
+            await self.fxo.stop()
+            self.fxo = None
 
     def describe(self) -> dict[str, Any]:
         groups = [s.describe() for s in self.spans]
         down = [g["name"] for g in groups if g["d_channel"] == "down"]
+        if self.fxo is not None:
+            groups.append(self.fxo.describe())
         return {"status": "degraded" if down else "ok", "groups": groups,
                 "down": down, "not_wired": list(self.unwired)}

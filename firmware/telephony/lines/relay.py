@@ -16,7 +16,7 @@ import itertools
 import logging
 import os
 import socket
-from typing import Protocol
+from typing import Callable, Protocol
 
 from firmware.media.protocol import sockaddr
 
@@ -29,7 +29,7 @@ _serial = itertools.count(1)
 
 
 class Switch(Protocol):
-    def listen(self, slot: int, listener: "object | None") -> None: ...
+    def listen(self, slot: int, listener: Callable[[bytes], None] | None) -> None: ...
 
     def send(self, slot: int, alaw: bytes) -> None: ...
 
@@ -48,9 +48,16 @@ class TdmRelay:
     goes in the ``port`` command), ``connect`` once the node named its own, ``close``
     when the call is over."""
 
-    def __init__(self, switch: Switch, slot: int, label: str) -> None:
+    def __init__(self, switch: Switch, slot: int, label: str,
+                 also: Callable[[bytes], None] | None = None,
+                 restore: Callable[[bytes], None] | None = None) -> None:
+        """``also``: another consumer of the slot's chunks while the call lasts (an analog
+        line's own detectors: busy tone, polarity-less clearing); ``restore``: the slot's
+        listener before the call, given back at ``close``."""
         self.switch = switch
         self.slot = slot
+        self.also = also
+        self.restore = restore
         self.address = relay_address(label)
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.sock.bind(sockaddr(self.address))
@@ -77,6 +84,8 @@ class TdmRelay:
 
     def _from_line(self, chunk: bytes) -> None:
         """Drivers' (or TDM) thread: one 20 ms chunk of the timeslot."""
+        if self.also is not None:
+            self.also(chunk)
         peer = self.peer
         if peer is None:
             return
@@ -106,7 +115,7 @@ class TdmRelay:
             return
         if self.peer is not None:
             try:
-                self.switch.listen(self.slot, None)
+                self.switch.listen(self.slot, self.restore)
                 self.switch.flush(self.slot)
             except ValueError:
                 pass
