@@ -133,7 +133,8 @@ class App:
                                trunks=self.trunks)
         await self.ctx.cti.start()
         # The card's lines last: their calls need the pool, the flows and the ACD.
-        self.lines = Lines(cfg, self.pool, self.clock, self.bus, self.trunks, self._on_line_call)
+        self.lines = Lines(cfg, self.pool, self.clock, self.bus, self.trunks, self._on_line_call,
+                           routes_somewhere=self._routes_somewhere)
         await self.lines.start(self.hardware.card)
         restored = await callback.restore(self.ctx)
         if restored:

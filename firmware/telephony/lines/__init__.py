@@ -6,7 +6,9 @@ fitted span (``PriSpan`` for ``[e1.spanN] signalling = "pri"``) once the card is
 up and the media pool serves, registers each as a trunk group (``LineTrunk``)
 and hands every inbound line call to ``on_call`` (the inbound flow);
 ``describe`` is health's ``lines`` component. The FXO ports are one group
-``fxo`` (``FxoGroup``). R2 spans and the FXS ports are listed as not wired yet
+``fxo`` (``FxoGroup``). On the simulator, span 1 with ``[e1.sim] signalling =
+"mfcr2"`` and ``timeslot_socket`` is an ``R2Group`` on the timeslot door. R2 on
+the real card's CAS path and the FXS ports are listed as not wired yet
 (docs/architecture.md, "Lines").
 """
 from __future__ import annotations
@@ -18,6 +20,7 @@ from firmware.events import EventBus
 from firmware.telephony.lines.analog import FxoChannel, FxoGroup
 from firmware.telephony.lines.channel import LineChannel
 from firmware.telephony.lines.isdn import IsdnChannel, OnCall, PriSpan
+from firmware.telephony.lines.r2 import R2Channel, R2Group, RoutesSomewhere
 from firmware.telephony.lines.trunk import LineTrunk
 
 if TYPE_CHECKING:
@@ -29,19 +32,27 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("callbox.lines")
 
-__all__ = ["FxoChannel", "FxoGroup", "IsdnChannel", "LineChannel", "LineTrunk", "Lines", "PriSpan"]
+__all__ = ["FxoChannel", "FxoGroup", "IsdnChannel", "LineChannel", "LineTrunk", "Lines", "PriSpan",
+           "R2Channel", "R2Group"]
+
+
+async def _routes_anywhere(trunk: str, did: str) -> bool:
+    return True
 
 
 class Lines:
     def __init__(self, cfg: "Config", pool: "MediaPool", clock: "Clock", bus: EventBus,
-                 trunks: "Trunks", on_call: OnCall) -> None:
+                 trunks: "Trunks", on_call: OnCall,
+                 routes_somewhere: RoutesSomewhere | None = None) -> None:
         self.cfg = cfg
         self.pool = pool
         self.clock = clock
         self.bus = bus
         self.trunks = trunks
         self.on_call = on_call
+        self.routes_somewhere = routes_somewhere
         self.spans: list[PriSpan] = []
+        self.r2: list[R2Group] = []
         self.unwired: list[dict[str, Any]] = []
         self.fxo: FxoGroup | None = None
 
@@ -53,11 +64,15 @@ class Lines:
         for n, part in enumerate(card.board.spans, 1):
             if part is None:
                 continue
+            if n == 1 and self._r2_door():
+                self._start_r2(n)
+                continue
             signalling = settings.span(n).signalling
             if signalling != "pri":
                 self.unwired.append({"name": f"e1/{n}", "signalling": signalling,
                                      "state": "not wired",
-                                     "why": "MFC-R2 spans are not served by the daemon yet"})
+                                     "why": "MFC-R2 on the card's CAS path is not wired yet"
+                                            " (the simulator's timeslot door is)"})
                 log.warning("e1/%d: signalling %s is not served by the daemon yet", n,
                             signalling)
                 continue
@@ -79,6 +94,21 @@ class Lines:
                 self.unwired.append({"name": f"fxs/{n}", "state": "not wired",
                                      "why": "analog seats are not served by the daemon yet"})
 
+    def _r2_door(self) -> bool:
+        """The simulator with ``[e1.sim] signalling = "mfcr2"`` and timeslot sockets."""
+        return (self.cfg.hardware.profile == "sim" and self.cfg.e1_sim.signalling == "mfcr2"
+                and self.cfg.timeslot_socket_pattern is not None)
+
+    def _start_r2(self, n: int) -> None:
+        pattern = self.cfg.timeslot_socket_pattern
+        assert pattern is not None
+        group = R2Group(n, self.pool, self.clock, self.bus, self.on_call,
+                        self.routes_somewhere or _routes_anywhere, self.cfg.e1_sim.r2_variant,
+                        pattern)
+        group.start()
+        self.r2.append(group)
+        self.trunks.register_group(LineTrunk(group))
+
     def _no_far_end(self, n: int) -> bool:
         """On the simulator only the D-channel bridge gives span 1 a layer 2 peer; the
         simulated exchange itself speaks no LAPD, so without it nothing would answer."""
@@ -89,6 +119,10 @@ class Lines:
             self.trunks.unregister_group(span.name)
             await span.stop()
         self.spans = []
+        for group in self.r2:
+            self.trunks.unregister_group(group.name)
+            await group.stop()
+        self.r2 = []
         if self.fxo is not None:
             self.trunks.unregister_group(self.fxo.name)
             await self.fxo.stop()
@@ -97,6 +131,7 @@ class Lines:
     def describe(self) -> dict[str, Any]:
         groups = [s.describe() for s in self.spans]
         down = [g["name"] for g in groups if g["d_channel"] == "down"]
+        groups += [g.describe() for g in self.r2]
         if self.fxo is not None:
             groups.append(self.fxo.describe())
         return {"status": "degraded" if down else "ok", "groups": groups,
