@@ -3,7 +3,8 @@
 The daemon (``App`` on the simulator with ``[e1.sim] signalling = "mfcr2"`` and
 ``timeslot_socket``) serves span 1 as the R2 line group ``e1/1``; libopenr2
 (tests/support/openr2_harness.py) is the far end of timeslot 1, calling side;
-seat 201 is baresip.
+seat 201 is baresip. Variants ITU and CN (libopenr2's CN calling side with the
+remap of tests/telephony/r2/conftest.py).
 
 1. A DNIS that routes nowhere (999) is refused in group B with "unallocated".
 2. DNIS 100 (routed to queue ``support`` from ``e1/1``), ANI 013800001111: group B
@@ -27,6 +28,7 @@ from tests.support.appliance import Appliance
 from tests.support.audio import windows_with_tone
 from tests.support.baresip import BaresipSeat
 from tests.support.openr2_harness import PeerProcess, build_shim, library
+from tests.telephony.r2.conftest import CN_CALLING_REMAP
 
 pytestmark = [pytest.mark.network, pytest.mark.slow]
 
@@ -50,12 +52,13 @@ async def _cdrs(app: App) -> list[dict[str, object]] | None:
     return [dict(r) for r in rows] or None
 
 
-@pytest.mark.parametrize("name", ["ITU"])
+@pytest.mark.parametrize("name", ["ITU", "CN"])
 def test_r2_call_from_libopenr2_reaches_a_seat(tmp_path: Path, name: str) -> None:
     extra = ('[discovery]\nenabled = false\n[e1.sim]\nsignalling = "mfcr2"\n'
              f'r2_variant = "{name}"\ntimeslot_socket = "var/run/e1-ts{{ts}}.sock"\n')
     layout = Appliance(tmp_path, nodes_min=1, nodes_max=1, extra=extra)
     cfg = config.load(layout.config)
+    (tmp_path / "shim").mkdir()
     lib, shim = library(), build_shim(tmp_path / "shim")
     pattern = cfg.timeslot_socket_pattern
     assert pattern is not None
@@ -80,7 +83,12 @@ def test_r2_call_from_libopenr2_reaches_a_seat(tmp_path: Path, name: str) -> Non
             seat = BaresipSeat(tmp_path / "s201", "201", creds["201"], cfg.sip.port,
                                tone_hz=SEAT_HZ, seconds=150).start()
             await until(lambda: "201" in app._registered, "seat 201 registered", 30)
-            peer = PeerProcess(lib, shim, pattern, [1], name, tmp_path / "peer.log")
+            advanced = ""
+            if name == "CN":           # libopenr2's CN calling side, remapped as the notes say
+                (tmp_path / "cn-calling.conf").write_text(CN_CALLING_REMAP)
+                advanced = str(tmp_path / "cn-calling.conf")
+            peer = PeerProcess(lib, shim, pattern, [1], name, tmp_path / "peer.log",
+                               advanced=advanced)
             group = app.lines.r2[0]
             await until(lambda: group.door.peers() == [1], "the peer on timeslot 1", 10)
             await asyncio.sleep(0.5)
