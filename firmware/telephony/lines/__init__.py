@@ -9,7 +9,7 @@ and hands every inbound line call to ``on_call`` (the inbound flow);
 ``fxo`` (``FxoGroup``). On the simulator, span 1 with ``[e1.sim] signalling =
 "mfcr2"`` and ``timeslot_socket`` is an ``R2Group`` on the timeslot door. R2 on
 the real card's CAS path and the FXS ports are listed as not wired yet
-(docs/architecture.md, "Lines").
+(docs/lines.md).
 """
 from __future__ import annotations
 
