@@ -11,6 +11,9 @@ remap of tests/telephony/r2/conftest.py).
    "subscriber free, charge", the call is answered and queued, seat 201 answers;
    the peer's 400 Hz reaches the seat and the seat's 1000 Hz reaches the peer; the
    peer clears forward; the CDR's trunk is ``e1/1/1`` and its caller the ANI.
+3. (ITU) Click-to-call 0123 with a route ``0`` -> ``e1/1``: the peer, now called
+   side, is offered DNIS 0123, accepts and answers; the seat's hang-up is a clear
+   forward at the peer; the CDR's trunk is ``e1/1``.
 """
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ from firmware import config, demo
 from firmware.app import App
 from firmware.store import Store
 from firmware.store.inbound import Route
+from firmware.store.outbound import OutboundRoute
 from tests.sipedge.peers import until
 from tests.support.appliance import Appliance
 from tests.support.audio import windows_with_tone
@@ -40,15 +44,17 @@ async def _provision(cfg: config.Config) -> None:
     try:
         await demo.provision(cfg, store)
         await store.inbound.put_route(Route("100", "queue:support", trunk="e1/1"))
+        await store.outbound.put(OutboundRoute("national", "0", ("e1/1",)))
+        await store.users.put("ann", "ann-calls-out-201", "agent", "201")
     finally:
         await store.close()
 
 
-async def _cdrs(app: App) -> list[dict[str, object]] | None:
+async def _cdrs(app: App, direction: str = "in") -> list[dict[str, object]] | None:
     assert app.store is not None
     rows = await app.store.db.fetchall(
         "SELECT trunk, caller_number, did, queue, agent, disposition FROM cdr"
-        " WHERE direction = 'in' AND disposition = 'answered' ORDER BY started_at")
+        " WHERE direction = ? AND disposition = 'answered' ORDER BY started_at", (direction,))
     return [dict(r) for r in rows] or None
 
 
@@ -81,7 +87,7 @@ def test_r2_call_from_libopenr2_reaches_a_seat(tmp_path: Path, name: str) -> Non
             assert app.lines is not None and app.lines.r2 and app.ctx is not None
             creds = demo.read_credentials(cfg)
             seat = BaresipSeat(tmp_path / "s201", "201", creds["201"], cfg.sip.port,
-                               tone_hz=SEAT_HZ, seconds=150).start()
+                               tone_hz=SEAT_HZ, seconds=150, control=True).start()
             await until(lambda: "201" in app._registered, "seat 201 registered", 30)
             advanced = ""
             if name == "CN":           # libopenr2's CN calling side, remapped as the notes say
@@ -122,6 +128,30 @@ def test_r2_call_from_libopenr2_reaches_a_seat(tmp_path: Path, name: str) -> Non
             assert heard and max(windows_with_tone(f, CALLER_HZ) for f in heard) >= 4, \
                 seat.log()
             await peer_until(lambda: len(peer.find("call_end", 1)) >= 2, "the peer idle again")
+            if name != "ITU":
+                return                 # the CN peer is remapped for its calling side only
+
+            # 3. click-to-call out on the span: the peer is the called side
+            await asyncio.sleep(1.0)
+            disconnects = len(peer.find("call_disconnect", 1))
+            ann = await app.ctx.cti.principal_for_seat("201")
+            reply = await asyncio.to_thread(app.api.click_to_call, ann, "0123")
+            assert reply["seat"] == "201"
+            offered = await peer_until(lambda: peer.find("call_offered", 1), "the peer offered")
+            assert (offered[0]["dnis"], offered[0]["category"]) == ("0123", "national_subscriber")
+            assert peer.command("accept", ts=1, mode="charge")["ok"]
+            await peer_until(lambda: len(peer.find("call_accepted", 1)) >= 2,
+                             "accepted at the peer")   # the first was the inbound call's
+            assert peer.command("answer", ts=1)["ok"]
+            await until(lambda: app.ctx.cti.call_of("201"), "the click-to-call is live", 10)
+            await asyncio.sleep(1.0)
+            seat.command("hangup")
+            await peer_until(lambda: len(peer.find("call_disconnect", 1)) > disconnects,
+                             "clear forward at the peer")
+            gone = peer.find("call_disconnect", 1)[-1]
+            assert gone["cause"] == "normal", gone
+            out = await until(lambda: _cdrs(app, "out"), "the outbound CDR", 15)
+            assert [(c["trunk"], c["did"], c["agent"]) for c in out] == [("e1/1", "", "201")]
         finally:
             if seat is not None:
                 seat.stop()

@@ -104,6 +104,11 @@ class FxoGroup:
         self._woken: dict[int, float] = {}     # port -> when a ring woke it (monotonic)
         self._sweeper: Any = None
         self._sweep()
+        # The FXS ports are not served as seats yet (docs/lines.md): their audio is not
+        # listened to either, so an idle box does not move the highway for them.
+        if card.switch is not None:
+            for n in self.ports.seats:
+                card.switch.listen(card.timeslot("fxs", n), None)
 
     @property
     def lines(self) -> dict[int, FxoLine]:
