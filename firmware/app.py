@@ -40,6 +40,7 @@ from firmware.security import SecurityControl, SecurityMonitor
 from firmware.sipedge.placer import PlaceAnswer, PlaceRequest
 from firmware.store import Store
 from firmware.store.keeper import RecordKeeper
+from firmware.telephony.lines import LineChannel, Lines
 from firmware.telephony.sip import SipChannel
 from firmware.timers import TIMERS
 from firmware.trunks import SipTrunks, Trunks
@@ -83,6 +84,7 @@ class App:
         self.crm: Crm | None = None
         self.router: routing.Router | None = None
         self.prompt_library: PromptLibrary | None = None
+        self.lines: Lines | None = None
 
     # -- lifecycle --------------------------------------------------------------
     async def start(self) -> None:
@@ -134,6 +136,10 @@ class App:
                                router=self.router, prompts=self.prompt_library, crm=self.crm,
                                trunks=self.trunks)
         await self.ctx.cti.start()
+        # The card's lines last: their calls need the pool, the flows and the ACD.
+        self.lines = Lines(cfg, self.pool, self.clock, self.bus, self.trunks, self._on_line_call,
+                           routes_somewhere=self._routes_somewhere)
+        await self.lines.start(self.hardware.card)
         restored = await callback.restore(self.ctx)
         if restored:
             log.info("callbacks restored count=%d", restored)
@@ -174,6 +180,8 @@ class App:
             await asyncio.to_thread(self.web.stop)
         if self._poller is not None:
             self._poller.cancel()
+        if self.lines is not None:
+            await self.lines.stop()
         if self.ctx is not None:
             await self.ctx.cti.stop()
             await self.ctx.tasks.close()
@@ -317,6 +325,11 @@ class App:
             return
         await inbound.handle(self.ctx, SipChannel(leg))
 
+    async def _on_line_call(self, channel: LineChannel) -> None:
+        """An inbound call on a line of the card (E1 B-channel): the same flow as SIP's."""
+        assert self.ctx is not None
+        await inbound.handle(self.ctx, channel)
+
     async def _poll_registrations(self) -> None:
         """Seat reachability for the ACD, read from Kamailio's live location table."""
         assert self.acd is not None and self.edge is not None
@@ -347,6 +360,8 @@ class App:
                                "storage": self.keeper.describe() if self.keeper
                                else {"status": "down"},
                                "trunks": self.trunks.health(),
+                               "lines": self.lines.describe() if self.lines
+                               else {"status": "down"},
                                "security": self.security.health()}}
 
 
