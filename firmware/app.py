@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 from pathlib import Path
 from typing import Any, Coroutine
 
 from acd_core.clock import Clock
 
-from firmware import demo
+from firmware import demo, sdnotify, slot
 from firmware.api import Api
 from firmware.clock import LoopClock, sleep
 from firmware.config import Config
@@ -352,15 +353,48 @@ async def serve(cfg: Config, ready: "asyncio.Future[App] | None" = None) -> None
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    notifier = sdnotify.Notifier()
+    tasks = []
+    if notifier.ping_interval is not None:
+        tasks.append(asyncio.create_task(_watchdog_pings(notifier, notifier.ping_interval)))
     try:
         await app.start()
         print(banner(cfg), flush=True)
         if ready is not None:
             ready.set_result(app)
+        if notifier.enabled:
+            tasks.append(asyncio.create_task(_report_ready(
+                app, notifier, mark_slot=os.environ.get("CALLBOX_MARK_SLOT_GOOD") == "1")))
         await stop.wait()
     finally:
         log.info("stopping")
+        notifier.notify(STOPPING="1")
+        for t in tasks:
+            t.cancel()
         await app.stop()
+
+
+async def _watchdog_pings(notifier: sdnotify.Notifier, interval: float) -> None:
+    """WATCHDOG=1 from the event loop itself: a hung loop stops pinging and is restarted."""
+    while True:
+        notifier.notify(WATCHDOG="1")
+        await asyncio.sleep(interval)
+
+
+async def _report_ready(app: App, notifier: sdnotify.Notifier, mark_slot: bool,
+                        every_s: float = 2.0) -> None:
+    """READY=1 once Kamailio, the media nodes and the database are ok; then mark the slot."""
+    while True:
+        health = await app.api.check_health() if app.api else {}
+        ok, why = slot.healthy_for_boot(health)
+        if ok:
+            break
+        notifier.notify(STATUS=f"starting: {why}")
+        await sleep(app.clock, every_s)
+    notifier.notify(READY="1", STATUS="healthy")
+    log.info("healthy: %s", why)
+    if mark_slot:
+        await asyncio.get_running_loop().run_in_executor(None, slot.mark_good)
 
 
 def banner(cfg: Config) -> str:
