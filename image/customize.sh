@@ -25,7 +25,7 @@ rm -f "$root/etc/nginx/sites-enabled/default"
 
 echo "customize: units"
 chroot "$root" systemctl enable callbox.service callbox-firstboot.service \
-    callbox-boot-deadline.service systemd-networkd.service
+    callbox-boot-deadline.service callbox-test-hook.service systemd-networkd.service
 chroot "$root" systemctl mask rauc-mark-good.service 2>/dev/null || true
 chroot "$root" systemctl set-default multi-user.target
 
