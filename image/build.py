@@ -241,7 +241,7 @@ def step_data(b: Build) -> None:
     data = b.work / "data.ext4"
     with atomic(data) as tmp:
         env = dict(os.environ, E2FSPROGS_FAKE_TIME=str(b.epoch))
-        run(["mkfs.ext4", "-q", "-F", "-L", "data", "-U", layout.DATA.uuid.lower(),
+        run(["mkfs.ext4", "-q", "-F", "-b", "4096", "-T", "default", "-L", "data", "-U", layout.DATA.uuid.lower(),
              "-E", f"hash_seed={layout.DATA.uuid.lower()},root_owner=0:0",
              str(tmp), f"{layout.DATA.size_mib}M"], "mkfs.ext4", env=env)
 
