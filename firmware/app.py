@@ -384,11 +384,18 @@ async def _watchdog_pings(notifier: sdnotify.Notifier, interval: float) -> None:
 async def _report_ready(app: App, notifier: sdnotify.Notifier, mark_slot: bool,
                         every_s: float = 2.0) -> None:
     """READY=1 once Kamailio, the media nodes and the database are ok; then mark the slot."""
+    last = ""
     while True:
-        health = await app.api.check_health() if app.api else {}
-        ok, why = slot.healthy_for_boot(health)
+        try:
+            health = await app.api.check_health() if app.api else {}
+            ok, why = slot.healthy_for_boot(health)
+        except Exception as exc:          # a failing check must not end the readiness task
+            ok, why = False, f"health check failed: {type(exc).__name__}: {exc}"
         if ok:
             break
+        if why != last:
+            log.info("not ready yet: %s", why)
+            last = why
         notifier.notify(STATUS=f"starting: {why}")
         await sleep(app.clock, every_s)
     notifier.notify(READY="1", STATUS="healthy")

@@ -83,11 +83,16 @@ def atomic(path: Path) -> Iterator[Path]:
     """Yield a temporary sibling of *path*; rename it into place only on success."""
     tmp = path.with_name(f".{path.name}.part")
     _remove(tmp)
+    old = path.with_name(f".{path.name}.old")
     try:
         yield tmp
+        if path.is_dir() and not path.is_symlink():     # a folder cannot be replaced in one go
+            _remove(old)
+            os.replace(path, old)
         os.replace(tmp, path)
     finally:
         _remove(tmp)
+        _remove(old)
 
 
 def _remove(p: Path) -> None:

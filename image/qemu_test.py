@@ -50,7 +50,11 @@ mkdir -p /data/cbtest
 phase=$(cat /data/cbtest/phase 2>/dev/null || echo 1)
 up() { cut -d' ' -f1 /proc/uptime; }
 echo "CBTEST boot slot=$slot phase=$phase uptime=$(up)"
-until [ -e /run/callbox/slot-good ]; do sleep 2; done
+n=0
+until [ -e /run/callbox/slot-good ]; do
+    sleep 2; n=$((n + 1))
+    [ $((n % 15)) = 0 ] && echo "CBTEST waiting slot=$slot uptime=$(up) daemon: $(systemctl show -p ActiveState,StatusText --value callbox.service | tr '\n' ' ')"
+done
 echo "CBTEST healthy slot=$slot phase=$phase uptime=$(up)"
 rauc status --output-format=shell | grep -E 'BOOTED|PRIMARY|SLOT_1_BOOT_STATUS|SLOT_2_BOOT_STATUS' | sed 's/^/CBTEST rauc /'
 case "$phase" in

@@ -134,6 +134,7 @@ def callbox_toml() -> str:
 var = "/data/callbox"
 
 [sip]
+# 0.0.0.0 is replaced at each start by the LAN address (/usr/lib/callbox/lan-config)
 listen = "0.0.0.0"
 port = 5060
 

@@ -125,3 +125,14 @@ def test_packages_include_the_daemon_dependencies() -> None:
     for p in ("kamailio", "python3.11", "espeak-ng", "sox", "rauc", "linux-image-amd64",
               "grub-efi-amd64-bin", "nginx-light"):
         assert p in names
+
+
+def test_a_folder_output_is_replaced_whole(tmp_path: Path) -> None:
+    out = tmp_path / "wheels"
+    out.mkdir()
+    (out / "old.whl").write_bytes(b"old")
+    with build.atomic(out) as tmp:
+        tmp.mkdir()
+        (tmp / "new.whl").write_bytes(b"new")
+    assert [p.name for p in out.iterdir()] == ["new.whl"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["wheels"]
