@@ -157,7 +157,9 @@ class App:
 
     def _announce(self) -> None:
         try:
-            announcer = Announcer(self.cfg.web.listen, self.cfg.web.port, self.cfg.sip.port,
+            d = self.cfg.discovery
+            announcer = Announcer(d.address or self.cfg.web.listen, d.web_port or self.cfg.web.port,
+                                  self.cfg.sip.port,
                                   self.hardware.serial, version=__version__,
                                   realm=self.cfg.sip.realm)
             announcer.start()

@@ -47,6 +47,19 @@ def _ipv4(v: Any) -> str:
         raise ValueError("an IPv4 address like 127.0.0.1") from None
 
 
+def _opt_ipv4(v: Any) -> str:
+    return "" if v == "" else _ipv4(v)
+
+
+def _opt_port(v: Any) -> int:
+    if v == 0 and not isinstance(v, bool):
+        return 0
+    try:
+        return _port(v)
+    except ValueError:
+        raise ValueError("a port 1-65535, or 0 for web.port") from None
+
+
 def _int_range(lo: int, hi: int) -> Callable[[Any], int]:
     def check(v: Any) -> int:
         if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
@@ -211,6 +224,8 @@ class DemoConfig:
 @dataclass(frozen=True)
 class DiscoveryConfig:
     enabled: bool = True
+    address: str = ""       # where to announce; "": web.listen (the image: the LAN address,
+    web_port: int = 0       # with nginx's 443 in front of a loopback web UI); 0: web.port
 
 
 _CHECKS: dict[str, dict[str, Callable[[Any], Any]]] = {
@@ -232,7 +247,7 @@ _CHECKS: dict[str, dict[str, Callable[[Any], Any]]] = {
        for name in E1_SPANS},
     "analog": {"country": _choice(*COUNTRIES), "impedance": _choice("country", *IMPEDANCES),
                "fxo_timeslots": _timeslots, "fxs_timeslots": _timeslots},
-    "discovery": {"enabled": _bool},
+    "discovery": {"enabled": _bool, "address": _opt_ipv4, "web_port": _opt_port},
     "demo": {"seats": _int_range(1, 200)},
 }
 

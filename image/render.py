@@ -143,6 +143,11 @@ port = 5060
 listen = "127.0.0.1"
 port = 8080
 
+[discovery]
+# announce nginx's HTTPS port on the LAN address (filled in like sip.listen)
+address = "0.0.0.0"
+web_port = 443
+
 [hardware]
 profile = "sim"
 """

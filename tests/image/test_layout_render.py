@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from firmware import config as config_mod
+from firmware.errors import ConfigError
 from image import build, layout, render
 
 
@@ -89,6 +90,18 @@ def test_image_config_is_valid_and_lan_facing(tmp_path: Path) -> None:
     assert cfg.sip.listen == "0.0.0.0"                  # phones on the LAN reach the edge
     assert (cfg.web.listen, cfg.web.port) == ("127.0.0.1", 8080)   # behind nginx on 443
     assert str(cfg.var_dir) == "/data/callbox"          # the data partition
+    assert (cfg.discovery.address, cfg.discovery.web_port) == ("0.0.0.0", 443)
+
+
+@pytest.mark.parametrize("body, key", [
+    ('[discovery]\naddress = "lan"', "discovery.address"),
+    ("[discovery]\nweb_port = 70000", "discovery.web_port"),
+    ("[discovery]\nweb_port = true", "discovery.web_port")])
+def test_discovery_keys_refuse_bad_values(tmp_path: Path, body: str, key: str) -> None:
+    p = tmp_path / "callbox.toml"
+    p.write_text(body + "\n")
+    with pytest.raises(ConfigError, match=key):
+        config_mod.load(p)
 
 
 def test_fstab_mounts_esp_and_data_by_partuuid() -> None:
