@@ -44,6 +44,7 @@ from firmware.telephony.sip import SipChannel
 from firmware.timers import TIMERS
 from firmware.trunks import SipTrunks, Trunks
 from webui.app import make_app
+from webui.proxy import trust_proxy
 from webui.server import WebServer
 
 log = logging.getLogger("callbox.app")
@@ -147,7 +148,8 @@ class App:
         api.attach_security(SecurityControl(self.edge, self.security, self.bus))
         # make_app reads its signing key through the API, so it must run off the loop.
         web_app = await asyncio.to_thread(make_app, api, clock=self.clock)
-        self.web = WebServer(web_app, cfg.web.listen, cfg.web.port)
+        self.web = WebServer(trust_proxy(web_app, cfg.web.trusted_proxy), cfg.web.listen,
+                             cfg.web.port)
         await asyncio.to_thread(self.web.start)
         if cfg.discovery.enabled:
             # Probing takes seconds; the box serves meanwhile.

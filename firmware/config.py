@@ -158,6 +158,7 @@ class MediaConfig:
 class WebConfig:
     listen: str = "127.0.0.1"
     port: int = 8080
+    trusted_proxy: str = ""     # the reverse proxy whose X-Forwarded-For is believed (webui/proxy.py)
 
 
 @dataclass(frozen=True)
@@ -235,7 +236,7 @@ _CHECKS: dict[str, dict[str, Callable[[Any], Any]]] = {
               "legs_per_node": _int_range(2, 4), "spare_legs": _int_range(0, 64),
               "edge_only": _bool,
               "sip_port_base": _port, "rtp_port_base": _port},
-    "web": {"listen": _ipv4, "port": _port},
+    "web": {"listen": _ipv4, "port": _port, "trusted_proxy": _opt_ipv4},
     "hardware": {"profile": _choice("sim", "real"), "spi_device": _device, "i2c_bus": _device,
                  "spi_fxo": _device_list, "spi_fxs": _device_list, "gpio_chip": _device,
                  "tdm": _device, "watchdog": _device, "console": _device},

@@ -142,6 +142,7 @@ port = 5060
 # the daemon serves on loopback; nginx terminates HTTPS on 443 (and redirects 80)
 listen = "127.0.0.1"
 port = 8080
+trusted_proxy = "127.0.0.1"     # nginx: believe its X-Forwarded-For, nobody else's
 
 [discovery]
 # announce nginx's HTTPS port on the LAN address (filled in like sip.listen)

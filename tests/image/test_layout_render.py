@@ -89,6 +89,7 @@ def test_image_config_is_valid_and_lan_facing(tmp_path: Path) -> None:
     cfg = config_mod.load(p)
     assert cfg.sip.listen == "0.0.0.0"                  # phones on the LAN reach the edge
     assert (cfg.web.listen, cfg.web.port) == ("127.0.0.1", 8080)   # behind nginx on 443
+    assert cfg.web.trusted_proxy == "127.0.0.1"
     assert str(cfg.var_dir) == "/data/callbox"          # the data partition
     assert (cfg.discovery.address, cfg.discovery.web_port) == ("0.0.0.0", 443)
 
