@@ -51,6 +51,19 @@ def _ipv4(v: Any) -> str:
         raise ValueError("an IPv4 address like 127.0.0.1") from None
 
 
+def _opt_ipv4(v: Any) -> str:
+    return "" if v == "" else _ipv4(v)
+
+
+def _opt_port(v: Any) -> int:
+    if v == 0 and not isinstance(v, bool):
+        return 0
+    try:
+        return _port(v)
+    except ValueError:
+        raise ValueError("a port 1-65535, or 0 for web.port") from None
+
+
 def _int_range(lo: int, hi: int) -> Callable[[Any], int]:
     def check(v: Any) -> int:
         if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
@@ -154,6 +167,7 @@ class MediaConfig:
 class WebConfig:
     listen: str = "127.0.0.1"
     port: int = 8080
+    trusted_proxy: str = ""     # the reverse proxy whose X-Forwarded-For is believed (webui/proxy.py)
 
 
 @dataclass(frozen=True)
@@ -220,6 +234,8 @@ class DemoConfig:
 @dataclass(frozen=True)
 class DiscoveryConfig:
     enabled: bool = True
+    address: str = ""       # where to announce; "": web.listen (the image: the LAN address,
+    web_port: int = 0       # with nginx's 443 in front of a loopback web UI); 0: web.port
 
 
 _CHECKS: dict[str, dict[str, Callable[[Any], Any]]] = {
@@ -231,7 +247,7 @@ _CHECKS: dict[str, dict[str, Callable[[Any], Any]]] = {
               "legs_per_node": _int_range(2, 4), "spare_legs": _int_range(0, 64),
               "edge_only": _bool,
               "sip_port_base": _port, "rtp_port_base": _port},
-    "web": {"listen": _ipv4, "port": _port},
+    "web": {"listen": _ipv4, "port": _port, "trusted_proxy": _opt_ipv4},
     "hardware": {"profile": _choice("sim", "real"), "spi_device": _device, "i2c_bus": _device,
                  "spi_fxo": _device_list, "spi_fxs": _device_list, "gpio_chip": _device,
                  "tdm": _device, "watchdog": _device, "console": _device},
@@ -243,7 +259,7 @@ _CHECKS: dict[str, dict[str, Callable[[Any], Any]]] = {
        for name in E1_SPANS},
     "analog": {"country": _choice(*COUNTRIES), "impedance": _choice("country", *IMPEDANCES),
                "fxo_timeslots": _timeslots, "fxs_timeslots": _timeslots},
-    "discovery": {"enabled": _bool},
+    "discovery": {"enabled": _bool, "address": _opt_ipv4, "web_port": _opt_port},
     "demo": {"seats": _int_range(1, 200)},
 }
 
