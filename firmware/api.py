@@ -19,6 +19,7 @@ from acd_core.clock import Clock, SystemClock
 from firmware.api_crm import CrmApi
 from firmware.api_desk import DeskApi
 from firmware.api_inbound import InboundApi
+from firmware.api_system import SystemApi
 from firmware.api_trunks import TrunksApi
 from firmware.api_web import WebApi
 from firmware.errors import ApiError, CallboxError, StoreError
@@ -60,7 +61,7 @@ def worst(statuses: list[str]) -> str:
     return max(statuses, key=STATUSES.index, default="ok")
 
 
-class Api(InboundApi, CrmApi, WebApi, DeskApi, TrunksApi):
+class Api(InboundApi, CrmApi, WebApi, DeskApi, TrunksApi, SystemApi):
     """``Api(loop, store, health_provider)``; call its methods from any thread but the loop's.
 
     ``health_provider`` is an ``async () -> {component: {"status": ..., ...}}`` for
@@ -70,7 +71,8 @@ class Api(InboundApi, CrmApi, WebApi, DeskApi, TrunksApi):
     The CRM, records and access methods come from ``CrmApi``, the web UI's live board,
     event streams and configuration pages from ``WebApi`` (docs/design/crm-webui.md), the
     agent desk, supervision, recording rules and campaigns from ``DeskApi``; trunks,
-    outbound routes and the security log from ``TrunksApi``.
+    outbound routes and the security log from ``TrunksApi``; the system page (network,
+    time, logs, self-test, restore check, firmware update) from ``SystemApi``.
     The inbound configuration (routes, lists, schedules, IVR trees, queue rules,
     voicemail) comes from ``InboundApi`` (docs/design/daemon-interfaces.md).
     """
@@ -114,6 +116,10 @@ class Api(InboundApi, CrmApi, WebApi, DeskApi, TrunksApi):
     def health(self) -> dict[str, Any]:
         """``{"status": worst, "components": {name: {"status": ..., ...}}, "time": iso}``."""
         return self._run(self._health(), "health", timeout=min(self._timeout, 3.0))
+
+    async def check_health(self) -> dict[str, Any]:
+        """``health`` for callers on the daemon's own loop (readiness, slot marking)."""
+        return await self._health()
 
     async def _health(self) -> dict[str, Any]:
         components: dict[str, dict[str, Any]] = {}

@@ -63,6 +63,21 @@ class DeskApi:
     async def agent_available(self, p: Principal) -> dict[str, Any]:
         return await self._running_desk().agent_state_change(p, "available")
 
+    @endpoint("desk.agent")
+    async def desk_state(self, p: Principal) -> dict[str, Any]:
+        """The own seat's state (``agent_status``) plus ``wrapup_s``: how long the wrap-up
+        of the call still owing a disposition lasts (its queue's setting; None when the
+        seat owes none or the call has no queue), so the desk can count it down."""
+        cti = self._running_desk()
+        out = dict(cti.state_of(cti.own_seat(p, "login")))
+        out["wrapup_s"] = None
+        owed = out.get("wrapup_call")
+        if owed:
+            rec = await self._store.cdr.get(owed)
+            q = await self._store.config.queue(rec.queue) if rec and rec.queue else None
+            out["wrapup_s"] = q.wrapup_s if q is not None else None
+        return out
+
     @endpoint("desk.agent", "write")
     async def wrapup(self, p: Principal, disposition: str, note: str = "",
                      call_id: str | None = None, ready: bool = True) -> dict[str, Any]:
@@ -122,6 +137,22 @@ class DeskApi:
     async def click_to_call(self, p: Principal, number: str, queue: str | None = None
                             ) -> dict[str, Any]:
         return await outbound.click_to_call(self._running_desk(), p, number, queue)
+
+    @endpoint("desk.outbound", "write")
+    async def call_customer(self, p: Principal, customer_id: int, phone: int = 0,
+                            queue: str | None = None) -> dict[str, Any]:
+        """Click-to-call a customer's ``phone``-th number without the desk ever holding it
+        (an agent whose numbers are masked can call a customer it cannot read in full)."""
+        p.require("customers.read", "call a customer")
+        cti = self._running_desk()
+        c = await getattr(self, "crm").customers.get(customer_id)   # CrmApi's, mixed in
+        if c is None:
+            raise ApiError("no such customer", status=404, field="customer_id")
+        if not 0 <= phone < len(c.phones):
+            raise ApiError(f"customer {customer_id} has no phone number #{phone}", status=409,
+                           field="phone", numbers=len(c.phones))
+        out = await outbound.click_to_call(cti, p, c.phones[phone][0], queue)
+        return {**out, "customer_id": customer_id}
 
     # -- supervision ------------------------------------------------------------------------------
     @endpoint("desk.agent")

@@ -210,6 +210,15 @@ class RecordsApi:
                   queue: str | None = None) -> list[dict[str, Any]]:
         return await self.crm.records.kpi(by, since, until, queue)
 
+    @endpoint("reports.read", timeout=60)
+    async def quality_kpis(self, p: Principal, by: str, since: float, until: float,
+                           queue: str | None = None, repeat_h: float = 24.0
+                           ) -> list[dict[str, Any]]:
+        """Abandon rate and time, occupancy, utilization, adherence, FCR, CSAT and
+        transfer rate per queue, agent or in total (``firmware.crm.kpis``)."""
+        from firmware.crm import kpis
+        return await kpis.report(self.crm.store, by, since, until, queue, repeat_h)
+
     # retention, privacy, audit -------------------------------------------------------
     @endpoint("records.admin")
     async def retention_rules(self, p: Principal) -> list[dict[str, Any]]:

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 from pathlib import Path
 from typing import Any, Coroutine
 
 from acd_core.clock import Clock
 
-from firmware import demo
+from firmware import demo, sdnotify, slot
 from firmware.api import Api
 from firmware.clock import LoopClock, sleep
 from firmware.config import Config
@@ -35,6 +36,7 @@ from firmware.hardware import Hardware
 from firmware.media.leg import Leg
 from firmware.media.pool import MediaPool
 from firmware.sipedge.kamailio import KamailioEdge
+from firmware.sipedge.render import EdgeSettings
 from firmware.security import SecurityControl, SecurityMonitor
 from firmware.sipedge.placer import PlaceAnswer, PlaceRequest
 from firmware.store import Store
@@ -44,6 +46,7 @@ from firmware.telephony.sip import SipChannel
 from firmware.timers import TIMERS
 from firmware.trunks import SipTrunks, Trunks
 from webui.app import make_app
+from webui.proxy import trust_proxy
 from webui.server import WebServer
 
 log = logging.getLogger("callbox.app")
@@ -56,8 +59,10 @@ class App:
     unless a test passes its own); the drivers' thread gets a ``SystemClock``,
     the same ``Clock`` type with timers on threads, because it runs off the loop."""
 
-    def __init__(self, cfg: Config, clock: Clock | None = None) -> None:
+    def __init__(self, cfg: Config, clock: Clock | None = None,
+                 config_path: Path | None = None) -> None:
         self.cfg = cfg
+        self.config_path = config_path          # the file cfg came from (None: defaults)
         self.clock: Clock = clock or LoopClock()
         self.bus = EventBus(self.clock)
         self.store: Store | None = None
@@ -101,7 +106,8 @@ class App:
         files = demo.ensure_prompts(cfg)
 
         self.edge = KamailioEdge(cfg, self.bus, clock=self.clock, placer=self._place,
-                                 routes_somewhere=self._routes_somewhere)
+                                 routes_somewhere=self._routes_somewhere,
+                                 settings=EdgeSettings.from_config(cfg))
         self.sip_trunks = SipTrunks(self.trunks, self.edge, self.bus, self.clock,
                                     dial=self._dial_out,
                                     edge_address=f"{cfg.sip.listen}:{cfg.sip.port}")
@@ -150,9 +156,11 @@ class App:
         api.attach_inbound(self.router, self.prompt_library)
         api.attach_trunks(self.trunks)
         api.attach_security(SecurityControl(self.edge, self.security, self.bus))
+        api.attach_system(cfg, self.config_path)
         # make_app reads its signing key through the API, so it must run off the loop.
         web_app = await asyncio.to_thread(make_app, api, clock=self.clock)
-        self.web = WebServer(web_app, cfg.web.listen, cfg.web.port)
+        self.web = WebServer(trust_proxy(web_app, cfg.web.trusted_proxy), cfg.web.listen,
+                             cfg.web.port)
         await asyncio.to_thread(self.web.start)
         if cfg.discovery.enabled:
             # Probing takes seconds; the box serves meanwhile.
@@ -162,7 +170,9 @@ class App:
 
     def _announce(self) -> None:
         try:
-            announcer = Announcer(self.cfg.web.listen, self.cfg.web.port, self.cfg.sip.port,
+            d = self.cfg.discovery
+            announcer = Announcer(d.address or self.cfg.web.listen, d.web_port or self.cfg.web.port,
+                                  self.cfg.sip.port,
                                   self.hardware.serial, version=__version__,
                                   realm=self.cfg.sip.realm)
             announcer.start()
@@ -360,22 +370,63 @@ class App:
                                "security": self.security.health()}}
 
 
-async def serve(cfg: Config, ready: "asyncio.Future[App] | None" = None) -> None:
+async def serve(cfg: Config, ready: "asyncio.Future[App] | None" = None,
+                config_path: Path | None = None) -> None:
     """Run until SIGINT/SIGTERM; always stops what it started."""
-    app = App(cfg)
+    app = App(cfg, config_path=config_path)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    notifier = sdnotify.Notifier()
+    tasks = []
+    if notifier.ping_interval is not None:
+        tasks.append(asyncio.create_task(_watchdog_pings(notifier, notifier.ping_interval)))
     try:
         await app.start()
         print(banner(cfg), flush=True)
         if ready is not None:
             ready.set_result(app)
+        if notifier.enabled:
+            tasks.append(asyncio.create_task(_report_ready(
+                app, notifier, mark_slot=os.environ.get("CALLBOX_MARK_SLOT_GOOD") == "1")))
         await stop.wait()
     finally:
         log.info("stopping")
+        notifier.notify(STOPPING="1")
+        for t in tasks:
+            t.cancel()
         await app.stop()
+
+
+async def _watchdog_pings(notifier: sdnotify.Notifier, interval: float) -> None:
+    """WATCHDOG=1 from the event loop itself: a hung loop stops pinging and is restarted."""
+    while True:
+        notifier.notify(WATCHDOG="1")
+        await asyncio.sleep(interval)
+
+
+async def _report_ready(app: App, notifier: sdnotify.Notifier, mark_slot: bool,
+                        every_s: float = 2.0) -> None:
+    """READY=1 once Kamailio, the media nodes and the database are ok; then mark the slot."""
+    last = ""
+    while True:
+        try:
+            health = await app.api.check_health() if app.api else {}
+            ok, why = slot.healthy_for_boot(health)
+        except Exception as exc:          # a failing check must not end the readiness task
+            ok, why = False, f"health check failed: {type(exc).__name__}: {exc}"
+        if ok:
+            break
+        if why != last:
+            log.info("not ready yet: %s", why)
+            last = why
+        notifier.notify(STATUS=f"starting: {why}")
+        await sleep(app.clock, every_s)
+    notifier.notify(READY="1", STATUS="healthy")
+    log.info("healthy: %s", why)
+    if mark_slot:
+        await asyncio.get_running_loop().run_in_executor(None, slot.mark_good)
 
 
 def banner(cfg: Config) -> str:

@@ -88,6 +88,7 @@ def operation(spec: RouteSpec) -> dict[str, Any]:
         codes += [401, 403]
     if spec.method not in ("GET", "HEAD"):
         codes += [409, 413, 415]
+    codes += [c for c in spec.errors if c not in codes]
     if spec.path == "/api/health":
         responses["503"] = {"description": "a component is down", "content": {
             "application/json": {"schema": spec.response}}}

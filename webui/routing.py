@@ -40,6 +40,7 @@ class RouteSpec:
     status: int = 200                           # the success status
     max_body: int = DEFAULT_MAX_BODY
     tag: str = ""
+    errors: tuple[int, ...] = ()                # more error statuses than the usual ones
 
     def allows(self, permissions: frozenset[str] | set[str] | None) -> bool:
         """Whether a principal holding ``permissions`` (None: nobody logged in) may call it."""

@@ -193,6 +193,27 @@ def restore_backup(archive: Path, var_dir: Path, *, passphrase: str | None = Non
             "config": restored_config}
 
 
+def verify_backup(archive: Path, work_dir: Path, passphrase: str | None = None,
+                  progress: Progress | None = None) -> dict[str, Any]:
+    """Check ``archive`` as ``restore_backup`` would (frames, passphrase, names, manifest,
+    versions, database integrity) in a staging folder under ``work_dir``, removed after:
+    nothing on the box changes. Raises ``BackupError`` naming what is wrong."""
+    archive = Path(archive)
+    if not archive.is_file():
+        raise BackupError("no such archive", path=str(archive))
+    staging = Path(work_dir) / f".restore-check-{os.getpid()}-{time.monotonic_ns()}"
+    staging.mkdir(mode=0o700, parents=True)
+    try:
+        manifest = _extract(archive, passphrase, staging, progress or (lambda *_: None))
+        _check_versions(manifest, staging, archive)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return {"schema_version": manifest["schema_version"],
+            "firmware_version": manifest.get("firmware_version"),
+            "created_at": manifest.get("created_at"), "files": len(manifest["files"]),
+            "bytes": sum(f["size"] for f in manifest["files"].values())}
+
+
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:

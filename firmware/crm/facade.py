@@ -13,7 +13,8 @@ from typing import Any, Awaitable, Callable, Concatenate, ParamSpec, TypeVar
 
 from firmware.crm.masking import mask_tree
 from firmware.crm.permissions import PERMISSIONS, PermissionDenied, Principal
-from firmware.errors import ApiError, IllegalTransition
+from firmware.errors import (ApiError, FlowError, IllegalTransition, MediaError, RouteError,
+                             TrunksBusy)
 from firmware.store.config import InUse
 from firmware.store.db import NotFound, ValidationError
 
@@ -83,6 +84,14 @@ def endpoint(permission: str | None, kind: str = "read", timeout: float | None =
                 except IllegalTransition as exc:
                     raise ApiError(str(exc), status=409, field="state",
                                    state=exc.context.get("state")) from None
+                except RouteError as exc:          # a number no route takes: the input
+                    raise ApiError(str(exc), status=400, field="number") from None
+                except (MediaError, FlowError, TrunksBusy) as exc:
+                    # the call or the media refused it now (no room on the node, a leg
+                    # gone, every trunk busy): a conflict with the present, said as is
+                    raise ApiError(str(exc), status=409,
+                                   reason=exc.context.get("reason", type(exc).__name__)
+                                   ) from None
             result = self._run(call(), fn.__name__, timeout)
             return mask_tree(jsonable(result), p)
         return wrapper

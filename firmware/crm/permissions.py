@@ -49,6 +49,8 @@ PERMISSIONS: dict[str, str] = {
     "desk.admin": "dispositions, pause reasons, recording rules, queues' outbound caller ID",
     "campaigns.admin": "outbound campaigns, their lists and the do-not-call list",
     "system.backup": "online backup",
+    "system.admin": "the system page: network, time, logs, self-test, checking a backup to "
+                    "restore, firmware update",
 }
 
 _ALL = frozenset(PERMISSIONS)

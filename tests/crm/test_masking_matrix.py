@@ -37,6 +37,8 @@ E164 = "+8613812345678"
 
 #: Write endpoints whose results carry no phone number (or nothing at all).
 NUMBER_FREE_WRITES = {
+    # the system page: paths, versions, the box's own addresses, a self-test's output
+    "set_listen", "selftest_start", "firmware_update", "upload_dir",
     "put_user", "delete_user", "put_role", "delete_role", "put_team", "delete_team",
     "create_api_token", "revoke_api_token", "set_crm_settings", "delete_customer",
     "put_custom_field", "delete_custom_field", "put_view", "delete_view", "add_note",
@@ -61,12 +63,12 @@ DESK_LIVE = {
     "call_answer", "call_hangup", "call_hold", "call_resume", "call_transfer",
     "call_complete_transfer", "call_cancel_transfer", "call_conference", "call_pickup",
     "call_record", "click_to_call", "live_calls", "agent_states", "supervise_call",
-    "leave_call", "force_agent",
+    "leave_call", "force_agent", "desk_state", "call_customer",
 }
 #: Read endpoints that need the daemon's event bus: masked per role in tests/webui/test_live.py.
 LIVE = {"live_board", "offer_pop"}
 #: Paths that return the principal's own upload (access-checked, not masked).
-OWN_DATA = {"import_rejects"}
+OWN_DATA = {"import_rejects", "check_restore"}
 #: Api methods from before the CRM (the web UI moves to ``calls``/``call``; issue 19).
 PRE_CRM = {"health", "list_calls", "get_call", "queue_events", "login", "open_session",
            "session", "close_session", "secret", "publish", "attach_crm", "crm",
@@ -76,7 +78,7 @@ PRE_CRM = {"health", "list_calls", "get_call", "queue_events", "login", "open_se
            "web_session", "set_site", "event_stream", "attach_cti",
            "attach_inbound"}
 #: How the composition root hands the API its live objects (not callable from the web).
-WIRING = {"attach_trunks", "attach_security"}
+WIRING = {"attach_trunks", "attach_security", "attach_system"}
 
 
 class World:
@@ -171,6 +173,13 @@ RECIPES: dict[str, tuple[Recipe, bool]] = {
     "rate_tables": (lambda a, p, w: a.rate_tables(p), False),
     "cost_totals": (lambda a, p, w: a.cost_totals(p, "customer", T0 - 3600, T0), False),
     "kpi": (lambda a, p, w: a.kpi(p, "queue", T0 - 3600, T0), False),
+    "quality_kpis": (lambda a, p, w: a.quality_kpis(p, "agent", T0 - 3600, T0), False),
+    "system_info": (lambda a, p, w: a.system_info(p), False),
+    "recent_logs": (lambda a, p, w: a.recent_logs(p, 50), False),
+    "selftest_status": (lambda a, p, w: a.selftest_status(p), False),
+    "backups": (lambda a, p, w: a.backups(p), False),
+    "log_file": (lambda a, p, w: a.log_file(p), False),
+    "backup_file": (lambda a, p, w: a.backup_file(p, "none.cbbak"), False),
     "retention_rules": (lambda a, p, w: a.retention_rules(p), False),
     "audit_log": (lambda a, p, w: a.audit_log(p, limit=200), False),
     "verify_audit": (lambda a, p, w: a.verify_audit(p), False),

@@ -99,6 +99,8 @@ CALLS: dict[str, Any] = {
     "force_agent": lambda a, p: a.force_agent(p, "201", "available"),
     "put_pause_reason": lambda a, p: a.put_pause_reason(p, "smoke", "Smoke break", 9),
     "click_to_call": lambda a, p: a.click_to_call(p, "12ab"),
+    "call_customer": lambda a, p: a.call_customer(p, 999999),
+    "desk_state": lambda a, p: a.desk_state(p),
 }
 
 
@@ -131,6 +133,10 @@ def test_a_live_call_is_masked_for_an_agent_and_whole_for_a_supervisor(
     assert b.api.live_calls(sup)[0]["caller_number"] == CALLER
     status = b.api.agent_status(agent)
     assert status["call"]["caller_number"] == "138****5678" and status["agent"] == "201"
+    desk = b.api.desk_state(agent)
+    assert desk["call"]["caller_number"] == "138****5678" and desk["wrapup_s"] is None
+    with pytest.raises(ApiError, match="no agent 301"):       # a seat the ACD does not know
+        b.api.desk_state(sup)
     other = b.principal("agent", "other-agent", seat="209")
     assert b.api.live_calls(other) == []                 # not its call
 

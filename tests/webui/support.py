@@ -10,7 +10,7 @@ from typing import Any, Awaitable, Callable, Coroutine, TypeVar
 from acd_core.clock import ManualClock
 from firmware.api import Api
 from firmware.events import EventBus
-from firmware.store import Store
+from firmware.store import Seat, Store
 from tests.store.support import T0, call
 from webui.app import make_app
 from webui.server import WebServer
@@ -48,6 +48,16 @@ class DaemonLoop:
     def stop(self) -> None:
         if self.store is not None:
             self.run(self.store.close())
+
+        async def leftovers() -> None:
+            """Tasks a test left waiting (a call's loop, a leg's digit queue) end here,
+            not as 'destroyed but pending' when the loop is closed."""
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        self.run(leftovers())
+
         async def drain() -> None:
             await self.loop.shutdown_default_executor()
         self.run(drain())
@@ -78,6 +88,7 @@ class Web:
     api: Api
     bus: EventBus
     writer: Any
+    desk: Any = None                        # the FlowContext whose Cti the Api uses
 
     def flush_events(self) -> None:
         """Every event published so far is in the event log."""
@@ -108,6 +119,7 @@ def start_web(tmp_path: Path, health: Any = healthy) -> Web:
     assert store is not None
     daemon.run(store.users.put("admin", PASSWORD, "admin"))
     daemon.run(store.users.put("ann", PASSWORD, "agent", seat="201"))
+    daemon.run(store.config.put_seat(Seat(extension="201", ha1="0" * 32)))   # ann's phone
     calls = [call(T0 + 60 * i, agent=a, queue=q, disposition=d, caller_name=n,
                   **({} if d == "answered" else {"agent_answered_at": None, "talk_s": 0.0}))
              for i, (a, q, d, n) in enumerate([
@@ -123,12 +135,42 @@ def start_web(tmp_path: Path, health: Any = healthy) -> Web:
         return store.attach_event_log(bus)
     writer = daemon.run(attach())
     api = Api(daemon.loop, store, health, timeout=2.0, bus=bus)
+    desk = daemon.run(desk_context(tmp_path, store, bus, clock))
+    api.attach_cti(desk.cti)
+    api.attach_system(desk.cfg, None)
     app = make_app(api, clock=clock)
     server = WebServer(app, "127.0.0.1", 0)
     server.start()
-    return Web(daemon, server, clock, app, calls, api, bus, writer)
+    return Web(daemon, server, clock, app, calls, api, bus, writer, desk)
+
+
+async def desk_context(tmp_path: Path, store: Store, bus: EventBus, clock: ManualClock) -> Any:
+    """The daemon's flow context with its agent desk (``Cti``) on fake media, so the
+    desk and supervision routes answer as on a box without calls (never 503)."""
+    from firmware.config import from_dict
+    from firmware.flows.acd_runner import AcdRunner
+    from firmware.flows.context import FlowContext
+    from firmware.flows.records import CallRecords
+    from firmware.store.keeper import RecordKeeper
+    from tests.flows.fakes import FakePool
+    cfg = from_dict({"paths": {"var": str(tmp_path / "var")}}, tmp_path)
+    acd = AcdRunner(bus, clock)
+    acd.configure(await store.config.queues(), await store.config.seats())
+    keeper = RecordKeeper(cfg.var_dir, clock, bus)
+    return FlowContext(cfg=cfg, bus=bus, store=store, pool=FakePool(),  # type: ignore[arg-type]
+                       acd=acd, clock=clock, moh_path=cfg.prompts_dir / "moh.wav",
+                       records=CallRecords(store, keeper))
+
+
+async def close_desk(ctx: Any) -> None:
+    await ctx.cti.stop()
+    await ctx.tasks.close()
+    await ctx.records.keeper.stop()
+    ctx.acd.close()
 
 
 def stop_web(web: Web) -> None:
     web.server.stop()
+    if web.desk is not None:
+        web.daemon.run(close_desk(web.desk))
     web.daemon.stop()

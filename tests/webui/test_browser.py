@@ -274,6 +274,7 @@ def test_supervisor_adds_a_customer_and_opens_a_ticket(box: Box) -> None:
     box.shot(page, "ticket-390")
     page.goto(f"{box.url}/reports")
     expect(page.locator("svg.chart")).to_have_count(2)
+    expect(page.locator("#quality thead")).to_contain_text("Adherence")
     box.shot(page, "reports")
     page.context.close()
 

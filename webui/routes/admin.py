@@ -19,7 +19,7 @@ from webui.routing import Router
 
 TAG = "admin"
 ADMIN_AREAS = ("users.admin", "queues.admin", "records.admin", "audit.read", "customers.admin",
-               "tickets.admin")
+               "tickets.admin", "system.admin", "system.backup")
 USER = obj(("username", "role"), username=STR, role=STR, seat=OPT_STR, team=OPT_STR,
            display_name=STR, disabled=BOOL)
 USER_IN = obj(("username", "role"), username={"type": "string", "maxLength": 32},
@@ -356,12 +356,6 @@ def routes(r: Router, ui: WebUi, plugin: AccessPlugin) -> None:
     def admin_seat_delete(extension: str) -> None:
         api.delete_seat(me(), extension)
         redirect("/admin/seats")
-
-    @r.get("/admin/telephony", permission="queues.admin", summary="Trunks, DIDs and IVR menus")
-    def admin_telephony() -> str:
-        p = me()
-        return page("admin_telephony", "Telephony", trunks=api.list_trunks(p),
-                    dids=api.list_dids(p), menus=api.list_ivr_menus(p))
 
     @r.get("/admin/retention", permission="records.admin",
            summary="How long call records and recordings are kept")

@@ -26,6 +26,13 @@ KPI_ROW = obj(("offered", "answered", "abandoned"), offered=INT, answered=INT, a
 KPI_PARAMS = {"by": p_choice("queue", "agent", "day", "hour"), "since": parse_time,
               "until": parse_time, "queue": p_name}
 COLUMNS = ("offered", "answered", "abandoned", "service_level", "asa_s", "aht_s")
+QUALITY_ROW = obj((), queue=STR, agent=STR, key=STR, offered=INT, abandoned=INT,
+                  abandon_rate=OPT_NUM, average_abandon_s=OPT_NUM, handled=INT,
+                  transferred=INT, transfer_rate=OPT_NUM, occupancy=OPT_NUM,
+                  utilization=OPT_NUM, adherence=OPT_NUM, fcr_calls=INT, repeat_calls=INT,
+                  fcr=OPT_NUM, csat_answers=INT, csat=OPT_NUM, csat_average=OPT_NUM)
+QUALITY_PARAMS = {"by": p_choice("total", "queue", "agent"), "since": parse_time,
+                  "until": parse_time, "queue": p_name, "repeat_h": p_int(1, 720)}
 
 
 def _share(lo: float, hi: float) -> Any:
@@ -87,6 +94,17 @@ def routes(r: Router, ui: WebUi, plugin: AccessPlugin) -> None:
     def api_kpi() -> list[dict[str, Any]]:
         return kpi_rows(args())[3]
 
+    @r.get("/api/reports/quality", permission="reports.read", query=QUALITY_PARAMS,
+           response=arr(QUALITY_ROW), summary=(
+               "Abandon rate and average abandon time, occupancy, utilization, adherence "
+               "(schedule agent-<seat>), FCR within repeat_h hours (default 24), CSAT from "
+               "surveys and transfer rate, in total or per queue or agent"))
+    def api_quality() -> list[dict[str, Any]]:
+        a = args()
+        since, until = window(a)
+        return api.quality_kpis(me(), a.get("by", "total"), since, until, a.get("queue"),
+                                float(a.get("repeat_h", 24)))
+
     @r.get("/api/reports/costs", permission="reports.read", query={
         "by": p_choice("trunk", "queue", "agent", "customer"), "since": parse_time,
         "until": parse_time}, response=arr(obj()), summary="Call cost totals")
@@ -129,7 +147,10 @@ def routes(r: Router, ui: WebUi, plugin: AccessPlugin) -> None:
             x["per_call"] = f"{x['cost_micro'] / x['calls'] / 1e6:.4f}" if x["calls"] else "–"
         q = {"by": by, "since": int(since), "until": int(until), **(
             {"queue": a["queue"]} if a.get("queue") else {})}
+        qby = by if by in ("queue", "agent") else "total"
+        quality = api.quality_kpis(me(), qby, since, until, a.get("queue"), 24.0)
         return page("reports", "Reports", by=by, rows=rows, bar=bar, sl=sl, total=total,
+                    quality=quality, qby=qby, pct=percent,
                     since=_day(since), until=_day(until - 1), queue=a.get("queue", ""),
                     export="/reports/export?" + urlencode(q), costs=costs, cost_by=cost_by)
 

@@ -29,6 +29,23 @@
     td.dataset.ticking = ticking ? "1" : "0";
     return td;
   }
+  // the wallboard's supervision buttons (webui/static/wallboard.js acts on them)
+  function actions(a) {
+    const td = el("td", null, "sup-actions");
+    function button(attr, value, label) {
+      const b = el("button", label);
+      b.type = "button";
+      b.dataset[attr] = value;
+      td.append(b);
+    }
+    if (a.call && a.agent !== agentsBody.dataset.mySeat) {
+      for (const m of ["listen", "whisper", "barge", "intercept", "leave"]) button("sup", m, m);
+    }
+    for (const [st, label] of [["paused", "pause"], ["available", "available"], ["logged-out", "log out"]]) {
+      if (a.state !== st) button("force", st, label);
+    }
+    return td;
+  }
   function pct(v) { return v === null || v === undefined ? "–" : Math.round(v * 100) + " %"; }
 
   function renderBoard(b) {
@@ -68,6 +85,7 @@
         tr.append(el("td", a.agent), st, timer(a.in_state_s, a.in_state_s !== null),
                   el("td", (a.call || "").slice(0, 8)), el("td", a.calls_today, "num"),
                   el("td", a.registered ? "registered" : "not registered"));
+        if (agentsBody.dataset.actions === "1") tr.append(actions(a));
         agentsBody.append(tr);
       }
     }
@@ -141,6 +159,7 @@
   for (const k of kinds) {
     es.addEventListener(k, function (ev) {
       soon();
+      document.dispatchEvent(new CustomEvent("callbox-live", {detail: {kind: k, data: ev.data}}));
       if (!seat || k !== "acd.trace") return;
       let d; try { d = JSON.parse(ev.data); } catch (e) { return; }
       if (d.agent !== seat || !d.call) return;

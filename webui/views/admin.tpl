@@ -10,7 +10,16 @@
 % if can('queues.admin'):
   <li><a href="/admin/seats">Seats</a><span>SIP phones, passwords, how to register a softphone</span></li>
   <li><a href="/admin/queues">Queues</a><span>ACD strategy, wrap-up, ring time-out, service level</span></li>
-  <li><a href="/admin/telephony">Telephony</a><span>trunks, dialled numbers, IVR menus</span></li>
+  <li><a href="/admin/telephony">Telephony</a><span>SIP trunks and outbound routes</span></li>
+  <li><a href="/admin/routes">Routes and caller lists</a><span>where each number goes, black and white lists</span></li>
+  <li><a href="/admin/schedules">Schedules</a><span>opening hours, holidays, agents' working hours</span></li>
+  <li><a href="/admin/prompts">Prompts</a><span>spoken texts and recorded greetings</span></li>
+  <li><a href="/admin/ivr">IVR trees</a><span>menus and what each digit does</span></li>
+  <li><a href="/admin/queue-rules">Queue rules</a><span>announcements, overflow, exit key, callbacks</span></li>
+  <li><a href="/admin/voicemail">Voicemail</a><span>boxes and messages</span></li>
+% end
+% if can('calls.read_all'):
+  <li><a href="/admin/callbacks">Callbacks</a><span>callers waiting to be called back</span></li>
 % end
 % if can('customers.admin') or can('tickets.admin'):
   <li><a href="/admin/crm">CRM settings</a><span>custom fields, ticket types, SLA table</span></li>
@@ -20,6 +29,10 @@
 % end
 % if can('audit.read'):
   <li><a href="/admin/audit">Audit log</a><span>who viewed, played, exported, changed what</span></li>
+  <li><a href="/admin/security">Security</a><span>the SIP edge's security log and bans</span></li>
+% end
+% if can('system.admin'):
+  <li><a href="/admin/system">System</a><span>network, time, backup and restore, self-test, logs, firmware</span></li>
 % end
 % if can('kb.write'):
   <li><a href="/announcements">Announcements</a><span>what agents see on their desk</span></li>

@@ -42,6 +42,18 @@
 % end
   </dl>
 % end
+% if can('desk.outbound') and user.get('seat') and c['phones']:
+  <div class="buttons" id="call-customer">
+%   for i, ph in enumerate(c['phones']):
+    <form method="post" action="/desk/dial-customer">
+      <input type="hidden" name="csrf" value="{{user['csrf']}}">
+      <input type="hidden" name="customer_id" value="{{c['id']}}">
+      <input type="hidden" name="phone" value="{{i}}">
+      <button type="submit" class="call-phone" data-phone="{{i}}">Call {{ph['number']}}</button>
+    </form>
+%   end
+  </div>
+% end
 % if can('customers.delete'):
   <form method="post" action="/customers/{{c['id']}}/delete" class="inline">
     <input type="hidden" name="csrf" value="{{user['csrf']}}">

@@ -30,18 +30,32 @@
 </div>
 <div class="scroll">
 <table id="agents" class="board">
-  <thead><tr><th>Agent</th><th>State</th><th class="num">In state</th><th>Call</th><th class="num">Calls today</th><th>Phone</th></tr></thead>
-  <tbody id="agents-body">
+  <thead><tr><th>Agent</th><th>State</th><th class="num">In state</th><th>Call</th><th class="num">Calls today</th><th>Phone</th><th>Actions</th></tr></thead>
+  <tbody id="agents-body" data-actions="1" data-my-seat="{{my_seat}}">
 % for ag in board['agents']:
     <tr data-agent="{{ag['agent']}}" class="state-{{ag['state']}}">
       <td>{{ag['agent']}}</td><td><span class="badge">{{ag['state']}}{{' (' + ag['reason'] + ')' if ag['reason'] and ag['state'] == 'paused' else ''}}</span></td>
       <td class="num" data-secs="{{ag['in_state_s'] or 0}}" data-ticking="{{1 if ag['in_state_s'] is not None else 0}}">{{ag['in_state']}}</td>
       <td>{{(ag['call'] or '')[:8]}}</td><td class="num">{{ag['calls_today']}}</td>
       <td>{{'registered' if ag['registered'] else 'not registered'}}</td>
+      <td class="sup-actions">
+%   if ag['call'] and ag['agent'] != my_seat:
+%     for m in modes:
+        <button type="button" data-sup="{{m}}">{{m}}</button>
+%     end
+        <button type="button" data-sup="leave">leave</button>
+%   end
+%   for st, label in (('paused', 'pause'), ('available', 'available'), ('logged-out', 'log out')):
+%     if ag['state'] != st:
+        <button type="button" data-force="{{st}}">{{label}}</button>
+%     end
+%   end
+      </td>
     </tr>
 % end
   </tbody>
 </table>
 </div>
-<p class="muted" id="supervision-note">Listen, whisper, barge, intercept and forcing an agent's state wait for the daemon's supervision commands.</p>
+<p id="sup-msg" role="status" class="muted" data-csrf="{{user['csrf']}}">{{'Listen, whisper, barge and intercept ring your seat ' + my_seat + ' first.' if my_seat else 'You have no seat: listening needs a phone (an admin assigns a seat to your user).'}}</p>
 <script src="/static/live.js"></script>
+<script src="/static/wallboard.js"></script>

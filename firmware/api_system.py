@@ -1,0 +1,247 @@
+"""The system page's half of ``firmware.api.Api``: what the box listens on, its time,
+recent log lines, the hardware self-test, checking a backup to restore, firmware update.
+
+Mixed into ``firmware.api.Api`` (which provides ``_run``, ``_store``, ``crm``). The
+composition root hands over the configuration with ``attach_system(cfg, path)``;
+without it (tests of other areas) the network part says so.
+
+What it will not do, and says so instead (``ApiError`` 409 naming the reason):
+
+- change the listen addresses: behind the image's HTTPS front (``web.trusted_proxy``
+  set) the front owns the web address; otherwise changing them from the web UI
+  (with a restart of the edge and a way back) is not built yet: ``callbox.toml``;
+- run the self-test on real hardware while the daemon holds the board (the
+  simulator's self-test runs in a child process, its output kept under
+  ``var/selftest/``);
+- restore into the running box: a restore swaps the data folder under a stopped
+  box (``firmware.backup.restore``). An uploaded archive is *checked* here in full
+  (frames, passphrase, manifest, versions, database integrity) and the page says
+  how to restore it;
+- update the firmware when this build has no ``firmware.update`` module.
+"""
+from __future__ import annotations
+
+import asyncio
+import importlib
+import importlib.util
+import os
+import sys
+import time
+from collections import deque
+from pathlib import Path
+from typing import Any, Callable
+
+from firmware.crm.facade import endpoint
+from firmware.crm.permissions import Principal
+from firmware.errors import ApiError
+
+LOG_TAIL_MAX = 1000
+SELFTEST_KEEP = 10
+
+
+class SystemApi:
+    _run: Callable[..., Any]
+    _store: Any
+    crm: Any
+    _system_cfg: Any = None
+    _system_cfg_path: Path | None = None
+    _selftest: dict[str, Any] | None = None
+
+    def attach_system(self, cfg: Any, config_path: Path | None) -> None:
+        """The running configuration and the file it came from (None: defaults)."""
+        self._system_cfg = cfg
+        self._system_cfg_path = config_path
+
+    def _var(self) -> Path:
+        return Path(self._store.path).parent
+
+    # -- network and time -------------------------------------------------------------
+    @endpoint("system.admin")
+    async def system_info(self, p: Principal) -> dict[str, Any]:
+        """Listen addresses, whether they may be changed here (and why not), the time,
+        the firmware version, whether a firmware update is possible in this build."""
+        from firmware.backup import FIRMWARE_VERSION
+        cfg = self._system_cfg
+        wall = self._store.db.wall()
+        out: dict[str, Any] = {
+            "firmware_version": FIRMWARE_VERSION,
+            "time": wall, "timezone": time.strftime("%Z", time.localtime(wall)),
+            "config_file": str(self._system_cfg_path) if self._system_cfg_path else None,
+            "firmware_update": update_available(),
+        }
+        if cfg is None:
+            out["network"] = None
+            out["network_change"] = "the daemon did not hand its configuration to the API"
+            return out
+        proxy = getattr(cfg.web, "trusted_proxy", "") or ""
+        out["network"] = {"web_listen": cfg.web.listen, "web_port": cfg.web.port,
+                          "sip_listen": cfg.sip.listen, "sip_port": cfg.sip.port,
+                          "sip_realm": cfg.sip.realm, "trusted_proxy": proxy or None}
+        out["network_change"] = network_refusal(proxy)
+        return out
+
+    @endpoint("system.admin", "write")
+    async def set_listen(self, p: Principal, web_listen: str | None = None,
+                         sip_listen: str | None = None) -> dict[str, Any]:
+        """Refused, always with the reason (see the module docstring)."""
+        cfg = self._system_cfg
+        proxy = "" if cfg is None else (getattr(cfg.web, "trusted_proxy", "") or "")
+        field = "web_listen" if web_listen is not None else "sip_listen"
+        raise ApiError(network_refusal(proxy), status=409, field=field)
+
+    @endpoint("system.admin")
+    async def recent_logs(self, p: Principal, lines: int = 200) -> dict[str, Any]:
+        """The last ``lines`` lines of var/log/callbox.log (the daemon's log)."""
+        if not 1 <= lines <= LOG_TAIL_MAX:
+            raise ApiError(f"lines: expected 1-{LOG_TAIL_MAX}", status=400, field="lines")
+        path = self._var() / "log" / "callbox.log"
+
+        def tail() -> list[str]:
+            if not path.is_file():
+                return []
+            with open(path, "rb") as f:
+                f.seek(0, os.SEEK_END)
+                f.seek(max(0, f.tell() - lines * 400))
+                return [x.decode("utf-8", "replace") for x in
+                        deque(f.read().splitlines(), maxlen=lines)]
+        return {"path": str(path), "lines": await asyncio.to_thread(tail)}
+
+    @endpoint("system.admin")
+    async def log_file(self, p: Principal) -> str:
+        """The daemon's log file to download (404 when there is none)."""
+        path = self._var() / "log" / "callbox.log"
+        if not path.is_file():
+            raise ApiError("no log file yet", status=404, path=str(path))
+        return str(path)
+
+    @endpoint("system.admin", "write")
+    async def upload_dir(self, p: Principal) -> str:
+        """Where the system page keeps uploads it hands to these methods."""
+        folder = self._var() / "uploads" / "system"
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return str(folder)
+
+    # -- self-test --------------------------------------------------------------------
+    @endpoint("system.admin", "write")
+    async def selftest_start(self, p: Principal) -> dict[str, Any]:
+        cfg = self._system_cfg
+        profile = cfg.hardware.profile if cfg is not None else "sim"
+        if profile != "sim":
+            raise ApiError("the hardware self-test needs the board, which the running daemon "
+                           "holds: stop the box and run `callbox selftest`", status=409,
+                           field="profile")
+        if self._selftest is not None and self._selftest["state"] == "running":
+            raise ApiError("a self-test is running", status=409, field="selftest")
+        folder = self._var() / "selftest"
+        folder.mkdir(parents=True, exist_ok=True)
+        stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(self._store.db.wall()))
+        out = folder / f"selftest-{stamp}.txt"
+        argv = [sys.executable, "-m", "hw_tests", "--profile", "sim"]
+        if self._system_cfg_path is not None:
+            argv += ["--config", str(self._system_cfg_path)]
+        state: dict[str, Any] = {"state": "running", "output": str(out), "exit_code": None,
+                                 "started_at": self._store.db.wall(), "by": p.user}
+        self._selftest = state
+        proc = await asyncio.create_subprocess_exec(
+            *argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+            cwd=str(Path(__file__).resolve().parents[1]))
+        asyncio.ensure_future(self._follow(proc, out, state))
+        await self.crm.audited(p, "system.selftest", out.name)
+        for old in sorted(folder.glob("selftest-*.txt"))[:-SELFTEST_KEEP]:
+            old.unlink(missing_ok=True)
+        return self._selftest_view(state)
+
+    async def _follow(self, proc: Any, out: Path, state: dict[str, Any]) -> None:
+        """Write the child's lines to ``out`` as they come (the page shows them live)."""
+        with open(out, "wb") as f:
+            assert proc.stdout is not None
+            while line := await proc.stdout.readline():
+                f.write(line)
+                f.flush()
+        state["exit_code"] = await proc.wait()
+        state["state"] = "passed" if state["exit_code"] == 0 else "failed"
+
+    def _selftest_view(self, state: dict[str, Any]) -> dict[str, Any]:
+        path = Path(state["output"])
+        text = path.read_text(errors="replace")[-20000:] if path.is_file() else ""
+        return {"state": state["state"], "exit_code": state["exit_code"],
+                "started_at": state["started_at"], "by": state["by"], "output": text}
+
+    @endpoint("system.admin")
+    async def selftest_status(self, p: Principal) -> dict[str, Any]:
+        """The last self-test started here: state (running, passed, failed), its output."""
+        if self._selftest is None:
+            return {"state": "never", "exit_code": None, "started_at": None, "by": None,
+                    "output": ""}
+        return self._selftest_view(self._selftest)
+
+    # -- backup and restore -----------------------------------------------------------------
+    @endpoint("system.backup")
+    async def backup_file(self, p: Principal, name: str) -> str:
+        """A backup archive made on this box, to download."""
+        folder = self._var() / "backups"
+        path = folder / name
+        if "/" in name or not name.endswith(".cbbak") or not path.is_file():
+            raise ApiError("no such backup", status=404, field="name")
+        return str(path)
+
+    @endpoint("system.backup")
+    async def backups(self, p: Principal) -> list[dict[str, Any]]:
+        folder = self._var() / "backups"
+        if not folder.is_dir():
+            return []
+        return [{"name": x.name, "bytes": x.stat().st_size, "created_at": x.stat().st_mtime}
+                for x in sorted(folder.glob("*.cbbak"), reverse=True)]
+
+    @endpoint("system.admin", "read", timeout=600)
+    async def check_restore(self, p: Principal, path: str, passphrase: str | None = None
+                            ) -> dict[str, Any]:
+        """Check an uploaded archive as a restore would (nothing on the box changes) and
+        say how to restore it."""
+        from firmware.backup.archive import BackupError
+        from firmware.backup.restore import verify_backup
+        archive = Path(path)
+        try:
+            result = await asyncio.to_thread(verify_backup, archive, self._var().parent,
+                                             passphrase)
+        except BackupError as exc:
+            raise ApiError(f"this archive cannot be restored: {exc}", status=400,
+                           field="file") from None
+        await self.crm.audited(p, "system.restore_check", archive.name,
+                               {"schema": result["schema_version"]})
+        cfg_arg = f" --config {self._system_cfg_path}" if self._system_cfg_path else ""
+        return {**result, "archive": str(archive),
+                "how": f"stop the box, then run: callbox restore{cfg_arg} {archive}"
+                       + (" --passphrase-file FILE" if passphrase else "")
+                       + " (a running box cannot replace its own database)"}
+
+    # -- firmware update ---------------------------------------------------------------------
+    @endpoint("system.admin", "write", timeout=900)
+    async def firmware_update(self, p: Principal, path: str) -> dict[str, Any]:
+        """Install an uploaded firmware image with ``firmware.update.install_argv(path)``
+        when this build has that module; otherwise refused (409) saying so."""
+        if not update_available():
+            raise ApiError("firmware update: not available in this build", status=409,
+                           field="file")
+        update = importlib.import_module("firmware.update")
+        argv = update.install_argv(path)
+        await self.crm.audited(p, "system.firmware_update", Path(path).name)
+        proc = await asyncio.create_subprocess_exec(
+            *argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        out, _ = await proc.communicate()
+        return {"exit_code": proc.returncode, "output": out.decode("utf-8", "replace")[-20000:]}
+
+
+def update_available() -> bool:
+    """Whether this build can install firmware (``firmware/update.py`` is present)."""
+    return importlib.util.find_spec("firmware.update") is not None
+
+
+def network_refusal(trusted_proxy: str) -> str:
+    if trusted_proxy:
+        return (f"this box is reached through the image's HTTPS front ({trusted_proxy}); the "
+                "web address is managed there and cannot be changed from this page")
+    return ("changing the listen addresses from the web UI is not built yet: edit [web] "
+            "listen and [sip] listen in callbox.toml and restart the box")
+
+

@@ -1,0 +1,92 @@
+% rebase('base.tpl', title=title, user=user, nav=nav, body_class=body_class)
+<section class="head"><h1>System</h1><span class="spacer"></span><span class="muted">firmware {{info['firmware_version']}}</span><a href="/admin">Administration</a></section>
+% if error:
+<p class="error" role="alert" id="form-error">{{error}}</p>
+% end
+<div class="grid">
+<section class="panel" id="network"><h2>Network</h2>
+% if info['network']:
+  <dl class="facts">
+    <dt>Web UI</dt><dd id="web-listen">{{info['network']['web_listen']}}:{{info['network']['web_port']}}</dd>
+    <dt>SIP edge</dt><dd id="sip-listen">{{info['network']['sip_listen']}}:{{info['network']['sip_port']}} (realm {{info['network']['sip_realm']}})</dd>
+%   if info['network']['trusted_proxy']:
+    <dt>HTTPS front</dt><dd id="trusted-proxy">{{info['network']['trusted_proxy']}}</dd>
+%   end
+    <dt>Configuration</dt><dd>{{info['config_file'] or 'built-in defaults'}}</dd>
+  </dl>
+% end
+  <p class="muted" id="network-change">{{info['network_change']}}.</p>
+% if info['network'] and not info['network']['trusted_proxy']:
+  <form method="post" action="/admin/system/listen" class="form-grid" id="listen-form">
+    <input type="hidden" name="csrf" value="{{user['csrf']}}">
+    <label>SIP edge address <input name="sip_listen" value="{{info['network']['sip_listen']}}" maxlength="64"></label>
+    <label>Web UI address <input name="web_listen" value="{{info['network']['web_listen']}}" maxlength="64"></label>
+    <button type="submit" id="change-listen">Change</button>
+  </form>
+% end
+</section>
+<section class="panel" id="time"><h2>Time</h2>
+  <dl class="facts"><dt>Box time</dt><dd id="box-time">{{info['local_time']}}</dd><dt>UTC</dt><dd>{{info['utc_time']}}</dd></dl>
+  <p class="muted">The box keeps time with the system clock (NTP in the image); it is not set from here.</p>
+</section>
+</div>
+% if can('system.backup'):
+<section class="panel" id="backup"><h2>Backup</h2>
+% if made:
+  <p class="ok" id="backup-made">Backup made: <a href="/api/system/backups/{{made['name']}}" id="backup-link">{{made['name']}}</a> ({{made['bytes']}} bytes{{', encrypted' if made.get('encrypted') else ''}}).</p>
+% end
+  <form method="post" action="/admin/system/backup" class="form-grid" id="backup-form">
+    <input type="hidden" name="csrf" value="{{user['csrf']}}">
+    <label>Passphrase (empty: not encrypted) <input type="password" name="passphrase" maxlength="200" autocomplete="new-password"></label>
+    <button type="submit" id="make-backup">Make a backup now</button>
+  </form>
+  <ul class="list" id="backups">
+% for b in backups:
+    <li><a href="/api/system/backups/{{b['name']}}">{{b['name']}}</a> <span class="muted">{{b['bytes']}} bytes, {{b['time']}}</span></li>
+% end
+% if not backups:
+    <li class="muted">No backups on this box yet.</li>
+% end
+  </ul>
+</section>
+% end
+<section class="panel" id="restore"><h2>Restore</h2>
+% if checked:
+  <p class="ok" id="restore-checked">The archive can be restored: schema {{checked['schema_version']}}, firmware {{checked['firmware_version']}}, {{checked['files']}} files, {{checked['bytes']}} bytes.</p>
+  <p id="restore-how">To restore it, {{checked['how']}}.</p>
+% end
+  <form method="post" action="/admin/system/restore" enctype="multipart/form-data" class="form-grid" id="restore-form">
+    <input type="hidden" name="csrf" value="{{user['csrf']}}">
+    <label>Backup archive (.cbbak) <input type="file" name="file" id="restore-file" accept=".cbbak" required></label>
+    <label>Its passphrase (if encrypted) <input type="password" name="passphrase" maxlength="200" autocomplete="off"></label>
+    <button type="submit" id="check-restore">Upload and check</button>
+  </form>
+  <p class="muted">The archive is checked in full (frames, passphrase, manifest, versions, database integrity); nothing on the box changes. A restore replaces the data folder of a stopped box, so it is done with <code>callbox restore</code>. Up to {{max_upload_mib}} MiB through the browser; copy bigger archives to the box.</p>
+</section>
+<section class="panel" id="selftest"><h2>Hardware self-test</h2>
+  <p><span class="badge" id="selftest-state" data-state="{{selftest['state']}}">{{selftest['state']}}</span> {{'started by ' + selftest['by'] if selftest['by'] else ''}}</p>
+  <form method="post" action="/admin/system/selftest" id="selftest-form">
+    <input type="hidden" name="csrf" value="{{user['csrf']}}">
+    <button type="submit" id="run-selftest">Run the self-test</button>
+  </form>
+  <pre class="code" id="selftest-output">{{selftest['output']}}</pre>
+</section>
+<section class="panel" id="logs"><h2>Recent log lines <a class="small" href="/api/system/logs/download" id="log-download">download the log</a></h2>
+  <pre class="code" id="log-lines">{{'\n'.join(logs['lines']) or 'No log lines yet.'}}</pre>
+</section>
+<section class="panel" id="firmware"><h2>Firmware update</h2>
+% if info['firmware_update']:
+%   if updated:
+  <p class="{{'ok' if updated['exit_code'] == 0 else 'error'}}" id="firmware-result">The installer ended with status {{updated['exit_code']}}.</p>
+  <pre class="code">{{updated['output']}}</pre>
+%   end
+  <form method="post" action="/admin/system/firmware" enctype="multipart/form-data" class="form-grid" id="firmware-form">
+    <input type="hidden" name="csrf" value="{{user['csrf']}}">
+    <label>Firmware image <input type="file" name="file" required></label>
+    <button type="submit" id="install-firmware">Upload and install</button>
+  </form>
+% else:
+  <p id="firmware-unavailable">firmware update: not available in this build</p>
+% end
+</section>
+<script src="/static/system.js"></script>
