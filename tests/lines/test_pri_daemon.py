@@ -15,6 +15,8 @@ seat 201 is baresip (auto-answers, talks 1000 Hz, records what it hears).
    the seat hangs up, libpri sees the clearing; the CDR's trunk is ``e1/1``.
 3. libpri refuses the next click-to-call with cause 34: ``GroupBusy``, no other group
    on the route, a ``blocked`` CDR naming the cause.
+4. The cable is pulled during a call: red alarm, layer 1 down, the call is cleared
+   with its CDR, health shows the D-channel down; plugged back, it comes up again.
 """
 from __future__ import annotations
 
@@ -59,6 +61,13 @@ async def _cdrs(app: App, direction: str) -> list[dict[str, object]] | None:
         "SELECT direction, trunk, caller_number, did, dialed_number, agent, queue, disposition"
         " FROM cdr WHERE direction = ? ORDER BY started_at", (direction,))
     return [dict(r) for r in rows] or None
+
+
+async def _cdr_of(app: App, caller: str) -> dict[str, object] | None:
+    assert app.store is not None
+    rows = await app.store.db.fetchall(
+        "SELECT trunk, disposition, failure_reason FROM cdr WHERE caller_number = ?", (caller,))
+    return dict(rows[0]) if rows else None
 
 
 async def _blocked(app: App) -> list[tuple[object, ...]] | None:
@@ -152,6 +161,21 @@ def test_pri_calls_in_and_out_through_the_daemon(tmp_path: Path) -> None:
             assert (number, disposition) == ("0307777", "blocked")
             assert "('e1/1', 'cause 34')" in str(why), why
             assert app.trunks.blocked == 1
+
+            # 4. the cable is pulled mid-call: red alarm, layer 1 down, the call cleared and
+            #    its CDR written; plugged back, the D-channel comes up again
+            call4 = peer.call("100", "5559999", channel=7)
+            await until(lambda: len([e for e in peer.pri.events if e.kind == "ANSWER"]) >= 2,
+                        "the IVR answers the fourth call", 20)
+            cable = app.hardware.board.sim.cable
+            cable.unplug()
+            lost = await until(lambda: _cdr_of(app, "5559999"), "the cut call's CDR", 20)
+            assert lost["trunk"] == "e1/1/7", lost
+            lines = (await app.health())["components"]["lines"]
+            assert lines["groups"][0]["d_channel"] == "down" and lines["status"] == "degraded"
+            cable.plug()
+            await until(lambda: app.lines.spans[0].q931.link_up, "the D-channel up again", 30)
+            assert call4 is not None
         finally:
             if seat is not None:
                 seat.stop()
