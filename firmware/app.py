@@ -22,6 +22,7 @@ from firmware.api import Api
 from firmware.clock import LoopClock, sleep
 from firmware.config import Config
 from firmware.crm.service import Crm
+from firmware.cti import codes
 from firmware.cti.outbound import seat_call
 from firmware.discovery import Announcer
 from firmware.errors import FlowError
@@ -140,8 +141,10 @@ class App:
         await self.ctx.cti.start()
         # The card's lines last: their calls need the pool, the flows and the ACD.
         self.lines = Lines(cfg, self.pool, self.clock, self.bus, self.trunks, self._on_line_call,
-                           routes_somewhere=self._routes_somewhere)
+                           routes_somewhere=self._routes_somewhere,
+                           on_code=self._seat_code, on_reachable=self._analog_reachable)
         await self.lines.start(self.hardware.card)
+        self.ctx.seats.analog = self.lines.fxs
         restored = await callback.restore(self.ctx)
         if restored:
             log.info("callbacks restored count=%d", restored)
@@ -334,6 +337,17 @@ class App:
         """An inbound call on a line of the card (E1 B-channel): the same flow as SIP's."""
         assert self.ctx is not None
         await inbound.handle(self.ctx, channel)
+
+    async def _seat_code(self, extension: str, dialled: str) -> bool:
+        """A feature code keyed on an analog seat's phone: the SIP seats' own path."""
+        assert self.ctx is not None
+        return await codes.carry_out(self.ctx.cti, extension, dialled, None)
+
+    def _analog_reachable(self, extension: str, reachable: bool) -> None:
+        """An FXS seat's port is up (or its chip gone): what a SIP seat's registration is."""
+        assert self.acd is not None
+        self.acd.set_reachable(extension, reachable)
+        self.bus.publish("seat.registered" if reachable else "seat.unregistered", seat=extension)
 
     async def _poll_registrations(self) -> None:
         """Seat reachability for the ACD, read from Kamailio's live location table."""

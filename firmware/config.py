@@ -116,6 +116,19 @@ def _timeslots(v: Any) -> tuple[int, ...]:
     return tuple(v)
 
 
+def _fxs_seats(v: Any) -> tuple[str, ...]:
+    """``[analog] fxs_seats``: the seat extension on each FXS port, in port order ("" none)."""
+    if (not isinstance(v, list) or len(v) > 8
+            or not all(isinstance(x, str) and (x == "" or (x.isdigit() and 2 <= len(x) <= 8))
+                       for x in v)):
+        raise ValueError('a list of seat extensions in FXS port order, "" for a port that is '
+                         'no seat, like ["203", "204"]')
+    taken = [x for x in v if x]
+    if len(set(taken)) != len(taken):
+        raise ValueError("a list naming each extension once")
+    return tuple(v)
+
+
 def _ts_pattern(v: Any) -> str:
     if not isinstance(v, str) or (v and "{ts}" not in v):
         raise ValueError('a socket path pattern with {ts}, like "var/run/e1-ts{ts}.sock", or ""')
@@ -223,6 +236,13 @@ class AnalogConfig:
     impedance: str = "country"      # "country", "600" or "900" (ohms)
     fxo_timeslots: tuple[int, ...] = ()    # empty: 32, 33, ... in port order
     fxs_timeslots: tuple[int, ...] = ()    # empty: the next free slots after the FXO ports
+    # the seat (extension) each FXS port's phone is, in port order; "": not a seat
+    # (firmware/telephony/lines/fxs.py: the ACD rings the port instead of a SIP phone)
+    fxs_seats: tuple[str, ...] = ()
+
+    def fxs_seat_ports(self) -> dict[str, int]:
+        """``{extension: FXS port}`` of the ports that are seats."""
+        return {ext: n for n, ext in enumerate(self.fxs_seats, 1) if ext}
 
 
 @dataclass(frozen=True)
@@ -258,7 +278,8 @@ _CHECKS: dict[str, dict[str, Callable[[Any], Any]]] = {
               "line_code": _choice("hdb3", "ami"), "clock": _choice("line", "master")}
        for name in E1_SPANS},
     "analog": {"country": _choice(*COUNTRIES), "impedance": _choice("country", *IMPEDANCES),
-               "fxo_timeslots": _timeslots, "fxs_timeslots": _timeslots},
+               "fxo_timeslots": _timeslots, "fxs_timeslots": _timeslots,
+               "fxs_seats": _fxs_seats},
     "discovery": {"enabled": _bool, "address": _opt_ipv4, "web_port": _opt_port},
     "demo": {"seats": _int_range(1, 200)},
 }
@@ -401,6 +422,11 @@ def _check_hardware(cfg: Config) -> None:
     else:
         ports = {"fxo": SIM_FXO_PORTS, "fxs": SIM_FXS_PORTS}
         counted = "the simulated card"
+    if len(a.fxs_seats) > ports["fxs"]:
+        where = counted.format(kind="fxs")
+        raise ConfigError(f"analog.fxs_seats: {len(a.fxs_seats)} seats for {ports['fxs']} FXS "
+                          f"ports ({where})", key="analog.fxs_seats",
+                          expected="at most one seat per FXS port")
     wrong = misfit(cfg.card_settings().analog, ports["fxo"], ports["fxs"],
                    E1_SLOTS + ports["fxo"] + ports["fxs"])
     if wrong is not None:

@@ -2,7 +2,9 @@
 
 On first start (an empty database) the box gets an IP-authenticated demo trunk
 from one address, ``TRUNK_ADDRESS`` (127.0.0.9: a test caller binds it; every
-other loopback address is a phone that must authenticate as a seat), DID 100 -> IVR "main" (1 = support, 2 = sales), queues
+other loopback address is a phone that must authenticate as a seat), DID 100 -> IVR "main" (1 = support, 2 = sales) from that trunk and from the
+simulated card's line groups (``LINE_ROUTES``: span 1's DID 100, and every call
+on the FXO lines, which carry no DID), queues
 ``support`` and ``sales``, ``[demo] seats`` seats 201..200+N (default 2), all in
 ``support`` and 202 also in ``sales``, with random passwords, and an ``admin``
 web login. A later start with more seats configured adds the missing ones (it
@@ -18,6 +20,7 @@ from pathlib import Path
 from firmware import prompts
 from firmware.config import Config
 from firmware.store import Did, IvrMenu, Queue, Seat, Store, Trunk
+from firmware.store.inbound import Route
 from firmware.sipedge.kamailio import ha1
 
 IVR_FILE = "ivr-main.wav"
@@ -26,6 +29,9 @@ MOH_FILE = "moh.wav"
 #: a password and its INVITEs are calls *to* the box, so a wider network (127.0.0.0/8)
 #: would turn every phone on the same machine into a trunk.
 TRUNK_ADDRESS = "127.0.0.9"
+#: The card's line groups reach the same IVR as the demo trunk, so a caller on the simulated
+#: E1 span (DID 100) or an FXO line (no DID: ``*``) hears the menu (docs/lines.md).
+LINE_ROUTES: tuple[tuple[str, str], ...] = (("100", "e1/1"), ("*", "fxo"))
 IVR_TEXT = "Welcome to Callbox. For support, press 1. For sales, press 2."
 
 
@@ -101,6 +107,8 @@ async def provision(cfg: Config, store: Store) -> bool:
                                        timeout_s=5, retries=2,
                                        options={"1": "support", "2": "sales"}))
     await store.config.put_did(Did(number="100", target_kind="ivr", target="main", trunk="demo"))
+    for number, group in LINE_ROUTES:
+        await store.inbound.put_route(Route(number, "ivr:main", trunk=group))
     await store.users.put("admin", admin_pw, "admin")
     _write_credentials(credentials_path(cfg), [
         "# Callbox demo credentials (generated at first start; keep private)",

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from firmware.clock import first
 from firmware.crm.permissions import PermissionDenied
-from firmware.errors import CallboxError
+from firmware.errors import CallboxError, FlowError
 from firmware.timers import TIMERS
 
 if TYPE_CHECKING:
@@ -115,28 +115,50 @@ def target_of(cti: "Cti", dialled: str, seat: str | None) -> Any:
 
 async def run(cti: "Cti", channel: "Channel", seat: str, dialled: str) -> None:
     """Carry out the code the seat dialled; returns when the seat's call is over."""
-    found = parse(dialled)
     leg = channel.media_leg
     await channel.answer()
-    ok = False
+    found = parse(dialled)
+    ok = await carry_out(cti, seat, dialled, leg)
+    if ok and found is not None and found[0].action in STAYS:
+        await leg.ended                    # the seat is now part of that call
+        return
+    await _confirm(cti, channel, ok)
+
+
+async def carry_out(cti: "Cti", seat: str, dialled: str, leg: "Leg | None") -> bool:
+    """The one path of every seat's feature code (a SIP phone's call to the code, an FXS
+    phone's keys): the seat user's principal, the same ``Cti`` method as the desk, the
+    bus events. True when done; refusals are logged and published, not raised. ``leg``
+    is the seat's own call, which the codes in ``STAYS`` join to another (None: an FXS
+    keypad, which reports only ``KEYPAD_CODES``)."""
+    found = parse(dialled)
     if found is None:
         log.info("unknown feature code seat=%s code=%s", seat, dialled)
-    else:
-        code, rest = found
-        p = await cti.principal_for_seat(seat)
-        try:
-            await _carry_out(cti, p, code, rest, leg)
-            ok = True
-            cti.ctx.bus.publish("agent.feature_code", seat=seat, code=code.prefix,
-                                action=code.action)
-        except (CallboxError, PermissionDenied) as exc:
-            log.info("feature code refused seat=%s code=%s error=%s", seat, dialled, exc)
-            cti.ctx.bus.publish("agent.feature_code_refused", seat=seat, code=code.prefix,
-                                action=code.action, error=str(exc)[:200])
-        if ok and code.action in STAYS:
-            await leg.ended                    # the seat is now part of that call
-            return
-    await _confirm(cti, channel, ok)
+        return False
+    code, rest = found
+    p = await cti.principal_for_seat(seat)
+    try:
+        if leg is None and code.action in STAYS:
+            raise FlowError(f"feature code {code.prefix} needs a call of the seat's own",
+                               seat=seat, code=code.prefix)
+        await _carry_out(cti, p, code, rest, leg)  # type: ignore[arg-type]
+    except (CallboxError, PermissionDenied) as exc:
+        log.info("feature code refused seat=%s code=%s error=%s", seat, dialled, exc)
+        cti.ctx.bus.publish("agent.feature_code_refused", seat=seat, code=code.prefix,
+                            action=code.action, error=str(exc)[:200])
+        return False
+    cti.ctx.bus.publish("agent.feature_code", seat=seat, code=code.prefix, action=code.action)
+    return True
+
+
+def keypad_codes() -> dict[str, str]:
+    """``{code: action}`` an analog phone's keypad completes on its own (the agent state
+    codes without an argument: ``*11`` login, ``*12`` logout, ``*21`` pause with the first
+    reason, ``*22`` available): ``FxsPort``'s table, taken from ``CODES``."""
+    return {c.prefix: c.action for c in CODES if c.action in KEYPAD_ACTIONS}
+
+
+KEYPAD_ACTIONS = ("login", "logout", "pause", "available")
 
 
 async def _carry_out(cti: "Cti", p: Any, code: Code, rest: str, leg: "Leg") -> None:

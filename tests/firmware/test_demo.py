@@ -72,3 +72,26 @@ def test_the_demo_trunk_is_one_address_so_other_loopback_phones_are_seats(
 
     assert asyncio.run(sources()) == [(f"{demo.TRUNK_ADDRESS}/32", "demo")]
     assert demo.TRUNK_ADDRESS != "127.0.0.1"
+
+
+def test_the_simulated_lines_reach_the_same_ivr_as_the_demo_trunk(tmp_path: Path) -> None:
+    """``make run``: a call on span 1 to DID 100, or on an FXO line (no DID), is routed to
+    the IVR the demo trunk's DID 100 goes to; another DID on the span is not."""
+    from firmware.flows.routing import Snapshot
+
+    async def routes():  # type: ignore[no-untyped-def]
+        cfg = _cfg(tmp_path, 2)
+        store = await Store.open(cfg.db_path)
+        try:
+            await demo.provision(cfg, store)
+            return await store.inbound.routes()
+        finally:
+            await store.close()
+
+    snap = Snapshot(routes=asyncio.run(routes()))
+    sip = snap.route_for("demo", "100")
+    assert sip is not None and sip.target == "ivr:main"
+    for trunk, did in (("e1/1/5", "100"), ("fxo/1", ""), ("fxo/2", "")):
+        route = snap.route_for(trunk, did)
+        assert route is not None and route.target == sip.target, (trunk, did, route)
+    assert snap.route_for("e1/1/5", "101") is None

@@ -17,6 +17,8 @@ seat 201 is baresip (auto-answers, talks 1000 Hz, records what it hears).
    on the route, a ``blocked`` CDR naming the cause.
 4. The cable is pulled during a call: red alarm, layer 1 down, the call is cleared
    with its CDR, health shows the D-channel down; plugged back, it comes up again.
+5. The framer stops answering during a call (the card's NOTOPEN): layer 1 down
+   as in 4, the call cleared with its CDR; reseated, the D-channel comes up again.
 """
 from __future__ import annotations
 
@@ -176,6 +178,23 @@ def test_pri_calls_in_and_out_through_the_daemon(tmp_path: Path) -> None:
             cable.plug()
             await until(lambda: app.lines.spans[0].q931.link_up, "the D-channel up again", 30)
             assert call4 is not None
+
+            # 5. the framer stops answering mid-call (NOTOPEN, the chip gone): layer 1 down
+            #    as on a red alarm, the call cleared with its CDR; reseated, the link is back
+            answers = len([e for e in peer.pri.events if e.kind == "ANSWER"])
+            call5 = peer.call("100", "5558888", channel=9)
+            await until(lambda: len([e for e in peer.pri.events if e.kind == "ANSWER"])
+                        > answers, "the IVR answers the fifth call", 20)
+            spi = app.hardware.board.sim.spi_e1
+            chip, spi.target = spi.target, None
+            gone = await until(lambda: _cdr_of(app, "5558888"), "the NOTOPEN call's CDR", 20)
+            assert gone["trunk"] == "e1/1/9", gone
+            assert app.lines.spans[0].describe()["alarms"] == "NOP/"
+            assert app.lines.spans[0].q931.link_up is False
+            spi.target = chip
+            await until(lambda: app.lines.spans[0].q931.link_up, "the D-channel up after "
+                        "the framer is back", 30)
+            assert call5 is not None
         finally:
             if seat is not None:
                 seat.stop()

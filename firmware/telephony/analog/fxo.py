@@ -1,7 +1,8 @@
 """FXO line signalling: one PSTN line on a Si3050 DAA, as a table-driven state machine.
 
 Sans I/O: it takes the DAA driver's events (:meth:`FxoLine.driver_event`:
-``ring``, ``ring_end``, ``polarity``, ``no_battery``, ``battery``), the port's
+``ring``, ``ring_end``, ``polarity``, ``no_battery``, ``battery``, and the card's
+``fault`` / ``fault_clear`` when the DAA stops or starts answering), the port's
 received audio in 20 ms A-law chunks (:meth:`FxoLine.audio`, from
 ``drivers.tdm_switch``) and the daemon's commands (:meth:`answer`,
 :meth:`hangup`, :meth:`dial`, :meth:`flash`); it drives the hook through the
@@ -75,7 +76,13 @@ TABLE: dict[str, dict[str, str]] = {
                   "hangup": "idle", "flash": "flashing"},
     "flashing": {"flash_done": "connected", "hangup": "idle", "battery_lost": "no_line"},
     "no_line": {"battery_back": "idle", "hangup": "no_line", "battery_lost": "no_line"},
+    # the DAA stopped answering (the card's ``fault``): nothing is known of the line until
+    # the card reports it back (``fault_clear``, the chip configured again and on-hook)
+    "fault": {"fault_clear": "idle", "hangup": "fault", "battery_lost": "fault",
+              "battery_back": "fault", "chip_fault": "fault"},
 }
+for _state, _moves in TABLE.items():
+    _moves.setdefault("chip_fault", "fault")
 
 
 class Daa(Protocol):
@@ -104,13 +111,14 @@ class Connected:
 @dataclass(frozen=True)
 class Disconnected:
     port: int
-    reason: str                # "polarity", "battery", "busy", "congestion", "hangup", "gave_up"
+    reason: str                # "polarity", "battery", "busy", "congestion", "hangup", "gave_up",
+    #                            "fault" (the DAA stopped answering)
 
 
 @dataclass(frozen=True)
 class CallFailed:
     port: int
-    reason: str                # "no_dial_tone", "busy", "congestion", "no_battery"
+    reason: str                # "no_dial_tone", "busy", "congestion", "no_battery", "fault"
 
 
 @dataclass(frozen=True)
@@ -199,10 +207,10 @@ class FxoLine:
             self._progress = ProgressDetector(self.zone.lower())
         if s == "connected":
             self._digits = DtmfDetector()
-        if s in ("idle", "no_line"):
+        if s in ("idle", "no_line", "fault"):
             for name in list(self._timers):
                 self._cancel(name)
-            if before not in ("idle", "no_line"):
+            if s != "fault" and before not in ("idle", "no_line", "fault"):
                 self.daa.on_hook()
             self.caller = None
             self.number = ""
@@ -238,6 +246,15 @@ class FxoLine:
         elif event == "battery":
             if self.state == "no_line":
                 self._go("battery_back")
+        elif event == "fault":          # the chip is gone: a call on it cannot go on
+            if self.state in ("connected", "flashing", "offered"):
+                self.on_event(Disconnected(self.port, "fault"))
+            elif self.state in ("seizing", "dialling", "proceeding"):
+                self.on_event(CallFailed(self.port, "fault"))
+            self._go("chip_fault")
+        elif event == "fault_clear":
+            if self.state == "fault":
+                self._go("fault_clear", "the DAA answers again")
         # ring bits, parallel phones and alarms do not change the call's state
 
     def _offer(self, call: IncomingCall, event: str, note: str) -> None:
@@ -297,7 +314,7 @@ class FxoLine:
 
     def hangup(self) -> None:
         """Go on-hook, whatever the call is doing."""
-        if self.state in ("idle", "no_line"):
+        if self.state in ("idle", "no_line", "fault"):
             return
         self._go("hangup")
         self.on_event(Disconnected(self.port, "hangup"))

@@ -16,9 +16,11 @@ display expects it (GR-30 / EN 300 659-1). Lifting the handset trips the ring
 
 A phone lifted with no call gets dial tone; its keys (DTMF, decoded with
 ``acd_core``'s ``DtmfDetector`` on the port's audio) are matched against
-:data:`FEATURE_CODES` (``*21`` login, ``*22`` logout, ``*23`` pause, ``*24``
-available): a complete code is reported as :class:`FeatureCode` and the phone
-hears nothing more until it hangs up; an unknown code, or a pause longer than
+:data:`FEATURE_CODES`, the seats' own table (``firmware.cti.codes.keypad_codes``:
+``*11`` login, ``*12`` logout, ``*21`` pause, ``*22`` available, as a SIP phone
+dials them): a complete code is reported as :class:`FeatureCode` and the phone
+hears nothing more until it hangs up (busy tone if the daemon refused it,
+:meth:`FxsPort.code_refused`); an unknown code, or a pause longer than
 ``interdigit``, gives busy tone. During a call the phone's keys are
 :class:`SeatDigit` and a flash is :class:`SeatFlash` (transfer); when the
 other side leaves first the phone hears busy tone until it hangs up.
@@ -40,12 +42,13 @@ from acd_core.dtmf import DtmfDetector
 from acd_core.g711 import alaw_to_linear, linear_to_alaw
 from acd_core.progress import zone as tone_zone
 from acd_core.timers import TimerSpec, TimerTable
+from firmware.cti.codes import keypad_codes
 from firmware.telephony.analog.fsm import Fsm
 from firmware.telephony.analog.fxo import CID_STANDARDS
 
 log = logging.getLogger("callbox.analog")
 
-FEATURE_CODES = {"*21": "login", "*22": "logout", "*23": "pause", "*24": "available"}
+FEATURE_CODES = keypad_codes()
 TIMERS = TimerTable(
     TimerSpec("cid_delay", 0.5, "s", "caller ID starts this long after the first ring ends "
               "(GR-30 / EN 300 659-1: at least 500 ms)", 0.5, 2),
@@ -60,7 +63,7 @@ TABLE: dict[str, dict[str, str]] = {
     "dialtone": {"digit": "collecting", "onhook": "idle", "far_end_gone": "dialtone"},
     "collecting": {"digit": "collecting", "code": "done", "unknown_code": "busy",
                    "interdigit": "busy", "onhook": "idle"},
-    "done": {"onhook": "idle", "digit": "done"},
+    "done": {"onhook": "idle", "digit": "done", "refused": "busy"},
     "connected": {"onhook": "idle", "flash": "connected", "digit": "connected",
                   "far_end_gone": "busy"},
     "busy": {"onhook": "idle", "digit": "busy", "far_end_gone": "busy"},
@@ -233,6 +236,11 @@ class FxsPort:
         """The caller left (or another seat took the call) before this phone answered."""
         self._go("stop_ring")
         self.slic.stop_ring()
+
+    def code_refused(self) -> None:
+        """The daemon refused the feature code just reported: busy tone until on-hook."""
+        if self.state == "done":
+            self._go("refused")
 
     def far_end_gone(self) -> None:
         """The other side of the call hung up: busy tone until the phone hangs up."""

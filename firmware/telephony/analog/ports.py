@@ -27,7 +27,9 @@ def _direct(fn: Callable[[], None]) -> None:
 class AnalogPorts:
     def __init__(self, card: Any, clock: Clock, on_event: Callable[[object], None],
                  zone: str = "EU", cid: str = "auto", answer_supervision: bool = True,
-                 post: Post = _direct) -> None:
+                 post: Post = _direct,
+                 on_seat_event: Callable[[object], None] | None = None) -> None:
+        """``on_seat_event``: where the FXS ports report (default ``on_event``)."""
         self.card = card
         self.post = post
         self.lines: dict[int, FxoLine] = {}
@@ -46,7 +48,8 @@ class AnalogPorts:
             if slic is None:
                 continue
             slot = card.timeslot("fxs", n)
-            seat = FxsPort(n, slic, clock, self._sender(slot), on_event, zone=zone)
+            seat = FxsPort(n, slic, clock, self._sender(slot), on_seat_event or on_event,
+                           zone=zone)
             self.seats[n] = seat
             if switch is not None:
                 switch.listen(slot, self._hop(seat.audio))

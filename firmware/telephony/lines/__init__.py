@@ -7,9 +7,10 @@ up and the media pool serves, registers each as a trunk group (``LineTrunk``)
 and hands every inbound line call to ``on_call`` (the inbound flow);
 ``describe`` is health's ``lines`` component. The FXO ports are one group
 ``fxo`` (``FxoGroup``). On the simulator, span 1 with ``[e1.sim] signalling =
-"mfcr2"`` and ``timeslot_socket`` is an ``R2Group`` on the timeslot door. R2 on
-the real card's CAS path and the FXS ports are listed as not wired yet
-(docs/lines.md).
+"mfcr2"`` and ``timeslot_socket`` is an ``R2Group`` on the timeslot door. The
+FXS ports named in ``[analog] fxs_seats`` are agent seats (``FxsSeats``); R2 on
+the real card's CAS path and the FXS ports that are no seat are listed as not
+wired (docs/lines.md).
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from firmware.events import EventBus
 from firmware.telephony.lines.analog import FxoChannel, FxoGroup
 from firmware.telephony.lines.channel import LineChannel
+from firmware.telephony.lines.fxs import FxsSeats, OnCode, OnReachable
 from firmware.telephony.lines.isdn import IsdnChannel, OnCall, PriSpan
 from firmware.telephony.lines.r2 import R2Channel, R2Group, RoutesSomewhere
 from firmware.telephony.lines.trunk import LineTrunk
@@ -32,7 +34,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("callbox.lines")
 
-__all__ = ["FxoChannel", "FxoGroup", "IsdnChannel", "LineChannel", "LineTrunk", "Lines", "PriSpan",
+__all__ = ["FxoChannel", "FxoGroup", "FxsSeats", "IsdnChannel", "LineChannel", "LineTrunk", "Lines", "PriSpan",
            "R2Channel", "R2Group"]
 
 
@@ -40,10 +42,20 @@ async def _routes_anywhere(trunk: str, did: str) -> bool:
     return True
 
 
+async def _no_codes(extension: str, code: str) -> bool:
+    log.warning("seat %s keyed %s: no feature-code service", extension, code)
+    return False
+
+
+def _nobody(extension: str, reachable: bool) -> None:
+    pass
+
+
 class Lines:
     def __init__(self, cfg: "Config", pool: "MediaPool", clock: "Clock", bus: EventBus,
                  trunks: "Trunks", on_call: OnCall,
-                 routes_somewhere: RoutesSomewhere | None = None) -> None:
+                 routes_somewhere: RoutesSomewhere | None = None,
+                 on_code: OnCode = _no_codes, on_reachable: OnReachable = _nobody) -> None:
         self.cfg = cfg
         self.pool = pool
         self.clock = clock
@@ -55,6 +67,9 @@ class Lines:
         self.r2: list[R2Group] = []
         self.unwired: list[dict[str, Any]] = []
         self.fxo: FxoGroup | None = None
+        self.fxs: FxsSeats | None = None
+        self.on_code = on_code
+        self.on_reachable = on_reachable
 
     async def start(self, card: "Card | None") -> None:
         if card is None:
@@ -85,14 +100,25 @@ class Lines:
                 log.info("e1/%d: %s", n, span.idle_reason)
                 continue
             span.start()
-        if any(p is not None for p in card.board.fxo):
+        seat_ports = self.cfg.analog.fxs_seat_ports()
+        has_fxo = any(p is not None for p in card.board.fxo)
+        if has_fxo or (seat_ports and any(p is not None for p in card.board.fxs)):
             self.fxo = FxoGroup(card, self.pool, self.clock, self.bus, self.on_call,
-                                zone=self.cfg.tones.zone)
-            self.trunks.register_group(LineTrunk(self.fxo))
+                                zone=self.cfg.tones.zone, on_seat_event=self._seat_event)
+            if has_fxo:
+                self.trunks.register_group(LineTrunk(self.fxo))
+        if seat_ports and self.fxo is not None:
+            self.fxs = FxsSeats(card, self.pool, self.fxo.ports, seat_ports, self.on_code,
+                                self.on_reachable)
+            self.fxs.start()
         for n, port in enumerate(card.board.fxs, 1):
-            if port is not None:
+            if port is not None and n not in seat_ports.values():
                 self.unwired.append({"name": f"fxs/{n}", "state": "not wired",
-                                     "why": "analog seats are not served by the daemon yet"})
+                                     "why": "no seat on this port ([analog] fxs_seats)"})
+
+    def _seat_event(self, ev: object) -> None:
+        if self.fxs is not None:
+            self.fxs.on_event(ev)
 
     def _r2_door(self) -> bool:
         """The simulator with ``[e1.sim] signalling = "mfcr2"`` and timeslot sockets."""
@@ -123,8 +149,12 @@ class Lines:
             self.trunks.unregister_group(group.name)
             await group.stop()
         self.r2 = []
+        if self.fxs is not None:
+            await self.fxs.stop()
+            self.fxs = None
         if self.fxo is not None:
-            self.trunks.unregister_group(self.fxo.name)
+            if self.fxo.lines:
+                self.trunks.unregister_group(self.fxo.name)
             await self.fxo.stop()
             self.fxo = None
 
@@ -134,5 +164,6 @@ class Lines:
         groups += [g.describe() for g in self.r2]
         if self.fxo is not None:
             groups.append(self.fxo.describe())
+        seats = self.fxs.describe() if self.fxs is not None else []
         return {"status": "degraded" if down else "ok", "groups": groups,
-                "down": down, "not_wired": list(self.unwired)}
+                "down": down, "seats": seats, "not_wired": list(self.unwired)}

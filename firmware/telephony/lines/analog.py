@@ -7,7 +7,9 @@ becomes an ``FxoChannel`` on a port leg and goes to the inbound flow (trunk
 ``fxo/N``, no DID: routes name the line group ``fxo`` with number ``*``);
 answering goes off-hook. While a call is up the port's audio feeds both the
 media node (through the ``TdmRelay``) and the line's own detectors, so a busy
-tone, a polarity reversal or a battery loss still clears it.
+tone, a polarity reversal or a battery loss still clears it, and so does the
+card's ``fault`` (the DAA stopped answering; ``fault_clear`` makes the line
+idle again).
 
 Outbound (``dial``, for ``LineTrunk`` ``fxo``): the first idle line is seized,
 dial tone awaited and the number sent as DTMF by ``FxoLine``; the port leg is
@@ -44,7 +46,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("callbox.lines.analog")
 
-FAIL_CAUSES = {"no_dial_tone": 34, "busy": 17, "congestion": 34, "no_battery": 38}
+FAIL_CAUSES = {"no_dial_tone": 34, "busy": 17, "congestion": 34, "no_battery": 38,
+               "fault": 41}
+#: A call cleared because the port's chip stopped answering (the card's ``fault``) is a
+#: temporary failure, not the far end's normal clearing.
+CLEAR_CAUSES = {"fault": 41}
+DOWN_STATES = ("idle", "no_line", "fault")
 DIAL_POLL = 0.05          # s: how often ``dial`` looks at the line while it dials
 SWEEP_INTERVAL = 1.0      # s: idle lines stop being listened to within this
 
@@ -59,7 +66,7 @@ class FxoChannel(LineChannel):
 
     @property
     def line_cleared(self) -> bool:
-        return self.cleared or self.line.state in ("idle", "no_line")
+        return self.cleared or self.line.state in DOWN_STATES
 
     def _signal_answer(self) -> None:
         if self.line.state in ("ringing", "offered"):
@@ -78,7 +85,10 @@ class FxoGroup:
     name = "fxo"
 
     def __init__(self, card: "Card", pool: "MediaPool", clock: "Clock", bus: EventBus,
-                 on_call: OnCall, zone: str = "EU") -> None:
+                 on_call: OnCall, zone: str = "EU",
+                 on_seat_event: Callable[[object], None] | None = None) -> None:
+        """``on_seat_event``: the FXS ports' news (``FxsSeats.on_event``); the ports share
+        the card's analog wiring (``AnalogPorts``) with the lines."""
         self.card = card
         self.pool = pool
         self.clock = clock
@@ -89,7 +99,8 @@ class FxoGroup:
         def post(fn: Callable[[], None]) -> None:       # the card's threads -> the loop
             loop.call_soon_threadsafe(fn)
 
-        self.ports = AnalogPorts(card, clock, self._on_event, zone=zone, post=post)
+        self.ports = AnalogPorts(card, clock, self._on_event, zone=zone, post=post,
+                                 on_seat_event=on_seat_event or (lambda ev: None))
         self.calls: dict[int, FxoChannel] = {}
         self.calls_in = self.calls_out = self.refused = 0
         self._failed: dict[int, str] = {}
@@ -104,8 +115,8 @@ class FxoGroup:
         self._woken: dict[int, float] = {}     # port -> when a ring woke it (monotonic)
         self._sweeper: Any = None
         self._sweep()
-        # The FXS ports are not served as seats yet (docs/lines.md): their audio is not
-        # listened to either, so an idle box does not move the highway for them.
+        # An idle FXS port's audio is not listened to either (``FxsSeats`` listens while a
+        # seat's phone is in use), so an idle box does not move the highway for them.
         if card.switch is not None:
             for n in self.ports.seats:
                 card.switch.listen(card.timeslot("fxs", n), None)
@@ -140,7 +151,7 @@ class FxoGroup:
         now = time.monotonic()
         with self._listen_lock:
             for n, line in self.lines.items():
-                if (n in self._listening and line.state in ("idle", "no_line")
+                if (n in self._listening and line.state in DOWN_STATES
                         and n not in self.calls and switch is not None
                         and now - self._woken.get(n, 0.0) > 2 * SWEEP_INTERVAL):
                     self._listening.discard(n)
@@ -191,7 +202,7 @@ class FxoGroup:
         elif isinstance(ev, Disconnected):
             channel.cleared = True
             self.calls.pop(channel.line.port, None)
-            channel.line_released(16, f"line cleared: {ev.reason}")
+            channel.line_released(CLEAR_CAUSES.get(ev.reason, 16), f"line cleared: {ev.reason}")
         elif isinstance(ev, CallFailed):
             channel.cleared = True
             self.calls.pop(channel.line.port, None)
@@ -268,10 +279,10 @@ class FxoGroup:
         while line.state in ("seizing", "dialling") and not channel.ended.done():
             await sleep(self.clock, DIAL_POLL)
         failed = self._failed.pop(line.port, None)
-        if channel.ended.done() or line.state in ("idle", "no_line"):
+        if channel.ended.done() or line.state in DOWN_STATES:
             if not channel.ended.done():
                 channel.line_released(FAIL_CAUSES.get(failed or "", 41), f"failed: {failed}")
-            if failed in ("no_dial_tone", "congestion", "no_battery"):
+            if failed in ("no_dial_tone", "congestion", "no_battery", "fault"):
                 raise GroupBusy(f"{trunk}: {failed}", group=self.name, reason=failed)
             return leg
         relay.connect(str(leg.info["port_path"]))

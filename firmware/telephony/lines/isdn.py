@@ -3,8 +3,9 @@
 ``PriSpan`` runs our Q.921/Q.931 stack (``firmware/telephony/isdn``) on span N of
 the card: frames from the framer's HDLC controller arrive in the drivers'
 thread and are posted to the loop; frames out go to ``Card.send_frame``; a red
-or blue alarm is layer 1 down (the link goes, its calls are cleared with their
-CDRs), and the link is brought up again when the alarm clears.
+or blue alarm, or NOTOPEN (the framer not answering), is layer 1 down (the link
+goes, its calls are cleared with their CDRs), and the link is brought up again
+when the alarm clears.
 
 An incoming SETUP is answered CALL PROCEEDING at once (the channel is ours),
 then its B-channel gets a port leg in a media node and the call becomes an
@@ -20,7 +21,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
-from drivers.e1.alarms import BLUE, RED, alarm_string
+from drivers.e1.alarms import BLUE, NOTOPEN, RED, alarm_string
 from drivers.errors import DriverError
 from firmware.errors import MediaError
 from firmware.events import EventBus
@@ -95,6 +96,11 @@ class IsdnChannel(LineChannel):
         task = asyncio.ensure_future(self.span.pool.port_event(leg, event))
         self._tasks.add(task)
         task.add_done_callback(self._hung_up)
+
+
+# Layer 1 is down on a red or blue alarm, and when the framer does not answer at all
+# (NOTOPEN: the card reports the chip gone); each clears the span's calls.
+LAYER1_DOWN = RED | BLUE | NOTOPEN
 
 
 class PriSpan:
@@ -185,9 +191,9 @@ class PriSpan:
         self.link.receive(frame)
 
     def _alarm(self, alarms: int) -> None:
-        was_down = bool(self.alarms & (RED | BLUE))
+        was_down = bool(self.alarms & LAYER1_DOWN)
         self.alarms = alarms
-        down = bool(alarms & (RED | BLUE))
+        down = bool(alarms & LAYER1_DOWN)
         if down and not was_down:
             log.warning("%s: layer 1 down (%s)", self.name, alarm_string(alarms))
             self.link.layer1_down()

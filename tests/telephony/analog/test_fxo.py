@@ -17,7 +17,7 @@ from tests.telephony.analog.conftest import Rig
 def test_every_state_has_a_row_and_every_target_is_a_state():
     check_table(TABLE, "idle")
     assert set(TABLE) == {"idle", "ringing", "offered", "seizing", "dialling", "proceeding",
-                          "connected", "flashing", "no_line"}
+                          "connected", "flashing", "no_line", "fault"}
 
 
 def test_fsk_caller_id_between_the_rings_is_offered_before_the_second_ring(rig, caplog):
@@ -105,6 +105,25 @@ def test_battery_loss_clears_the_call_and_the_line_waits_for_battery(rig):
     assert rig.of("Disconnected") == [Disconnected(1, "battery")] and line.state == "no_line"
     exch.battery_ok = True
     rig.wait(0.3)
+    assert line.state == "idle"
+
+
+def test_the_daa_vanishing_clears_the_call_and_fault_clear_brings_the_line_back(rig):
+    """The card's ``fault`` (the chip stopped answering) ends a call as a battery loss does;
+    the line stays out of service until the card's ``fault_clear``."""
+    line, exch = rig.ports.lines[1], rig.lines[0]
+    exch.call(None)
+    rig.wait(5.2)
+    line.answer()
+    rig.wait(0.5)
+    spi = rig.board.sim.spi_fxo[0]
+    chip, spi.target = spi.target, None
+    rig.wait(1.0)
+    assert rig.of("Disconnected") == [Disconnected(1, "fault")] and line.state == "fault"
+    line.hangup()                                     # a flow's hang-up meanwhile: no news
+    assert line.state == "fault" and len(rig.of("Disconnected")) == 1
+    spi.target = chip
+    rig.wait(1.5)
     assert line.state == "idle"
 
 

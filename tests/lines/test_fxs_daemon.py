@@ -1,0 +1,165 @@
+"""An analog phone on FXS port 1 as agent seat 203, through the whole daemon.
+
+The daemon (``App`` with the simulated card, Kamailio, a pjsua2 node) runs in this
+process with ``[demo] seats = 3`` and ``[analog] fxs_seats = ["203"]``; no SIP
+seat registers, so 203 (in queue ``support``) is the only reachable agent. The
+phone is the simulator's model (``drivers/sim/fxs_phone.py``: hook switch,
+ringer, caller-ID display decoding the FSK it hears, DTMF keypad).
+
+1. Health lists fxs/1 as seat 203, registered and idle; ``SeatDialer.uri`` refuses
+   the analog seat with a ``MediaError``.
+2. The phone is lifted and keys ``*12`` (log out) then, lifted again, ``*11`` (log in):
+   the agent state follows through the same ``codes.carry_out`` as a SIP seat's code.
+3. sipp calls DID 100 from the demo trunk, keys 1 (RFC 2833) and talks 400 Hz: the
+   queue rings fxs/1, the phone's display shows the caller's number, the handset
+   lifted answers; the caller's tone reaches the phone and the phone's 1000 Hz
+   reaches the caller over the TDM relay; sipp hangs up, the phone hears busy
+   tone and is put down; the CDR's agent is 203.
+"""
+from __future__ import annotations
+
+import asyncio
+import struct
+from pathlib import Path
+
+import pytest
+
+from acd_core.progress import ProgressDetector
+from drivers.sim.pcm import sample_at
+from firmware import config, demo
+from firmware.app import App
+from firmware.errors import MediaError
+from firmware.store import Store
+from tests.sipedge.peers import until
+from tests.support import sipp
+from tests.support.appliance import Appliance
+from tests.support.audio import tone_share
+from tests.support.capture import RtpCapture
+from tests.support.net import sipp_media_port
+from tests.support.rtp import RtpStream, silence, tone
+
+pytestmark = [pytest.mark.network, pytest.mark.slow]
+
+CALLER_HZ, SEAT_HZ = 400.0, 1000.0
+EXTRA = ('[discovery]\nenabled = false\n[demo]\nseats = 3\n'
+         '[analog]\nfxs_seats = ["203"]\n')
+
+
+def _samples(pcm: bytes) -> list[int]:
+    return list(struct.unpack(f"<{len(pcm) // 2}h", pcm))
+
+
+def _windows(samples: list[int], freq: float, threshold: float = 0.3) -> int:
+    n = 4000
+    return sum(1 for off in range(0, len(samples) - n + 1, n)
+               if tone_share(samples[off:off + n], 8000, freq) >= threshold)
+
+
+async def _provision(cfg: config.Config) -> None:
+    store = await Store.open(cfg.db_path, recordings_dir=cfg.recordings_dir)
+    try:
+        await demo.provision(cfg, store)
+    finally:
+        await store.close()
+
+
+async def _events(app: App, kind: str) -> list[str]:
+    assert app.store is not None
+    rows = await app.store.db.fetchall(
+        "SELECT data FROM event_log WHERE kind = ? ORDER BY seq", (kind,))
+    return [str(r["data"]) for r in rows]
+
+
+async def _cdr(app: App) -> list[dict[str, object]] | None:
+    assert app.store is not None
+    rows = await app.store.db.fetchall(
+        "SELECT caller_number, did, queue, agent, disposition FROM cdr"
+        " WHERE direction = 'in' ORDER BY started_at")
+    return [dict(r) for r in rows] or None
+
+
+def test_an_fxs_phone_is_an_agent_seat(tmp_path: Path) -> None:
+    layout = Appliance(tmp_path, nodes_min=1, nodes_max=1, extra=EXTRA)
+    cfg = config.load(layout.config)
+
+    async def body() -> None:
+        await _provision(cfg)
+        app = App(cfg)
+        try:
+            await app.start()
+            assert app.lines is not None and app.lines.fxs is not None and app.ctx is not None
+            board = app.hardware.board
+            assert board is not None and board.sim is not None
+            phone, clock = board.sim.phones[0], board.clock
+            port = app.lines.fxs.seats["203"].port
+
+            # 1. health and the SIP-URI refusal
+            lines = (await app.health())["components"]["lines"]
+            assert [(s["name"], s["seat"], s["registered"], s["state"])
+                    for s in lines["seats"]] == [("fxs/1", "203", True, "idle")], lines
+            assert [u["name"] for u in lines["not_wired"] if u["name"].startswith("fxs")] == [
+                "fxs/2"]
+            with pytest.raises(MediaError, match="seat 203 is the analog phone on fxs/1"):
+                app.ctx.seats.uri("203")
+
+            # 2. feature codes from the keypad: log out, then log in again
+            for code, action in (("*12", "logout"), ("*11", "login")):
+                done = len(await _events(app, "agent.feature_code"))
+                phone.lift()
+                await until(lambda: port.state == "dialtone", "dial tone", 10)
+                await asyncio.sleep(0.5)
+                phone.dial(code, tone=0.1, gap=0.1)
+                got = await until(
+                    lambda: _events_after(app, done), f"{code} carried out", 15)
+                assert f'"action": "{action}"' in got[-1] and '"seat": "203"' in got[-1], got
+                phone.hang_up()
+                await until(lambda: port.state == "idle", "the phone put down", 10)
+                await asyncio.sleep(0.3)
+
+            # 3. a SIP caller through DID 100 -> IVR -> 1 -> support -> the FXS seat
+            media_port = sipp_media_port()
+            stream = (RtpStream().audio(silence(1.5)).event("1", 0.12).audio(silence(1.0))
+                      .audio(tone((CALLER_HZ,), 14.0, amplitude=0.2)))
+            with RtpCapture(tmp_path / "to-caller.pcap", media_port) as heard_by_caller:
+                caller = asyncio.ensure_future(asyncio.to_thread(
+                    sipp.call, tmp_path / "caller", cfg.sip.port, "100", stream.pcap(),
+                    hold_s=17.0, media_port=media_port))
+                await until(lambda: phone.ringing, "fxs/1 rings", 30)
+                seats = (await app.health())["components"]["lines"]["seats"]
+                assert seats[0]["state"] == "ringing", seats
+                await until(lambda: phone.display, "the caller ID on the phone's display", 10)
+                (_, shown), = phone.display
+                assert shown.number == "5551234", shown
+                phone.lift()
+                await until(lambda: app.ctx.cti.call_of("203"), "the seat's call is live", 10)
+                seats = (await app.health())["components"]["lines"]["seats"]
+                assert seats[0]["state"] == "in call", seats
+                await asyncio.sleep(1.0)
+                start = sample_at(clock.now() + 0.05)
+                phone.audio.place(start, tone((SEAT_HZ,), 6.0, 0.2), "voice")
+                await asyncio.sleep(6.5)
+                to_phone = _samples(phone.heard.render(start + 8000, 4 * 8000))
+                assert _windows(to_phone, CALLER_HZ) >= 6, tone_share(to_phone, 8000, CALLER_HZ)
+                result = await asyncio.wait_for(caller, 60)
+                assert result.returncode == 0, result.output + result.errors
+            to_caller = _samples(heard_by_caller.pcma_audio())
+            assert _windows(to_caller, SEAT_HZ) >= 6, _windows(to_caller, SEAT_HZ)
+            # the caller hung up: the phone hears busy tone until it is put down
+            await until(lambda: port.state == "busy", "busy tone on the phone", 10)
+            t = sample_at(clock.now())
+            await asyncio.sleep(2.5)
+            heard = phone.heard.render(t, sample_at(clock.now()) - t)
+            assert {k for _, k in ProgressDetector("eu").process(bytes(heard))} == {"busy"}
+            phone.hang_up()
+            await until(lambda: port.state == "idle", "the phone put down", 10)
+            cdr = await until(lambda: _cdr(app), "the CDR", 20)
+            assert [(c["caller_number"], c["did"], c["queue"], c["agent"], c["disposition"])
+                    for c in cdr] == [("5551234", "100", "support", "203", "answered")], cdr
+        finally:
+            await app.stop()
+
+    async def _events_after(app: App, n: int) -> list[str] | None:
+        got = await _events(app, "agent.feature_code")
+        return got if len(got) > n else None
+
+    asyncio.run(asyncio.wait_for(body(), 240))
