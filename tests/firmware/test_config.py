@@ -47,6 +47,10 @@ def test_file_values_override_defaults_and_paths_resolve_beside_the_file(tmp_pat
     ('[analog]\nfxo_timeslots = ["32"]', "analog.fxo_timeslots", "a list of at most 8 TDM timeslots"),
     ("[analog]\nfxo_timeslots = 32", "analog.fxo_timeslots", "a list of at most 8 TDM timeslots"),
     ("[analog]\nfxo_timeslots = [33, 33]", "analog.fxo_timeslots", "a list of distinct timeslots"),
+    ('[analog]\nfxs_seats = "203"', "analog.fxs_seats", "a list of seat extensions"),
+    ('[analog]\nfxs_seats = [203]', "analog.fxs_seats", "a list of seat extensions"),
+    ('[analog]\nfxs_seats = ["20x"]', "analog.fxs_seats", "a list of seat extensions"),
+    ('[analog]\nfxs_seats = ["203", "203"]', "analog.fxs_seats", "a list naming each extension once"),
 ])
 def test_bad_value_names_the_key_and_the_expected_form(tmp_path: Path, toml: str, key: str,
                                                        expected: str) -> None:
@@ -235,6 +239,8 @@ def test_every_relative_path_resolves_beside_the_file_whatever_the_working_dir(
     ("[analog]\nfxo_timeslots = [40, 33]\n", "analog.fxo_timeslots",
      "timeslot 40 is beyond the card's 36-byte TDM frame (32 E1 slots + 4 analog ports: "
      "slots 32-35)"),
+    ('[analog]\nfxs_seats = ["203", "", "205"]\n', "analog.fxs_seats",
+     "3 seats for 2 FXS ports (the simulated card)"),
     # a real board with one FXO port: a 33-byte frame
     ('[hardware]\nprofile = "real"\nspi_fxo = ["/dev/spidev1.0"]\n[analog]\n'
      "fxo_timeslots = [33]\n", "analog.fxo_timeslots",
@@ -255,3 +261,9 @@ def test_timeslots_that_fit_are_kept_in_order(tmp_path: Path) -> None:
     f = tmp_path / "callbox.toml"
     f.write_text("[analog]\nfxo_timeslots = [35, 33]\n")
     assert config.load(f).card_settings().analog.timeslots(2, 2) == ([35, 33], [32, 34])
+
+
+def test_fxs_seats_map_extensions_to_ports(tmp_path: Path) -> None:
+    f = tmp_path / "callbox.toml"
+    f.write_text('[analog]\nfxs_seats = ["", "204"]\n')
+    assert config.load(f).analog.fxs_seat_ports() == {"204": 2}

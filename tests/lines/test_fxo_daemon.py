@@ -15,6 +15,8 @@ answer and clear); seat 201 is baresip.
    the line is seized, the exchange's dial tone heard, 0301234 dialled in DTMF,
    the far end answers (polarity reversal); the seat hangs up and the line goes
    back on-hook; the CDR's trunk is ``fxo``.
+3. The DAA stops answering during a call (the card's ``fault``): the call is cleared
+   with its CDR; the card's ``fault_clear`` makes the line idle again.
 """
 from __future__ import annotations
 
@@ -59,6 +61,13 @@ async def _cdrs(app: App, direction: str) -> list[dict[str, object]] | None:
         "SELECT trunk, caller_number, caller_name, dialed_number, agent, queue, disposition"
         " FROM cdr WHERE direction = ? ORDER BY started_at", (direction,))
     return [dict(r) for r in rows] or None
+
+
+async def _cdr_of(app: App, caller: str) -> dict[str, object] | None:
+    assert app.store is not None
+    rows = await app.store.db.fetchall(
+        "SELECT trunk, caller_name FROM cdr WHERE caller_number = ?", (caller,))
+    return dict(rows[0]) if rows else None
 
 
 def test_fxo_calls_in_and_out_through_the_daemon(tmp_path: Path) -> None:
@@ -129,6 +138,20 @@ def test_fxo_calls_in_and_out_through_the_daemon(tmp_path: Path) -> None:
             out = await until(lambda: _cdrs(app, "out"), "the outbound CDR", 15)
             assert [(c["trunk"], c["dialed_number"], c["agent"], c["disposition"])
                     for c in out] == [("fxo", "90301234", "201", "answered")]
+
+            # 3. the DAA stops answering during a call (the card's fault): the call is
+            #    cleared with its CDR as on a battery loss; reseated, the line is idle again
+            await until(lambda: fxo.lines[1].state == "idle", "line 1 idle", 10)
+            line.call(CallerId("5557777", "CAROL"))
+            await until(lambda: line.offhook, "the IVR answers the third call", 30)
+            await asyncio.sleep(0.5)
+            spi = board.sim.spi_fxo[0]
+            chip, spi.target = spi.target, None
+            cut = await until(lambda: _cdr_of(app, "5557777"), "the cut call's CDR", 20)
+            assert cut == {"trunk": "fxo/1", "caller_name": "CAROL"}, cut
+            assert fxo.lines[1].state == "fault" and 1 not in fxo.calls
+            spi.target = chip
+            await until(lambda: fxo.lines[1].state == "idle", "line 1 back after the fault", 15)
         finally:
             if seat is not None:
                 seat.stop()

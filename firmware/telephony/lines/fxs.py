@@ -24,6 +24,7 @@ the highway is moved only while someone listens).
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import logging
 from dataclasses import dataclass, field
@@ -168,13 +169,16 @@ class FxsSeats:
             raise
         seat.leg, seat.relay = leg, relay
         seat.calls += 1
-        leg.ended.add_done_callback(lambda _f, s=seat, l=leg: self._leg_ended(s, l))
+        leg.ended.add_done_callback(functools.partial(self._leg_done, seat, leg))
         seat.port.ring(caller_id or "", caller_name or "")
         self._follow(seat)
         await self.pool.port_event(leg, "early")
         log.info("seat %s: ringing %s caller=%s leg=%s", extension, seat.line,
                  caller_id or "-", leg.id)
         return leg
+
+    def _leg_done(self, seat: _Seat, leg: Leg, _fut: "asyncio.Future[Any]") -> None:
+        self._leg_ended(seat, leg)
 
     def _leg_ended(self, seat: _Seat, leg: Leg) -> None:
         """The seat's leg is over (the caller left, the offer was withdrawn, the node
