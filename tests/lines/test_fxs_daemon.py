@@ -15,6 +15,9 @@ ringer, caller-ID display decoding the FSK it hears, DTMF keypad).
    lifted answers; the caller's tone reaches the phone and the phone's 1000 Hz
    reaches the caller over the TDM relay; sipp hangs up, the phone hears busy
    tone and is put down; the CDR's agent is 203.
+4. The FXO line rings with caller ID (the demo's route ``*`` from ``fxo`` to the
+   same IVR), the caller keys 1 in-band, the phone rings and answers, then is put
+   down first: the caller's line is cleared (on-hook) and the CDR's agent is 203.
 """
 from __future__ import annotations
 
@@ -26,11 +29,13 @@ from pathlib import Path
 import pytest
 
 from acd_core.progress import ProgressDetector
+from drivers.sim.fxo_line import CallerId
 from drivers.sim.pcm import sample_at
 from firmware import config, demo
 from firmware.app import App
 from firmware.errors import MediaError
 from firmware.store import Store
+from tests.lines.far_end import DTMF
 from tests.sipedge.peers import until
 from tests.support import sipp
 from tests.support.appliance import Appliance
@@ -69,6 +74,11 @@ async def _events(app: App, kind: str) -> list[str]:
     rows = await app.store.db.fetchall(
         "SELECT data FROM event_log WHERE kind = ? ORDER BY seq", (kind,))
     return [str(r["data"]) for r in rows]
+
+
+async def _cdr_n(app: App, n: int) -> list[dict[str, object]] | None:
+    rows = await _cdr(app)
+    return rows if rows is not None and len(rows) >= n else None
 
 
 async def _cdr(app: App) -> list[dict[str, object]] | None:
@@ -156,6 +166,28 @@ def test_an_fxs_phone_is_an_agent_seat(tmp_path: Path) -> None:
             cdr = await until(lambda: _cdr(app), "the CDR", 20)
             assert [(c["caller_number"], c["did"], c["queue"], c["agent"], c["disposition"])
                     for c in cdr] == [("5551234", "100", "support", "203", "answered")], cdr
+
+            # 4. a caller on the FXO line (the demo routes the line group to the same IVR),
+            #    the seat's phone put down first: the caller's line is cleared
+            line = board.sim.fxo_lines[0]
+            line.call(CallerId("5552222", "BOB"))
+            await until(lambda: line.offhook, "the IVR answers the FXO line", 30)
+            await asyncio.sleep(1.0)
+            low, high = DTMF["1"]
+            line.audio.place(sample_at(clock.now() + 0.05), tone((low, high), 0.12, 0.15),
+                             "dtmf")
+            await until(lambda: phone.ringing, "fxs/1 rings for the FXO caller", 30)
+            await until(lambda: len(phone.display) == 2, "the second caller ID", 10)
+            assert phone.display[-1][1].number == "5552222"
+            phone.lift()
+            await until(lambda: app.ctx.cti.call_of("203"), "the second call is live", 10)
+            await asyncio.sleep(1.0)
+            phone.hang_up()
+            await until(lambda: not line.offhook, "the FXO caller's line cleared", 15)
+            cdr = await until(lambda: _cdr_n(app, 2), "the second CDR", 20)
+            assert (cdr[-1]["caller_number"], cdr[-1]["queue"], cdr[-1]["agent"],
+                    cdr[-1]["disposition"]) == ("5552222", "support", "203", "answered"), cdr
+            assert app.ctx.cti.call_of("203") is None and port.state == "idle"
         finally:
             await app.stop()
 
