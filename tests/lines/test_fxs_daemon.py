@@ -18,6 +18,8 @@ ringer, caller-ID display decoding the FSK it hears, DTMF keypad).
 4. The FXO line rings with caller ID (the demo's route ``*`` from ``fxo`` to the
    same IVR), the caller keys 1 in-band, the phone rings and answers, then is put
    down first: the caller's line is cleared (on-hook) and the CDR's agent is 203.
+5. The SLIC stops answering: health shows the seat unregistered in fault until the
+   card has it back.
 """
 from __future__ import annotations
 
@@ -188,6 +190,18 @@ def test_an_fxs_phone_is_an_agent_seat(tmp_path: Path) -> None:
             assert (cdr[-1]["caller_number"], cdr[-1]["queue"], cdr[-1]["agent"],
                     cdr[-1]["disposition"]) == ("5552222", "support", "203", "answered"), cdr
             assert app.ctx.cti.call_of("203") is None and port.state == "idle"
+
+            # 5. the SLIC stops answering: the seat is unreachable (health: not registered,
+            #    fault) until the card has it back
+            spi = board.sim.spi_fxs[0]
+            chip, spi.target = spi.target, None
+            await until(lambda: port.state == "fault", "fxs/1 in fault", 10)
+            seats = (await app.health())["components"]["lines"]["seats"]
+            assert (seats[0]["registered"], seats[0]["state"]) == (False, "fault"), seats
+            spi.target = chip
+            await until(lambda: port.state == "idle", "fxs/1 back", 10)
+            seats = (await app.health())["components"]["lines"]["seats"]
+            assert (seats[0]["registered"], seats[0]["state"]) == (True, "idle"), seats
         finally:
             await app.stop()
 

@@ -2,7 +2,8 @@
 
 Sans I/O like :mod:`firmware.telephony.analog.fxo`: the ProSLIC driver's events
 (:meth:`FxsPort.driver_event`: ``offhook``, ``onhook`` (a hang-up, on-hook longer
-than rxflash), ``flash``), the port's received audio in 20 ms A-law chunks
+than rxflash), ``flash``, and the card's ``fault`` / ``fault_clear`` when the
+SLIC stops or starts answering), the port's received audio in 20 ms A-law chunks
 (:meth:`FxsPort.audio`) and the daemon's commands (:meth:`ring`,
 :meth:`stop_ring`, :meth:`far_end_gone`) drive a table; ``send_audio`` carries
 tones and caller ID to the phone and ``on_event`` reports upwards.
@@ -67,7 +68,13 @@ TABLE: dict[str, dict[str, str]] = {
     "connected": {"onhook": "idle", "flash": "connected", "digit": "connected",
                   "far_end_gone": "busy"},
     "busy": {"onhook": "idle", "digit": "busy", "far_end_gone": "busy"},
+    # the SLIC stopped answering (the card's ``fault``): nothing is known of the phone
+    # until the card has it configured again (``fault_clear``: on-hook, idle)
+    "fault": {"fault_clear": "idle", "chip_fault": "fault", "onhook": "fault",
+              "far_end_gone": "fault", "stop_ring": "fault"},
 }
+for _state, _moves in TABLE.items():
+    _moves.setdefault("chip_fault", "fault")
 
 
 class Slic(Protocol):
@@ -181,6 +188,11 @@ class FxsPort:
             self._go("onhook")
             if was in ("connected", "dialtone", "collecting", "done", "busy"):
                 self.on_event(SeatHungUp(self.port))
+        elif event == "fault":
+            self._go("chip_fault")
+        elif event == "fault_clear":
+            if self.state == "fault":
+                self._go("fault_clear", "the SLIC answers again")
         elif event == "flash":
             if self.state == "connected":
                 self._go("flash")
@@ -234,8 +246,9 @@ class FxsPort:
 
     def stop_ring(self) -> None:
         """The caller left (or another seat took the call) before this phone answered."""
-        self._go("stop_ring")
-        self.slic.stop_ring()
+        was = self._go("stop_ring")
+        if was != "fault":
+            self.slic.stop_ring()
 
     def code_refused(self) -> None:
         """The daemon refused the feature code just reported: busy tone until on-hook."""
