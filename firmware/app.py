@@ -352,10 +352,13 @@ class App:
     async def _poll_registrations(self) -> None:
         """Seat reachability for the ACD, read from Kamailio's live location table."""
         assert self.acd is not None and self.edge is not None
+        analog = set(self.cfg.analog.fxs_seat_ports())
         while True:
             try:
                 regs = await self.edge.registrations()
-                now = {user for user, contacts in regs.items() if contacts}
+                # an analog seat's reachability is its port's (FxsSeats), not a REGISTER
+                now = {user for user, contacts in regs.items()
+                       if contacts and user not in analog}
                 for user in now - self._registered:
                     self.acd.set_reachable(user, True)
                     self.bus.publish("seat.registered", seat=user)
