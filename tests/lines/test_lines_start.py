@@ -58,3 +58,24 @@ def test_causes_and_sip_codes_map_both_ways() -> None:
     assert [cause_for_sip(c) for c in (404, 486, 480, 603, 503, 302)] == [1, 17, 18, 21, 41, 127]
     assert [sip_for_cause(c) for c in (16, 1, 17, 34, 21, 102)] == [0, 404, 486, 503, 403, 504]
     assert GROUP_BUSY_CAUSES == {34, 38, 41, 42, 44, 47}
+
+
+async def test_an_analog_seat_has_no_sip_uri_and_is_not_rung_without_its_port(
+        tmp_path: Path) -> None:
+    """``SeatDialer``: a SIP seat's URI as before; an FXS seat's ``uri`` is a clear
+    ``MediaError``, and ``dial`` before the card's FXS ports are served is one too."""
+    import pytest
+
+    from firmware.errors import MediaError
+    from firmware.telephony.seats import SeatDialer
+
+    cfg = from_dict({"paths": {"var": str(tmp_path / "var")},
+                     "analog": {"fxs_seats": ["", "204"]}}, tmp_path)
+    seats = SeatDialer(None, cfg)  # type: ignore[arg-type]   # no pool: nothing is dialled
+    assert seats.uri("201") == f"sip:201@{cfg.sip.listen}:{cfg.sip.port}"
+    assert seats.is_analog("204") and not seats.is_analog("201")
+    with pytest.raises(MediaError, match=r"seat 204 is the analog phone on fxs/2: it has no "
+                                         r"SIP URI \(seat='204', line='fxs/2'\)"):
+        seats.uri("204")
+    with pytest.raises(MediaError, match="seat 204: the card's FXS ports are not served"):
+        await seats.dial(None, "204")  # type: ignore[arg-type]
