@@ -46,6 +46,7 @@ class SystemApi:
     _system_cfg: Any = None
     _system_cfg_path: Path | None = None
     _selftest: dict[str, Any] | None = None
+    _selftest_task: "asyncio.Future[None] | None" = None
 
     def attach_system(self, cfg: Any, config_path: Path | None) -> None:
         """The running configuration and the file it came from (None: defaults)."""
@@ -145,20 +146,28 @@ class SystemApi:
         proc = await asyncio.create_subprocess_exec(
             *argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
             cwd=str(Path(__file__).resolve().parents[1]))
-        asyncio.ensure_future(self._follow(proc, out, state))
+        self._selftest_task = asyncio.ensure_future(self._follow(proc, out, state))
         await self.crm.audited(p, "system.selftest", out.name)
         for old in sorted(folder.glob("selftest-*.txt"))[:-SELFTEST_KEEP]:
             old.unlink(missing_ok=True)
         return self._selftest_view(state)
 
     async def _follow(self, proc: Any, out: Path, state: dict[str, Any]) -> None:
-        """Write the child's lines to ``out`` as they come (the page shows them live)."""
-        with open(out, "wb") as f:
-            assert proc.stdout is not None
-            while line := await proc.stdout.readline():
-                f.write(line)
-                f.flush()
-        state["exit_code"] = await proc.wait()
+        """Write the child's lines to ``out`` as they come (the page shows them live). If
+        the daemon stops meanwhile the child is killed and reaped, never left behind."""
+        try:
+            with open(out, "wb") as f:
+                assert proc.stdout is not None
+                while line := await proc.stdout.readline():
+                    f.write(line)
+                    f.flush()
+            state["exit_code"] = await proc.wait()
+        except asyncio.CancelledError:
+            if proc.returncode is None:
+                proc.kill()
+            await asyncio.shield(proc.wait())
+            state["state"], state["exit_code"] = "failed", proc.returncode
+            raise
         state["state"] = "passed" if state["exit_code"] == 0 else "failed"
 
     def _selftest_view(self, state: dict[str, Any]) -> dict[str, Any]:
