@@ -11,7 +11,12 @@ SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SYSTEM_PACKAGES := kamailio kamailio-sqlite-modules kamailio-utils-modules sqlite3 espeak-ng sox \
 	sip-tester baresip baresip-core tshark libpri-dev \
 	iproute2 util-linux bind9-dnsutils gcc python3-dev python3-venv chromium \
-	libspandsp2 libspandsp-dev tzdata sipvicious
+	libspandsp2 libspandsp-dev tzdata sipvicious \
+	openssl fdisk bmap-tools rauc squashfs-tools
+
+# Only `make image` / `make image-test` need these (docs/image.md).
+IMAGE_PACKAGES := mmdebstrap squashfs-tools-ng dosfstools mtools e2fsprogs
+IMAGE_TEST_PACKAGES := qemu-system-x86 qemu-utils ovmf
 
 ACD_SOURCES := $(shell find acd_core -name '*.py' -o -name '*.pxd' 2>/dev/null)
 
@@ -20,12 +25,14 @@ ACD_SOURCES := $(shell find acd_core -name '*.py' -o -name '*.pxd' 2>/dev/null)
 OPENR2_DIR  := .cache/openr2
 OPENR2_DEBS := libopenr2-3 libopenr2-dev
 
-.PHONY: run test bench build deps system-deps openr2 clean help
+.PHONY: run test bench build deps system-deps openr2 clean help image image-test
 
 help:
 	@echo "make run    set up and start the appliance (simulated card, web UI on http://127.0.0.1:8080)"
 	@echo "make test   set up, type-check (make typecheck) and run the whole test suite"
 	@echo "make bench  run the benchmarks (compiled build)"
+	@echo "make image  build the disk image, its bmap, a signed RAUC bundle (build/; docs/image.md)"
+	@echo "make image-test  boot the image in qemu: health, update, rollback, watchdog (long)"
 
 .stamp-system: Makefile
 	@missing=""; for p in $(SYSTEM_PACKAGES); do \
@@ -86,6 +93,26 @@ test: build openr2
 
 bench: build
 	tests/netns-run $(VENV)/bin/pytest tests/benchmarks --benchmark-only --benchmark-columns=min,mean,ops -p no:randomly $(PYTEST_ARGS)
+
+# The appliance image (docs/image.md): build/callbox.img, .bmap, a signed RAUC bundle
+# and signed SHA256SUMS. IMAGE_KEY/IMAGE_CERT sign it (default: a development key made
+# on the first build in image/keys/, which git ignores). SOURCE_DATE_EPOCH: see the doc.
+.stamp-image-tools: Makefile
+	@missing=""; for p in $(IMAGE_PACKAGES) $(IMAGE_TEST_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing image tools:$$missing"; \
+	  $(SUDO) apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+	@touch $@
+
+image: deps .stamp-image-tools
+	$(SUDO) $(PY) -m image.build
+
+image-test: deps .stamp-image-tools
+	$(PY) -m image.qemu_test
 
 clean:
 	rm -rf build .stamp-build

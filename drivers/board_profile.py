@@ -29,8 +29,11 @@ from drivers.bus.gpio import SimGpioLine
 from drivers.bus.i2c import SimI2c
 from drivers.bus.serial import SimSerial
 from drivers.bus.spi import SimSpi
+from drivers.card_settings import SIM_FXO_PORTS, SIM_FXS_PORTS
 from drivers.sim.pcm import AnalogTdmSim
 from drivers.e1.pef2256 import Pef2256
+from drivers.errors import ChipAbsent
+from drivers.part_faults import is_poll_fault, not_answering_text, poll_failed_text
 from drivers.sim.board import At24c02Sim, Lm75Sim, RelaySim, WatchdogSim
 from drivers.sim.e1cable import E1Cable, ExchangeSim
 from drivers.sim.fxo_line import CID_STANDARDS, FxoLineSim
@@ -54,6 +57,7 @@ FAULTS = {
     "e1-ais": "the exchange sends AIS (all ones)",
     "e1-crc": "CRC-4 errors on the received line (20 per second)",
     "e1-rai": "the exchange sends RAI (remote alarm)",
+    "e1-no-crc4": "the carrier's line runs without CRC-4 (doubleframe only)",
     "e1-absent": "no framer on the E1 card's SPI bus",
     "fxo-no-battery": "no battery on FXO line 1",
     "fxo-absent": "no DAA on FXO port 1",
@@ -104,6 +108,8 @@ class SimWorld:
             self.cable.crc_errors(self.framer, 20)
         elif fault == "e1-rai":
             self.exchange.rai = True
+        elif fault == "e1-no-crc4":
+            self.exchange.ts0.crc4 = self.exchange.rx.crc4 = False
         elif fault == "e1-absent":
             self.spi_e1.target = None
         elif fault == "fxo-no-battery":
@@ -160,18 +166,29 @@ class Board:
         return [(name, p) for name, p in named if p is not None]
 
     def poll_all(self) -> None:
-        """Poll every part; a part whose poll raises is recorded in ``faults[name]``
-        (logged once) and cleared, with a log line, when a poll succeeds again."""
+        """Poll every part; what fails is recorded in ``faults[name]``, logged once.
+
+        A chip that stopped answering (its poll raises :class:`ChipAbsent` before
+        deriving anything from all-ones reads) is ``chip not answering: ...`` with
+        its bus address, any other exception ``poll failed: ...``; both clear, with
+        a log line, when a poll of that part succeeds again. One failing part does
+        not stop the others' service.
+        """
         for name, part in self.parts():
             try:
                 part.poll()
+            except ChipAbsent:
+                text = not_answering_text(name, part)
+                if self.faults.get(name) != text:
+                    log.error("hardware part=%s %s", name, text)
+                self.faults[name] = text
             except Exception as exc:  # one failing part must not stop the others' service
-                text = f"poll failed: {exc}"
+                text = poll_failed_text(exc)
                 if self.faults.get(name) != text:
                     log.error("driver poll failed part=%s: %s", name, exc)
                 self.faults[name] = text
             else:
-                if self.faults.get(name, "").startswith("poll failed: "):
+                if is_poll_fault(self.faults.get(name)):
                     del self.faults[name]
                     log.info("driver poll recovered part=%s", name)
 
@@ -231,9 +248,10 @@ class Board:
             self.note_activity()
 
     def describe(self) -> dict[str, Any]:
+        """Health of a board nobody brought up: counts, faults, ``status`` ok/degraded."""
         return {"profile": self.profile, "e1_spans": len(self.spans),
                 "fxo_ports": len(self.fxo), "fxs_ports": len(self.fxs),
-                "faults": dict(self.faults)}
+                "faults": dict(self.faults), "status": "degraded" if self.faults else "ok"}
 
     def close(self) -> None:
         for closer in reversed(self.closers):
@@ -269,7 +287,8 @@ def build(profile: str, clock: Clock, sleep: Sleep | None = None, **paths: Any) 
     raise ValueError(f"hardware profile must be one of {', '.join(PROFILES)}, not {profile!r}")
 
 
-def _build_sim(clock: Clock, sleep: Sleep | None, fxo_ports: int = 2, fxs_ports: int = 2,
+def _build_sim(clock: Clock, sleep: Sleep | None, fxo_ports: int = SIM_FXO_PORTS,
+               fxs_ports: int = SIM_FXS_PORTS,
                e1_spans: int = 1, e1_signalling: str = "ccs", zone: str = "EU", dchannel_socket: str | None = None, temperature: float = 41.5,
                identity: BoardIdentity = SIM_IDENTITY, fxo_country: str = "TBR21",
                **_real_paths: Any) -> Board:

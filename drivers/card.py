@@ -15,7 +15,11 @@ and chip select, its port or span shows ``fault`` rather than a line state
 derived from all-ones registers (a phantom off-hook, "no battery", HDLC
 overruns), and it is probed every second: when it answers again it is brought
 up again and the fault clears. Any other poll failure is a fault too, until a
-poll succeeds.
+poll succeeds. All-ones reads are caught at the poll that makes them; a chip
+whose MISO is pulled low reads as idle lines instead, so each chip that is up
+is also asked for its identity once a second (``PRESENCE_INTERVAL``), and the
+drivers check identity on the reads that would otherwise become events (a DAA
+reg 5 without the ONHM bit we always set, a SLIC hook change).
 
 Threads: :meth:`Card.start` blocks (DAA reset and ISOcap link take up to 2 s per
 port): call it off the event loop. :meth:`Card.start_threads` starts the
@@ -35,18 +39,18 @@ from typing import Any, Callable
 from drivers.analog.si3050 import COUNTRIES, Si3050
 from drivers.analog.si3217x import Si3217x
 from drivers.board_profile import Board
-from drivers.card_settings import IMPEDANCES, CardSettings
-from drivers.e1.alarms import BLUE, LOOPBACK, RECOVER, RED, YELLOW
+from drivers.card_settings import IMPEDANCES, CardSettings, misfit
+from drivers.e1.alarms import BLUE, LOOPBACK, NOTOPEN, RECOVER, RED, YELLOW
 from drivers.e1.pef2256 import Pef2256
 from drivers.errors import ChipAbsent, DriverError
+from drivers.part_faults import chip as _chip, not_answering_text, poll_failed_text
 from drivers.tdm_switch import TdmSwitch
 
 log = logging.getLogger(__name__)
 
 PROBE_INTERVAL = 1.0          # how often a chip that stopped answering is asked again
+PRESENCE_INTERVAL = 1.0       # how often a chip that is up is asked for its identity
 RETRY_INTERVAL = 30.0         # how often a bring-up that failed otherwise is tried again
-CHIP_NAMES = {"e1_span": ("framer", "PEF2256"), "fxo": ("DAA", "Si3050"),
-              "fxs": ("SLIC", "Si3217x")}
 
 PortEvent = Callable[[str, int, str], None]      # (kind "fxo"|"fxs", port, event)
 
@@ -55,19 +59,14 @@ class CardSettingsError(DriverError):
     """The settings do not fit the board that is fitted; carries ``key``."""
 
 
-def _chip(name: str) -> tuple[str, str, str]:
-    """``fxo2`` -> ("fxo", "2", "DAA (Si3050)")."""
-    kind = name.rstrip("0123456789")
-    role, model = CHIP_NAMES[kind]
-    return kind, name[len(kind):], f"{role} ({model})"
-
-
-def not_answering_text(name: str, part: Any) -> str:
-    kind, n, chip = _chip(name)
-    where = {"e1_span": f"E1 span {n}", "fxo": f"FXO port {n}", "fxs": f"FXS port {n}"}[kind]
-    channel = getattr(part, "channel", None)
-    bus = f"SPI {part.spi.device}" + (f" channel {channel}" if channel is not None else "")
-    return f"chip not answering: {where} {chip} on {bus}"
+def check_settings(board: Board, settings: CardSettings) -> None:
+    """Raise :class:`CardSettingsError` (with the config ``key``) if the analog timeslots
+    do not fit ``board``: one per fitted port, inside its TDM frame."""
+    size = board.tdm.frame_size if board.tdm is not None else None
+    wrong = misfit(settings.analog, len(board.fxo), len(board.fxs), size)
+    if wrong is not None:
+        key, text = wrong
+        raise CardSettingsError(f"{key}: {text}", key=key)
 
 
 class Card:
@@ -82,6 +81,7 @@ class Card:
         self.switch: TdmSwitch | None = TdmSwitch(board.tdm) if board.tdm is not None else None
         self._tdm_active = False          # the simulated highway is moved only while in use
         self._down: dict[str, tuple[str, float]] = {}      # name -> ("absent"|"failed", next try)
+        self._presence_due: dict[str, float] = {}          # name -> next identity check
         self._started = False
         self._check_settings()
         for n, daa in enumerate(board.fxo, 1):
@@ -93,20 +93,7 @@ class Card:
 
     # ------------------------------------------------------------------ settings
     def _check_settings(self) -> None:
-        a = self.settings.analog
-        for kind, given, ports in (("fxo", a.fxo_timeslots, self.board.fxo),
-                                   ("fxs", a.fxs_timeslots, self.board.fxs)):
-            if given and len(given) != len(ports):
-                raise CardSettingsError(
-                    f"analog.{kind}_timeslots lists {len(given)} timeslots for the board's "
-                    f"{len(ports)} {kind.upper()} ports", key=f"analog.{kind}_timeslots")
-        size = self.board.tdm.frame_size if self.board.tdm is not None else None
-        for kind, slots in (("fxo", self.fxo_slots), ("fxs", self.fxs_slots)):
-            for ts in slots:
-                if size is not None and ts >= size:
-                    raise CardSettingsError(
-                        f"analog.{kind}_timeslots: timeslot {ts} is beyond the card's "
-                        f"{size}-byte TDM frame", key=f"analog.{kind}_timeslots")
+        check_settings(self.board, self.settings)
 
     def _port_event(self, kind: str) -> Callable[[int, str], None]:
         def forward(port: int, event: str) -> None:
@@ -142,7 +129,8 @@ class Card:
         if name in self.faults:
             log.info("hardware part=%s recovered", name)
         self.faults.pop(name, None)
-        self._down.pop(name, None)
+        if self._down.pop(name, None) is not None:
+            self._port_fault_event(name, "fault_clear")
         return True
 
     def _apply_country(self, daa: Si3050) -> None:
@@ -157,7 +145,27 @@ class Card:
             log.error("hardware part=%s %s", name, text)
         self.faults[name] = text
         wait = PROBE_INTERVAL if why == "absent" else RETRY_INTERVAL
+        was_down = name in self._down
         self._down[name] = (why, self.clock.now() + wait)
+        if not was_down:
+            self._port_fault_event(name, "fault")
+
+    def _port_fault_event(self, name: str, event: str) -> None:
+        """``fault`` when a chip goes down, ``fault_clear`` when it is up again.
+
+        Its line states are no longer derived (no phantom hang-up, battery loss or
+        alarm), so this is how its user learns that calls on it cannot go on: a port's
+        through ``on_port_event``, a span's through its alarm callback, with DAHDI's
+        NOTOPEN (the span's hardware is not there) and, once it is back, the alarms
+        the framer sees then."""
+        kind, n, _ = _chip(name)
+        if kind in ("fxo", "fxs"):
+            if self.on_port_event is not None:
+                self.on_port_event(kind, int(n), event)
+            return
+        span = self.board.spans[int(n) - 1]
+        if span is not None and span.on_alarm is not None:
+            span.on_alarm(NOTOPEN if event == "fault" else span.alarms)
 
     # ------------------------------------------------------------------ service
     def service(self) -> None:
@@ -173,10 +181,15 @@ class Card:
                 continue
             try:
                 part.poll()
+                if now >= self._presence_due.get(name, 0.0):
+                    # the polls catch all-ones reads at once; this catches any other way
+                    # of going silent (MISO pulled low reads as idle lines) within a second
+                    self._presence_due[name] = now + PRESENCE_INTERVAL
+                    part.check_answering()
             except ChipAbsent:
                 self._fault(name, not_answering_text(name, part), "absent")
             except Exception as exc:  # the next pass tries again; health shows it meanwhile
-                text = f"poll failed: {exc}"
+                text = poll_failed_text(exc)
                 if self.faults.get(name) != text:
                     log.error("driver poll failed part=%s: %s", name, exc)
                 self.faults[name] = text

@@ -16,6 +16,7 @@ from drivers.e1.pef2256 import E1Config
 SIGNALLING = {"pri": "ccs", "r2": "cas"}      # callbox.toml word -> framer mode
 IMPEDANCES = {"600": 0x0, "900": 0x1}         # Si3050 reg 30 ACIM; "country" keeps the country's
 ANALOG_SLOTS = range(E1_SLOTS, E1_SLOTS + 16)  # bytes 32-47 of a TDM frame (at most 8 + 8 ports)
+SIM_FXO_PORTS = SIM_FXS_PORTS = 2              # what drivers.board_profile builds for "sim"
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,32 @@ class AnalogSettings:
         fxo = list(self.fxo_timeslots) or [next(free) for _ in range(fxo_ports)]
         fxs = list(self.fxs_timeslots) or [next(free) for _ in range(fxs_ports)]
         return fxo, fxs
+
+
+def misfit(analog: AnalogSettings, fxo_ports: int, fxs_ports: int,
+           frame_size: int | None) -> tuple[str, str] | None:
+    """``(key, sentence)`` for the first way the analog timeslots do not fit a board with
+    these ports and TDM frame (32 E1 bytes + one per analog port), or None if they fit.
+
+    Shared by ``firmware.config`` (before any hardware is opened), :class:`drivers.card.Card`
+    and the self-test (against the board actually built).
+    """
+    for kind, given, ports in (("fxo", analog.fxo_timeslots, fxo_ports),
+                               ("fxs", analog.fxs_timeslots, fxs_ports)):
+        if given and len(given) != ports:
+            return (f"analog.{kind}_timeslots",
+                    f"{len(given)} timeslots for the board's {ports} {kind.upper()} ports")
+    if frame_size is None:
+        return None
+    fxo, fxs = analog.timeslots(fxo_ports, fxs_ports)
+    for kind, slots in (("fxo", fxo), ("fxs", fxs)):
+        for ts in slots:
+            if not E1_SLOTS <= ts < frame_size:
+                return (f"analog.{kind}_timeslots",
+                        f"timeslot {ts} is beyond the card's {frame_size}-byte TDM frame "
+                        f"({E1_SLOTS} E1 slots + {frame_size - E1_SLOTS} analog ports: "
+                        f"slots {E1_SLOTS}-{frame_size - 1})")
+    return None
 
 
 @dataclass(frozen=True)

@@ -117,6 +117,10 @@ class Api(InboundApi, CrmApi, WebApi, DeskApi, TrunksApi, SystemApi):
         """``{"status": worst, "components": {name: {"status": ..., ...}}, "time": iso}``."""
         return self._run(self._health(), "health", timeout=min(self._timeout, 3.0))
 
+    async def check_health(self) -> dict[str, Any]:
+        """``health`` for callers on the daemon's own loop (readiness, slot marking)."""
+        return await self._health()
+
     async def _health(self) -> dict[str, Any]:
         components: dict[str, dict[str, Any]] = {}
         extra: dict[str, Any] = {}

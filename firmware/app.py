@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 from pathlib import Path
 from typing import Any, Coroutine
 
 from acd_core.clock import Clock
 
-from firmware import demo
+from firmware import demo, sdnotify, slot
 from firmware.api import Api
 from firmware.clock import LoopClock, sleep
 from firmware.config import Config
@@ -35,14 +36,17 @@ from firmware.hardware import Hardware
 from firmware.media.leg import Leg
 from firmware.media.pool import MediaPool
 from firmware.sipedge.kamailio import KamailioEdge
+from firmware.sipedge.render import EdgeSettings
 from firmware.security import SecurityControl, SecurityMonitor
 from firmware.sipedge.placer import PlaceAnswer, PlaceRequest
 from firmware.store import Store
 from firmware.store.keeper import RecordKeeper
+from firmware.telephony.lines import LineChannel, Lines
 from firmware.telephony.sip import SipChannel
 from firmware.timers import TIMERS
 from firmware.trunks import SipTrunks, Trunks
 from webui.app import make_app
+from webui.proxy import trust_proxy
 from webui.server import WebServer
 
 log = logging.getLogger("callbox.app")
@@ -82,6 +86,7 @@ class App:
         self.crm: Crm | None = None
         self.router: routing.Router | None = None
         self.prompt_library: PromptLibrary | None = None
+        self.lines: Lines | None = None
 
     # -- lifecycle --------------------------------------------------------------
     async def start(self) -> None:
@@ -101,7 +106,8 @@ class App:
         files = demo.ensure_prompts(cfg)
 
         self.edge = KamailioEdge(cfg, self.bus, clock=self.clock, placer=self._place,
-                                 routes_somewhere=self._routes_somewhere)
+                                 routes_somewhere=self._routes_somewhere,
+                                 settings=EdgeSettings.from_config(cfg))
         self.sip_trunks = SipTrunks(self.trunks, self.edge, self.bus, self.clock,
                                     dial=self._dial_out,
                                     edge_address=f"{cfg.sip.listen}:{cfg.sip.port}")
@@ -132,6 +138,10 @@ class App:
                                router=self.router, prompts=self.prompt_library, crm=self.crm,
                                trunks=self.trunks)
         await self.ctx.cti.start()
+        # The card's lines last: their calls need the pool, the flows and the ACD.
+        self.lines = Lines(cfg, self.pool, self.clock, self.bus, self.trunks, self._on_line_call,
+                           routes_somewhere=self._routes_somewhere)
+        await self.lines.start(self.hardware.card)
         restored = await callback.restore(self.ctx)
         if restored:
             log.info("callbacks restored count=%d", restored)
@@ -149,7 +159,8 @@ class App:
         api.attach_system(cfg, self.config_path)
         # make_app reads its signing key through the API, so it must run off the loop.
         web_app = await asyncio.to_thread(make_app, api, clock=self.clock)
-        self.web = WebServer(web_app, cfg.web.listen, cfg.web.port)
+        self.web = WebServer(trust_proxy(web_app, cfg.web.trusted_proxy), cfg.web.listen,
+                             cfg.web.port)
         await asyncio.to_thread(self.web.start)
         if cfg.discovery.enabled:
             # Probing takes seconds; the box serves meanwhile.
@@ -159,7 +170,9 @@ class App:
 
     def _announce(self) -> None:
         try:
-            announcer = Announcer(self.cfg.web.listen, self.cfg.web.port, self.cfg.sip.port,
+            d = self.cfg.discovery
+            announcer = Announcer(d.address or self.cfg.web.listen, d.web_port or self.cfg.web.port,
+                                  self.cfg.sip.port,
                                   self.hardware.serial, version=__version__,
                                   realm=self.cfg.sip.realm)
             announcer.start()
@@ -172,6 +185,8 @@ class App:
             await asyncio.to_thread(self.web.stop)
         if self._poller is not None:
             self._poller.cancel()
+        if self.lines is not None:
+            await self.lines.stop()
         if self.ctx is not None:
             await self.ctx.cti.stop()
             await self.ctx.tasks.close()
@@ -315,6 +330,11 @@ class App:
             return
         await inbound.handle(self.ctx, SipChannel(leg))
 
+    async def _on_line_call(self, channel: LineChannel) -> None:
+        """An inbound call on a line of the card (E1 B-channel): the same flow as SIP's."""
+        assert self.ctx is not None
+        await inbound.handle(self.ctx, channel)
+
     async def _poll_registrations(self) -> None:
         """Seat reachability for the ACD, read from Kamailio's live location table."""
         assert self.acd is not None and self.edge is not None
@@ -345,6 +365,8 @@ class App:
                                "storage": self.keeper.describe() if self.keeper
                                else {"status": "down"},
                                "trunks": self.trunks.health(),
+                               "lines": self.lines.describe() if self.lines
+                               else {"status": "down"},
                                "security": self.security.health()}}
 
 
@@ -356,15 +378,55 @@ async def serve(cfg: Config, ready: "asyncio.Future[App] | None" = None,
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    notifier = sdnotify.Notifier()
+    tasks = []
+    if notifier.ping_interval is not None:
+        tasks.append(asyncio.create_task(_watchdog_pings(notifier, notifier.ping_interval)))
     try:
         await app.start()
         print(banner(cfg), flush=True)
         if ready is not None:
             ready.set_result(app)
+        if notifier.enabled:
+            tasks.append(asyncio.create_task(_report_ready(
+                app, notifier, mark_slot=os.environ.get("CALLBOX_MARK_SLOT_GOOD") == "1")))
         await stop.wait()
     finally:
         log.info("stopping")
+        notifier.notify(STOPPING="1")
+        for t in tasks:
+            t.cancel()
         await app.stop()
+
+
+async def _watchdog_pings(notifier: sdnotify.Notifier, interval: float) -> None:
+    """WATCHDOG=1 from the event loop itself: a hung loop stops pinging and is restarted."""
+    while True:
+        notifier.notify(WATCHDOG="1")
+        await asyncio.sleep(interval)
+
+
+async def _report_ready(app: App, notifier: sdnotify.Notifier, mark_slot: bool,
+                        every_s: float = 2.0) -> None:
+    """READY=1 once Kamailio, the media nodes and the database are ok; then mark the slot."""
+    last = ""
+    while True:
+        try:
+            health = await app.api.check_health() if app.api else {}
+            ok, why = slot.healthy_for_boot(health)
+        except Exception as exc:          # a failing check must not end the readiness task
+            ok, why = False, f"health check failed: {type(exc).__name__}: {exc}"
+        if ok:
+            break
+        if why != last:
+            log.info("not ready yet: %s", why)
+            last = why
+        notifier.notify(STATUS=f"starting: {why}")
+        await sleep(app.clock, every_s)
+    notifier.notify(READY="1", STATUS="healthy")
+    log.info("healthy: %s", why)
+    if mark_slot:
+        await asyncio.get_running_loop().run_in_executor(None, slot.mark_good)
 
 
 def banner(cfg: Config) -> str:

@@ -6,7 +6,7 @@ import asyncio
 import sys
 from pathlib import Path
 
-from firmware import cli_crm
+from firmware import cli_crm, cli_image
 from firmware import config as config_mod
 from firmware.errors import CallboxError
 
@@ -68,6 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     chk = sub.add_parser("check-config", help="validate a callbox.toml and print the result")
     chk.add_argument("--config", metavar="PATH")
     cli_crm.add_parsers(sub)
+    cli_image.add_parsers(sub)
     sub.add_parser("selftest", add_help=False,
                    help="technician hardware self-test (see: callbox selftest --help)")
     return p
@@ -83,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
+    if args.command in cli_image.COMMANDS:
+        return cli_image.run(args)
     try:
         cfg = _load_config(args.config)
     except CallboxError as exc:

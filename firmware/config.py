@@ -11,7 +11,9 @@ resolve against
 the directory of the file they are written in, so a box behaves the same
 whatever directory the daemon was started from; with no file (the embedded
 default) they resolve against the working directory. Device paths must be
-absolute.
+absolute. A socket path must fit AF_UNIX (107 bytes), and what is already there
+must be nothing or a socket: a regular file is never replaced. ``paths.var`` must
+be a directory or creatable as one.
 """
 from __future__ import annotations
 
@@ -23,8 +25,10 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Callable
 
-from drivers.card_settings import (ANALOG_SLOTS, IMPEDANCES, SIGNALLING, AnalogSettings,
-                                   CardSettings, SpanSettings)
+from drivers.bus.tdm import E1_SLOTS
+from drivers.card_settings import (ANALOG_SLOTS, IMPEDANCES, SIGNALLING, SIM_FXO_PORTS,
+                                   SIM_FXS_PORTS, AnalogSettings, CardSettings, SpanSettings,
+                                   misfit)
 from drivers.analog.si3050 import COUNTRIES
 from drivers.e1.cas import VOICE_TIMESLOTS
 from firmware.errors import ConfigError
@@ -45,6 +49,19 @@ def _ipv4(v: Any) -> str:
         return str(ipaddress.IPv4Address(v))
     except (ipaddress.AddressValueError, ValueError, TypeError):
         raise ValueError("an IPv4 address like 127.0.0.1") from None
+
+
+def _opt_ipv4(v: Any) -> str:
+    return "" if v == "" else _ipv4(v)
+
+
+def _opt_port(v: Any) -> int:
+    if v == 0 and not isinstance(v, bool):
+        return 0
+    try:
+        return _port(v)
+    except ValueError:
+        raise ValueError("a port 1-65535, or 0 for web.port") from None
 
 
 def _int_range(lo: int, hi: int) -> Callable[[Any], int]:
@@ -128,6 +145,11 @@ class SipConfig:
     port: int = 5060
     realm: str = "callbox"
     placement_port: int = 5059          # 127.0.0.1 only: where Kamailio asks which node
+    # flood limits per source address and 2-second window (docs/reference/kamailio.md):
+    # a phone or stranger, a trunk's source, and new INVITE/REGISTER from a trunk's source
+    flood_requests: int = 16
+    trunk_flood_requests: int = 100
+    trunk_new_requests: int = 20
 
 
 @dataclass(frozen=True)
@@ -145,6 +167,7 @@ class MediaConfig:
 class WebConfig:
     listen: str = "127.0.0.1"
     port: int = 8080
+    trusted_proxy: str = ""     # the reverse proxy whose X-Forwarded-For is believed (webui/proxy.py)
 
 
 @dataclass(frozen=True)
@@ -211,16 +234,20 @@ class DemoConfig:
 @dataclass(frozen=True)
 class DiscoveryConfig:
     enabled: bool = True
+    address: str = ""       # where to announce; "": web.listen (the image: the LAN address,
+    web_port: int = 0       # with nginx's 443 in front of a loopback web UI); 0: web.port
 
 
 _CHECKS: dict[str, dict[str, Callable[[Any], Any]]] = {
     "paths": {"var": _text},
-    "sip": {"listen": _ipv4, "port": _port, "realm": _token, "placement_port": _port},
+    "sip": {"listen": _ipv4, "port": _port, "realm": _token, "placement_port": _port,
+            "flood_requests": _int_range(2, 10000), "trunk_flood_requests": _int_range(2, 10000),
+            "trunk_new_requests": _int_range(1, 10000)},
     "media": {"nodes_min": _int_range(1, 64), "nodes_max": _int_range(1, 64),
               "legs_per_node": _int_range(2, 4), "spare_legs": _int_range(0, 64),
               "edge_only": _bool,
               "sip_port_base": _port, "rtp_port_base": _port},
-    "web": {"listen": _ipv4, "port": _port},
+    "web": {"listen": _ipv4, "port": _port, "trusted_proxy": _opt_ipv4},
     "hardware": {"profile": _choice("sim", "real"), "spi_device": _device, "i2c_bus": _device,
                  "spi_fxo": _device_list, "spi_fxs": _device_list, "gpio_chip": _device,
                  "tdm": _device, "watchdog": _device, "console": _device},
@@ -232,7 +259,7 @@ _CHECKS: dict[str, dict[str, Callable[[Any], Any]]] = {
        for name in E1_SPANS},
     "analog": {"country": _choice(*COUNTRIES), "impedance": _choice("country", *IMPEDANCES),
                "fxo_timeslots": _timeslots, "fxs_timeslots": _timeslots},
-    "discovery": {"enabled": _bool},
+    "discovery": {"enabled": _bool, "address": _opt_ipv4, "web_port": _opt_port},
     "demo": {"seats": _int_range(1, 200)},
 }
 
@@ -352,13 +379,16 @@ def from_dict(data: dict[str, Any], base_dir: Path = Path(".")) -> Config:
     if cfg.media.nodes_min > cfg.media.nodes_max:
         raise ConfigError("media.nodes_min: expected at most media.nodes_max",
                           key="media.nodes_min", expected=f"<= {cfg.media.nodes_max}")
+    _check_var(cfg)
     _check_hardware(cfg)
     _check_e1_sim(cfg)
     return cfg
 
 
 def _check_hardware(cfg: Config) -> None:
-    """Checks that span several keys: timeslots across port kinds, port counts, the socket path."""
+    """Checks that span several keys: timeslots across port kinds, one per port (the real
+    board's ports are its SPI devices, the simulator has 2 FXO + 2 FXS) and inside the
+    card's TDM frame (32 E1 slots + one per analog port), the socket path."""
     a, hw = cfg.analog, cfg.hardware
     both = set(a.fxo_timeslots) & set(a.fxs_timeslots)
     if both:
@@ -366,21 +396,51 @@ def _check_hardware(cfg: Config) -> None:
         raise ConfigError(f"analog.fxs_timeslots: timeslot {ts} is also an FXO port's",
                           key="analog.fxs_timeslots", expected="timeslots no other port uses")
     if hw.profile == "real":
-        for kind, slots, devices in (("fxo", a.fxo_timeslots, hw.spi_fxo),
-                                     ("fxs", a.fxs_timeslots, hw.spi_fxs)):
-            if slots and len(slots) != len(devices):
-                raise ConfigError(
-                    f"analog.{kind}_timeslots: {len(slots)} timeslots for {len(devices)} "
-                    f"{kind.upper()} ports (hardware.spi_{kind})", key=f"analog.{kind}_timeslots",
-                    expected=f"one timeslot per entry of hardware.spi_{kind}")
+        ports = {"fxo": len(hw.spi_fxo), "fxs": len(hw.spi_fxs)}
+        counted = "hardware.spi_{kind}"
+    else:
+        ports = {"fxo": SIM_FXO_PORTS, "fxs": SIM_FXS_PORTS}
+        counted = "the simulated card"
+    wrong = misfit(cfg.card_settings().analog, ports["fxo"], ports["fxs"],
+                   E1_SLOTS + ports["fxo"] + ports["fxs"])
+    if wrong is not None:
+        key, text = wrong
+        kind = key.split(".")[1][:3]
+        raise ConfigError(f"{key}: {text} ({counted.format(kind=kind)})", key=key,
+                          expected=f"one timeslot per {kind.upper()} port, inside the TDM frame")
     sock = cfg.dchannel_socket
-    if sock is None:
-        return
-    key = "e1.sim.dchannel_socket"
-    if len(os.fsencode(str(sock))) + 1 > UNIX_PATH_MAX:
-        raise ConfigError(f"{key}: {sock} is {len(os.fsencode(str(sock)))} bytes, too long for a "
+    if sock is not None:
+        _check_socket_path("e1.sim.dchannel_socket", sock)
+
+
+def _blocking_ancestor(path: Path) -> Path | None:
+    """The nearest existing ancestor of ``path`` if it is not a directory (a file where
+    a directory must be created), else None."""
+    for parent in path.parents:
+        try:
+            mode = parent.stat().st_mode
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        except OSError:
+            return None              # unreadable: the daemon reports it when it creates it
+        return None if stat.S_ISDIR(mode) else parent
+    return None
+
+
+def _check_socket_path(key: str, sock: Path) -> None:
+    """A path where a Unix socket will be bound: short enough for AF_UNIX, inside a
+    directory (or one that can be made), and free or a socket (a stale one is replaced;
+    whether someone still listens is checked when the socket is bound, not here, so a
+    running daemon does not make ``callbox check-config`` fail)."""
+    size = len(os.fsencode(str(sock)))
+    if size + 1 > UNIX_PATH_MAX:
+        raise ConfigError(f"{key}: {sock} is {size} bytes, too long for a "
                           f"Unix socket (at most {UNIX_PATH_MAX - 1})", key=key,
                           expected=f"a path of at most {UNIX_PATH_MAX - 1} bytes")
+    blocker = _blocking_ancestor(sock)
+    if blocker is not None:
+        raise ConfigError(f"{key}: {blocker} is a file, not a directory, so {sock} cannot "
+                          "be created", key=key, expected="a path inside a directory")
     try:
         mode = sock.lstat().st_mode
     except FileNotFoundError:
@@ -391,6 +451,18 @@ def _check_hardware(cfg: Config) -> None:
     if not stat.S_ISSOCK(mode):
         raise ConfigError(f"{key}: {sock} exists and is not a socket; it will not be replaced",
                           key=key, expected="a free path or a stale socket")
+
+
+def _check_var(cfg: Config) -> None:
+    """``paths.var`` must be a directory or creatable as one."""
+    var = cfg.var_dir
+    if var.exists() and not var.is_dir():
+        raise ConfigError(f"paths.var: {var} exists and is not a directory", key="paths.var",
+                          expected="a directory for the database, recordings and logs")
+    blocker = _blocking_ancestor(var)
+    if blocker is not None:
+        raise ConfigError(f"paths.var: {blocker} is a file, not a directory, so {var} cannot "
+                          "be created", key="paths.var", expected="a path inside a directory")
 
 
 def _check_e1_sim(cfg: Config) -> None:
@@ -407,23 +479,8 @@ def _check_e1_sim(cfg: Config) -> None:
     pattern = cfg.timeslot_socket_pattern
     if pattern is None:
         return
-    key = "e1.sim.timeslot_socket"
     for ts in VOICE_TIMESLOTS:
-        path = Path(pattern.replace("{ts}", str(ts)))
-        if len(os.fsencode(str(path))) + 1 > UNIX_PATH_MAX:
-            raise ConfigError(f"{key}: {path} is too long for a Unix socket (at most "
-                              f"{UNIX_PATH_MAX - 1} bytes)", key=key,
-                              expected=f"paths of at most {UNIX_PATH_MAX - 1} bytes")
-        try:
-            mode = path.lstat().st_mode
-        except FileNotFoundError:
-            continue
-        except OSError as exc:
-            raise ConfigError(f"{key}: cannot inspect {path}: {exc.strerror}", key=key,
-                              expected="paths where Unix sockets can be created") from None
-        if not stat.S_ISSOCK(mode):
-            raise ConfigError(f"{key}: {path} exists and is not a socket; it will not be "
-                              "replaced", key=key, expected="free paths or stale sockets")
+        _check_socket_path("e1.sim.timeslot_socket", Path(pattern.replace("{ts}", str(ts))))
 
 
 def load(path: Path | None) -> Config:

@@ -6,7 +6,8 @@ from acd_core.errors import CallboxError, ConfigError, DecodeError, IllegalTrans
 __all__ = [
     "CallboxError", "ConfigError", "DecodeError", "IllegalTransition",
     "StoreError", "MediaError", "EdgeError", "FlowError", "ApiError",
-    "RouteError", "DialStringError", "TrunksBusy",
+    "RouteError", "DialStringError", "TrunksBusy", "SigningError", "FlashError",
+    "UpdateError",
 ]
 
 
@@ -46,3 +47,15 @@ class ApiError(CallboxError):
     def __init__(self, message: str, status: int = 400, **context: object) -> None:
         super().__init__(message, **context)
         self.status = status
+
+
+class SigningError(CallboxError):
+    """A signature or checksum did not verify, or signing failed; carries ``file``."""
+
+
+class FlashError(CallboxError):
+    """``callbox flash`` refused or failed; carries ``device`` and/or ``image``, and ``stage``."""
+
+
+class UpdateError(CallboxError):
+    """A bundle was refused or its install failed; carries ``bundle`` and ``reason``."""

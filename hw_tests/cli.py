@@ -19,6 +19,7 @@ from pathlib import Path
 from acd_core.clock import ManualClock, SystemClock
 from acd_core.errors import CallboxError
 from drivers.board_profile import FAULTS, build
+from drivers.card import check_settings
 from firmware import config as config_mod
 from hw_tests.contract import report, run_stages, to_json
 from hw_tests.stages import all_stages
@@ -78,6 +79,15 @@ def main(argv: list[str] | None = None) -> int:
     if not args.verbose:
         drivers_log.setLevel(logging.CRITICAL)   # the stages say what matters to a technician
     board = build(profile, clock, **paths)
+    try:
+        # the timeslots against the board built (what Card does at start): with --profile
+        # the config was checked for another profile's ports
+        check_settings(board, cfg.card_settings())
+    except CallboxError as exc:
+        board.close()
+        drivers_log.setLevel(saved_level)
+        print(f"callbox selftest: bad configuration: {exc}", file=sys.stderr)
+        return 2
     try:
         if board.sim is not None:
             for fault in args.inject:

@@ -78,15 +78,19 @@ def _configured(board: Board, n: int = 1) -> Pef2256:
     return span
 
 
-def e1_identity(board: Board, n: int = 1) -> str:
+def e1_identity(board: Board, n: int = 1, cfg: E1Config = E1Config()) -> str:
+    """Identity, register read-back, then the span set up as ``callbox.toml`` says
+    (``[e1.spanN]``): the line stages judge the line as the daemon will run it (a line
+    ordered without CRC-4 is RED/LMFA to a framer set up for CRC-4)."""
     span = _span(board, n)
     ident = span.identify()
     bad = span.register_test()
     if bad:
         raise Fail(f"{ident}: {bad} of 256 values did not read back from IMR0; "
                    "SPI wiring or the framer is faulty")
-    span.configure(E1Config())
-    return f"{ident}, IMR0 read-back 256/256, configured CCS/HDB3/CRC4"
+    span.configure(cfg)
+    return (f"{ident}, IMR0 read-back 256/256, configured {cfg.signalling.upper()}/"
+            f"{cfg.line_code.upper()}/{'CRC4' if cfg.framing == 'crc4' else 'doubleframe'}")
 
 
 def e1_timing(board: Board) -> str:
@@ -150,46 +154,72 @@ def e1_line_errors(board: Board, n: int = 1) -> str:
     return f"0 CRC-4, 0 framing, 0 code violations, {ebit} far-end block errors in {secs} s"
 
 
+CAS_PROBE = 0b0101              # ABCD sent on channel 1 in loopback
+CAS_CONFIGURED = 0b1111         # what Pef2256.configure sends on every channel: put back after
+
+
 def e1_local_loopback(board: Board, n: int = 1) -> str:
+    """Our own signal looped back: no CRC/FAS errors, and TS16 carries what we send: an
+    HDLC frame on a CCS (PRI) span, the ABCD bits of channel 1 on a CAS (R2) span."""
     span = _configured(board, n)
+    cas = span.config is not None and span.config.signalling == "cas"
     span.loopback("local")
     try:
         board.wait(SETTLE)
         span.received.clear()
         c0 = (span.counters.crc4, span.counters.fas)
         probe = b"\x02\x01\x03CALLBOX-LOOPBACK-PROBE"
-        span.send_frame(probe)
+        if cas:
+            span.set_cas(1, CAS_PROBE)
+        else:
+            span.send_frame(probe)
         board.wait(LOOPBACK_SECONDS)
         crc, fas = span.counters.crc4 - c0[0], span.counters.fas - c0[1]
         echoed = sum(1 for f in span.received if f == probe)
+        abcd = span.cas_rx[1]
         raw = span.raw_status()
         if raw.lfa or raw.los:
             raise Fail("no frame alignment on our own looped signal; the framer is faulty")
         if crc or fas:
             raise Fail(f"{crc} CRC errors and {fas} framing errors in {LOOPBACK_SECONDS} s "
                        "on our own looped signal; the framer or its clock is faulty")
-        if echoed != 1:
+        if cas and abcd != CAS_PROBE:
+            raise Fail(f"ABCD {CAS_PROBE:04b} sent on channel 1 came back as {abcd:04b}; "
+                       "the framer's CAS transmitter or receiver is faulty")
+        if not cas and echoed != 1:
             raise Fail(f"HDLC probe frame came back {echoed} times, expected once; "
                        "the framer's HDLC controller is faulty")
     finally:
+        if cas:
+            span.set_cas(1, CAS_CONFIGURED)
         span.loopback("off")
         span.received.clear()
-    return f"0 CRC errors in {LOOPBACK_SECONDS} s, HDLC echo 1/1"
+    echo = f"CAS ABCD {CAS_PROBE:04b} echo on channel 1" if cas else "HDLC echo 1/1"
+    return f"0 CRC errors in {LOOPBACK_SECONDS} s, {echo}"
 
 
 def e1_error_insertion(board: Board, n: int = 1) -> str:
+    """dahdi_maint: one FAS error (and one CRC-4 error when the span runs CRC-4) inserted
+    in local loopback must be counted exactly once each."""
     span = _configured(board, n)
+    crc4 = span.config is not None and span.config.framing == "crc4"
     span.loopback("local")
     try:
         board.wait(SETTLE)
         c0 = (span.counters.crc4, span.counters.fas)
         span.insert_error("fas")
         board.wait(0.01)
-        span.insert_error("crc")
+        if crc4:
+            span.insert_error("crc")
         board.wait(2.05)
         crc, fas = span.counters.crc4 - c0[0], span.counters.fas - c0[1]
     finally:
         span.loopback("off")
+    if not crc4:
+        if fas != 1 or crc:
+            raise Fail(f"inserted 1 FAS error, counted {fas} FAS and {crc} CRC-4; "
+                       "the framer's error counters are faulty")
+        return "inserted 1 FAS error, counted 1 (doubleframe: no CRC-4)"
     if fas != 1 or crc != 1:
         raise Fail(f"inserted 1 FAS and 1 CRC-4 error, counted {fas} and {crc}; "
                    "the framer's error counters are faulty")
@@ -381,18 +411,21 @@ def all_stages(board: Board, settings: CardSettings | None = None) -> list[Stage
                                                                           len(board.fxs))
     stages = [Stage("EEPROM identity", eeprom), Stage("Board temperature", temperature)]
     for n in range(1, len(board.spans) + 1):
+        span = partial(Stage, part=f"e1_span{n}", needs=True)
+        cfg = (settings or CardSettings()).span(n).e1_config()
         stages += [
-            Stage(f"E1 span {n} framer identity", partial(e1_identity, n=n)),
-            *([Stage(f"E1 span {n} timing (8000 frames)", e1_timing)] if n == 1 else []),
-            Stage(f"E1 span {n} line alarms", partial(e1_alarms, n=n)),
-            Stage(f"E1 span {n} line errors ({LINE_SECONDS} s)", partial(e1_line_errors, n=n)),
-            Stage(f"E1 span {n} local loopback", partial(e1_local_loopback, n=n)),
-            Stage(f"E1 span {n} error insertion", partial(e1_error_insertion, n=n)),
-            *([Stage(f"E1 span {n} B-channel pattern", e1_pattern)] if n == 1 else []),
+            Stage(f"E1 span {n} framer identity", partial(e1_identity, n=n, cfg=cfg),
+                  part=f"e1_span{n}"),
+            *([span(f"E1 span {n} timing (8000 frames)", e1_timing)] if n == 1 else []),
+            span(f"E1 span {n} line alarms", partial(e1_alarms, n=n)),
+            span(f"E1 span {n} line errors ({LINE_SECONDS} s)", partial(e1_line_errors, n=n)),
+            span(f"E1 span {n} local loopback", partial(e1_local_loopback, n=n)),
+            span(f"E1 span {n} error insertion", partial(e1_error_insertion, n=n)),
+            *([span(f"E1 span {n} B-channel pattern", e1_pattern)] if n == 1 else []),
         ]
     for n in range(1, len(board.fxo) + 1):
-        stages.append(Stage(f"FXO port {n} line", fxo_port(n, fxo_slots[n - 1])))
+        stages.append(Stage(f"FXO port {n} line", fxo_port(n, fxo_slots[n - 1]), part=f"fxo{n}"))
     for n in range(1, len(board.fxs) + 1):
-        stages.append(Stage(f"FXS port {n} line", fxs_port(n, fxs_slots[n - 1])))
+        stages.append(Stage(f"FXS port {n} line", fxs_port(n, fxs_slots[n - 1]), part=f"fxs{n}"))
     stages += [Stage("Front LEDs", leds), Stage("Bypass relay", relay), Stage("Watchdog", watchdog)]
     return stages

@@ -191,7 +191,9 @@ class Si3050(SilabsRegisters):
     def poll(self) -> None:
         now = self.clock.now()
         reg5 = self.read(5)
-        if reg5 == 0xFF:                 # RDTP and RDTN at once: not a DAA talking
+        if reg5 == 0xFF or not reg5 & 0x08:
+            # RDTP and RDTN at once, or ONHM clear although every write of ours sets it:
+            # not a DAA talking (MISO floating high or pulled low)
             self.check_answering()
         lvs = self.line_voltage()
         self._detect_battery(abs(lvs) >= BATTERY_THRESHOLD, now)

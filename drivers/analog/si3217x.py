@@ -264,6 +264,9 @@ class Si3217x(SilabsRegisters):
 
     def _hook(self, raw: bool, now: float) -> None:
         if raw != self._raw_hook:
+            # a hook change is rare: make sure it is the phone and not a SLIC gone
+            # silent with MISO pulled low (LCRRTP 0x00 reads as on-hook)
+            self.check_answering()
             self._raw_hook = raw
             self._raw_since = now
         stable = now - self._raw_since >= TIMERS["hook_debounce"] - 1e-9

@@ -9,12 +9,14 @@ against the simulator as it would on the card.
 
 Back ends: :class:`PeripherySpi` (``/dev/spidevB.C``) and :class:`SimSpi` (a
 simulated chip model implementing :class:`SpiTarget`). With no target, MISO
-floats high and every byte reads 0xFF, as on a card slot with nothing fitted.
+floats high and every byte reads 0xFF, as on a card slot with nothing fitted;
+``miso_idle = 0x00`` models a board whose MISO is pulled low instead.
 """
 from __future__ import annotations
 
 from typing import Any, Protocol
 
+from drivers.bus import exclusive
 from drivers.bus.errors import SpiError
 
 
@@ -42,6 +44,11 @@ class PeripherySpi:
             self._spi: Any = SPI(device, mode, max_speed)
         except Exception as exc:  # periphery.SPIError carries errno
             raise SpiError.wrap("open", device, exc) from exc
+        try:
+            exclusive.claim(self._spi.fd, device, SpiError)
+        except SpiError:
+            self._spi.close()
+            raise
 
     def transfer(self, data: bytes) -> bytes:
         try:
@@ -64,13 +71,14 @@ class SimSpi:
         self.target = target
         self.closed = False
         self.frames = 0
+        self.miso_idle = 0xFF        # what MISO reads with no chip: pulled up (or 0x00: down)
 
     def transfer(self, data: bytes) -> bytes:
         if self.closed:
             raise SpiError("transfer", self.device, 9, "bus is closed")
         self.frames += 1
         if self.target is None:
-            return b"\xff" * len(data)
+            return bytes([self.miso_idle]) * len(data)
         out = self.target.spi_frame(bytes(data))
         if len(out) != len(data):  # a model bug, never a driver one
             raise SpiError("transfer", self.device, 5, "simulated chip returned a short frame")

@@ -18,6 +18,7 @@ import select
 import time
 from typing import Protocol
 
+from drivers.bus import exclusive
 from drivers.bus.errors import TdmError
 
 E1_SLOTS = 32
@@ -50,6 +51,11 @@ class CharDevTdm:
             self._fd = os.open(device, os.O_RDWR | os.O_NONBLOCK)
         except OSError as exc:
             raise TdmError.wrap("open", device, exc) from exc
+        try:
+            exclusive.claim(self._fd, device, TdmError)
+        except TdmError:
+            os.close(self._fd)
+            raise
         self._poll = select.poll()
         self._poll.register(self._fd, select.POLLIN)
         self._buf = bytearray()

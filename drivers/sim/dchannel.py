@@ -14,12 +14,12 @@ import errno
 import logging
 import os
 import socket
-import stat
 from collections import deque
 from dataclasses import dataclass
 
 from acd_core.errors import DecodeError
 from drivers.errors import DriverError
+from drivers.sim import listen_path
 from drivers.sim.e1cable import ExchangeSim
 
 log = logging.getLogger(__name__)
@@ -62,20 +62,7 @@ class DChannelBridge:
     def __init__(self, exchange: ExchangeSim, path: str) -> None:
         self.exchange = exchange
         self.path = path
-        directory = os.path.dirname(path)
-        if directory:
-            os.makedirs(directory, exist_ok=True)
-        try:
-            if not stat.S_ISSOCK(os.lstat(path).st_mode):
-                raise DriverError(f"{path} exists and is not a socket; not replacing it",
-                                  part="dchannel", path=path)
-            os.unlink(path)          # a stale socket of an earlier run
-        except FileNotFoundError:
-            pass
-        self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        self._listener.setblocking(False)
-        self._listener.bind(path)
-        self._listener.listen(1)
+        self._listener = listen_path.listen(path, part="dchannel")
         self._peer: socket.socket | None = None
         self._to_peer: deque[bytes] = deque(maxlen=256)
         self.frames_in = 0

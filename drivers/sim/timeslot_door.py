@@ -32,13 +32,13 @@ import logging
 import os
 import select
 import socket
-import stat
 from dataclasses import dataclass
 from typing import Callable, Iterable, Protocol
 
 from acd_core.clock import Clock, TimerHandle
 from drivers.e1.cas import VOICE_TIMESLOTS, CasReceiver
 from drivers.errors import DriverError
+from drivers.sim import listen_path
 from drivers.sim.timeslot_frame import (FRAME_OCTETS, SILENCE, FrameDecodeError, TimeslotFrame,
                                         next_seq)
 
@@ -125,26 +125,7 @@ class TimeslotDoor:
                  len(self._slots), self.pattern)
 
     def _bind(self, slot: _Slot) -> None:
-        directory = os.path.dirname(slot.path)
-        if directory:
-            os.makedirs(directory, exist_ok=True)
-        try:
-            if not stat.S_ISSOCK(os.lstat(slot.path).st_mode):
-                raise DriverError(f"{slot.path} exists and is not a socket; not replacing it",
-                                  part="timeslot door", ts=slot.ts, path=slot.path)
-            os.unlink(slot.path)                 # a stale socket of an earlier run
-        except FileNotFoundError:
-            pass
-        listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        try:
-            listener.setblocking(False)
-            listener.bind(slot.path)
-            listener.listen(1)
-        except OSError as exc:
-            listener.close()
-            raise DriverError(f"cannot listen on {slot.path}: {exc.strerror}", part="timeslot door",
-                              ts=slot.ts, path=slot.path, errno=exc.errno) from None
-        slot.listener = listener
+        slot.listener = listen_path.listen(slot.path, part="timeslot door", ts=slot.ts)
 
     def close(self) -> None:
         if self._timer is not None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 from firmware.clock import wait_for
 from firmware.errors import MediaError
@@ -93,6 +93,7 @@ class MediaCalls:
     _serving: Callable[["NodeLink"], bool]
     _cancel_idle: Callable[["NodeLink"], None]
     _check_capacity: Callable[[], None]
+    place_or_wait: Callable[[str], Awaitable["NodeLink | None"]]
 
     # -- paths ---------------------------------------------------------------------------
     async def connect(self, src: Leg, dst: Leg) -> None:
@@ -134,6 +135,46 @@ class MediaCalls:
         self._check_capacity()
         raise MediaError(f"no media node has room for a conversation of {legs} legs",
                          legs=legs)
+
+    # -- port legs (a line's audio: firmware/media/lineport.py) ---------------------------
+    async def open_port(self, address: str, direction: str, *, near: Leg | None = None,
+                        call_id: str = "", info: dict[str, Any] | None = None) -> Leg:
+        """A port leg for a line call: in ``near``'s conversation (an outbound line call
+        dialled from it), or in a conversation of its own on the node the pool places it
+        on (an inbound line call, 2 legs as an INVITE holds). ``address`` is the daemon's
+        datagram socket the node sends the leg's audio to; the leg's ``info['port_path']``
+        is the node's, to send to. ``MediaError`` when no node has room."""
+        if near is not None:
+            self.ensure_room(near, 1, "line call")
+            link = near.link
+        else:
+            placed = await self.place_or_wait(call_id)
+            if placed is None:
+                raise MediaError("no media node has room for a line call", call_id=call_id)
+            link = placed
+        args: dict[str, Any] = {"path": address, "direction": direction}
+        if near is not None:
+            args["near_leg"] = near.number
+        holder: list[Leg] = []
+        details = dict(info or {}, call_id=call_id, port=True)
+
+        def register(data: dict[str, Any]) -> None:
+            details["port_path"] = str(data["path"])
+            holder.append(link.add_leg(int(data["leg"]), direction, details, near=near))
+            self._cancel_idle(link)
+
+        try:
+            await link.command("port", _on_ok=register, **args)
+        finally:
+            if not holder:
+                link.reservations.pop(call_id, None)
+        self._check_capacity()
+        return holder[0]
+
+    async def port_event(self, leg: Leg, event: str) -> None:
+        """The line's signalling moved port leg ``leg`` on: ``early`` (the far end rings)
+        or ``confirmed`` (it answered); the node reports it back like any leg change."""
+        await leg.link.command("port_event", leg=leg.number, change=event)
 
     # -- recordings --------------------------------------------------------------------------
     async def record(self, a: Leg, b: Leg | None, path: str, stereo: bool = False) -> None:

@@ -26,7 +26,7 @@ from typing import Any, Callable
 import pjsua2 as pj
 
 from acd_core.clock import Clock, SystemClock
-from firmware.media import frames, legstate
+from firmware.media import frames, legstate, lineport
 from firmware.media.legstate import ANSWERING, DIALING, ENDING, LEG, OFFERED
 from firmware.media.paths import AudioPaths, CommandError
 from firmware.media.protocol import Command, Event, ProtocolError, Reply
@@ -109,6 +109,7 @@ class NodeLeg:
     recorders: set[str] = field(default_factory=set)
     last_digit: tuple[str, int, str] = ("", -10**9, "")
     hangup_pending: int | None = None    # BYE waits for the ACK of our 200 (RFC 3261 15.1.1)
+    port: Any = None                     # a port leg's ``lineport.LinePort`` (no SIP call)
 
 
 class NodeEngine(AudioPaths, Recorders, Rooms):
@@ -294,6 +295,10 @@ class NodeEngine(AudioPaths, Recorders, Rooms):
             raise CommandError(f"leg {leg} is not an unanswered incoming leg (it is {lg.state})")
         if not 100 < code < 300:
             raise CommandError(f"answer code must be 101-299, got {code}")
+        if lg.port is not None:              # a line: its signalling answered, audio flows
+            self._change(lg, "answer", code)
+            self._change(lg, "confirmed", code)
+            return
         op = pj.CallOpParam()
         op.statusCode = code
         lg.call.answer(op)
@@ -316,6 +321,9 @@ class NodeEngine(AudioPaths, Recorders, Rooms):
         if before == ENDING:
             return                           # already on its way out
         self._change(leg, "hangup", code)
+        if leg.port is not None:             # a line's port: nothing to wait for
+            self._end_leg(leg, code, "port closed")
+            return
         if before == ANSWERING:
             leg.hangup_pending = code        # BYE after the ACK of our 200 (RFC 3261 15.1.1)
             return
@@ -328,6 +336,8 @@ class NodeEngine(AudioPaths, Recorders, Rooms):
         rings (the early dialog of its 18x). A phone with remote answer enabled answers;
         one without answers the NOTIFY with an error and keeps ringing."""
         lg = self._leg(leg)
+        if lg.port is not None:
+            raise CommandError(f"talk: leg {leg} is a line's port, not a SIP call")
         if lg.direction != "out" or lg.state != legstate.RINGING:
             raise CommandError(f"talk: leg {leg} is not a ringing call we made (it is "
                                f"{lg.state})")
@@ -396,6 +406,62 @@ class NodeEngine(AudioPaths, Recorders, Rooms):
         self._log("info", "dial", leg=leg.no, near=near_leg or "", conv=room.id, uri=target)
         return {"leg": leg.no}
 
+    def _cmd_port(self, path: str, direction: str, near_leg: int | None = None,
+                  conv: int | None = None) -> dict[str, Any]:
+        """A port leg: a line's audio (E1 B-channel, R2 timeslot, analog port) that the
+        daemon relays as 20 ms A-law frames between the card and the datagram socket
+        ``path`` (``lineport``). Without ``near_leg``/``conv`` it opens a conversation of
+        its own holding 2 legs, as an incoming INVITE does; it counts toward the node's
+        legs like any call."""
+        if near_leg is not None:
+            room = self._leg(near_leg).conv
+        elif conv is not None:
+            room = self._conversation(conv)
+        else:
+            if self.capacity - self.used() < 2:
+                raise CommandError(f"node full: {self.used()} of {self.capacity} legs in use, "
+                                   "2 wanted")
+            room = self._add_conversation(2)
+        if room.legs or near_leg is not None or conv is not None:
+            grow = len(room.legs) >= room.reserved
+            if grow and self.used() >= self.capacity:
+                raise CommandError(f"node full: {self.used()} of {self.capacity} legs in use")
+            if grow:
+                room.reserved += 1
+        no = self._next_leg
+        address = lineport.node_address(self.args.id, os.getpid(), no)
+        try:
+            port = lineport.LinePort(address, path)
+            fmt = pj.MediaFormatAudio()
+            fmt.init(pj.PJMEDIA_FORMAT_PCM, 8000, 1, 20000, 16)
+            port.createPort(f"line{no}", fmt)
+        except OSError as exc:
+            if not room.legs and not room.opened and room in self._convs:
+                self._convs.remove(room)
+            raise CommandError(f"port: cannot open the line socket: {exc}") from None
+        self._next_leg += 1
+        leg = NodeLeg(no, None, room, direction, OFFERED if direction == "in" else DIALING)
+        leg.port = port
+        self.legs[no] = leg
+        room.legs.add(no)
+        leg.am = port
+        leg.tap = self._take_tap()
+        leg.tap.attach(no, self._detector_factory() if self._detector_factory else None)
+        self.reconcile(leg)
+        self._log("info", "port", leg=no, conv=room.id, direction=direction)
+        return {"leg": no, "path": address}
+
+    def _cmd_port_event(self, leg: int, change: str) -> None:
+        """The line's signalling moved the port leg on (``early``: the far end rings;
+        ``confirmed``: it answered); reported like any leg change."""
+        lg = self._leg(leg)
+        if lg.port is None:
+            raise CommandError(f"port_event: leg {leg} is not a line's port")
+        try:
+            self._change(lg, change)
+        except Exception as exc:  # noqa: BLE001 - IllegalTransition: the daemon asked wrong
+            raise CommandError(f"port_event: {exc}") from None
+
     def _valid_uri(self, uri: str) -> bool:
         try:
             self.ep.utilVerifySipUri(uri)
@@ -405,7 +471,11 @@ class NodeEngine(AudioPaths, Recorders, Rooms):
 
     def _cmd_status(self) -> dict[str, Any]:
         return {"legs": [{"leg": lg.no, "state": lg.state, "direction": lg.direction,
-                          "frames": lg.tap.frames if lg.tap is not None else 0}
+                          "frames": lg.tap.frames if lg.tap is not None else 0,
+                          **({"port": {"in": lg.port.frames_in, "out": lg.port.frames_out,
+                                       "dropped": lg.port.dropped,
+                                       "underruns": lg.port.underruns}}
+                             if lg.port is not None else {})}
                          for lg in self.legs.values()],
                 "capacity": self.capacity, "used": self.used(), "inband": self.inband,
                 "recordings": sorted(self._recorders)}
@@ -439,7 +509,8 @@ class NodeEngine(AudioPaths, Recorders, Rooms):
                                            "code": code, "reason": reason[:200]}))
 
     def _end_leg(self, leg: NodeLeg, code: int, reason: str) -> None:
-        leg.am = None            # pjsua has already taken the call's port off the bridge
+        if leg.port is None:
+            leg.am = None        # pjsua has already taken the call's port off the bridge
         self._stop_player(leg)
         self.forget_paths(leg)
         self._leg_left_recordings(leg)
@@ -448,12 +519,23 @@ class NodeEngine(AudioPaths, Recorders, Rooms):
 
     def _forget(self, leg: NodeLeg) -> None:
         self.legs.pop(leg.no, None)
+        port, leg.port = leg.port, None
+        if port is not None:                 # a line's port stays on the bridge: unwire it
+            for other in [leg.tap, leg.player, leg.hold_player,
+                          *(p.am for p in self.legs.values())]:
+                if other is not None:
+                    _quiet(port.stopTransmit, other)
+                    _quiet(getattr(other, "stopTransmit", lambda _x: None), port)
         if leg.tap is not None:
             leg.tap.detach()
             self._free_taps.append(leg.tap)
             leg.tap = None
         leg.am = None
         self._leave_conversation(leg)
+        if port is not None:
+            port.close()
+            self._bury(port)                 # destroyed later, never inside a callback
+            return
         leg.call.leg = 0
         leg.call = None
 

@@ -23,6 +23,12 @@ DIGITS = frozenset("0123456789*#ABCD")
 DTMF_SOURCES = ("rfc4733", "inband", "info")
 
 
+def sockaddr(address: str) -> str:
+    """``@name`` (as written in the control protocol, which carries no NUL) is the
+    abstract Unix address ``\\0name``; anything else is a path."""
+    return "\0" + address[1:] if address.startswith("@") else address
+
+
 class ProtocolError(DecodeError):
     """A control line that is not a valid message; carries ``field`` or ``offset``."""
 
@@ -120,6 +126,12 @@ COMMANDS: dict[str, dict[str, tuple[Any, bool]]] = {
     # stereo: legs[0] into <path>.left.wav, legs[1] into <path>.right.wav (2 legs)
     "record_start": {"legs": (_legs, True), "path": (_wav_path, True), "stereo": (_bool, False)},
     "record_stop": {"path": (_wav_path, True)},
+    # a line's audio as a leg (firmware/media/lineport.py): -> {leg, path}; at most one of
+    # near_leg and conv, neither for a conversation of its own
+    "port": {"path": (_str, True), "direction": (_one_of("in", "out"), True),
+             "near_leg": (_leg, False), "conv": (_leg, False)},
+    # the line's signalling moved a port leg on: early (far end rings), confirmed (answered)
+    "port_event": {"leg": (_leg, True), "change": (_one_of("early", "confirmed"), True)},
     "status": {},
 }
 
@@ -238,6 +250,9 @@ def decode(line: bytes) -> Message:
         body = _check(COMMANDS, name, obj, "command")
         if name == "dial" and ("near_leg" in body) == ("conv" in body):
             raise ProtocolError("command dial: needs exactly one of near_leg and conv",
+                                field="near_leg")
+        if name == "port" and "near_leg" in body and "conv" in body:
+            raise ProtocolError("command port: at most one of near_leg and conv",
                                 field="near_leg")
         if name == "record_start" and body.get("stereo") and len(body["legs"]) != 2:
             raise ProtocolError("command record_start: stereo needs exactly 2 legs",

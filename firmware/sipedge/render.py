@@ -48,7 +48,8 @@ SCANNER_AGENTS = ("friendly-scanner", "friendly-request", "sipvicious", "sipcli"
 
 @dataclass(frozen=True)
 class EdgeSettings:
-    """Operational knobs that are not in ``callbox.toml`` (defaults suit the appliance).
+    """Operational knobs of the edge (defaults suit the appliance); the three flood
+    limits come from ``[sip]`` in ``callbox.toml``, the rest are not configurable there.
 
     Flood numbers are per source address and 2-second window. Untrusted sources get
     Kamailio's stock limit (16); a trunk's source is allowed the figure one deployed
@@ -69,6 +70,13 @@ class EdgeSettings:
     trunk_up_after: int = 2           # good replies after that: up again
     reg_timer: int = 10               # s between checks of the trunk registrations
     reg_retry: int = 30               # s before a failed trunk registration is tried again
+
+    @classmethod
+    def from_config(cls, cfg: Config) -> "EdgeSettings":
+        """The defaults with ``[sip]``'s flood limits."""
+        return cls(flood_requests=cfg.sip.flood_requests,
+                   trunk_flood_requests=cfg.sip.trunk_flood_requests,
+                   trunk_new_requests=cfg.sip.trunk_new_requests)
 
     def checked(self) -> "EdgeSettings":
         """Every knob inside the range Kamailio and the issue's limits allow."""

@@ -7,7 +7,7 @@ from drivers.board_profile import FAULTS, build
 def test_sim_board_describes_itself_for_health():
     board = build("sim", ManualClock())
     assert board.describe() == {"profile": "sim", "e1_spans": 1, "fxo_ports": 2,
-                                "fxs_ports": 2, "faults": {}}
+                                "fxs_ports": 2, "faults": {}, "status": "ok"}
     assert board.eeprom.read_identity().serial == "CBXSIM-000001"
     board.close()
 

@@ -1,4 +1,5 @@
 import errno
+import os
 
 import pytest
 
@@ -125,3 +126,34 @@ def test_tdm_read_keeps_a_partial_frame_for_the_next_read(tmp_path):
     finally:
         os.close(writer)
         tdm.close()
+
+
+def test_a_second_process_on_the_tdm_stream_is_refused_not_interleaved(tmp_path):
+    """The daemon holds the stream; a self-test opening it gets EBUSY naming the device
+    (flock is per open file, so a second open in this process stands for the other one)."""
+    fifo = tmp_path / "callbox-tdm"
+    os.mkfifo(fifo)
+    daemon = CharDevTdm(str(fifo), analog_ports=0)
+    with pytest.raises(CallboxError) as exc:
+        CharDevTdm(str(fifo), analog_ports=0)
+    assert exc.value.errno == errno.EBUSY
+    assert str(exc.value) == (f"TDM open on {fifo}: [Errno 16] in use by another process "
+                              "(the running daemon?)")
+    assert daemon.read_frames(1, timeout=0.0) == []          # the holder is untouched
+    daemon.close()
+    CharDevTdm(str(fifo), analog_ports=0).close()              # free again once closed
+
+
+def test_real_board_records_a_busy_device_as_that_parts_fault(tmp_path):
+    from drivers.board_profile import build
+    fifo = tmp_path / "tdm"
+    os.mkfifo(fifo)
+    held = CharDevTdm(str(fifo), analog_ports=1)
+    board = build("real", ManualClock(), spi_e1=str(tmp_path / "spidev0.0"),
+                  spi_fxo=[str(tmp_path / "spidev0.1")], i2c=str(tmp_path / "i2c-1"),
+                  gpio_chip=str(tmp_path / "gpiochip0"), tdm=str(fifo),
+                  watchdog=str(tmp_path / "watchdog"), console=str(tmp_path / "ttyS1"))
+    assert board.tdm is None
+    assert board.faults["tdm"].endswith("in use by another process (the running daemon?)")
+    board.close()
+    held.close()

@@ -1,14 +1,16 @@
 """The card brought up from its settings on the simulator: healthy lines come up healthy,
 chip faults are the card's (not the line's), D-channel and TDM audio reach their users."""
 import logging
+from collections import deque
 
 import pytest
 
 from acd_core.callerid import CallerIdReceiver
 from acd_core.clock import ManualClock
-from drivers.board_profile import build
-from drivers.card import Card, CardSettingsError
+from drivers.board_profile import REAL_POLL_S, build
+from drivers.card import PRESENCE_INTERVAL, Card, CardSettingsError
 from drivers.card_settings import AnalogSettings, CardSettings, SpanSettings
+from drivers.e1.alarms import NOTOPEN
 from drivers.sim.fxo_line import CallerId
 
 SABME = bytes([0x00, 0x01, 0x7F])
@@ -78,7 +80,7 @@ def test_settings_reach_the_chips():
 
 
 def test_timeslots_that_do_not_fit_the_board_are_refused():
-    with pytest.raises(CardSettingsError, match="lists 1 timeslots for the board's 2 FXO ports"):
+    with pytest.raises(CardSettingsError, match="analog.fxo_timeslots: 1 timeslots for the board's 2 FXO ports"):
         make_card(CardSettings(analog=AnalogSettings(fxo_timeslots=(32,))))
     with pytest.raises(CardSettingsError, match="timeslot 40 is beyond the card's 36-byte TDM frame"):
         make_card(CardSettings(analog=AnalogSettings(fxs_timeslots=(40, 34))))
@@ -100,6 +102,8 @@ def test_dchannel_frames_both_ways(up):
 def test_framer_removed_mid_run_is_a_chip_fault_not_an_alarm(up, caplog):
     card, board = up
     caplog.set_level(logging.INFO)
+    alarms = []
+    card.on_alarm(1, alarms.append)
     chip = board.sim.spi_e1.target
     board.sim.spi_e1.target = None
     card.wait(5.0)
@@ -110,9 +114,11 @@ def test_framer_removed_mid_run_is_a_chip_fault_not_an_alarm(up, caplog):
     assert caplog.text.count("chip not answering") == 1              # logged once, not per poll
     with pytest.raises(Exception, match="E1 span 1 is down: chip not answering"):
         card.send_frame(1, UA)
+    assert alarms == [NOTOPEN]              # the span's user: hardware gone, not a line alarm
     board.sim.spi_e1.target = chip                                    # reseated
     card.wait(1.5)
     assert card.describe()["faults"] == {}
+    assert alarms == [NOTOPEN, 0]           # back: what the framer sees now (no alarm)
     card.wait(3.0)
     assert card.describe()["spans"][0]["state"] == "OK"
     got = []
@@ -133,11 +139,13 @@ def test_daa_removed_mid_run_is_not_a_line_without_battery(up, caplog):
     d = card.describe()
     assert d["faults"] == {"fxo1": "chip not answering: FXO port 1 DAA (Si3050) on SPI sim-spi-0.1 channel 0"}
     assert d["fxo"][0]["state"] == "fault" and d["fxo"][1]["state"] == "idle"
-    assert events == [] and "no_battery" not in caplog.text and "alarm_red" not in caplog.text
+    assert events == [("fxo", 1, "fault")]                  # the port's user is told, once
+    assert "no_battery" not in caplog.text and "alarm_red" not in caplog.text
     board.sim.spi_fxo[0].target = chip
     card.wait(1.5)
     d = card.describe()
     assert d["faults"] == {} and d["fxo"][0]["state"] == "idle" and d["fxo"][0]["battery"] is True
+    assert events == [("fxo", 1, "fault"), ("fxo", 1, "fault_clear")]
 
 
 def test_slic_removed_mid_run_gives_no_phantom_off_hook(up):
@@ -149,10 +157,11 @@ def test_slic_removed_mid_run_gives_no_phantom_off_hook(up):
     card.wait(2.0)
     d = card.describe()
     assert d["faults"] == {"fxs2": "chip not answering: FXS port 2 SLIC (Si3217x) on SPI sim-spi-1.1 channel 0"}
-    assert d["fxs"][1]["state"] == "fault" and events == []
+    assert d["fxs"][1]["state"] == "fault" and events == [("fxs", 2, "fault")]
     board.sim.spi_fxs[1].target = chip
     card.wait(1.5)
-    assert card.describe()["fxs"][1]["state"] == "onhook" and events == []
+    assert card.describe()["fxs"][1]["state"] == "onhook"
+    assert events == [("fxs", 2, "fault"), ("fxs", 2, "fault_clear")]   # no offhook/onhook
 
 
 def test_chip_absent_at_start_is_reported_and_the_rest_serves():
@@ -239,3 +248,88 @@ def test_idle_sim_card_polls_at_the_real_boards_pace_and_fast_while_a_line_rings
     assert card.describe()["fxo"][0]["state"] == "ringing"
     board.sim.fxo_lines[0].caller_gives_up()
     assert run_for(8.0)[-1] == REAL_POLL_S                 # rings over: idle pace again
+
+
+# ---------------------------------------------------------------- detection time, in poll cycles
+@pytest.mark.parametrize("name, pull", [
+    ("e1_span1", lambda sim: setattr(sim.spi_e1, "target", None)),
+    ("fxo1", lambda sim: setattr(sim.spi_fxo[0], "target", None)),
+    ("fxs1", lambda sim: setattr(sim.spi_fxs[0], "target", None)),
+])
+@pytest.mark.parametrize("who", ["card", "board"])
+def test_a_vanished_chip_is_named_at_the_first_poll_that_reads_it(up, name, pull, who):
+    """Counted in service passes at the daemon's idle pace (one per REAL_POLL_S), on the
+    simulated clock: the first pass after the chip goes names it, whoever polls (the
+    daemon's Card, or Board.poll_all under the self-test), and nothing else is derived."""
+    card, board = up
+    events = []
+    card.on_port_event = lambda kind, port, ev: events.append((kind, port, ev))
+    serve = card.service if who == "card" else board.poll_all
+    pull(board.sim)
+    passes = 0
+    while name not in board.faults and passes < 100:
+        board.sleep(REAL_POLL_S)
+        serve()
+        passes += 1
+    print(f"\n{who}: {name} named after {passes} poll pass(es) of {REAL_POLL_S * 1000:.0f} ms")
+    assert passes == 1
+    assert board.faults[name].startswith("chip not answering: ")
+    assert "on SPI sim-spi-" in board.faults[name]
+    assert set(board.faults) == {name}
+    # a port's user hears of it once (who == "board": nobody brought ports up, no events)
+    port_fault = [] if name.startswith("e1") or who == "board" else [
+        (name[:3], int(name[3:]), "fault")]
+    assert events == port_fault
+    assert card.describe()["status"] == "degraded" and board.describe()["status"] == "degraded"
+
+
+def test_board_poll_all_names_a_vanished_chip_and_clears_when_it_answers_again():
+    clock = ManualClock()
+    board = build("sim", clock, fxo_ports=1, fxs_ports=0)
+    board.fxo[0].bring_up(timeslot=32)
+    board.wait(0.5)
+    assert board.describe()["status"] == "ok"
+    chip = board.sim.spi_fxo[0].target
+    board.sim.spi_fxo[0].target = None
+    board.wait(0.5)
+    assert board.faults == {"fxo1": "chip not answering: FXO port 1 DAA (Si3050) on SPI "
+                                    "sim-spi-0.1 channel 0"}
+    assert board.fxo[0].battery is True and board.fxo[0].events == deque()   # no "no battery"
+    board.sim.spi_fxo[0].target = chip
+    board.poll_all()
+    assert board.faults == {} and board.describe()["status"] == "ok"
+    board.close()
+
+
+@pytest.mark.parametrize("name, spi, lift", [
+    ("e1_span1", lambda sim: sim.spi_e1, False),
+    ("fxo1", lambda sim: sim.spi_fxo[0], False),
+    ("fxs1", lambda sim: sim.spi_fxs[0], False),
+    ("fxs1", lambda sim: sim.spi_fxs[0], True),      # the phone off-hook: would read as on-hook
+])
+def test_a_chip_gone_with_miso_pulled_low_is_named_within_a_second_and_derives_nothing(
+        up, name, spi, lift):
+    """Every register reads 0x00: to the polls that is an idle line (no alarm, on-hook, no
+    ring) or a lost battery; the identity checks name the chip instead."""
+    card, board = up
+    if lift:
+        board.sim.phones[0].lift()
+    card.wait(0.5)                  # half-way between two identity checks
+    events = []
+    card.on_port_event = lambda kind, port, ev: events.append((kind, port, ev))
+    bus = spi(board.sim)
+    bus.miso_idle, bus.target = 0x00, None
+    passes = 0
+    while name not in board.faults and passes < 100:
+        board.sleep(REAL_POLL_S)
+        card.service()
+        passes += 1
+    print(f"\n{name} with MISO low{' (phone off-hook)' if lift else ''}: named after "
+          f"{passes} poll pass(es) of {REAL_POLL_S * 1000:.0f} ms")
+    assert passes <= PRESENCE_INTERVAL / REAL_POLL_S + 1
+    assert board.faults == {name: card.describe()["faults"][name]}
+    assert board.faults[name].startswith("chip not answering: ")
+    port_fault = [] if name.startswith("e1") else [(name[:3], int(name[3:]), "fault")]
+    assert events == port_fault                          # no no_battery, no onhook, no ring
+    card.wait(2.0)
+    assert events == port_fault and set(board.faults) == {name}

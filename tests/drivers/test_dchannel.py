@@ -108,3 +108,26 @@ def test_bridge_refuses_to_replace_a_file_that_is_not_a_socket(tmp_path):
     with pytest.raises(DriverError, match="exists and is not a socket"):
         build("sim", ManualClock(), dchannel_socket=str(victim), fxo_ports=0)
     assert victim.read_text() == "not a socket"
+
+
+def test_bridge_refuses_a_socket_another_process_listens_on_and_leaves_it_working(tmp_path):
+    """A second daemon with the same config must not unlink the first one's socket."""
+    from drivers.errors import DriverError
+    path = str(tmp_path / "e1-dchan.sock")
+    first = build("sim", ManualClock(), dchannel_socket=path, fxo_ports=0)
+    with pytest.raises(DriverError, match="is in use: another process listens on it"):
+        build("sim", ManualClock(), dchannel_socket=path, fxo_ports=0)
+    peer = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    peer.connect(path)                       # still the first bridge's
+    peer.send(SABME)
+    first.wait(0.05)
+    assert first.sim.bridge.frames_in == 1
+    peer.close()
+    first.close()
+
+
+def test_bridge_directory_that_is_a_file_is_a_driver_error_naming_the_path(tmp_path):
+    from drivers.errors import DriverError
+    (tmp_path / "run").write_text("a file where the directory should be")
+    with pytest.raises(DriverError, match=r"cannot use .*/run/d\.sock: "):
+        build("sim", ManualClock(), dchannel_socket=str(tmp_path / "run" / "d.sock"), fxo_ports=0)

@@ -135,3 +135,20 @@ def test_ringing_refused_while_off_hook(port):
     port.run(0.05)
     with pytest.raises(DriverError, match="off-hook"):
         port.slic.ring()
+
+
+@pytest.mark.parametrize("slot, lo, hi", [(0, 0x00, 0), (31, 0xF8, 0), (32, 0x00, 1),
+                                          (34, 0x10, 1), (35, 0x18, 1), (127, 0xF8, 3)])
+def test_pcm_timeslot_is_a_10_bit_offset_in_both_register_pairs(slot, lo, hi):
+    """PCMTXLO/HI (12/13) and PCMRXLO/HI (14/15) hold bit offset slot * 8: writing only
+    the low registers put slots 32 and up on slot - 32 (the self-test's 34/35 on 2/3)."""
+    p = Port()
+    p.slic.bring_up(timeslot=slot)
+    assert [p.chip.regs[r] for r in (12, 13, 14, 15)] == [lo, hi, lo, hi]
+    assert p.slic.pcm_timeslot() == slot and p.chip.tx_timeslot == slot
+
+
+def test_pcm_timeslot_outside_the_offset_range_is_refused():
+    p = Port()
+    with pytest.raises(ValueError, match="PCM timeslot must be 0-127, not 128"):
+        p.slic.bring_up(timeslot=128)

@@ -219,3 +219,18 @@ def test_a_failing_handler_is_logged_and_the_frames_keep_coming(door, caplog):
         tick(door)
     assert "ts=2: handler audio_received failed" in caplog.text
     assert len(frames(peer)) == 4 and door.connected(2)
+
+
+def test_a_socket_another_process_listens_on_is_not_taken(tmp_path):
+    pattern = str(tmp_path / "ts{ts}.sock")
+    first = TimeslotDoor(ManualClock(), pattern, timeslots=(1,))
+    first.start()
+    second = TimeslotDoor(ManualClock(), pattern, timeslots=(1,))
+    with pytest.raises(DriverError, match="is in use: another process listens on it") as info:
+        second.start()
+    assert info.value.ts == 1
+    second.close()
+    peer = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    peer.connect(socket_path(pattern, 1))    # the first door's socket is still there
+    peer.close()
+    first.close()

@@ -27,6 +27,10 @@ def test_file_values_override_defaults_and_paths_resolve_beside_the_file(tmp_pat
     ('[sip]\nport = "abc"', "sip.port", "an integer 1-65535"),
     ("[sip]\nport = 70000", "sip.port", "an integer 1-65535"),
     ('[sip]\nlisten = "localhost"', "sip.listen", "an IPv4 address"),
+    ("[sip]\nflood_requests = 1", "sip.flood_requests", "an integer 2-10000"),
+    ("[sip]\ntrunk_new_requests = 0", "sip.trunk_new_requests", "an integer 1-10000"),
+    ('[sip]\ntrunk_flood_requests = "lots"', "sip.trunk_flood_requests",
+     "an integer 2-10000"),
     ('[hardware]\nprofile = "pci"', "hardware.profile", "one of 'sim', 'real'"),
     ("[media]\nlegs_per_node = 8", "media.legs_per_node", "an integer 2-4"),
     ('[tones]\nzone = "XX"', "tones.zone", "one of"),
@@ -103,7 +107,7 @@ def test_real_board_needs_one_timeslot_per_port(tmp_path: Path) -> None:
     f = tmp_path / "callbox.toml"
     f.write_text('[hardware]\nprofile = "real"\nspi_fxo = ["/dev/spidev1.0", "/dev/spidev1.1"]\n'
                  "[analog]\nfxo_timeslots = [40]\n")
-    with pytest.raises(ConfigError, match=r"analog.fxo_timeslots: 1 timeslots for 2 FXO ports"):
+    with pytest.raises(ConfigError, match=r"analog.fxo_timeslots: 1 timeslots for the board's 2 FXO ports \(hardware.spi_fxo\)"):
         config.load(f)
 
 
@@ -173,3 +177,81 @@ def test_a_socket_path_too_long_for_af_unix_names_the_key(tmp_path: Path) -> Non
         config.load(f)
     assert err.value.key == "e1.sim.dchannel_socket"
     assert "too long for a Unix socket (at most 107)" in str(err.value)
+
+
+def test_a_socket_directory_that_is_a_file_is_refused_naming_the_key(tmp_path: Path) -> None:
+    (tmp_path / "run").write_text("a file where a directory must be made")
+    f = tmp_path / "callbox.toml"
+    f.write_text('[e1.sim]\ndchannel_socket = "run/sub/d.sock"\n')
+    with pytest.raises(ConfigError) as err:
+        config.load(f)
+    assert err.value.key == "e1.sim.dchannel_socket"
+    assert f"{tmp_path / 'run'} is a file, not a directory" in str(err.value)
+
+
+def test_timeslot_sockets_are_checked_like_the_dchannel_socket(tmp_path: Path) -> None:
+    (tmp_path / "ts5.sock").write_text("keep me")
+    f = tmp_path / "callbox.toml"
+    f.write_text('[e1.sim]\nsignalling = "mfcr2"\ntimeslot_socket = "ts{ts}.sock"\n')
+    with pytest.raises(ConfigError) as err:
+        config.load(f)
+    assert err.value.key == "e1.sim.timeslot_socket"
+    assert f"{tmp_path / 'ts5.sock'} exists and is not a socket" in str(err.value)
+    assert (tmp_path / "ts5.sock").read_text() == "keep me"
+
+
+def test_var_that_is_a_file_is_refused_naming_the_key(tmp_path: Path) -> None:
+    (tmp_path / "data").write_text("not a directory")
+    f = tmp_path / "callbox.toml"
+    f.write_text('[paths]\nvar = "data"\n')
+    with pytest.raises(ConfigError) as err:
+        config.load(f)
+    assert err.value.key == "paths.var"
+    assert f"{tmp_path / 'data'} exists and is not a directory" in str(err.value)
+    f.write_text('[paths]\nvar = "data/var"\n')
+    with pytest.raises(ConfigError, match=r"paths.var: .*/data is a file, not a directory"):
+        config.load(f)
+
+
+def test_every_relative_path_resolves_beside_the_file_whatever_the_working_dir(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    etc = tmp_path / "etc"
+    etc.mkdir()
+    f = etc / "callbox.toml"
+    f.write_text('[paths]\nvar = "data"\n[e1.sim]\nsignalling = "mfcr2"\n'
+                 'timeslot_socket = "run/ts{ts}.sock"\n')
+    monkeypatch.chdir(tmp_path)
+    cfg = config.load(Path("etc/callbox.toml"))          # a relative --config too
+    assert cfg.var_dir == etc / "data" and cfg.db_path == etc / "data" / "callbox.db"
+    assert cfg.timeslot_socket_pattern == str(etc / "run" / "ts{ts}.sock")
+
+
+@pytest.mark.parametrize("toml, key, words", [
+    # the simulated card: 2 FXO + 2 FXS ports, a 36-byte TDM frame (slots 32-35)
+    ("[analog]\nfxo_timeslots = [40]\n", "analog.fxo_timeslots",
+     "1 timeslots for the board's 2 FXO ports (the simulated card)"),
+    ("[analog]\nfxs_timeslots = [32, 33, 34]\n", "analog.fxs_timeslots",
+     "3 timeslots for the board's 2 FXS ports (the simulated card)"),
+    ("[analog]\nfxo_timeslots = [40, 33]\n", "analog.fxo_timeslots",
+     "timeslot 40 is beyond the card's 36-byte TDM frame (32 E1 slots + 4 analog ports: "
+     "slots 32-35)"),
+    # a real board with one FXO port: a 33-byte frame
+    ('[hardware]\nprofile = "real"\nspi_fxo = ["/dev/spidev1.0"]\n[analog]\n'
+     "fxo_timeslots = [33]\n", "analog.fxo_timeslots",
+     "timeslot 33 is beyond the card's 33-byte TDM frame (32 E1 slots + 1 analog ports: "
+     "slots 32-32)"),
+])
+def test_analog_timeslots_must_fit_the_cards_ports_and_tdm_frame(tmp_path: Path, toml: str,
+                                                                 key: str, words: str) -> None:
+    f = tmp_path / "callbox.toml"
+    f.write_text(toml)
+    with pytest.raises(ConfigError) as err:
+        config.load(f)
+    assert err.value.key == key
+    assert str(err.value).startswith(f"{key}: {words}")
+
+
+def test_timeslots_that_fit_are_kept_in_order(tmp_path: Path) -> None:
+    f = tmp_path / "callbox.toml"
+    f.write_text("[analog]\nfxo_timeslots = [35, 33]\n")
+    assert config.load(f).card_settings().analog.timeslots(2, 2) == ([35, 33], [32, 34])

@@ -44,6 +44,7 @@ def test_text_output_numbers_the_stages(capsys):
     ("e1-los", "E1 span 1 line alarms", "RED alarm: no E1 signal received (LOS)"),
     ("e1-ais", "E1 span 1 line alarms", "BLUE alarm: the carrier sends AIS"),
     ("e1-crc", "E1 span 1 line errors (5 s)", "100 CRC-4 errors"),
+    ("e1-no-crc4", "E1 span 1 line alarms", "no CRC-4 multiframe from the carrier (LMFA)"),
     ("fxo-no-battery", "FXO port 1 line", "FXO 1: no battery on the line"),
     ("eeprom-absent", "EEPROM identity", "no EEPROM answers at I2C 0x50"),
     ("temp-high", "Board temperature", "85.0 °C is above the 70 °C limit"),
@@ -52,6 +53,7 @@ def test_text_output_numbers_the_stages(capsys):
     ("watchdog-reset", "Watchdog", "last boot was a watchdog reset"),
     ("e1-absent", "E1 span 1 framer identity", "every register reads 0xFF"),
     ("fxo-parallel", "FXO port 1 line", "another phone on this line is off-hook"),
+    ("fxo-absent", "FXO port 1 line", "no DAA answers (FXO port 1 on sim-spi-0.1)"),
     ("fxs-absent", "FXS port 1 line", "no ProSLIC answers"),
     ("fxs-offhook", "FXS port 1 line", "the phone is off the hook"),
 ])
@@ -131,3 +133,59 @@ def test_selftest_runs_from_the_callbox_command(capsys):
     from firmware.cli import main as callbox
     assert callbox(["selftest", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["profile"] == "sim"
+
+
+def _devices_under(tmp_path):
+    """Every device path under tmp_path: a test must never open the host's /dev/watchdog."""
+    return (f'spi_device = "{tmp_path}/spidev0.0"\ni2c_bus = "{tmp_path}/i2c-1"\n'
+            f'gpio_chip = "{tmp_path}/gpiochip0"\ntdm = "{tmp_path}/tdm"\n'
+            f'watchdog = "{tmp_path}/watchdog"\nconsole = "{tmp_path}/ttyS1"\n')
+
+
+@pytest.mark.parametrize("analog, words", [
+    ("fxo_timeslots = [33]", "analog.fxo_timeslots: 1 timeslots for the board's 2 FXO ports"),
+    ("fxs_timeslots = [32, 33, 34]", "analog.fxs_timeslots: 3 timeslots for the board's 2 FXS"),
+    ("fxs_timeslots = [40, 41]", "analog.fxs_timeslots: timeslot 40 is beyond the card's "
+                                 "36-byte TDM frame"),
+])
+def test_timeslots_that_do_not_fit_the_card_are_a_config_error_not_a_traceback(
+        capsys, tmp_path, analog, words):
+    cfg = tmp_path / "callbox.toml"
+    cfg.write_text(f"[analog]\n{analog}\n")
+    assert main(["--config", str(cfg), "--json"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1
+    assert captured.err.startswith(f"callbox selftest: bad configuration: {words}")
+
+
+def test_profile_override_is_checked_against_the_board_it_builds(capsys, tmp_path):
+    """Valid for the simulator's 2 FXO ports, not for a real board with one."""
+    cfg = tmp_path / "callbox.toml"
+    cfg.write_text(f'[hardware]\n{_devices_under(tmp_path)}spi_fxo = ["{tmp_path}/spidev1.0"]\n'
+                   "[analog]\nfxo_timeslots = [33, 32]\n")
+    assert main(["--config", str(cfg), "--json"]) == 0              # the simulator: fits
+    capsys.readouterr()
+    assert main(["--config", str(cfg), "--profile", "real", "--json"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert ("bad configuration: analog.fxo_timeslots: 2 timeslots for the board's 1 FXO ports"
+            in captured.err)
+
+
+def test_spans_are_tested_as_configured(capsys, tmp_path):
+    """A line ordered without CRC-4 is RED (LMFA) to a framer set up for CRC-4, and fine
+    when [e1.span1] says doubleframe; an R2 span's loopback checks its CAS bits."""
+    cfg = tmp_path / "callbox.toml"
+    cfg.write_text('[e1.span1]\nframing = "doubleframe"\nline_code = "ami"\n')
+    code, rep = run_json(capsys, "--config", str(cfg), "--inject", "e1-no-crc4")
+    stages = {s["name"]: s for s in rep["stages"]}
+    assert code == 0, [s for s in rep["stages"] if s["status"] != "pass"]
+    assert stages["E1 span 1 framer identity"]["detail"].endswith("configured CCS/AMI/doubleframe")
+    assert stages["E1 span 1 error insertion"]["detail"] == \
+        "inserted 1 FAS error, counted 1 (doubleframe: no CRC-4)"
+    cfg.write_text('[e1.span1]\nsignalling = "r2"\n')
+    code, rep = run_json(capsys, "--config", str(cfg))
+    stages = {s["name"]: s for s in rep["stages"]}
+    assert code == 0
+    assert stages["E1 span 1 local loopback"]["detail"] == \
+        "0 CRC errors in 5 s, CAS ABCD 0101 echo on channel 1"

@@ -117,14 +117,17 @@ class RawSip:
 
     def request(self, method: str, ruri: str, to: tuple[str, int], *, user_agent: str = "Zoiper",
                 to_tag: str = "", call_id: str | None = None, from_tag: str | None = None,
-                route: str = "", extra: str = "", cseq: int = 1, aor: str | None = None) -> str:
+                route: str = "", extra: str = "", cseq: int = 1, aor: str | None = None,
+                branch: str | None = None) -> str:
         """A request as a phone would send it (no body); returns its Call-ID. ``aor``: the
         From and To URI (a REGISTER's address of record); else From is the attacker and
-        To the Request-URI."""
+        To the Request-URI. The same ``call_id``, ``from_tag`` and ``branch`` again: a
+        retransmission."""
         call_id = call_id or uuid.uuid4().hex
+        branch = branch or uuid.uuid4().hex[:12]
         self.send(
             f"{method} {ruri} SIP/2.0\n"
-            f"Via: SIP/2.0/UDP {self.ip}:{self.port};branch=z9hG4bK{uuid.uuid4().hex[:12]};rport\n"
+            f"Via: SIP/2.0/UDP {self.ip}:{self.port};branch=z9hG4bK{branch};rport\n"
             f"Max-Forwards: 70\n"
             + (f"Route: {route}\n" if route else "")
             + f"From: <{aor or 'sip:attacker@' + self.ip}>;tag={from_tag or uuid.uuid4().hex[:8]}\n"

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from firmware import config
 from firmware.config import from_dict
 from firmware.errors import EdgeError
 from firmware.sipedge.render import (EdgePaths, EdgeSettings, render, render_config,
@@ -94,3 +95,16 @@ def test_security_limits_reach_the_config_and_cannot_be_loosened_past_the_issue(
         with pytest.raises(EdgeError) as err:
             render_config(cfg, paths, EdgeSettings(**bad))  # type: ignore[arg-type]
         assert err.value.key == next(iter(bad))
+
+
+def test_flood_limits_come_from_the_sip_table(tmp_path: Path) -> None:
+    f = tmp_path / "callbox.toml"
+    f.write_text("[sip]\nflood_requests = 40\ntrunk_flood_requests = 300\n"
+                 "trunk_new_requests = 60\n")
+    cfg = config.load(f)
+    settings = EdgeSettings.from_config(cfg)
+    assert (settings.flood_requests, settings.trunk_flood_requests,
+            settings.trunk_new_requests) == (40, 300, 60)
+    text = render_config(cfg, EdgePaths.from_config(cfg), settings)
+    assert 'modparam("pike", "reqs_density_per_unit", 40)' in text
+    assert "$var(n) > 60" in text and "$var(n) > 300" in text

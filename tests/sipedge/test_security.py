@@ -252,6 +252,37 @@ SCANNERS = {"127.0.0.201": "friendly-scanner", "127.0.0.202": "sipcli/v1.8",
             "127.0.0.203": "VaxSIPUserAgent/3.1"}
 
 
+def test_a_trunk_resending_its_invite_is_not_a_flood_but_new_invites_are_raw(
+        tmp_path: Path) -> None:
+    """A provider retransmits an INVITE the box is slow to answer: 150 copies of one
+    request (same Call-ID, CSeq, branch) in a second are one request to the flood limits;
+    the same number of new INVITEs (a new branch each) gets the source banned."""
+    async def body() -> None:
+        async with running_edge(tmp_path / "var", realm=REALM) as e:
+            await trusted_edge(e)
+            edge = (e.edge.cfg.sip.listen, e.edge.cfg.sip.port)
+            resender, flooder = RawSip(LEGIT_TRUNK), RawSip("127.0.0.3")
+            try:
+                for _ in range(150):
+                    resender.request("INVITE", f"sip:999@{edge[0]}", edge, call_id="one-call",
+                                     from_tag="t1", branch="samebranch")
+                resender.answers(0.3)
+                # still answered (a banned source gets nothing at all)
+                resender.request("OPTIONS", f"sip:{edge[0]}:{edge[1]}", edge)
+                got = [status_of(a) for a in resender.answers(0.5)]
+                assert got == [200], (got, e.events_of("security.banned"))
+                for _ in range(150):
+                    flooder.request("INVITE", f"sip:999@{edge[0]}", edge, call_id="one-call",
+                                    from_tag="t1")
+                await until(lambda: e.events_of("security.banned"), "the flooder banned")
+                assert [(b["ip"], b["reason"]) for b in e.events_of("security.banned")] == \
+                    [("127.0.0.3", "flood")]
+            finally:
+                resender.close()
+                flooder.close()
+    run(body())
+
+
 def test_scanner_user_agents_get_nothing_and_are_banned_raw(tmp_path: Path) -> None:
     async def body() -> None:
         async with running_edge(tmp_path / "var", realm=REALM) as e:

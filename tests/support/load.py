@@ -309,15 +309,20 @@ def _sipp(workdir: Path, name: str, scenario: str, args: list[str],
 
 def register_seats(workdir: Path, edge_port: int, creds: dict[str, str],
                    contact_port: int) -> list[str]:
-    """Register every seat (one sipp each) with its contact at the seats' UAS; the failures."""
+    """Register every seat (one sipp each) with its contact at the seats' UAS; the failures.
+
+    Each seat registers from its own loopback address (127.0.1.N), as each phone of an
+    office has its own: from one address, the edge's flood limit bans the source after
+    eight quick registrations (two requests each)."""
     failed = []
-    for user, password in sorted(creds.items()):
-        if not user.isdigit():
-            continue
+    seats = [(u, pw) for u, pw in sorted(creds.items()) if u.isdigit()]
+    for n, (user, password) in enumerate(seats, start=1):
+        source = f"127.0.1.{n}"
         proc = _sipp(workdir / "register", f"reg-{user}",
                      _REGISTER.format(user=user, contact=contact_port),
-                     ["-p", str(free_port()), "-m", "1", "-timeout", "20s", "-timeout_error",
-                      "-au", user, "-ap", password, f"127.0.0.1:{edge_port}"])
+                     ["-p", str(free_port(host=source)), "-m", "1", "-timeout", "20s",
+                      "-timeout_error", "-au", user, "-ap", password,
+                      f"127.0.0.1:{edge_port}"], source=source)
         if proc.wait(40) != 0:
             failed.append(user)
     return failed

@@ -1,0 +1,51 @@
+#!/bin/sh
+# mmdebstrap customize hook (image/build.py runs it): $1 is the root filesystem,
+# $2 the build's staging folder (wheels/, etc/ rendered by image/render.py).
+# Installs the Callbox wheel into /opt/callbox, enables the units, builds GRUB's
+# EFI binary from the image's own grub-efi-amd64-bin, and leaves the root ready to
+# be a read-only squashfs (empty machine-id, kernel and initrd at fixed names).
+set -eu
+root=$1
+stage=$2
+echo "customize: Callbox wheel and its dependencies into /opt/callbox"
+mkdir -p "$root/tmp/wheels"
+cp "$stage"/wheels/*.whl "$root/tmp/wheels/"
+chroot "$root" python3 -m venv /opt/callbox
+chroot "$root" /opt/callbox/bin/pip install --quiet --no-index --no-cache-dir \
+    --find-links /tmp/wheels callbox
+rm -rf "$root/tmp/wheels"
+chroot "$root" /opt/callbox/bin/python -c "import acd_core, firmware; print('customize: callbox', firmware.__name__, 'imports')"
+ln -sf /opt/callbox/bin/callbox "$root/usr/local/bin/callbox"
+
+echo "customize: rendered configuration"
+cp -a "$stage"/etc/. "$root/etc/"
+mkdir -p "$root/data" "$root/boot/efi"
+ln -sf ../sites-available/callbox "$root/etc/nginx/sites-enabled/callbox"
+rm -f "$root/etc/nginx/sites-enabled/default"
+
+echo "customize: units"
+chroot "$root" systemctl enable callbox.service callbox-firstboot.service \
+    callbox-boot-deadline.service callbox-test-hook.service systemd-networkd.service
+chroot "$root" systemctl mask rauc-mark-good.service 2>/dev/null || true
+chroot "$root" systemctl set-default multi-user.target
+
+echo "customize: GRUB EFI binary"
+mkdir -p "$root/usr/lib/callbox/efi"
+cp "$stage/grub-early.cfg" "$root/tmp/grub-early.cfg"
+chroot "$root" grub-mkimage -O x86_64-efi -p /EFI/BOOT -c /tmp/grub-early.cfg \
+    -o /usr/lib/callbox/efi/BOOTX64.EFI \
+    part_gpt fat squash4 ext2 normal linux echo test regexp loadenv configfile \
+    search search_fs_uuid gzio xzio all_video efi_gop serial terminal reboot halt sleep cat
+rm -f "$root/tmp/grub-early.cfg"
+
+echo "customize: kernel and initrd at fixed names"
+kernel=$(ls "$root"/boot/vmlinuz-* | sort -V | tail -1)
+initrd=$(ls "$root"/boot/initrd.img-* | sort -V | tail -1)
+ln -f "$kernel" "$root/boot/vmlinuz"
+ln -f "$initrd" "$root/boot/initrd.img"
+
+echo "customize: read-only root"
+: > "$root/etc/machine-id"
+rm -f "$root/var/lib/dbus/machine-id"
+rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/* "$root"/tmp/*
+find "$root/opt/callbox" -name '__pycache__' -path '*/tests/*' -prune -exec rm -rf {} +

@@ -1,0 +1,61 @@
+"""Fixtures for the image tools: signing keys and tiny signed releases made per session.
+
+Real tools throughout (openssl, sfdisk, bmaptool, rauc, mksquashfs); only the sizes
+are small, so the whole folder runs in seconds.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from firmware import signing
+
+MiB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Key:
+    key: Path
+    cert: Path
+
+
+@pytest.fixture(scope="session")
+def keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Key]:
+    """'dev': the signer the box trusts; 'other': a key it does not."""
+    d = tmp_path_factory.mktemp("keys")
+    out = {}
+    for name in ("dev", "other"):
+        k = Key(d / f"{name}.key", d / f"{name}.crt")
+        signing.make_dev_key(k.key, k.cert, subject=f"/O=Callbox test/CN={name}")
+        out[name] = k
+    return out
+
+
+def make_tiny_image(path: Path, size_mib: int = 6) -> None:
+    """A GPT disk with two partitions and data in a few places (holes elsewhere)."""
+    with open(path, "wb") as f:
+        f.truncate(size_mib * MiB)
+    subprocess.run(["sfdisk", "--quiet", str(path)], check=True, input=(
+        "label: gpt\nunit: sectors\n"
+        "start=2048, size=4096, name=\"one\"\nstart=6144, size=2048, name=\"two\"\n").encode())
+    with open(path, "r+b") as f:
+        for off in (MiB + 4096, 2 * MiB + 512 * 1024, 3 * MiB + 12288):
+            f.seek(off)
+            f.write(os.urandom(8192))
+
+
+def release(dirpath: Path, key: Key, size_mib: int = 6) -> Path:
+    """A signed release in *dirpath*: callbox.img, its bmap, SHA256SUMS and .sig."""
+    dirpath.mkdir(parents=True, exist_ok=True)
+    img = dirpath / "callbox.img"
+    make_tiny_image(img, size_mib)
+    bmap = dirpath / "callbox.img.bmap"
+    subprocess.run(["bmaptool", "-q", "create", "-o", str(bmap), str(img)], check=True)
+    sums = dirpath / "SHA256SUMS"
+    sums.write_text(signing.sha256sums([img, bmap]))
+    signing.sign(sums, dirpath / "SHA256SUMS.sig", key.key, key.cert)
+    return img

@@ -1,0 +1,3 @@
+from __future__ import annotations
+
+from tests.support.aio import no_leaked_threads, pytest_pyfunc_call  # noqa: F401

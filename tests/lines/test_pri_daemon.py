@@ -1,0 +1,138 @@
+"""PRI calls through the whole daemon: libpri on the simulated span's D-channel.
+
+The daemon (``firmware.app.App``: Kamailio, a pjsua2 media node, the flows, the
+simulated card with ``[e1.sim] dchannel_socket``) runs in this process on the
+demo; libpri is the exchange (network side) on the D-channel bridge; the
+exchange's side of the B-channel is ``TimeslotPeer`` on the simulated cable;
+seat 201 is baresip (auto-answers, talks 1000 Hz, records what it hears).
+
+1. Inbound: libpri calls DID 100 on timeslot 5; the IVR answers (CONNECT), the
+   caller keys 1 in-band on the B-channel, the queue ``support`` rings seat 201,
+   the caller's 400 Hz reaches the seat and the seat's 1000 Hz comes back on
+   timeslot 5; libpri hangs up; the CDR's trunk is ``e1/1/5``.
+2. Outbound: click-to-call from the desk's API with a route ``0`` -> ``e1/1``:
+   the seat answers, SETUP reaches libpri with the called number, libpri answers,
+   the seat hangs up, libpri sees the clearing; the CDR's trunk is ``e1/1``.
+"""
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from firmware import config, demo
+from firmware.app import App
+from firmware.store import Store
+from firmware.store.inbound import Route
+from firmware.store.outbound import OutboundRoute
+from tests.lines.far_end import PriPeer, TimeslotPeer
+from tests.sipedge.peers import until
+from tests.support.appliance import Appliance
+from tests.support.audio import tone_share, windows_with_tone
+from tests.support.baresip import BaresipSeat
+from tests.support.libpri import channel_ts
+
+pytestmark = [pytest.mark.network, pytest.mark.slow]
+
+CALLER_HZ, SEAT_HZ = 400.0, 1000.0
+EXTRA = '[discovery]\nenabled = false\n[e1.sim]\ndchannel_socket = "var/run/e1-dchan.sock"\n'
+
+
+async def _provision(cfg: config.Config) -> None:
+    store = await Store.open(cfg.db_path, recordings_dir=cfg.recordings_dir)
+    try:
+        await demo.provision(cfg, store)
+        # the demo routes DID 100 from its SIP trunk only: the span's calls too
+        await store.inbound.put_route(Route("100", "ivr:main", trunk="e1/1"))
+        await store.outbound.put(OutboundRoute("national", "0", ("e1/1",)))
+        await store.users.put("ann", "ann-calls-out-201", "agent", "201")
+    finally:
+        await store.close()
+
+
+async def _cdrs(app: App, direction: str) -> list[dict[str, object]] | None:
+    assert app.store is not None
+    rows = await app.store.db.fetchall(
+        "SELECT direction, trunk, caller_number, did, dialed_number, agent, queue, disposition"
+        " FROM cdr WHERE direction = ? ORDER BY started_at", (direction,))
+    return [dict(r) for r in rows] or None
+
+
+def test_pri_calls_in_and_out_through_the_daemon(tmp_path: Path) -> None:
+    layout = Appliance(tmp_path, nodes_min=1, nodes_max=1, extra=EXTRA)
+    cfg = config.load(layout.config)
+
+    async def body() -> None:
+        await _provision(cfg)
+        app = App(cfg)
+        seat = peer = ts5 = None
+        try:
+            await app.start()
+            assert app.lines is not None and app.api is not None and app.ctx is not None
+            health = await app.health()
+            hw = health["components"]["hardware"]
+            assert hw["spans"][0]["state"] == "OK", hw
+            assert [p["state"] for p in hw["fxo"]] == ["idle", "idle"], hw
+            sock = cfg.dchannel_socket
+            assert sock is not None
+            peer = PriPeer(str(sock)).start()
+            await until(lambda: peer.event("DCHAN_UP") and app.lines.spans[0].q931.link_up,
+                        "the D-channel up at both ends", 20)
+            lines = (await app.health())["components"]["lines"]
+            assert lines["status"] == "ok" and lines["groups"][0]["d_channel"] == "up", lines
+            creds = demo.read_credentials(cfg)
+            seat = BaresipSeat(tmp_path / "s201", "201", creds["201"], cfg.sip.port,
+                               tone_hz=SEAT_HZ, seconds=150, control=True).start()
+            await until(lambda: "201" in app._registered, "seat 201 registered", 30)
+
+            # 1. inbound: DID 100 -> IVR -> 1 -> queue support -> seat 201
+            ts5 = TimeslotPeer(app.hardware.board.sim.exchanges[0], 5)
+            call = peer.call("100", "5551234", channel=5)
+            await until(lambda: peer.event("ANSWER"), f"the IVR answers: {peer.kinds()}", 20)
+            await asyncio.sleep(1.0)
+            ts5.send_digit("1")
+            live = await until(lambda: app.ctx.cti.call_of("201"), "the seat's call", 30)
+            assert live is not None
+            await asyncio.sleep(1.0)
+            ts5.send_tone((CALLER_HZ,), 4.0)
+            await asyncio.sleep(4.5)
+            back = ts5.samples(last_s=3.0)
+            assert tone_share(back, 8000, SEAT_HZ) > 0.5, tone_share(back, 8000, SEAT_HZ)
+            peer.hangup(call, 16)
+            cdr = await until(lambda: _cdrs(app, "in"), "the inbound CDR", 20)
+            assert [(c["trunk"], c["caller_number"], c["did"], c["queue"], c["agent"],
+                     c["disposition"]) for c in cdr] == [
+                ("e1/1/5", "5551234", "100", "support", "201", "answered")]
+            heard = seat.heard_files()
+            assert heard and max(windows_with_tone(f, CALLER_HZ) for f in heard) >= 4, \
+                seat.log()
+
+            # 2. outbound: click-to-call leaves on the span
+            ann = await app.ctx.cti.principal_for_seat("201")
+            reply = await asyncio.to_thread(app.api.click_to_call, ann, "0301234")
+            assert reply["seat"] == "201"
+            ring = await until(lambda: peer.event("RING"), f"SETUP at libpri: {peer.kinds()}",
+                               30)
+            assert ring.called == "0301234"
+            peer.answer(ring.call, ring.channel)
+            await until(lambda: app.ctx.cti.call_of("201"), "the click-to-call is live", 10)
+            await asyncio.sleep(1.0)
+            seat.command("hangup")
+            await until(lambda: [e for e in peer.pri.events if e.kind in ("HANGUP", "HANGUP_REQ")
+                                 and e.call == ring.call],
+                        "libpri sees the clearing", 15)
+            out = await until(lambda: _cdrs(app, "out"), "the outbound CDR", 15)
+            assert [(c["trunk"], c["dialed_number"], c["agent"], c["disposition"])
+                    for c in out] == [("e1/1", "0301234", "201", "answered")]
+            assert channel_ts(ring.channel) in range(1, 32)
+        finally:
+            if seat is not None:
+                seat.stop()
+            if ts5 is not None:
+                ts5.close()
+            await app.stop()
+            if peer is not None:
+                await peer.close()
+
+    asyncio.run(asyncio.wait_for(body(), 240))

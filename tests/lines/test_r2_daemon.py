@@ -1,0 +1,162 @@
+"""MFC-R2 calls through the whole daemon: libopenr2 on the simulated span's timeslot door.
+
+The daemon (``App`` on the simulator with ``[e1.sim] signalling = "mfcr2"`` and
+``timeslot_socket``) serves span 1 as the R2 line group ``e1/1``; libopenr2
+(tests/support/openr2_harness.py) is the far end of timeslot 1, calling side;
+seat 201 is baresip. Variants ITU and CN (libopenr2's CN calling side with the
+remap of tests/telephony/r2/conftest.py).
+
+1. A DNIS that routes nowhere (999) is refused in group B with "unallocated".
+2. DNIS 100 (routed to queue ``support`` from ``e1/1``), ANI 013800001111: group B
+   "subscriber free, charge", the call is answered and queued, seat 201 answers;
+   the peer's 400 Hz reaches the seat and the seat's 1000 Hz reaches the peer; the
+   peer clears forward; the CDR's trunk is ``e1/1/1`` and its caller the ANI.
+3. (ITU) Click-to-call 0123 with a route ``0`` -> ``e1/1``: the peer, now called
+   side, is offered DNIS 0123, accepts and answers; the seat's hang-up is a clear
+   forward at the peer; the CDR's trunk is ``e1/1``.
+"""
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from firmware import config, demo
+from firmware.app import App
+from firmware.store import Store
+from firmware.store.inbound import Route
+from firmware.store.outbound import OutboundRoute
+from tests.sipedge.peers import until
+from tests.support.appliance import Appliance
+from tests.support.audio import windows_with_tone
+from tests.support.baresip import BaresipSeat
+from tests.support.openr2_harness import PeerProcess, build_shim, library
+from tests.telephony.r2.conftest import CN_CALLING_REMAP
+
+pytestmark = [pytest.mark.network, pytest.mark.slow]
+
+ANI, CALLER_HZ, SEAT_HZ = "013800001111", 400.0, 1000.0
+
+
+async def _provision(cfg: config.Config) -> None:
+    store = await Store.open(cfg.db_path, recordings_dir=cfg.recordings_dir)
+    try:
+        await demo.provision(cfg, store)
+        await store.inbound.put_route(Route("100", "queue:support", trunk="e1/1"))
+        await store.outbound.put(OutboundRoute("national", "0", ("e1/1",)))
+        await store.users.put("ann", "ann-calls-out-201", "agent", "201")
+    finally:
+        await store.close()
+
+
+async def _cdrs(app: App, direction: str = "in") -> list[dict[str, object]] | None:
+    assert app.store is not None
+    rows = await app.store.db.fetchall(
+        "SELECT trunk, caller_number, did, queue, agent, disposition FROM cdr"
+        " WHERE direction = ? AND disposition = 'answered' ORDER BY started_at", (direction,))
+    return [dict(r) for r in rows] or None
+
+
+@pytest.mark.parametrize("name", ["ITU", "CN"])
+def test_r2_call_from_libopenr2_reaches_a_seat(tmp_path: Path, name: str) -> None:
+    extra = ('[discovery]\nenabled = false\n[e1.sim]\nsignalling = "mfcr2"\n'
+             f'r2_variant = "{name}"\ntimeslot_socket = "var/run/e1-ts{{ts}}.sock"\n')
+    layout = Appliance(tmp_path, nodes_min=1, nodes_max=1, extra=extra)
+    cfg = config.load(layout.config)
+    (tmp_path / "shim").mkdir()
+    lib, shim = library(), build_shim(tmp_path / "shim")
+    pattern = cfg.timeslot_socket_pattern
+    assert pattern is not None
+
+    async def body() -> None:
+        await _provision(cfg)
+        app = App(cfg)
+        seat = peer = None
+
+        async def peer_until(cond, what: str, seconds: float = 20.0):  # type: ignore[no-untyped-def]
+            assert peer is not None
+
+            def check():  # type: ignore[no-untyped-def]
+                peer.poll()
+                return cond()
+            return await until(check, what, seconds)
+
+        try:
+            await app.start()
+            assert app.lines is not None and app.lines.r2 and app.ctx is not None
+            creds = demo.read_credentials(cfg)
+            seat = BaresipSeat(tmp_path / "s201", "201", creds["201"], cfg.sip.port,
+                               tone_hz=SEAT_HZ, seconds=150, control=True).start()
+            await until(lambda: "201" in app._registered, "seat 201 registered", 30)
+            advanced = ""
+            if name == "CN":           # libopenr2's CN calling side, remapped as the notes say
+                (tmp_path / "cn-calling.conf").write_text(CN_CALLING_REMAP)
+                advanced = str(tmp_path / "cn-calling.conf")
+            peer = PeerProcess(lib, shim, pattern, [1], name, tmp_path / "peer.log",
+                               advanced=advanced)
+            group = app.lines.r2[0]
+            await until(lambda: group.door.peers() == [1], "the peer on timeslot 1", 10)
+            await asyncio.sleep(0.5)
+
+            # 1. nowhere to go: unallocated
+            assert peer.command("make_call", ts=1, ani=ANI, dnis="999",
+                                category="national_subscriber")["ok"]
+            gone = await peer_until(lambda: peer.find("call_disconnect", 1),
+                                    "the refusal at the peer")
+            assert gone[0]["cause"] == "unallocated", gone
+            await peer_until(lambda: peer.find("call_end", 1), "the peer's call end")
+            await asyncio.sleep(1.0)
+
+            # 2. to the queue and seat 201
+            assert peer.command("make_call", ts=1, ani=ANI, dnis="100",
+                                category="national_subscriber")["ok"]
+            await peer_until(lambda: peer.find("call_answered", 1), "answered")
+            accepted = peer.find("call_accepted", 1)
+            assert accepted and accepted[0]["mode"] == "charge", accepted
+            await until(lambda: app.ctx.cti.call_of("201"), "the seat's call", 30)
+            peer.command("tone", ts=1, freq=CALLER_HZ, dbm0=-10.0)
+            await asyncio.sleep(4.0)
+            back = peer.command("measure", ts=1, freq=SEAT_HZ, frames=100)
+            assert back["share"] > 0.5, back
+            peer.command("stop_tone", ts=1)
+            peer.command("disconnect", ts=1)
+            cdr = await until(lambda: _cdrs(app), "the CDR", 20)
+            assert [(c["trunk"], c["caller_number"], c["did"], c["queue"], c["agent"])
+                    for c in cdr] == [("e1/1/1", ANI, "100", "support", "201")]
+            heard = seat.heard_files()
+            assert heard and max(windows_with_tone(f, CALLER_HZ) for f in heard) >= 4, \
+                seat.log()
+            await peer_until(lambda: len(peer.find("call_end", 1)) >= 2, "the peer idle again")
+            if name != "ITU":
+                return                 # the CN peer is remapped for its calling side only
+
+            # 3. click-to-call out on the span: the peer is the called side
+            await asyncio.sleep(1.0)
+            disconnects = len(peer.find("call_disconnect", 1))
+            ann = await app.ctx.cti.principal_for_seat("201")
+            reply = await asyncio.to_thread(app.api.click_to_call, ann, "0123")
+            assert reply["seat"] == "201"
+            offered = await peer_until(lambda: peer.find("call_offered", 1), "the peer offered")
+            assert (offered[0]["dnis"], offered[0]["category"]) == ("0123", "national_subscriber")
+            assert peer.command("accept", ts=1, mode="charge")["ok"]
+            await peer_until(lambda: len(peer.find("call_accepted", 1)) >= 2,
+                             "accepted at the peer")   # the first was the inbound call's
+            assert peer.command("answer", ts=1)["ok"]
+            await until(lambda: app.ctx.cti.call_of("201"), "the click-to-call is live", 10)
+            await asyncio.sleep(1.0)
+            seat.command("hangup")
+            await peer_until(lambda: len(peer.find("call_disconnect", 1)) > disconnects,
+                             "clear forward at the peer")
+            gone = peer.find("call_disconnect", 1)[-1]
+            assert gone["cause"] == "normal", gone
+            out = await until(lambda: _cdrs(app, "out"), "the outbound CDR", 15)
+            assert [(c["trunk"], c["did"], c["agent"]) for c in out] == [("e1/1", "", "201")]
+        finally:
+            if seat is not None:
+                seat.stop()
+            if peer is not None:
+                peer.close()
+            await app.stop()
+
+    asyncio.run(asyncio.wait_for(body(), 200))
