@@ -70,13 +70,15 @@ LIVE = {"live_board", "offer_pop"}
 #: Paths that return the principal's own upload (access-checked, not masked).
 OWN_DATA = {"import_rejects", "check_restore"}
 #: Api methods from before the CRM (the web UI moves to ``calls``/``call``; issue 19).
-PRE_CRM = {"health", "list_calls", "get_call", "queue_events", "login", "open_session",
+PRE_CRM = {"health", "check_health", "list_calls", "get_call", "queue_events", "login", "open_session",
            "session", "close_session", "secret", "publish", "attach_crm", "crm",
            "principal_for_session", "principal_for_api_token",
            # the web UI's (firmware/api_web.py): a session's principal, the composition
            # root's site facts, and event streams (masked per event: tests/webui/test_live.py)
            "web_session", "set_site", "event_stream", "attach_cti",
            "attach_inbound"}
+# check_health: health (no numbers in it) awaited on the daemon's own loop by the
+# readiness task that tells systemd and marks the boot slot good (firmware/app.py)
 #: How the composition root hands the API its live objects (not callable from the web).
 WIRING = {"attach_trunks", "attach_security", "attach_system"}
 

@@ -13,6 +13,10 @@ seat 201 is baresip (auto-answers, talks 1000 Hz, records what it hears).
 2. Outbound: click-to-call from the desk's API with a route ``0`` -> ``e1/1``:
    the seat answers, SETUP reaches libpri with the called number, libpri answers,
    the seat hangs up, libpri sees the clearing; the CDR's trunk is ``e1/1``.
+3. libpri refuses the next click-to-call with cause 34: ``GroupBusy``, no other group
+   on the route, a ``blocked`` CDR naming the cause.
+4. The cable is pulled during a call: red alarm, layer 1 down, the call is cleared
+   with its CDR, health shows the D-channel down; plugged back, it comes up again.
 """
 from __future__ import annotations
 
@@ -57,6 +61,21 @@ async def _cdrs(app: App, direction: str) -> list[dict[str, object]] | None:
         "SELECT direction, trunk, caller_number, did, dialed_number, agent, queue, disposition"
         " FROM cdr WHERE direction = ? ORDER BY started_at", (direction,))
     return [dict(r) for r in rows] or None
+
+
+async def _cdr_of(app: App, caller: str) -> dict[str, object] | None:
+    assert app.store is not None
+    rows = await app.store.db.fetchall(
+        "SELECT trunk, disposition, failure_reason FROM cdr WHERE caller_number = ?", (caller,))
+    return dict(rows[0]) if rows else None
+
+
+async def _blocked(app: App) -> list[tuple[object, ...]] | None:
+    assert app.store is not None
+    rows = await app.store.db.fetchall(
+        "SELECT trunk, dialed_number, disposition, failure_reason FROM cdr"
+        " WHERE disposition = 'blocked'")
+    return [(r["dialed_number"], r["disposition"], r["failure_reason"]) for r in rows] or None
 
 
 def test_pri_calls_in_and_out_through_the_daemon(tmp_path: Path) -> None:
@@ -126,6 +145,37 @@ def test_pri_calls_in_and_out_through_the_daemon(tmp_path: Path) -> None:
             assert [(c["trunk"], c["dialed_number"], c["agent"], c["disposition"])
                     for c in out] == [("e1/1", "0301234", "201", "answered")]
             assert channel_ts(ring.channel) in range(1, 32)
+
+            # 3. the network refuses a call with cause 34 (no circuit): the group is busy,
+            #    the route has no other group, the click-to-call is a blocked call
+            rings = len([e for e in peer.pri.events if e.kind == "RING"])
+            await asyncio.sleep(1.0)
+            await asyncio.to_thread(app.api.click_to_call, ann, "0307777")
+            await until(lambda: len([e for e in peer.pri.events if e.kind == "RING"]) > rings,
+                        "the second SETUP at libpri", 30)
+            ring2 = [e for e in peer.pri.events if e.kind == "RING"][-1]
+            assert ring2.called == "0307777"
+            peer.hangup(ring2.call, 34)
+            blocked = await until(lambda: _blocked(app), "the blocked CDR", 15)
+            [(number, disposition, why)] = blocked
+            assert (number, disposition) == ("0307777", "blocked")
+            assert "('e1/1', 'cause 34')" in str(why), why
+            assert app.trunks.blocked == 1
+
+            # 4. the cable is pulled mid-call: red alarm, layer 1 down, the call cleared and
+            #    its CDR written; plugged back, the D-channel comes up again
+            call4 = peer.call("100", "5559999", channel=7)
+            await until(lambda: len([e for e in peer.pri.events if e.kind == "ANSWER"]) >= 2,
+                        "the IVR answers the fourth call", 20)
+            cable = app.hardware.board.sim.cable
+            cable.unplug()
+            lost = await until(lambda: _cdr_of(app, "5559999"), "the cut call's CDR", 20)
+            assert lost["trunk"] == "e1/1/7", lost
+            lines = (await app.health())["components"]["lines"]
+            assert lines["groups"][0]["d_channel"] == "down" and lines["status"] == "degraded"
+            cable.plug()
+            await until(lambda: app.lines.spans[0].q931.link_up, "the D-channel up again", 30)
+            assert call4 is not None
         finally:
             if seat is not None:
                 seat.stop()

@@ -67,7 +67,10 @@ async def _talk(line: Line, alaw: bytes, others: list[Line]) -> None:
     loop = asyncio.get_running_loop()
     start = loop.time()
     for i in range(0, len(alaw) - 159, 160):
-        line.sock.sendto(alaw[i:i + 160], sockaddr(line.node))
+        try:
+            line.sock.sendto(alaw[i:i + 160], sockaddr(line.node))
+        except BlockingIOError:   # the node's queue is full (a starved node): dropped,
+            pass                  # as the relay drops it
         for o in others:
             o.drain()
         await asyncio.sleep(max(0.0, start + (i // 160 + 1) * 0.02 - loop.time()))

@@ -275,8 +275,9 @@ def test_a_trunk_resending_its_invite_is_not_a_flood_but_new_invites_are_raw(
                     flooder.request("INVITE", f"sip:999@{edge[0]}", edge, call_id="one-call",
                                     from_tag="t1")
                 await until(lambda: e.events_of("security.banned"), "the flooder banned")
-                assert [(b["ip"], b["reason"]) for b in e.events_of("security.banned")] == \
-                    [("127.0.0.3", "flood")]
+                # (two workers may each see the count over the limit: one event each)
+                assert {(b["ip"], b["reason"]) for b in e.events_of("security.banned")} == \
+                    {("127.0.0.3", "flood")}
             finally:
                 resender.close()
                 flooder.close()

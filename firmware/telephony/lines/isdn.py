@@ -224,7 +224,13 @@ class PriSpan:
         call, ts = ev.call, ev.channel_ts
         calling = ev.calling.digits if ev.calling is not None else ""
         trunk = f"{self.name}/{ts}"
-        relay = TdmRelay(self._switch(), self.slot(ts), f"e1-{self.n}-{ts}")
+        try:
+            relay = TdmRelay(self._switch(), self.slot(ts), f"e1-{self.n}-{ts}")
+        except (DriverError, MediaError) as exc:     # no audio path for this span
+            self.refused += 1
+            log.error("%s: incoming call refused ts=%d: %s", self.name, ts, exc)
+            call.hangup(34)
+            return
         self._pending[call] = []
         try:
             leg = await self.pool.open_port(relay.address, "in",
@@ -265,7 +271,11 @@ class PriSpan:
                             reason="no free B-channel") from exc
         assert call.ts is not None
         trunk = f"{self.name}/{call.ts}"
-        relay = TdmRelay(self._switch(), self.slot(call.ts), f"e1-{self.n}-{call.ts}")
+        try:
+            relay = TdmRelay(self._switch(), self.slot(call.ts), f"e1-{self.n}-{call.ts}")
+        except (DriverError, MediaError) as exc:     # no audio path for this span
+            call.hangup(47)
+            raise GroupBusy(f"{self.name}: {exc}", group=self.name, reason="no audio path") from exc
         self._pending[call] = []
         try:
             leg = await self.pool.open_port(relay.address, "out", near=near,
