@@ -17,7 +17,9 @@ What it will not do, and says so instead (``ApiError`` 409 naming the reason):
   box (``firmware.backup.restore``). An uploaded archive is *checked* here in full
   (frames, passphrase, manifest, versions, database integrity) and the page says
   how to restore it;
-- update the firmware when this build has no ``firmware.update`` module.
+- update the firmware when this build has no ``firmware.update`` module (with it, an
+  uploaded RAUC bundle goes through ``firmware.update.Updater``: signature, system,
+  no downgrade, then ``install_argv``).
 """
 from __future__ import annotations
 
@@ -46,6 +48,7 @@ class SystemApi:
     _system_cfg: Any = None
     _system_cfg_path: Path | None = None
     _selftest: dict[str, Any] | None = None
+    _selftest_task: "asyncio.Future[None] | None" = None
 
     def attach_system(self, cfg: Any, config_path: Path | None) -> None:
         """The running configuration and the file it came from (None: defaults)."""
@@ -145,20 +148,28 @@ class SystemApi:
         proc = await asyncio.create_subprocess_exec(
             *argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
             cwd=str(Path(__file__).resolve().parents[1]))
-        asyncio.ensure_future(self._follow(proc, out, state))
+        self._selftest_task = asyncio.ensure_future(self._follow(proc, out, state))
         await self.crm.audited(p, "system.selftest", out.name)
         for old in sorted(folder.glob("selftest-*.txt"))[:-SELFTEST_KEEP]:
             old.unlink(missing_ok=True)
         return self._selftest_view(state)
 
     async def _follow(self, proc: Any, out: Path, state: dict[str, Any]) -> None:
-        """Write the child's lines to ``out`` as they come (the page shows them live)."""
-        with open(out, "wb") as f:
-            assert proc.stdout is not None
-            while line := await proc.stdout.readline():
-                f.write(line)
-                f.flush()
-        state["exit_code"] = await proc.wait()
+        """Write the child's lines to ``out`` as they come (the page shows them live). If
+        the daemon stops meanwhile the child is killed and reaped, never left behind."""
+        try:
+            with open(out, "wb") as f:
+                assert proc.stdout is not None
+                while line := await proc.stdout.readline():
+                    f.write(line)
+                    f.flush()
+            state["exit_code"] = await proc.wait()
+        except asyncio.CancelledError:
+            if proc.returncode is None:
+                proc.kill()
+            await asyncio.shield(proc.wait())
+            state["state"], state["exit_code"] = "failed", proc.returncode
+            raise
         state["state"] = "passed" if state["exit_code"] == 0 else "failed"
 
     def _selftest_view(self, state: dict[str, Any]) -> dict[str, Any]:
@@ -218,18 +229,30 @@ class SystemApi:
     # -- firmware update ---------------------------------------------------------------------
     @endpoint("system.admin", "write", timeout=900)
     async def firmware_update(self, p: Principal, path: str) -> dict[str, Any]:
-        """Install an uploaded firmware image with ``firmware.update.install_argv(path)``
-        when this build has that module; otherwise refused (409) saying so."""
+        """Install an uploaded RAUC bundle with ``firmware.update`` (its ``Updater``: the
+        signature, ``compatible`` and no-downgrade checks, then ``install_argv(path)``)
+        when this build has that module; otherwise refused (409) saying so. The new
+        slot boots at the next restart."""
         if not update_available():
             raise ApiError("firmware update: not available in this build", status=409,
                            field="file")
         update = importlib.import_module("firmware.update")
-        argv = update.install_argv(path)
+        from firmware.errors import UpdateError
+        steps: list[str] = []
         await self.crm.audited(p, "system.firmware_update", Path(path).name)
-        proc = await asyncio.create_subprocess_exec(
-            *argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
-        out, _ = await proc.communicate()
-        return {"exit_code": proc.returncode, "output": out.decode("utf-8", "replace")[-20000:]}
+        try:
+            info = await asyncio.to_thread(update.Updater().install, Path(path),
+                                           lambda pct, what: steps.append(f"{pct}% {what}"))
+        except UpdateError as exc:
+            raise ApiError(str(exc).split(" (")[0], status=400, field="file",
+                           reason=exc.context.get("reason")) from None
+        except OSError as exc:                 # no rauc: not an installed box
+            raise ApiError(f"the installer cannot run here ({exc.strerror}: "
+                           f"{exc.filename}); updates need the installed image",
+                           status=409, field="file") from None
+        return {"exit_code": 0, "version": info.version, "compatible": info.compatible,
+                "output": "\n".join(steps[-50:]) + "\ninstalled; the new version starts "
+                          "at the next restart"}
 
 
 def update_available() -> bool:

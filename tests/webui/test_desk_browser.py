@@ -197,6 +197,8 @@ def test_agent_runs_a_call_from_the_desk_at_phone_width(desk: DeskBox, browser: 
     page.click("#hangup")
     expect(state).to_have_text("wrap-up")
     expect(page.locator("#wrap-left")).to_contain_text("s left")
+    left = int(page.locator("#wrap-left").inner_text().split()[1])
+    assert 0 < left <= 30, left                  # the queue's 30 s, counting down
     expect(page.locator("#wrapup-form")).to_be_visible()
     page.select_option("#disposition", index=0)
     code = page.locator("#disposition").input_value()

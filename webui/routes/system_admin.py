@@ -204,7 +204,7 @@ def routes(r: Router, ui: WebUi, plugin: AccessPlugin) -> None:
             if not api.system_info(me())["firmware_update"]:
                 raise ApiError("firmware update: not available in this build", status=409,
                                field="file")
-            path = save_upload("file", (".img", ".tar", ".gz", ".bin", ".cbfw"))
+            path = save_upload("file", (".raucb",))
             updated = api.firmware_update(me(), str(path))
         except ApiError as exc:
             if exc.status not in (400, 409):

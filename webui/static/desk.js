@@ -15,7 +15,8 @@
   const wrapNone = document.getElementById("wrap-none");
   const wrapLeft = document.getElementById("wrap-left");
   const stateName = document.getElementById("state-name");
-  let wrapEnd = null, pending = null;
+  const stateTime = document.getElementById("state-time");
+  let wrapFor = null, pending = null;
 
   function say(text, bad) {
     msg.textContent = text;
@@ -81,16 +82,17 @@
     wrapForm.hidden = !owed;
     wrapNone.hidden = !!owed;
     if (owed) document.getElementById("wrap-call").value = owed;
-    if (s.state === "wrap-up" && s.wrapup_s) {
-      if (wrapEnd === null) wrapEnd = Date.now() + s.wrapup_s * 1000;
-    } else {
-      wrapEnd = null;
-    }
+    wrapFor = s.state === "wrap-up" && s.wrapup_s ? s.wrapup_s : null;
     tick();
   }
+  // the wrap-up's length minus the time in the state (live.js keeps #state-time ticking
+  // from the live board), so a page opened during a wrap-up counts from where it is
   function tick() {
-    if (wrapEnd === null) { wrapLeft.hidden = true; return; }
-    const left = Math.max(0, Math.ceil((wrapEnd - Date.now()) / 1000));
+    if (wrapFor === null || !stateName || stateName.textContent !== "wrap-up") {
+      wrapLeft.hidden = true;
+      return;
+    }
+    const left = Math.max(0, Math.round(wrapFor - Number(stateTime ? stateTime.dataset.secs : 0)));
     wrapLeft.hidden = false;
     wrapLeft.textContent = "wrap-up " + left + " s left";
   }

@@ -82,7 +82,7 @@
 %   end
   <form method="post" action="/admin/system/firmware" enctype="multipart/form-data" class="form-grid" id="firmware-form">
     <input type="hidden" name="csrf" value="{{user['csrf']}}">
-    <label>Firmware image <input type="file" name="file" required></label>
+    <label>Firmware bundle (.raucb, signed) <input type="file" name="file" id="firmware-file" accept=".raucb" required></label>
     <button type="submit" id="install-firmware">Upload and install</button>
   </form>
 % else:
