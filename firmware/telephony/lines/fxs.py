@@ -167,6 +167,12 @@ class FxsSeats:
         except MediaError:
             relay.close()
             raise
+        if seat.leg is not None or seat.port.state != "idle" or seat.fault:
+            # the phone was lifted (or another offer came) while the port leg was made
+            relay.close()
+            await leg.hangup()
+            raise MediaError(f"seat {extension}: the phone on {seat.line} became busy "
+                             f"({seat.port.state})", seat=extension, line=seat.line)
         seat.leg, seat.relay = leg, relay
         seat.calls += 1
         leg.ended.add_done_callback(functools.partial(self._leg_done, seat, leg))
