@@ -212,7 +212,8 @@ def step_squashfs(b: Build) -> None:
     with atomic(sq) as tmp:
         # gzip: GRUB reads the kernel from this filesystem and its squash4 has no zstd
         with open(tar, "rb") as src:
-            run(["tar2sqfs", "--quiet", "--compressor", "gzip", "--num-jobs", "2",
+            run(["tar2sqfs", "--quiet", "--compressor", "gzip", "--comp-extra", "level=6",
+                 "--num-jobs", "2",
                  "--defaults", f"mtime={b.epoch}", "--block-size", "131072", str(tmp)],
                 "tar2sqfs", stdin=src)
     if sq.stat().st_size > layout.ROOT_A.size:
