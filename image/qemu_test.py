@@ -206,7 +206,7 @@ def plug_disk(qmp_path: Path, img: Path, name: str) -> None:
                       "node-name": name, "driver": "raw", "read-only": True,
                       "file": {"driver": "file", "filename": str(img), "read-only": True}}},
                   {"execute": "device_add", "arguments": {
-                      "driver": "virtio-blk-pci", "drive": name, "id": name, "bus": "hotplug"}})
+                      "driver": "virtio-blk-pci", "drive": name, "id": name, "bus": "rp9"}})
     bad = [r for r in replies if "error" in r]
     if bad:
         raise RuntimeError(f"hot-plugging {img.name} failed: {bad}")
@@ -286,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
            "-netdev", f"user,id=n0,hostfwd=tcp:127.0.0.1:{port}-:443",
            "-device", "virtio-net-pci,netdev=n0",
            "-device", "i6300esb", "-watchdog-action", "reset",
-           "-device", "pcie-root-port,id=hotplug,chassis=9,slot=9",
+           "-device", "pcie-root-port,id=rp9,chassis=9,slot=9",
            "-qmp", f"unix:{qmp_path},server=on,wait=off"]
     if mode == "tcg":
         cmd[cmd.index("-smp") + 1] = "2"
