@@ -40,6 +40,7 @@ from firmware import signing
 from image import render
 
 REPO = Path(__file__).resolve().parent.parent
+ANSI = re.compile(r"\x1b\[[0-9;?]*[a-zA-Z]")
 OVMF_CODE = Path("/usr/share/OVMF/OVMF_CODE_4M.fd")
 OVMF_VARS = Path("/usr/share/OVMF/OVMF_VARS_4M.fd")
 
@@ -305,12 +306,13 @@ def main(argv: list[str] | None = None) -> int:
             if qemu.poll() is not None:
                 break
             time.sleep(1)
-            text = serial.read_bytes().decode(errors="replace") if serial.exists() else ""
-            for line in text[seen:].splitlines(keepends=True):
-                if not line.endswith("\n"):
-                    break
-                seen += len(line)
-                line = line.strip()
+            data = serial.read_bytes() if serial.exists() else b""
+            # split on "\n" only: GRUB writes lone "\r"s, which splitlines() would
+            # take for ends of lines that never get their "\n"
+            complete = data[seen:].split(b"\n")[:-1]
+            for raw in complete:
+                seen += len(raw) + 1
+                line = ANSI.sub("", raw.decode(errors="replace")).strip()
                 now = time.monotonic() - t0
                 if "callbox: booting slot" in line or line.startswith("CBTEST") or \
                         "callbox-boot-deadline" in line or "watchdog" in line.lower():
