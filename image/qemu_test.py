@@ -282,10 +282,13 @@ def main(argv: list[str] | None = None) -> int:
            "-smp", "2", "-nographic", "-monitor", "none", "-serial", f"file:{serial}",
            "-drive", f"if=pflash,format=raw,readonly=on,file={OVMF_CODE}",
            "-drive", f"if=pflash,format=raw,file={vars_fd}",
-           "-drive", f"if=virtio,format=qcow2,file={disk}",
+           # the box's disk pinned first in the boot order: a disk plugged in later
+           # otherwise reshuffles OVMF's entries and it tries the network first
+           "-drive", f"if=none,id=box,format=qcow2,file={disk}",
+           "-device", "virtio-blk-pci,drive=box,bootindex=0",
            "-drive", f"if=virtio,format=raw,file={cbtest},readonly=on",
            "-netdev", f"user,id=n0,hostfwd=tcp:127.0.0.1:{port}-:443",
-           "-device", "virtio-net-pci,netdev=n0",
+           "-device", "virtio-net-pci,netdev=n0,romfile=",
            "-device", "i6300esb", "-watchdog-action", "reset",
            "-device", "pcie-root-port,id=rp9,chassis=9,slot=9",
            "-qmp", f"unix:{qmp_path},server=on,wait=off"]
