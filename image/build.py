@@ -341,7 +341,7 @@ def main(argv: list[str] | None = None) -> int:
         ["git", "log", "-1", "--format=%ct"], cwd=REPO, capture_output=True,
         text=True).stdout.strip() or "0")
     version = args.version or render.image_version(_project_version(), epoch)
-    b = Build(Path(args.out), Path(args.key), Path(args.cert), epoch, version,
+    b = Build(Path(args.out).resolve(), Path(args.key), Path(args.cert), epoch, version,
               rootfs_variant=args.variant)
     b.work.mkdir(parents=True, exist_ok=True)
     steps = [s for s in STEPS if not args.only or s[0] in args.only.split(",")]
