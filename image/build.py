@@ -212,7 +212,8 @@ def step_squashfs(b: Build) -> None:
     with atomic(sq) as tmp:
         # gzip: GRUB reads the kernel from this filesystem and its squash4 has no zstd
         with open(tar, "rb") as src:
-            run(["tar2sqfs", "--quiet", "--compressor", "gzip", "--num-jobs", "2",
+            run(["tar2sqfs", "--quiet", "--compressor", "gzip", "--comp-extra", "level=6",
+                 "--num-jobs", "2",
                  "--defaults", f"mtime={b.epoch}", "--block-size", "131072", str(tmp)],
                 "tar2sqfs", stdin=src)
     if sq.stat().st_size > layout.ROOT_A.size:
@@ -340,7 +341,7 @@ def main(argv: list[str] | None = None) -> int:
         ["git", "log", "-1", "--format=%ct"], cwd=REPO, capture_output=True,
         text=True).stdout.strip() or "0")
     version = args.version or render.image_version(_project_version(), epoch)
-    b = Build(Path(args.out), Path(args.key), Path(args.cert), epoch, version,
+    b = Build(Path(args.out).resolve(), Path(args.key), Path(args.cert), epoch, version,
               rootfs_variant=args.variant)
     b.work.mkdir(parents=True, exist_ok=True)
     steps = [s for s in STEPS if not args.only or s[0] in args.only.split(",")]
