@@ -189,11 +189,10 @@ class TrunksApi:
 
     # line blocking (MFC-R2) ---------------------------------------------------------------
     def _r2_group(self, group: str) -> Any:
-        if self._lines is None:
-            raise ApiError("the card's lines are not running", status=503)
-        found = self._lines.r2_group(group) if isinstance(group, str) else None
+        lines = self._lines               # None: no line groups here (a web UI on its own)
+        found = lines.r2_group(group) if lines is not None and isinstance(group, str) else None
         if found is None:
-            known = [g.name for g in self._lines.r2]
+            known = [g.name for g in lines.r2] if lines is not None else []
             raise NotFound(f"no MFC-R2 line group {group!r} (this box has: "
                            f"{', '.join(known) or 'none'})", table="lines", key=str(group))
         return found

@@ -68,17 +68,14 @@ def _r2_config(tmp_path: Path, name: str) -> tuple[Appliance, config.Config]:
 async def _cdrs(app: App, direction: str = "in") -> list[dict[str, object]] | None:
     assert app.store is not None
     rows = await app.store.db.fetchall(
-        "SELECT trunk, caller_number, did, queue, agent, disposition FROM cdr"
+        "SELECT trunk, caller_number, did, queue, agent, disposition, category FROM cdr"
         " WHERE direction = ? AND disposition = 'answered' ORDER BY started_at", (direction,))
     return [dict(r) for r in rows] or None
 
 
 @pytest.mark.parametrize("name", ["ITU", "CN"])
 def test_r2_call_from_libopenr2_reaches_a_seat(tmp_path: Path, name: str) -> None:
-    extra = ('[discovery]\nenabled = false\n[e1.sim]\nsignalling = "mfcr2"\n'
-             f'r2_variant = "{name}"\ntimeslot_socket = "var/run/e1-ts{{ts}}.sock"\n')
-    layout = Appliance(tmp_path, nodes_min=1, nodes_max=1, extra=extra)
-    cfg = config.load(layout.config)
+    _layout, cfg = _r2_config(tmp_path, name)
     (tmp_path / "shim").mkdir()
     lib, shim = library(), build_shim(tmp_path / "shim")
     pattern = cfg.timeslot_socket_pattern
@@ -137,8 +134,9 @@ def test_r2_call_from_libopenr2_reaches_a_seat(tmp_path: Path, name: str) -> Non
             peer.command("stop_tone", ts=1)
             peer.command("disconnect", ts=1)
             cdr = await until(lambda: _cdrs(app), "the CDR", 20)
-            assert [(c["trunk"], c["caller_number"], c["did"], c["queue"], c["agent"])
-                    for c in cdr] == [("e1/1/1", ANI, "100", "support", "201")]
+            assert [(c["trunk"], c["caller_number"], c["did"], c["queue"], c["agent"],
+                     c["category"]) for c in cdr] == [("e1/1/1", ANI, "100", "support", "201",
+                                                       "national_subscriber")]
             heard = seat.heard_files()
             assert heard and max(windows_with_tone(f, CALLER_HZ) for f in heard) >= 4, \
                 seat.log()
@@ -166,7 +164,8 @@ def test_r2_call_from_libopenr2_reaches_a_seat(tmp_path: Path, name: str) -> Non
             gone = peer.find("call_disconnect", 1)[-1]
             assert gone["cause"] == "normal", gone
             out = await until(lambda: _cdrs(app, "out"), "the outbound CDR", 15)
-            assert [(c["trunk"], c["did"], c["agent"]) for c in out] == [("e1/1", "", "201")]
+            assert [(c["trunk"], c["did"], c["agent"], c["category"]) for c in out] == \
+                [("e1/1", "", "201", "")]       # the category is the caller's: inbound only
         finally:
             if seat is not None:
                 seat.stop()
@@ -189,7 +188,7 @@ async def _provision_refusals(cfg: config.Config) -> None:
 
 
 def test_r2_blocking_category_and_refusals(tmp_path: Path) -> None:
-    layout, cfg = _r2_config(tmp_path, "ITU")
+    _layout, cfg = _r2_config(tmp_path, "ITU")
     (tmp_path / "shim").mkdir()
     lib, shim = library(), build_shim(tmp_path / "shim")
     pattern = cfg.timeslot_socket_pattern
