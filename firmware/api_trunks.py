@@ -25,6 +25,7 @@ from firmware.errors import ApiError
 from firmware.store.config import InUse, Trunk
 from firmware.store.db import NotFound, ValidationError
 from firmware.store.outbound import OutboundRoute
+from firmware.telephony.r2.errors import R2Error
 
 TRUNK_FIELDS = tuple(f.name for f in dc_fields(Trunk))
 ROUTE_FIELDS = tuple(f.name for f in dc_fields(OutboundRoute))
@@ -55,10 +56,15 @@ class TrunksApi:
     crm: Any
     _trunks_live: Any = None
     _security_control: Any = None
+    _lines: Any = None
 
     def attach_trunks(self, trunks: Any) -> None:
         """The daemon's ``firmware.trunks.Trunks`` (live group state, line group names)."""
         self._trunks_live = trunks
+
+    def attach_lines(self, lines: Any) -> None:
+        """The daemon's ``firmware.telephony.lines.Lines`` (R2 timeslot blocking)."""
+        self._lines = lines
 
     def attach_security(self, control: Any) -> None:
         """The daemon's ``firmware.security.SecurityControl`` (bans in force, unban)."""
@@ -180,3 +186,42 @@ class TrunksApi:
             raise NotFound("that address is not banned", table="ipban", key=ip)
         await self.crm.audited(p, "security.unban", ip)
         return {"ip": ip, "unbanned": True}
+
+    # line blocking (MFC-R2) ---------------------------------------------------------------
+    def _r2_group(self, group: str) -> Any:
+        lines = self._lines               # None: no line groups here (a web UI on its own)
+        found = lines.r2_group(group) if lines is not None and isinstance(group, str) else None
+        if found is None:
+            known = [g.name for g in lines.r2] if lines is not None else []
+            raise NotFound(f"no MFC-R2 line group {group!r} (this box has: "
+                           f"{', '.join(known) or 'none'})", table="lines", key=str(group))
+        return found
+
+    async def _blocking(self, p: Principal, verb: str, group: str,
+                        timeslot: int | None) -> dict[str, Any]:
+        if timeslot is not None and (isinstance(timeslot, bool)
+                                     or not isinstance(timeslot, int)):
+            raise ValidationError("timeslot", "a voice timeslot 1-15 or 17-31", timeslot)
+        r2 = self._r2_group(group)
+        try:
+            states = getattr(r2, verb)(timeslot)
+        except R2Error as exc:
+            raise ValidationError("timeslot", "a voice timeslot 1-15 or 17-31",
+                                  timeslot) from exc
+        await self.crm.audited(p, f"line.{verb}", group if timeslot is None
+                               else f"{group}/{timeslot}",
+                               {"timeslots": [s["ts"] for s in states]})
+        return {"group": r2.name, "timeslots": states}
+
+    @endpoint("queues.admin", "write")
+    async def block_line(self, p: Principal, group: str,
+                         timeslot: int | None = None) -> dict[str, Any]:
+        """Block R2 timeslot ``timeslot`` of line group ``group`` (None: the whole span)
+        towards the far end; a timeslot in a call is blocked when the call ends."""
+        return await self._blocking(p, "block", group, timeslot)
+
+    @endpoint("queues.admin", "write")
+    async def unblock_line(self, p: Principal, group: str,
+                           timeslot: int | None = None) -> dict[str, Any]:
+        """Lift the block (a pending one too): the far end sees the timeslot idle."""
+        return await self._blocking(p, "unblock", group, timeslot)

@@ -141,7 +141,6 @@ class App:
         await self.ctx.cti.start()
         # The card's lines last: their calls need the pool, the flows and the ACD.
         self.lines = Lines(cfg, self.pool, self.clock, self.bus, self.trunks, self._on_line_call,
-                           routes_somewhere=self._routes_somewhere,
                            on_code=self._seat_code, on_reachable=self._analog_reachable)
         await self.lines.start(self.hardware.card)
         self.ctx.seats.analog = self.lines.fxs
@@ -158,6 +157,7 @@ class App:
         api.attach_crm(self.crm)
         api.attach_inbound(self.router, self.prompt_library)
         api.attach_trunks(self.trunks)
+        api.attach_lines(self.lines)
         api.attach_security(SecurityControl(self.edge, self.security, self.bus))
         api.attach_system(cfg, self.config_path)
         # make_app reads its signing key through the API, so it must run off the loop.

@@ -29,7 +29,8 @@ MAX_HOPS = 12          # targets one call may pass through (a loop of overflows 
 async def handle(ctx: FlowContext, channel: Channel) -> CallRecord:
     info = channel.info
     rec = CallRecord(caller_number=info.caller.number, caller_name=info.caller.name,
-                     did=info.did, trunk=info.trunk, started_at=ctx.clock.wall())
+                     did=info.did, trunk=info.trunk, category=info.category,
+                     started_at=ctx.clock.wall())
     ctx.bus.publish("call.started", call=rec.id, caller=rec.caller_number, did=rec.did,
                     trunk=rec.trunk, channel=channel.id)
     await ctx.records.stage(rec, "started")

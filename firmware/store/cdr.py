@@ -54,6 +54,7 @@ class CallRecord:
     direction: str = "in"               # "in" | "out" (outbound calls are rated)
     dialed_number: str = ""             # E.164, for outbound calls
     outcome: str = ""                   # what happened beyond the disposition (inbound path)
+    category: str = ""                  # the caller's category (MFC-R2 group II), else ""
 
     def checked(self) -> "CallRecord":
         """The record with every field validated and normalised."""
@@ -86,6 +87,7 @@ class CallRecord:
             direction=f.choice("cdr.direction", self.direction, DIRECTIONS),
             dialed_number=f.opt_number("cdr.dialed_number", self.dialed_number),
             outcome=f.text("cdr.outcome", self.outcome, 64),
+            category=f.text("cdr.category", self.category, 32),
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -29,6 +29,7 @@ class ChannelInfo:
     did: str = ""
     trunk: str = ""        # trunk name (SIP trunk tag, "e1/1", "fxo/2" ...)
     technology: str = ""   # "sip", "isdn", "r2", "fxo"
+    category: str = ""     # the caller's category where the line signals one (MFC-R2 group II)
 
 
 class Channel(abc.ABC):

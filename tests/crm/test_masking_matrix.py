@@ -47,6 +47,7 @@ NUMBER_FREE_WRITES = {
     "rerate", "put_retention_rule", "delete_retention_rule", "purge", "privacy_erase", "backup",
     "create_ticket", "change_password", "put_queue", "delete_queue", "put_seat", "delete_seat",
     "put_trunk", "delete_trunk", "put_outbound_route", "delete_outbound_route", "unban",
+    "block_line", "unblock_line",                # R2 timeslot states: no numbers in them
     # the agent desk's configuration (firmware/api_desk.py)
     "put_disposition", "put_pause_reason", "put_recording_rule", "delete_recording_rule",
     "put_queue_caller_id", "put_seat_remote_answer", "put_campaign", "delete_campaign", "set_campaign_state",
@@ -80,7 +81,7 @@ PRE_CRM = {"health", "check_health", "list_calls", "get_call", "queue_events", "
 # check_health: health (no numbers in it) awaited on the daemon's own loop by the
 # readiness task that tells systemd and marks the boot slot good (firmware/app.py)
 #: How the composition root hands the API its live objects (not callable from the web).
-WIRING = {"attach_trunks", "attach_security", "attach_system"}
+WIRING = {"attach_trunks", "attach_lines", "attach_security", "attach_system"}
 
 
 class World:

@@ -14,6 +14,13 @@ remap of tests/telephony/r2/conftest.py).
 3. (ITU) Click-to-call 0123 with a route ``0`` -> ``e1/1``: the peer, now called
    side, is offered DNIS 0123, accepts and answers; the seat's hang-up is a clear
    forward at the peer; the CDR's trunk is ``e1/1``.
+
+``test_r2_blocking_category_and_refusals`` (ITU, timeslots 1 and 2, no seat):
+an admin blocks and unblocks timeslots through the API (the peer sees blocked,
+then idle; health's ``lines`` component lists them), a block asked during a call
+goes out when the call has ended; the caller's category is in the CDR and the call
+API; a route that hangs up is group B busy, a DNIS that routes nowhere group B
+unallocated, both with a CDR.
 """
 from __future__ import annotations
 
@@ -23,6 +30,7 @@ from pathlib import Path
 import pytest
 
 from firmware import config, demo
+from firmware.api import ApiError
 from firmware.app import App
 from firmware.store import Store
 from firmware.store.inbound import Route
@@ -50,20 +58,24 @@ async def _provision(cfg: config.Config) -> None:
         await store.close()
 
 
+def _r2_config(tmp_path: Path, name: str) -> tuple[Appliance, config.Config]:
+    extra = ('[discovery]\nenabled = false\n[e1.sim]\nsignalling = "mfcr2"\n'
+             f'r2_variant = "{name}"\ntimeslot_socket = "var/run/e1-ts{{ts}}.sock"\n')
+    layout = Appliance(tmp_path, nodes_min=1, nodes_max=1, extra=extra)
+    return layout, config.load(layout.config)
+
+
 async def _cdrs(app: App, direction: str = "in") -> list[dict[str, object]] | None:
     assert app.store is not None
     rows = await app.store.db.fetchall(
-        "SELECT trunk, caller_number, did, queue, agent, disposition FROM cdr"
+        "SELECT trunk, caller_number, did, queue, agent, disposition, category FROM cdr"
         " WHERE direction = ? AND disposition = 'answered' ORDER BY started_at", (direction,))
     return [dict(r) for r in rows] or None
 
 
 @pytest.mark.parametrize("name", ["ITU", "CN"])
 def test_r2_call_from_libopenr2_reaches_a_seat(tmp_path: Path, name: str) -> None:
-    extra = ('[discovery]\nenabled = false\n[e1.sim]\nsignalling = "mfcr2"\n'
-             f'r2_variant = "{name}"\ntimeslot_socket = "var/run/e1-ts{{ts}}.sock"\n')
-    layout = Appliance(tmp_path, nodes_min=1, nodes_max=1, extra=extra)
-    cfg = config.load(layout.config)
+    _layout, cfg = _r2_config(tmp_path, name)
     (tmp_path / "shim").mkdir()
     lib, shim = library(), build_shim(tmp_path / "shim")
     pattern = cfg.timeslot_socket_pattern
@@ -122,8 +134,9 @@ def test_r2_call_from_libopenr2_reaches_a_seat(tmp_path: Path, name: str) -> Non
             peer.command("stop_tone", ts=1)
             peer.command("disconnect", ts=1)
             cdr = await until(lambda: _cdrs(app), "the CDR", 20)
-            assert [(c["trunk"], c["caller_number"], c["did"], c["queue"], c["agent"])
-                    for c in cdr] == [("e1/1/1", ANI, "100", "support", "201")]
+            assert [(c["trunk"], c["caller_number"], c["did"], c["queue"], c["agent"],
+                     c["category"]) for c in cdr] == [("e1/1/1", ANI, "100", "support", "201",
+                                                       "national_subscriber")]
             heard = seat.heard_files()
             assert heard and max(windows_with_tone(f, CALLER_HZ) for f in heard) >= 4, \
                 seat.log()
@@ -151,10 +164,126 @@ def test_r2_call_from_libopenr2_reaches_a_seat(tmp_path: Path, name: str) -> Non
             gone = peer.find("call_disconnect", 1)[-1]
             assert gone["cause"] == "normal", gone
             out = await until(lambda: _cdrs(app, "out"), "the outbound CDR", 15)
-            assert [(c["trunk"], c["did"], c["agent"]) for c in out] == [("e1/1", "", "201")]
+            assert [(c["trunk"], c["did"], c["agent"], c["category"]) for c in out] == \
+                [("e1/1", "", "201", "")]       # the category is the caller's: inbound only
         finally:
             if seat is not None:
                 seat.stop()
+            if peer is not None:
+                peer.close()
+            await app.stop()
+
+    asyncio.run(asyncio.wait_for(body(), 200))
+
+
+async def _provision_refusals(cfg: config.Config) -> None:
+    store = await Store.open(cfg.db_path, recordings_dir=cfg.recordings_dir)
+    try:
+        await demo.provision(cfg, store)
+        await store.inbound.put_route(Route("100", "queue:support", trunk="e1/1"))
+        await store.inbound.put_route(Route("200", "hangup", trunk="e1/1"))
+        await store.users.put("root", "root-blocks-lines", "admin", None)
+    finally:
+        await store.close()
+
+
+def test_r2_blocking_category_and_refusals(tmp_path: Path) -> None:
+    _layout, cfg = _r2_config(tmp_path, "ITU")
+    (tmp_path / "shim").mkdir()
+    lib, shim = library(), build_shim(tmp_path / "shim")
+    pattern = cfg.timeslot_socket_pattern
+    assert pattern is not None
+
+    async def body() -> None:
+        await _provision_refusals(cfg)
+        app = App(cfg)
+        peer = None
+
+        async def peer_until(cond, what: str, seconds: float = 20.0):  # type: ignore[no-untyped-def]
+            assert peer is not None
+
+            def check():  # type: ignore[no-untyped-def]
+                peer.poll()
+                return cond()
+            return await until(check, what, seconds)
+
+        async def lines() -> dict[str, object]:
+            health = await asyncio.to_thread(app.api.health)
+            return dict(health["components"]["lines"]["groups"][0])
+
+        async def cdr_of(did: str) -> dict[str, object] | None:
+            calls = await asyncio.to_thread(app.api.list_calls)
+            found = [c for c in calls["items"] if c["did"] == did]
+            return found[0] if found else None
+
+        try:
+            await app.start()
+            assert app.lines is not None and app.lines.r2 and app.crm is not None
+            root = await app.crm.principal_for_username("root")
+            assert root is not None
+            peer = PeerProcess(lib, shim, pattern, [1, 2], "ITU", tmp_path / "peer.log")
+            group = app.lines.r2[0]
+            await until(lambda: group.door.peers() == [1, 2], "the peer on timeslots 1, 2", 10)
+            await asyncio.sleep(0.5)
+
+            # 1. block timeslot 2 from the API: the peer sees blocked; unblock: idle
+            reply = await asyncio.to_thread(app.api.block_line, root, "e1/1", 2)
+            assert reply["timeslots"][0]["admin_blocked"] is True, reply
+            await peer_until(lambda: peer.find("line_blocked", 2), "ts 2 blocked at the peer")
+            assert (await lines())["blocked_timeslots"] == [2]
+            idles = len(peer.find("line_idle", 2))
+            await asyncio.to_thread(app.api.unblock_line, root, "e1/1", 2)
+            await peer_until(lambda: len(peer.find("line_idle", 2)) > idles,
+                             "ts 2 idle again at the peer")
+            assert (await lines())["blocked_timeslots"] == []
+            with pytest.raises(ApiError) as bad:
+                await asyncio.to_thread(app.api.block_line, root, "e1/1", 16)
+            assert bad.value.status == 400 and "timeslot" in str(bad.value), bad.value
+            with pytest.raises(ApiError) as missing:
+                await asyncio.to_thread(app.api.block_line, root, "e1/9", 1)
+            assert missing.value.status == 404, missing.value
+            audit = await asyncio.to_thread(app.api.audit_log, root, action="line.block")
+            assert [e["target"] for e in audit["items"]] == ["e1/1/2"], audit
+
+            # 2. a call with a category; a block asked during it waits for its end
+            assert peer.command("make_call", ts=1, ani=ANI, dnis="100",
+                                category="national_priority_subscriber")["ok"]
+            await peer_until(lambda: peer.find("call_answered", 1), "answered")
+            reply = await asyncio.to_thread(app.api.block_line, root, "e1/1", 1)
+            assert reply["timeslots"][0]["block_pending"] is True, reply
+            assert (await lines())["block_pending"] == [1]
+            await asyncio.sleep(1.0)
+            peer.poll()
+            assert not peer.find("line_blocked", 1), "blocked during the call"
+            peer.command("disconnect", ts=1)
+            await peer_until(lambda: peer.find("call_end", 1), "the peer's call end")
+            await peer_until(lambda: peer.find("line_blocked", 1), "ts 1 blocked after the call")
+            assert (await lines())["block_pending"] == []
+            call = await until(lambda: cdr_of("100"), "the CDR", 20)
+            assert (call["trunk"], call["caller_number"], call["category"]) == \
+                ("e1/1/1", ANI, "national_priority_subscriber"), call
+            one = await asyncio.to_thread(app.api.get_call, str(call["id"]))
+            assert one is not None and one["category"] == "national_priority_subscriber"
+            idles = len(peer.find("line_idle", 1))
+            await asyncio.to_thread(app.api.unblock_line, root, "e1/1", None)   # the span
+            await peer_until(lambda: len(peer.find("line_idle", 1)) > idles,
+                             "ts 1 idle again at the peer")
+
+            # 3. refusals leave CDRs: a route that hangs up is busy, no route unallocated
+            for ts, dnis, signal in ((2, "200", "busy"), (1, "999", "unallocated")):
+                before = len(peer.find("call_disconnect", ts)), len(peer.find("call_end", ts))
+                assert peer.command("make_call", ts=ts, ani=ANI, dnis=dnis,
+                                    category="national_subscriber")["ok"]
+                gone = await peer_until(lambda: peer.find("call_disconnect", ts)[before[0]:],
+                                        f"the refusal of {dnis} at the peer")
+                assert gone[0]["cause"] == signal, gone
+                await peer_until(lambda: len(peer.find("call_end", ts)) > before[1],
+                                 "the peer's call end")
+                refused = await until(lambda: cdr_of(dnis), f"the CDR of {dnis}", 20)
+                assert (refused["trunk"], refused["disposition"], refused["category"]) == \
+                    (f"e1/1/{ts}", "rejected", "national_subscriber"), refused
+                await asyncio.sleep(0.5)
+        finally:
             if peer is not None:
                 peer.close()
             await app.stop()

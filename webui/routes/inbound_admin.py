@@ -68,6 +68,7 @@ BOX_IN = obj((), greeting=NAME, max_s={"type": "integer", "minimum": 5, "maximum
 TRUNK_IN = _fields_schema(Trunk, ("name",))
 OUT_ROUTE_IN = _fields_schema(OutboundRoute, ("name",))
 UNBAN_IN = obj(("ip",), ip={"type": "string", "maxLength": 64})
+BLOCK_IN = obj((), timeslot={"type": ["integer", "null"], "minimum": 1, "maximum": 31})
 VOICEMAIL_PARAMS = {"box": p_text(32), "limit": p_int(1, 200), "offset": p_int(0, 10**9),
                     "since": parse_time, "until": parse_time}
 SECURITY_PARAMS = {"limit": p_int(1, 500), "offset": p_int(0, 10**9), "since": parse_time,
@@ -351,6 +352,20 @@ def routes(r: Router, ui: WebUi, plugin: AccessPlugin) -> None:
                 raise fail(409, "the SIP edge is not running here: nothing is banned") \
                     from None
             raise
+
+    # -- API: blocking MFC-R2 timeslots -------------------------------------------------------
+    @r.post("/api/lines/e1/<span:int>/block", permission="queues.admin", body=BLOCK_IN,
+            response=ANY_OBJ,
+            summary="Block an R2 timeslot of span N towards the far end (no timeslot: the "
+                    "whole span); one in a call is blocked when the call ends")
+    def api_block_line(span: int) -> dict[str, Any]:
+        return api.block_line(me(), f"e1/{span}", json_body(BLOCK_IN).get("timeslot"))
+
+    @r.post("/api/lines/e1/<span:int>/unblock", permission="queues.admin", body=BLOCK_IN,
+            response=ANY_OBJ,
+            summary="Lift the block of an R2 timeslot (no timeslot: the whole span)")
+    def api_unblock_line(span: int) -> dict[str, Any]:
+        return api.unblock_line(me(), f"e1/{span}", json_body(BLOCK_IN).get("timeslot"))
 
     # -- pages: routes and lists -------------------------------------------------------------
     def routes_view(error: str = "", check: dict[str, Any] | None = None) -> str:

@@ -22,7 +22,7 @@ from firmware.telephony.lines.analog import FxoChannel, FxoGroup
 from firmware.telephony.lines.channel import LineChannel
 from firmware.telephony.lines.fxs import FxsSeats, OnCode, OnReachable
 from firmware.telephony.lines.isdn import IsdnChannel, OnCall, PriSpan
-from firmware.telephony.lines.r2 import R2Channel, R2Group, RoutesSomewhere
+from firmware.telephony.lines.r2 import R2Channel, R2Group
 from firmware.telephony.lines.trunk import LineTrunk
 
 if TYPE_CHECKING:
@@ -38,10 +38,6 @@ __all__ = ["FxoChannel", "FxoGroup", "FxsSeats", "IsdnChannel", "LineChannel", "
            "R2Channel", "R2Group"]
 
 
-async def _routes_anywhere(trunk: str, did: str) -> bool:
-    return True
-
-
 async def _no_codes(extension: str, code: str) -> bool:
     log.warning("seat %s keyed %s: no feature-code service", extension, code)
     return False
@@ -54,7 +50,6 @@ def _nobody(extension: str, reachable: bool) -> None:
 class Lines:
     def __init__(self, cfg: "Config", pool: "MediaPool", clock: "Clock", bus: EventBus,
                  trunks: "Trunks", on_call: OnCall,
-                 routes_somewhere: RoutesSomewhere | None = None,
                  on_code: OnCode = _no_codes, on_reachable: OnReachable = _nobody) -> None:
         self.cfg = cfg
         self.pool = pool
@@ -62,7 +57,6 @@ class Lines:
         self.bus = bus
         self.trunks = trunks
         self.on_call = on_call
-        self.routes_somewhere = routes_somewhere
         self.spans: list[PriSpan] = []
         self.r2: list[R2Group] = []
         self.unwired: list[dict[str, Any]] = []
@@ -129,8 +123,7 @@ class Lines:
         pattern = self.cfg.timeslot_socket_pattern
         assert pattern is not None
         group = R2Group(n, self.pool, self.clock, self.bus, self.on_call,
-                        self.routes_somewhere or _routes_anywhere, self.cfg.e1_sim.r2_variant,
-                        pattern)
+                        self.cfg.e1_sim.r2_variant, pattern)
         group.start()
         self.r2.append(group)
         self.trunks.register_group(LineTrunk(group))
@@ -157,6 +150,10 @@ class Lines:
                 self.trunks.unregister_group(self.fxo.name)
             await self.fxo.stop()
             self.fxo = None
+
+    def r2_group(self, name: str) -> R2Group | None:
+        """The R2 line group called ``name`` (``e1/1``), if the box runs one."""
+        return next((g for g in self.r2 if g.name == name), None)
 
     def describe(self) -> dict[str, Any]:
         groups = [s.describe() for s in self.spans]

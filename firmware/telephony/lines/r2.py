@@ -8,13 +8,15 @@ libopenr2 connects to, ABCD bits and audio in every 20 ms packet). The real
 card's CAS path (``Card.on_cas`` / ``set_cas`` and the TDM switch) is not wired
 to it yet: an R2 span on real hardware is reported as not wired.
 
-An incoming call (seizure, DNIS, ANI, category) is asked of the route table
-first: a DNIS that routes nowhere is refused in group B with "unallocated
-number"; otherwise group B "subscriber free, charge" is sent, the timeslot's
-audio is through-connected to a port leg and the call goes to the inbound flow
-as an ``R2Channel`` (trunk ``e1/N/<ts>``, DID = DNIS, caller = ANI); the
-flow's answer sends the answer bits. A refusal by the flow (``reject``) is
-group B busy/unallocated/congestion when it comes before the group B answer.
+An incoming call (seizure, DNIS, ANI, category) goes to the inbound flow as an
+``R2Channel`` (trunk ``e1/N/<ts>``, DID = DNIS, caller = ANI, category) while
+group B is still to be sent, so the flow decides it: its answer sends group B
+"subscriber free, charge", through-connects the timeslot's audio to the port
+leg and sends the answer bits; its refusal before answering (``reject``) is the
+group B refusal of the cause: a DNIS that routes nowhere "unallocated number", a
+route or caller list that hangs up "busy", anything else "congestion". The flow
+writes the CDR either way. ``block``/``unblock`` are the admin's blocking of a
+timeslot or the whole span (docs/r2.md), for the API.
 Outbound (``dial``) seizes the highest idle timeslot and sends DNIS, ANI and
 category; group B free rings the port leg, the answer bits answer it; a
 congestion refusal is ``GroupBusy``.
@@ -23,7 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any, Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from acd_core.errors import IllegalTransition
 from firmware.errors import MediaError
@@ -45,12 +47,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("callbox.lines.r2")
 
-RoutesSomewhere = Callable[[str, str], Awaitable[bool]]
 REFUSE_FOR_CAUSE = {1: "unallocated", 17: "busy", 21: "busy", 27: "out_of_order",
                     38: "out_of_order", 22: "number_changed"}
 CAUSE_FOR_REFUSAL = {"busy": 17, "unallocated": 1, "congestion": 34, "out_of_order": 27,
                      "number_changed": 22, "collect_refused": 21}
 BUSY_REFUSALS = ("congestion", "out_of_order")
+BLOCKING_STATES = ("BLOCKED_LOCAL", "BLOCKED_BOTH")      # blocking sent
 
 
 class MediaPaths:
@@ -92,7 +94,13 @@ class R2Channel(LineChannel):
         return self.released
 
     def _signal_answer(self) -> None:
-        self.group.span.answer(self.ts)
+        span = self.group.span
+        try:
+            if self.direction == "in" and span.state(self.ts).name == "IN_OFFERED":
+                self.group.accept(self)
+            span.answer(self.ts)
+        except (IllegalTransition, R2Error) as exc:      # cleared meanwhile: released soon
+            log.info("r2 ts=%d: answer refused: %s", self.ts, exc)
 
     def _signal_clear(self, cause: int) -> None:
         if self.released:
@@ -100,7 +108,7 @@ class R2Channel(LineChannel):
         span = self.group.span
         try:
             if self.direction == "in" and span.state(self.ts).name == "IN_OFFERED":
-                span.refuse(self.ts, REFUSE_FOR_CAUSE.get(cause, "congestion"))
+                self.group.refuse(self, REFUSE_FOR_CAUSE.get(cause, "congestion"))
             else:
                 span.hangup(self.ts)
         except (IllegalTransition, R2Error) as exc:
@@ -113,15 +121,13 @@ class R2Group:
     kind = "e1"
 
     def __init__(self, n: int, pool: "MediaPool", clock: "Clock", bus: EventBus,
-                 on_call: OnCall, routes_somewhere: RoutesSomewhere, variant_name: str,
-                 pattern: str) -> None:
+                 on_call: OnCall, variant_name: str, pattern: str) -> None:
         from drivers.sim.timeslot_door import TimeslotDoor
         self.n = n
         self.name = f"e1/{n}"
         self.pool = pool
         self.bus = bus
         self.on_call = on_call
-        self.routes_somewhere = routes_somewhere
         self.variant = variant(variant_name)
         self.door = TimeslotDoor(clock, pattern, idle_abcd=self.variant.abcd("idle"),
                                  cas_debounce=self.variant.timers["line_recognition"], span=n)
@@ -145,12 +151,54 @@ class R2Group:
         self.door.close()
 
     def describe(self) -> dict[str, Any]:
-        idle = [c["ts"] for c in self.span.describe() if c.get("state") == "IDLE"]
+        circuits = self.span.describe()
+        idle = [c["ts"] for c in circuits if c.get("state") == "IDLE"]
         return {"name": self.name, "signalling": "mfcr2", "variant": self.variant.name,
                 "d_channel": "n/a", "connected_timeslots": self.door.peers(),
                 "idle_timeslots": len(idle), "calls": len(self.calls),
                 "calls_in": self.calls_in, "calls_out": self.calls_out,
-                "refused": self.refused}
+                "refused": self.refused, **self._blocking(circuits)}
+
+    @staticmethod
+    def _blocking(circuits: list[dict[str, Any]]) -> dict[str, list[int]]:
+        """Which timeslots an admin blocked (sent or pending until the call ends) and which
+        the far end blocks: what health's ``lines`` component shows."""
+        return {"blocked_timeslots": [c["ts"] for c in circuits if c.get("admin_blocked")],
+                "block_pending": [c["ts"] for c in circuits if c.get("admin_blocked")
+                                  and c.get("state") not in BLOCKING_STATES],
+                "blocked_by_far_end": [c["ts"] for c in circuits
+                                       if c.get("state") in ("BLOCKED_REMOTE", "BLOCKED_BOTH")]}
+
+    def timeslots(self, ts: int | None = None) -> list[dict[str, Any]]:
+        """The state of one timeslot (or all): number-free (no DNIS or ANI)."""
+        wanted = self._slots(ts)
+        return [{"ts": c["ts"], "state": c["state"], "admin_blocked": c["admin_blocked"],
+                 "block_pending": bool(c["admin_blocked"]) and c["state"] not in BLOCKING_STATES,
+                 "in_call": c["call"] is not None}
+                for c in self.span.describe() if c["ts"] in wanted]
+
+    def _slots(self, ts: int | None) -> list[int]:
+        if ts is None:
+            return sorted(self.span.circuits)
+        if ts not in self.span.circuits:
+            raise R2Error(f"{self.name} has no R2 timeslot {ts} (1-15, 17-31)", span=self.n,
+                          ts=ts)
+        return [ts]
+
+    def block(self, ts: int | None = None) -> list[dict[str, Any]]:
+        """Block timeslot ``ts`` (None: every timeslot of the span) towards the far end: at
+        once when idle, else when its call has ended (after the release guard)."""
+        for slot in self._slots(ts):
+            self.span.block(slot)
+        log.info("%s: blocked %s", self.name, "the span" if ts is None else f"timeslot {ts}")
+        return self.timeslots(ts)
+
+    def unblock(self, ts: int | None = None) -> list[dict[str, Any]]:
+        """Lift an admin block (a pending one too): the far end sees idle again."""
+        for slot in self._slots(ts):
+            self.span.unblock(slot)
+        log.info("%s: unblocked %s", self.name, "the span" if ts is None else f"timeslot {ts}")
+        return self.timeslots(ts)
 
     def why_not(self) -> str | None:
         if not self.door.peers():
@@ -203,13 +251,14 @@ class R2Group:
         task.add_done_callback(self._done)
 
     async def _take_incoming(self, ev: IncomingCall) -> None:
+        """Offer the call to the inbound flow while group B is still to be sent: the flow's
+        answer sends group B "subscriber free, charge" (then the answer bits), its refusal
+        before answering is the group B refusal of its cause (no route: unallocated; a
+        route or caller list that hangs up: busy; a failure: congestion). So every
+        offered call leaves a CDR, refused or not. Only a call with no media node for it
+        is refused here (congestion), before the flow."""
         ts, trunk = ev.ts, f"{self.name}/{ev.ts}"
         self.calls_in += 1
-        if not await self.routes_somewhere(trunk, ev.dnis):
-            self.refused += 1
-            log.info("%s: DNIS %s routes nowhere: unallocated", trunk, ev.dnis)
-            self.span.refuse(ts, "unallocated")
-            return
         relay = TdmRelay(self.paths, ts, f"r2-{self.n}-{ts}")
         try:
             leg = await self.pool.open_port(relay.address, "in",
@@ -220,25 +269,38 @@ class R2Group:
             relay.close()
             self.refused += 1
             log.warning("%s: no media for an incoming call: %s", trunk, exc)
-            self.span.refuse(ts, "congestion")
+            self._refuse(ts, "congestion")
             return
         info = ChannelInfo(caller=CallerInfo(number=ev.ani), did=ev.dnis, trunk=trunk,
-                           technology="r2")
+                           technology="r2", category=ev.category)
         channel = R2Channel(self, ts, leg, relay, info, "in")
         channel.category = ev.category
         self.calls[ts] = channel
-        try:
-            self.span.accept(ts, "free_charge")
-        except (IllegalTransition, R2Error) as exc:      # the caller cleared meanwhile
-            log.info("%s: accept refused: %s", trunk, exc)
+        if self.span.state(ts).name != "IN_OFFERED":       # the caller cleared meanwhile
             self.calls.pop(ts, None)
             channel.released = True
-            channel.line_released(16, "cleared before accept")
+            channel.line_released(16, "cleared before the offer")
             return
-        relay.connect(str(leg.info["port_path"]))
         log.info("%s: incoming call dnis=%s ani=%s category=%s leg=%s", trunk, ev.dnis,
                  ev.ani or "-", ev.category, leg.id)
         await self.on_call(channel)
+
+    def accept(self, channel: R2Channel) -> None:
+        """Group B "subscriber free, charge" for an offered call; its audio joins the port
+        leg once MF signalling ends."""
+        self.span.accept(channel.ts, "free_charge")
+        channel.relay.connect(str(channel.media_leg.info["port_path"]))
+
+    def refuse(self, channel: R2Channel, group_b: str) -> None:
+        self.refused += 1
+        log.info("%s/%d: refused in group B: %s", self.name, channel.ts, group_b)
+        self._refuse(channel.ts, group_b)
+
+    def _refuse(self, ts: int, group_b: str) -> None:
+        try:
+            self.span.refuse(ts, group_b)
+        except (IllegalTransition, R2Error) as exc:      # the caller cleared meanwhile
+            log.info("%s/%d: refusal not sent: %s", self.name, ts, exc)
 
     async def dial(self, near: Leg, number: str, caller_id: str | None = None) -> Leg:
         if self.why_not() is not None:

@@ -233,6 +233,8 @@ class R2Circuit:
             if self._timers.get(name) is not handle:
                 return
             del self._timers[name]
+            if then == "block" and not self.admin_blocked:
+                return                     # unblocked during the release guard
             event = then or f"T {name}"
             if name == "answer_delay" and self.answer_pending:
                 event += " answer pending"

@@ -107,6 +107,21 @@ def test_block_during_a_call_waits_for_the_end_of_the_call(transcript):
     assert w.a.state(1) is State.IDLE and w.b.state(1) is State.IDLE
 
 
+def test_unblock_during_the_release_guard_drops_the_pending_block(transcript):
+    w = Wire(variant("ITU"), transcript=transcript, max_dnis=3)
+    offered(w)
+    w.b.accept(1)
+    w.b.answer(1)
+    w.until("a", Answered)
+    w.b.block(1)
+    w.a.hangup(1)
+    w.until("b", Released)                # the release guard runs from here ...
+    w.b.unblock(1)                        # ... and the admin changed their mind
+    w.step(20)                            # 400 ms: well past the 100 ms guard
+    assert w.b.state(1) is State.IDLE and w.a.state(1) is State.IDLE
+    assert not w.of("a", Blocked), w.events["a"]
+
+
 def test_a_seize_on_a_blocked_timeslot_is_not_acknowledged(transcript):
     w = Wire(variant("ITU"), transcript=transcript)
     w.b.block(1)
