@@ -53,7 +53,7 @@ NUMBER_FREE_WRITES = {
     "delete_dnc",
     # inbound configuration (routes carry DIDs under "did", the box's own numbers)
     "put_route", "delete_route", "delete_list_entry", "put_schedule", "delete_schedule",
-    "put_prompt", "delete_prompt", "put_queue_rules", "put_ivr_tree", "delete_ivr_tree",
+    "put_prompt", "upload_prompt", "delete_prompt", "put_queue_rules", "put_ivr_tree", "delete_ivr_tree",
     "put_voicemail_box", "delete_voicemail_box", "delete_voicemail", "voicemail_ticket",
 }
 #: Desk endpoints that act on live calls: they need the daemon's ``Cti`` (503 here) and are

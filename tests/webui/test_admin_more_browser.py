@@ -4,8 +4,12 @@ in headless Chromium; what a form did is checked through the API as well as on t
 and a refused change shows the reason naming what was wrong."""
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+
 import pytest
 
+from firmware.wavfile import WavFormat
 from tests.support.browser import needs_chromium
 from tests.webui.test_admin_browser import ADMIN, AdminBox, box, no_leaked_threads
 
@@ -63,8 +67,66 @@ def test_surveys_create_edit_delete(box: AdminBox) -> None:
 @pytest.mark.parametrize("width", [390, 1920])
 def test_new_pages_fit_the_screen(box: AdminBox, width: int) -> None:
     page = box.page(width)
-    for path in ("/admin/surveys", "/admin/desk-lists"):
+    for path in ("/admin/surveys", "/admin/prompts", "/admin/desk-lists"):
         box.open(page, path, path.strip("/").replace("/", "-"))
+    page.context.close()
+
+
+def _wav(path: Path, rate: int, channels: int, seconds: float = 0.5) -> Path:
+    import math
+    import wave
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(channels)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        frames = bytearray()
+        for i in range(int(rate * seconds)):
+            v = int(8000 * math.sin(2 * math.pi * 440 * i / rate)).to_bytes(2, "little",
+                                                                           signed=True)
+            frames += v * channels
+        w.writeframes(bytes(frames))
+    return path
+
+
+def test_prompt_wav_upload_checked_then_played(box: AdminBox, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+    page = box.page(390)
+    box.open(page, "/admin/prompts", "prompts-upload")
+    # a CD-quality stereo file is refused, naming both problems
+    page.fill("#u-name", "greet")
+    page.set_input_files("#u-wav", str(_wav(tmp_path / "cd.wav", 44100, 2)))
+    page.click("#upload-prompt")
+    expect(page.locator("#form-error")).to_contain_text("sample rate 44100 Hz")
+    expect(page.locator("#form-error")).to_contain_text("2 channels")
+    # not a WAV at all
+    (tmp_path / "fake.wav").write_bytes(b"ID3\x03" + bytes(100))
+    page.fill("#u-name", "greet")
+    page.set_input_files("#u-wav", str(tmp_path / "fake.wav"))
+    page.click("#upload-prompt")
+    expect(page.locator("#form-error")).to_contain_text("no RIFF/WAVE header")
+    assert all(p["name"] != "greet" for p in box.web.api.list_prompts(ADMIN))
+    # A-law 8 kHz mono (as telephony tools export it) is converted to 16-bit PCM by sox
+    alaw = tmp_path / "alaw.wav"
+    subprocess.run(["sox", str(_wav(tmp_path / "pcm.wav", 8000, 1)), "-e", "a-law",
+                    str(alaw)], check=True)
+    assert alaw.read_bytes()[20:22] == b"\x06\x00"          # WAVE_FORMAT_ALAW
+    page.fill("#u-name", "greet")
+    page.set_input_files("#u-wav", str(alaw))
+    page.click("#upload-prompt")
+    row = page.locator('#prompts tr[data-prompt="greet"]')
+    expect(row).to_contain_text("uploads/greet.wav")
+    [p] = [p for p in box.web.api.list_prompts(ADMIN) if p["name"] == "greet"]
+    assert p["file"] == "uploads/greet.wav"
+    got = page.request.get(f"{box.url}/api/inbound/prompts/greet/audio")
+    assert got.status == 200
+    fmt = WavFormat.parse(got.body())
+    assert (fmt.tag, fmt.rate, fmt.channels, fmt.bits) == (1, 8000, 1, 16)
+    # and it plays in the page: the audio element loads it and knows its length
+    duration = row.locator("audio").evaluate(
+        "a => new Promise((ok, no) => { a.onloadedmetadata = () => ok(a.duration);"
+        " a.onerror = () => no(String(a.error && a.error.code)); a.preload = 'auto';"
+        " a.load(); })")
+    assert 0.4 < duration < 0.6
     page.context.close()
 
 
