@@ -67,7 +67,8 @@ def test_surveys_create_edit_delete(box: AdminBox) -> None:
 @pytest.mark.parametrize("width", [390, 1920])
 def test_new_pages_fit_the_screen(box: AdminBox, width: int) -> None:
     page = box.page(width)
-    for path in ("/admin/surveys", "/admin/prompts", "/admin/desk-lists"):
+    for path in ("/admin/surveys", "/admin/prompts", "/admin/desk-lists", "/admin/telephony",
+                 "/customers", "/customers/new"):
         box.open(page, path, path.strip("/").replace("/", "-"))
     page.context.close()
 
@@ -164,4 +165,59 @@ def test_dispositions_and_pause_reasons(box: AdminBox) -> None:
     row.locator("button.toggle").click()
     expect(row).to_contain_text("yes")
     assert any(e["code"] == "training" for e in box.web.api.pause_reasons(ADMIN))
+    page.context.close()
+
+
+def test_customer_custom_fields_and_saved_views(box: AdminBox) -> None:
+    from playwright.sync_api import expect
+    api = box.web.api
+    api.put_custom_field(ADMIN, "contract", "Contract no.", "text")
+    api.put_custom_field(ADMIN, "plan", "Plan", "choice", choices=["basic", "gold"])
+    api.put_custom_field(ADMIN, "seats", "Seats", "number")
+    page = box.page(390)
+    box.open(page, "/customers/new", "customer-new")
+    page.fill("#name", "Acme Ltd")
+    page.fill("#cf-contract", "C-1001")
+    page.select_option("#cf-plan", "gold")
+    page.fill("#cf-seats", "twelve")
+    page.click("#save")
+    expect(page.locator("#form-error")).to_contain_text("seats")        # names the field
+    expect(page.locator("#cf-contract")).to_have_value("C-1001")         # nothing lost
+    page.fill("#cf-seats", "12")
+    page.click("#save")
+    expect(page.locator('dd[data-field="plan"]')).to_have_text("gold")
+    [c] = [c for c in api.list_customers(ADMIN, q="Acme")["items"]]
+    assert c["custom"] == {"contract": "C-1001", "plan": "gold", "seats": 12}
+    # edit on the card: change the plan
+    page.click("#edit")
+    expect(page.locator("#cf-plan")).to_have_value("gold")
+    page.select_option("#cf-plan", "basic")
+    page.click("#save")
+    expect(page.locator('dd[data-field="plan"]')).to_have_text("basic")
+    api.create_customer(ADMIN, {"name": "Other Co", "custom": {"plan": "gold"}})
+    # a saved view: the filter and the chosen columns (a custom field among them)
+    box.open(page, "/customers?q=Acme", "customers-filtered")
+    page.click("#save-view summary")
+    page.fill("#view-name", "Acme plans")
+    for col in ("company", "phones", "tags", "owner"):
+        page.uncheck(f'#view-columns input[value="{col}"]')
+    page.check('#view-columns input[value="custom.plan"]')
+    page.click("#save-view-button")
+    expect(page.locator("#view-info")).to_contain_text("q = Acme")
+    expect(page.locator("#customers thead th")).to_have_text(["Name", "Plan"])
+    expect(page.locator("#customers tbody tr")).to_have_count(1)
+    expect(page.locator("#customers tbody")).to_contain_text("basic")
+    view_id = page.url.rsplit("view=", 1)[1]          # saved as the admin user's own view
+    assert page.locator("#view option:checked").inner_text() == "Acme plans"
+    # choose it from the list page later
+    box.open(page, "/customers", "customers-all")
+    expect(page.locator("#customers tbody tr")).to_have_count(2)
+    page.select_option("#view", view_id)
+    page.click("#apply-view")
+    expect(page.locator("#customers tbody tr")).to_have_count(1)
+    box.open(page, f"/customers?view={view_id}", "customers-view")
+    page.click("#delete-view")
+    expect(page.locator("#view option")).to_have_count(1)             # only "none" left
+    page.goto(f"{box.url}/customers?view={view_id}")
+    expect(page.locator("main")).to_contain_text("no such saved view")
     page.context.close()
