@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from firmware.wavfile import WavFormat
-from tests.support.browser import needs_chromium
+from tests.support.browser import ARGS, CHROMIUM, needs_chromium
 from tests.webui.test_admin_browser import ADMIN, AdminBox, box, no_leaked_threads
+from tests.webui.support import start_web, stop_web
 
 pytestmark = needs_chromium
 __all__ = ["box", "no_leaked_threads"]
@@ -221,3 +223,76 @@ def test_customer_custom_fields_and_saved_views(box: AdminBox) -> None:
     page.goto(f"{box.url}/customers?view={view_id}")
     expect(page.locator("main")).to_contain_text("no such saved view")
     page.context.close()
+
+
+class CardHealth:
+    """``Api.health``'s hardware and lines components from the simulated card, brought up
+    as the daemon does (``firmware.hardware.Hardware`` and ``Lines`` on its loop)."""
+
+    def __init__(self, tmp: Path) -> None:
+        from firmware.config import from_dict
+        self.cfg = from_dict({"paths": {"var": str(tmp / "var")}}, tmp)
+        self.hardware: Any = None
+        self.lines: Any = None
+
+    async def __call__(self) -> dict[str, Any]:
+        return {"hardware": await self.hardware.describe(),
+                "lines": self.lines.describe()}
+
+    async def start(self) -> None:
+        from firmware.clock import LoopClock
+        from firmware.events import EventBus
+        from firmware.hardware import Hardware
+        from firmware.telephony.lines import Lines
+        from firmware.trunks import Trunks
+
+        async def no_call(channel: object) -> None:
+            raise AssertionError("no call expected")
+        self.hardware = Hardware(self.cfg)
+        await self.hardware.start()
+        bus = EventBus()
+        self.lines = Lines(self.cfg, None, LoopClock(), bus, Trunks(bus),  # type: ignore[arg-type]
+                           no_call)
+        await self.lines.start(self.hardware.card)
+
+    async def stop(self) -> None:
+        if self.lines is not None:
+            await self.lines.stop()
+        if self.hardware is not None:
+            await self.hardware.stop()
+
+
+def test_telephony_page_shows_the_card_lines_live(tmp_path: Path) -> None:
+    """The simulated card's E1 span and FXO/FXS ports on /admin/telephony; the E1 cable
+    pulled shows a red alarm on the page without reloading it (static/lines.js)."""
+    from playwright.sync_api import expect, sync_playwright
+    card = CardHealth(tmp_path)
+    web = start_web(tmp_path, health=card)
+    try:
+        web.daemon.run(card.start())
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+            try:
+                b = AdminBox(web, browser, tmp_path)
+                page = b.page(390)
+                b.open(page, "/admin/telephony", "telephony-lines")
+                span = page.locator('#lines tr[data-line="e1/1"]')
+                expect(span).to_contain_text("OK")
+                expect(page.locator('#lines tr[data-line="fxo/1"]')).to_contain_text("idle")
+                expect(page.locator('#lines tr[data-line="fxs/1"]')).to_contain_text(
+                    "not wired to a seat")
+                expect(page.locator("#hw-status")).to_have_text("ok")
+                card.hardware.board.sim.cable.unplug()
+                expect(span).to_have_class("alarm", timeout=20000)     # no reload: lines.js
+                expect(span).to_contain_text("RED")
+                assert page.url.endswith("/admin/telephony")
+                comps = web.api.health()["components"]
+                assert comps["hardware"]["spans"][0]["state"] == "RED"
+                b.open(page, "/admin/telephony", "telephony-red")
+                page.context.close()
+                assert [x for x in b.problems if "status of 4" not in x] == [], b.problems
+            finally:
+                browser.close()
+    finally:
+        web.daemon.run(card.stop())
+        stop_web(web)
