@@ -4,6 +4,7 @@ in headless Chromium; what a form did is checked through the API as well as on t
 and a refused change shows the reason naming what was wrong."""
 from __future__ import annotations
 
+import base64
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -130,6 +131,16 @@ def test_prompt_wav_upload_checked_then_played(box: AdminBox, tmp_path: Path) ->
         " a.onerror = () => no(String(a.error && a.error.code)); a.preload = 'auto';"
         " a.load(); })")
     assert 0.4 < duration < 0.6
+    # the same through the REST API (base64 body), refusals named there too
+    csrf = page.locator('#upload-form input[name="csrf"]').input_value()
+    url = f"{box.url}/api/inbound/prompts/greet2/wav"
+    bad = page.request.put(url, headers={"X-CSRF-Token": csrf}, data={
+        "wav_base64": base64.b64encode(_wav(tmp_path / "w.wav", 16000, 1).read_bytes())
+        .decode()})
+    assert bad.status == 400 and "sample rate 16000 Hz" in bad.text()
+    good = page.request.put(url, headers={"X-CSRF-Token": csrf}, data={
+        "wav_base64": base64.b64encode((tmp_path / "pcm.wav").read_bytes()).decode()})
+    assert good.status == 200 and good.json()["file"] == "uploads/greet2.wav"
     page.context.close()
 
 

@@ -23,6 +23,7 @@ with the reason, status 400/404/409, and keeps nothing half-done):
 """
 from __future__ import annotations
 
+import base64
 import json
 import os
 from dataclasses import fields as dc_fields
@@ -48,6 +49,8 @@ TAG = "inbound"
 #: a prompt upload: the WAV (``firmware.wavfile.MAX_BYTES``) and the form around it
 UPLOAD_MAX_BODY = MAX_BYTES + 64 * 1024
 TEXT = {"type": "string", "maxLength": 200}
+WAV_IN = obj(("wav_base64",), wav_base64={"type": "string",
+                                          "maxLength": MAX_BYTES * 4 // 3 + 4})
 NAME = {"type": "string", "maxLength": 32}
 ROUTE_IN = obj(("did", "target"), did={"type": "string", "maxLength": 32}, target=TEXT,
                trunk=NAME, schedule=NAME, closed_target=TEXT, note=TEXT)
@@ -190,6 +193,17 @@ def routes(r: Router, ui: WebUi, plugin: AccessPlugin) -> None:
            "a WAV under var/prompts")
     def api_put_prompt(name: str) -> dict[str, Any]:
         return api.put_prompt(me(), name, **json_body(PROMPT_IN))
+
+    @r.put("/api/inbound/prompts/<name>/wav", permission="queues.admin", body=WAV_IN,
+           response=ANY_OBJ, max_body=UPLOAD_MAX_BODY * 4 // 3 + 1024,
+           summary="Upload a WAV (base64) as the prompt's file: 8 kHz mono, 16-bit PCM or "
+           "A-law/µ-law (converted); 400 names what is wrong with any other file")
+    def api_upload_prompt(name: str) -> dict[str, Any]:
+        try:
+            data = base64.b64decode(json_body(WAV_IN)["wav_base64"], validate=True)
+        except ValueError:              # binascii.Error, or a character outside ASCII
+            raise fail(400, "wav_base64: not base64", parameter="wav_base64") from None
+        return api.upload_prompt(me(), name, data)
 
     @r.delete("/api/inbound/prompts/<name>", permission="queues.admin", response=OK,
               summary="Delete a prompt")
