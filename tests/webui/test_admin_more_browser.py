@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from firmware.wavfile import WavFormat
-from tests.support.browser import ARGS, CHROMIUM, needs_chromium
+from tests.support.browser import needs_chromium
 from tests.webui.test_admin_browser import ADMIN, AdminBox, box, no_leaked_threads
 from tests.webui.support import start_web, stop_web
 
@@ -273,37 +273,33 @@ class CardHealth:
             await self.hardware.stop()
 
 
-def test_telephony_page_shows_the_card_lines_live(tmp_path: Path) -> None:
+def test_telephony_page_shows_the_card_lines_live(box: AdminBox, tmp_path: Path) -> None:
     """The simulated card's E1 span and FXO/FXS ports on /admin/telephony; the E1 cable
-    pulled shows a red alarm on the page without reloading it (static/lines.js)."""
-    from playwright.sync_api import expect, sync_playwright
+    pulled shows a red alarm on the page without reloading it (static/lines.js). Its own
+    web UI (the card as health provider) in the module's browser."""
+    from playwright.sync_api import expect
     card = CardHealth(tmp_path)
     web = start_web(tmp_path, health=card)
     try:
         web.daemon.run(card.start())
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-            try:
-                b = AdminBox(web, browser, tmp_path)
-                page = b.page(390)
-                b.open(page, "/admin/telephony", "telephony-lines")
-                span = page.locator('#lines tr[data-line="e1/1"]')
-                expect(span).to_contain_text("OK")
-                expect(page.locator('#lines tr[data-line="fxo/1"]')).to_contain_text("idle")
-                expect(page.locator('#lines tr[data-line="fxs/1"]')).to_contain_text(
-                    "not wired to a seat")
-                expect(page.locator("#hw-status")).to_have_text("ok")
-                card.hardware.board.sim.cable.unplug()
-                expect(span).to_have_class("alarm", timeout=20000)     # no reload: lines.js
-                expect(span).to_contain_text("RED")
-                assert page.url.endswith("/admin/telephony")
-                comps = web.api.health()["components"]
-                assert comps["hardware"]["spans"][0]["state"] == "RED"
-                b.open(page, "/admin/telephony", "telephony-red")
-                page.context.close()
-                assert [x for x in b.problems if "status of 4" not in x] == [], b.problems
-            finally:
-                browser.close()
+        b = AdminBox(web, box.browser, box.shots)
+        page = b.page(390)
+        b.open(page, "/admin/telephony", "telephony-lines")
+        span = page.locator('#lines tr[data-line="e1/1"]')
+        expect(span).to_contain_text("OK")
+        expect(page.locator('#lines tr[data-line="fxo/1"]')).to_contain_text("idle")
+        expect(page.locator('#lines tr[data-line="fxs/1"]')).to_contain_text(
+            "not wired to a seat")
+        expect(page.locator("#hw-status")).to_have_text("ok")
+        card.hardware.board.sim.cable.unplug()
+        expect(span).to_have_class("alarm", timeout=20000)     # no reload: lines.js
+        expect(span).to_contain_text("RED")
+        assert page.url.endswith("/admin/telephony")
+        comps = web.api.health()["components"]
+        assert comps["hardware"]["spans"][0]["state"] == "RED"
+        b.open(page, "/admin/telephony", "telephony-red")
+        page.context.close()
+        assert [x for x in b.problems if "status of 4" not in x] == [], b.problems
     finally:
         web.daemon.run(card.stop())
         stop_web(web)
