@@ -425,6 +425,11 @@ class CrmApi(RecordsApi):
         CSAT counts); ``language`` is the voice the flow speaks them in."""
         return await self.crm.surveys.put(name, questions, active, language)
 
+    @endpoint("surveys.admin", "write")
+    async def delete_survey(self, p: Principal, name: str) -> None:
+        """Refused (409) while a queue plays it or once it has answers."""
+        await self.crm.surveys.delete(name)
+
     @endpoint("surveys.read")
     async def survey_results(self, p: Principal, name: str, since: float | None = None,
                              until: float | None = None) -> dict[str, Any]:

@@ -180,6 +180,14 @@ class DeskApi:
         return await self._running_desk().force(p, agent, state, reason)
 
     # -- configuration ----------------------------------------------------------------------------
+    @endpoint("desk.admin")
+    async def desk_lists(self, p: Principal) -> dict[str, list[dict[str, Any]]]:
+        """Both lists for their admin page, switched-off entries included (an entry is
+        never deleted: calls and pauses of the past name it)."""
+        store = self._desk_store()
+        return {"dispositions": await store.entries("dispositions", active_only=False),
+                "pause_reasons": await store.entries("pause_reasons", active_only=False)}
+
     @endpoint("desk.admin", "write")
     async def put_disposition(self, p: Principal, code: str, label: str, position: int = 0,
                               active: bool = True) -> dict[str, Any]:

@@ -12,6 +12,7 @@ reloads at once, so a new route answers the next call (and the edge's 404 decisi
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import asdict, replace
 from typing import Any, Callable
 
@@ -22,11 +23,13 @@ from firmware.errors import ApiError
 from firmware.flows.routing import Router
 from firmware.flows.say import PromptLibrary
 from firmware.flows.voicemail import voicemail_subject
+from firmware.store import fields as store_fields
 from firmware.store.db import NotFound
 from firmware.store.inbound import ListEntry, Prompt, QueueRules, Route
 from firmware.store.ivrtree import _FIELDS, LANGUAGES, NODE_TYPES, IvrTree, prompt_spec
 from firmware.store.schedules import Schedule
 from firmware.store.voicemail import VoicemailBox
+from firmware.wavfile import WavError, checked_prompt_wav
 
 log = logging.getLogger("callbox.api.inbound")
 
@@ -196,6 +199,34 @@ class InboundApi:
         x = await self._store.inbound.put_prompt(Prompt(name, file, texts or {}))
         await self._audit(p, "prompt.put", x.name)
         self._changed("prompt", x.name)
+        return asdict(x)
+
+    @endpoint("queues.admin", "write", timeout=60)
+    async def upload_prompt(self, p: Principal, name: str, data: bytes) -> dict[str, Any]:
+        """A WAV uploaded from the browser becomes the prompt's file (``uploads/<name>.wav``
+        under var/prompts; the prompt's texts are kept). It is checked first
+        (``firmware.wavfile``: 8 kHz mono, 16-bit PCM as is, A-law/µ-law converted by sox);
+        a refused file leaves the prompt and the files as they were."""
+        name = store_fields.name("prompt.name", name)
+        try:
+            audio = checked_prompt_wav(data)
+        except WavError as exc:
+            raise ApiError(f"file: {exc}", status=400, field="file") from None
+        old = await self._store.inbound.prompt(name)
+        rel = f"uploads/{name}.wav"
+        path = self._library().dir / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{name}.{os.getpid()}.part")
+        tmp.write_bytes(audio)
+        try:
+            x = await self._store.inbound.put_prompt(
+                Prompt(name, rel, dict(old.texts) if old else {}))
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        tmp.replace(path)
+        await self._audit(p, "prompt.upload", name)
+        self._changed("prompt", name)
         return asdict(x)
 
     @endpoint("queues.admin", "write")

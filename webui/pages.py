@@ -28,7 +28,8 @@ NAV: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("Recordings", "/recordings", ("recordings.play", "recordings.download")),
     ("Reports", "/reports", ("reports.read",)),
     ("Admin", "/admin", ("users.admin", "queues.admin", "records.admin", "audit.read",
-                         "customers.admin", "tickets.admin", "system.admin", "system.backup")),
+                         "customers.admin", "tickets.admin", "system.admin", "system.backup",
+                         "surveys.admin", "desk.admin")),
 )
 
 

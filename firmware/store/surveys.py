@@ -18,6 +18,7 @@ import re
 from typing import Any
 
 from firmware.store import fields as f
+from firmware.store.config import InUse
 from firmware.store.db import Database, NotFound, ValidationError, only_row
 
 _DIGIT = re.compile(r"^[0-9*#]$")
@@ -71,8 +72,29 @@ class Surveys:
             scores, satisfied = _stored_scale(q, list(choices))
             out.append({"text": q["text"], "choices": choices, "scores": scores,
                         "satisfied": satisfied})
+        queues = await self._db.fetchall(
+            "SELECT q.name FROM queue_rules r JOIN queues q ON q.id = r.queue_id"
+            " WHERE r.survey = ? ORDER BY q.name", (name,))
         return {"name": row["name"], "active": bool(row["active"]),
-                "language": row["language"], "questions": out}
+                "language": row["language"], "questions": out,
+                "queues": [r[0] for r in queues]}
+
+    async def delete(self, name: str) -> None:
+        """Delete a questionnaire nobody answered yet and no queue plays. Answers are
+        kept: a survey with answers is refused (switch it off instead), since deleting
+        it would cascade to them and lose the CSAT history."""
+        survey = await self.get(name)
+        if survey["queues"]:
+            raise InUse(f"survey {name!r} is still played by queue(s) "
+                        f"{', '.join(survey['queues'])}", table="surveys", key=name)
+        row = await self._db.fetchone(
+            "SELECT COUNT(*) FROM survey_answers a JOIN surveys s ON s.id = a.survey_id"
+            " WHERE s.name = ?", (name,))
+        if row is not None and row[0]:
+            raise InUse(f"survey {name!r} has {row[0]} answer(s); switch it off instead of"
+                        " deleting it, so its results are kept", table="surveys", key=name)
+        async with self._db.transaction("surveys.delete") as conn:
+            await conn.execute("DELETE FROM surveys WHERE name = ?", (name,))
 
     async def list(self) -> list[dict[str, Any]]:
         return [await self.get(r[0]) for r in

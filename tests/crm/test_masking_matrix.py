@@ -43,7 +43,7 @@ NUMBER_FREE_WRITES = {
     "create_api_token", "revoke_api_token", "set_crm_settings", "delete_customer",
     "put_custom_field", "delete_custom_field", "put_view", "delete_view", "add_note",
     "ticket_transition", "comment_ticket", "put_ticket_type", "put_sla", "put_announcement",
-    "delete_announcement", "put_survey", "delete_recording", "start_import", "put_rate_table",
+    "delete_announcement", "put_survey", "delete_survey", "delete_recording", "start_import", "put_rate_table",
     "rerate", "put_retention_rule", "delete_retention_rule", "purge", "privacy_erase", "backup",
     "create_ticket", "change_password", "put_queue", "delete_queue", "put_seat", "delete_seat",
     "put_trunk", "delete_trunk", "put_outbound_route", "delete_outbound_route", "unban",
@@ -54,7 +54,7 @@ NUMBER_FREE_WRITES = {
     "delete_dnc",
     # inbound configuration (routes carry DIDs under "did", the box's own numbers)
     "put_route", "delete_route", "delete_list_entry", "put_schedule", "delete_schedule",
-    "put_prompt", "delete_prompt", "put_queue_rules", "put_ivr_tree", "delete_ivr_tree",
+    "put_prompt", "upload_prompt", "delete_prompt", "put_queue_rules", "put_ivr_tree", "delete_ivr_tree",
     "put_voicemail_box", "delete_voicemail_box", "delete_voicemail", "voicemail_ticket",
 }
 #: Desk endpoints that act on live calls: they need the daemon's ``Cti`` (503 here) and are
@@ -198,6 +198,7 @@ RECIPES: dict[str, tuple[Recipe, bool]] = {
     "staffing": (lambda a, p, w: a.staffing(p, T0 - 86400, T0), False),
     "dispositions": (lambda a, p, w: a.dispositions(p), False),
     "pause_reasons": (lambda a, p, w: a.pause_reasons(p), False),
+    "desk_lists": (lambda a, p, w: a.desk_lists(p), False),
     "recording_rules": (lambda a, p, w: a.recording_rules(p), False),
     "call_recordings": (lambda a, p, w: a.call_recordings(p, w.call_in), False),
     "campaigns": (lambda a, p, w: a.campaigns(p), False),

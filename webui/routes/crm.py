@@ -29,6 +29,13 @@ CUSTOMER = obj(("id", "name", "phones"), id=INT, name=STR, company=STR,
 LIST_PARAMS = {"q": p_text(100), "phone": p_text(40), "tag": p_text(32), "owner": p_text(64),
                "sort": p_choice(*CUSTOMER_SORTS), "limit": p_int(1, 500),
                "offset": p_int(0, 10**9)}
+PAGE_PARAMS = {**LIST_PARAMS, "view": p_int(1, 2**31)}
+#: the list's built-in columns (a saved view picks some, and custom fields ``custom.<name>``)
+COLUMNS = {"name": "Name", "company": "Company", "phones": "Phones", "email": "E-mail",
+           "tags": "Tags", "owner": "Owner"}
+DEFAULT_COLUMNS = ("name", "company", "phones", "tags", "owner")
+#: the filters a view keeps (what ``Api.put_view`` takes for customers; not the phone)
+VIEW_FILTERS = ("q", "tag", "owner", "sort")
 NOTE_IN = obj(("body",), body={"type": "string", "maxLength": 5000}, call_id=OPT_STR)
 ANNOUNCEMENT = obj(("id", "title", "body"), id=INT, kind=STR, title=STR, body=STR,
                    author=STR, team=OPT_STR, pinned=BOOL, expires_at=OPT_STR)
@@ -38,8 +45,9 @@ ANNOUNCEMENT_IN = obj(("title", "body"), title={"type": "string", "maxLength": 2
                       team=OPT_STR, pinned=BOOL, expires_at=OPT_NUM)
 
 
-def form_customer() -> dict[str, Any]:
-    """The customer form's fields as the API's input (one phone per line, tags by comma)."""
+def form_customer(fields: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The customer form's fields as the API's input (one phone per line, tags by comma;
+    custom field ``x`` as ``cf_x``, a multi-choice one as its ticked boxes)."""
     f = request.forms
     phones = [x.strip() for x in (f.getunicode("phones") or "").splitlines() if x.strip()]
     tags = [x.strip() for x in (f.getunicode("tags") or "").split(",") if x.strip()]
@@ -49,6 +57,11 @@ def form_customer() -> dict[str, Any]:
            "address": (f.getunicode("address") or "").strip(), "tags": tags}
     if "phones" in f:        # a masked user's form has none: the numbers it saw are masked
         out["phones"] = phones
+    if fields and f.get("custom_form") == "1":
+        out["custom"] = {d["name"]: (f.decode().getall(f"cf_{d['name']}")
+                                     if d["type"] == "multi-choice"
+                                     else (f.getunicode(f"cf_{d['name']}") or "").strip())
+                         for d in fields}
     return out
 
 
@@ -129,30 +142,66 @@ def routes(r: Router, ui: WebUi, plugin: AccessPlugin) -> None:
         return {"ok": True}
 
     # pages ------------------------------------------------------------------------
-    @r.get("/customers", permission="customers.read", query=LIST_PARAMS,
-           summary="Customer list and search")
+    @r.get("/customers", permission="customers.read", query=PAGE_PARAMS,
+           summary="Customer list and search; ?view= applies a saved view (filters and "
+           "columns)")
     def customers_page() -> str:
+        p = me()
         a = args()
         a.setdefault("limit", 50)
         a.setdefault("offset", 0)
-        result = api.list_customers(me(), **a)
+        fields = api.custom_fields(p)
+        views = api.list_views(p, "customers")
+        view = next((v for v in views if v["id"] == a.get("view")), None)
+        if a.get("view") is not None and view is None:
+            raise fail(404, f"view {a['view']}: no such saved view (deleted, or not shared "
+                       "with you)", parameter="view")
+        result = api.list_customers(p, **a)
         shown = {k: v for k, v in request.query.items() if v and k != "offset"}
+        labels = {**COLUMNS, **{f"custom.{d['name']}": d["label"] for d in fields}}
+        columns = [c for c in view["columns"] if c in labels] if view else \
+            [*DEFAULT_COLUMNS, *(f"custom.{d['name']}" for d in fields if d["in_list"])]
+        filters = view["filters"] if view else {k: v for k, v in shown.items()
+                                                if k in VIEW_FILTERS}
 
         def link(offset: int) -> str:
             return "/customers?" + urlencode({**shown, "offset": offset})
         lim, off = a["limit"], a["offset"]
         return page("customers", "Customers", customers=result["items"], total=result["total"],
-                    filters=shown,
+                    filters=shown, views=views, view=view, columns=columns, labels=labels,
+                    view_filters=filters,
                     newer=link(max(0, off - lim)) if off > 0 else None,
                     older=link(off + lim) if off + lim < result["total"] else None)
 
+    @r.post("/customers/views", permission="customers.read", kind="form",
+            summary="Save the list's filters and chosen columns as a view (form)")
+    def customer_view_save() -> None:
+        f = request.forms.decode()
+        p = me()
+        labels = {*COLUMNS, *(f"custom.{d['name']}" for d in api.custom_fields(p))}
+        columns = [c for c in f.getall("column") if c in labels]
+        if not columns:
+            raise fail(400, "columns: tick at least one column to show", parameter="column")
+        filters = {k: f.get(f"f_{k}", "").strip() for k in VIEW_FILTERS}
+        v = api.put_view(p, f.get("name", "").strip(), "customers",
+                         {k: x for k, x in filters.items() if x}, columns,
+                         f.get("shared") == "1")
+        redirect(f"/customers?view={v['id']}")
+
+    @r.post("/customers/views/<view_id:int>/delete", permission="customers.read",
+            kind="form", summary="Delete a saved view (form; your own, or any as admin)")
+    def customer_view_delete(view_id: int) -> None:
+        api.delete_view(me(), view_id)
+        redirect("/customers")
+
     @r.get("/customers/new", permission="customers.write", summary="New customer form")
     def customer_new() -> str:
-        return page("customer_form", "New customer", customer=None, error="")
+        return page("customer_form", "New customer", customer=None, error="",
+                    fields=api.custom_fields(me()))
 
     @r.post("/customers", permission="customers.write", kind="form", summary="Create (form)")
     def customer_create() -> str:
-        data = form_customer()
+        data = form_customer(api.custom_fields(me()))
         try:
             c = api.create_customer(me(), data)
         except Exception as exc:
@@ -168,12 +217,13 @@ def routes(r: Router, ui: WebUi, plugin: AccessPlugin) -> None:
         for t in timeline:
             t["time"] = local_time(t.get("ts"))
         return page("customer", c["name"] or "Customer", customer=c, timeline=timeline,
-                    edit=request.query.get("edit") == "1", error="")
+                    edit=request.query.get("edit") == "1", error="",
+                    fields=api.custom_fields(p))
 
     @r.post("/customers/<customer_id:int>", permission="customers.write", kind="form",
             summary="Save the customer (form)")
     def customer_update(customer_id: int) -> str:
-        data = form_customer()
+        data = form_customer(api.custom_fields(me()))
         try:
             api.update_customer(me(), customer_id, data)
         except Exception as exc:
@@ -202,7 +252,7 @@ def routes(r: Router, ui: WebUi, plugin: AccessPlugin) -> None:
         customer = {**data, "id": customer_id,
                     "phones": [{"number": n, "label": ""} for n in data.get("phones", [])]}
         return page("customer_form", "Edit customer" if customer_id else "New customer",
-                    customer=customer, error=str(exc))
+                    customer=customer, error=str(exc), fields=api.custom_fields(me()))
 
     @r.get("/announcements", permission="kb.read", summary="Announcements and knowledge")
     def announcements_page() -> str:

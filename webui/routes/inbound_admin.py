@@ -9,17 +9,21 @@ with the reason, status 400/404/409, and keeps nothing half-done):
 - ``/admin/schedules``: weekly hours, holidays and exceptions per schedule (JSON for
   the week and the dated entries; a one-line "add a holiday" form);
 - ``/admin/prompts``: named prompts (texts per language spoken by espeak-ng, or a WAV
-  under var/prompts) and listening to one;
+  under var/prompts, uploaded from the browser and checked by ``firmware.wavfile``) and
+  listening to one;
 - ``/admin/queue-rules``: each queue's rules as a JSON object;
 - ``/admin/ivr``: IVR trees in a JSON editor, checked by ``check_ivr_tree`` before
   saving, with the node types and fields of ``ivr_schema`` beside it;
 - ``/admin/voicemail``: boxes, and the messages with play, ticket, delete;
 - ``/admin/callbacks``: callbacks promised to callers;
-- ``/admin/telephony``: SIP trunks and outbound routes (create, change, delete);
+- ``/admin/telephony``: the card's E1 spans and FXO/FXS ports with their live state and
+  alarms (``webui.line_status``, refreshed in place by ``static/lines.js``), SIP trunks
+  and outbound routes (create, change, delete);
 - ``/admin/security``: the security log and the sources banned now, with unban.
 """
 from __future__ import annotations
 
+import base64
 import json
 import os
 from dataclasses import fields as dc_fields
@@ -32,15 +36,21 @@ from firmware.api import ApiError
 from firmware.store.config import Trunk
 from firmware.store.inbound import QueueRules
 from firmware.store.outbound import OutboundRoute
+from firmware.wavfile import MAX_BYTES
 from webui.access import AccessPlugin, WebUi, fail
 from webui.handlers import (ANY_OBJ, BOOL, INT, OK, OPT_INT, OPT_NUM, STR, arr, args,
                             json_body, me, obj, paged)
+from webui.line_status import line_status
 from webui.pages import local_time, page, redirect
 from webui.params import p_choice, p_int, p_text, parse_time
 from webui.routing import Router
 
 TAG = "inbound"
+#: a prompt upload: the WAV (``firmware.wavfile.MAX_BYTES``) and the form around it
+UPLOAD_MAX_BODY = MAX_BYTES + 64 * 1024
 TEXT = {"type": "string", "maxLength": 200}
+WAV_IN = obj(("wav_base64",), wav_base64={"type": "string",
+                                          "maxLength": MAX_BYTES * 4 // 3 + 4})
 NAME = {"type": "string", "maxLength": 32}
 ROUTE_IN = obj(("did", "target"), did={"type": "string", "maxLength": 32}, target=TEXT,
                trunk=NAME, schedule=NAME, closed_target=TEXT, note=TEXT)
@@ -184,6 +194,17 @@ def routes(r: Router, ui: WebUi, plugin: AccessPlugin) -> None:
            "a WAV under var/prompts")
     def api_put_prompt(name: str) -> dict[str, Any]:
         return api.put_prompt(me(), name, **json_body(PROMPT_IN))
+
+    @r.put("/api/inbound/prompts/<name>/wav", permission="queues.admin", body=WAV_IN,
+           response=ANY_OBJ, max_body=UPLOAD_MAX_BODY * 4 // 3 + 1024,
+           summary="Upload a WAV (base64) as the prompt's file: 8 kHz mono, 16-bit PCM or "
+           "A-law/µ-law (converted); 400 names what is wrong with any other file")
+    def api_upload_prompt(name: str) -> dict[str, Any]:
+        try:
+            data = base64.b64decode(json_body(WAV_IN)["wav_base64"], validate=True)
+        except ValueError:              # binascii.Error, or a character outside ASCII
+            raise fail(400, "wav_base64: not base64", parameter="wav_base64") from None
+        return api.upload_prompt(me(), name, data)
 
     @r.delete("/api/inbound/prompts/<name>", permission="queues.admin", response=OK,
               summary="Delete a prompt")
@@ -459,7 +480,8 @@ def routes(r: Router, ui: WebUi, plugin: AccessPlugin) -> None:
 
     # -- pages: prompts and queue rules ---------------------------------------------------------
     def prompts_view(error: str = "") -> str:
-        return page("admin_prompts", "Prompts", prompts=api.list_prompts(me()), error=error)
+        return page("admin_prompts", "Prompts", prompts=api.list_prompts(me()), error=error,
+                    max_mib=MAX_BYTES // (1024 * 1024))
 
     @r.get("/admin/prompts", permission="queues.admin", summary="Prompts")
     def admin_prompts() -> str:
@@ -471,6 +493,25 @@ def routes(r: Router, ui: WebUi, plugin: AccessPlugin) -> None:
         texts = {lang: _form(f"text_{lang}") for lang in ("en", "zh") if _form(f"text_{lang}")}
         return attempt(prompts_view, lambda: api.put_prompt(me(), _form("name"), texts,
                                                             _form("file")), "/admin/prompts")
+
+    @r.post("/admin/prompts/upload", permission="queues.admin", kind="form",
+            max_body=UPLOAD_MAX_BODY, summary="Upload a WAV as a prompt's file (form; "
+            "8 kHz mono, 16-bit PCM or A-law/µ-law)")
+    def admin_prompt_upload() -> str:
+        def save() -> None:
+            upload = request.files.get("wav")
+            try:
+                if upload is None or not upload.raw_filename:
+                    raise ApiError("file: choose a WAV file", status=400, field="file")
+                data = upload.file.read(MAX_BYTES + 1)
+            finally:
+                for part in request.files.values():
+                    part.file.close()
+                body = request.environ.get("bottle.request.body")
+                if body is not None:
+                    body.close()
+            api.upload_prompt(me(), _form("name"), data)
+        return attempt(prompts_view, save, "/admin/prompts")
 
     @r.post("/admin/prompts/<name>/delete", permission="queues.admin", kind="form",
             summary="Delete a prompt (form)")
@@ -602,7 +643,8 @@ def routes(r: Router, ui: WebUi, plugin: AccessPlugin) -> None:
         p = me()
         return page("admin_telephony", "Telephony", trunks=api.list_trunks(p),
                     out_routes=api.outbound_routes(p), dids=api.list_dids(p),
-                    menus=api.list_ivr_menus(p), error=error)
+                    menus=api.list_ivr_menus(p), error=error,
+                    status=line_status(api.health()))
 
     @r.get("/admin/telephony", permission="queues.admin",
            summary="SIP trunks and outbound routes (editable), DIDs and IVR menus")

@@ -24,6 +24,12 @@
 % if can('customers.admin') or can('tickets.admin'):
   <li><a href="/admin/crm">CRM settings</a><span>custom fields, ticket types, SLA table</span></li>
 % end
+% if can('desk.admin'):
+  <li><a href="/admin/desk-lists">Dispositions and pause reasons</a><span>what agents choose after a call and when pausing</span></li>
+% end
+% if can('surveys.admin'):
+  <li><a href="/admin/surveys">Surveys</a><span>post-call questions, their scale, the queues that play them</span></li>
+% end
 % if can('records.admin'):
   <li><a href="/admin/retention">Retention</a><span>how long call records and recordings are kept</span></li>
 % end

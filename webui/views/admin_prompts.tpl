@@ -22,5 +22,18 @@
   <label for="p-file">Or a WAV file under var/prompts (8 kHz mono)</label><input name="file" id="p-file" maxlength="200" placeholder="welcome.wav">
   <button type="submit" id="save-prompt">Save prompt</button>
 </form>
-<p class="muted">Uploading a WAV from the browser is not built: copy the file to var/prompts on the box and name it here.</p>
+</section>
+<section class="panel"><h2>Upload a recording</h2>
+<form method="post" action="/admin/prompts/upload" enctype="multipart/form-data" class="stack" id="upload-form">
+  <input type="hidden" name="csrf" value="{{user['csrf']}}">
+  <label for="u-name">Prompt name (a new one, or an existing one to replace its sound)</label><input name="name" id="u-name" required maxlength="32" list="prompt-names">
+  <datalist id="prompt-names">
+% for x in prompts:
+    <option value="{{x['name']}}">
+% end
+  </datalist>
+  <label for="u-wav">WAV file: 8 kHz, mono, 16-bit PCM, or A-law / µ-law (converted on the box); at most {{max_mib}} MiB</label><input type="file" name="wav" id="u-wav" accept=".wav,audio/wav" required>
+  <button type="submit" id="upload-prompt">Upload</button>
+</form>
+<p class="muted">A recording is played in every language; its texts are kept but no longer spoken. Other formats are refused with the reason; convert with <code>sox in.wav -r 8000 -c 1 -b 16 -e signed-integer out.wav</code>.</p>
 </section>

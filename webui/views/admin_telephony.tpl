@@ -3,6 +3,33 @@
 % if error:
 <p class="error" role="alert" id="form-error">{{error}}</p>
 % end
+<section class="panel" id="line-status"><h2>Lines on the card</h2>
+<p class="muted">Card: <strong class="state-{{status['hardware']}}" id="hw-status">{{status['hardware']}}</strong>{{' (' + status['profile'] + ')' if status['profile'] else ''}}; lines: <strong class="state-{{status['lines']}}" id="lines-status">{{status['lines']}}</strong>{{'; %.0f °C' % status['temperature_c'] if status['temperature_c'] is not None else ''}}. <span id="lines-updated">Live: refreshed every 5 s.</span></p>
+% if status['faults']:
+<p class="error" role="alert" id="card-faults">Faults: {{'; '.join(k + ': ' + str(v) for k, v in status['faults'].items())}}</p>
+% end
+<div class="scroll"><table id="lines"><thead><tr><th>Line</th><th>State</th><th>Alarms</th><th>Signalling</th><th>In use</th><th>Detail</th></tr></thead><tbody>
+% for s in status['spans']:
+%   g = s['group']
+  <tr data-line="{{s['name']}}"{{!' class="alarm"' if s['bad'] else ''}}><td>E1 span {{s['span']}}</td><td>{{s['state'] or '–'}}</td><td>{{s.get('alarms') or s.get('fault') or g.get('alarms') or 'none'}}</td>
+    <td>{{s['signalling']}}{{', D-channel ' + g['d_channel'] if g.get('d_channel') and g['d_channel'] != 'n/a' else ''}}</td>
+    <td>{{str(g.get('calls', 0)) + ' call(s)' if g else '–'}}</td>
+    <td class="wrap">{{g.get('idle') or ('framing ' + s['framing'] + ', ' + s['line_code'] + ', clock ' + s['clock'])}}</td></tr>
+% end
+% for p in status['fxo']:
+  <tr data-line="{{p['name']}}"{{!' class="alarm"' if p['bad'] else ''}}><td>FXO port {{p['port']}}</td><td>{{p['state'] or '–'}}</td><td>{{p.get('fault') or p.get('alarm') or ('no battery' if p.get('battery') is False else 'none')}}</td>
+    <td>analog (exchange line)</td><td>{{'call' if p['line'].get('call') else 'free'}}</td><td>{{'line ' + p['line']['state'] if p['line'].get('state') else ''}}{{', hook ' + p['hook'] if p.get('hook') else ''}}</td></tr>
+% end
+% for p in status['fxs']:
+  <tr data-line="{{p['name']}}"{{!' class="alarm"' if p['bad'] else ''}}><td>FXS port {{p['port']}}</td><td>{{p['state'] or '–'}}</td><td>{{p.get('fault') or 'none'}}</td>
+    <td>analog (phone)</td><td>{{'–' if p['name'] in status['not_wired'] else ''}}</td><td>{{'not wired to a seat' if p['name'] in status['not_wired'] else ('hook ' + p['hook'] if p.get('hook') else '')}}</td></tr>
+% end
+% if not (status['spans'] or status['fxo'] or status['fxs']):
+  <tr class="empty"><td colspan="6">No card reported (hardware {{status['hardware']}}).</td></tr>
+% end
+</tbody></table></div>
+<p class="muted">Spans and ports are set in <code>callbox.toml</code> (not edited here).</p>
+</section>
 <section class="panel"><h2>SIP trunks</h2>
 <div class="scroll"><table id="trunks"><thead><tr><th>Name</th><th>Kind</th><th>Host</th><th>Trusted sources</th><th>Enabled</th><th>Live</th><th></th></tr></thead><tbody>
 % for t in trunks:
@@ -71,3 +98,4 @@
 % end
 </tbody></table></div>
 <p class="muted">Edit IVR trees on <a href="/admin/ivr">IVR trees</a>.</p></section>
+<script src="/static/lines.js"></script>

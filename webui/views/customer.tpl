@@ -28,6 +28,8 @@
     <label for="email">E-mail</label><input id="email" name="email" value="{{c['email']}}">
     <label for="address">Address</label><input id="address" name="address" value="{{c['address']}}">
     <label for="tags">Tags</label><input id="tags" name="tags" value="{{', '.join(c['tags'])}}">
+    <input type="hidden" name="custom_form" value="1">
+    % include('custom_inputs.tpl', fields=fields, values=c['custom'])
     <button type="submit" id="save">Save</button>
   </form>
 % else:
@@ -37,8 +39,11 @@
     <dt>Address</dt><dd>{{c['address'] or '–'}}</dd>
     <dt>Tags</dt><dd>{{', '.join(c['tags']) or '–'}}</dd>
     <dt>Owner</dt><dd>{{c['owner'] or '–'}}</dd>
+% labels = {d['name']: d['label'] for d in fields}
 % for k, v in c['custom'].items():
-    <dt>{{k}}</dt><dd>{{v}}</dd>
+%   if v is not None and v != []:
+    <dt>{{labels.get(k, k)}}</dt><dd data-field="{{k}}">{{', '.join(v) if isinstance(v, list) else v}}</dd>
+%   end
 % end
   </dl>
 % end

@@ -19,6 +19,8 @@
     <input id="address" name="address" value="{{c.get('address', '')}}">
     <label for="tags">Tags (comma separated)</label>
     <input id="tags" name="tags" value="{{', '.join(c.get('tags', []))}}">
+    <input type="hidden" name="custom_form" value="1">
+    % include('custom_inputs.tpl', fields=fields, values=c.get('custom') or {})
     <button type="submit" id="save">Save</button>
   </form>
 </section>
