@@ -85,8 +85,8 @@ run: build
 # Benchmarks run here once each with timing disabled (a correctness check); their
 # figures come from `make bench`. The suite spends most of its time waiting on real
 # processes (calls, timers of Kamailio and the nodes), not computing, so it runs in
-# TEST_WORKERS pytest-xdist workers (4 on 2 cores: 7.8 min in one process -> 5.0 min for
-# 2,711 tests; 3 workers took 5.4 min);
+# TEST_WORKERS pytest-xdist workers (4 on 2 cores: 5.0 min for 2,711 tests, 3 workers
+# took 5.4 min);
 # TEST_WORKERS=0 runs it in one process.
 TEST_WORKERS ?= 4
 test: build openr2
