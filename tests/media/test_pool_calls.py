@@ -146,7 +146,11 @@ async def test_one_press_signalled_both_ways_is_one_digit(tmp_path: Path) -> Non
         await leg.answer()
         assert await asyncio.wait_for(leg.digits.get(), 15) == "5"
         assert await asyncio.wait_for(leg.digits.get(), 15) == "9"
-        assert leg.dtmf_sources == ["inband", "rfc4733"]
+        # one digit each: the 5 by whichever of its two signals is decoded first (the
+        # tone starts first, but on a loaded machine the event can be read before the
+        # node's detector has heard 40 ms of the tone), the 9 by its event alone
+        assert len(leg.dtmf_sources) == 2 and leg.dtmf_sources[1] == "rfc4733"
+        assert leg.dtmf_sources[0] in ("inband", "rfc4733")
         await leg.hangup()
         assert caller.wait(20) == 0, caller.errors()
     finally:
