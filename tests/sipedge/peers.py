@@ -134,11 +134,27 @@ class Sipp:
         await proc.wait()
 
     def tail(self, lines: int = 15) -> str:
+        """The end of sipp's screen, and the messages it sent and received (start lines
+        with their times): a failure's message then tells what happened on the wire."""
         try:
             text = self.log.read_text(errors="replace").splitlines()
         except OSError:
-            return "(no output)"
-        return "\n".join(text[-lines:])
+            text = ["(no output)"]
+        return "\n".join(text[-lines:] + ["messages:"] + self.flow())
+
+    def flow(self) -> list[str]:
+        """Every message sipp logged, one line each: time, sent/received, start line."""
+        try:
+            text = self.messages.read_text(errors="replace")
+        except OSError:
+            return ["(no message log)"]
+        out = []
+        for block in text.split("-----------------------------------------------")[1:]:
+            stamp, _, rest = block.partition("\n")
+            head, _, body = rest.partition("\n\n")
+            way = "<-" if "received" in head else "->"
+            out.append(f"{stamp.strip()} {way} {body.strip().splitlines()[0] if body.strip() else '?'}")
+        return out
 
     def received(self, method: str | None = None) -> list[str]:
         """Messages sipp received, optionally only requests of ``method``."""
