@@ -207,9 +207,9 @@ def test_a_broken_pointer_is_reported_with_file_line_and_path() -> None:
 
 
 def test_a_link_leaving_the_repository_is_reported() -> None:
-    text = "See [the old notes](../../shared/notes.md) and [ok](architecture.md#threads).\n"
+    text = "See [the old notes](../../elsewhere/notes.md) and [ok](architecture.md#threads).\n"
     assert link_errors("docs/x.md", text) == [
-        "docs/x.md:1: ../../shared/notes.md: leads outside the repository"]
+        "docs/x.md:1: ../../elsewhere/notes.md: leads outside the repository"]
 
 
 @pytest.mark.parametrize("title, anchor", [
