@@ -15,10 +15,17 @@ cdef int C_DONE, C_WAITING, T_ANN, T_CBOFFER, T_ESC, T_MAXWAIT
 cdef bint _empty(_Queue q, long mask)
 
 
+cdef object _refusal(_Queue q, bint callback)
+
+
 cdef class _Rules(_Strategies):
+    @cython.locals(q=_Queue, nq=_Queue, hops=int)
+    cpdef list would_refuse(self, object queue)
+
     @cython.locals(q=_Queue, call=_Call)
     cdef void _settle(self)
 
+    @cython.locals(why=object)
     cdef void _enter(self, _Call call, _Queue q)
 
     @cython.locals(q=_Queue, now=double, i=int, when=double)

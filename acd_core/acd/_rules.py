@@ -20,7 +20,49 @@ def _empty(q, mask):
     return True
 
 
+def _refusal(q, callback):
+    """Why a call may not wait in ``q`` now (``full``, ``join-empty``, ``leave-empty``), or
+    None. The one rule for a call entering a queue (``_enter``) and for the daemon asking
+    before it answers a caller (``would_refuse``), so the two cannot disagree.
+    Join/leave-when-empty protect a caller on the line from waiting with nobody to
+    answer; a callback has nobody on the line and waits for the next agent, even
+    overnight (docs/acd-trace.md, "The rules")."""
+    if q.max_len >= 0 and q.waiting >= q.max_len:
+        return "full"
+    if callback:
+        return None
+    if q.join_mask and _empty(q, q.join_mask):
+        return "join-empty"
+    if q.leave_mask and _empty(q, q.leave_mask):
+        return "leave-empty"
+    return None
+
+
 class _Rules(_Strategies):
+    def would_refuse(self, queue):
+        """What would happen now to a caller on the line joining ``queue``: ``[]`` if it
+        would wait (there, or in a queue of this engine it overflows to), else the
+        ``Overflow`` decisions it would meet, in order (``call`` empty); the last one's
+        ``target`` is where it would leave the engine for (None: the queue's fallback).
+        A query: nothing changes, no decision is made. The daemon asks it before
+        answering, to refuse a call nobody would take (docs/inbound.md)."""
+        q = self._queues.get(queue)
+        if q is None:
+            raise KeyError(queue)
+        out = []
+        hops = 0
+        while True:
+            why = _refusal(q, False)
+            if why is None:
+                return []
+            out.append(Overflow(t=self._now, call="", queue=q.name, target=q.overflow,
+                                why=why, waited=0.0))
+            nq = self._queues.get(q.overflow) if q.overflow is not None else None
+            hops += 1          # as ``_leave`` counts a call's hops
+            if nq is None or nq is q or hops > len(self._queues):
+                return out
+            q = nq
+
     def _settle(self):
         """Applies leave-when-empty to the queues whose members changed state
         (to callers on the line: waiting callbacks stay, see ``_enter``)."""
@@ -40,17 +82,9 @@ class _Rules(_Strategies):
         call.weight = q.weight
         call.cls = self._class_for(q, call.wanted)
         call.state = C_WAITING
-        if q.max_len >= 0 and q.waiting >= q.max_len:
-            self._leave(call, "full")
-            return
-        # Join/leave-when-empty protect a caller on the line from waiting with
-        # nobody to answer; a callback has nobody on the line and waits for the
-        # next agent, even overnight (docs/acd-trace.md, "The rules").
-        if q.join_mask and not call.callback and _empty(q, q.join_mask):
-            self._leave(call, "join-empty")
-            return
-        if q.leave_mask and not call.callback and _empty(q, q.leave_mask):
-            self._leave(call, "leave-empty")
+        why = _refusal(q, call.callback)
+        if why is not None:
+            self._leave(call, why)
             return
         self._insert(call)
         self._arm(call)

@@ -195,6 +195,17 @@ class AcdRunner:
         if call in self._waiting:
             self._feed(acd.CallbackRequested(t=self._now(), call=call))
 
+    def would_refuse(self, queue: str) -> list[acd.Overflow]:
+        """What the engine's join rule (``full``, join- and leave-when-empty, the same
+        function a joining call meets) would do now to a caller on the line joining
+        ``queue``: [] if it would wait, else the overflows it would meet, in order. A
+        question, not an input: nothing is traced or changed. A queue the engine does
+        not know yet gives [] (the queue flow reports it when the call gets there)."""
+        try:
+            return list(self.engine.would_refuse(queue))
+        except KeyError:
+            return []
+
     def estimate(self, call: str) -> float | None:
         """The expected remaining wait of a waiting call (``acd_core.ewt``), or None."""
         return self.ewt.estimate(call, self._now())

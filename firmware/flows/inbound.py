@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 
 from firmware.errors import FlowError
-from firmware.flows import forward, ivr, queue as queue_flow, seat, voicemail
+from firmware.flows import admission, forward, ivr, queue as queue_flow, seat, voicemail
 from firmware.flows.context import FlowContext
 from firmware.flows.routing import CallState
 from firmware.flows.say import play_through
@@ -92,10 +92,29 @@ async def _route(ctx: FlowContext, channel: Channel, rec: CallRecord) -> None:
         rec.failure_reason = "the route hangs up" + (" while closed" if decision.closed else "")
         await channel.reject(603, "Decline")
         return
+    refused = await admission.refusal(ctx, decision.target)
+    if refused is not None:
+        await _refuse(ctx, channel, rec, refused)
+        return
     await channel.answer()
     rec.answered_at = ctx.clock.wall()
     await ctx.records.stage(rec, "answered")
     await follow(ctx, channel, rec, state, decision.target)
+
+
+async def _refuse(ctx: FlowContext, channel: Channel, rec: CallRecord,
+                  refused: admission.Refusal) -> None:
+    """Nobody would take the call: refuse it unanswered with the queue's signal
+    (``flows.admission``), leaving a ``rejected`` CDR that names the queue and why."""
+    log.info("refused before answer call=%s queue=%s why=%s signal=%s", rec.id,
+             refused.queue, refused.why, refused.signal)
+    note(rec, f"refused:{refused.why}")
+    rec.queue = refused.queue
+    rec.disposition, rec.hangup_by = "rejected", "system"
+    rec.failure_reason = refused.describe()[:200]
+    ctx.bus.publish("call.refused", call=rec.id, queue=refused.queue, why=refused.why,
+                    signal=refused.signal, code=refused.code, via=list(refused.via))
+    await channel.reject(refused.code, refused.reason)
 
 
 async def _language(ctx: FlowContext, target: str) -> str:

@@ -305,18 +305,21 @@ class NodeEngine(AudioPaths, Recorders, Rooms):
         if code >= 200 and lg.state == OFFERED:     # pjsua may have confirmed it already
             self._change(lg, "answer", code)
 
-    def _cmd_reject(self, leg: int, code: int) -> None:
+    def _cmd_reject(self, leg: int, code: int, reason: str = "") -> None:
+        """A final response other than the default phrase only when the daemon asks for one:
+        the edge tells a flow's deliberate 503 from a failing node by it
+        (``telephony.sip.REFUSED_REASON``)."""
         lg = self._leg(leg)
         if lg.state != OFFERED:
             raise CommandError(f"leg {leg} is not an unanswered incoming leg (it is {lg.state})")
         if not 300 <= code <= 699:
             raise CommandError(f"reject code must be 300-699, got {code}")
-        self._hangup(lg, code)
+        self._hangup(lg, code, reason)
 
     def _cmd_hangup(self, leg: int, code: int = 0) -> None:
         self._hangup(self._leg(leg), code)
 
-    def _hangup(self, leg: NodeLeg, code: int) -> None:
+    def _hangup(self, leg: NodeLeg, code: int, reason: str = "") -> None:
         before = leg.state
         if before == ENDING:
             return                           # already on its way out
@@ -329,6 +332,8 @@ class NodeEngine(AudioPaths, Recorders, Rooms):
             return
         op = pj.CallOpParam()
         op.statusCode = code
+        if reason:
+            op.reason = reason
         leg.call.hangup(op)
 
     def _cmd_talk(self, leg: int) -> None:

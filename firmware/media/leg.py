@@ -62,8 +62,12 @@ class Leg:
     async def answer(self) -> None:
         await self._cmd("answer")
 
-    async def reject(self, code: int = 486) -> None:
-        await self._cmd("reject", code=code)
+    async def reject(self, code: int = 486, reason: str = "") -> None:
+        """``reason``: the final response's phrase ('' the standard one for ``code``)."""
+        if reason:
+            await self._cmd("reject", code=code, reason=reason)
+        else:
+            await self._cmd("reject", code=code)
 
     async def play(self, path: str, loop: bool = False) -> None:
         """Start a WAV (8 kHz mono is best); ``play_done`` is set at its end unless looping."""

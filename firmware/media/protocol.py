@@ -78,12 +78,17 @@ def _room(v: Any) -> bool:
     return _int(v) and 1 <= v <= 4
 
 
+def _reason(v: Any) -> bool:
+    """A SIP reason phrase: it goes on the status line, so printable ASCII only."""
+    return isinstance(v, str) and 1 <= len(v) <= 64 and all(" " <= c <= "~" for c in v)
+
+
 KINDS = {
     _int: "an integer", _leg: "a leg number 1..2^31-1", _code: "a SIP code 0-699",
     _str: "a string (no NUL, at most 2048 characters)", _opt_str: "a string or null",
     _abs_path: "an absolute path without '..'", _wav_path: "an absolute path ending in .wav",
     _bool: "true or false", _legs: "a list of 1-4 leg numbers", _num: "a number >= 0",
-    _room: "a number of legs 1-4",
+    _room: "a number of legs 1-4", _reason: "a reason phrase of 1-64 printable ASCII characters",
 }
 
 
@@ -103,7 +108,7 @@ KINDS[_digit] = "one DTMF digit 0-9 * # A-D"
 # name -> {field: (check, required)}
 COMMANDS: dict[str, dict[str, tuple[Any, bool]]] = {
     "answer": {"leg": (_leg, True), "code": (_code, False)},
-    "reject": {"leg": (_leg, True), "code": (_code, True)},
+    "reject": {"leg": (_leg, True), "code": (_code, True), "reason": (_reason, False)},
     "hangup": {"leg": (_leg, True), "code": (_code, False)},
     "play": {"leg": (_leg, True), "path": (_abs_path, True), "loop": (_bool, False)},
     "stop_play": {"leg": (_leg, True)},

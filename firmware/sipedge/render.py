@@ -14,6 +14,7 @@ from pathlib import Path
 
 from firmware.config import Config
 from firmware.errors import EdgeError
+from firmware.telephony.sip import REFUSED_REASON
 
 _PLACEHOLDER = re.compile(r"\{\{([A-Z][A-Z0-9_]*)\}\}")
 _UNSAFE = re.compile(r'["\\{}\r\n\x00]')
@@ -141,6 +142,7 @@ def values(cfg: Config, paths: EdgePaths, settings: EdgeSettings) -> dict[str, s
         "TRUNK_UP_AFTER": _safe("TRUNK_UP_AFTER", settings.trunk_up_after),
         "REG_TIMER": _safe("REG_TIMER", settings.reg_timer),
         "REG_RETRY": _safe("REG_RETRY", settings.reg_retry),
+        "REFUSED_REASON": _safe("REFUSED_REASON", REFUSED_REASON),
     }
 
 

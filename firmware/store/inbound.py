@@ -147,6 +147,11 @@ class Prompt:
 
 
 # -- queue rules ---------------------------------------------------------------------------
+#: How a queue refuses, before answering, a caller nobody would take (docs/inbound.md,
+#: "Refused before answering"); the signal of each line is ``flows.admission.SIGNALS``.
+REFUSALS = ("busy", "congestion")
+
+
 @dataclass(frozen=True)
 class QueueRules:
     """What the flow does for a queue's callers (docs/inbound.md#queue-rules)."""
@@ -169,6 +174,7 @@ class QueueRules:
     whisper: bool = False
     survey: str = ""
     language: str = "en"
+    refuse_with: str = "busy"            # a caller nobody would take, before answering
 
     def checked(self) -> "QueueRules":
         def conds(name: str, v: Any) -> tuple[str, ...]:
@@ -208,13 +214,15 @@ class QueueRules:
             f.boolean("queue.announce_agent", self.announce_agent),
             f.boolean("queue.whisper", self.whisper),
             f.name("queue.survey", self.survey) if self.survey else "",
-            f.choice("queue.language", self.language, LANGUAGES))
+            f.choice("queue.language", self.language, LANGUAGES),
+            f.choice("queue.refuse_with", self.refuse_with, REFUSALS))
 
 
 _RULE_COLS = ("max_len", "join_empty", "leave_empty", "overflow", "announce_every_s",
               "announce_position", "announce_wait", "periodic_prompt", "periodic_every_s",
               "exit_key", "exit_target", "callback_offer_after_s", "callback_attempts",
-              "callback_retry_s", "announce_agent", "whisper", "survey", "language")
+              "callback_retry_s", "announce_agent", "whisper", "survey", "language",
+              "refuse_with")
 _BOOL_COLS = {"announce_position", "announce_wait", "announce_agent", "whisper"}
 
 

@@ -14,6 +14,13 @@ from firmware.media.sipinfo import display_name, user_part
 from firmware.telephony.channel import CallerInfo, Channel, ChannelInfo
 
 
+#: The reason phrase of a flow's deliberate 503 (nobody would take the call, queue rule
+#: ``refuse_with = "congestion"``): the edge relays a node's 503 with this phrase to the
+#: caller instead of taking it for a failing node and placing the call again
+#: (``failure_route[NODE_FAILOVER]`` in firmware/sipedge/kamailio.cfg.tmpl).
+REFUSED_REASON = "No Agent Available"
+
+
 class SipChannel(Channel):
     def __init__(self, leg: Leg) -> None:
         self._leg = leg
@@ -42,7 +49,7 @@ class SipChannel(Channel):
         await self._leg.answer()
 
     async def reject(self, code: int, reason: str = "") -> None:
-        await self._leg.reject(code)
+        await self._leg.reject(code, reason)
 
     async def play(self, path: str, loop: bool = False) -> None:
         self._leg.play_done.clear()

@@ -59,8 +59,9 @@ class FakeLeg:
         self._cmd("answer")
         self._set_answered()
 
-    async def reject(self, code: int = 486) -> None:
+    async def reject(self, code: int = 486, reason: str = "") -> None:
         self._cmd("reject", code)
+        self.reject_reason = reason
         self._end(code, "rejected")
 
     async def play(self, path: str, loop: bool = False) -> None:

@@ -7,11 +7,13 @@ from pathlib import Path
 
 from firmware.store import Queue, Store
 from firmware.store.inbound import Prompt, QueueRules, Route
+from firmware.store.ivrtree import IvrTree
 from firmware.store.voicemail import VoicemailBox
 from tests.flows.conftest import MOH, FlowHarness
 
 
-DIDS = {"short": "701", "tiny": "702", "lonely": "703", "spill": "704", "nowhere": "705"}
+DIDS = {"short": "701", "tiny": "702", "lonely": "703", "spill": "704", "nowhere": "705",
+        "tiny-menu": "706"}
 
 
 async def rules(store: Store) -> None:
@@ -32,7 +34,13 @@ async def rules(store: Store) -> None:
         "support", announce_every_s=30, periodic_prompt="thanks", periodic_every_s=45,
         exit_key="0", exit_target="voicemail:general", whisper=True, announce_agent=True))
     for q, number in DIDS.items():
-        await store.inbound.put_route(Route(number, f"queue:{q}"))
+        if q != "tiny-menu":
+            await store.inbound.put_route(Route(number, f"queue:{q}"))
+    # a menu leads to "tiny": the caller is answered before the queue is known
+    await store.inbound.put_ivr_tree(IvrTree.from_doc("tiny-menu", {
+        "start": "m", "nodes": {"m": {"type": "menu", "prompt": {"text": "press 1"},
+                                      "options": {"1": "queue:tiny"}}}}))
+    await store.inbound.put_route(Route(DIDS["tiny-menu"], "ivr:tiny-menu"))
     from firmware.store import Seat
     await store.config.put_seat(Seat("203", "0" * 32, queues={"lonely": 0, "tiny": 0,
                                                               "short": 0}))
@@ -89,15 +97,22 @@ async def test_max_len_refuses_the_second_caller_without_music(tmp_path: Path) -
     async with FlowHarness(tmp_path, configure=rules) as h:
         first = h.call(did=did("tiny"))
         await h.until(lambda: first.playing and first.playing.endswith(MOH), "first waits")
-        second = h.call(did=did("tiny"))
+        second = h.call(did=did("tiny-menu"))        # answered: the menu asks first
+        await h.until(lambda: second.playing, "the menu")
+        second.press("1")
         rec = await h.finished(1)
         events = await log_of(h, rec.id)
+        third = h.call(did=did("tiny"))              # straight to the full queue
+        refused = await h.finished(2)
         first.far_hangs_up()
         await h.finished(0)
     assert events == ["ENTERQUEUE", "FULL"]
-    assert not any(c == "play" for c, _ in second.commands)         # no music before FULL
+    assert not any(c == "play" and a[0].endswith(MOH) for c, a in second.commands)  # no music
     assert (rec.disposition, rec.outcome) == ("no-agent", "overflow:full")
     assert second.did("hangup")
+    # refused before answering (flows.admission): busy, the queue's default
+    assert third.commands == [("reject", 486)]
+    assert (refused.disposition, refused.outcome) == ("rejected", "refused:full")
 
 
 async def test_join_empty_and_leave_empty(tmp_path: Path) -> None:

@@ -32,10 +32,11 @@ import pytest
 from firmware import config, demo
 from firmware.api import ApiError
 from firmware.app import App
-from firmware.store import Store
-from firmware.store.inbound import Route
+from firmware.store import Queue, Store
+from firmware.store.inbound import QueueRules, Route
 from firmware.store.outbound import OutboundRoute
 from tests.sipedge.peers import until
+from tests.support import sipp
 from tests.support.appliance import Appliance
 from tests.support.audio import windows_with_tone
 from tests.support.baresip import BaresipSeat
@@ -182,6 +183,14 @@ async def _provision_refusals(cfg: config.Config) -> None:
         await demo.provision(cfg, store)
         await store.inbound.put_route(Route("100", "queue:support", trunk="e1/1"))
         await store.inbound.put_route(Route("200", "hangup", trunk="e1/1"))
+        # queues nobody would answer (no seat of theirs can, join-when-empty): refused
+        # before answering, from any line, with each queue's refuse_with
+        for queue, dnis, refuse_with in (("nobody", "300", "busy"),
+                                         ("jammed", "301", "congestion")):
+            await store.config.put_queue(Queue(queue, moh_file=demo.MOH_FILE))
+            await store.inbound.put_queue_rules(QueueRules(queue, join_empty=("unavailable",),
+                                                           refuse_with=refuse_with))
+            await store.inbound.put_route(Route(dnis, f"queue:{queue}"))
         await store.users.put("root", "root-blocks-lines", "admin", None)
     finally:
         await store.close()
@@ -213,8 +222,14 @@ def test_r2_blocking_category_and_refusals(tmp_path: Path) -> None:
 
         async def cdr_of(did: str) -> dict[str, object] | None:
             calls = await asyncio.to_thread(app.api.list_calls)
-            found = [c for c in calls["items"] if c["did"] == did]
+            found = [c for c in calls["items"] if c["did"] == did
+                     and str(c["trunk"]).startswith("e1/")]
             return found[0] if found else None
+
+        async def sip_cdrs(did: str) -> list[dict[str, object]] | None:
+            calls = await asyncio.to_thread(app.api.list_calls)
+            return [c for c in calls["items"] if c["did"] == did and c["trunk"] == "demo"] \
+                or None
 
         try:
             await app.start()
@@ -269,8 +284,10 @@ def test_r2_blocking_category_and_refusals(tmp_path: Path) -> None:
             await peer_until(lambda: len(peer.find("line_idle", 1)) > idles,
                              "ts 1 idle again at the peer")
 
-            # 3. refusals leave CDRs: a route that hangs up is busy, no route unallocated
-            for ts, dnis, signal in ((2, "200", "busy"), (1, "999", "unallocated")):
+            # 3. refusals leave CDRs: a route that hangs up is busy, no route unallocated, a
+            # queue nobody would answer its refuse_with (busy, congestion) in group B
+            for ts, dnis, signal in ((2, "200", "busy"), (1, "999", "unallocated"),
+                                     (1, "300", "busy"), (2, "301", "congestion")):
                 before = len(peer.find("call_disconnect", ts)), len(peer.find("call_end", ts))
                 assert peer.command("make_call", ts=ts, ani=ANI, dnis=dnis,
                                     category="national_subscriber")["ok"]
@@ -282,7 +299,20 @@ def test_r2_blocking_category_and_refusals(tmp_path: Path) -> None:
                 refused = await until(lambda: cdr_of(dnis), f"the CDR of {dnis}", 20)
                 assert (refused["trunk"], refused["disposition"], refused["category"]) == \
                     (f"e1/1/{ts}", "rejected", "national_subscriber"), refused
+                if dnis in ("300", "301"):
+                    assert (refused["queue"], refused["outcome"], refused["answered_at"]) == \
+                        ({"300": "nobody", "301": "jammed"}[dnis], "refused:join-empty",
+                         None), refused
                 await asyncio.sleep(0.5)
+
+            # 4. the same queues refuse a SIP caller: the final response before any 200
+            for dnis, code in (("300", 486), ("301", 503)):
+                result = await asyncio.to_thread(sipp.call_refused, tmp_path / f"sip-{dnis}",
+                                                 cfg.sip.port, dnis, code, caller="5559000")
+                assert result.returncode == 0, f"{result.output}\n{result.errors}"
+                calls = await until(lambda: sip_cdrs(dnis), f"the SIP CDR of {dnis}", 20)
+                assert [(c["disposition"], c["outcome"], c["answered_at"]) for c in calls] \
+                    == [("rejected", "refused:join-empty", None)], calls
         finally:
             if peer is not None:
                 peer.close()

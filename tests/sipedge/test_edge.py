@@ -202,6 +202,32 @@ def test_a_placed_node_answering_503_is_reported_and_the_call_placed_again_sipp(
     run(body())
 
 
+def test_a_flows_deliberate_503_is_relayed_to_the_caller_not_placed_again_sipp(
+        tmp_path: Path) -> None:
+    """A node whose flow refuses a call nobody would take (``refuse_with = "congestion"``)
+    answers 503 with ``REFUSED_REASON``: the caller gets it; no other node is tried."""
+    async def body() -> None:
+        async with running_edge(tmp_path / "var", realm=REALM) as e, Peers(tmp_path) as peers:
+            refusing = await peers.sipp("node-no-agent", "uas_no_agent.xml", None,
+                                        port=e.node_port(0), calls=None).start()
+            spare = await peers.sipp("node-spare", "uas_answer.xml", None, port=e.node_port(1),
+                                     calls=None).start()
+            e.placer.nodes = [refusing.port, spare.port]
+            await e.edge.set_trunk_sources([(f"{TRUNK_IP}/32", "acme")])
+            caller = peers.sipp("trunk-caller", "invite_503.xml", e.remote, ip=TRUNK_IP,
+                                args=["-s", "100"])
+            assert await caller.run() == 0, caller.tail()
+            await refusing.stop()
+            await spare.stop()
+            assert len(refusing.received("INVITE")) == 1
+            assert spare.received("INVITE") == []
+            assert [a.failed_port for a in e.placer.asked] == [None]
+            finals = [m.splitlines()[0] for m in caller.received("SIP/2.0")
+                      if not m.startswith("SIP/2.0 1")]
+            assert finals == ["SIP/2.0 503 No Agent Available"], caller.tail()
+    run(body())
+
+
 def test_a_placed_node_that_never_answers_is_reported_and_the_call_placed_again_sipp(
         tmp_path: Path) -> None:
     async def body() -> None:

@@ -14,8 +14,9 @@ group B is still to be sent, so the flow decides it: its answer sends group B
 "subscriber free, charge", through-connects the timeslot's audio to the port
 leg and sends the answer bits; its refusal before answering (``reject``) is the
 group B refusal of the cause: a DNIS that routes nowhere "unallocated number", a
-route or caller list that hangs up "busy", anything else "congestion". The flow
-writes the CDR either way. ``block``/``unblock`` are the admin's blocking of a
+route or caller list that hangs up "busy", a queue nobody would take the call in
+its ``refuse_with`` ("busy" or "congestion", ``flows.admission``), anything else
+"congestion". The flow writes the CDR either way. ``block``/``unblock`` are the admin's blocking of a
 timeslot or the whole span (docs/r2.md), for the API.
 Outbound (``dial``) seizes the highest idle timeslot and sends DNIS, ANI and
 category; group B free rings the port leg, the answer bits answer it; a
@@ -47,8 +48,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("callbox.lines.r2")
 
+#: the group B refusal for the cause a flow refuses with (``causes.cause_for_sip``):
+#: 486 -> 17 busy, 503 -> 41 congestion (a queue's ``refuse_with``, docs/inbound.md)
 REFUSE_FOR_CAUSE = {1: "unallocated", 17: "busy", 21: "busy", 27: "out_of_order",
-                    38: "out_of_order", 22: "number_changed"}
+                    38: "out_of_order", 22: "number_changed", 34: "congestion",
+                    41: "congestion", 42: "congestion", 44: "congestion", 47: "congestion"}
 CAUSE_FOR_REFUSAL = {"busy": 17, "unallocated": 1, "congestion": 34, "out_of_order": 27,
                      "number_changed": 22, "collect_refused": 21}
 BUSY_REFUSALS = ("congestion", "out_of_order")

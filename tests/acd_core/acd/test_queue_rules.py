@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from acd_core.acd import (AgentLoggedOut, AgentPaused, AgentSpec, Announce, CallEnded, CallQueued,
+from acd_core.acd import (AgentLoggedIn, AgentLoggedOut, AgentPaused, AgentReachable, AgentSpec,
+                          Announce, CallEnded, CallQueued,
                           Membership, OfferAccepted, Overflow, QueueSpec, Tick)
 from acd_core.errors import ConfigError
 
@@ -145,3 +146,57 @@ def test_reconfiguring_an_agent_keeps_its_state_and_serves_new_queues(harness):
     h(CallQueued(t=1.0, call="c", queue="q2"))
     out = h.eng.add_agent(AgentSpec(agent="a", queues={"q1": 0, "q2": 0}))
     assert [(d.call, d.agent) for d in out if type(d).__name__ == "Offer"] == [("c", "a")]
+
+
+def _asked(h, queue):
+    return [(d.queue, d.target, d.why) for d in h.eng.would_refuse(queue)]
+
+
+@pytest.mark.parametrize("rule", [("paused",), ("unavailable",), ("paused", "unavailable"), ()])
+def test_would_refuse_agrees_with_the_join_rule(harness, rule):
+    # the question asked before answering gets the answer the call would get on joining
+    h = harness(QueueSpec(name="q", join_empty=rule),
+                agents=(AgentSpec(agent="a", queues={"q": 0}),
+                        AgentSpec(agent="b", queues={"q": 0})))
+    h(AgentPaused(t=0.0, agent="a"))
+    h(AgentLoggedOut(t=0.0, agent="b"))
+    before = h.eng.snapshot()
+    asked = _asked(h, "q")
+    assert h.eng.snapshot() == before                       # a query changes nothing
+    joined = overflows(h(CallQueued(t=1.0, call="c", queue="q")))
+    assert asked == [(q, target, why) for _, q, target, why, _ in joined]
+    assert asked == ([] if rule in ((), ("paused",), ("unavailable",))
+                     else [("q", None, "join-empty")])
+
+
+def test_would_refuse_follows_overflows_inside_the_engine(harness):
+    h = harness(QueueSpec(name="first", join_empty=("unavailable",), overflow="second"),
+                QueueSpec(name="second", max_len=0, overflow="vm"),
+                QueueSpec(name="third", join_empty=("unavailable",), overflow="first"),
+                agents=(AgentSpec(agent="a", queues={"first": 0, "third": 0}),), ready=False)
+    assert _asked(h, "first") == [("first", "second", "join-empty"),
+                                  ("second", "vm", "full")]
+    assert _asked(h, "third") == [("third", "first", "join-empty"),
+                                  ("first", "second", "join-empty"),
+                                  ("second", "vm", "full")]
+    h(AgentLoggedIn(t=0.0, agent="a"))
+    h(AgentReachable(t=0.0, agent="a", reachable=True))
+    assert _asked(h, "first") == [] and _asked(h, "third") == []
+    with pytest.raises(KeyError):
+        h.eng.would_refuse("nowhere")
+
+
+def test_would_refuse_counts_the_callers_already_waiting(harness):
+    h = harness(QueueSpec(name="q", max_len=1), agents=(AgentSpec(agent="a", queues={"q": 0}),))
+    h(AgentPaused(t=0.0, agent="a"))
+    assert _asked(h, "q") == []
+    h(CallQueued(t=1.0, call="c1", queue="q"))
+    assert _asked(h, "q") == [("q", None, "full")]
+
+
+def test_would_refuse_cycles_stop_as_overflows_do(harness):
+    h = harness(QueueSpec(name="x", max_len=0, overflow="y"), QueueSpec(name="y", max_len=0,
+                                                                      overflow="x"))
+    asked = _asked(h, "x")
+    assert [why for _, _, why in asked] == [d.why for d in h(CallQueued(t=0.0, call="c",
+                                                                         queue="x"))]
