@@ -224,6 +224,7 @@ class E1SpanConfig:
     framing: str = "crc4"           # "crc4" or "doubleframe"
     line_code: str = "hdb3"         # "hdb3" or "ami"
     clock: str = "line"             # "line" (carrier's timing) or "master"
+    r2_variant: str = "CN"          # the MFC-R2 variant when signalling = "r2"
 
     def settings(self) -> SpanSettings:
         return SpanSettings(self.signalling, self.framing, self.line_code, self.clock)
@@ -275,7 +276,8 @@ _CHECKS: dict[str, dict[str, Callable[[Any], Any]]] = {
     "e1.sim": {"dchannel_socket": _opt_text, "signalling": _choice("pri", "mfcr2"),
                "r2_variant": _choice(*R2_VARIANTS), "timeslot_socket": _ts_pattern},
     **{name: {"signalling": _choice(*SIGNALLING), "framing": _choice("crc4", "doubleframe"),
-              "line_code": _choice("hdb3", "ami"), "clock": _choice("line", "master")}
+              "line_code": _choice("hdb3", "ami"), "clock": _choice("line", "master"),
+              "r2_variant": _choice(*R2_VARIANTS)}
        for name in E1_SPANS},
     "analog": {"country": _choice(*COUNTRIES), "impedance": _choice("country", *IMPEDANCES),
                "fxo_timeslots": _timeslots, "fxs_timeslots": _timeslots,
@@ -321,6 +323,10 @@ class Config:
         """``[e1.sim] dchannel_socket`` resolved, or None when not set."""
         sock = self.e1_sim.dchannel_socket
         return self.resolve(sock) if sock else None
+
+    def span_config(self, n: int) -> E1SpanConfig:
+        """``[e1.spanN]`` (span 1 or 2)."""
+        return self.e1_span1 if n == 1 else self.e1_span2
 
     def card_settings(self) -> CardSettings:
         """What ``drivers.card.Card`` applies to the spans and ports at start."""

@@ -54,6 +54,54 @@ async def test_a_sim_span_without_a_d_channel_peer_is_idle_not_down(tmp_path: Pa
     assert trunks.groups() == []
 
 
+async def test_an_r2_span_runs_on_the_framers_cas_path(tmp_path: Path) -> None:
+    """``[e1.span1] signalling = "r2"`` (no timeslot door): the span is an R2 group on the
+    card's CAS path; the simulated exchange sends idle, so every timeslot comes up idle
+    and the group can take an outbound call."""
+    import asyncio
+
+    cfg = from_dict({"paths": {"var": str(tmp_path / "var")},
+                     "e1": {"span1": {"signalling": "r2", "r2_variant": "ITU"}}}, tmp_path)
+    board = build("sim", SystemClock(), **cfg.board_kwargs())
+    card = Card(board, cfg.card_settings())
+    card.start()
+    stop = threading.Event()
+    threads = card.start_threads(stop)
+    bus = EventBus()
+    trunks = Trunks(bus)
+    lines = Lines(cfg, None, LoopClock(), bus, trunks, _nothing)  # type: ignore[arg-type]
+    try:
+        await lines.start(card)
+        assert lines.r2 and lines.r2[0].path == "card"
+        group = lines.r2[0]
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 10
+        while len([c for c in group.span.describe() if c["state"] == "IDLE"]) < 30:
+            assert loop.time() < deadline, group.span.describe()
+            await asyncio.sleep(0.05)
+        d = lines.describe()
+        r2 = d["groups"][0]
+        assert (r2["name"], r2["signalling"], r2["variant"], r2["path"]) == \
+            ("e1/1", "mfcr2", "ITU", "card")
+        assert r2["idle_timeslots"] == 30 and len(r2["connected_timeslots"]) == 30
+        assert [n["name"] for n in d["not_wired"]] == ["fxs/1", "fxs/2"]
+        e1 = trunks.group("e1/1")
+        assert e1 is not None and e1.available()
+        sim = board.sim
+        assert sim is not None
+        while sim.exchange.cas_rx[1:] != [0b1001] * 30:        # ITU idle on every channel
+            assert loop.time() < deadline, sim.exchange.cas_rx
+            await asyncio.sleep(0.05)
+            sim.cable.sync()
+    finally:
+        await lines.stop()
+        stop.set()
+        for t in threads:
+            t.join(5)
+        board.close()
+    assert trunks.groups() == []
+
+
 def test_causes_and_sip_codes_map_both_ways() -> None:
     assert [cause_for_sip(c) for c in (404, 486, 480, 603, 503, 302)] == [1, 17, 18, 21, 41, 127]
     assert [sip_for_cause(c) for c in (16, 1, 17, 34, 21, 102)] == [0, 404, 486, 503, 403, 504]

@@ -6,11 +6,12 @@ fitted span (``PriSpan`` for ``[e1.spanN] signalling = "pri"``) once the card is
 up and the media pool serves, registers each as a trunk group (``LineTrunk``)
 and hands every inbound line call to ``on_call`` (the inbound flow);
 ``describe`` is health's ``lines`` component. The FXO ports are one group
-``fxo`` (``FxoGroup``). On the simulator, span 1 with ``[e1.sim] signalling =
-"mfcr2"`` and ``timeslot_socket`` is an ``R2Group`` on the timeslot door. The
-FXS ports named in ``[analog] fxs_seats`` are agent seats (``FxsSeats``); R2 on
-the real card's CAS path and the FXS ports that are no seat are listed as not
-wired (docs/lines.md).
+``fxo`` (``FxoGroup``). A span with ``[e1.spanN] signalling = "r2"`` is an
+``R2Group`` on the card's CAS path (the framer's TS16 registers and the TDM
+switch); on the simulator, span 1 with ``[e1.sim] signalling = "mfcr2"`` and
+``timeslot_socket`` is one on the timeslot door instead. The FXS ports named in
+``[analog] fxs_seats`` are agent seats (``FxsSeats``); the FXS ports that are no
+seat are listed as not wired (docs/lines.md).
 """
 from __future__ import annotations
 
@@ -77,13 +78,8 @@ class Lines:
                 self._start_r2(n)
                 continue
             signalling = settings.span(n).signalling
-            if signalling != "pri":
-                self.unwired.append({"name": f"e1/{n}", "signalling": signalling,
-                                     "state": "not wired",
-                                     "why": "MFC-R2 on the card's CAS path is not wired yet"
-                                            " (the simulator's timeslot door is)"})
-                log.warning("e1/%d: signalling %s is not served by the daemon yet", n,
-                            signalling)
+            if signalling == "r2":
+                self._start_r2_card(n, card)
                 continue
             span = PriSpan(n, card, self.pool, self.clock, self.bus, self.on_call)
             self.spans.append(span)
@@ -124,6 +120,14 @@ class Lines:
         assert pattern is not None
         group = R2Group(n, self.pool, self.clock, self.bus, self.on_call,
                         self.cfg.e1_sim.r2_variant, pattern)
+        group.start()
+        self.r2.append(group)
+        self.trunks.register_group(LineTrunk(group))
+
+    def _start_r2_card(self, n: int, card: "Card") -> None:
+        """``[e1.spanN] signalling = "r2"``: R2 on the framer's CAS path and the TDM switch."""
+        group = R2Group(n, self.pool, self.clock, self.bus, self.on_call,
+                        self.cfg.span_config(n).r2_variant, card=card)
         group.start()
         self.r2.append(group)
         self.trunks.register_group(LineTrunk(group))

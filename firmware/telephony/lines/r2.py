@@ -1,12 +1,13 @@
 """``R2Channel`` and ``R2Group``: an MFC-R2 span in the daemon.
 
 ``R2Group`` runs the R2 stack (``firmware/telephony/r2``: line and register
-signalling as tables, the variant's tones and timers) on the daemon loop. On
-the simulator it sits on the timeslot door (``[e1.sim] signalling = "mfcr2"``,
+signalling as tables, the variant's tones and timers) on the daemon loop, on one
+of two lines: the simulator's timeslot door (``[e1.sim] signalling = "mfcr2"``,
 ``timeslot_socket``: each voice timeslot a socket a far-end R2 stack such as
-libopenr2 connects to, ABCD bits and audio in every 20 ms packet). The real
-card's CAS path (``Card.on_cas`` / ``set_cas`` and the TDM switch) is not wired
-to it yet: an R2 span on real hardware is reported as not wired.
+libopenr2 connects to, ABCD bits and audio in every 20 ms packet), or the card's
+own CAS path (``[e1.spanN] signalling = "r2"``: the framer's TS16 CAS registers
+and the TDM switch, ``r2card.CardCasLine``), on the real card or on the register
+simulator.
 
 An incoming call (seizure, DNIS, ANI, category) goes to the inbound flow as an
 ``R2Channel`` (trunk ``e1/N/<ts>``, DID = DNIS, caller = ANI, category) while
@@ -26,7 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 from acd_core.errors import IllegalTransition
 from firmware.errors import MediaError
@@ -35,6 +36,7 @@ from firmware.media.leg import Leg
 from firmware.telephony.channel import CallerInfo, ChannelInfo
 from firmware.telephony.lines.channel import LineChannel
 from firmware.telephony.lines.isdn import OnCall
+from firmware.telephony.lines.r2card import CardCasLine
 from firmware.telephony.lines.relay import TdmRelay
 from firmware.telephony.r2 import R2Span, variant
 from firmware.telephony.r2.errors import NoFreeCircuit, R2Error
@@ -44,6 +46,7 @@ from firmware.trunks.groups import GroupBusy
 
 if TYPE_CHECKING:
     from acd_core.clock import Clock
+    from drivers.card import Card
     from firmware.media.pool import MediaPool
 
 log = logging.getLogger("callbox.lines.r2")
@@ -119,22 +122,55 @@ class R2Channel(LineChannel):
             log.info("r2 ts=%d: clear refused: %s", self.ts, exc)
 
 
+class R2Line(Protocol):
+    """What carries the span's timeslots: the simulator's timeslot door
+    (``drivers.sim.timeslot_door``) or the card's framer and TDM switch
+    (``r2card.CardCasLine``). The span is its handler."""
+
+    handler: Any
+
+    def start(self) -> None: ...
+
+    def close(self) -> None: ...
+
+    def peers(self) -> list[int]: ...
+
+    def set_cas(self, ts: int, abcd: int) -> None: ...
+
+
 class R2Group:
-    """Span ``n`` as the R2 line group ``e1/N``, on the simulator's timeslot door."""
+    """Span ``n`` as the R2 line group ``e1/N``: on the simulator's timeslot door
+    (``pattern``) or on the card's CAS path (``card``)."""
 
     kind = "e1"
 
     def __init__(self, n: int, pool: "MediaPool", clock: "Clock", bus: EventBus,
-                 on_call: OnCall, variant_name: str, pattern: str) -> None:
-        from drivers.sim.timeslot_door import TimeslotDoor
+                 on_call: OnCall, variant_name: str, pattern: str | None = None,
+                 card: "Card | None" = None) -> None:
+        if (pattern is None) == (card is None):
+            raise R2Error("an R2 group runs on the timeslot door or on the card, one of them",
+                          span=n)
         self.n = n
         self.name = f"e1/{n}"
         self.pool = pool
         self.bus = bus
         self.on_call = on_call
         self.variant = variant(variant_name)
-        self.door = TimeslotDoor(clock, pattern, idle_abcd=self.variant.abcd("idle"),
-                                 cas_debounce=self.variant.timers["line_recognition"], span=n)
+        debounce = self.variant.timers["line_recognition"]
+        self.door: R2Line
+        if card is not None:
+            self.path = "card"
+            loop = asyncio.get_running_loop()
+
+            def post(work: Callable[[], None]) -> None:     # from the drivers' thread
+                loop.call_soon_threadsafe(work)
+            self.door = CardCasLine(card, n, clock, post, debounce=debounce)
+        else:
+            from drivers.sim.timeslot_door import TimeslotDoor
+            assert pattern is not None
+            self.path = "timeslot door"
+            self.door = TimeslotDoor(clock, pattern, idle_abcd=self.variant.abcd("idle"),
+                                     cas_debounce=debounce, span=n)
         self.span = R2Span(clock, self.variant, self.door, self._on_event, number=n)
         self.door.handler = self.span
         self.paths = MediaPaths(self.span)
@@ -144,7 +180,7 @@ class R2Group:
 
     def start(self) -> None:
         self.door.start()
-        log.info("%s: MFC-R2 variant %s on the timeslot door", self.name, self.variant.name)
+        log.info("%s: MFC-R2 variant %s on the %s", self.name, self.variant.name, self.path)
 
     async def stop(self) -> None:
         for channel in list(self.calls.values()):
@@ -158,7 +194,7 @@ class R2Group:
         circuits = self.span.describe()
         idle = [c["ts"] for c in circuits if c.get("state") == "IDLE"]
         return {"name": self.name, "signalling": "mfcr2", "variant": self.variant.name,
-                "d_channel": "n/a", "connected_timeslots": self.door.peers(),
+                "path": self.path, "d_channel": "n/a", "connected_timeslots": self.door.peers(),
                 "idle_timeslots": len(idle), "calls": len(self.calls),
                 "calls_in": self.calls_in, "calls_out": self.calls_out,
                 "refused": self.refused, **self._blocking(circuits)}
@@ -206,7 +242,8 @@ class R2Group:
 
     def why_not(self) -> str | None:
         if not self.door.peers():
-            return "no far end on any timeslot"
+            return ("no far end on any timeslot" if self.path == "timeslot door"
+                    else "the span's layer 1 is down")
         return None
 
     # -- events (loop) -----------------------------------------------------------------

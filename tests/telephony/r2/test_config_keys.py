@@ -42,3 +42,18 @@ def test_invalid_combinations_stop_start_up_naming_the_key(tmp_path, body, key, 
         load(tmp_path, body)
     assert info.value.key == key
     assert str(info.value).startswith(key)
+
+
+def test_an_r2_span_on_the_card_names_its_variant(tmp_path):
+    """``[e1.spanN] signalling = "r2"`` runs R2 on the framer's CAS path, in the variant
+    of ``r2_variant`` (CN unless set); an unknown variant stops start-up naming the key."""
+    f = tmp_path / "callbox.toml"
+    f.write_text('[e1.span1]\nsignalling = "r2"\nr2_variant = "ITU"\n')
+    cfg = config.load(f)
+    assert (cfg.span_config(1).signalling, cfg.span_config(1).r2_variant) == ("r2", "ITU")
+    assert cfg.span_config(2).r2_variant == "CN"
+    f.write_text('[e1.span2]\nsignalling = "r2"\nr2_variant = "MX"\n')
+    with pytest.raises(ConfigError, match="'CN', 'ITU'") as info:
+        config.load(f)
+    assert info.value.key == "e1.span2.r2_variant"
+    assert str(info.value).startswith("e1.span2.r2_variant")
