@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import pytest
 
+from drivers.sim.timeslot_door import TimeslotDoor
 from firmware.telephony.r2 import State
 from firmware.telephony.r2.events import (Blocked, ClearedForward, LineFailure, LineRestored,
-                                          Released, Seized, Unblocked)
-from tests.telephony.r2.card_path import CardPath
+                                          Refused, Released, Seized, Unblocked)
+from tests.support.openr2_harness import Lockstep, PeerProcess
+from tests.telephony.r2.card_path import CardPath, ExchangeBridge
+from tests.telephony.r2.conftest import CN_CALLING_REMAP
+from tests.telephony.r2.test_libopenr2 import ANI, DNIS, incoming, released, talk
 
 
 @pytest.fixture
@@ -111,3 +115,86 @@ def test_layer_1_lost_fails_the_calls_and_comes_back(card_path) -> None:
     p.until(lambda: p.line.up, 8.0, "layer 1 up again (after DAHDI's 5 s of recovery)")
     p.until(lambda: all(c.state is State.IDLE for c in p.span.circuits.values()), 0.2, "idle")
     assert [e.ts for e in p.of(LineRestored)] == [1, 2, 1, 2]
+
+
+# ---------------------------------------------------------------- a whole call, libopenr2 far end
+class CardCall:
+    """Our span on the card path; libopenr2 as the exchange's R2 stack (``ExchangeBridge``),
+    both in lock-step on the box's manual clock."""
+
+    def __init__(self, path: CardPath, door: TimeslotDoor, peer: PeerProcess,
+                 step: Lockstep) -> None:
+        self.path, self.door, self.peer, self.step = path, door, peer, step
+        self.span = path.span
+
+    def of(self, kind: type, ts: int | None = None) -> list:  # type: ignore[type-arg]
+        return self.path.of(kind, ts)
+
+
+@pytest.fixture
+def card_call(tmp_path_factory, openr2_files, transcript):  # type: ignore[no-untyped-def]
+    made: list[tuple[CardPath, TimeslotDoor, PeerProcess]] = []
+
+    def make(name: str, peer_calls: bool) -> CardCall:
+        lib, shim = openr2_files
+        work = tmp_path_factory.mktemp("r2card")
+        pattern = str(work / "x-ts{ts}.sock")
+        path = CardPath(name, timeslots=(1,), transcript=transcript, max_dnis=3)
+        v = path.variant
+        door = TimeslotDoor(path.clock, pattern, timeslots=(1,), idle_abcd=v.abcd("idle"),
+                            cas_debounce=0.0)
+        ExchangeBridge(path.exchange, path.cable, door, (1,))
+        door.start()
+        advanced = ""
+        if name == "CN" and peer_calls:
+            (work / "cn-calling.conf").write_text(CN_CALLING_REMAP)
+            advanced = str(work / "cn-calling.conf")
+        peer = PeerProcess(lib, shim, pattern, [1], name, work / "peer.log", max_dnis=3,
+                           advanced=advanced)
+        made.append((path, door, peer))
+        call = CardCall(path, door, peer, Lockstep(path.clock, door, peer, transcript))
+        call.step.until(lambda: path.line.up and path.span.state(1) is State.IDLE
+                        and path.span.circuit(1).rx_ab == 0b10, 3.0, "layer 1 up, idle")
+        return call
+
+    yield make
+    for path, door, peer in made:
+        peer.close()
+        door.close()
+        path.close()
+
+
+@pytest.mark.parametrize("name", ["ITU", "CN"])
+def test_a_call_from_libopenr2_through_the_framer_and_the_tdm_path(card_call, name: str) -> None:
+    """Seize, MF (DNIS, category, ANI) over the timeslot's audio through the framer's
+    system interface, group B, answer, speech both ways, clear forward."""
+    line = card_call(name, peer_calls=True)
+    call = incoming(line)
+    assert (call.dnis, call.ani, call.category) == (DNIS, ANI, "national_subscriber")
+    line.span.accept(1, "free_charge")
+    assert line.step.peer_event("call_accepted", 1)["mode"] == "charge"
+    line.span.answer(1)
+    line.step.peer_event("call_answered", 1)
+    talk(line, 1, ours_hz=697.0, theirs_hz=1000.0)
+    assert line.peer.command("disconnect", ts=1)["ok"]
+    summary = released(line).summary
+    assert (summary.cause, summary.cleared_by, summary.group_b) == \
+        ("normal", "remote", "free_charge")
+    line.step.peer_event("call_end", 1)
+    assert line.span.state(1) is State.IDLE
+    assert not line.peer.find("protocol_error")
+
+
+def test_a_call_to_libopenr2_through_the_framer_refused_busy(card_call) -> None:
+    """Our calling side through the card: libopenr2 hears DNIS, ANI and category, then
+    refuses busy in group B; the line returns to idle."""
+    line = card_call("ITU", peer_calls=False)
+    assert line.span.place_call(DNIS, ANI, ts=1) == 1
+    offered = line.step.peer_event("call_offered", 1)
+    assert (offered["dnis"], offered["ani"], offered["category"]) == \
+        (DNIS, ANI, "national_subscriber")
+    assert line.peer.command("disconnect", ts=1, cause="busy")["ok"]
+    line.step.until(lambda: bool(line.of(Refused, 1)), 10, "refused")
+    assert line.of(Refused, 1)[0].reason == "busy"
+    line.step.until(lambda: line.span.state(1) is State.IDLE, 5, "idle")
+    assert not line.peer.find("protocol_error")
