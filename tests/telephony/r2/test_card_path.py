@@ -169,6 +169,7 @@ def test_a_call_from_libopenr2_through_the_framer_and_the_tdm_path(card_call, na
     """Seize, MF (DNIS, category, ANI) over the timeslot's audio through the framer's
     system interface, group B, answer, speech both ways, clear forward."""
     line = card_call(name, peer_calls=True)
+    hits = line.path.line.line_hits         # the peer's first frames, before its idle bits
     call = incoming(line)
     assert (call.dnis, call.ani, call.category) == (DNIS, ANI, "national_subscriber")
     line.span.accept(1, "free_charge")
@@ -183,6 +184,9 @@ def test_a_call_from_libopenr2_through_the_framer_and_the_tdm_path(card_call, na
     line.step.peer_event("call_end", 1)
     assert line.span.state(1) is State.IDLE
     assert not line.peer.find("protocol_error")
+    cas = line.path.line
+    assert cas.chunks_in > 0 and cas.chunks_dropped == 0 and cas.line_hits == hits, \
+        cas.describe()
 
 
 def test_a_call_to_libopenr2_through_the_framer_refused_busy(card_call) -> None:
