@@ -9,6 +9,8 @@ both paths share this one rule (docs/r2.md#line-signalling).
 """
 from __future__ import annotations
 
+from typing import Protocol
+
 EPSILON = 1e-9
 #: The E1 timeslots that carry a voice channel; TS0 frames, TS16 carries CAS.
 VOICE_TIMESLOTS = tuple(list(range(1, 16)) + list(range(17, 32)))
@@ -52,3 +54,19 @@ class CasReceiver:
         self.value = None
         self._candidate = None
         self._held = 0.0
+
+
+class CasHandler(Protocol):
+    """What carries a CAS span's timeslots drives: the R2 stack (``R2Span``) or a test.
+    The simulator's timeslot door and the card's CAS path
+    (``firmware.telephony.lines.r2card``) both call these, from their one thread."""
+
+    def line_up(self, ts: int) -> None: ...
+
+    def line_down(self, ts: int, reason: str) -> None: ...
+
+    def cas_received(self, ts: int, abcd: int) -> None: ...
+
+    def audio_received(self, ts: int, frame: bytes) -> None: ...
+
+    def audio_to_send(self, ts: int) -> bytes: ...

@@ -33,10 +33,10 @@ import os
 import select
 import socket
 from dataclasses import dataclass
-from typing import Callable, Iterable, Protocol
+from typing import Callable, Iterable
 
 from acd_core.clock import Clock, TimerHandle
-from drivers.e1.cas import VOICE_TIMESLOTS, CasReceiver
+from drivers.e1.cas import VOICE_TIMESLOTS, CasHandler, CasReceiver
 from drivers.errors import DriverError
 from drivers.sim import listen_path
 from drivers.sim.timeslot_frame import (FRAME_OCTETS, SILENCE, FrameDecodeError, TimeslotFrame,
@@ -52,18 +52,8 @@ PLACEHOLDER = "{ts}"
 MAX_BEHIND = 5          # frames the sender may fall behind before it skips ahead
 
 
-class TimeslotHandler(Protocol):
-    """What the door drives: the R2 stack (or a test)."""
-
-    def line_up(self, ts: int) -> None: ...
-
-    def line_down(self, ts: int, reason: str) -> None: ...
-
-    def cas_received(self, ts: int, abcd: int) -> None: ...
-
-    def audio_received(self, ts: int, frame: bytes) -> None: ...
-
-    def audio_to_send(self, ts: int) -> bytes: ...
+#: What the door drives: the R2 stack (or a test); the same as the card's CAS path.
+TimeslotHandler = CasHandler
 
 
 @dataclass

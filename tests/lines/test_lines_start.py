@@ -2,14 +2,17 @@
 Q.850 / SIP mapping the line channels use (no media node needed here)."""
 from __future__ import annotations
 
+import asyncio
 import threading
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import AsyncIterator
 
 from acd_core.clock import SystemClock
-from drivers.board_profile import build
+from drivers.board_profile import Board, build
 from drivers.card import Card
 from firmware.clock import LoopClock
-from firmware.config import from_dict
+from firmware.config import Config, from_dict
 from firmware.events import EventBus
 from firmware.telephony.lines import Lines
 from firmware.telephony.lines.causes import GROUP_BUSY_CAUSES, cause_for_sip, sip_for_cause
@@ -20,8 +23,10 @@ async def _nothing(channel: object) -> None:
     raise AssertionError("no call expected")
 
 
-async def test_a_sim_span_without_a_d_channel_peer_is_idle_not_down(tmp_path: Path) -> None:
-    cfg = from_dict({"paths": {"var": str(tmp_path / "var")}}, tmp_path)
+@asynccontextmanager
+async def started(cfg: Config) -> AsyncIterator[tuple[Lines, Trunks, Board]]:
+    """``Lines.start`` on the simulated card of ``cfg``, its drivers' thread running; the
+    trunk groups are all gone again after ``Lines.stop``."""
     board = build("sim", SystemClock(), **cfg.board_kwargs())
     card = Card(board, cfg.card_settings())
     card.start()
@@ -32,6 +37,19 @@ async def test_a_sim_span_without_a_d_channel_peer_is_idle_not_down(tmp_path: Pa
     lines = Lines(cfg, None, LoopClock(), bus, trunks, _nothing)  # type: ignore[arg-type]
     try:
         await lines.start(card)
+        yield lines, trunks, board
+    finally:
+        await lines.stop()
+        stop.set()
+        for t in threads:
+            t.join(5)
+        board.close()
+    assert trunks.groups() == []
+
+
+async def test_a_sim_span_without_a_d_channel_peer_is_idle_not_down(tmp_path: Path) -> None:
+    cfg = from_dict({"paths": {"var": str(tmp_path / "var")}}, tmp_path)
+    async with started(cfg) as (lines, trunks, board):
         d = lines.describe()
         assert d["status"] == "ok" and d["down"] == []
         span, fxo = d["groups"][0], d["groups"][-1]
@@ -45,33 +63,15 @@ async def test_a_sim_span_without_a_d_channel_peer_is_idle_not_down(tmp_path: Pa
         health = trunks.health()
         assert [g["name"] for g in health["groups"]] == ["e1/1", "fxo"]
         assert health["groups"][0]["why"].startswith("not started: simulated exchange")
-    finally:
-        await lines.stop()
-        stop.set()
-        for t in threads:
-            t.join(5)
-        board.close()
-    assert trunks.groups() == []
 
 
 async def test_an_r2_span_runs_on_the_framers_cas_path(tmp_path: Path) -> None:
     """``[e1.span1] signalling = "r2"`` (no timeslot door): the span is an R2 group on the
     card's CAS path; the simulated exchange sends idle, so every timeslot comes up idle
     and the group can take an outbound call."""
-    import asyncio
-
     cfg = from_dict({"paths": {"var": str(tmp_path / "var")},
                      "e1": {"span1": {"signalling": "r2", "r2_variant": "ITU"}}}, tmp_path)
-    board = build("sim", SystemClock(), **cfg.board_kwargs())
-    card = Card(board, cfg.card_settings())
-    card.start()
-    stop = threading.Event()
-    threads = card.start_threads(stop)
-    bus = EventBus()
-    trunks = Trunks(bus)
-    lines = Lines(cfg, None, LoopClock(), bus, trunks, _nothing)  # type: ignore[arg-type]
-    try:
-        await lines.start(card)
+    async with started(cfg) as (lines, trunks, board):
         assert lines.r2 and lines.r2[0].path == "card"
         group = lines.r2[0]
         loop = asyncio.get_running_loop()
@@ -93,13 +93,6 @@ async def test_an_r2_span_runs_on_the_framers_cas_path(tmp_path: Path) -> None:
             assert loop.time() < deadline, sim.exchange.cas_rx
             await asyncio.sleep(0.05)
             sim.cable.sync()
-    finally:
-        await lines.stop()
-        stop.set()
-        for t in threads:
-            t.join(5)
-        board.close()
-    assert trunks.groups() == []
 
 
 def test_causes_and_sip_codes_map_both_ways() -> None:

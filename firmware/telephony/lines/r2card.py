@@ -27,10 +27,10 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import TYPE_CHECKING, Callable, Iterable, Protocol
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from acd_core.clock import Clock, TimerHandle
-from drivers.e1.cas import VOICE_TIMESLOTS, CasReceiver
+from drivers.e1.cas import VOICE_TIMESLOTS, CasHandler, CasReceiver
 from drivers.errors import DriverError
 
 if TYPE_CHECKING:
@@ -42,20 +42,6 @@ CHUNK = 160                    # one 20 ms frame of A-law, as the door's packets
 MAX_QUEUED = 3 * CHUNK         # transmit backlog per timeslot before chunks are dropped
 
 Post = Callable[[Callable[[], None]], None]
-
-
-class CasHandler(Protocol):
-    """What the line drives: ``R2Span`` (the door's ``TimeslotHandler`` too)."""
-
-    def line_up(self, ts: int) -> None: ...
-
-    def line_down(self, ts: int, reason: str) -> None: ...
-
-    def cas_received(self, ts: int, abcd: int) -> None: ...
-
-    def audio_received(self, ts: int, frame: bytes) -> None: ...
-
-    def audio_to_send(self, ts: int) -> bytes: ...
 
 
 def channel_of(ts: int) -> int:
