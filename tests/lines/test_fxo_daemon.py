@@ -27,62 +27,40 @@ import pytest
 
 from drivers.sim.fxo_line import CallerId
 from drivers.sim.pcm import sample_at
-from firmware import config, demo
 from firmware.app import App
-from firmware.store import Store
 from firmware.store.inbound import Route
 from firmware.store.outbound import OutboundRoute
+from tests.lines.conftest import SEAT_HZ, cdr_rows, daemon_config, provision, running
 from tests.lines.far_end import DTMF
 from tests.sipedge.peers import until
-from tests.support.appliance import Appliance
 from tests.support.audio import tone_share, windows_with_tone
-from tests.support.baresip import BaresipSeat
 from tests.support.rtp import tone
 
 pytestmark = [pytest.mark.network, pytest.mark.slow]
 
-CALLER_HZ, SEAT_HZ = 400.0, 1000.0
-
-
-async def _provision(cfg: config.Config) -> None:
-    store = await Store.open(cfg.db_path, recordings_dir=cfg.recordings_dir)
-    try:
-        await demo.provision(cfg, store)
-        await store.inbound.put_route(Route("*", "ivr:main", trunk="fxo"))
-        await store.outbound.put(OutboundRoute("pstn", "9", ("fxo",), strip=1))
-        await store.users.put("ann", "ann-calls-out-201", "agent", "201")
-    finally:
-        await store.close()
+CALLER_HZ = 400.0
 
 
 async def _cdrs(app: App, direction: str) -> list[dict[str, object]] | None:
-    assert app.store is not None
-    rows = await app.store.db.fetchall(
-        "SELECT trunk, caller_number, caller_name, dialed_number, agent, queue, disposition"
-        " FROM cdr WHERE direction = ? ORDER BY started_at", (direction,))
-    return [dict(r) for r in rows] or None
+    return await cdr_rows(app, "trunk, caller_number, caller_name, dialed_number, agent, queue,"
+                          " disposition", "direction = ?", (direction,))
 
 
 async def _cdr_of(app: App, caller: str) -> dict[str, object] | None:
-    assert app.store is not None
-    rows = await app.store.db.fetchall(
-        "SELECT trunk, caller_name FROM cdr WHERE caller_number = ?", (caller,))
-    return dict(rows[0]) if rows else None
+    rows = await cdr_rows(app, "trunk, caller_name", "caller_number = ?", (caller,))
+    return rows[0] if rows else None
 
 
 def test_fxo_calls_in_and_out_through_the_daemon(tmp_path: Path) -> None:
-    layout = Appliance(tmp_path, nodes_min=1, nodes_max=1,
-                       extra="[discovery]\nenabled = false\n")
-    cfg = config.load(layout.config)
+    cfg = daemon_config(tmp_path)
 
     async def body() -> None:
-        await _provision(cfg)
-        app = App(cfg)
-        seat = None
-        try:
-            await app.start()
+        await provision(cfg, routes=[Route("*", "ivr:main", trunk="fxo")],
+                        outbound=[OutboundRoute("pstn", "9", ("fxo",), strip=1)])
+        async with running(cfg, tmp_path) as daemon:
+            app, seat = daemon.app, daemon.seat
             assert app.lines is not None and app.lines.fxo is not None
-            assert app.api is not None and app.ctx is not None
+            assert app.api is not None and app.ctx is not None and seat is not None
             board = app.hardware.board
             assert board is not None and board.sim is not None
             line, clock = board.sim.fxo_lines[0], board.clock
@@ -91,10 +69,6 @@ def test_fxo_calls_in_and_out_through_the_daemon(tmp_path: Path) -> None:
             assert [p["state"] for p in health["hardware"]["fxo"]] == ["idle", "idle"]
             assert [l["state"] for l in health["lines"]["groups"][-1]["lines"]] == [
                 "idle", "idle"]
-            creds = demo.read_credentials(cfg)
-            seat = BaresipSeat(tmp_path / "s201", "201", creds["201"], cfg.sip.port,
-                               tone_hz=SEAT_HZ, seconds=150, control=True).start()
-            await until(lambda: "201" in app._registered, "seat 201 registered", 30)
 
             # 1. inbound with caller ID
             line.call(CallerId("5551234", "ALICE"))
@@ -152,9 +126,5 @@ def test_fxo_calls_in_and_out_through_the_daemon(tmp_path: Path) -> None:
             assert fxo.lines[1].state == "fault" and 1 not in fxo.calls
             spi.target = chip
             await until(lambda: fxo.lines[1].state == "idle", "line 1 back after the fault", 15)
-        finally:
-            if seat is not None:
-                seat.stop()
-            await app.stop()
 
     asyncio.run(asyncio.wait_for(body(), 240))

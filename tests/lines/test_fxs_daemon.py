@@ -35,14 +35,12 @@ from acd_core.progress import ProgressDetector
 from drivers.sim.fxo_line import CallerId
 from drivers.sim.fxs_phone import PhoneSim
 from drivers.sim.pcm import sample_at
-from firmware import config, demo
 from firmware.app import App
 from firmware.errors import MediaError
-from firmware.store import Store
+from tests.lines.conftest import daemon_config, provision, running
 from tests.lines.far_end import DTMF
 from tests.sipedge.peers import until
 from tests.support import sipp
-from tests.support.appliance import Appliance
 from tests.support.audio import tone_share
 from tests.support.capture import RtpCapture
 from tests.support.net import sipp_media_port
@@ -51,8 +49,7 @@ from tests.support.rtp import RtpStream, silence, tone
 pytestmark = [pytest.mark.network, pytest.mark.slow]
 
 CALLER_HZ, SEAT_HZ = 400.0, 1000.0
-EXTRA = ('[discovery]\nenabled = false\n[demo]\nseats = 3\n'
-         '[analog]\nfxs_seats = ["203"]\n')
+EXTRA = '[demo]\nseats = 3\n[analog]\nfxs_seats = ["203"]\n'
 
 
 def _samples(pcm: bytes) -> list[int]:
@@ -63,14 +60,6 @@ def _windows(samples: list[int], freq: float, threshold: float = 0.3) -> int:
     n = 4000
     return sum(1 for off in range(0, len(samples) - n + 1, n)
                if tone_share(samples[off:off + n], 8000, freq) >= threshold)
-
-
-async def _provision(cfg: config.Config) -> None:
-    store = await Store.open(cfg.db_path, recordings_dir=cfg.recordings_dir)
-    try:
-        await demo.provision(cfg, store)
-    finally:
-        await store.close()
 
 
 def _tones_since(phone: PhoneSim, t: int, clock: Clock) -> set[str] | None:
@@ -102,14 +91,12 @@ async def _cdr(app: App) -> list[dict[str, object]] | None:
 
 
 def test_an_fxs_phone_is_an_agent_seat(tmp_path: Path) -> None:
-    layout = Appliance(tmp_path, nodes_min=1, nodes_max=1, extra=EXTRA)
-    cfg = config.load(layout.config)
+    cfg = daemon_config(tmp_path, EXTRA)
 
     async def body() -> None:
-        await _provision(cfg)
-        app = App(cfg)
-        try:
-            await app.start()
+        await provision(cfg, users=())
+        async with running(cfg, tmp_path, seat=False) as daemon:
+            app = daemon.app
             assert app.lines is not None and app.lines.fxs is not None and app.ctx is not None
             board = app.hardware.board
             assert board is not None and board.sim is not None
@@ -213,8 +200,6 @@ def test_an_fxs_phone_is_an_agent_seat(tmp_path: Path) -> None:
             await until(lambda: port.state == "idle", "fxs/1 back", 10)
             seats = (await app.health())["components"]["lines"]["seats"]
             assert (seats[0]["registered"], seats[0]["state"]) == (True, "idle"), seats
-        finally:
-            await app.stop()
 
     async def _events_after(app: App, n: int) -> list[str] | None:
         got = await _events(app, "agent.feature_code")

@@ -27,70 +27,50 @@ from pathlib import Path
 
 import pytest
 
-from firmware import config, demo
 from firmware.app import App
-from firmware.store import Store
 from firmware.store.inbound import Route
 from firmware.store.outbound import OutboundRoute
+from tests.lines.conftest import SEAT_HZ, cdr_rows, daemon_config, provision, running
 from tests.lines.far_end import PriPeer, TimeslotPeer
 from tests.sipedge.peers import until
-from tests.support.appliance import Appliance
 from tests.support.audio import tone_share, windows_with_tone
-from tests.support.baresip import BaresipSeat
 from tests.support.libpri import channel_ts
 
 pytestmark = [pytest.mark.network, pytest.mark.slow]
 
-CALLER_HZ, SEAT_HZ = 400.0, 1000.0
-EXTRA = '[discovery]\nenabled = false\n[e1.sim]\ndchannel_socket = "var/run/e1-dchan.sock"\n'
-
-
-async def _provision(cfg: config.Config) -> None:
-    store = await Store.open(cfg.db_path, recordings_dir=cfg.recordings_dir)
-    try:
-        await demo.provision(cfg, store)
-        # the demo routes DID 100 from its SIP trunk only: the span's calls too
-        await store.inbound.put_route(Route("100", "ivr:main", trunk="e1/1"))
-        await store.outbound.put(OutboundRoute("national", "0", ("e1/1",)))
-        await store.users.put("ann", "ann-calls-out-201", "agent", "201")
-    finally:
-        await store.close()
+CALLER_HZ = 400.0
+EXTRA = '[e1.sim]\ndchannel_socket = "var/run/e1-dchan.sock"\n'
 
 
 async def _cdrs(app: App, direction: str) -> list[dict[str, object]] | None:
-    assert app.store is not None
-    rows = await app.store.db.fetchall(
-        "SELECT direction, trunk, caller_number, did, dialed_number, agent, queue, disposition"
-        " FROM cdr WHERE direction = ? ORDER BY started_at", (direction,))
-    return [dict(r) for r in rows] or None
+    return await cdr_rows(app, "direction, trunk, caller_number, did, dialed_number, agent,"
+                          " queue, disposition", "direction = ?", (direction,))
 
 
 async def _cdr_of(app: App, caller: str) -> dict[str, object] | None:
-    assert app.store is not None
-    rows = await app.store.db.fetchall(
-        "SELECT trunk, disposition, failure_reason FROM cdr WHERE caller_number = ?", (caller,))
-    return dict(rows[0]) if rows else None
+    rows = await cdr_rows(app, "trunk, disposition, failure_reason", "caller_number = ?",
+                          (caller,))
+    return rows[0] if rows else None
 
 
 async def _blocked(app: App) -> list[tuple[object, ...]] | None:
-    assert app.store is not None
-    rows = await app.store.db.fetchall(
-        "SELECT trunk, dialed_number, disposition, failure_reason FROM cdr"
-        " WHERE disposition = 'blocked'")
-    return [(r["dialed_number"], r["disposition"], r["failure_reason"]) for r in rows] or None
+    rows = await cdr_rows(app, "trunk, dialed_number, disposition, failure_reason",
+                          "disposition = 'blocked'")
+    return [(r["dialed_number"], r["disposition"], r["failure_reason"])
+            for r in rows] if rows else None
 
 
 def test_pri_calls_in_and_out_through_the_daemon(tmp_path: Path) -> None:
-    layout = Appliance(tmp_path, nodes_min=1, nodes_max=1, extra=EXTRA)
-    cfg = config.load(layout.config)
+    cfg = daemon_config(tmp_path, EXTRA)
 
     async def body() -> None:
-        await _provision(cfg)
-        app = App(cfg)
-        seat = peer = ts5 = None
-        try:
-            await app.start()
+        # the demo routes DID 100 from its SIP trunk only: the span's calls too
+        await provision(cfg, routes=[Route("100", "ivr:main", trunk="e1/1")],
+                        outbound=[OutboundRoute("national", "0", ("e1/1",))])
+        async with running(cfg, tmp_path) as daemon:
+            app, seat = daemon.app, daemon.seat
             assert app.lines is not None and app.api is not None and app.ctx is not None
+            assert seat is not None
             health = await app.health()
             hw = health["components"]["hardware"]
             assert hw["spans"][0]["state"] == "OK", hw
@@ -98,17 +78,15 @@ def test_pri_calls_in_and_out_through_the_daemon(tmp_path: Path) -> None:
             sock = cfg.dchannel_socket
             assert sock is not None
             peer = PriPeer(str(sock)).start()
+            daemon.close_last(peer.close)
             await until(lambda: peer.event("DCHAN_UP") and app.lines.spans[0].q931.link_up,
                         "the D-channel up at both ends", 20)
             lines = (await app.health())["components"]["lines"]
             assert lines["status"] == "ok" and lines["groups"][0]["d_channel"] == "up", lines
-            creds = demo.read_credentials(cfg)
-            seat = BaresipSeat(tmp_path / "s201", "201", creds["201"], cfg.sip.port,
-                               tone_hz=SEAT_HZ, seconds=150, control=True).start()
-            await until(lambda: "201" in app._registered, "seat 201 registered", 30)
 
             # 1. inbound: DID 100 -> IVR -> 1 -> queue support -> seat 201
             ts5 = TimeslotPeer(app.hardware.board.sim.exchanges[0], 5)
+            daemon.close_first(ts5.close)
             call = peer.call("100", "5551234", channel=5)
             await until(lambda: peer.event("ANSWER"), f"the IVR answers: {peer.kinds()}", 20)
             await asyncio.sleep(1.0)
@@ -195,13 +173,5 @@ def test_pri_calls_in_and_out_through_the_daemon(tmp_path: Path) -> None:
             await until(lambda: app.lines.spans[0].q931.link_up, "the D-channel up after "
                         "the framer is back", 30)
             assert call5 is not None
-        finally:
-            if seat is not None:
-                seat.stop()
-            if ts5 is not None:
-                ts5.close()
-            await app.stop()
-            if peer is not None:
-                await peer.close()
 
     asyncio.run(asyncio.wait_for(body(), 240))

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any, Callable
 
 import pytest
 
@@ -35,79 +36,66 @@ from firmware.app import App
 from firmware.store import Queue, Store
 from firmware.store.inbound import QueueRules, Route
 from firmware.store.outbound import OutboundRoute
+from tests.lines.conftest import SEAT_HZ, cdr_rows, daemon_config, provision, running
 from tests.sipedge.peers import until
 from tests.support import sipp
-from tests.support.appliance import Appliance
 from tests.support.audio import windows_with_tone
-from tests.support.baresip import BaresipSeat
 from tests.support.openr2_harness import PeerProcess, build_shim, library
 from tests.telephony.r2.conftest import CN_CALLING_REMAP
 
 pytestmark = [pytest.mark.network, pytest.mark.slow]
 
-ANI, CALLER_HZ, SEAT_HZ = "013800001111", 400.0, 1000.0
+ANI, CALLER_HZ = "013800001111", 400.0
 
 
-async def _provision(cfg: config.Config) -> None:
-    store = await Store.open(cfg.db_path, recordings_dir=cfg.recordings_dir)
-    try:
-        await demo.provision(cfg, store)
-        await store.inbound.put_route(Route("100", "queue:support", trunk="e1/1"))
-        await store.outbound.put(OutboundRoute("national", "0", ("e1/1",)))
-        await store.users.put("ann", "ann-calls-out-201", "agent", "201")
-    finally:
-        await store.close()
-
-
-def _r2_config(tmp_path: Path, name: str) -> tuple[Appliance, config.Config]:
-    extra = ('[discovery]\nenabled = false\n[e1.sim]\nsignalling = "mfcr2"\n'
-             f'r2_variant = "{name}"\ntimeslot_socket = "var/run/e1-ts{{ts}}.sock"\n')
-    layout = Appliance(tmp_path, nodes_min=1, nodes_max=1, extra=extra)
-    return layout, config.load(layout.config)
+def _r2_config(tmp_path: Path, name: str) -> config.Config:
+    return daemon_config(tmp_path, '[e1.sim]\nsignalling = "mfcr2"\n'
+                         f'r2_variant = "{name}"\ntimeslot_socket = "var/run/e1-ts{{ts}}.sock"\n')
 
 
 async def _cdrs(app: App, direction: str = "in") -> list[dict[str, object]] | None:
-    assert app.store is not None
-    rows = await app.store.db.fetchall(
-        "SELECT trunk, caller_number, did, queue, agent, disposition, category FROM cdr"
-        " WHERE direction = ? AND disposition = 'answered' ORDER BY started_at", (direction,))
-    return [dict(r) for r in rows] or None
+    return await cdr_rows(app, "trunk, caller_number, did, queue, agent, disposition, category",
+                          "direction = ? AND disposition = 'answered'", (direction,))
+
+
+async def _peer_until(peer: PeerProcess | None, cond: Callable[[], Any], what: str,
+                      seconds: float) -> Any:
+    """``until`` that takes in the peer's events before each look."""
+    assert peer is not None
+
+    def check() -> Any:
+        peer.poll()
+        return cond()
+    return await until(check, what, seconds)
 
 
 @pytest.mark.parametrize("name", ["ITU", "CN"])
 def test_r2_call_from_libopenr2_reaches_a_seat(tmp_path: Path, name: str) -> None:
-    _layout, cfg = _r2_config(tmp_path, name)
+    cfg = _r2_config(tmp_path, name)
     (tmp_path / "shim").mkdir()
     lib, shim = library(), build_shim(tmp_path / "shim")
     pattern = cfg.timeslot_socket_pattern
     assert pattern is not None
 
     async def body() -> None:
-        await _provision(cfg)
-        app = App(cfg)
-        seat = peer = None
+        await provision(cfg, routes=[Route("100", "queue:support", trunk="e1/1")],
+                        outbound=[OutboundRoute("national", "0", ("e1/1",))])
+        peer: PeerProcess | None = None
 
-        async def peer_until(cond, what: str, seconds: float = 20.0):  # type: ignore[no-untyped-def]
-            assert peer is not None
+        async def peer_until(cond: Callable[[], Any], what: str, seconds: float = 20.0) -> Any:
+            return await _peer_until(peer, cond, what, seconds)
 
-            def check():  # type: ignore[no-untyped-def]
-                peer.poll()
-                return cond()
-            return await until(check, what, seconds)
-
-        try:
-            await app.start()
+        async with running(cfg, tmp_path) as daemon:
+            app, seat = daemon.app, daemon.seat
             assert app.lines is not None and app.lines.r2 and app.ctx is not None
-            creds = demo.read_credentials(cfg)
-            seat = BaresipSeat(tmp_path / "s201", "201", creds["201"], cfg.sip.port,
-                               tone_hz=SEAT_HZ, seconds=150, control=True).start()
-            await until(lambda: "201" in app._registered, "seat 201 registered", 30)
+            assert seat is not None
             advanced = ""
             if name == "CN":           # libopenr2's CN calling side, remapped as the notes say
                 (tmp_path / "cn-calling.conf").write_text(CN_CALLING_REMAP)
                 advanced = str(tmp_path / "cn-calling.conf")
             peer = PeerProcess(lib, shim, pattern, [1], name, tmp_path / "peer.log",
                                advanced=advanced)
+            daemon.close_first(peer.close)
             group = app.lines.r2[0]
             await until(lambda: group.door.peers() == [1], "the peer on timeslot 1", 10)
             await asyncio.sleep(0.5)
@@ -167,54 +155,37 @@ def test_r2_call_from_libopenr2_reaches_a_seat(tmp_path: Path, name: str) -> Non
             out = await until(lambda: _cdrs(app, "out"), "the outbound CDR", 15)
             assert [(c["trunk"], c["did"], c["agent"], c["category"]) for c in out] == \
                 [("e1/1", "", "201", "")]       # the category is the caller's: inbound only
-        finally:
-            if seat is not None:
-                seat.stop()
-            if peer is not None:
-                peer.close()
-            await app.stop()
 
     asyncio.run(asyncio.wait_for(body(), 200))
 
 
-async def _provision_refusals(cfg: config.Config) -> None:
-    store = await Store.open(cfg.db_path, recordings_dir=cfg.recordings_dir)
-    try:
-        await demo.provision(cfg, store)
-        await store.inbound.put_route(Route("100", "queue:support", trunk="e1/1"))
-        await store.inbound.put_route(Route("200", "hangup", trunk="e1/1"))
-        # queues nobody would answer (no seat of theirs can, join-when-empty): refused
-        # before answering, from any line, with each queue's refuse_with
-        for queue, dnis, refuse_with in (("nobody", "300", "busy"),
-                                         ("jammed", "301", "congestion")):
-            await store.config.put_queue(Queue(queue, moh_file=demo.MOH_FILE))
-            await store.inbound.put_queue_rules(QueueRules(queue, join_empty=("unavailable",),
-                                                           refuse_with=refuse_with))
-            await store.inbound.put_route(Route(dnis, f"queue:{queue}"))
-        await store.users.put("root", "root-blocks-lines", "admin", None)
-    finally:
-        await store.close()
+async def _refusing_queues(store: Store) -> None:
+    """Queues nobody would answer (no seat of theirs can, join-when-empty): refused before
+    answering, from any line, with each queue's refuse_with."""
+    for queue, dnis, refuse_with in (("nobody", "300", "busy"),
+                                     ("jammed", "301", "congestion")):
+        await store.config.put_queue(Queue(queue, moh_file=demo.MOH_FILE))
+        await store.inbound.put_queue_rules(QueueRules(queue, join_empty=("unavailable",),
+                                                       refuse_with=refuse_with))
+        await store.inbound.put_route(Route(dnis, f"queue:{queue}"))
 
 
 def test_r2_blocking_category_and_refusals(tmp_path: Path) -> None:
-    _layout, cfg = _r2_config(tmp_path, "ITU")
+    cfg = _r2_config(tmp_path, "ITU")
     (tmp_path / "shim").mkdir()
     lib, shim = library(), build_shim(tmp_path / "shim")
     pattern = cfg.timeslot_socket_pattern
     assert pattern is not None
 
     async def body() -> None:
-        await _provision_refusals(cfg)
-        app = App(cfg)
-        peer = None
+        await provision(cfg, routes=[Route("100", "queue:support", trunk="e1/1"),
+                                     Route("200", "hangup", trunk="e1/1")],
+                        users=[("root", "root-blocks-lines", "admin", None)],
+                        more=_refusing_queues)
+        peer: PeerProcess | None = None
 
-        async def peer_until(cond, what: str, seconds: float = 20.0):  # type: ignore[no-untyped-def]
-            assert peer is not None
-
-            def check():  # type: ignore[no-untyped-def]
-                peer.poll()
-                return cond()
-            return await until(check, what, seconds)
+        async def peer_until(cond: Callable[[], Any], what: str, seconds: float = 20.0) -> Any:
+            return await _peer_until(peer, cond, what, seconds)
 
         async def lines() -> dict[str, object]:
             health = await asyncio.to_thread(app.api.health)
@@ -231,12 +202,13 @@ def test_r2_blocking_category_and_refusals(tmp_path: Path) -> None:
             return [c for c in calls["items"] if c["did"] == did and c["trunk"] == "demo"] \
                 or None
 
-        try:
-            await app.start()
+        async with running(cfg, tmp_path, seat=False) as daemon:
+            app = daemon.app
             assert app.lines is not None and app.lines.r2 and app.crm is not None
             root = await app.crm.principal_for_username("root")
             assert root is not None
             peer = PeerProcess(lib, shim, pattern, [1, 2], "ITU", tmp_path / "peer.log")
+            daemon.close_first(peer.close)
             group = app.lines.r2[0]
             await until(lambda: group.door.peers() == [1, 2], "the peer on timeslots 1, 2", 10)
             await asyncio.sleep(0.5)
@@ -313,9 +285,5 @@ def test_r2_blocking_category_and_refusals(tmp_path: Path) -> None:
                 calls = await until(lambda: sip_cdrs(dnis), f"the SIP CDR of {dnis}", 20)
                 assert [(c["disposition"], c["outcome"], c["answered_at"]) for c in calls] \
                     == [("rejected", "refused:join-empty", None)], calls
-        finally:
-            if peer is not None:
-                peer.close()
-            await app.stop()
 
     asyncio.run(asyncio.wait_for(body(), 200))

@@ -12,6 +12,7 @@ import os
 import signal
 import socket
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -178,21 +179,29 @@ def test_seat_invite_is_challenged_then_placed_with_seat_header_sipp(tmp_path: P
     run(body())
 
 
+async def _trunk_call_to_two_nodes(e: EdgeUnderTest, peers: Peers, first: tuple[str, str],
+                                   caller_scenario: str) -> tuple[Any, Any, Any]:
+    """A trunk's call placed on a first node (``(name, scenario)``) with a spare node that
+    answers behind it; returns the first node, the spare and the caller, all done."""
+    one = await peers.sipp(first[0], first[1], None, port=e.node_port(0), calls=None).start()
+    spare = await peers.sipp("node-spare", "uas_answer.xml", None, port=e.node_port(1),
+                             calls=None).start()
+    e.placer.nodes = [one.port, spare.port]
+    await e.edge.set_trunk_sources([(f"{TRUNK_IP}/32", "acme")])
+    caller = peers.sipp("trunk-caller", caller_scenario, e.remote, ip=TRUNK_IP,
+                        args=["-s", "100"])
+    assert await caller.run() == 0, caller.tail()
+    await one.stop()
+    await spare.stop()
+    return one, spare, caller
+
+
 def test_a_placed_node_answering_503_is_reported_and_the_call_placed_again_sipp(
         tmp_path: Path) -> None:
     async def body() -> None:
         async with running_edge(tmp_path / "var", realm=REALM) as e, Peers(tmp_path) as peers:
-            full = await peers.sipp("node-refuses", "uas_busy.xml", None, port=e.node_port(0),
-                                    calls=None).start()
-            spare = await peers.sipp("node-spare", "uas_answer.xml", None, port=e.node_port(1),
-                                     calls=None).start()
-            e.placer.nodes = [full.port, spare.port]
-            await e.edge.set_trunk_sources([(f"{TRUNK_IP}/32", "acme")])
-            caller = peers.sipp("trunk-caller", "uac_call.xml", e.remote, ip=TRUNK_IP,
-                                args=["-s", "100"])
-            assert await caller.run() == 0, caller.tail()
-            await full.stop()
-            await spare.stop()
+            full, spare, _ = await _trunk_call_to_two_nodes(
+                e, peers, ("node-refuses", "uas_busy.xml"), "uac_call.xml")
             assert len(full.received("INVITE")) == 1      # placed first, said 503
             spare_invites = spare.received("INVITE")
             assert len(spare_invites) == 1
@@ -208,17 +217,8 @@ def test_a_flows_deliberate_503_is_relayed_to_the_caller_not_placed_again_sipp(
     answers 503 with ``REFUSED_REASON``: the caller gets it; no other node is tried."""
     async def body() -> None:
         async with running_edge(tmp_path / "var", realm=REALM) as e, Peers(tmp_path) as peers:
-            refusing = await peers.sipp("node-no-agent", "uas_no_agent.xml", None,
-                                        port=e.node_port(0), calls=None).start()
-            spare = await peers.sipp("node-spare", "uas_answer.xml", None, port=e.node_port(1),
-                                     calls=None).start()
-            e.placer.nodes = [refusing.port, spare.port]
-            await e.edge.set_trunk_sources([(f"{TRUNK_IP}/32", "acme")])
-            caller = peers.sipp("trunk-caller", "invite_503.xml", e.remote, ip=TRUNK_IP,
-                                args=["-s", "100"])
-            assert await caller.run() == 0, caller.tail()
-            await refusing.stop()
-            await spare.stop()
+            refusing, spare, caller = await _trunk_call_to_two_nodes(
+                e, peers, ("node-no-agent", "uas_no_agent.xml"), "invite_503.xml")
             assert len(refusing.received("INVITE")) == 1
             assert spare.received("INVITE") == []
             assert [a.failed_port for a in e.placer.asked] == [None]
