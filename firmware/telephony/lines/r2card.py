@@ -30,6 +30,7 @@ import threading
 from typing import TYPE_CHECKING, Callable, Iterable
 
 from acd_core.clock import Clock, TimerHandle
+from drivers.e1.alarms import NOTOPEN
 from drivers.e1.cas import VOICE_TIMESLOTS, CasHandler, CasReceiver
 from drivers.errors import DriverError
 
@@ -88,7 +89,11 @@ class CardCasLine:
         if self.handler is None:
             raise DriverError("CardCasLine.start: no handler (the R2 span) set",
                               span=self.span)
-        framer = self.card.span(self.span)
+        try:
+            alarms = self.card.span(self.span).alarms
+        except DriverError as exc:         # fitted but down: out of service until it is back
+            log.warning("e1/%d: R2 line starts down: %s", self.span, exc)
+            alarms = NOTOPEN
         self.card.on_cas(self.span, self._cas_from_driver)
         self.card.on_alarm(self.span, self._alarm_from_driver)
         switch = self.card.switch
@@ -96,7 +101,7 @@ class CardCasLine:
             for ts in self.timeslots:
                 switch.listen(ts, self._chunk_listener(ts))
         self._started = True
-        self._alarm(framer.alarms)
+        self._alarm(alarms)
 
     def close(self) -> None:
         if not self._started:
@@ -158,7 +163,8 @@ class CardCasLine:
         elif not alarms and not self.up:
             self.up = True
             log.info("e1/%d: R2 line up on the framer's CAS path", self.span)
-            framer = self.card.span(self.span)
+            framer = self.card.board.spans[self.span - 1]
+            assert framer is not None            # on_cas/on_alarm refused an unfitted span
             for ts in self.timeslots:
                 self._forget(ts)
                 self._handle().line_up(ts)

@@ -117,6 +117,21 @@ def test_layer_1_lost_fails_the_calls_and_comes_back(card_path) -> None:
     assert [e.ts for e in p.of(LineRestored)] == [1, 2, 1, 2]
 
 
+def test_the_framer_gone_puts_the_line_out_of_service_until_it_is_back(card_path) -> None:
+    """NOTOPEN (the framer stops answering on SPI): every timeslot out of service; the
+    reseated framer is brought up again and the line with it."""
+    p = card_path("ITU", timeslots=(1,))
+    up(p)
+    assert p.board.sim is not None
+    spi = p.board.sim.spi_e1
+    chip, spi.target = spi.target, None
+    p.until(lambda: not p.line.up, 2.0, "the line down")
+    assert [e.reason for e in p.of(LineFailure, 1)] and p.span.state(1) is State.OUT_OF_SERVICE
+    spi.target = chip
+    p.until(lambda: p.line.up, 10.0, "the line up again")
+    p.until(lambda: p.span.state(1) is State.IDLE, 0.2, "idle")
+
+
 # ---------------------------------------------------------------- a whole call, libopenr2 far end
 class CardCall:
     """Our span on the card path; libopenr2 as the exchange's R2 stack (``ExchangeBridge``),
