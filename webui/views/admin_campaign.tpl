@@ -27,9 +27,10 @@
 </section>
 <section class="panel"><h2>The list</h2>
 <p id="counts">{{c['counts']['pending']}} to call, {{c['counts']['dialing']}} being dialled, {{c['counts']['done']}} done: {{c['counts']['answered']}} answered, {{c['counts']['busy']}} busy, {{c['counts']['no-answer']}} no answer, {{c['counts']['dnc']}} on the do-not-call list, {{c['counts']['invalid']}} invalid, {{c['counts']['failed']}} failed.</p>
+<p class="muted">Add numbers from a CSV file: a <code>number</code> column (or phone, tel, mobile), a <code>name</code> column if wanted; other columns are shown to the agent. UTF-8 or GB18030.</p>
 <form method="post" action="/admin/campaigns/{{c['name']}}/import" enctype="multipart/form-data" class="form-grid" id="import-form">
   <input type="hidden" name="csrf" value="{{user['csrf']}}">
-  <label>Add numbers from a CSV file (a <code>number</code> column, <code>name</code> if wanted; other columns are shown to the agent) <input type="file" name="file" id="import-file" accept=".csv,text/csv" required></label>
+  <label>CSV file <input type="file" name="file" id="import-file" accept=".csv,text/csv" required></label>
   <button type="submit" id="import">Import</button>
 </form>
 <form method="get" action="/admin/campaigns/{{c['name']}}" class="filters">

@@ -44,9 +44,10 @@
 </form>
 </section>
 <section class="panel"><h2>Import numbers</h2>
+<p class="muted">A CSV file with a <code>number</code> column (or phone, tel, mobile) and a <code>note</code> column if wanted; a number already on the list keeps its entry with the new note.</p>
 <form method="post" action="/admin/dnc/import" enctype="multipart/form-data" class="form-grid" id="dnc-import-form">
   <input type="hidden" name="csrf" value="{{user['csrf']}}">
-  <label>CSV file (a <code>number</code> column, a <code>note</code> column if wanted) <input type="file" name="file" id="dnc-file" accept=".csv,text/csv" required></label>
+  <label>CSV file <input type="file" name="file" id="dnc-file" accept=".csv,text/csv" required></label>
   <button type="submit" id="dnc-import">Import</button>
 </form>
 </section>
