@@ -35,6 +35,7 @@ from bottle import request, response
 from firmware.api import ApiError
 from firmware.store.config import Trunk
 from firmware.store.inbound import QueueRules
+from firmware.store.ivrtree import LANGUAGES
 from firmware.store.outbound import OutboundRoute
 from firmware.wavfile import MAX_BYTES
 from webui.access import AccessPlugin, WebUi, fail
@@ -51,7 +52,8 @@ TAG = "inbound"
 UPLOAD_MAX_BODY = MAX_BYTES + 64 * 1024
 TEXT = {"type": "string", "maxLength": 200}
 WAV_IN = obj(("wav_base64",), wav_base64={"type": "string",
-                                          "maxLength": MAX_BYTES * 4 // 3 + 4})
+                                          "maxLength": MAX_BYTES * 4 // 3 + 4},
+             language={"type": "string", "enum": ["", *LANGUAGES]})
 NAME = {"type": "string", "maxLength": 32}
 ROUTE_IN = obj(("did", "target"), did={"type": "string", "maxLength": 32}, target=TEXT,
                trunk=NAME, schedule=NAME, closed_target=TEXT, note=TEXT)
@@ -63,7 +65,8 @@ LIST_IN = obj(("kind", "number"), kind={"type": "string", "enum": ["block", "vip
 SCHEDULE_IN = obj((), timezone={"type": "string", "maxLength": 64}, weekly=ANY_OBJ,
                   days=ANY_OBJ)
 PROMPT_IN = obj((), texts={"type": "object", "additionalProperties": {
-    "type": "string", "maxLength": 2000}}, file=TEXT)
+    "type": "string", "maxLength": 2000}}, file=TEXT, files={
+    "type": "object", "additionalProperties": TEXT})
 def _fields_schema(cls: Any, skip: tuple[str, ...]) -> dict[str, Any]:
     """A JSON Schema object of a dataclass's fields (the API's "some of these")."""
     kinds = {"int": INT, "int | None": OPT_INT, "str": STR, "bool": BOOL,
@@ -183,14 +186,22 @@ def routes(r: Router, ui: WebUi, plugin: AccessPlugin) -> None:
 
     @r.put("/api/inbound/prompts/<name>/wav", permission="queues.admin", body=WAV_IN,
            response=ANY_OBJ, max_body=UPLOAD_MAX_BODY * 4 // 3 + 1024,
-           summary="Upload a WAV (base64) as the prompt's file: 8 kHz mono, 16-bit PCM or "
-           "A-law/µ-law (converted); 400 names what is wrong with any other file")
+           summary="Upload a WAV (base64) as the prompt's recording for every language, or "
+           "for one (language): 8 kHz mono, 16-bit PCM or A-law/µ-law (converted); 400 "
+           "names what is wrong with any other file")
     def api_upload_prompt(name: str) -> dict[str, Any]:
+        b = json_body(WAV_IN)
         try:
-            data = base64.b64decode(json_body(WAV_IN)["wav_base64"], validate=True)
+            data = base64.b64decode(b["wav_base64"], validate=True)
         except ValueError:              # binascii.Error, or a character outside ASCII
             raise fail(400, "wav_base64: not base64", parameter="wav_base64") from None
-        return api.upload_prompt(me(), name, data)
+        return api.upload_prompt(me(), name, data, b.get("language", ""))
+
+    @r.delete("/api/inbound/prompts/<name>/wav/<language>", permission="queues.admin",
+              response=ANY_OBJ, summary="Take one language's recording off a prompt (400 "
+              "when nothing would be left to play)")
+    def api_delete_prompt_recording(name: str, language: str) -> dict[str, Any]:
+        return api.delete_prompt_recording(me(), name, language)
 
     @r.delete("/api/inbound/prompts/<name>", permission="queues.admin", response=OK,
               summary="Delete a prompt")
@@ -463,7 +474,7 @@ def routes(r: Router, ui: WebUi, plugin: AccessPlugin) -> None:
     # -- pages: prompts and queue rules ---------------------------------------------------------
     def prompts_view(error: str = "") -> str:
         return page("admin_prompts", "Prompts", prompts=api.list_prompts(me()), error=error,
-                    max_mib=MAX_BYTES // (1024 * 1024))
+                    max_mib=MAX_BYTES // (1024 * 1024), languages=LANGUAGES)
 
     @r.get("/admin/prompts", permission="queues.admin", summary="Prompts")
     def admin_prompts() -> str:
@@ -481,8 +492,15 @@ def routes(r: Router, ui: WebUi, plugin: AccessPlugin) -> None:
             "8 kHz mono, 16-bit PCM or A-law/µ-law)")
     def admin_prompt_upload() -> str:
         def save() -> None:
-            api.upload_prompt(me(), posted("name"), upload("wav", MAX_BYTES))
+            api.upload_prompt(me(), posted("name"), upload("wav", MAX_BYTES),
+                              posted("language"))
         return attempt(prompts_view, save, "/admin/prompts")
+
+    @r.post("/admin/prompts/<name>/recordings/<language>/delete", permission="queues.admin",
+            kind="form", summary="Take one language's recording off a prompt (form)")
+    def admin_prompt_recording_delete(name: str, language: str) -> str:
+        return attempt(prompts_view, lambda: api.delete_prompt_recording(me(), name, language),
+                       "/admin/prompts")
 
     @r.post("/admin/prompts/<name>/delete", permission="queues.admin", kind="form",
             summary="Delete a prompt (form)")
