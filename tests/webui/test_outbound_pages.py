@@ -62,10 +62,15 @@ def test_rate_tables_refuse_naming_the_field(web: Web, admin: tuple[Client, str]
     [t] = [x for x in web.api.rate_tables(ADMIN) if x["trunk"] == "pstn"]
     assert {(x["prefix"], x["price_per_min"], x["increment_s"]) for x in t["rates"]} == {
         ("49", "0.020000", 30), ("33", "0.050000", 1)}
-    assert form(web, admin, "/admin/rates/pstn/delete-rate", prefix="49").status == 303
+    assert form(web, admin, "/admin/rates/delete-rate", trunk="pstn", prefix="49").status == 303
     assert [x["prefix"] for x in web.api.rate_tables(ADMIN)[0]["rates"]] == ["33"]
     assert call(web, admin, "DELETE", "/api/rate-tables/pstn").json() == {"ok": True}
     assert call(web, admin, "DELETE", "/api/rate-tables/pstn").status == 404
+    # a trunk named with characters a URL path would mangle is posted, not put in the path
+    assert form(web, admin, "/admin/rates", trunk="line #2/a", currency="USD",
+                price_per_min="0.01").status == 303
+    assert form(web, admin, "/admin/rates/delete", trunk="line #2/a").status == 303
+    assert form(web, admin, "/admin/rates/delete", trunk="line #2/a").status == 404
     page = form(web, admin, "/admin/rates/rerate", since="yesterday", until="2026-01-02")
     assert page.status == 400 and "since: expected" in page.text
 

@@ -106,11 +106,11 @@ def routes(r: Router, ui: WebUi, plugin: AccessPlugin) -> None:
                                field=name) from None
         return attempt(view, save, "/admin/rates")
 
-    @r.post("/admin/rates/<trunk>/delete-rate", permission="rating.admin", kind="form",
+    @r.post("/admin/rates/delete-rate", permission="rating.admin", kind="form",
             summary="Delete one rate of a trunk's table (form)")
-    def admin_rate_delete(trunk: str) -> str:
+    def admin_rate_delete() -> str:
         def delete() -> None:
-            p, prefix = me(), posted("prefix")
+            p, trunk, prefix = me(), posted("trunk"), posted("prefix")
             table = next((t for t in api.rate_tables(p) if t["trunk"] == trunk), None)
             if table is None:
                 raise ApiError(f"no rate table for trunk {trunk!r}", status=404, field="trunk")
@@ -118,10 +118,11 @@ def routes(r: Router, ui: WebUi, plugin: AccessPlugin) -> None:
                                [x for x in table["rates"] if x["prefix"] != prefix])
         return attempt(view, delete, "/admin/rates")
 
-    @r.post("/admin/rates/<trunk>/delete", permission="rating.admin", kind="form",
+    @r.post("/admin/rates/delete", permission="rating.admin", kind="form",
             summary="Delete a trunk's rate table (form)")
-    def admin_rate_table_delete(trunk: str) -> str:
-        return attempt(view, lambda: api.delete_rate_table(me(), trunk), "/admin/rates")
+    def admin_rate_table_delete() -> str:
+        return attempt(view, lambda: api.delete_rate_table(me(), posted("trunk")),
+                       "/admin/rates")
 
     @r.post("/admin/rates/rerate", permission="rating.admin", kind="form",
             summary="Price again the calls of a window (form)")

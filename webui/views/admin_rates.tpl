@@ -12,13 +12,13 @@
 <div class="scroll"><table class="rates"><thead><tr><th>Prefix</th><th class="num">Per minute</th><th class="num">Increment</th><th class="num">Connection fee</th><th>Description</th><th></th></tr></thead><tbody>
 %   for x in t['rates']:
   <tr data-prefix="{{x['prefix']}}"><td>{{x['prefix'] or '(any other)'}}</td><td class="num">{{x['price_per_min']}}</td><td class="num">{{x['increment_s']}} s</td><td class="num">{{x['connection_fee']}}</td><td class="wrap">{{x['description']}}</td>
-    <td><form method="post" action="/admin/rates/{{t['trunk']}}/delete-rate" class="inline"><input type="hidden" name="csrf" value="{{user['csrf']}}"><input type="hidden" name="prefix" value="{{x['prefix']}}"><button type="submit" class="danger">delete</button></form></td></tr>
+    <td><form method="post" action="/admin/rates/delete-rate" class="inline"><input type="hidden" name="csrf" value="{{user['csrf']}}"><input type="hidden" name="trunk" value="{{t['trunk']}}"><input type="hidden" name="prefix" value="{{x['prefix']}}"><button type="submit" class="danger">delete</button></form></td></tr>
 %   end
 %   if not t['rates']:
   <tr class="empty"><td colspan="6">No rates: calls on this trunk cost nothing.</td></tr>
 %   end
 </tbody></table></div>
-<form method="post" action="/admin/rates/{{t['trunk']}}/delete" class="inline"><input type="hidden" name="csrf" value="{{user['csrf']}}"><button type="submit" class="danger delete-table">Delete the table of {{t['trunk']}}</button></form>
+<form method="post" action="/admin/rates/delete" class="inline"><input type="hidden" name="csrf" value="{{user['csrf']}}"><input type="hidden" name="trunk" value="{{t['trunk']}}"><button type="submit" class="danger delete-table">Delete the table of {{t['trunk']}}</button></form>
 </section>
 % end
 % if not tables:
