@@ -5,11 +5,17 @@ Mixed into ``firmware.api.Api`` (which provides ``_run``, ``_store``, ``crm``). 
 composition root hands over the configuration with ``attach_system(cfg, path)``;
 without it (tests of other areas) the network part says so.
 
+The listen addresses are changed through ``firmware.listen_change.ListenChange``
+(attached by the composition root with ``attach_listen_change``): checked against the
+box's interfaces, written to callbox.toml, applied, and kept only if confirmed by a
+request that arrives on the new web address within ``[web] listen_confirm_s``.
+
 What it will not do, and says so instead (``ApiError`` 409 naming the reason):
 
-- change the listen addresses: behind the image's HTTPS front (``web.trusted_proxy``
-  set) the front owns the web address; otherwise changing them from the web UI
-  (with a restart of the edge and a way back) is not built yet: ``callbox.toml``;
+- change the web address behind the image's HTTPS front (``web.trusted_proxy`` set:
+  the front owns it; the SIP edge's address can still be changed), or any address on a
+  box started without a callbox.toml (nothing to write), or move the SIP edge while
+  calls are up (its restart would end them);
 - run the self-test on real hardware while the daemon holds the board (the
   simulator's self-test runs in a child process, its output kept under
   ``var/selftest/``);
@@ -35,7 +41,7 @@ from typing import Any, Callable
 
 from firmware.crm.facade import endpoint
 from firmware.crm.permissions import Principal
-from firmware.errors import ApiError
+from firmware.errors import ApiError, CallboxError, ListenError
 
 LOG_TAIL_MAX = 1000
 SELFTEST_KEEP = 10
@@ -49,11 +55,16 @@ class SystemApi:
     _system_cfg_path: Path | None = None
     _selftest: dict[str, Any] | None = None
     _selftest_task: "asyncio.Future[None] | None" = None
+    _listen: Any = None                          # firmware.listen_change.ListenChange
 
     def attach_system(self, cfg: Any, config_path: Path | None) -> None:
         """The running configuration and the file it came from (None: defaults)."""
         self._system_cfg = cfg
         self._system_cfg_path = config_path
+
+    def attach_listen_change(self, change: Any) -> None:
+        """The daemon's ``ListenChange`` (the confirm-or-revert state machine)."""
+        self._listen = change
 
     def _var(self) -> Path:
         return Path(self._store.path).parent
@@ -77,20 +88,69 @@ class SystemApi:
             out["network_change"] = "the daemon did not hand its configuration to the API"
             return out
         proxy = getattr(cfg.web, "trusted_proxy", "") or ""
-        out["network"] = {"web_listen": cfg.web.listen, "web_port": cfg.web.port,
-                          "sip_listen": cfg.sip.listen, "sip_port": cfg.sip.port,
-                          "sip_realm": cfg.sip.realm, "trusted_proxy": proxy or None}
-        out["network_change"] = network_refusal(proxy)
+        change = self._listen
+        current = change.current if change is not None else None
+        out["network"] = {
+            "web_listen": current.web_listen if current else cfg.web.listen,
+            "web_port": current.web_port if current else cfg.web.port,
+            "sip_listen": current.sip_listen if current else cfg.sip.listen,
+            "sip_port": current.sip_port if current else cfg.sip.port,
+            "sip_realm": cfg.sip.realm, "trusted_proxy": proxy or None}
+        out["network_change"] = network_refusal(proxy, change)
+        out["listen_change"] = None if change is None else change.view()
+        out["web_changeable"] = change is not None and change.refusal() is None and not proxy
+        out["sip_changeable"] = change is not None and change.refusal() is None
         return out
 
-    @endpoint("system.admin", "write")
+    def _listen_change(self) -> Any:
+        if self._listen is None:
+            raise ApiError(network_refusal("", None), status=409, field="web_listen")
+        return self._listen
+
+    @endpoint("system.admin", "write", timeout=60)
     async def set_listen(self, p: Principal, web_listen: str | None = None,
-                         sip_listen: str | None = None) -> dict[str, Any]:
-        """Refused, always with the reason (see the module docstring)."""
-        cfg = self._system_cfg
-        proxy = "" if cfg is None else (getattr(cfg.web, "trusted_proxy", "") or "")
-        field = "web_listen" if web_listen is not None else "sip_listen"
-        raise ApiError(network_refusal(proxy), status=409, field=field)
+                         web_port: int | None = None, sip_listen: str | None = None,
+                         sip_port: int | None = None) -> dict[str, Any]:
+        """Check the new addresses against the box's interfaces, write callbox.toml
+        (keeping callbox.toml.prev), move the edge and the web server, and start the
+        confirmation window. Unchanged fields may be left out."""
+        from firmware.listen_change import check_request
+        change = self._listen_change()
+        data = {k: v for k, v in (("web_listen", web_listen), ("web_port", web_port),
+                                  ("sip_listen", sip_listen), ("sip_port", sip_port))
+                if v is not None}
+        try:
+            new = await asyncio.to_thread(check_request, data, change.current, change.cfg)
+            await change.apply(new, p.user, p.role)
+        except ListenError as exc:
+            raise ApiError(str(exc).split(" (field=")[0], status=exc.status,
+                           field=exc.context["field"]) from None
+        except CallboxError as exc:        # callbox.toml cannot be edited in place
+            raise ApiError(str(exc), status=409, field="config") from None
+        return change.view()
+
+    @endpoint("system.admin", "write", timeout=30)
+    async def confirm_listen(self, p: Principal, arrived_on: str) -> dict[str, Any]:
+        """Keep the new addresses; ``arrived_on`` is the "host:port" of the web server that
+        took the request (``environ["callbox.listen"]``), which must be the new one."""
+        change = self._listen_change()
+        try:
+            await change.confirm(arrived_on, p.user, p.role)
+        except ListenError as exc:
+            raise ApiError(str(exc).split(" (field=")[0], status=exc.status,
+                           field=exc.context["field"]) from None
+        return change.view()
+
+    @endpoint("system.admin", "write", timeout=60)
+    async def revert_listen(self, p: Principal) -> dict[str, Any]:
+        """Go back to the previous addresses now, before the window ends."""
+        change = self._listen_change()
+        try:
+            await change.revert(p.user, p.role)
+        except ListenError as exc:
+            raise ApiError(str(exc).split(" (field=")[0], status=exc.status,
+                           field=exc.context["field"]) from None
+        return change.view()
 
     @endpoint("system.admin")
     async def recent_logs(self, p: Principal, lines: int = 200) -> dict[str, Any]:
@@ -260,11 +320,20 @@ def update_available() -> bool:
     return importlib.util.find_spec("firmware.update") is not None
 
 
-def network_refusal(trusted_proxy: str) -> str:
+def network_refusal(trusted_proxy: str, change: Any) -> str:
+    """What the network panel says about changing the addresses here."""
+    if change is None:
+        return ("the daemon did not hand its listen-change service to the API: edit [web] "
+                "and [sip] listen in callbox.toml and restart the box")
+    why = change.refusal()
+    if why is not None:
+        return why
+    window = f"{change.window:g} s"
     if trusted_proxy:
-        return (f"this box is reached through the image's HTTPS front ({trusted_proxy}); the "
-                "web address is managed there and cannot be changed from this page")
-    return ("changing the listen addresses from the web UI is not built yet: edit [web] "
-            "listen and [sip] listen in callbox.toml and restart the box")
+        return (f"this box is reached through the image's HTTPS front ({trusted_proxy}), "
+                "which owns the web address, so only the SIP edge's address can be changed "
+                f"here; a change is undone unless confirmed within {window}")
+    return (f"a change is undone unless it is confirmed from the new web address within "
+            f"{window}")
 
 
