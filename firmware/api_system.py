@@ -322,18 +322,14 @@ def update_available() -> bool:
 
 def network_refusal(trusted_proxy: str, change: Any) -> str:
     """What the network panel says about changing the addresses here."""
-    if change is None:
-        return ("the daemon did not hand its listen-change service to the API: edit [web] "
-                "and [sip] listen in callbox.toml and restart the box")
-    why = change.refusal()
+    front = (f"this box is reached through the image's HTTPS front ({trusted_proxy}), which "
+             "owns the web address, so only the SIP edge's address can be changed here"
+             if trusted_proxy else "")
+    why = ("the daemon did not hand its listen-change service to the API: edit [web] and "
+           "[sip] listen in callbox.toml and restart the box" if change is None
+           else change.refusal())
     if why is not None:
-        return why
-    window = f"{change.window:g} s"
-    if trusted_proxy:
-        return (f"this box is reached through the image's HTTPS front ({trusted_proxy}), "
-                "which owns the web address, so only the SIP edge's address can be changed "
-                f"here; a change is undone unless confirmed within {window}")
-    return (f"a change is undone unless it is confirmed from the new web address within "
-            f"{window}")
-
-
+        return f"{front}; {why}" if front else why
+    window = (f"a change is undone unless it is confirmed from the new web address within "
+              f"{change.window:g} s")
+    return f"{front}; {window}" if front else window

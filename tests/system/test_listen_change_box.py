@@ -195,3 +195,31 @@ def test_an_address_not_on_the_box_is_refused_naming_the_field_and_nothing_chang
         assert audit(box) == []
     finally:
         box.stop()
+
+
+def test_behind_the_https_front_only_the_sip_edge_moves_and_is_confirmed_where_it_is(
+        tmp_path: Path, second_address: str) -> None:
+    (tmp_path / "box").mkdir()
+    box = Appliance(tmp_path / "box", nodes_min=1, nodes_max=2,
+                    web='trusted_proxy = "127.0.0.1"\n',
+                    extra="[discovery]\nenabled = false\n").start()
+    try:
+        c, headers = login(box, box.web)
+        page = c.get("/admin/system").text
+        assert "only the SIP edge&#039;s address can be changed here" in page
+        assert 'name="sip_listen"' in page and 'name="web_listen"' not in page
+        r = c.request("PUT", "/api/system/listen", headers=headers, json={"web_port": 8099})
+        assert r.status == 409 and r.json()["error"].startswith("web_port: this box is reached "
+                                                                 "through its HTTPS front"), r.text
+        sip_port = free_port(socket.SOCK_DGRAM, None, host=second_address)
+        r = c.request("PUT", "/api/system/listen", headers=headers,
+                      json={"sip_listen": second_address, "sip_port": sip_port})
+        assert r.status == 200, r.text
+        assert options(second_address, sip_port) == "SIP/2.0 200 Keepalive"
+        assert 'id="keep-listen"' in c.get("/admin/system").text   # the web address stays
+        r = c.request("POST", "/api/system/listen/confirm", headers=headers, json={})
+        assert r.status == 200 and r.json()["state"] == "steady", r.text
+        assert web_up("127.0.0.1", box.web_port)
+        assert f'listen = "{second_address}"' in box.config.read_text()
+    finally:
+        box.stop()
