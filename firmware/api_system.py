@@ -1,5 +1,5 @@
 """The system page's half of ``firmware.api.Api``: what the box listens on, its time,
-recent log lines, the hardware self-test, checking a backup to restore, firmware update.
+recent log lines, the hardware self-test, checking and restoring a backup, firmware update.
 
 Mixed into ``firmware.api.Api`` (which provides ``_run``, ``_store``, ``crm``). The
 composition root hands over the configuration with ``attach_system(cfg, path)``;
@@ -19,10 +19,10 @@ What it will not do, and says so instead (``ApiError`` 409 naming the reason):
 - run the self-test on real hardware while the daemon holds the board (the
   simulator's self-test runs in a child process, its output kept under
   ``var/selftest/``);
-- restore into the running box: a restore swaps the data folder under a stopped
-  box (``firmware.backup.restore``). An uploaded archive is *checked* here in full
-  (frames, passphrase, manifest, versions, database integrity) and the page says
-  how to restore it;
+- restore while call legs are up: a restore stops the daemon, swaps the data folder
+  and starts it again (``firmware/restore_live.py``), which would end them. An archive
+  is checked in full (frames, passphrase, manifest, versions, database integrity)
+  before anything stops;
 - update the firmware when this build has no ``firmware.update`` module (with it, an
   uploaded RAUC bundle goes through ``firmware.update.Updater``: signature, system,
   no downgrade, then ``install_argv``).
@@ -56,6 +56,8 @@ class SystemApi:
     _selftest: dict[str, Any] | None = None
     _selftest_task: "asyncio.Future[None] | None" = None
     _listen: Any = None                          # firmware.listen_change.ListenChange
+    _restore: Callable[[Any], None] | None = None    # App.request_restore
+    _legs_in_use: Callable[[], int] | None = None
 
     def attach_system(self, cfg: Any, config_path: Path | None) -> None:
         """The running configuration and the file it came from (None: defaults)."""
@@ -65,6 +67,13 @@ class SystemApi:
     def attach_listen_change(self, change: Any) -> None:
         """The daemon's ``ListenChange`` (the confirm-or-revert state machine)."""
         self._listen = change
+
+    def attach_restore(self, request: Callable[[Any], None], legs_in_use: Callable[[], int]
+                       ) -> None:
+        """How the daemon restores a backup while running (stop, swap, start again) and
+        how many call legs a stop would end."""
+        self._restore = request
+        self._legs_in_use = legs_in_use
 
     def _var(self) -> Path:
         return Path(self._store.path).parent
@@ -281,10 +290,55 @@ class SystemApi:
         await self.crm.audited(p, "system.restore_check", archive.name,
                                {"schema": result["schema_version"]})
         cfg_arg = f" --config {self._system_cfg_path}" if self._system_cfg_path else ""
-        return {**result, "archive": str(archive),
+        return {**result, "archive": str(archive), "name": archive.name,
+                "live": self._restore is not None,
                 "how": f"stop the box, then run: callbox restore{cfg_arg} {archive}"
                        + (" --passphrase-file FILE" if passphrase else "")
                        + " (a running box cannot replace its own database)"}
+
+    def _restorable(self, name: str) -> Path:
+        """A backup made on this box (``backups/``) or uploaded on the page (``uploads/``)."""
+        if "/" in name or "\\" in name or name.startswith(".") or not name.endswith(".cbbak"):
+            raise ApiError("backup: expected the name of a .cbbak made or uploaded on this "
+                           "box", status=400, field="backup")
+        for folder in ("backups", "uploads/system"):
+            path = self._var() / folder / name
+            if path.is_file():
+                return path
+        raise ApiError(f"backup: no backup {name} on this box", status=404, field="backup")
+
+    @endpoint("system.admin", "write", timeout=600)
+    async def restore_now(self, p: Principal, backup: str, passphrase: str | None = None
+                          ) -> dict[str, Any]:
+        """Restore a backup into this running box: checked in full, then the daemon
+        stops, swaps its data folder (the old one kept beside it) and starts again a
+        moment after this answer. Refused (409) while call legs are up."""
+        from firmware.backup.archive import BackupError
+        from firmware.backup.restore import verify_backup
+        from firmware.restore_live import RestoreRequest
+        archive = self._restorable(backup)
+        if self._restore is None or self._legs_in_use is None:
+            raise ApiError("this daemon cannot restore while running (started without its "
+                           "restart): stop it and run callbox restore", status=409,
+                           field="backup")
+        legs = self._legs_in_use()
+        if legs:
+            raise ApiError(f"backup: {legs} call legs are up; a restore stops the box, which "
+                           "would end them: try again when it is idle", status=409,
+                           field="backup")
+        try:
+            result = await asyncio.to_thread(verify_backup, archive, self._var().parent,
+                                             passphrase)
+        except BackupError as exc:
+            raise ApiError(f"this archive cannot be restored: {exc}", status=400,
+                           field="backup") from None
+        await self.crm.audited(p, "system.restore_start", archive.name,
+                               {"schema": result["schema_version"]})
+        try:
+            self._restore(RestoreRequest(archive, passphrase, p.user, p.role))
+        except CallboxError as exc:
+            raise ApiError(str(exc).split(" (field=")[0], status=409, field="backup") from None
+        return {**result, "state": "restarting", "backup": archive.name}
 
     # -- firmware update ---------------------------------------------------------------------
     @endpoint("system.admin", "write", timeout=900)

@@ -36,6 +36,7 @@ from firmware.flows.records import CallRecords
 from firmware.flows.say import PromptLibrary
 from firmware.hardware import Hardware
 from firmware.listen_change import Listen, ListenChange
+from firmware.restore_live import RestoreRequest, take_outcome
 from firmware.media.leg import Leg
 from firmware.media.pool import MediaPool
 from firmware.sipedge.kamailio import KamailioEdge
@@ -77,6 +78,8 @@ class App:
         self._retiring: set[WebServer] = set()     # left behind, stopped after a grace
         self._wsgi: Any = None
         self.listen: ListenChange | None = None
+        self.restore_request: RestoreRequest | None = None  # carried out after stop()
+        self.stop_requested: asyncio.Event | None = None    # serve()'s: ends the run
         self.api: Api | None = None         # what the web UI calls (kept for in-process tests)
         self.ctx: FlowContext | None = None
         self.security = SecurityMonitor(self.bus, self.clock)
@@ -182,6 +185,15 @@ class App:
             await self._audit("system.listen_revert", *listen_change.SYSTEM, {
                 "reason": "restart", "from": recovered.new.as_dict(),
                 "to": recovered.previous.as_dict()})
+        api.attach_restore(self.request_restore, self.legs_in_use)
+        outcome = take_outcome(cfg.var_dir)
+        if outcome is not None:
+            ok = bool(outcome.pop("ok", False))
+            by, role = str(outcome.pop("by", "?")), str(outcome.pop("role", "?"))
+            await self.crm.audit.append(by, role, "system.restore" if ok
+                                        else "system.restore_failed",
+                                        str(outcome.get("archive", "")), outcome)
+            self.bus.publish("system.restored" if ok else "system.restore_failed", **outcome)
         if cfg.discovery.enabled:
             # Probing takes seconds; the box serves meanwhile.
             self._announcing = asyncio.get_running_loop().run_in_executor(None, self._announce)
@@ -247,12 +259,27 @@ class App:
         assert self.crm is not None
         await self.crm.audit.append(user, role, action, "listen", detail)
 
+    def legs_in_use(self) -> int:
+        """Call legs up on the media nodes now (0: stopping ends no call)."""
+        return 0 if self.pool is None else sum(int(n["legs_in_use"])
+                                               for n in self.pool.health()["nodes"])
+
+    def request_restore(self, request: RestoreRequest) -> None:
+        """The system page asked for a restore (``firmware/restore_live.py``): the run ends
+        a moment later (the answer gets out first) and ``serve`` returns the request."""
+        if self.stop_requested is None:
+            raise ListenError("this daemon cannot restart itself (not started by serve)",
+                              "file", status=409)
+        self.restore_request = request
+        event = self.stop_requested
+        self.clock.call_later(TIMERS["system.answer_grace"], event.set)
+
     def refuse(self, to: Listen) -> None:
         """Moving the edge restarts Kamailio and the media nodes, which ends their calls."""
         assert self.pool is not None
         if (to.sip_listen, to.sip_port) == (self.cfg.sip.listen, self.cfg.sip.port):
             return
-        legs = sum(int(n["legs_in_use"]) for n in self.pool.health()["nodes"])
+        legs = self.legs_in_use()
         if legs:
             raise ListenError(f"sip_listen: {legs} call legs are up; moving the SIP edge "
                               "restarts it and the media nodes, which would end them: try "
@@ -316,7 +343,7 @@ class App:
 
     def _retire(self, server: WebServer) -> None:
         self._retiring.add(server)
-        self.clock.call_later(TIMERS["system.listen_retire_grace"],
+        self.clock.call_later(TIMERS["system.answer_grace"],
                               lambda: self._background(self._stop_retired(server)))
 
     async def _stop_retired(self, server: WebServer) -> None:
@@ -493,11 +520,14 @@ class App:
 
 
 async def serve(cfg: Config, ready: "asyncio.Future[App] | None" = None,
-                config_path: Path | None = None) -> None:
-    """Run until SIGINT/SIGTERM; always stops what it started."""
+                config_path: Path | None = None) -> RestoreRequest | None:
+    """Run until SIGINT/SIGTERM (or a restore asked for on the system page, which is
+    returned for the caller to carry out once everything is stopped); always stops what
+    it started."""
     app = App(cfg, config_path=config_path)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
+    app.stop_requested = stop
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     notifier = sdnotify.Notifier()
@@ -519,6 +549,7 @@ async def serve(cfg: Config, ready: "asyncio.Future[App] | None" = None,
         for t in tasks:
             t.cancel()
         await app.stop()
+    return app.restore_request
 
 
 async def _watchdog_pings(notifier: sdnotify.Notifier, interval: float) -> None:

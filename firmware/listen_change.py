@@ -334,7 +334,12 @@ class ListenChange:
             previous = self.current
             pending = Pending(previous, new, self.clock.wall() + self.window, by, previous_text)
             _save(self._path, pending)                 # first: a crash from here goes back
-            write_keeping_previous(self.config_path, text)
+            try:
+                write_keeping_previous(self.config_path, text)
+            except OSError as exc:
+                self._path.unlink(missing_ok=True)
+                raise ListenError(f"callbox.toml could not be written ({exc.strerror}); "
+                                  "nothing changed", "web_listen", status=409) from None
             self._transition("apply")
             self.pending = pending
             try:
@@ -398,7 +403,8 @@ class ListenChange:
         write_back(self.config_path, pending.previous_text)
         try:
             await self._switch.switch(pending.previous)
-        except Exception as exc:                    # noqa: BLE001 - logged, audited, file kept
+        except Exception as exc:                    # noqa: BLE001 - logged and audited;
+            # the previous file is in place, so the next start serves on its addresses
             log.exception("going back to the previous addresses failed")
             detail = {**detail, "switch_error": str(exc)}
         self._path.unlink(missing_ok=True)

@@ -1,7 +1,8 @@
 """The system page ``/admin/system``: the addresses the box listens on and changing
 them with a way back (``firmware.listen_change``: the browser is sent to the new web
 address, where "Keep these settings" confirms; unconfirmed, the box goes back by
-itself), its time and firmware version, backup download, checking an uploaded backup before a restore, the hardware
+itself), its time and firmware version, backup download, checking an uploaded backup
+and restoring it into the running box (``firmware/restore_live.py``), the hardware
 self-test with its output as it runs, recent log lines and the log download, and
 firmware upload when this build can install firmware.
 
@@ -40,6 +41,8 @@ LISTEN_OUT = obj(("state", "window_s", "pending"), state={"type": "string",
                                 previous=ADDRS, new=ADDRS, confirm_by={"type": "number"},
                                 by=STR, confirm_url=STR), "type": ["object", "null"]})
 BACKUP_IN = obj((), passphrase={"type": "string", "maxLength": 200})
+RESTORE_IN = obj(("backup",), backup={"type": "string", "maxLength": 100},
+                 passphrase={"type": "string", "maxLength": 200})
 SELFTEST = obj(("state", "output"), state=STR, exit_code={"type": ["integer", "null"]},
                output=STR, by={"type": ["string", "null"]})
 UPLOAD_MAX_AGE_S = 3600
@@ -155,6 +158,16 @@ def routes(r: Router, ui: WebUi, plugin: AccessPlugin) -> None:
         out = api.backup(me(), b.get("passphrase") or None)
         return {**out, "name": Path(out["path"]).name}
 
+    @r.post("/api/system/restore", permission="system.admin", body=RESTORE_IN,
+            response=obj(("state", "backup"), state=STR, backup=STR,
+                         schema_version=INT), errors=(404, 409), summary=(
+                "Restore a backup made or uploaded on this box into the running box: checked "
+                "in full (400 naming why not), then the daemon stops, swaps its data folder "
+                "(the old one kept) and starts again; 409 while call legs are up"))
+    def api_restore() -> dict[str, Any]:
+        b = json_body(RESTORE_IN)
+        return api.restore_now(me(), b["backup"], b.get("passphrase") or None)
+
     @r.get("/api/system/backups/<name>", permission="system.backup", kind="file",
            summary="Download a backup")
     def api_backup_file(name: str) -> Any:
@@ -255,6 +268,18 @@ def routes(r: Router, ui: WebUi, plugin: AccessPlugin) -> None:
                 raise
             return view(error=str(exc), status=exc.status)
         return view(checked=checked)
+
+    @r.post("/admin/system/restore/apply", permission="system.admin", kind="form",
+            summary="Restore a checked backup into the running box now (form)")
+    def admin_restore_apply() -> str:
+        try:
+            done = api.restore_now(me(), request.forms.getunicode("backup") or "",
+                                   request.forms.getunicode("passphrase") or None)
+        except ApiError as exc:
+            if exc.status not in (400, 404, 409):
+                raise
+            return view(error=str(exc).split(" (field=")[0], status=exc.status)
+        return page("admin_restoring", "System: restoring", done=done, body_class="system")
 
     @r.post("/admin/system/selftest", permission="system.admin", kind="form",
             summary="Start the self-test (form)")

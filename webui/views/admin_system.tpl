@@ -79,7 +79,17 @@
 <section class="panel" id="restore"><h2>Restore</h2>
 % if checked:
   <p class="ok" id="restore-checked">The archive can be restored: schema {{checked['schema_version']}}, firmware {{checked['firmware_version']}}, {{checked['files']}} files, {{checked['bytes']}} bytes.</p>
+%   if checked.get('live'):
+  <form method="post" action="/admin/system/restore/apply" class="form-grid" id="restore-apply-form">
+    <input type="hidden" name="csrf" value="{{user['csrf']}}">
+    <input type="hidden" name="backup" value="{{checked['name']}}">
+    <label>Its passphrase again (if encrypted) <input type="password" name="passphrase" maxlength="200" autocomplete="off"></label>
+    <button type="submit" id="restore-now" class="danger">Restore it now</button>
+  </form>
+  <p class="muted" id="restore-how">Restoring stops the box (refused while calls are up), replaces its data with the archive's (the current data is kept beside it) and starts it again, keeping this box's callbox.toml. Or, on a stopped box: {{checked['how']}}.</p>
+%   else:
   <p id="restore-how">To restore it, {{checked['how']}}.</p>
+%   end
 % end
   <form method="post" action="/admin/system/restore" enctype="multipart/form-data" class="form-grid" id="restore-form">
     <input type="hidden" name="csrf" value="{{user['csrf']}}">
@@ -87,7 +97,7 @@
     <label>Its passphrase (if encrypted) <input type="password" name="passphrase" maxlength="200" autocomplete="off"></label>
     <button type="submit" id="check-restore">Upload and check</button>
   </form>
-  <p class="muted">The archive is checked in full (frames, passphrase, manifest, versions, database integrity); nothing on the box changes. A restore replaces the data folder of a stopped box, so it is done with <code>callbox restore</code>. Up to {{max_upload_mib}} MiB through the browser; copy bigger archives to the box.</p>
+  <p class="muted">The archive is checked in full (frames, passphrase, manifest, versions, database integrity); nothing on the box changes until you choose to restore it. Up to {{max_upload_mib}} MiB through the browser; copy bigger archives to the box.</p>
 </section>
 <section class="panel" id="selftest"><h2>Hardware self-test</h2>
   <p><span class="badge" id="selftest-state" data-state="{{selftest['state']}}">{{selftest['state']}}</span> {{'started by ' + selftest['by'] if selftest['by'] else ''}}</p>
