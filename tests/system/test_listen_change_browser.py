@@ -16,6 +16,9 @@ from tests.system.test_listen_change_box import (audit, options, second_address,
 
 pytestmark = [needs_chromium, pytest.mark.network, pytest.mark.slow]
 __all__ = ["second_address"]
+WIDER_THAN_THE_SCREEN = """[...document.querySelectorAll('body *')]
+    .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+    .map(e => e.tagName + '#' + e.id + '.' + e.className).slice(0, 12)"""
 
 
 def test_admin_moves_the_box_and_confirms_from_the_new_address(
@@ -35,6 +38,12 @@ def test_admin_moves_the_box_and_confirms_from_the_new_address(
             try:
                 page = browser.new_page(viewport={"width": 390, "height": 800})
                 page.on("pageerror", lambda e: problems.append(str(e)))
+
+                def fits() -> None:          # at phone width the page never scrolls sideways
+                    overflow = page.evaluate(
+                        "document.scrollingElement.scrollWidth - window.innerWidth")
+                    wide = page.evaluate(WIDER_THAN_THE_SCREEN)
+                    assert overflow <= 1, f"{page.url} scrolls sideways by {overflow} px: {wide}"
 
                 def log_in(base: str) -> None:
                     page.fill("#username", "admin")
@@ -56,12 +65,14 @@ def test_admin_moves_the_box_and_confirms_from_the_new_address(
                 page.fill("input[name=sip_port]", str(sip_port))
                 page.click("#change-listen")
                 expect(page.locator("#listen-moved")).to_contain_text(f"{second_address}:{web_port}")
+                fits()
                 page.screenshot(path=str(tmp_path / "listen-1-moved.png"), full_page=True)
                 # system.js takes the browser to the new address; its session cookie stays
                 # with the old one, so it logs in there
                 page.wait_for_url(f"{new_url}/login**", timeout=30_000)
                 log_in(new_url)
                 expect(page.locator("#listen-pending")).to_contain_text("waits for its confirmation")
+                fits()
                 page.screenshot(path=str(tmp_path / "listen-2-confirm.png"), full_page=True)
                 page.click("#keep-listen")
                 expect(page.locator("#listen-pending")).to_have_count(0)
