@@ -141,10 +141,21 @@ def _port(field: str, raw: Any) -> int:
     return raw
 
 
+NONLOCAL_BIND = Path("/proc/sys/net/ipv4/ip_nonlocal_bind")
+
+
 def _on_box(field: str, host: str) -> None:
+    """A bind is the kernel's own answer; with ``ip_nonlocal_bind`` set it says yes to any
+    address, so then the interfaces' list decides (loopback's 127/8 is always local)."""
     exc = _bind(socket.SOCK_DGRAM, host, 0)
-    if exc is not None and exc.errno == errno.EADDRNOTAVAIL:
-        have = box_addresses()
+    try:
+        nonlocal_bind = NONLOCAL_BIND.read_text().strip() == "1"
+    except OSError:
+        nonlocal_bind = False
+    have = box_addresses() if exc is not None or nonlocal_bind else []
+    missing = (exc is not None and exc.errno == errno.EADDRNOTAVAIL) or (
+        nonlocal_bind and host not in have and not ipaddress.IPv4Address(host).is_loopback)
+    if missing:
         raise ListenError(f"{field}: {host} is not an address of this box"
                           + (f" (its addresses: {', '.join(have)})" if have else ""), field)
 
