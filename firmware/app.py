@@ -12,7 +12,6 @@ import asyncio
 import logging
 import os
 import signal
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, Coroutine
 
@@ -35,7 +34,8 @@ from firmware.flows.reconcile import reconcile
 from firmware.flows.records import CallRecords
 from firmware.flows.say import PromptLibrary
 from firmware.hardware import Hardware
-from firmware.listen_change import Listen, ListenChange
+from firmware.listen_change import ListenChange
+from firmware.listen_effects import ListenEffects
 from firmware.restore_live import RestoreRequest, take_outcome
 from firmware.media.leg import Leg
 from firmware.media.pool import MediaPool
@@ -74,9 +74,7 @@ class App:
         self.pool: MediaPool | None = None
         self.acd: AcdRunner | None = None
         self.web: WebServer | None = None
-        self._web_old: WebServer | None = None     # kept while a listen change is pending
-        self._retiring: set[WebServer] = set()     # left behind, stopped after a grace
-        self._wsgi: Any = None
+        self.listen_effects: ListenEffects | None = None
         self.listen: ListenChange | None = None
         self.restore_request: RestoreRequest | None = None  # carried out after stop()
         self.stop_requested: asyncio.Event | None = None    # serve()'s: ends the run
@@ -176,10 +174,12 @@ class App:
         api.attach_system(cfg, self.config_path)
         # make_app reads its signing key through the API, so it must run off the loop.
         web_app = await asyncio.to_thread(make_app, api, clock=self.clock)
-        self._wsgi = trust_proxy(web_app, cfg.web.trusted_proxy)
-        self.web = WebServer(self._wsgi, cfg.web.listen, cfg.web.port)
+        wsgi = trust_proxy(web_app, cfg.web.trusted_proxy)
+        self.web = WebServer(wsgi, cfg.web.listen, cfg.web.port)
         await asyncio.to_thread(self.web.start)
-        self.listen = ListenChange(self.clock, cfg, self.config_path, self, self._audit)
+        self.listen_effects = ListenEffects(self, wsgi)
+        self.listen = ListenChange(self.clock, cfg, self.config_path, self.listen_effects,
+                                   self._audit)
         api.attach_listen_change(self.listen)
         if recovered is not None:
             await self._audit("system.listen_revert", *listen_change.SYSTEM, {
@@ -215,10 +215,8 @@ class App:
     async def stop(self) -> None:
         if self.listen is not None:
             self.listen.close()
-        for server in [self._web_old, *self._retiring]:
-            if server is not None:
-                await asyncio.to_thread(server.stop, False)
-        self._retiring.clear()
+        if self.listen_effects is not None:
+            await self.listen_effects.stop()
         if self.web is not None:
             await asyncio.to_thread(self.web.stop)
         if self._poller is not None:
@@ -273,83 +271,6 @@ class App:
         self.restore_request = request
         event = self.stop_requested
         self.clock.call_later(TIMERS["system.answer_grace"], event.set)
-
-    def refuse(self, to: Listen) -> None:
-        """Moving the edge restarts Kamailio and the media nodes, which ends their calls."""
-        assert self.pool is not None
-        if (to.sip_listen, to.sip_port) == (self.cfg.sip.listen, self.cfg.sip.port):
-            return
-        legs = self.legs_in_use()
-        if legs:
-            raise ListenError(f"sip_listen: {legs} call legs are up; moving the SIP edge "
-                              "restarts it and the media nodes, which would end them: try "
-                              "again when the box is idle", "sip_listen", status=409)
-
-    async def switch(self, to: Listen) -> None:
-        """Move the running box to ``to``: Kamailio restarted on the new SIP address (the
-        media nodes, SIP trunks and seat dialling follow), a web server bound on the new
-        web address beside the old one, which serves until the change is settled."""
-        cfg = self.cfg
-        if (to.sip_listen, to.sip_port) != (cfg.sip.listen, cfg.sip.port):
-            await self._move_edge(to.applied_to(cfg))
-        if (to.web_listen, to.web_port) != (cfg.web.listen, cfg.web.port):
-            await self._move_web(to)
-
-    async def _move_edge(self, new: Config) -> None:
-        assert self.edge is not None and self.pool is not None and self.store is not None
-        assert self.sip_trunks is not None and self.ctx is not None and self.api is not None
-        edge, old = self.edge, self.cfg
-        await edge.stop()
-        edge.cfg = new
-        try:
-            await edge.start()
-        except Exception:
-            edge.cfg = old
-            await edge.start()
-            raise
-        self.cfg = cfg = replace(self.cfg, sip=new.sip)
-        address = f"{cfg.sip.listen}:{cfg.sip.port}"
-        await self.pool.set_edge(address)
-        self.sip_trunks.set_edge_address(address)
-        await self.sip_trunks.configure(await self.store.config.trunks())
-        self.ctx.cfg = cfg
-        self.ctx.seats.follow(cfg)
-        self.api.set_site(realm=cfg.sip.realm, sip_host=cfg.sip.listen, sip_port=cfg.sip.port)
-        self.bus.publish("system.sip_moved", listen=address)
-
-    async def _move_web(self, to: Listen) -> None:
-        assert self.web is not None
-        back = self._web_old
-        if back is not None and back.listen == to.web:
-            # going back: the previous server never stopped; retire the new one a moment
-            # later (the request that asked for it may be on it)
-            retired, self.web, self._web_old = self.web, back, None
-            self._retire(retired)
-        else:
-            server = WebServer(self._wsgi, to.web_listen, to.web_port)
-            await asyncio.to_thread(server.start)
-            if back is not None:
-                await asyncio.to_thread(back.stop, False)
-            self._web_old, self.web = self.web, server
-        self.cfg = replace(self.cfg, web=replace(self.cfg.web, listen=to.web_listen,
-                                                 port=to.web_port))
-        self.bus.publish("system.web_moved", listen=to.web)
-
-    async def settle(self) -> None:
-        """The change is confirmed: the web server on the previous address stops."""
-        old, self._web_old = self._web_old, None
-        if old is not None:
-            self._retire(old)
-
-    def _retire(self, server: WebServer) -> None:
-        self._retiring.add(server)
-        self.clock.call_later(TIMERS["system.answer_grace"],
-                              lambda: self._background(self._stop_retired(server)))
-
-    async def _stop_retired(self, server: WebServer) -> None:
-        if server in self._retiring:
-            self._retiring.discard(server)
-            await asyncio.to_thread(server.stop, False)
 
     # -- wiring -------------------------------------------------------------------
     async def _sync_edge_tables(self) -> None:

@@ -11,8 +11,8 @@ unconfirmed address never outlives the window.
 
 The states and what moves them are the ``TRANSITIONS`` table; the window is the
 ``system.listen_confirm`` row of ``firmware/timers.py``. The effects on the running
-box (restarting Kamailio, binding the new web server) are the composition root's,
-handed in as a ``Switch``; this module owns the decisions, the file and the timer.
+box (restarting Kamailio, binding the new web server) are the composition root's
+(``firmware/listen_effects.py``), handed in as a ``Switch``; this module owns the decisions, the file and the timer.
 """
 from __future__ import annotations
 

@@ -29,7 +29,7 @@ NEW = Listen("127.0.0.2", 8081, "127.0.0.2", 5062)
 
 
 class Recorder:
-    """Stands in for ``App``'s effects and records them."""
+    """Stands in for ``ListenEffects`` (firmware/listen_effects.py) and records the calls."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, Any]] = []
