@@ -212,6 +212,19 @@ class App:
         except Exception as exc:  # no multicast on this interface: the box still serves
             log.warning("mdns announcement failed error=%s", exc)
 
+    async def reannounce(self) -> None:
+        """The box moved (a listen change or its way back): phones and browsers that find
+        it by mDNS must be sent to where it now listens, not where it listened at start."""
+        if not self.cfg.discovery.enabled:
+            return
+        if self._announcing is not None:
+            await self._announcing
+        old, self._announcer = self._announcer, None
+        if old is not None:
+            await asyncio.to_thread(old.stop)
+        self._announcing = asyncio.get_running_loop().run_in_executor(None, self._announce)
+        await self._announcing
+
     async def stop(self) -> None:
         if self.listen is not None:
             self.listen.close()

@@ -48,10 +48,15 @@ class ListenEffects:
         media nodes, SIP trunks and seat dialling follow), a web server bound on the new
         web address beside the old one, which serves until the change is settled."""
         cfg = self.app.cfg
+        moved = False
         if (to.sip_listen, to.sip_port) != (cfg.sip.listen, cfg.sip.port):
             await self._move_edge(to.applied_to(cfg))
+            moved = True
         if (to.web_listen, to.web_port) != (cfg.web.listen, cfg.web.port):
             await self._move_web(to)
+            moved = True
+        if moved:
+            await self.app.reannounce()
 
     async def _move_edge(self, new: Config) -> None:
         app = self.app

@@ -225,3 +225,37 @@ def test_behind_the_https_front_only_the_sip_edge_moves_and_is_confirmed_where_i
         assert f'listen = "{second_address}"' in box.config.read_text()
     finally:
         box.stop()
+
+
+def dig(*query: str) -> str:
+    """An independent mDNS resolver's answer (unicast query to the namespace's port 5353)."""
+    return subprocess.run(["dig", "@127.0.0.1", "-p", "5353", "+short", "+time=2", "+tries=3",
+                           *query], capture_output=True, text=True, timeout=30).stdout
+
+
+def announced_sip() -> tuple[str, str] | None:
+    """(port, address) the mDNS announcement of the SIP edge gives, or None yet."""
+    ptr = dig("_sip._udp.local", "PTR").split()
+    if not ptr:
+        return None
+    srv = dig(ptr[0], "SRV").split()
+    if len(srv) < 4:
+        return None
+    address = dig(srv[3], "A").strip()
+    return (srv[2], address) if address else None
+
+
+def test_the_mdns_announcement_follows_the_move(tmp_path: Path, second_address: str) -> None:
+    # Loopback has no MULTICAST flag by default; this namespace is ours to change.
+    subprocess.run(["ip", "link", "set", "lo", "multicast", "on"], check=True)
+    (tmp_path / "box").mkdir()
+    box = Appliance(tmp_path / "box", nodes_min=1, nodes_max=2,
+                    web="listen_confirm_s = 120\n").start()
+    try:
+        wait_for(lambda: announced_sip() == (str(box.sip_port), "127.0.0.1"), 60,
+                 "the edge announced on its first address")
+        _, sip_port, _ = change(box, second_address)
+        wait_for(lambda: announced_sip() == (str(sip_port), second_address), 60,
+                 "the edge announced on its new address")
+    finally:
+        box.stop()
