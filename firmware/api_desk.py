@@ -267,19 +267,24 @@ class DeskApi:
     @endpoint("campaigns.admin", "write")
     async def import_campaign(self, p: Principal, name: str, path: str) -> dict[str, Any]:
         """Add the rows of the CSV file at ``path`` to campaign ``name``."""
-        store = self._campaign_store()
-        await store.get(name)
+        await self._campaign_store().get(name)
         try:
             data = await asyncio.to_thread(Path(path).read_bytes)
         except OSError as exc:
             raise ApiError(f"cannot read {path}: {exc.strerror}", status=400,
                            field="path") from None
-        try:
-            parsed = await asyncio.to_thread(campaign_csv.parse, data)
-        except campaign_csv.ListError as exc:
-            raise ApiError(str(exc), status=422, row=exc.context.get("line"),
-                           column=exc.context.get("column")) from None
-        counts = await store.add_records(name, parsed.rows)
+        return await self._import_list(name, data)
+
+    @endpoint("campaigns.admin", "write")
+    async def import_campaign_data(self, p: Principal, name: str, data: bytes
+                                   ) -> dict[str, Any]:
+        """``import_campaign`` for a file sent with the request (the web page's upload)."""
+        await self._campaign_store().get(name)
+        return await self._import_list(name, data)
+
+    async def _import_list(self, name: str, data: bytes) -> dict[str, Any]:
+        parsed = await _parse_list(data)
+        counts = await self._campaign_store().add_records(name, parsed.rows)
         return {"added": counts["added"], "skipped": counts["skipped"] + parsed.duplicates,
                 "rejected": parsed.rejected}
 
@@ -300,5 +305,25 @@ class DeskApi:
         return await self._campaign_store().put_dnc(number, note, expires_at)
 
     @endpoint("campaigns.admin", "write")
+    async def import_dnc(self, p: Principal, data: bytes) -> dict[str, Any]:
+        """Put every number of a CSV file on the do-not-call list (the campaign list's
+        format: a number column, and a ``note`` column if wanted); a number already on
+        it keeps its entry, with the new note."""
+        parsed = await _parse_list(data)
+        added = await self._campaign_store().put_dnc_many(
+            [(r["number"], r["data"].get("note", "")) for r in parsed.rows])
+        return {"added": added, "skipped": len(parsed.rows) - added + parsed.duplicates,
+                "rejected": parsed.rejected}
+
+    @endpoint("campaigns.admin", "write")
     async def delete_dnc(self, p: Principal, number: str) -> None:
         await self._campaign_store().delete_dnc(number)
+
+
+async def _parse_list(data: bytes) -> campaign_csv.Parsed:
+    """A call list's rows; 422 naming the line and column for a file that is no list."""
+    try:
+        return await asyncio.to_thread(campaign_csv.parse, data)
+    except campaign_csv.ListError as exc:
+        raise ApiError(str(exc), status=422, row=exc.context.get("line"),
+                       column=exc.context.get("column")) from None

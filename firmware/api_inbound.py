@@ -194,38 +194,68 @@ class InboundApi:
 
     @endpoint("queues.admin", "write")
     async def put_prompt(self, p: Principal, name: str, texts: dict[str, str] | None = None,
-                         file: str = "") -> dict[str, Any]:
-        """A named prompt: a WAV under var/prompts (``file``) or texts per language."""
-        x = await self._store.inbound.put_prompt(Prompt(name, file, texts or {}))
+                         file: str = "", files: dict[str, str] | None = None
+                         ) -> dict[str, Any]:
+        """A named prompt: a WAV under var/prompts (``file``), texts per language, and
+        recordings per language (``files``; None keeps the prompt's)."""
+        if files is None:
+            old = await self._store.inbound.prompt(name)
+            files = dict(old.files) if old is not None else {}
+        x = await self._store.inbound.put_prompt(Prompt(name, file, texts or {}, files))
         await self._audit(p, "prompt.put", x.name)
         self._changed("prompt", x.name)
         return asdict(x)
 
     @endpoint("queues.admin", "write", timeout=60)
-    async def upload_prompt(self, p: Principal, name: str, data: bytes) -> dict[str, Any]:
-        """A WAV uploaded from the browser becomes the prompt's file (``uploads/<name>.wav``
-        under var/prompts; the prompt's texts are kept). It is checked first
-        (``firmware.wavfile``: 8 kHz mono, 16-bit PCM as is, A-law/µ-law converted by sox);
-        a refused file leaves the prompt and the files as they were."""
+    async def upload_prompt(self, p: Principal, name: str, data: bytes, language: str = ""
+                            ) -> dict[str, Any]:
+        """A WAV uploaded from the browser becomes the prompt's recording: for every
+        language (``uploads/<name>.wav``, the prompt's ``file``) or, with ``language``, for
+        that language only (``uploads/<name>.<language>.wav`` in ``files``); the rest of
+        the prompt is kept. It is checked first (``firmware.wavfile``: 8 kHz mono, 16-bit
+        PCM as is, A-law/µ-law converted by sox); a refused file leaves the prompt and
+        the files as they were."""
         name = store_fields.name("prompt.name", name)
+        if language and language not in LANGUAGES:
+            raise ApiError("language: expected " + " or ".join(LANGUAGES) + " (or none: "
+                           "every language)", status=400, field="language")
         try:
             audio = checked_prompt_wav(data)
         except WavError as exc:
             raise ApiError(f"file: {exc}", status=400, field="file") from None
-        old = await self._store.inbound.prompt(name)
-        rel = f"uploads/{name}.wav"
+        old = await self._store.inbound.prompt(name) or Prompt(name)
+        rel = f"uploads/{name}.{language}.wav" if language else f"uploads/{name}.wav"
+        new = replace(old, files={**old.files, language: rel}) if language \
+            else replace(old, file=rel)
         path = self._library().dir / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{name}.{os.getpid()}.part")
         tmp.write_bytes(audio)
         try:
-            x = await self._store.inbound.put_prompt(
-                Prompt(name, rel, dict(old.texts) if old else {}))
+            x = await self._store.inbound.put_prompt(new)
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
         tmp.replace(path)
-        await self._audit(p, "prompt.upload", name)
+        await self._audit(p, "prompt.upload", name, {"language": language} if language
+                          else None)
+        self._changed("prompt", name)
+        return asdict(x)
+
+    @endpoint("queues.admin", "write")
+    async def delete_prompt_recording(self, p: Principal, name: str, language: str
+                                      ) -> dict[str, Any]:
+        """Take a language's recording off a prompt (its file stays under var/prompts);
+        refused (400) when the prompt would have nothing left to play."""
+        old = await self._store.inbound.prompt(name)
+        if old is None:
+            raise NotFound("no such prompt", table="prompts", key=name)
+        if language not in old.files:
+            raise NotFound(f"prompt {name!r} has no recording in {language!r}",
+                           table="prompts", key=name)
+        x = await self._store.inbound.put_prompt(
+            replace(old, files={k: v for k, v in old.files.items() if k != language}))
+        await self._audit(p, "prompt.put", name, {"removed_recording": language})
         self._changed("prompt", name)
         return asdict(x)
 

@@ -192,6 +192,11 @@ class RecordsApi:
         await self.crm.rating.put_table(trunk, currency, rates)
         await self.crm.audited(p, "rating.put", trunk, {"rates": len(rates)})
 
+    @endpoint("rating.admin", "write")
+    async def delete_rate_table(self, p: Principal, trunk: str) -> None:
+        await self.crm.rating.delete_table(trunk)
+        await self.crm.audited(p, "rating.delete", trunk)
+
     @endpoint("rating.admin", "write", timeout=600)
     async def rerate(self, p: Principal, since: float, until: float, trunk: str | None = None
                      ) -> dict[str, Any]:

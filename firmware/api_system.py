@@ -1,22 +1,28 @@
 """The system page's half of ``firmware.api.Api``: what the box listens on, its time,
-recent log lines, the hardware self-test, checking a backup to restore, firmware update.
+recent log lines, the hardware self-test, checking and restoring a backup, firmware update.
 
 Mixed into ``firmware.api.Api`` (which provides ``_run``, ``_store``, ``crm``). The
 composition root hands over the configuration with ``attach_system(cfg, path)``;
 without it (tests of other areas) the network part says so.
 
+The listen addresses are changed through ``firmware.listen_change.ListenChange``
+(attached by the composition root with ``attach_listen_change``): checked against the
+box's interfaces, written to callbox.toml, applied, and kept only if confirmed by a
+request that arrives on the new web address within ``[web] listen_confirm_s``.
+
 What it will not do, and says so instead (``ApiError`` 409 naming the reason):
 
-- change the listen addresses: behind the image's HTTPS front (``web.trusted_proxy``
-  set) the front owns the web address; otherwise changing them from the web UI
-  (with a restart of the edge and a way back) is not built yet: ``callbox.toml``;
+- change the web address behind the image's HTTPS front (``web.trusted_proxy`` set:
+  the front owns it; the SIP edge's address can still be changed), or any address on a
+  box started without a callbox.toml (nothing to write), or move the SIP edge while
+  calls are up (its restart would end them);
 - run the self-test on real hardware while the daemon holds the board (the
   simulator's self-test runs in a child process, its output kept under
   ``var/selftest/``);
-- restore into the running box: a restore swaps the data folder under a stopped
-  box (``firmware.backup.restore``). An uploaded archive is *checked* here in full
-  (frames, passphrase, manifest, versions, database integrity) and the page says
-  how to restore it;
+- restore while call legs are up: a restore stops the daemon, swaps the data folder
+  and starts it again (``firmware/restore_live.py``), which would end them. An archive
+  is checked in full (frames, passphrase, manifest, versions, database integrity)
+  before anything stops;
 - update the firmware when this build has no ``firmware.update`` module (with it, an
   uploaded RAUC bundle goes through ``firmware.update.Updater``: signature, system,
   no downgrade, then ``install_argv``).
@@ -35,7 +41,7 @@ from typing import Any, Callable
 
 from firmware.crm.facade import endpoint
 from firmware.crm.permissions import Principal
-from firmware.errors import ApiError
+from firmware.errors import ApiError, CallboxError, ListenError
 
 LOG_TAIL_MAX = 1000
 SELFTEST_KEEP = 10
@@ -49,11 +55,25 @@ class SystemApi:
     _system_cfg_path: Path | None = None
     _selftest: dict[str, Any] | None = None
     _selftest_task: "asyncio.Future[None] | None" = None
+    _listen: Any = None                          # firmware.listen_change.ListenChange
+    _restore: Callable[[Any], None] | None = None    # App.request_restore
+    _legs_in_use: Callable[[], int] | None = None
 
     def attach_system(self, cfg: Any, config_path: Path | None) -> None:
         """The running configuration and the file it came from (None: defaults)."""
         self._system_cfg = cfg
         self._system_cfg_path = config_path
+
+    def attach_listen_change(self, change: Any) -> None:
+        """The daemon's ``ListenChange`` (the confirm-or-revert state machine)."""
+        self._listen = change
+
+    def attach_restore(self, request: Callable[[Any], None], legs_in_use: Callable[[], int]
+                       ) -> None:
+        """How the daemon restores a backup while running (stop, swap, start again) and
+        how many call legs a stop would end."""
+        self._restore = request
+        self._legs_in_use = legs_in_use
 
     def _var(self) -> Path:
         return Path(self._store.path).parent
@@ -77,20 +97,69 @@ class SystemApi:
             out["network_change"] = "the daemon did not hand its configuration to the API"
             return out
         proxy = getattr(cfg.web, "trusted_proxy", "") or ""
-        out["network"] = {"web_listen": cfg.web.listen, "web_port": cfg.web.port,
-                          "sip_listen": cfg.sip.listen, "sip_port": cfg.sip.port,
-                          "sip_realm": cfg.sip.realm, "trusted_proxy": proxy or None}
-        out["network_change"] = network_refusal(proxy)
+        change = self._listen
+        current = change.current if change is not None else None
+        out["network"] = {
+            "web_listen": current.web_listen if current else cfg.web.listen,
+            "web_port": current.web_port if current else cfg.web.port,
+            "sip_listen": current.sip_listen if current else cfg.sip.listen,
+            "sip_port": current.sip_port if current else cfg.sip.port,
+            "sip_realm": cfg.sip.realm, "trusted_proxy": proxy or None}
+        out["network_change"] = network_refusal(proxy, change)
+        out["listen_change"] = None if change is None else change.view()
+        out["web_changeable"] = change is not None and change.refusal() is None and not proxy
+        out["sip_changeable"] = change is not None and change.refusal() is None
         return out
 
-    @endpoint("system.admin", "write")
+    def _listen_change(self) -> Any:
+        if self._listen is None:
+            raise ApiError(network_refusal("", None), status=409, field="web_listen")
+        return self._listen
+
+    @endpoint("system.admin", "write", timeout=60)
     async def set_listen(self, p: Principal, web_listen: str | None = None,
-                         sip_listen: str | None = None) -> dict[str, Any]:
-        """Refused, always with the reason (see the module docstring)."""
-        cfg = self._system_cfg
-        proxy = "" if cfg is None else (getattr(cfg.web, "trusted_proxy", "") or "")
-        field = "web_listen" if web_listen is not None else "sip_listen"
-        raise ApiError(network_refusal(proxy), status=409, field=field)
+                         web_port: int | None = None, sip_listen: str | None = None,
+                         sip_port: int | None = None) -> dict[str, Any]:
+        """Check the new addresses against the box's interfaces, write callbox.toml
+        (keeping callbox.toml.prev), move the edge and the web server, and start the
+        confirmation window. Unchanged fields may be left out."""
+        from firmware.listen_change import check_request
+        change = self._listen_change()
+        data = {k: v for k, v in (("web_listen", web_listen), ("web_port", web_port),
+                                  ("sip_listen", sip_listen), ("sip_port", sip_port))
+                if v is not None}
+        try:
+            new = await asyncio.to_thread(check_request, data, change.current, change.cfg)
+            await change.apply(new, p.user, p.role)
+        except ListenError as exc:
+            raise ApiError(str(exc).split(" (field=")[0], status=exc.status,
+                           field=exc.context["field"]) from None
+        except CallboxError as exc:        # callbox.toml cannot be edited in place
+            raise ApiError(str(exc), status=409, field="config") from None
+        return change.view()
+
+    @endpoint("system.admin", "write", timeout=30)
+    async def confirm_listen(self, p: Principal, arrived_on: str) -> dict[str, Any]:
+        """Keep the new addresses; ``arrived_on`` is the "host:port" of the web server that
+        took the request (``environ["callbox.listen"]``), which must be the new one."""
+        change = self._listen_change()
+        try:
+            await change.confirm(arrived_on, p.user, p.role)
+        except ListenError as exc:
+            raise ApiError(str(exc).split(" (field=")[0], status=exc.status,
+                           field=exc.context["field"]) from None
+        return change.view()
+
+    @endpoint("system.admin", "write", timeout=60)
+    async def revert_listen(self, p: Principal) -> dict[str, Any]:
+        """Go back to the previous addresses now, before the window ends."""
+        change = self._listen_change()
+        try:
+            await change.revert(p.user, p.role)
+        except ListenError as exc:
+            raise ApiError(str(exc).split(" (field=")[0], status=exc.status,
+                           field=exc.context["field"]) from None
+        return change.view()
 
     @endpoint("system.admin")
     async def recent_logs(self, p: Principal, lines: int = 200) -> dict[str, Any]:
@@ -221,10 +290,55 @@ class SystemApi:
         await self.crm.audited(p, "system.restore_check", archive.name,
                                {"schema": result["schema_version"]})
         cfg_arg = f" --config {self._system_cfg_path}" if self._system_cfg_path else ""
-        return {**result, "archive": str(archive),
+        return {**result, "archive": str(archive), "name": archive.name,
+                "live": self._restore is not None,
                 "how": f"stop the box, then run: callbox restore{cfg_arg} {archive}"
                        + (" --passphrase-file FILE" if passphrase else "")
                        + " (a running box cannot replace its own database)"}
+
+    def _restorable(self, name: str) -> Path:
+        """A backup made on this box (``backups/``) or uploaded on the page (``uploads/``)."""
+        if "/" in name or "\\" in name or name.startswith(".") or not name.endswith(".cbbak"):
+            raise ApiError("backup: expected the name of a .cbbak made or uploaded on this "
+                           "box", status=400, field="backup")
+        for folder in ("backups", "uploads/system"):
+            path = self._var() / folder / name
+            if path.is_file():
+                return path
+        raise ApiError(f"backup: no backup {name} on this box", status=404, field="backup")
+
+    @endpoint("system.admin", "write", timeout=600)
+    async def restore_now(self, p: Principal, backup: str, passphrase: str | None = None
+                          ) -> dict[str, Any]:
+        """Restore a backup into this running box: checked in full, then the daemon
+        stops, swaps its data folder (the old one kept beside it) and starts again a
+        moment after this answer. Refused (409) while call legs are up."""
+        from firmware.backup.archive import BackupError
+        from firmware.backup.restore import verify_backup
+        from firmware.restore_live import RestoreRequest
+        archive = self._restorable(backup)
+        if self._restore is None or self._legs_in_use is None:
+            raise ApiError("this daemon cannot restore while running (started without its "
+                           "restart): stop it and run callbox restore", status=409,
+                           field="backup")
+        legs = self._legs_in_use()
+        if legs:
+            raise ApiError(f"backup: {legs} call legs are up; a restore stops the box, which "
+                           "would end them: try again when it is idle", status=409,
+                           field="backup")
+        try:
+            result = await asyncio.to_thread(verify_backup, archive, self._var().parent,
+                                             passphrase)
+        except BackupError as exc:
+            raise ApiError(f"this archive cannot be restored: {exc}", status=400,
+                           field="backup") from None
+        await self.crm.audited(p, "system.restore_start", archive.name,
+                               {"schema": result["schema_version"]})
+        try:
+            self._restore(RestoreRequest(archive, passphrase, p.user, p.role))
+        except CallboxError as exc:
+            raise ApiError(str(exc).split(" (field=")[0], status=409, field="backup") from None
+        return {**result, "state": "restarting", "backup": archive.name}
 
     # -- firmware update ---------------------------------------------------------------------
     @endpoint("system.admin", "write", timeout=900)
@@ -260,11 +374,16 @@ def update_available() -> bool:
     return importlib.util.find_spec("firmware.update") is not None
 
 
-def network_refusal(trusted_proxy: str) -> str:
-    if trusted_proxy:
-        return (f"this box is reached through the image's HTTPS front ({trusted_proxy}); the "
-                "web address is managed there and cannot be changed from this page")
-    return ("changing the listen addresses from the web UI is not built yet: edit [web] "
-            "listen and [sip] listen in callbox.toml and restart the box")
-
-
+def network_refusal(trusted_proxy: str, change: Any) -> str:
+    """What the network panel says about changing the addresses here."""
+    front = (f"this box is reached through the image's HTTPS front ({trusted_proxy}), which "
+             "owns the web address, so only the SIP edge's address can be changed here"
+             if trusted_proxy else "")
+    why = ("the daemon did not hand its listen-change service to the API: edit [web] and "
+           "[sip] listen in callbox.toml and restart the box" if change is None
+           else change.refusal())
+    if why is not None:
+        return f"{front}; {why}" if front else why
+    window = (f"a change is undone unless it is confirmed from the new web address within "
+              f"{change.window:g} s")
+    return f"{front}; {window}" if front else window

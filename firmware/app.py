@@ -17,7 +17,7 @@ from typing import Any, Coroutine
 
 from acd_core.clock import Clock
 
-from firmware import demo, sdnotify, slot
+from firmware import config as config_mod, demo, listen_change, sdnotify, slot
 from firmware.api import Api
 from firmware.clock import LoopClock, sleep
 from firmware.config import Config
@@ -25,7 +25,7 @@ from firmware.crm.service import Crm
 from firmware.cti import codes
 from firmware.cti.outbound import seat_call
 from firmware.discovery import Announcer
-from firmware.errors import FlowError
+from firmware.errors import FlowError, ListenError
 from firmware.events import Event, EventBus
 from firmware.flows import callback, inbound, routing
 from firmware.flows.acd_runner import AcdRunner
@@ -34,6 +34,9 @@ from firmware.flows.reconcile import reconcile
 from firmware.flows.records import CallRecords
 from firmware.flows.say import PromptLibrary
 from firmware.hardware import Hardware
+from firmware.listen_change import ListenChange
+from firmware.listen_effects import ListenEffects
+from firmware.restore_live import RestoreRequest, take_outcome
 from firmware.media.leg import Leg
 from firmware.media.pool import MediaPool
 from firmware.sipedge.kamailio import KamailioEdge
@@ -71,6 +74,10 @@ class App:
         self.pool: MediaPool | None = None
         self.acd: AcdRunner | None = None
         self.web: WebServer | None = None
+        self.listen_effects: ListenEffects | None = None
+        self.listen: ListenChange | None = None
+        self.restore_request: RestoreRequest | None = None  # carried out after stop()
+        self.stop_requested: asyncio.Event | None = None    # serve()'s: ends the run
         self.api: Api | None = None         # what the web UI calls (kept for in-process tests)
         self.ctx: FlowContext | None = None
         self.security = SecurityMonitor(self.bus, self.clock)
@@ -91,6 +98,11 @@ class App:
 
     # -- lifecycle --------------------------------------------------------------
     async def start(self) -> None:
+        # A listen change still pending means the last run stopped inside its window:
+        # the previous callbox.toml is back before anything listens (firmware/listen_change.py).
+        recovered = listen_change.recover(self.cfg.var_dir, self.config_path)
+        if recovered is not None and self.config_path is not None:
+            self.cfg = config_mod.load(self.config_path)
         cfg = self.cfg
         self._started_mono = self.clock.now()
         for d in (cfg.var_dir, cfg.run_dir, cfg.recordings_dir / ".incoming", cfg.prompts_dir):
@@ -162,9 +174,26 @@ class App:
         api.attach_system(cfg, self.config_path)
         # make_app reads its signing key through the API, so it must run off the loop.
         web_app = await asyncio.to_thread(make_app, api, clock=self.clock)
-        self.web = WebServer(trust_proxy(web_app, cfg.web.trusted_proxy), cfg.web.listen,
-                             cfg.web.port)
+        wsgi = trust_proxy(web_app, cfg.web.trusted_proxy)
+        self.web = WebServer(wsgi, cfg.web.listen, cfg.web.port)
         await asyncio.to_thread(self.web.start)
+        self.listen_effects = ListenEffects(self, wsgi)
+        self.listen = ListenChange(self.clock, cfg, self.config_path, self.listen_effects,
+                                   self._audit)
+        api.attach_listen_change(self.listen)
+        if recovered is not None:
+            await self._audit("system.listen_revert", *listen_change.SYSTEM, {
+                "reason": "restart", "from": recovered.new.as_dict(),
+                "to": recovered.previous.as_dict()})
+        api.attach_restore(self.request_restore, self.legs_in_use)
+        outcome = take_outcome(cfg.var_dir)
+        if outcome is not None:
+            ok = bool(outcome.pop("ok", False))
+            by, role = str(outcome.pop("by", "?")), str(outcome.pop("role", "?"))
+            await self.crm.audit.append(by, role, "system.restore" if ok
+                                        else "system.restore_failed",
+                                        str(outcome.get("archive", "")), outcome)
+            self.bus.publish("system.restored" if ok else "system.restore_failed", **outcome)
         if cfg.discovery.enabled:
             # Probing takes seconds; the box serves meanwhile.
             self._announcing = asyncio.get_running_loop().run_in_executor(None, self._announce)
@@ -183,7 +212,24 @@ class App:
         except Exception as exc:  # no multicast on this interface: the box still serves
             log.warning("mdns announcement failed error=%s", exc)
 
+    async def reannounce(self) -> None:
+        """The box moved (a listen change or its way back): phones and browsers that find
+        it by mDNS must be sent to where it now listens, not where it listened at start."""
+        if not self.cfg.discovery.enabled:
+            return
+        if self._announcing is not None:
+            await self._announcing
+        old, self._announcer = self._announcer, None
+        if old is not None:
+            await asyncio.to_thread(old.stop)
+        self._announcing = asyncio.get_running_loop().run_in_executor(None, self._announce)
+        await self._announcing
+
     async def stop(self) -> None:
+        if self.listen is not None:
+            self.listen.close()
+        if self.listen_effects is not None:
+            await self.listen_effects.stop()
         if self.web is not None:
             await asyncio.to_thread(self.web.stop)
         if self._poller is not None:
@@ -218,6 +264,26 @@ class App:
         self.security.close()
         if self.store is not None:
             await self.store.close()
+
+    # -- listen addresses changed on the system page (firmware/listen_change.py) ---------
+    async def _audit(self, action: str, user: str, role: str, detail: dict[str, Any]) -> None:
+        assert self.crm is not None
+        await self.crm.audit.append(user, role, action, "listen", detail)
+
+    def legs_in_use(self) -> int:
+        """Call legs up on the media nodes now (0: stopping ends no call)."""
+        return 0 if self.pool is None else sum(int(n["legs_in_use"])
+                                               for n in self.pool.health()["nodes"])
+
+    def request_restore(self, request: RestoreRequest) -> None:
+        """The system page asked for a restore (``firmware/restore_live.py``): the run ends
+        a moment later (the answer gets out first) and ``serve`` returns the request."""
+        if self.stop_requested is None:
+            raise ListenError("this daemon cannot restart itself (not started by serve)",
+                              "file", status=409)
+        self.restore_request = request
+        event = self.stop_requested
+        self.clock.call_later(TIMERS["system.answer_grace"], event.set)
 
     # -- wiring -------------------------------------------------------------------
     async def _sync_edge_tables(self) -> None:
@@ -388,11 +454,14 @@ class App:
 
 
 async def serve(cfg: Config, ready: "asyncio.Future[App] | None" = None,
-                config_path: Path | None = None) -> None:
-    """Run until SIGINT/SIGTERM; always stops what it started."""
+                config_path: Path | None = None) -> RestoreRequest | None:
+    """Run until SIGINT/SIGTERM (or a restore asked for on the system page, which is
+    returned for the caller to carry out once everything is stopped); always stops what
+    it started."""
     app = App(cfg, config_path=config_path)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
+    app.stop_requested = stop
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     notifier = sdnotify.Notifier()
@@ -414,6 +483,7 @@ async def serve(cfg: Config, ready: "asyncio.Future[App] | None" = None,
         for t in tasks:
             t.cancel()
         await app.stop()
+    return app.restore_request
 
 
 async def _watchdog_pings(notifier: sdnotify.Notifier, interval: float) -> None:

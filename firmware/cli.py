@@ -99,10 +99,14 @@ def main(argv: list[str] | None = None) -> int:
     from firmware import app
     app.configure_logging(args.log_level, cfg.var_dir / "log" / "callbox.log")
     try:
-        asyncio.run(app.serve(cfg, config_path=_config_path(args.config)))
+        restore = asyncio.run(app.serve(cfg, config_path=_config_path(args.config)))
     except CallboxError as exc:
         print(f"callbox: {exc}", file=sys.stderr)
         return 1
+    if restore is not None:             # asked for on the system page: firmware/restore_live.py
+        from firmware import restore_live
+        restore_live.carry_out(restore, cfg.var_dir)
+        restore_live.start_again()
     return 0
 
 

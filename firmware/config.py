@@ -33,6 +33,7 @@ from drivers.analog.si3050 import COUNTRIES
 from drivers.e1.cas import VOICE_TIMESLOTS
 from firmware.errors import ConfigError
 from firmware.telephony.r2.variants import VARIANTS as R2_VARIANTS
+from firmware.timers import TIMERS
 
 UNIX_PATH_MAX = 108          # sizeof(sockaddr_un.sun_path) on Linux, the NUL included
 E1_SPANS = ("e1.span1", "e1.span2")
@@ -69,6 +70,17 @@ def _int_range(lo: int, hi: int) -> Callable[[Any], int]:
         if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
             raise ValueError(f"an integer {lo}-{hi}")
         return v
+    return check
+
+
+def _timer(name: str) -> Callable[[Any], float]:
+    """A number inside the bounds of ``TIMERS[name]`` (firmware/timers.py)."""
+    spec = TIMERS.spec(name)
+
+    def check(v: Any) -> float:
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not spec.lo <= v <= spec.hi:
+            raise ValueError(f"a number of seconds {spec.lo:g}-{spec.hi:g}")
+        return float(v)
     return check
 
 
@@ -181,6 +193,8 @@ class WebConfig:
     listen: str = "127.0.0.1"
     port: int = 8080
     trusted_proxy: str = ""     # the reverse proxy whose X-Forwarded-For is believed (webui/proxy.py)
+    # a listen change made on the system page goes back unless confirmed within this
+    listen_confirm_s: float = TIMERS["system.listen_confirm"]
 
 
 @dataclass(frozen=True)
@@ -268,7 +282,8 @@ _CHECKS: dict[str, dict[str, Callable[[Any], Any]]] = {
               "legs_per_node": _int_range(2, 4), "spare_legs": _int_range(0, 64),
               "edge_only": _bool,
               "sip_port_base": _port, "rtp_port_base": _port},
-    "web": {"listen": _ipv4, "port": _port, "trusted_proxy": _opt_ipv4},
+    "web": {"listen": _ipv4, "port": _port, "trusted_proxy": _opt_ipv4,
+            "listen_confirm_s": _timer("system.listen_confirm")},
     "hardware": {"profile": _choice("sim", "real"), "spi_device": _device, "i2c_bus": _device,
                  "spi_fxo": _device_list, "spi_fxs": _device_list, "gpio_chip": _device,
                  "tdm": _device, "watchdog": _device, "console": _device},

@@ -7,7 +7,7 @@ __all__ = [
     "CallboxError", "ConfigError", "DecodeError", "IllegalTransition",
     "StoreError", "MediaError", "EdgeError", "FlowError", "ApiError",
     "RouteError", "DialStringError", "TrunksBusy", "SigningError", "FlashError",
-    "UpdateError",
+    "UpdateError", "ListenError",
 ]
 
 
@@ -59,3 +59,13 @@ class FlashError(CallboxError):
 
 class UpdateError(CallboxError):
     """A bundle was refused or its install failed; carries ``bundle`` and ``reason``."""
+
+
+class ListenError(CallboxError):
+    """A listen-address change was refused; carries ``field`` (the form field at fault,
+    ``web_listen``, ``web_port``, ``sip_listen``, ``sip_port``, ``confirm``) and ``status``
+    (the HTTP status the API answers with)."""
+
+    def __init__(self, message: str, field: str, status: int = 400, **context: object) -> None:
+        super().__init__(message, field=field, **context)
+        self.status = status

@@ -90,6 +90,14 @@ TIMERS = TimerTable(
               "a callback rings its reserved agent this long", 5, 120),
     TimerSpec("flow.callback_customer_ring", 40.0, "s",
               "a callback rings the customer this long before it counts as no answer", 5, 300),
+    # listen addresses changed from the system page (firmware/listen_change.py)
+    TimerSpec("system.listen_confirm", 120.0, "s",
+              "a new listen address must be confirmed from that address within this, or the "
+              "box goes back to the previous one ([web] listen_confirm_s)", 5, 900),
+    TimerSpec("system.answer_grace", 1.0, "s",
+              "a web server left behind by a listen change, or the daemon stopping for a "
+              "restore asked on the system page, keeps serving this long, so the answer to "
+              "that request gets out", 0.1, 10),
     # web API
     TimerSpec("api.call_timeout", 5.0, "s",
               "a web request waits this long for the daemon loop before answering 503", 0.5, 60),

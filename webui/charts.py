@@ -1,14 +1,15 @@
 """Charts as SVG, drawn on the server: no script, no library, readable at any width.
 
-``bars`` draws grouped bars (one colour per series), ``line`` a line of values in
-[0, 1] (a share such as the service level) with an optional target line. Both
+``bars`` draws grouped bars (one colour per series; a value None -- nothing to measure --
+draws no bar, and its hover title says so), ``line`` a line of values in [0, 1] (a share
+such as the service level) with an optional target line. Both
 scale to their container (``viewBox``) and carry a ``<title>`` per point so the
 exact figure shows on hover.
 """
 from __future__ import annotations
 
 from html import escape
-from typing import Sequence
+from typing import Mapping, Sequence
 
 W, H, PAD_L, PAD_B, PAD_T = 640, 240, 40, 36, 12
 COLOURS = ("#2f6f9f", "#2e7d4f", "#a86b00", "#b23b3b")
@@ -52,9 +53,14 @@ def _frame(label_y: Sequence[tuple[float, str]], labels: Sequence[str], body: li
     return "".join(out)
 
 
-def bars(labels: Sequence[str], series: dict[str, Sequence[float]], title: str) -> str:
+def bars(labels: Sequence[str], series: Mapping[str, Sequence[float | None]], title: str,
+         unit: str = "", top: float | None = None) -> str:
+    """``top``: the scale's maximum (100 for percentages); by default a round number
+    above the largest value."""
     plot_w, plot_h = W - PAD_L - 8, H - PAD_B - PAD_T
-    top = _nice_max(max((v for vs in series.values() for v in vs), default=0))
+    if top is None:
+        top = _nice_max(max((v for vs in series.values() for v in vs if v is not None),
+                            default=0))
     n, k = max(1, len(labels)), max(1, len(series))
     slot = plot_w / n
     bar = slot * 0.8 / k
@@ -62,12 +68,13 @@ def bars(labels: Sequence[str], series: dict[str, Sequence[float]], title: str) 
     for j, (name, values) in enumerate(series.items()):
         colour = COLOURS[j % len(COLOURS)]
         for i, v in enumerate(values):
-            h = plot_h * (v / top)
+            h = 0.0 if v is None else plot_h * (v / top)
             x = PAD_L + slot * i + slot * 0.1 + bar * j
+            said = "none" if v is None else f"{v:g}{unit}"
             body.append(f'<rect x="{x:.1f}" y="{PAD_T + plot_h - h:.1f}" width="{bar:.1f}"'
                         f' height="{h:.1f}" fill="{colour}"><title>{escape(labels[i])}'
-                        f" {escape(name)}: {v:g}</title></rect>")
-    ticks = [(f, f"{top * f:g}") for f in (0, 0.5, 1)]
+                        f" {escape(name)}: {escape(said)}</title></rect>")
+    ticks = [(f, f"{top * f:g}{unit}") for f in (0, 0.5, 1)]
     legend = [(COLOURS[j % len(COLOURS)], name) for j, name in enumerate(series)]
     return _frame(ticks, labels, body, legend, title)
 

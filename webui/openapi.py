@@ -26,6 +26,7 @@ _ERRORS = {400: "a parameter or the body is malformed (names it)",
            409: "the change conflicts with the object's state",
            413: "the request body is too large",
            415: "the body is not JSON",
+           422: "the uploaded file cannot be read as what it should be (names the line)",
            429: "too many attempts",
            503: "the daemon did not answer in time"}
 

@@ -29,7 +29,8 @@ NAV: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("Reports", "/reports", ("reports.read",)),
     ("Admin", "/admin", ("users.admin", "queues.admin", "records.admin", "audit.read",
                          "customers.admin", "tickets.admin", "system.admin", "system.backup",
-                         "surveys.admin", "desk.admin")),
+                         "surveys.admin", "desk.admin", "rating.admin",
+                         "campaigns.admin")),
 )
 
 

@@ -20,6 +20,10 @@ What waitress does not do by itself, this module adds:
   lower limits of their own), malformed requests and chunk sizes are 400 from
   waitress's parser before the application sees them.
 
+Every request carries ``environ["callbox.listen"]``, the "host:port" of the server
+that took it (never a header a client can send): the system page's listen change is
+confirmed only by a request that came in on the new address.
+
 ``start()`` binds the socket in the caller's thread (a port in use fails
 start-up with ``WebError``) and serves from a thread of its own; ``stop()``
 closes every connection in the loop's thread, tells the application to end
@@ -100,6 +104,12 @@ class WebServer:
     def __init__(self, app: Callable[..., Any], host: str = "127.0.0.1", port: int = 8080, *,
                  threads: int = 16, header_deadline_s: float = HEADER_DEADLINE_S) -> None:
         self._app = app
+
+        def tagged(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+            environ["callbox.listen"] = self.listen
+            return app(environ, start_response)
+
+        self._tagged = tagged
         self._host = host
         self._port = port
         self._threads = threads
@@ -144,7 +154,7 @@ class WebServer:
         sockinfo = (family, socket.SOCK_STREAM, 0, (self._host, self._port))
         dispatcher = ThreadedTaskDispatcher()      # threads start once the port is ours
         try:
-            self._server = _Server(self._app, self._map, dispatcher=dispatcher, adj=adj,
+            self._server = _Server(self._tagged, self._map, dispatcher=dispatcher, adj=adj,
                                    sockinfo=sockinfo)
         except OSError as exc:
             for ch in list(self._map.values()):
@@ -159,12 +169,19 @@ class WebServer:
         self._thread.start()
         log.info("web UI listening url=%s", self.url)
 
-    def stop(self) -> None:
+    @property
+    def listen(self) -> str:
+        """"host:port" bound (what ``environ["callbox.listen"]`` says)."""
+        return f"{self._host}:{self.port}"
+
+    def stop(self, close_app: bool = True) -> None:
+        """``close_app=False``: the application keeps serving on another server (a listen
+        change retires this one); its event streams here end as their sockets close."""
         server, thread = self._server, self._thread
         if server is None or thread is None:
             return
         close = getattr(self._app, "close", None)
-        if callable(close):                 # event streams end, their workers return
+        if close_app and callable(close):   # event streams end, their workers return
             close()
 
         def close_all() -> None:            # runs in the loop's thread

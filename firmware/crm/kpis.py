@@ -21,6 +21,12 @@ Where each comes from, and why there:
 * CSAT: of the survey answers given with a digit on a numeric scale (a question
   whose choices are digits, at least three), the share in the top two of that
   scale (4-5 of 1-5, 2-3 of 1-3); with the average score.
+
+By team, a team's row is its agents together (an agent is a seat; its team is the team
+of the user whose seat it is): state times, handled calls, scheduled and working
+minutes, FCR calls and survey answers are summed before the shares are taken, so a
+team's occupancy is not an average of its agents' shares. Agents of no team make the
+row ``""``. Abandons are the queues': a team row has none.
 """
 from __future__ import annotations
 
@@ -34,7 +40,7 @@ from acd_core.kpi import KpiSettings, Report, compute
 from firmware.store.db import ValidationError
 
 WORKING = frozenset({"available", "ringing", "on-call", "wrap-up"})
-BY = ("total", "queue", "agent")
+BY = ("total", "queue", "agent", "team")
 MAX_ADHERENCE_DAYS = 93         # minutes sampled per agent: 93 days is 134k evaluations
 
 
@@ -107,8 +113,10 @@ def _ratio(num: float, den: float, digits: int = 4) -> float | None:
 
 
 def acd_rows(items: list[Any], by: str, since: float, until: float, queue: str | None,
-             schedules: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Per group (``total``, each queue or each agent) the trace's KPIs."""
+             schedules: dict[str, Any], teams: dict[str, str] | None = None
+             ) -> dict[str, dict[str, Any]]:
+    """Per group (``total``, each queue, each agent, or each team: its agents' time and
+    calls together, ``teams`` mapping an agent to its team) the trace's KPIs."""
     settings = KpiSettings(start=since, end=until, queue=queue)
     whole = compute(items, settings)
     if by == "total":
@@ -120,16 +128,24 @@ def acd_rows(items: list[Any], by: str, since: float, until: float, queue: str |
             out[q] = _queue_row(rep)
         return out
     agent_spans = spans(items)
+    agents = sorted(set(whole.agents) | {c.agent for c in whole.calls.values() if c.agent})
+    members: dict[str, set[str]] = {}
+    for agent in agents:
+        key = agent if by == "agent" else (teams or {}).get(agent, "")
+        members.setdefault(key, set()).add(agent)
     out = {}
-    for agent in sorted(set(whole.agents) | {c.agent for c in whole.calls.values()
-                                             if c.agent}):
-        row = _agent_row(whole, agent)
-        sched = schedules.get(agent)
-        if sched is not None:
-            share, work, planned = adherence(agent_spans.get(agent, []), sched, since, until)
-            row.update(adherence=None if share is None else round(share, 4),
-                       adherence_minutes=work, scheduled_minutes=planned)
-        out[agent] = row
+    for key, group in members.items():
+        row = _agent_row(whole, group)
+        scheduled = [a for a in group if a in schedules]
+        if scheduled:                           # minutes add up over a team's agents
+            work = planned = 0
+            for agent in scheduled:
+                _, w, n = adherence(agent_spans.get(agent, []), schedules[agent], since,
+                                    until)
+                work, planned = work + w, planned + n
+            row.update(adherence=_ratio(work, planned), adherence_minutes=work,
+                       scheduled_minutes=planned)
+        out[key] = row
     return out
 
 
@@ -144,27 +160,35 @@ def _queue_row(rep: Report) -> dict[str, Any]:
             "transfer_rate": None if tr.value is None else round(tr.value, 4)}
 
 
-def _agent_row(rep: Report, agent: str | None) -> dict[str, Any]:
-    times = rep.agents if agent is None else {agent: rep.agents.get(agent, {})}
+def _agent_row(rep: Report, agents: set[str] | None) -> dict[str, Any]:
+    """Occupancy, utilization and transfer rate of ``agents`` together (None: the total,
+    without the transfer rate, which is the queues')."""
+    times = rep.agents if agents is None else {a: rep.agents.get(a, {}) for a in agents}
     work = sum(a.get("on-call", 0.0) + a.get("wrap-up", 0.0) for a in times.values())
     idle = sum(a.get("available", 0.0) + a.get("ringing", 0.0) for a in times.values())
     logged = sum(v for a in times.values() for st, v in a.items() if st != "logged-out")
     row: dict[str, Any] = {"occupancy": _ratio(work, work + idle),
                            "utilization": _ratio(work, logged),
                            "adherence": None}
-    if agent is not None:
-        handled = [c for c in rep.calls.values() if c.agent == agent and c.ended is not None]
+    if agents is not None:
+        handled = [c for c in rep.calls.values() if c.agent in agents and c.ended is not None]
         moved = [c for c in handled if c.transfer]
         row.update(handled=len(handled), transferred=len(moved),
                    transfer_rate=_ratio(len(moved), len(handled)))
     return row
 
 
-_GROUP = {"total": "'all'", "queue": "c.queue", "agent": "c.agent"}
+_GROUP = {"total": "'all'", "queue": "c.queue", "agent": "c.agent", "team": "c.agent"}
+
+
+def _regroup(by: str, teams: dict[str, str] | None, key: str | None) -> str:
+    """The group of a row keyed by agent when the report is by team."""
+    return (teams or {}).get(key or "", "") if by == "team" else (key or "")
 
 
 async def fcr_rows(db: Any, by: str, since: float, until: float, repeat_h: float,
-                   queue: str | None) -> dict[str, dict[str, Any]]:
+                   queue: str | None, teams: dict[str, str] | None = None
+                   ) -> dict[str, dict[str, Any]]:
     """Per group: answered calls with a number, those followed by a repeat, FCR."""
     rows = await db.fetchall(
         f"SELECT {_GROUP[by]} AS k, COUNT(*) AS n, SUM(EXISTS(SELECT 1 FROM cdr r"
@@ -174,12 +198,17 @@ async def fcr_rows(db: Any, by: str, since: float, until: float, repeat_h: float
         " AND c.started_at >= ? AND c.started_at < ?"
         + (" AND c.queue = ?" if queue is not None else "") + " GROUP BY k",
         [repeat_h * 3600.0, since, until] + ([queue] if queue is not None else []))
-    return {r["k"]: {"fcr_calls": r["n"], "repeat_calls": r["repeated"] or 0,
-                     "fcr": _ratio(r["n"] - (r["repeated"] or 0), r["n"])} for r in rows}
+    acc: dict[str, list[int]] = {}             # group -> [calls, repeated]
+    for r in rows:
+        a = acc.setdefault(_regroup(by, teams, r["k"]), [0, 0])
+        a[0] += r["n"]
+        a[1] += r["repeated"] or 0
+    return {k: {"fcr_calls": n, "repeat_calls": rep, "fcr": _ratio(n - rep, n)}
+            for k, (n, rep) in acc.items()}
 
 
-async def csat_rows(db: Any, by: str, since: float, until: float, queue: str | None
-                    ) -> dict[str, dict[str, Any]]:
+async def csat_rows(db: Any, by: str, since: float, until: float, queue: str | None,
+                    teams: dict[str, str] | None = None) -> dict[str, dict[str, Any]]:
     """Per group: survey answers on a numeric scale, satisfied ones, CSAT, average."""
     rows = await db.fetchall(
         f"SELECT {_GROUP[by]} AS k, a.digit, q.choices FROM survey_answers a"
@@ -196,7 +225,8 @@ async def csat_rows(db: Any, by: str, since: float, until: float, queue: str | N
             continue                           # not a numeric scale, or a '#' answer
         if len(scale) < 3 or score not in scale:
             continue
-        a = acc.setdefault(r["k"] or ("all" if by == "total" else ""), [0, 0, 0])
+        a = acc.setdefault("all" if by == "total" else _regroup(by, teams, r["k"]),
+                           [0, 0, 0])
         a[0] += 1
         a[1] += score >= scale[-2]
         a[2] += score
@@ -216,14 +246,17 @@ async def report(store: Any, by: str, since: float, until: float, queue: str | N
         raise ValidationError("repeat_h", "hours between 0 and 720", repeat_h)
     items = await trace_items(store.db, until)
     schedules: dict[str, Any] = {}
-    if by == "agent":
+    teams: dict[str, str] | None = None
+    if by == "team":                            # an agent (seat) is in its user's team
+        teams = {u.seat: u.team or "" for u in await store.users.list() if u.seat}
+    if by in ("agent", "team"):
         for s in await store.inbound.schedules():
             if s.name.startswith("agent-"):
                 schedules[s.name[len("agent-"):]] = s
-    groups = acd_rows(items, by, since, until, queue, schedules)
-    key = "queue" if by == "queue" else "agent"
-    fcr = await fcr_rows(store.db, by, since, until, repeat_h, queue)
-    csat = await csat_rows(store.db, by, since, until, queue)
+    groups = acd_rows(items, by, since, until, queue, schedules, teams)
+    key = by if by in ("queue", "team") else "agent"
+    fcr = await fcr_rows(store.db, by, since, until, repeat_h, queue, teams)
+    csat = await csat_rows(store.db, by, since, until, queue, teams)
     out = []
     for k in sorted(set(groups) | set(fcr) | set(csat)):
         row: dict[str, Any] = {"key": k} if by == "total" else {key: k}

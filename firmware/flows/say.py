@@ -91,6 +91,8 @@ class PromptLibrary:
             if named is None:
                 raise NotFound("no such prompt", table="prompts", key=spec.partition(":")[2])
             spec = named.spec()
+        if isinstance(spec, dict) and "files" in spec:
+            spec = _for_language(spec, lang, default_lang)
         if isinstance(spec, dict) and "file" in spec:
             path = self.dir / spec["file"]
             if not path.is_file():
@@ -133,6 +135,18 @@ class PromptLibrary:
                 failed += 1
                 log.warning("prompt not rendered lang=%s prompt=%r error=%s", lang, job, exc)
         return failed
+
+
+def _for_language(spec: dict[str, Any], lang: str, default_lang: str) -> dict[str, Any]:
+    """A named prompt with recordings per language, for a caller of ``lang``: that
+    language's recording, else the recording for every language, else the text; with
+    neither, the default language's recording, else any."""
+    files = spec["files"]
+    if lang in files:
+        return {"file": files[lang]}
+    if "file" in spec or spec.get("text"):
+        return {k: v for k, v in spec.items() if k != "files"}
+    return {"file": files.get(default_lang) or next(iter(files.values()))}
 
 
 async def play_through(clock: Any, channel: Any, path: Path | str, *,

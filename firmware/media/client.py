@@ -70,6 +70,7 @@ class NodeLink:
         self.bad_lines = 0
         self.retiring = False              # out of the dispatcher set, draining
         self.retired = False               # stopped on purpose; not restarted
+        self.respawn = False               # stopped on purpose; started again (edge moved)
         self.stderr_tail: deque[str] = deque(maxlen=20)
         self._writer: asyncio.StreamWriter | None = None
         self._pending: dict[int, tuple[asyncio.Future[dict[str, Any]], Any]] = {}

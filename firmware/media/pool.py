@@ -153,6 +153,30 @@ class MediaPool(MediaCalls):
             for t in list(self._flow_tasks):
                 t.cancel()
 
+    @property
+    def edge(self) -> str:
+        """The edge's "host:port" the nodes dial through and take SIP from."""
+        return self._edge
+
+    async def set_edge(self, edge: str) -> None:
+        """The edge moved (its listen address was changed on the system page): every node
+        is started again with the new address, its dial target and SIP filter, and this
+        returns once they are up (or ``media.hello_timeout`` passed). The caller makes sure
+        no call is up: a node's calls end with it."""
+        if edge == self._edge:
+            return
+        self._edge = edge
+        links = [l for l in self._links.values() if not l.retired and not l.retiring]
+        old_pids = {l.node_id: l.pid for l in links}
+        for link in links:
+            link.respawn = True
+        await asyncio.gather(*(link.terminate() for link in links), return_exceptions=True)
+        deadline = self._clock.now() + TIMERS["media.hello_timeout"]
+        while self._clock.now() < deadline and not all(
+                l.state == "up" and l.pid != old_pids[l.node_id] for l in links):
+            await sleep(self._clock, 0.05)
+        log.info("media nodes follow the edge edge=%s nodes=%d", edge, len(links))
+
     async def _all_up(self, links: list[NodeLink]) -> None:
         pending = {asyncio.shield(l.first_up) for l in links}
         deadline = self._clock.now() + TIMERS["media.hello_timeout"]
@@ -320,6 +344,9 @@ class MediaPool(MediaCalls):
                 await link.terminate()
             if self._stopping or link.retired:
                 break
+            if link.respawn:                 # stopped on purpose by set_edge: no death
+                link.respawn = False
+                continue
             was_looping = policy.crash_looping
             delay = policy.died()
             if policy.crash_looping and not was_looping:
@@ -364,7 +391,7 @@ class MediaPool(MediaCalls):
         if not link.first_up.done():
             link.first_up.set_result(False)
         self._cancel_idle(link)
-        if self._stopping or link.retired:
+        if self._stopping or link.retired or link.respawn:
             link.end_legs("shutdown")
             link.fail_pending("stopped")
             return

@@ -235,6 +235,21 @@ class Campaigns:
                                " note = excluded.note, expires_at = excluded.expires_at", row)
         return {"number": n, "note": row[1], "added_at": row[2], "expires_at": row[3]}
 
+    async def put_dnc_many(self, entries: list[tuple[str, str]]) -> int:
+        """``(number, note)`` pairs in one transaction (all or none); how many were new."""
+        now = self._db.wall()
+        rows = [(f.number("dnc.number", n), f.text("dnc.note", note, 200), now)
+                for n, note in entries]
+        async with self._db.transaction("dnc.put_many") as conn:
+            async with conn.execute("SELECT COUNT(*) FROM dnc") as cur:
+                before = (await cur.fetchone() or (0,))[0]
+            await conn.executemany(
+                "INSERT INTO dnc (number, note, added_at) VALUES (?, ?, ?) ON CONFLICT"
+                " (number) DO UPDATE SET note = excluded.note", rows)
+            async with conn.execute("SELECT COUNT(*) FROM dnc") as cur:
+                after = (await cur.fetchone() or (0,))[0]
+        return int(after) - int(before)
+
     async def delete_dnc(self, number: str) -> None:
         async with self._db.transaction("dnc.delete") as conn:
             async with conn.execute("DELETE FROM dnc WHERE number = ?", (number,)) as cur:

@@ -126,24 +126,49 @@ class ListEntry:
 # -- named prompts ------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Prompt:
+    """A named prompt: a recording for every language (``file``), recordings per language
+    (``files``) and texts per language spoken by espeak-ng, at least one of them. For a
+    caller's language the library plays that language's recording, else ``file``, else
+    the text (``firmware.flows.say.PromptLibrary.spec``)."""
     name: str
     file: str = ""                       # relative to var/prompts
     texts: dict[str, str] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)     # language -> WAV
 
     def checked(self) -> "Prompt":
         name = f.name("prompt.name", self.name)
-        path = f.rel_path("prompt.file", self.file) if self.file else ""
-        if path and not path.endswith(".wav"):
-            raise ValidationError("prompt.file", "a .wav file under var/prompts", path)
+        path = _wav_path("prompt.file", self.file) if self.file else ""
         said = texts("prompt.texts", self.texts) if self.texts else {}
         if isinstance(said, str):
             said = {"en": said}
-        if not path and not said:
+        if not isinstance(self.files, dict):
+            raise ValidationError("prompt.files", "an object of language: file", self.files)
+        per_lang = {}
+        for lang, rel in sorted(self.files.items()):
+            if lang not in LANGUAGES:
+                raise ValidationError("prompt.files", "languages " + ", ".join(LANGUAGES),
+                                      lang)
+            per_lang[lang] = _wav_path(f"prompt.files.{lang}", rel)
+        if not path and not said and not per_lang:
             raise ValidationError("prompt", "a file or texts per language")
-        return Prompt(name, path, dict(sorted(said.items())))
+        return Prompt(name, path, dict(sorted(said.items())), per_lang)
 
     def spec(self) -> Any:
-        return {"file": self.file} if self.file else {"text": dict(self.texts)}
+        out: dict[str, Any] = {"file": self.file} if self.file else {"text": dict(self.texts)}
+        if self.files:
+            out["files"] = dict(self.files)
+        return out
+
+
+def _wav_path(field_name: str, value: Any) -> str:
+    path = f.rel_path(field_name, value)
+    if not path.endswith(".wav"):
+        raise ValidationError(field_name, "a .wav file under var/prompts", path)
+    return path
+
+
+def _prompt(row: Any) -> Prompt:
+    return Prompt(row[0], row[1], json.loads(row[2]), json.loads(row[3]))
 
 
 # -- queue rules ---------------------------------------------------------------------------
@@ -334,21 +359,24 @@ class InboundStore:
 
     # named prompts ---------------------------------------------------------------------
     async def prompts(self) -> list[Prompt]:
-        rows = await self._db.fetchall("SELECT name, file, texts FROM prompts ORDER BY name")
-        return [Prompt(r[0], r[1], json.loads(r[2])) for r in rows]
+        rows = await self._db.fetchall("SELECT name, file, texts, files FROM prompts"
+                                       " ORDER BY name")
+        return [_prompt(r) for r in rows]
 
     async def prompt(self, name: str) -> Prompt | None:
-        row = await self._db.fetchone("SELECT name, file, texts FROM prompts WHERE name = ?",
-                                      (name,))
-        return None if row is None else Prompt(row[0], row[1], json.loads(row[2]))
+        row = await self._db.fetchone("SELECT name, file, texts, files FROM prompts"
+                                      " WHERE name = ?", (name,))
+        return None if row is None else _prompt(row)
 
     async def put_prompt(self, prompt: Prompt) -> Prompt:
         p = prompt.checked()
         async with self._db.transaction("inbound.put_prompt") as conn:
             await conn.execute(
-                "INSERT INTO prompts (name, file, texts) VALUES (?, ?, ?) ON CONFLICT(name)"
-                " DO UPDATE SET file = excluded.file, texts = excluded.texts",
-                (p.name, p.file, json.dumps(p.texts, ensure_ascii=False, sort_keys=True)))
+                "INSERT INTO prompts (name, file, texts, files) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT(name) DO UPDATE SET file = excluded.file,"
+                " texts = excluded.texts, files = excluded.files",
+                (p.name, p.file, json.dumps(p.texts, ensure_ascii=False, sort_keys=True),
+                 json.dumps(p.files, sort_keys=True)))
         return p
 
     async def delete_prompt(self, name: str) -> None:

@@ -28,6 +28,10 @@ class SeatDialer:
         self._analog_ports = cfg.analog.fxs_seat_ports()
         self.analog: "FxsSeats | None" = None      # set once the card's lines are up
 
+    def follow(self, cfg: Config) -> None:
+        """The edge's address changed (system page): dial seats through the new one."""
+        self._cfg = cfg
+
     def is_analog(self, extension: str) -> bool:
         return extension in self._analog_ports
 

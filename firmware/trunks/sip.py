@@ -92,6 +92,10 @@ class SipTrunkGroup:
         self.registration: str | None = PENDING if trunk.kind == "sip-reg" else None
         self.active = 0                     # calls out on this trunk now
 
+    def set_edge(self, edge: str) -> None:
+        """The edge's new "host:port" (its listen address changed)."""
+        self._edge = edge
+
     def reconfigure(self, trunk: Trunk) -> None:
         """New settings, same live state (unless it stops or starts registering)."""
         if (trunk.kind == "sip-reg") != (self.trunk.kind == "sip-reg"):
@@ -218,6 +222,12 @@ class SipTrunks:
             else:
                 group.reconfigure(t)
             self.trunks.register_group(group)
+
+    def set_edge_address(self, edge_address: str) -> None:
+        """The edge moved (system page): trunk calls go out through its new address."""
+        self._edge_address = edge_address
+        for group in self.groups.values():
+            group.set_edge(edge_address)
 
     async def poll_once(self) -> None:
         states = await self.edge.trunk_states()

@@ -103,3 +103,47 @@ def test_schedules_say_open_or_closed_and_why(b: Box) -> None:
     err = refused(api.put_schedule, admin, "office", "Asia/Shanghai",
                   weekly={"mon": [["09:00", "25:00"]]})
     assert (err.status, err.field) == (400, "schedule.weekly.mon[0]")
+
+
+def _wav(seconds: float) -> bytes:
+    """An 8 kHz mono 16-bit PCM WAV of silence, ``seconds`` long (its length tells
+    recordings apart)."""
+    import io
+    import wave
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(b"\0\0" * int(8000 * seconds))
+    return out.getvalue()
+
+
+def test_a_prompt_has_a_recording_per_language(b: Box) -> None:
+    """A caller hears their language's recording, else the one for every language, else
+    the text; removing the last thing a prompt can play is refused."""
+    api, admin = b.api, b.admin
+    api.put_prompt(admin, "hello", texts={"en": "hello", "zh": "你好"})
+    zh = api.upload_prompt(admin, "hello", _wav(0.25), "zh")
+    assert zh["files"] == {"zh": "uploads/hello.zh.wav"} and zh["texts"]["en"] == "hello"
+    assert Path(api.prompt_audio(admin, "prompt:hello", "zh")).name == "hello.zh.wav"
+    spoken = Path(api.prompt_audio(admin, "prompt:hello", "en"))
+    assert spoken.parent.name == "en"                # the English text, rendered
+    api.upload_prompt(admin, "hello", _wav(0.5))     # every language
+    assert Path(api.prompt_audio(admin, "prompt:hello", "en")).name == "hello.wav"
+    assert Path(api.prompt_audio(admin, "prompt:hello", "zh")).name == "hello.zh.wav"
+    # a change of the texts keeps the recordings; an unknown language is named
+    kept = api.put_prompt(admin, "hello", texts={"en": "hi"}, file="uploads/hello.wav")
+    assert kept["files"] == {"zh": "uploads/hello.zh.wav"}
+    err = refused(api.upload_prompt, admin, "hello", _wav(0.1), "fr")
+    assert (err.status, err.field) == (400, "language")
+    # recordings only: a language without one gets the default language's
+    api.upload_prompt(admin, "only", _wav(0.3), "en")
+    assert Path(api.prompt_audio(admin, "prompt:only", "zh")).name == "only.en.wav"
+    err = refused(api.delete_prompt_recording, admin, "only", "en")
+    assert err.status == 400 and err.field == "prompt"
+    err = refused(api.delete_prompt_recording, admin, "only", "zh")
+    assert err.status == 404
+    out = api.delete_prompt_recording(admin, "hello", "zh")
+    assert out["files"] == {}
+    assert Path(api.prompt_audio(admin, "prompt:hello", "zh")).name == "hello.wav"

@@ -51,10 +51,10 @@ NUMBER_FREE_WRITES = {
     # the agent desk's configuration (firmware/api_desk.py)
     "put_disposition", "put_pause_reason", "put_recording_rule", "delete_recording_rule",
     "put_queue_caller_id", "put_seat_remote_answer", "put_campaign", "delete_campaign", "set_campaign_state",
-    "delete_dnc",
+    "delete_dnc", "delete_rate_table",
     # inbound configuration (routes carry DIDs under "did", the box's own numbers)
     "put_route", "delete_route", "delete_list_entry", "put_schedule", "delete_schedule",
-    "put_prompt", "upload_prompt", "delete_prompt", "put_queue_rules", "put_ivr_tree", "delete_ivr_tree",
+    "put_prompt", "upload_prompt", "delete_prompt", "delete_prompt_recording", "put_queue_rules", "put_ivr_tree", "delete_ivr_tree",
     "put_voicemail_box", "delete_voicemail_box", "delete_voicemail", "voicemail_ticket",
 }
 #: Desk endpoints that act on live calls: they need the daemon's ``Cti`` (503 here) and are
@@ -207,6 +207,9 @@ RECIPES: dict[str, tuple[Recipe, bool]] = {
     "put_dnc": (lambda a, p, w: a.put_dnc(p, CALLER, "again"), True),
     "import_campaign": (lambda a, p, w: a.import_campaign(p, "matrix", str(w.tmp / "list.csv")),
                         False),
+    "import_campaign_data": (lambda a, p, w: a.import_campaign_data(
+        p, "matrix", (w.tmp / "list.csv").read_bytes()), False),
+    "import_dnc": (lambda a, p, w: a.import_dnc(p, (w.tmp / "list.csv").read_bytes()), False),
     "csat": (lambda a, p, w: a.csat(p, "csat", by="agent"), False),
     "inbound_routes": (lambda a, p, w: a.inbound_routes(p), False),
     "route_check": (lambda a, p, w: a.route_check(p, "100", caller=CALLER), True),

@@ -52,6 +52,7 @@ from acd_core import acd
 from acd_core.acd import trace
 from firmware.crm import kpis
 from firmware.store import Store
+from firmware.store.access import Access
 from firmware.store.schedules import Schedule
 from tests.store.support import call, opened
 
@@ -165,8 +166,36 @@ async def test_an_agent_without_a_schedule_has_no_adherence_and_bad_input_is_nam
         [agent] = await kpis.report(store, "agent", B, END)
         assert agent["adherence"] is None and "scheduled_minutes" not in agent
         with pytest.raises(ValidationError, match="by"):
-            await kpis.report(store, "team", B, END)
+            await kpis.report(store, "day", B, END)
         with pytest.raises(ValidationError, match="until"):
             await kpis.report(store, "total", END, B)
         with pytest.raises(ValidationError, match="repeat_h"):
             await kpis.report(store, "total", B, END, repeat_h=0)
+
+
+async def test_by_team_adds_up_its_agents_and_an_agent_of_no_team_is_apart(
+        tmp_path: Path) -> None:
+    """Team ``north`` has the one agent of the day (seat 201, user ann): its row is that
+    agent's, to the minute and the call; before ann joins it, 201 counts under '' (no
+    team)."""
+    keys = ("occupancy", "utilization", "handled", "transferred", "transfer_rate",
+            "adherence", "adherence_minutes", "scheduled_minutes", "fcr_calls",
+            "repeat_calls", "fcr", "csat_answers", "csat_satisfied", "csat", "csat_average")
+    async with opened(tmp_path) as store:
+        await _write_trace(store)
+        await _write_calls_and_surveys(store)
+        await store.inbound.put_schedule(Schedule.from_doc(
+            "agent-201", "UTC", {"weekly": {"mon": [["09:00", "09:20"]]}}))
+        await store.users.put("ann", "correct horse battery", "agent", seat="201")
+        [agent] = await kpis.report(store, "agent", B, END)
+        [alone] = await kpis.report(store, "team", B, END)
+        assert alone["team"] == "" and {k: alone[k] for k in keys} == {
+            k: agent[k] for k in keys}
+        await Access(store.db).put_team("north")
+        await store.users.put("ann", None, "agent", seat="201", team="north")
+        [north] = await kpis.report(store, "team", B, END)
+        assert north["team"] == "north"
+        assert (north["adherence"], north["adherence_minutes"], north["scheduled_minutes"],
+                north["handled"], north["transfer_rate"], north["fcr"]) == (
+            0.4, 8, 20, 2, 0.5, 0.5)
+        assert north["csat"] == pytest.approx(2 / 3, abs=1e-4)

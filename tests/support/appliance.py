@@ -25,9 +25,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 class Appliance:
     def __init__(self, workdir: Path, nodes_min: int = 1, nodes_max: int = 4,
-                 extra: str = "", var_tmpfs: str = "", sip: str = "") -> None:
-        """``extra``: more callbox.toml text (e.g. ``[demo]\nseats = 60\n``); ``sip``: more
-        keys of its ``[sip]`` table (e.g. ``trunk_new_requests = 60\n``).
+                 extra: str = "", var_tmpfs: str = "", sip: str = "", web: str = "") -> None:
+        """``extra``: more callbox.toml text (e.g. ``[demo]\nseats = 60\n``); ``sip``, ``web``:
+        more keys of its ``[sip]`` / ``[web]`` table (e.g. ``trunk_new_requests = 60\n``).
         ``var_tmpfs`` (e.g. "32m"): ``var/`` is a tmpfs of that size in a mount namespace
         of the box's own (a disk that can be filled); the test reaches it through
         ``/proc/<pid>/root``, which is what ``var`` then is."""
@@ -43,7 +43,7 @@ class Appliance:
             f'[paths]\nvar = "{workdir / "var"}"\n'
             f'[sip]\nlisten = "127.0.0.1"\nport = {self.sip_port}\n'
             f'placement_port = {self.placement_port}\n{sip}'
-            f'[web]\nlisten = "127.0.0.1"\nport = {self.web_port}\n'
+            f'[web]\nlisten = "127.0.0.1"\nport = {self.web_port}\n{web}'
             f'[media]\nnodes_min = {nodes_min}\nnodes_max = {nodes_max}\n'
             f'sip_port_base = {self.node_base}\nrtp_port_base = {self.rtp_base}\n' + extra)
         self.log_path = workdir / "callbox.out"

@@ -409,7 +409,8 @@ def _rank(sorted_values: list[float], q: float) -> float:
 
 
 def place_calls(workdir: Path, edge_port: int, did: str, calls: int, rate: float,
-                hold_s: float, box_hangs_up: bool = False) -> CallerRun:
+                hold_s: float, box_hangs_up: bool = False,
+                edge_host: str = "127.0.0.1") -> CallerRun:
     """``calls`` callers at ``rate`` from the demo trunk's address; each hangs up after ``hold_s`` (or, with
     ``box_hangs_up``, waits up to ``hold_s`` for the box's BYE: a fault test)."""
     workdir.mkdir(parents=True, exist_ok=True)
@@ -424,7 +425,7 @@ def place_calls(workdir: Path, edge_port: int, did: str, calls: int, rate: float
                   "-m", str(calls), "-l", str(calls), "-r", str(rate), "-rp", "1000",
                   "-timeout", f"{int(hold_s + calls / rate + 120)}s",
                   "-trace_rtt", "-rtt_freq", "1", "-trace_stat", "-fd", "1",
-                  f"127.0.0.1:{edge_port}"], source=TRUNK_ADDRESS)
+                  f"{edge_host}:{edge_port}"], source=TRUNK_ADDRESS)
     return CallerRun(proc, workdir, calls)
 
 

@@ -126,7 +126,7 @@ def test_prompt_wav_upload_checked_then_played(box: AdminBox, tmp_path: Path) ->
     fmt = WavFormat.parse(got.body())
     assert (fmt.tag, fmt.rate, fmt.channels, fmt.bits) == (1, 8000, 1, 16)
     # and it plays in the page: the audio element loads it and knows its length
-    duration = row.locator("audio").evaluate(
+    duration = row.locator('audio[data-language="en"]').evaluate(
         "a => new Promise((ok, no) => { a.onloadedmetadata = () => ok(a.duration);"
         " a.onerror = () => no(String(a.error && a.error.code)); a.preload = 'auto';"
         " a.load(); })")
@@ -141,6 +141,32 @@ def test_prompt_wav_upload_checked_then_played(box: AdminBox, tmp_path: Path) ->
     good = page.request.put(url, headers={"X-CSRF-Token": csrf}, data={
         "wav_base64": base64.b64encode((tmp_path / "pcm.wav").read_bytes()).decode()})
     assert good.status == 200 and good.json()["file"] == "uploads/greet2.wav"
+    page.context.close()
+
+
+def test_a_recording_for_one_language(box: AdminBox, tmp_path: Path) -> None:
+    """A Chinese recording plays to Chinese callers; English callers still hear the text."""
+    from playwright.sync_api import expect
+    box.web.api.put_prompt(ADMIN, "hours", texts={"en": "We are open nine to five."})
+    page = box.page(390)
+    box.open(page, "/admin/prompts", "prompts-languages")
+    page.fill("#u-name", "hours")
+    page.select_option("#u-language", "zh")
+    page.set_input_files("#u-wav", str(_wav(tmp_path / "zh.wav", 8000, 1, 0.3)))
+    page.click("#upload-prompt")
+    row = page.locator('#prompts tr[data-prompt="hours"]')
+    expect(row.locator('.recordings div[data-language="zh"]')).to_contain_text(
+        "uploads/hours.zh.wav")
+    [p] = [p for p in box.web.api.list_prompts(ADMIN) if p["name"] == "hours"]
+    assert p["files"] == {"zh": "uploads/hours.zh.wav"} and p["file"] == ""
+    lengths = {lang: row.locator(f'audio[data-language="{lang}"]').evaluate(
+        "a => new Promise((ok, no) => { a.onloadedmetadata = () => ok(a.duration);"
+        " a.onerror = () => no(String(a.error && a.error.code)); a.preload = 'auto';"
+        " a.load(); })") for lang in ("zh", "en")}
+    assert 0.25 < lengths["zh"] < 0.35                  # the recording
+    assert lengths["en"] > 1.0                          # the English text, spoken
+    row.locator('.recordings div[data-language="zh"] button').click()
+    expect(row.locator(".recordings")).not_to_contain_text("hours.zh.wav")
     page.context.close()
 
 

@@ -20,8 +20,9 @@ import pytest
 
 from firmware.crm.permissions import Principal
 from tests.store.support import T0, call
-from tests.support.browser import ARGS, CHROMIUM, needs_chromium
-from tests.webui.support import PASSWORD, Web, start_web, stop_web
+from tests.support.browser import needs_chromium
+from tests.webui.browser import BrowserBox, browser_box, submit_login
+from tests.webui.support import PASSWORD, Web
 
 pytestmark = needs_chromium
 ADMIN = Principal.system("test")
@@ -54,35 +55,12 @@ def descendants(pid: int) -> set[int]:
     return out
 
 
-class Box:
-    def __init__(self, web: Web, browser: Any, shots: Path) -> None:
-        self.web = web
-        self.browser = browser
-        self.shots = shots
-        self.problems: list[str] = []
-
-    @property
-    def url(self) -> str:
-        return self.web.server.url
-
+class Box(BrowserBox):
     def page(self, width: int = 1200, height: int = 800) -> Any:
-        ctx = self.browser.new_context(viewport={"width": width, "height": height})
-        page = ctx.new_page()
-        page.on("console", lambda m: self.problems.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: self.problems.append(str(e)))
-        return page
+        return self.new_page(width, height)
 
     def login(self, page: Any, role: str) -> None:
-        from playwright.sync_api import expect
-        user, _ = ROLE_USERS[role]
-        page.goto(f"{self.url}/login")
-        page.fill("#username", user)
-        page.fill("#password", PASSWORD)
-        page.click("#login")
-        expect(page).to_have_url(f"{self.url}{HOMES[role]}")
-
-    def shot(self, page: Any, name: str) -> None:
-        page.screenshot(path=str(self.shots / f"{name}.png"), full_page=True)
+        self.log_in(page, ROLE_USERS[role][0], HOMES[role])
 
 
 @pytest.fixture(autouse=True)
@@ -92,27 +70,16 @@ def no_leaked_threads() -> Iterator[None]:      # the module's browser and web U
 
 @pytest.fixture(scope="module")
 def box(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Box]:
-    from playwright.sync_api import sync_playwright
-    tmp = tmp_path_factory.mktemp("browser")
-    web = start_web(tmp)
-    store = web.daemon.store
-    assert store is not None
-    for role, (user, seat) in ROLE_USERS.items():
-        if user not in ("admin", "ann"):
-            web.daemon.run(store.users.put(user, PASSWORD, role, seat))
-    before = descendants(os.getpid())
-    shots = tmp / "screenshots"
-    shots.mkdir()
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-            b = Box(web, browser, shots)
-            try:
-                yield b
-            finally:
-                browser.close()
-    finally:
-        stop_web(web)
+    before: set[int] = set()
+
+    def users(web: Web) -> None:
+        assert web.daemon.store is not None
+        for role, (user, seat) in ROLE_USERS.items():
+            if user not in ("admin", "ann"):
+                web.daemon.run(web.daemon.store.users.put(user, PASSWORD, role, seat))
+        before.update(descendants(os.getpid()))
+    with browser_box(tmp_path_factory.mktemp("browser"), Box, users) as b:
+        yield b
     deadline = time.monotonic() + 10
     while descendants(os.getpid()) - before and time.monotonic() < deadline:
         time.sleep(0.1)                      # waiting for processes to exit, not for a timer
@@ -126,9 +93,7 @@ def test_calls_page_logs_in_refreshes_and_logs_out(box: Box) -> None:
     page = box.page()
     page.goto(f"{box.url}/calls")
     expect(page).to_have_url(f"{box.url}/login?next=%2Fcalls")
-    page.fill("#username", "admin")
-    page.fill("#password", PASSWORD)
-    page.click("#login")
+    submit_login(page, "admin")
     expect(page).to_have_url(f"{box.url}/calls")              # back where it was going
     rows = page.locator("#calls-body tr[data-call]")
     expect(rows).to_have_count(3)

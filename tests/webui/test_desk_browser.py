@@ -20,7 +20,8 @@ from firmware.api import Api
 from firmware.crm.permissions import Principal
 from tests.cti.conftest import DeskHarness
 from tests.cti.fakes import out_legs
-from tests.support.browser import ARGS, CHROMIUM, needs_chromium
+from tests.support.browser import needs_chromium
+from tests.webui.browser import chromium, fits, log_in, new_page
 from tests.webui.support import PASSWORD, DaemonLoop, healthy
 from webui.app import make_app
 from webui.server import WebServer
@@ -63,22 +64,10 @@ class DeskBox:
         self.daemon.stop()
 
     def page(self, browser: Any, width: int, height: int) -> Any:
-        page = browser.new_context(viewport={"width": width, "height": height}).new_page()
-        page.on("console", lambda m: self.problems.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: self.problems.append(str(e)))
-        return page
+        return new_page(browser, self.problems, width, height)
 
     def login(self, page: Any, user: str, home: str) -> None:
-        from playwright.sync_api import expect
-        page.goto(f"{self.url}/login")
-        page.fill("#username", user)
-        page.fill("#password", PASSWORD)
-        page.click("#login")
-        expect(page).to_have_url(f"{self.url}{home}")
-
-    def fits(self, page: Any) -> None:
-        overflow = page.evaluate("document.scrollingElement.scrollWidth - window.innerWidth")
-        assert overflow <= 1, f"{page.url} scrolls sideways by {overflow} px"
+        log_in(page, self.url, user, home)
 
     def ringing(self, caller: str = "5551234") -> tuple[Any, Any]:
         """A caller presses 1 in the IVR; the support queue rings seat 201."""
@@ -119,13 +108,8 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DeskBox]:
 
 @pytest.fixture(scope="module")
 def browser(desk: DeskBox) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        br = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        try:
-            yield br
-        finally:
-            br.close()
+    with chromium() as br:
+        yield br
 
 
 def test_agent_runs_a_call_from_the_desk_at_phone_width(desk: DeskBox, browser: Any) -> None:
@@ -150,7 +134,7 @@ def test_agent_runs_a_call_from_the_desk_at_phone_width(desk: DeskBox, browser: 
     assert h.acd.agent_state("201") == ("paused", reason)
     page.click("#available")
     expect(state).to_have_text("available")
-    desk.fits(page)
+    fits(page)
     # a call rings the seat: answer from the desk (the phone is told to answer)
     caller, seat_leg = desk.ringing()
     expect(page.locator("#call-state")).to_have_text("ringing")
@@ -192,7 +176,7 @@ def test_agent_runs_a_call_from_the_desk_at_phone_width(desk: DeskBox, browser: 
     expect(msg).to_contain_text("queue")
     expect(msg).to_have_class("muted msg-error")
     page.screenshot(path=str(desk.shots / "desk-call-390.png"), full_page=True)
-    desk.fits(page)
+    fits(page)
     # hang up: wrap-up with its countdown, then the disposition
     page.click("#hangup")
     expect(state).to_have_text("wrap-up")
@@ -299,7 +283,7 @@ def test_supervisor_listens_whispers_barges_and_forces_states_from_the_wallboard
     assert h.pool.hears(caller) == {taker}
     # at phone width the wallboard still fits (its tables scroll in their own box)
     page.set_viewport_size({"width": 390, "height": 844})
-    desk.fits(page)
+    fits(page)
     caller.far_hangs_up()
     desk.run(h.finished())
     page.context.close()

@@ -148,6 +148,33 @@ def test_reports_chart_export_and_the_calls_behind_a_row(web: Web) -> None:
     assert c.get("/reports/staffing?target_sl=2").status == 400
 
 
+def test_quality_report_charts_export_and_by_team(web: Web) -> None:
+    """The quality KPIs by team: ann (seat 201) is in team north, so the answered calls of
+    seat 201 count for north (FCR from the call records); charts, CSV and XLSX."""
+    c, _ = login(web, "p-sup4", "supervisor")
+    web.api.put_team(ADMIN, "north")
+    web.api.put_user(ADMIN, "ann", "agent", seat="201", team="north")
+    window = "since=2026-11-18&until=2026-11-19"
+    page = c.get(f"/reports/quality?by=team&{window}")
+    assert page.status == 200
+    assert "Abandon, transfer, FCR and CSAT by team" in page.text
+    assert page.text.count("<svg") >= 1 and 'data-key="north"' in page.text
+    r = c.get(f"/reports/quality/export?by=team&{window}&fmt=csv")
+    assert r.status == 200 and 'filename="quality-team-2026-11-18-2026-11-18.csv"' in \
+        r.headers["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(r.body.decode("utf-8-sig"))))
+    assert rows[0][:4] == ["team", "offered", "abandoned", "abandon_rate"]
+    north = dict(zip(rows[0], next(x for x in rows if x[0] == "north")))
+    assert int(north["fcr_calls"]) >= 1
+    x = c.get(f"/reports/quality/export?by=queue&{window}&fmt=xlsx")
+    from openpyxl import load_workbook
+    ws = load_workbook(io.BytesIO(x.body)).active
+    assert [cell.value for cell in ws[1]][:2] == ["queue", "offered"]
+    assert c.get(f"/reports/quality?by=week&{window}").status == 400
+    api = c.get(f"/api/reports/quality?by=team&{window}").json()
+    assert "north" in [row["team"] for row in api]          # and '': seat 202, no user
+
+
 def test_admin_creates_a_seat_and_gets_the_softphone_steps(web: Web) -> None:
     web.api.set_site(realm="callbox", sip_host="192.0.2.7", sip_port=5060)
     web.api.put_queue(ADMIN, "support")

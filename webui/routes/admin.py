@@ -19,7 +19,8 @@ from webui.routing import Router
 
 TAG = "admin"
 ADMIN_AREAS = ("users.admin", "queues.admin", "records.admin", "audit.read", "customers.admin",
-               "tickets.admin", "system.admin", "system.backup", "surveys.admin", "desk.admin")
+               "tickets.admin", "system.admin", "system.backup", "surveys.admin", "desk.admin",
+               "rating.admin", "campaigns.admin")
 USER = obj(("username", "role"), username=STR, role=STR, seat=OPT_STR, team=OPT_STR,
            display_name=STR, disabled=BOOL)
 USER_IN = obj(("username", "role"), username={"type": "string", "maxLength": 32},

@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from bottle import request, response
-
-from firmware.api import ApiError
+from bottle import request
 
 from firmware.store.customers import SORTS as CUSTOMER_SORTS
 from webui.access import AccessPlugin, WebUi, fail
+from webui.forms import attempt
 from webui.handlers import (ANY_OBJ, BOOL, INT, OK, OPT_NUM, OPT_STR, STR, arr, args,
                             json_body, me, obj, paged)
 from webui.pages import local_time, page, redirect
@@ -202,11 +201,9 @@ def routes(r: Router, ui: WebUi, plugin: AccessPlugin) -> None:
     @r.post("/customers", permission="customers.write", kind="form", summary="Create (form)")
     def customer_create() -> str:
         data = form_customer(api.custom_fields(me()))
-        try:
-            c = api.create_customer(me(), data)
-        except Exception as exc:
-            return _form_error(exc, data, None)
-        redirect(f"/customers/{c['id']}")
+        return attempt(form_again, lambda: api.create_customer(me(), data),
+                       lambda c: f"/customers/{c['id']}", status=400, data=data,
+                       customer_id=None)
 
     @r.get("/customers/<customer_id:int>", permission="customers.read",
            query={"edit": p_choice("1")}, summary="Customer card: fields, open tickets, timeline, notes")
@@ -224,11 +221,9 @@ def routes(r: Router, ui: WebUi, plugin: AccessPlugin) -> None:
             summary="Save the customer (form)")
     def customer_update(customer_id: int) -> str:
         data = form_customer(api.custom_fields(me()))
-        try:
-            api.update_customer(me(), customer_id, data)
-        except Exception as exc:
-            return _form_error(exc, data, customer_id)
-        redirect(f"/customers/{customer_id}")
+        return attempt(form_again, lambda: api.update_customer(me(), customer_id, data),
+                       f"/customers/{customer_id}", status=400, data=data,
+                       customer_id=customer_id)
 
     @r.post("/customers/<customer_id:int>/notes", permission="customers.write", kind="form",
             summary="Add a note (form)")
@@ -245,14 +240,12 @@ def routes(r: Router, ui: WebUi, plugin: AccessPlugin) -> None:
         api.delete_customer(me(), customer_id)
         redirect("/customers")
 
-    def _form_error(exc: Exception, data: dict[str, Any], customer_id: int | None) -> str:
-        if not isinstance(exc, ApiError) or exc.status >= 500 or exc.status in (401, 403):
-            raise exc
-        response.status = 400
+    def form_again(error: str, data: dict[str, Any], customer_id: int | None) -> str:
+        """The customer form again, as filled in, with the reason it was refused."""
         customer = {**data, "id": customer_id,
                     "phones": [{"number": n, "label": ""} for n in data.get("phones", [])]}
         return page("customer_form", "Edit customer" if customer_id else "New customer",
-                    customer=customer, error=str(exc), fields=api.custom_fields(me()))
+                    customer=customer, error=error, fields=api.custom_fields(me()))
 
     @r.get("/announcements", permission="kb.read", summary="Announcements and knowledge")
     def announcements_page() -> str:

@@ -35,12 +35,14 @@ from bottle import request, response
 from firmware.api import ApiError
 from firmware.store.config import Trunk
 from firmware.store.inbound import QueueRules
+from firmware.store.ivrtree import LANGUAGES
 from firmware.store.outbound import OutboundRoute
 from firmware.wavfile import MAX_BYTES
 from webui.access import AccessPlugin, WebUi, fail
 from webui.handlers import (ANY_OBJ, BOOL, INT, OK, OPT_INT, OPT_NUM, STR, arr, args,
                             json_body, me, obj, paged)
 from webui.line_status import line_status
+from webui.forms import REFUSED, attempt, posted, posted_int, ticked, upload
 from webui.pages import local_time, page, redirect
 from webui.params import p_choice, p_int, p_text, parse_time
 from webui.routing import Router
@@ -50,7 +52,8 @@ TAG = "inbound"
 UPLOAD_MAX_BODY = MAX_BYTES + 64 * 1024
 TEXT = {"type": "string", "maxLength": 200}
 WAV_IN = obj(("wav_base64",), wav_base64={"type": "string",
-                                          "maxLength": MAX_BYTES * 4 // 3 + 4})
+                                          "maxLength": MAX_BYTES * 4 // 3 + 4},
+             language={"type": "string", "enum": ["", *LANGUAGES]})
 NAME = {"type": "string", "maxLength": 32}
 ROUTE_IN = obj(("did", "target"), did={"type": "string", "maxLength": 32}, target=TEXT,
                trunk=NAME, schedule=NAME, closed_target=TEXT, note=TEXT)
@@ -62,7 +65,8 @@ LIST_IN = obj(("kind", "number"), kind={"type": "string", "enum": ["block", "vip
 SCHEDULE_IN = obj((), timezone={"type": "string", "maxLength": 64}, weekly=ANY_OBJ,
                   days=ANY_OBJ)
 PROMPT_IN = obj((), texts={"type": "object", "additionalProperties": {
-    "type": "string", "maxLength": 2000}}, file=TEXT)
+    "type": "string", "maxLength": 2000}}, file=TEXT, files={
+    "type": "object", "additionalProperties": TEXT})
 def _fields_schema(cls: Any, skip: tuple[str, ...]) -> dict[str, Any]:
     """A JSON Schema object of a dataclass's fields (the API's "some of these")."""
     kinds = {"int": INT, "int | None": OPT_INT, "str": STR, "bool": BOOL,
@@ -102,23 +106,8 @@ def _json_field(name: str, default: Any) -> Any:
                        f"{exc.colno})", status=400, field=name) from None
 
 
-def _form(name: str) -> str:
-    return (request.forms.getunicode(name) or "").strip()
-
-
 def routes(r: Router, ui: WebUi, plugin: AccessPlugin) -> None:
     api = ui.api
-
-    def attempt(view: Callable[..., str], action: Callable[[], Any], back: str) -> str:
-        """Run a form's change; on a refusal re-render the page with the reason."""
-        try:
-            action()
-        except ApiError as exc:
-            if exc.status not in (400, 404, 409):
-                raise
-            response.status = exc.status
-            return view(error=str(exc))
-        redirect(back)
 
     # -- API: routes and caller lists ----------------------------------------------------
     @r.get("/api/inbound/routes", permission="queues.admin", response=arr(ANY_OBJ),
@@ -197,14 +186,22 @@ def routes(r: Router, ui: WebUi, plugin: AccessPlugin) -> None:
 
     @r.put("/api/inbound/prompts/<name>/wav", permission="queues.admin", body=WAV_IN,
            response=ANY_OBJ, max_body=UPLOAD_MAX_BODY * 4 // 3 + 1024,
-           summary="Upload a WAV (base64) as the prompt's file: 8 kHz mono, 16-bit PCM or "
-           "A-law/µ-law (converted); 400 names what is wrong with any other file")
+           summary="Upload a WAV (base64) as the prompt's recording for every language, or "
+           "for one (language): 8 kHz mono, 16-bit PCM or A-law/µ-law (converted); 400 "
+           "names what is wrong with any other file")
     def api_upload_prompt(name: str) -> dict[str, Any]:
+        b = json_body(WAV_IN)
         try:
-            data = base64.b64decode(json_body(WAV_IN)["wav_base64"], validate=True)
+            data = base64.b64decode(b["wav_base64"], validate=True)
         except ValueError:              # binascii.Error, or a character outside ASCII
             raise fail(400, "wav_base64: not base64", parameter="wav_base64") from None
-        return api.upload_prompt(me(), name, data)
+        return api.upload_prompt(me(), name, data, b.get("language", ""))
+
+    @r.delete("/api/inbound/prompts/<name>/wav/<language>", permission="queues.admin",
+              response=ANY_OBJ, summary="Take one language's recording off a prompt (400 "
+              "when nothing would be left to play)")
+    def api_delete_prompt_recording(name: str, language: str) -> dict[str, Any]:
+        return api.delete_prompt_recording(me(), name, language)
 
     @r.delete("/api/inbound/prompts/<name>", permission="queues.admin", response=OK,
               summary="Delete a prompt")
@@ -409,25 +406,21 @@ def routes(r: Router, ui: WebUi, plugin: AccessPlugin) -> None:
             summary="Save a DID route (form)")
     def admin_route_save() -> str:
         return attempt(routes_view, lambda: api.put_route(
-            me(), _form("did"), _form("target"), _form("trunk"), _form("schedule"),
-            _form("closed_target"), _form("note")), "/admin/routes")
+            me(), posted("did"), posted("target"), posted("trunk"), posted("schedule"),
+            posted("closed_target"), posted("note")), "/admin/routes")
 
     @r.post("/admin/routes/delete", permission="queues.admin", kind="form",
             summary="Delete a DID route (form)")
     def admin_route_delete() -> str:
-        return attempt(routes_view, lambda: api.delete_route(me(), _form("did"),
-                                                             _form("trunk")), "/admin/routes")
+        return attempt(routes_view, lambda: api.delete_route(me(), posted("did"),
+                                                             posted("trunk")), "/admin/routes")
 
     @r.post("/admin/lists", permission="queues.admin", kind="form",
             summary="Add a black/white list entry (form)")
     def admin_list_save() -> str:
         def save() -> None:
-            prio = _form("priority") or "0"
-            if not prio.isdigit():
-                raise ApiError("priority: expected a whole number", status=400,
-                               field="priority")
-            api.put_list_entry(me(), _form("kind"), _form("number"), _form("target"),
-                               int(prio), None, _form("note"))
+            api.put_list_entry(me(), posted("kind"), posted("number"), posted("target"),
+                               posted_int("priority", 0), None, posted("note"))
         return attempt(routes_view, save, "/admin/routes")
 
     @r.post("/admin/lists/<entry_id:int>/delete", permission="queues.admin", kind="form",
@@ -455,7 +448,7 @@ def routes(r: Router, ui: WebUi, plugin: AccessPlugin) -> None:
             summary="Save a schedule (form)")
     def admin_schedule_save() -> str:
         return attempt(schedules_view, lambda: api.put_schedule(
-            me(), _form("name"), _form("timezone") or "UTC", _json_field("weekly", {}),
+            me(), posted("name"), posted("timezone") or "UTC", _json_field("weekly", {}),
             _json_field("days", {})), "/admin/schedules")
 
     @r.post("/admin/schedules/<name>/holiday", permission="queues.admin", kind="form",
@@ -465,11 +458,11 @@ def routes(r: Router, ui: WebUi, plugin: AccessPlugin) -> None:
             s = next((x for x in api.schedules(me()) if x["name"] == name), None)
             if s is None:
                 raise ApiError("no such schedule", status=404, field="name")
-            day: dict[str, Any] = {"closed": True, "note": _form("note")}
-            if _form("target"):
-                day["target"] = _form("target")
+            day: dict[str, Any] = {"closed": True, "note": posted("note")}
+            if posted("target"):
+                day["target"] = posted("target")
             api.put_schedule(me(), name, s["timezone"], s["weekly"],
-                             {**s["days"], _form("date"): day})
+                             {**s["days"], posted("date"): day})
         return attempt(schedules_view, add, "/admin/schedules")
 
     @r.post("/admin/schedules/<name>/delete", permission="queues.admin", kind="form",
@@ -481,7 +474,7 @@ def routes(r: Router, ui: WebUi, plugin: AccessPlugin) -> None:
     # -- pages: prompts and queue rules ---------------------------------------------------------
     def prompts_view(error: str = "") -> str:
         return page("admin_prompts", "Prompts", prompts=api.list_prompts(me()), error=error,
-                    max_mib=MAX_BYTES // (1024 * 1024))
+                    max_mib=MAX_BYTES // (1024 * 1024), languages=LANGUAGES)
 
     @r.get("/admin/prompts", permission="queues.admin", summary="Prompts")
     def admin_prompts() -> str:
@@ -490,28 +483,24 @@ def routes(r: Router, ui: WebUi, plugin: AccessPlugin) -> None:
     @r.post("/admin/prompts", permission="queues.admin", kind="form",
             summary="Save a prompt (form)")
     def admin_prompt_save() -> str:
-        texts = {lang: _form(f"text_{lang}") for lang in ("en", "zh") if _form(f"text_{lang}")}
-        return attempt(prompts_view, lambda: api.put_prompt(me(), _form("name"), texts,
-                                                            _form("file")), "/admin/prompts")
+        texts = {lang: posted(f"text_{lang}") for lang in ("en", "zh") if posted(f"text_{lang}")}
+        return attempt(prompts_view, lambda: api.put_prompt(me(), posted("name"), texts,
+                                                            posted("file")), "/admin/prompts")
 
     @r.post("/admin/prompts/upload", permission="queues.admin", kind="form",
             max_body=UPLOAD_MAX_BODY, summary="Upload a WAV as a prompt's file (form; "
             "8 kHz mono, 16-bit PCM or A-law/µ-law)")
     def admin_prompt_upload() -> str:
         def save() -> None:
-            upload = request.files.get("wav")
-            try:
-                if upload is None or not upload.raw_filename:
-                    raise ApiError("file: choose a WAV file", status=400, field="file")
-                data = upload.file.read(MAX_BYTES + 1)
-            finally:
-                for part in request.files.values():
-                    part.file.close()
-                body = request.environ.get("bottle.request.body")
-                if body is not None:
-                    body.close()
-            api.upload_prompt(me(), _form("name"), data)
+            api.upload_prompt(me(), posted("name"), upload("wav", MAX_BYTES),
+                              posted("language"))
         return attempt(prompts_view, save, "/admin/prompts")
+
+    @r.post("/admin/prompts/<name>/recordings/<language>/delete", permission="queues.admin",
+            kind="form", summary="Take one language's recording off a prompt (form)")
+    def admin_prompt_recording_delete(name: str, language: str) -> str:
+        return attempt(prompts_view, lambda: api.delete_prompt_recording(me(), name, language),
+                       "/admin/prompts")
 
     @r.post("/admin/prompts/<name>/delete", permission="queues.admin", kind="form",
             summary="Delete a prompt (form)")
@@ -559,12 +548,12 @@ def routes(r: Router, ui: WebUi, plugin: AccessPlugin) -> None:
     @r.post("/admin/ivr", permission="queues.admin", kind="form",
             summary="Check or save an IVR tree (form)")
     def admin_ivr_save() -> str:
-        name, text = _form("name"), request.forms.getunicode("tree") or ""
+        name, text = posted("name"), request.forms.getunicode("tree") or ""
         try:
             tree = _json_field("tree", None)
             if not isinstance(tree, dict):
                 raise ApiError("tree: expected a JSON object", status=400, field="tree")
-            if _form("action") == "check":
+            if posted("action") == "check":
                 out = api.check_ivr_tree(me(), name, tree)
                 return ivr_view(name=name, text=json.dumps(out["tree"], indent=1,
                                                            ensure_ascii=False),
@@ -572,7 +561,7 @@ def routes(r: Router, ui: WebUi, plugin: AccessPlugin) -> None:
                                 " nodes); not saved yet")
             api.put_ivr_tree(me(), name, tree)
         except ApiError as exc:
-            if exc.status not in (400, 404, 409):
+            if exc.status not in REFUSED:
                 raise
             response.status = exc.status
             return ivr_view(error=str(exc), name=name, text=text)
@@ -603,11 +592,9 @@ def routes(r: Router, ui: WebUi, plugin: AccessPlugin) -> None:
             summary="Save a voicemail box (form)")
     def admin_box_save() -> str:
         def save() -> None:
-            max_s = _form("max_s") or "120"
-            if not max_s.isdigit():
-                raise ApiError("max_s: expected whole seconds", status=400, field="max_s")
-            api.put_voicemail_box(me(), _form("name"), _form("greeting"), int(max_s),
-                                  _form("ticket_type"), _form("language") or "en")
+            api.put_voicemail_box(me(), posted("name"), posted("greeting"),
+                                  posted_int("max_s", 120),
+                                  posted("ticket_type"), posted("language") or "en")
         return attempt(voicemail_view, save, "/admin/voicemail")
 
     @r.post("/admin/voicemail/<name>/delete", permission="queues.admin", kind="form",
@@ -656,20 +643,17 @@ def routes(r: Router, ui: WebUi, plugin: AccessPlugin) -> None:
     def admin_trunk_save() -> str:
         def save() -> None:
             data: dict[str, Any] = {
-                "kind": _form("kind") or "sip-ip", "host": _form("host"),
-                "domain": _form("domain"), "username": _form("username"),
-                "caller_id": _form("caller_id"), "enabled": request.forms.get("enabled") == "1",
-                "keepalive": request.forms.get("keepalive") == "1",
-                "sources": [x.strip() for x in _form("sources").replace(",", " ").split()]}
+                "kind": posted("kind") or "sip-ip", "host": posted("host"),
+                "domain": posted("domain"), "username": posted("username"),
+                "caller_id": posted("caller_id"), "enabled": ticked("enabled"),
+                "keepalive": ticked("keepalive"),
+                "sources": [x.strip() for x in posted("sources").replace(",", " ").split()]}
             for k in ("port", "max_channels", "register_expires"):
-                v = _form(k)
-                if v:
-                    if not v.isdigit():
-                        raise ApiError(f"{k}: expected a whole number", status=400, field=k)
-                    data[k] = int(v)
+                if posted(k):
+                    data[k] = posted_int(k, 0)
             if request.forms.getunicode("secret"):
                 data["secret"] = request.forms.getunicode("secret")
-            api.put_trunk(me(), _form("name"), **data)
+            api.put_trunk(me(), posted("name"), **data)
         return attempt(telephony_view, save, "/admin/telephony")
 
     @r.post("/admin/trunks/<name>/delete", permission="queues.admin", kind="form",
@@ -682,15 +666,12 @@ def routes(r: Router, ui: WebUi, plugin: AccessPlugin) -> None:
             summary="Save an outbound route (form)")
     def admin_out_route_save() -> str:
         def save() -> None:
-            strip = _form("strip") or "0"
-            if not strip.isdigit():
-                raise ApiError("strip: expected a whole number", status=400, field="strip")
             api.put_outbound_route(
-                me(), _form("name"), prefix=_form("prefix"),
-                groups=[x.strip() for x in _form("groups").replace(",", " ").split()],
-                strip=int(strip), prepend=_form("prepend"),
-                caller_id_mode=_form("caller_id_mode") or "pass",
-                caller_id=_form("caller_id"), enabled=request.forms.get("enabled") == "1")
+                me(), posted("name"), prefix=posted("prefix"),
+                groups=[x.strip() for x in posted("groups").replace(",", " ").split()],
+                strip=posted_int("strip", 0), prepend=posted("prepend"),
+                caller_id_mode=posted("caller_id_mode") or "pass",
+                caller_id=posted("caller_id"), enabled=ticked("enabled"))
         return attempt(telephony_view, save, "/admin/telephony")
 
     @r.post("/admin/outbound-routes/<name>/delete", permission="queues.admin", kind="form",
@@ -720,5 +701,5 @@ def routes(r: Router, ui: WebUi, plugin: AccessPlugin) -> None:
     @r.post("/admin/security/unban", permission="queues.admin", kind="form",
             summary="Lift a ban (form)")
     def admin_unban() -> str:
-        return attempt(security_view, lambda: unban(_form("ip")), "/admin/security")
+        return attempt(security_view, lambda: unban(posted("ip")), "/admin/security")
 

@@ -9,14 +9,15 @@ the survey (404) or who still uses it (409); nothing is half saved.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
-from bottle import request, response
+from bottle import request
 
 from firmware.api import ApiError
 from webui.access import AccessPlugin, WebUi
+from webui.forms import attempt, posted, ticked
 from webui.handlers import ANY_OBJ, BOOL, OK, arr, args, json_body, me, obj
-from webui.pages import page, redirect
+from webui.pages import page
 from webui.params import p_text
 from webui.routing import Router
 
@@ -111,16 +112,6 @@ def routes(r: Router, ui: WebUi, plugin: AccessPlugin) -> None:
         return page("admin_surveys", "Surveys", surveys=surveys, edit=edit, slots=slots,
                     error=error, pairs=_show_pairs)
 
-    def attempt(action: Callable[[], Any], edit: dict[str, Any] | None = None) -> str:
-        try:
-            action()
-        except ApiError as exc:
-            if exc.status not in (400, 404, 409):
-                raise
-            response.status = exc.status
-            return view(error=str(exc), edit=edit)
-        redirect("/admin/surveys")
-
     @r.get("/admin/surveys", permission="surveys.admin", query={"edit": p_text(32)},
            summary="Survey questionnaires: list, create, edit, delete")
     def admin_surveys() -> str:
@@ -130,12 +121,11 @@ def routes(r: Router, ui: WebUi, plugin: AccessPlugin) -> None:
             summary="Save a survey (form)")
     def admin_survey_save() -> str:
         f = request.forms
-        name = (f.getunicode("name") or "").strip()
-        return attempt(lambda: api.put_survey(me(), name, questions_from_form(f),
-                                              f.get("active") == "1",
-                                              f.get("language") or "en"))
+        return attempt(view, lambda: api.put_survey(me(), posted("name"), questions_from_form(f),
+                                                    ticked("active"), f.get("language") or "en"),
+                       "/admin/surveys")
 
     @r.post("/admin/surveys/<name>/delete", permission="surveys.admin", kind="form",
             summary="Delete a survey (form)")
     def admin_survey_delete(name: str) -> str:
-        return attempt(lambda: api.delete_survey(me(), name))
+        return attempt(view, lambda: api.delete_survey(me(), name), "/admin/surveys")

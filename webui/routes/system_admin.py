@@ -1,6 +1,8 @@
-"""The system page ``/admin/system``: the addresses the box listens on (shown; changing
-them is refused with the reason, see ``firmware.api_system``), its time and firmware
-version, backup download, checking an uploaded backup before a restore, the hardware
+"""The system page ``/admin/system``: the addresses the box listens on and changing
+them with a way back (``firmware.listen_change``: the browser is sent to the new web
+address, where "Keep these settings" confirms; unconfirmed, the box goes back by
+itself), its time and firmware version, backup download, checking an uploaded backup
+and restoring it into the running box (``firmware/restore_live.py``), the hardware
 self-test with its output as it runs, recent log lines and the log download, and
 firmware upload when this build can install firmware.
 
@@ -28,8 +30,19 @@ from webui.server import MAX_BODY
 
 TAG = "admin-system"
 LISTEN_IN = obj((), web_listen={"type": "string", "maxLength": 64},
-                sip_listen={"type": "string", "maxLength": 64})
+                web_port={"type": "integer", "minimum": 1, "maximum": 65535},
+                sip_listen={"type": "string", "maxLength": 64},
+                sip_port={"type": "integer", "minimum": 1, "maximum": 65535})
+ADDRS = obj(("web_listen", "web_port", "sip_listen", "sip_port"), web_listen=STR,
+            web_port=INT, sip_listen=STR, sip_port=INT)
+LISTEN_OUT = obj(("state", "window_s", "pending"), state={"type": "string",
+                 "enum": ["steady", "pending"]}, window_s={"type": "number"},
+                 pending={**obj(("previous", "new", "confirm_by", "by", "confirm_url"),
+                                previous=ADDRS, new=ADDRS, confirm_by={"type": "number"},
+                                by=STR, confirm_url=STR), "type": ["object", "null"]})
 BACKUP_IN = obj((), passphrase={"type": "string", "maxLength": 200})
+RESTORE_IN = obj(("backup",), backup={"type": "string", "maxLength": 100},
+                 passphrase={"type": "string", "maxLength": 200})
 SELFTEST = obj(("state", "output"), state=STR, exit_code={"type": ["integer", "null"]},
                output=STR, by={"type": ["string", "null"]})
 UPLOAD_MAX_AGE_S = 3600
@@ -84,17 +97,33 @@ def routes(r: Router, ui: WebUi, plugin: AccessPlugin) -> None:
     @r.get("/api/system", permission="system.admin", response=obj(
         ("firmware_version", "network_change", "firmware_update"), firmware_version=STR,
         network={"type": ["object", "null"]}, network_change=STR, firmware_update=BOOL,
-        time={"type": "number"}), summary=(
-            "Listen addresses (and why they cannot be changed here), time, firmware version, "
-            "whether this build can install firmware"))
+        listen_change={"type": ["object", "null"]}, time={"type": "number"}), summary=(
+            "Listen addresses (whether and how they can be changed here, a change waiting "
+            "for its confirmation), time, firmware version, whether this build can install "
+            "firmware"))
     def api_system() -> dict[str, Any]:
         return api.system_info(me())
 
     @r.put("/api/system/listen", permission="system.admin", body=LISTEN_IN,
-           response=ANY_OBJ, summary="Change the listen addresses: refused (409) with the "
-           "reason (HTTPS front, or not built)")
+           response=LISTEN_OUT, errors=(409,), summary=(
+               "Change the web UI's and the SIP edge's listen addresses (fields left out are "
+               "kept): checked against the box's interfaces (400 naming the field), written "
+               "to callbox.toml, applied; undone unless confirmed from the new web address "
+               "within [web] listen_confirm_s (409: HTTPS front owns the web address, calls "
+               "up, a change already pending, no callbox.toml)"))
     def api_listen() -> dict[str, Any]:
         return api.set_listen(me(), **json_body(LISTEN_IN))
+
+    @r.post("/api/system/listen/confirm", permission="system.admin", response=LISTEN_OUT,
+            errors=(409,), summary=("Keep the pending listen change; only a request that "
+                                    "arrives on the new web address confirms (409 otherwise)"))
+    def api_listen_confirm() -> dict[str, Any]:
+        return api.confirm_listen(me(), str(request.environ.get("callbox.listen", "")))
+
+    @r.post("/api/system/listen/revert", permission="system.admin", response=LISTEN_OUT,
+            errors=(409,), summary="Go back to the previous listen addresses now")
+    def api_listen_revert() -> dict[str, Any]:
+        return api.revert_listen(me())
 
     @r.get("/api/system/logs", permission="system.admin", query={"lines": p_int(1, 1000)},
            response=obj(("lines",), path=STR, lines=arr(STR)),
@@ -129,6 +158,16 @@ def routes(r: Router, ui: WebUi, plugin: AccessPlugin) -> None:
         out = api.backup(me(), b.get("passphrase") or None)
         return {**out, "name": Path(out["path"]).name}
 
+    @r.post("/api/system/restore", permission="system.admin", body=RESTORE_IN,
+            response=obj(("state", "backup"), state=STR, backup=STR,
+                         schema_version=INT), errors=(404, 409), summary=(
+                "Restore a backup made or uploaded on this box into the running box: checked "
+                "in full (400 naming why not), then the daemon stops, swaps its data folder "
+                "(the old one kept) and starts again; 409 while call legs are up"))
+    def api_restore() -> dict[str, Any]:
+        b = json_body(RESTORE_IN)
+        return api.restore_now(me(), b["backup"], b.get("passphrase") or None)
+
     @r.get("/api/system/backups/<name>", permission="system.backup", kind="file",
            summary="Download a backup")
     def api_backup_file(name: str) -> Any:
@@ -143,13 +182,17 @@ def routes(r: Router, ui: WebUi, plugin: AccessPlugin) -> None:
         info = api.system_info(p)
         info["local_time"] = time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(info["time"]))
         info["utc_time"] = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(info["time"]))
+        change = info.get("listen_change") or {}
+        pending = change.get("pending")
+        until = time.strftime("%H:%M:%S", time.localtime(pending["confirm_by"])) if pending else ""
         backups = api.backups(p) if p.can("system.backup") else []
         for b in backups:
             b["time"] = local_time(b.get("created_at"))
         return page("admin_system", "System", info=info, logs=api.recent_logs(p, 60),
                     selftest=api.selftest_status(p), backups=backups, error=error,
                     made=made, checked=checked, updated=updated,
-                    max_upload_mib=MAX_BODY // (1024 * 1024), body_class="system")
+                    max_upload_mib=MAX_BODY // (1024 * 1024), body_class="system",
+                    here=str(request.environ.get("callbox.listen", "")), pending_until=until)
 
     @r.get("/admin/system", permission="system.admin",
            summary="Network, time, backup and restore, self-test, logs, firmware update")
@@ -157,14 +200,55 @@ def routes(r: Router, ui: WebUi, plugin: AccessPlugin) -> None:
         return view()
 
     @r.post("/admin/system/listen", permission="system.admin", kind="form",
-            summary="Change a listen address (form): refused with the reason")
+            summary="Change the listen addresses (form); then the browser goes to the new "
+            "web address to confirm")
     def admin_listen() -> str:
+        f = request.forms
+        fields: dict[str, Any] = {}
+        for name in ("web_listen", "sip_listen"):
+            if f.getunicode(name):
+                fields[name] = f.getunicode(name).strip()
+        for name in ("web_port", "sip_port"):
+            raw = (f.getunicode(name) or "").strip()
+            if raw:
+                if not raw.isdigit():
+                    return view(error=f"{name}: expected a port 1-65535, got {raw!r}",
+                                status=400)
+                fields[name] = int(raw)
         try:
-            api.set_listen(me(), web_listen=(request.forms.getunicode("web_listen") or None),
-                           sip_listen=(request.forms.getunicode("sip_listen") or None))
+            done = api.set_listen(me(), **fields)
         except ApiError as exc:
-            return view(error=str(exc), status=exc.status)
-        redirect("/admin/system")
+            if exc.status not in (400, 409):
+                raise
+            return view(error=str(exc).split(" (field=")[0], status=exc.status)
+        new = done["pending"]["new"]
+        if f"{new['web_listen']}:{new['web_port']}" == request.environ.get("callbox.listen"):
+            redirect("/admin/system#network")     # the web address stays: confirm here
+        return page("admin_listen_moved", "System: confirm the new addresses",
+                    change=done, here=request.environ.get("callbox.listen", ""),
+                    body_class="system")
+
+    @r.post("/admin/system/listen/confirm", permission="system.admin", kind="form",
+            summary="Keep the pending listen change (form, on the new web address)")
+    def admin_listen_confirm() -> str:
+        try:
+            api.confirm_listen(me(), str(request.environ.get("callbox.listen", "")))
+        except ApiError as exc:
+            if exc.status != 409:
+                raise
+            return view(error=str(exc).split(" (field=")[0], status=409)
+        redirect("/admin/system#network")
+
+    @r.post("/admin/system/listen/revert", permission="system.admin", kind="form",
+            summary="Go back to the previous listen addresses now (form)")
+    def admin_listen_revert() -> str:
+        try:
+            api.revert_listen(me())
+        except ApiError as exc:
+            if exc.status != 409:
+                raise
+            return view(error=str(exc).split(" (field=")[0], status=409)
+        return view()
 
     @r.post("/admin/system/backup", permission="system.backup", kind="form",
             summary="Make a backup now (form)")
@@ -184,6 +268,18 @@ def routes(r: Router, ui: WebUi, plugin: AccessPlugin) -> None:
                 raise
             return view(error=str(exc), status=exc.status)
         return view(checked=checked)
+
+    @r.post("/admin/system/restore/apply", permission="system.admin", kind="form",
+            summary="Restore a checked backup into the running box now (form)")
+    def admin_restore_apply() -> str:
+        try:
+            done = api.restore_now(me(), request.forms.getunicode("backup") or "",
+                                   request.forms.getunicode("passphrase") or None)
+        except ApiError as exc:
+            if exc.status not in (400, 404, 409):
+                raise
+            return view(error=str(exc).split(" (field=")[0], status=exc.status)
+        return page("admin_restoring", "System: restoring", done=done, body_class="system")
 
     @r.post("/admin/system/selftest", permission="system.admin", kind="form",
             summary="Start the self-test (form)")

@@ -1,6 +1,11 @@
 // The system page: while a self-test runs, show its output as it comes
 // (GET /api/system/selftest once a second until it has passed or failed).
 "use strict";
+// After a listen change: go to the new web address, where the change is confirmed.
+(function () {
+  const moved = document.getElementById("listen-moved");
+  if (moved && moved.dataset.url) setTimeout(function () { location.href = moved.dataset.url; }, 1500);
+})();
 (function () {
   const state = document.getElementById("selftest-state");
   const output = document.getElementById("selftest-output");

@@ -26,6 +26,14 @@
 % end
 % if can('desk.admin'):
   <li><a href="/admin/desk-lists">Dispositions and pause reasons</a><span>what agents choose after a call and when pausing</span></li>
+  <li><a href="/admin/recording-rules">Recording rules</a><span>which calls are recorded: all, per queue, per agent</span></li>
+% end
+% if can('campaigns.admin'):
+  <li><a href="/admin/campaigns">Campaigns</a><span>outbound call lists the queues' agents work through</span></li>
+  <li><a href="/admin/dnc">Do-not-call list</a><span>numbers campaigns never dial</span></li>
+% end
+% if can('rating.admin'):
+  <li><a href="/admin/rates">Rate tables</a><span>what outgoing calls cost, per trunk and prefix</span></li>
 % end
 % if can('surveys.admin'):
   <li><a href="/admin/surveys">Surveys</a><span>post-call questions, their scale, the queues that play them</span></li>

@@ -3,10 +3,20 @@
 % if error:
 <p class="error" role="alert" id="form-error">{{error}}</p>
 % end
-<div class="scroll"><table id="prompts"><thead><tr><th>Name</th><th>File</th><th>English</th><th>Chinese</th><th>Listen</th><th></th></tr></thead><tbody>
+<div class="scroll"><table id="prompts"><thead><tr><th>Name</th><th>Recordings</th><th>English</th><th>Chinese</th><th>Listen</th><th></th></tr></thead><tbody>
 % for x in prompts:
-  <tr data-prompt="{{x['name']}}"><td>{{x['name']}}</td><td>{{x['file'] or '–'}}</td><td class="wrap">{{x['texts'].get('en', '')}}</td><td class="wrap">{{x['texts'].get('zh', '')}}</td>
-    <td><audio controls preload="none" src="/api/inbound/prompts/{{x['name']}}/audio"></audio></td>
+  <tr data-prompt="{{x['name']}}"><td>{{x['name']}}</td>
+    <td class="recordings">{{('every language: ' + x['file']) if x['file'] else ('–' if not x['files'] else '')}}
+%   for lang, rel in x['files'].items():
+      <div data-language="{{lang}}">{{lang}}: {{rel}} <form method="post" action="/admin/prompts/{{x['name']}}/recordings/{{lang}}/delete" class="inline"><input type="hidden" name="csrf" value="{{user['csrf']}}"><button type="submit" class="link">remove</button></form></div>
+%   end
+    </td>
+    <td class="wrap">{{x['texts'].get('en', '')}}</td><td class="wrap">{{x['texts'].get('zh', '')}}</td>
+    <td>
+%   for lang in languages:
+      <div class="listen">{{lang}} <audio controls preload="none" data-language="{{lang}}" src="/api/inbound/prompts/{{x['name']}}/audio?language={{lang}}"></audio></div>
+%   end
+    </td>
     <td><form method="post" action="/admin/prompts/{{x['name']}}/delete"><input type="hidden" name="csrf" value="{{user['csrf']}}"><button type="submit" class="danger">delete</button></form></td></tr>
 % end
 % if not prompts:
@@ -32,8 +42,13 @@
     <option value="{{x['name']}}">
 % end
   </datalist>
+  <label for="u-language">For</label><select name="language" id="u-language"><option value="">every language</option>
+% for lang in languages:
+    <option value="{{lang}}">{{ {'en': 'English', 'zh': 'Chinese'}.get(lang, lang) }} callers only</option>
+% end
+  </select>
   <label for="u-wav">WAV file: 8 kHz, mono, 16-bit PCM, or A-law / µ-law (converted on the box); at most {{max_mib}} MiB</label><input type="file" name="wav" id="u-wav" accept=".wav,audio/wav" required>
   <button type="submit" id="upload-prompt">Upload</button>
 </form>
-<p class="muted">A recording is played in every language; its texts are kept but no longer spoken. Other formats are refused with the reason; convert with <code>sox in.wav -r 8000 -c 1 -b 16 -e signed-integer out.wav</code>.</p>
+<p class="muted">A caller hears the recording of their language if there is one, else the recording for every language, else the text in their language (spoken by espeak-ng). Other formats are refused with the reason; convert with <code>sox in.wav -r 8000 -c 1 -b 16 -e signed-integer out.wav</code>.</p>
 </section>

@@ -15,13 +15,39 @@
     <dt>Configuration</dt><dd>{{info['config_file'] or 'built-in defaults'}}</dd>
   </dl>
 % end
+% change = info.get('listen_change')
+% pending = change['pending'] if change else None
+% if pending:
+  <div class="notice" id="listen-pending">
+    <p>A change of the listen addresses waits for its confirmation until <strong id="confirm-by">{{pending_until}}</strong>
+      (web UI {{pending['previous']['web_listen']}}:{{pending['previous']['web_port']}} &rarr; {{pending['new']['web_listen']}}:{{pending['new']['web_port']}},
+      SIP edge {{pending['previous']['sip_listen']}}:{{pending['previous']['sip_port']}} &rarr; {{pending['new']['sip_listen']}}:{{pending['new']['sip_port']}}).
+      Without it the box goes back to the previous addresses by itself.</p>
+%   if here == pending['new']['web_listen'] + ':' + str(pending['new']['web_port']):
+    <form method="post" action="/admin/system/listen/confirm" class="inline" id="confirm-form">
+      <input type="hidden" name="csrf" value="{{user['csrf']}}">
+      <button type="submit" id="keep-listen">Keep these settings</button>
+    </form>
+%   else:
+    <p id="confirm-elsewhere">Confirm from the new address: <a href="{{pending['confirm_url']}}" id="confirm-link">{{pending['confirm_url']}}</a> (log in there; this address cannot confirm).</p>
+%   end
+    <form method="post" action="/admin/system/listen/revert" class="inline" id="revert-form">
+      <input type="hidden" name="csrf" value="{{user['csrf']}}">
+      <button type="submit" id="revert-listen">Go back now</button>
+    </form>
+  </div>
+% end
   <p class="muted" id="network-change">{{info['network_change']}}.</p>
-% if info['network'] and not info['network']['trusted_proxy']:
+% if info['network'] and not pending and info.get('sip_changeable'):
   <form method="post" action="/admin/system/listen" class="form-grid" id="listen-form">
     <input type="hidden" name="csrf" value="{{user['csrf']}}">
-    <label>SIP edge address <input name="sip_listen" value="{{info['network']['sip_listen']}}" maxlength="64"></label>
-    <label>Web UI address <input name="web_listen" value="{{info['network']['web_listen']}}" maxlength="64"></label>
-    <button type="submit" id="change-listen">Change</button>
+%   if info.get('web_changeable'):
+    <label>Web UI address <input name="web_listen" value="{{info['network']['web_listen']}}" maxlength="64" inputmode="decimal"></label>
+    <label>Web UI port <input name="web_port" value="{{info['network']['web_port']}}" maxlength="5" inputmode="numeric"></label>
+%   end
+    <label>SIP edge address <input name="sip_listen" value="{{info['network']['sip_listen']}}" maxlength="64" inputmode="decimal"></label>
+    <label>SIP edge port <input name="sip_port" value="{{info['network']['sip_port']}}" maxlength="5" inputmode="numeric"></label>
+    <button type="submit" id="change-listen">Apply</button>
   </form>
 % end
 </section>
@@ -53,7 +79,17 @@
 <section class="panel" id="restore"><h2>Restore</h2>
 % if checked:
   <p class="ok" id="restore-checked">The archive can be restored: schema {{checked['schema_version']}}, firmware {{checked['firmware_version']}}, {{checked['files']}} files, {{checked['bytes']}} bytes.</p>
+%   if checked.get('live'):
+  <form method="post" action="/admin/system/restore/apply" class="form-grid" id="restore-apply-form">
+    <input type="hidden" name="csrf" value="{{user['csrf']}}">
+    <input type="hidden" name="backup" value="{{checked['name']}}">
+    <label>Its passphrase again (if encrypted) <input type="password" name="passphrase" maxlength="200" autocomplete="off"></label>
+    <button type="submit" id="restore-now" class="danger">Restore it now</button>
+  </form>
+  <p class="muted" id="restore-how">Restoring stops the box (refused while calls are up), replaces its data with the archive's (the current data is kept beside it) and starts it again, keeping this box's callbox.toml. Or, on a stopped box: {{checked['how']}}.</p>
+%   else:
   <p id="restore-how">To restore it, {{checked['how']}}.</p>
+%   end
 % end
   <form method="post" action="/admin/system/restore" enctype="multipart/form-data" class="form-grid" id="restore-form">
     <input type="hidden" name="csrf" value="{{user['csrf']}}">
@@ -61,7 +97,7 @@
     <label>Its passphrase (if encrypted) <input type="password" name="passphrase" maxlength="200" autocomplete="off"></label>
     <button type="submit" id="check-restore">Upload and check</button>
   </form>
-  <p class="muted">The archive is checked in full (frames, passphrase, manifest, versions, database integrity); nothing on the box changes. A restore replaces the data folder of a stopped box, so it is done with <code>callbox restore</code>. Up to {{max_upload_mib}} MiB through the browser; copy bigger archives to the box.</p>
+  <p class="muted">The archive is checked in full (frames, passphrase, manifest, versions, database integrity); nothing on the box changes until you choose to restore it. Up to {{max_upload_mib}} MiB through the browser; copy bigger archives to the box.</p>
 </section>
 <section class="panel" id="selftest"><h2>Hardware self-test</h2>
   <p><span class="badge" id="selftest-state" data-state="{{selftest['state']}}">{{selftest['state']}}</span> {{'started by ' + selftest['by'] if selftest['by'] else ''}}</p>

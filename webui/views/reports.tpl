@@ -44,31 +44,8 @@
   </tbody>
 </table>
 </div>
-<h2>Quality and agent KPIs{{' by ' + qby if qby != 'total' else ''}}</h2>
-<div class="scroll">
-<table id="quality">
-  <thead><tr><th>{{qby if qby != 'total' else ''}}</th><th class="num">Abandon rate</th><th class="num">Avg abandon</th><th class="num">Transfer rate</th><th class="num">Occupancy</th><th class="num">Utilization</th><th class="num">Adherence</th><th class="num">FCR (24 h)</th><th class="num">CSAT</th></tr></thead>
-  <tbody>
-% for x in quality:
-    <tr data-key="{{x.get(qby, x.get('key'))}}">
-      <td>{{x.get(qby, x.get('key')) or '(none)'}}</td>
-      <td class="num">{{pct(x.get('abandon_rate'))}}</td>
-      <td class="num">{{'%.0f s' % x['average_abandon_s'] if x.get('average_abandon_s') is not None else '–'}}</td>
-      <td class="num">{{pct(x.get('transfer_rate'))}}</td>
-      <td class="num">{{pct(x.get('occupancy'))}}</td>
-      <td class="num">{{pct(x.get('utilization'))}}</td>
-      <td class="num">{{pct(x.get('adherence'))}}</td>
-      <td class="num">{{pct(x.get('fcr'))}}</td>
-      <td class="num">{{pct(x.get('csat'))}}{{' (%d)' % x['csat_answers'] if x.get('csat_answers') else ''}}</td>
-    </tr>
-% end
-% if not quality:
-    <tr class="empty"><td colspan="9">No ACD activity, answered calls or survey answers in this window.</td></tr>
-% end
-  </tbody>
-</table>
-</div>
-<p class="muted">Abandon rate: abandoned (not under 5 s) / (offered - short abandons). Occupancy: (on-call + wrap-up) / (that + available + ringing); utilization: (on-call + wrap-up) / logged-in time; both from the ACD's agent states. Adherence: working minutes within the agent's schedule (the schedule named <code>agent-&lt;seat&gt;</code>) / scheduled minutes. FCR: answered calls whose number did not call again within 24 h (<code>/api/reports/quality?repeat_h=</code> for another window). CSAT: survey answers in the top two of a numeric scale.</p>
+<section class="head"><h2>Quality and agent KPIs{{' by ' + qby if qby != 'total' else ''}}</h2><span class="spacer"></span><a class="button" href="/reports/quality?by={{qby}}" id="quality-report">Charts, by team, export</a></section>
+% include('quality_table.tpl', rows=quality, by=qby, none='(none)', pct=pct, repeat_h=24)
 <h2>Cost of outgoing calls by {{cost_by}}</h2>
 <div class="scroll">
 <table id="costs">
@@ -78,7 +55,7 @@
     <tr><td>{{x[cost_by] or '(none)'}}</td><td class="num">{{x['calls']}}</td><td class="num">{{'%d s' % x['billed_s']}}</td><td class="num">{{x['cost']}}</td><td class="num">{{x['per_call']}}</td><td>{{x['currency']}}</td></tr>
 % end
 % if not costs:
-    <tr class="empty"><td colspan="6">No rated calls in this window (rate tables: the API's put_rate_table).</td></tr>
+    <tr class="empty"><td colspan="6">No rated calls in this window (prices: <a href="/admin/rates">rate tables</a>).</td></tr>
 % end
   </tbody>
 </table>
