@@ -244,8 +244,8 @@ def step_esp(b: Build) -> None:
     cfg.write_text(render.grub_cfg())
     env_file = b.work / "grubenv"
     env_file.write_bytes(render.grubenv())
-    for f in (efi, cfg, env_file):          # mcopy stamps the files with their own mtimes
-        os.utime(f, (b.epoch, b.epoch))
+    for made in (efi, cfg, env_file):       # mcopy -m keeps these mtimes
+        os.utime(made, (b.epoch, b.epoch))
     with atomic(esp) as tmp:
         run(["mkfs.vfat", "-C", "-n", "ESP", "-i", "5C0A11B0", "--invariant", str(tmp),
              str(layout.ESP.size // 1024)], "mkfs.vfat", stdout=subprocess.DEVNULL)
