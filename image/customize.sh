@@ -60,4 +60,10 @@ rm -f "$root/etc/resolv.conf"
 printf '# no resolver configured in the image (see docs/image.md)\n' > "$root/etc/resolv.conf"
 rm -f "$root/var/lib/dbus/machine-id"
 rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/* "$root"/tmp/*
+# apt's binary caches (72 MB) differ from build to build; apt remakes them on demand
+rm -f "$root"/var/cache/apt/*.bin
+# the host's deb cache is synced in: its folders' times must not reach the image
+# (a first build, with an empty cache, differed from the next in partial/'s mtime)
+touch -h -d "@${SOURCE_DATE_EPOCH:?image/build.py sets it}" \
+    "$root/var/cache/apt/archives" "$root/var/cache/apt/archives/partial"
 find "$root/opt/callbox" -name '__pycache__' -path '*/tests/*' -prune -exec rm -rf {} +
