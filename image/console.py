@@ -12,13 +12,13 @@ from GRUB's own boot lines and a health probe the host made itself.
 """
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[a-zA-Z]")
 BOOT = re.compile(r"callbox: booting slot ([AB])")
+RAUC = re.compile(r"CBTEST rauc phase=(\d+) booted=(\S+)")
 WATCHDOG = re.compile(r"CBTEST watchdog stop=([0-9.]+) fired=([0-9.]*) restart=([0-9.]*) "
                       r"newpid=([0-9.]*)")
 #: seconds: systemd's timers (watchdog, RestartSec) fire up to 250 ms late each
@@ -88,13 +88,9 @@ class Run:
     def rauc_booted(self, phase: str) -> str | None:
         """The slot ``rauc status`` called booted in the guest's line for *phase*."""
         for _, e in self.events:
-            if e.startswith(f"CBTEST rauc phase={phase} "):
-                try:
-                    status = json.loads(e.split(" ", 3)[3])
-                except (IndexError, ValueError):
-                    return None
-                booted = status.get("booted") if isinstance(status, dict) else None
-                return booted if isinstance(booted, str) else None
+            m = RAUC.match(e)
+            if m and m.group(1) == phase:
+                return m.group(2)
         return None
 
     def watchdog(self) -> dict[str, float]:

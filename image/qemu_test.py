@@ -62,8 +62,15 @@ until [ -e /run/callbox/slot-good ]; do
     [ $((n % 15)) = 0 ] && echo "CBTEST waiting slot=$slot uptime=$(up) daemon: $(systemctl show -p ActiveState,StatusText --value callbox.service | tr '\n' ' ')"
 done
 echo "CBTEST healthy slot=$slot phase=$phase uptime=$(up)"
-# one line of JSON: the host reads the booted slot from RAUC, not from the command line
-echo "CBTEST rauc phase=$phase $(rauc status --output-format=json 2>&1 | tr -d '\n')"
+# the booted slot as RAUC sees it (not the kernel command line), in a short line
+rauc status --output-format=json 2>/dev/null | python3 -c '
+import json, sys
+try:
+    s = json.load(sys.stdin)
+except ValueError as exc:
+    s = {"booted": "unknown", "boot_primary": "unknown (%s)" % exc}
+print("booted=%s primary=%s" % (s.get("booted"), s.get("boot_primary")))' \
+    | sed "s/^/CBTEST rauc phase=$phase /"
 case "$phase" in
 1)
     cd /data/callbox && callbox selftest --profile sim --config /etc/callbox/callbox.toml > /data/cbtest/selftest.txt 2>&1
@@ -297,7 +304,7 @@ def stop(qemu: "subprocess.Popen[bytes]") -> None:
             qemu.wait()
 
 
-def power_off(qemu: "subprocess.Popen[bytes]", qmp_path: Path, wait_s: float = 120) -> None:
+def power_off(qemu: "subprocess.Popen[bytes]", qmp_path: Path, wait_s: float = 60) -> None:
     """ACPI power button, then wait for qemu to exit (the caller kills it after that)."""
     try:
         qmp(qmp_path, {"execute": "system_powerdown"})
@@ -403,7 +410,7 @@ def main(argv: list[str] | None = None) -> int:
                 phase = probe_due(run, probed)
                 if phase is not None:
                     probed.add(phase)
-                    status = https_status(port, tries=1 if phase == "1" else 30)
+                    status = https_status(port, tries=5 if phase == "1" else 30)
                     run.probes.append((time.monotonic() - t0, phase, status))
                     log(f"health over the forwarded port {port} (phase {phase}): {status}")
                     if args.boot_only or phase == "3":
