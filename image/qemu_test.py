@@ -51,6 +51,12 @@ OVMF_VARS = Path("/usr/share/OVMF/OVMF_VARS_4M.fd")
 
 GUEST_SCRIPT = r"""#!/bin/sh
 # image-test phases (image/qemu_test.py); runs at every boot from the CBTEST disk
+# Out through /dev/console (ttyS0 here), not the /dev/ttyS0 the hook opened: when
+# serial-getty starts on ttyS0 after this script it hangs the tty up (vhangup), and
+# every later write through a /dev/ttyS0 descriptor fails with EIO -- a fast boot
+# lost all its CBTEST lines that way. Descriptors opened through /dev/console are
+# not hung up (the daemon's console output survived in the same run).
+exec > /dev/console 2>&1
 slot=$(sed -n 's/.*rauc\.slot=\([AB]\).*/\1/p' /proc/cmdline)
 mkdir -p /data/cbtest
 phase=$(cat /data/cbtest/phase 2>/dev/null || echo 1)
