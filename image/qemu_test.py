@@ -401,27 +401,30 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         with open_when_there(serial, qemu) as con:
-            while time.monotonic() - t0 < args.timeout:
-                if qemu.poll() is not None:
-                    break
-                time.sleep(1)
-                take(reader.feed(con.read()))
-                if bad_maker is not None and bad_maker.poll() is not None:
-                    if bad_maker.returncode != 0:
-                        log("making the bad bundle failed")
+            try:
+                while time.monotonic() - t0 < args.timeout:
+                    if qemu.poll() is not None:
                         break
-                    plug_disk(qmp_path, work / "cbbundle.ext4", "cbbundle")
-                    log(f"{time.monotonic() - t0:7.1f} s  bad bundle disk plugged in")
-                    bad_maker = None
-                phase = probe_due(run, probed)
-                if phase is not None:
-                    probed.add(phase)
-                    status = https_status(port, tries=5 if phase == "1" else 30)
-                    run.probes.append((time.monotonic() - t0, phase, status))
-                    log(f"health over the forwarded port {port} (phase {phase}): {status}")
-                    if args.boot_only or phase == "3":
-                        power_off(qemu, qmp_path)
-                        break
+                    time.sleep(1)
+                    take(reader.feed(con.read()))
+                    if bad_maker is not None and bad_maker.poll() is not None:
+                        if bad_maker.returncode != 0:
+                            log("making the bad bundle failed")
+                            break
+                        plug_disk(qmp_path, work / "cbbundle.ext4", "cbbundle")
+                        log(f"{time.monotonic() - t0:7.1f} s  bad bundle disk plugged in")
+                        bad_maker = None
+                    phase = probe_due(run, probed)
+                    if phase is not None:
+                        probed.add(phase)
+                        status = https_status(port, tries=5 if phase == "1" else 30)
+                        run.probes.append((time.monotonic() - t0, phase, status))
+                        log(f"health over the forwarded port {port} (phase {phase}): {status}")
+                        if args.boot_only or phase == "3":
+                            power_off(qemu, qmp_path)
+                            break
+            except KeyboardInterrupt:     # stopped by hand: still a verdict on what came
+                log("interrupted; deciding on what the guest printed so far")
             # the rest of the log, to its last byte, once qemu has stopped writing it
             stop(qemu)
             take(reader.feed(con.read()))
