@@ -17,7 +17,11 @@ and leaves nothing half-written):
 
 Builds are reproducible for the root filesystem tarball given SOURCE_DATE_EPOCH
 (default: the last commit's time) and the same package versions (recorded in
-build/callbox-<version>.packages).
+build/callbox-<version>.packages). Every tool gets the epoch (``_repro_env``):
+mmdebstrap clamps the tar's mtimes to it and drops logs, apt lists and the
+ldconfig cache; Python compiles with a fixed hash seed; tar2sqfs, mkfs.ext4 and
+mtools take their timestamps from it. The bundle and SHA256SUMS carry a CMS
+signing time, so they differ between builds by design.
 """
 from __future__ import annotations
 
@@ -113,6 +117,14 @@ def _tree_hash(paths: list[Path]) -> str:
     return h.hexdigest()
 
 
+def _repro_env(b: Build, **extra: str) -> dict[str, str]:
+    """The environment of a build tool: the build's epoch for every timestamp, a fixed
+    hash seed (set and frozenset constants in .pyc files are written in hash order) and
+    the C locale (sort orders)."""
+    return dict(os.environ, SOURCE_DATE_EPOCH=str(b.epoch), PYTHONHASHSEED="0",
+                LC_ALL="C.UTF-8", TZ="UTC", **extra)
+
+
 def packages() -> list[str]:
     names = []
     for line in (HERE / "packages.txt").read_text().splitlines():
@@ -142,7 +154,7 @@ def step_wheels(b: Build) -> None:
         return
     with atomic(wheels) as tmp:
         tmp.mkdir(parents=True)
-        env = dict(os.environ, CALLBOX_REQUIRE_CYTHON="1")
+        env = _repro_env(b, CALLBOX_REQUIRE_CYTHON="1")
         run([sys.executable, "-m", "pip", "wheel", "--quiet", "--wheel-dir", str(tmp),
              str(REPO)], "building the Callbox wheel and its dependencies", env=env, cwd=REPO)
         built = [w.name for w in tmp.glob("callbox-*.whl")]
@@ -196,8 +208,7 @@ def step_rootfs(b: Build) -> None:
                    f'--customize-hook={HERE}/customize.sh "$1" {stage}',
                    f'--customize-hook=chroot "$1" dpkg-query -W > {b.work}/packages.txt',
                    "bookworm", str(tmp_tar), b.mirror]
-            env = dict(os.environ, SOURCE_DATE_EPOCH=str(b.epoch), LC_ALL="C.UTF-8")
-            run(cmd, "mmdebstrap", env=env)
+            run(cmd, "mmdebstrap", env=_repro_env(b))
             os.replace(tmp_tar, tmp)
         finally:
             _remove(tmp_tar)
@@ -215,7 +226,7 @@ def step_squashfs(b: Build) -> None:
             run(["tar2sqfs", "--quiet", "--compressor", "gzip", "--comp-extra", "level=6",
                  "--num-jobs", "2",
                  "--defaults", f"mtime={b.epoch}", "--block-size", "131072", str(tmp)],
-                "tar2sqfs", stdin=src)
+                "tar2sqfs", stdin=src, env=_repro_env(b))
     if sq.stat().st_size > layout.ROOT_A.size:
         raise StepFailed(f"squashfs: {sq.stat().st_size} bytes do not fit a "
                          f"{layout.ROOT_A.size_mib} MiB root slot")
@@ -233,12 +244,14 @@ def step_esp(b: Build) -> None:
     cfg.write_text(render.grub_cfg())
     env_file = b.work / "grubenv"
     env_file.write_bytes(render.grubenv())
+    for made in (efi, cfg, env_file):       # mcopy -m keeps these mtimes
+        os.utime(made, (b.epoch, b.epoch))
     with atomic(esp) as tmp:
         run(["mkfs.vfat", "-C", "-n", "ESP", "-i", "5C0A11B0", "--invariant", str(tmp),
              str(layout.ESP.size // 1024)], "mkfs.vfat", stdout=subprocess.DEVNULL)
-        env = dict(os.environ, SOURCE_DATE_EPOCH=str(b.epoch), MTOOLS_SKIP_CHECK="1")
+        env = _repro_env(b, MTOOLS_SKIP_CHECK="1")
         run(["mmd", "-i", str(tmp), "::/EFI", "::/EFI/BOOT"], "mmd", env=env)
-        run(["mcopy", "-i", str(tmp), str(efi), str(cfg), str(env_file), "::/EFI/BOOT/"],
+        run(["mcopy", "-m", "-i", str(tmp), str(efi), str(cfg), str(env_file), "::/EFI/BOOT/"],
             "mcopy", env=env)
     log(f"  ESP with GRUB ({efi.stat().st_size // 1024} KiB), {render.BOOT_TRIES} tries per slot")
 
@@ -246,7 +259,7 @@ def step_esp(b: Build) -> None:
 def step_data(b: Build) -> None:
     data = b.work / "data.ext4"
     with atomic(data) as tmp:
-        env = dict(os.environ, E2FSPROGS_FAKE_TIME=str(b.epoch))
+        env = _repro_env(b, E2FSPROGS_FAKE_TIME=str(b.epoch))
         run(["mkfs.ext4", "-q", "-F", "-b", "4096", "-T", "default", "-L", "data", "-U", layout.DATA.uuid.lower(),
              "-E", f"hash_seed={layout.DATA.uuid.lower()},root_owner=0:0",
              str(tmp), f"{layout.DATA.size_mib}M"], "mkfs.ext4", env=env)

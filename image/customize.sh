@@ -11,9 +11,17 @@ echo "customize: Callbox wheel and its dependencies into /opt/callbox"
 mkdir -p "$root/tmp/wheels"
 cp "$stage"/wheels/*.whl "$root/tmp/wheels/"
 chroot "$root" python3 -m venv /opt/callbox
-chroot "$root" /opt/callbox/bin/pip install --quiet --no-index --no-cache-dir \
+chroot "$root" /opt/callbox/bin/pip install --quiet --no-index --no-cache-dir --no-compile \
     --find-links /tmp/wheels callbox
 rm -rf "$root/tmp/wheels"
+# .pyc files that name no time: pip's would hold each source's mtime at install (the
+# tar then clamps that mtime to SOURCE_DATE_EPOCH, so they would also be stale and
+# rewritten into the RAM overlay at every boot). The root is read-only, so the hash
+# of the source is never checked again (unchecked-hash); PYTHONHASHSEED=0 (from
+# image/build.py) fixes the order of set constants.
+echo "customize: compiling /opt/callbox (unchecked-hash .pyc)"
+chroot "$root" env PYTHONHASHSEED=0 /opt/callbox/bin/python -m compileall -q -f \
+    --invalidation-mode unchecked-hash /opt/callbox/lib
 chroot "$root" /opt/callbox/bin/python -c "import acd_core, firmware; print('customize: callbox', firmware.__name__, 'imports')"
 ln -sf /opt/callbox/bin/callbox "$root/usr/local/bin/callbox"
 
@@ -46,6 +54,16 @@ ln -f "$initrd" "$root/boot/initrd.img"
 
 echo "customize: read-only root"
 : > "$root/etc/machine-id"
+# mmdebstrap copies the build host's resolv.conf: the box must not carry it
+# (nor would two hosts' builds be equal); nothing here configures a resolver yet
+rm -f "$root/etc/resolv.conf"
+printf '# no resolver configured in the image (see docs/image.md)\n' > "$root/etc/resolv.conf"
 rm -f "$root/var/lib/dbus/machine-id"
 rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/* "$root"/tmp/*
+# apt's binary caches (72 MB) differ from build to build; apt remakes them on demand
+rm -f "$root"/var/cache/apt/*.bin
+# the host's deb cache is synced in: its folders' times must not reach the image
+# (a first build, with an empty cache, differed from the next in partial/'s mtime)
+touch -h -d "@${SOURCE_DATE_EPOCH:?image/build.py sets it}" \
+    "$root/var/cache/apt/archives" "$root/var/cache/apt/archives/partial"
 find "$root/opt/callbox" -name '__pycache__' -path '*/tests/*' -prune -exec rm -rf {} +

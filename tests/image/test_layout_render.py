@@ -150,3 +150,12 @@ def test_a_folder_output_is_replaced_whole(tmp_path: Path) -> None:
         (tmp / "new.whl").write_bytes(b"new")
     assert [p.name for p in out.iterdir()] == ["new.whl"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["wheels"]
+
+
+def test_every_build_tool_gets_the_epoch_and_a_fixed_hash_seed(tmp_path: Path) -> None:
+    """What made two rootfs builds byte-identical (docs/image.md, Reproducible builds)."""
+    b = build.Build(tmp_path, tmp_path / "k", tmp_path / "c", 1796473438, "0.1.0.1796473438")
+    env = build._repro_env(b, MTOOLS_SKIP_CHECK="1")
+    assert (env["SOURCE_DATE_EPOCH"], env["PYTHONHASHSEED"], env["TZ"]) == (
+        "1796473438", "0", "UTC")
+    assert env["MTOOLS_SKIP_CHECK"] == "1" and env["PATH"]     # the rest of the caller's
