@@ -43,12 +43,12 @@ PREFIX = "incoming-"
 @dataclass(frozen=True)
 class Spool:
     """``method path`` bodies go to files in ``folder()`` (made on first use), at most
-    ``max_bytes`` each. ``folder`` is a callable so that the data folder is looked up
-    when the upload starts, not when the server is built."""
+    ``max_bytes()`` each. Callables, so that the data folder and the configured limit
+    are looked up when an upload starts, not when the server is built."""
     method: str
     path: str
     folder: Callable[[], Path]
-    max_bytes: int
+    max_bytes: Callable[[], int]
     suffix: str = ".upload"
     busy: Callable[[], str | None] = lambda: None   # why no upload is taken now (409)
 
@@ -85,9 +85,10 @@ def refusal(spool: Spool, length: int | None) -> Error | None:
     if length is None:
         return LengthRequired(f"{spool.path}: send the file with a Content-Length "
                               "(chunked uploads are not taken)")
-    if length > spool.max_bytes:
+    limit = spool.max_bytes()
+    if length > limit:
         return TooLarge(f"the file is {length} bytes; uploads here take at most "
-                        f"{spool.max_bytes} bytes ([web] firmware_upload_mib)")
+                        f"{limit} bytes ([web] firmware_upload_mib)")
     busy = spool.busy()
     if busy:
         return Conflict(busy)
@@ -115,7 +116,7 @@ class SpoolParser(HTTPRequestParser):
             return
         length = None if self.chunked else self.content_length
         adj: Any = copy.copy(self.adj)            # this request's own body limit (above the
-        adj.max_request_body_size = max(spool.max_bytes, length or 0) + 1   # length: our 413)
+        adj.max_request_body_size = max(spool.max_bytes(), length or 0) + 1   # length: our 413)
         self.adj = adj
         try:
             why = refusal(spool, length)

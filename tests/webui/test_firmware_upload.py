@@ -161,11 +161,11 @@ def test_too_large_and_chunked_are_refused_before_a_byte_is_written(
 
 
 def test_no_room_on_the_data_partition_is_refused_first(tmp_path: Path) -> None:
-    spool = Spool("PUT", "/x", lambda: tmp_path, max_bytes=1 << 60)
+    spool = Spool("PUT", "/x", lambda: tmp_path, lambda: 1 << 60)
     from firmware.update_job import free_bytes
     why = refusal(spool, free_bytes(tmp_path) + 1)
     assert isinstance(why, InsufficientStorage) and "room for" in why.body
-    assert isinstance(refusal(Spool("PUT", "/x", lambda: tmp_path, 10), 11), TooLarge)
+    assert isinstance(refusal(Spool("PUT", "/x", lambda: tmp_path, lambda: 10), 11), TooLarge)
     assert refusal(spool, 1) is None
 
 

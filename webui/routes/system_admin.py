@@ -54,12 +54,16 @@ SELFTEST = obj(("state", "output"), state=STR, exit_code={"type": ["integer", "n
                output=STR, by={"type": ["string", "null"]})
 UPLOAD_MAX_AGE_S = 3600
 FIRMWARE_PATH = "/api/system/firmware"
+# the route's own check; the real limit ([web] firmware_upload_mib, at most this) is the
+# web server's, before a byte is written (webui/spool.py)
+FIRMWARE_CEILING = 65536 * 1024 * 1024
 JOB = {"type": ["object", "null"], "properties": {
     "id": STR, "name": STR, "by": STR, "state": {"type": "string", "enum": [
         "checking", "installing", "installed", "failed"]},
     "checks": arr(STR), "percent": INT, "activity": STR, "lines": arr(STR), "version": STR,
     "compatible": STR, "slot": STR, "reason": STR, "error": STR,
-    "started_at": {"type": "number"}, "ended_at": {"type": ["number", "null"]}}}
+    "started_at": {"type": ["number", "string"]},
+    "ended_at": {"type": ["number", "string", "null"]}}}
 FIRMWARE = obj(("available", "max_bytes", "free_bytes", "can_reboot", "job"), available=BOOL,
                max_bytes=INT, free_bytes=INT, can_reboot=BOOL, job=JOB)
 
@@ -67,8 +71,9 @@ FIRMWARE = obj(("available", "max_bytes", "free_bytes", "can_reboot", "job"), av
 def firmware_spool(api: Any) -> Spool:
     """The firmware route's streamed upload: to var/update/, up to the configured size,
     refused while an install runs."""
-    return Spool("PUT", FIRMWARE_PATH, api.update_folder, api.firmware_upload_max(),
-                 suffix=".raucb", busy=api.firmware_busy)
+    return Spool("PUT", FIRMWARE_PATH, lambda: api.update_folder(),
+                 lambda: api.firmware_upload_max(), suffix=".raucb",
+                 busy=lambda: api.firmware_busy())
 
 
 def _file(path: str, mimetype: str, download: bool) -> Any:
@@ -317,7 +322,7 @@ def routes(r: Router, ui: WebUi, plugin: AccessPlugin) -> None:
         redirect("/admin/system#selftest")
 
     # -- firmware update -----------------------------------------------------------------
-    @r.put(FIRMWARE_PATH, permission="system.admin", max_body=spool.max_bytes,
+    @r.put(FIRMWARE_PATH, permission="system.admin", max_body=FIRMWARE_CEILING,
            query={"name": p_text(200)}, response=JOB, status=202,
            errors=(409, 411, 507), summary=(
                "Upload a signed RAUC bundle (.raucb) as the raw request body (Content-Length "
