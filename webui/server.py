@@ -75,6 +75,7 @@ class _Channel(HTTPChannel):
     header_deadline_s = HEADER_DEADLINE_S
     parser_class = SpoolParser
     window: tuple[float, int] | None = None    # a spooled body: (window began, bytes by then)
+    spool_window_s = SPOOL_WINDOW_S
 
     def received(self, data: bytes) -> bool:
         if self.request is None and data:
@@ -109,7 +110,7 @@ class _Channel(HTTPChannel):
             if self.window is None or got - self.window[1] >= SPOOL_MIN_BYTES:
                 self.window = (now, got)           # progress made: a new window begins
                 return False
-            return now - self.window[0] > SPOOL_WINDOW_S
+            return now - self.window[0] > self.spool_window_s
         allowed = self.header_deadline_s
         if self.request.headers_finished:
             allowed += (self.request.content_length or 0) / BODY_MIN_RATE
@@ -137,7 +138,8 @@ class _Server(TcpWSGIServer):
 class WebServer:
     def __init__(self, app: Callable[..., Any], host: str = "127.0.0.1", port: int = 8080, *,
                  threads: int = 16, header_deadline_s: float = HEADER_DEADLINE_S,
-                 spools: tuple[Spool, ...] = ()) -> None:
+                 spools: tuple[Spool, ...] = (), spool_window_s: float = SPOOL_WINDOW_S
+                 ) -> None:
         self._app = app
         self.spools = spools
 
@@ -159,9 +161,10 @@ class WebServer:
             pass
         Parser.spools = spools
 
-        class Channel(_Channel):            # this server's own, carrying its deadline
+        class Channel(_Channel):            # this server's own, carrying its deadlines
             header_deadline_s = deadline
             parser_class = Parser
+        Channel.spool_window_s = spool_window_s
 
         self._channel = Channel
 

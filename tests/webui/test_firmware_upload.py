@@ -204,3 +204,26 @@ def test_one_install_at_a_time(box: tuple[Web, Box], made: dict[str, Any]) -> No
     finally:
         rauc.hold = False
         rauc.gate.touch()
+
+
+def test_a_stalled_upload_is_dropped_and_its_file_removed(tmp_path: Path) -> None:
+    """The streamed route's deadline is about progress: a client that stops sending is
+    dropped once a window passes without enough bytes (a short window here)."""
+    import bottle
+    from webui.server import SPOOL_MIN_BYTES, WebServer
+    app = bottle.Bottle()
+    app.route("/up", "PUT", lambda: "taken")
+    folder = tmp_path / "update"
+    spool = Spool("PUT", "/up", lambda: folder, lambda: 1 << 30, suffix=".raucb")
+    server = WebServer(app, "127.0.0.1", 0, threads=2, spools=(spool,), spool_window_s=0.5)
+    server.start()
+    try:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=30) as s:
+            s.sendall(b"PUT /up HTTP/1.1\r\nHost: x\r\nContent-Length: 104857600\r\n\r\n")
+            s.sendall(b"x" * (2 * SPOOL_MIN_BYTES))           # some progress, then silence
+            wait_for("the upload on disk", lambda: list(folder.glob("incoming-*.raucb")))
+            assert s.recv(100) == b""                          # the server hung up
+        wait_for("the partial file removed", lambda: not list(folder.glob("incoming-*")))
+        assert server.dropped == 1
+    finally:
+        server.stop()
