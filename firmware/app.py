@@ -174,8 +174,12 @@ class App:
         api.attach_lines(self.lines)
         api.attach_security(SecurityControl(self.edge, self.security, self.bus))
         api.attach_system(cfg, self.config_path)
-        if update_available() and importlib.import_module("firmware.update").installed_image():
-            api.attach_reboot(importlib.import_module("firmware.update").reboot)
+        if update_available():
+            from firmware.update_job import clear_leftovers
+            if clear_leftovers(api.update_folder()):
+                log.info("removed firmware uploads left by an earlier run")
+            if importlib.import_module("firmware.update").installed_image():
+                api.attach_reboot(importlib.import_module("firmware.update").reboot)
         # make_app reads its signing key through the API, so it must run off the loop.
         web_app = await asyncio.to_thread(make_app, api, clock=self.clock)
         wsgi = trust_proxy(web_app, cfg.web.trusted_proxy)

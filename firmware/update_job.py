@@ -39,6 +39,16 @@ RUNNING = frozenset({"checking", "installing"})
 RESERVE_BYTES = 64 * 1024 * 1024    # an upload leaves this much free for the database and logs
 
 
+def clear_leftovers(folder: Path) -> int:
+    """Remove bundles a crash or power cut left in *folder* (an upload or an install that
+    never ended: nothing will pick them up). Called at start-up; returns how many."""
+    gone = 0
+    for left in folder.glob("*.raucb") if folder.is_dir() else ():
+        left.unlink(missing_ok=True)
+        gone += 1
+    return gone
+
+
 def free_bytes(folder: Path) -> int:
     """What an upload may use in *folder* (on the data partition): its free space less
     ``RESERVE_BYTES``."""
@@ -135,16 +145,21 @@ class UpdateJobs:
                 job.lines = (job.lines + [f"{percent}% {text}"])[-20:]
                 job.slot = slot_of(text) or job.slot
 
+        info, failure = None, None
         try:
             info = self._updater().install(bundle, progress=progress, step=step)
         except UpdateError as exc:
-            self._fail(job, str(exc.context.get("reason") or "install"), plain(exc))
+            failure = (str(exc.context.get("reason") or "install"), plain(exc))
         except OSError as exc:              # no rauc: not an installed box
-            self._fail(job, "installer", f"the installer cannot run here ({exc.strerror}: "
-                                         f"{exc.filename}); updates need the installed image")
+            failure = ("installer", f"the installer cannot run here ({exc.strerror}: "
+                                    f"{exc.filename}); updates need the installed image")
         except Exception as exc:            # a bug must still end the job, not leave it running
             log.exception("firmware install crashed job=%s", job.id)
-            self._fail(job, "internal", f"the install stopped on an internal error: {exc}")
+            failure = ("internal", f"the install stopped on an internal error: {exc}")
+        finally:
+            bundle.unlink(missing_ok=True)  # before the job ends: an ended job has no file
+        if failure is not None or info is None:
+            self._fail(job, *(failure or ("internal", "the install gave no result")))
         else:
             with self._lock:
                 job.version, job.compatible = info.version, info.compatible
@@ -153,8 +168,6 @@ class UpdateJobs:
                 job.ended_at = self._now()
             log.info("firmware installed job=%s version=%s slot=%s", job.id, info.version,
                      job.slot or "?")
-        finally:
-            bundle.unlink(missing_ok=True)
         ended(self.status() or {})
 
     def _fail(self, job: Job, reason: str, message: str) -> None:
