@@ -24,8 +24,10 @@ What it will not do, and says so instead (``ApiError`` 409 naming the reason):
   is checked in full (frames, passphrase, manifest, versions, database integrity)
   before anything stops;
 - update the firmware when this build has no ``firmware.update`` module (with it, an
-  uploaded RAUC bundle goes through ``firmware.update.Updater``: signature, system,
-  no downgrade, then ``install_argv``).
+  uploaded RAUC bundle goes through ``firmware.update.Updater`` as a background job,
+  ``firmware/update_job.py``: signature, system, no downgrade, then ``rauc install``),
+  or start a second install while one runs;
+- reboot where the composition root attached no way to (not an installed image).
 """
 from __future__ import annotations
 
@@ -43,6 +45,7 @@ from firmware.crm.facade import endpoint
 from firmware.crm.permissions import Principal
 from firmware.errors import ApiError, CallboxError, ListenError
 
+FIRMWARE_UPLOAD_MIB = 2048       # [web] firmware_upload_mib's default
 LOG_TAIL_MAX = 1000
 SELFTEST_KEEP = 10
 
@@ -58,6 +61,9 @@ class SystemApi:
     _listen: Any = None                          # firmware.listen_change.ListenChange
     _restore: Callable[[Any], None] | None = None    # App.request_restore
     _legs_in_use: Callable[[], int] | None = None
+    _jobs: Any = None                            # firmware.update_job.UpdateJobs, made on first use
+    _updater_factory: Callable[[], Any] | None = None
+    _reboot: Callable[[], None] | None = None
 
     def attach_system(self, cfg: Any, config_path: Path | None) -> None:
         """The running configuration and the file it came from (None: defaults)."""
@@ -341,32 +347,108 @@ class SystemApi:
         return {**result, "state": "restarting", "backup": archive.name}
 
     # -- firmware update ---------------------------------------------------------------------
-    @endpoint("system.admin", "write", timeout=900)
-    async def firmware_update(self, p: Principal, path: str) -> dict[str, Any]:
-        """Install an uploaded RAUC bundle with ``firmware.update`` (its ``Updater``: the
-        signature, ``compatible`` and no-downgrade checks, then ``install_argv(path)``)
-        when this build has that module; otherwise refused (409) saying so. The new
-        slot boots at the next restart."""
+    def attach_updater(self, factory: Callable[[], Any]) -> None:
+        """How install jobs make their ``firmware.update.Updater`` (tests: a keyring,
+        system.conf and version file of their own and a stand-in for ``rauc install``)."""
+        self._updater_factory = factory
+
+    def attach_reboot(self, reboot: Callable[[], None]) -> None:
+        """How the box reboots (the composition root, on an installed image only)."""
+        self._reboot = reboot
+
+    def update_folder(self) -> Path:
+        """var/update: uploaded bundles, written there as they arrive (``webui/spool.py``)."""
+        return self._var() / "update"
+
+    def firmware_upload_max(self) -> int:
+        """The largest bundle the web UI takes, in bytes (``[web] firmware_upload_mib``)."""
+        cfg = self._system_cfg
+        mib = cfg.web.firmware_upload_mib if cfg is not None and hasattr(
+            cfg.web, "firmware_upload_mib") else FIRMWARE_UPLOAD_MIB
+        return int(mib) * 1024 * 1024
+
+    def firmware_busy(self) -> str | None:
+        """Why no bundle can be uploaded now (an install running), for the web server to
+        refuse the upload before it is written; None when one can."""
+        running = self._jobs.busy() if self._jobs is not None else None
+        if running is None:
+            return None
+        return (f"an install is already running: {running['name']} (started by "
+                f"{running['by']}, {running['state']})")
+
+    def _update_jobs(self) -> Any:
+        if self._jobs is None:
+            from firmware.update_job import UpdateJobs
+            update = importlib.import_module("firmware.update")
+            self._jobs = UpdateJobs(lambda: (self._updater_factory or update.Updater)())
+        return self._jobs
+
+    @endpoint("system.admin", "write")
+    async def firmware_update(self, p: Principal, path: str, name: str = "") -> dict[str, Any]:
+        """Start installing an uploaded RAUC bundle in the background (``firmware/
+        update_job.py``: signature, ``compatible`` and no-downgrade checks, then
+        ``rauc install`` into the inactive slot); watch it with ``firmware_status``.
+        Refused (409) when this build has no ``firmware.update`` module or while another
+        install runs (naming it); a refused bundle is removed."""
+        bundle = Path(path)
         if not update_available():
+            bundle.unlink(missing_ok=True)
             raise ApiError("firmware update: not available in this build", status=409,
                            field="file")
-        update = importlib.import_module("firmware.update")
         from firmware.errors import UpdateError
-        steps: list[str] = []
-        await self.crm.audited(p, "system.firmware_update", Path(path).name)
+        from firmware.update_job import plain
+        jobs = self._update_jobs()
+        job_id = bundle.stem.split("-")[-1]
+        loop = asyncio.get_running_loop()
+
+        def ended(status: dict[str, Any]) -> None:
+            detail = {"job": status.get("id"), **{k: status.get(k) for k in (
+                "state", "version", "slot", "reason")}}
+            loop.call_soon_threadsafe(lambda: loop.create_task(self.crm.audited(
+                p, "system.firmware_installed" if status.get("state") == "installed"
+                else "system.firmware_failed", status.get("name", ""), detail)))
         try:
-            info = await asyncio.to_thread(update.Updater().install, Path(path),
-                                           lambda pct, what: steps.append(f"{pct}% {what}"))
+            started = jobs.start(bundle, job_id, name or bundle.name, p.user, ended)
         except UpdateError as exc:
-            raise ApiError(str(exc).split(" (")[0], status=400, field="file",
-                           reason=exc.context.get("reason")) from None
-        except OSError as exc:                 # no rauc: not an installed box
-            raise ApiError(f"the installer cannot run here ({exc.strerror}: "
-                           f"{exc.filename}); updates need the installed image",
-                           status=409, field="file") from None
-        return {"exit_code": 0, "version": info.version, "compatible": info.compatible,
-                "output": "\n".join(steps[-50:]) + "\ninstalled; the new version starts "
-                          "at the next restart"}
+            raise ApiError(plain(exc), status=409, field="file",
+                           job=exc.context.get("job")) from None
+        await self.crm.audited(p, "system.firmware_update", name or bundle.name,
+                               {"job": job_id})
+        return started
+
+    @endpoint("system.admin", "read")
+    async def firmware_status(self, p: Principal) -> dict[str, Any]:
+        """The last install job (None before the first) and what an upload may be: the
+        size limit, the room on the data partition, whether this box can reboot here."""
+        from firmware.update_job import free_bytes
+        folder = self.update_folder()
+        try:
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            room = free_bytes(folder)
+        except OSError:
+            room = 0
+        jobs = self._jobs
+        return {"available": update_available(), "max_bytes": self.firmware_upload_max(),
+                "free_bytes": room, "can_reboot": self._reboot is not None,
+                "job": jobs.status() if jobs is not None else None}
+
+    @endpoint("system.admin", "write")
+    async def reboot(self, p: Principal) -> dict[str, Any]:
+        """Reboot the box (into the slot an install wrote); 409 where this process may
+        not reboot the machine (not an installed image) or while an install runs."""
+        if self._reboot is None:
+            raise ApiError("rebooting from the web UI needs the installed image; this "
+                           "process is not running on one", status=409, field="reboot")
+        jobs = self._jobs
+        running = jobs.busy() if jobs is not None else None
+        if running is not None:
+            raise ApiError(f"an install is running ({running['name']}, {running['state']}); "
+                           "reboot once it has ended", status=409, field="reboot")
+        job = jobs.status() if jobs is not None else None
+        await self.crm.audited(p, "system.reboot", "",
+                               {"slot": job.get("slot") if job else None})
+        await asyncio.to_thread(self._reboot)
+        return {"state": "rebooting"}
 
 
 def update_available() -> bool:

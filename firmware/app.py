@@ -9,6 +9,7 @@ and ends only the processes this daemon started.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 import os
 import signal
@@ -19,6 +20,7 @@ from acd_core.clock import Clock
 
 from firmware import config as config_mod, demo, listen_change, sdnotify, slot
 from firmware.api import Api
+from firmware.api_system import update_available
 from firmware.clock import LoopClock, sleep
 from firmware.config import Config
 from firmware.crm.service import Crm
@@ -49,7 +51,7 @@ from firmware.telephony.lines import LineChannel, Lines
 from firmware.telephony.sip import SipChannel
 from firmware.timers import TIMERS
 from firmware.trunks import SipTrunks, Trunks
-from webui.app import make_app
+from webui.app import make_app, spools_of
 from webui.proxy import trust_proxy
 from webui.server import WebServer
 
@@ -172,10 +174,16 @@ class App:
         api.attach_lines(self.lines)
         api.attach_security(SecurityControl(self.edge, self.security, self.bus))
         api.attach_system(cfg, self.config_path)
+        if update_available():
+            from firmware.update_job import clear_leftovers
+            if clear_leftovers(api.update_folder()):
+                log.info("removed firmware uploads left by an earlier run")
+            if importlib.import_module("firmware.update").installed_image():
+                api.attach_reboot(importlib.import_module("firmware.update").reboot)
         # make_app reads its signing key through the API, so it must run off the loop.
         web_app = await asyncio.to_thread(make_app, api, clock=self.clock)
         wsgi = trust_proxy(web_app, cfg.web.trusted_proxy)
-        self.web = WebServer(wsgi, cfg.web.listen, cfg.web.port)
+        self.web = WebServer(wsgi, cfg.web.listen, cfg.web.port, spools=spools_of(web_app))
         await asyncio.to_thread(self.web.start)
         self.listen_effects = ListenEffects(self, wsgi)
         self.listen = ListenChange(self.clock, cfg, self.config_path, self.listen_effects,

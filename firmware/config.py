@@ -195,6 +195,8 @@ class WebConfig:
     trusted_proxy: str = ""     # the reverse proxy whose X-Forwarded-For is believed (webui/proxy.py)
     # a listen change made on the system page goes back unless confirmed within this
     listen_confirm_s: float = TIMERS["system.listen_confirm"]
+    # the largest firmware bundle the system page takes (streamed to var/update/)
+    firmware_upload_mib: int = 2048
 
 
 @dataclass(frozen=True)
@@ -283,7 +285,8 @@ _CHECKS: dict[str, dict[str, Callable[[Any], Any]]] = {
               "edge_only": _bool,
               "sip_port_base": _port, "rtp_port_base": _port},
     "web": {"listen": _ipv4, "port": _port, "trusted_proxy": _opt_ipv4,
-            "listen_confirm_s": _timer("system.listen_confirm")},
+            "listen_confirm_s": _timer("system.listen_confirm"),
+            "firmware_upload_mib": _int_range(1, 65536)},
     "hardware": {"profile": _choice("sim", "real"), "spi_device": _device, "i2c_bus": _device,
                  "spi_fxo": _device_list, "spi_fxs": _device_list, "gpio_chip": _device,
                  "tdm": _device, "watchdog": _device, "console": _device},

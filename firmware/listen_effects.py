@@ -91,7 +91,7 @@ class ListenEffects:
             retired, app.web, self.web_old = app.web, back, None
             self._retire(retired)
         else:
-            server = WebServer(self.wsgi, to.web_listen, to.web_port)
+            server = WebServer(self.wsgi, to.web_listen, to.web_port, spools=app.web.spools)
             await asyncio.to_thread(server.start)
             if back is not None:
                 await asyncio.to_thread(back.stop, False)

@@ -10,7 +10,8 @@ leaves to the integrator, before RAUC is asked to install anything:
   RAUC 1.8 has no version policy of its own);
 * a clear error naming the reason for every refusal.
 
-Used by ``callbox update FILE`` and, later, the web UI's upload (same ``install``).
+Used by ``callbox update FILE`` and by the web UI's upload (``firmware/update_job.py``
+runs the same ``check`` and ``install`` as a background job and shows each step).
 After the reboot GRUB boots the new slot on trial; the daemon marks it good once
 healthy (firmware/slot.py), else GRUB falls back after 3 tries.
 """
@@ -32,9 +33,11 @@ KEYRING = Path("/etc/rauc/keyring.pem")
 VERSION_FILE = Path("/etc/callbox/image-version")
 
 Progress = Callable[[int, str], None]          # (percent, what RAUC is doing)
+Step = Callable[[str], None]                   # a check passed: "signature", "compatible", ...
 Runner = Callable[[list[str]], "subprocess.CompletedProcess[str]"]
 
 _PROGRESS = re.compile(r"^\s*(\d{1,3})%\s+(.*\S)\s*$")
+_SLOT = re.compile(r"^(?:Checking slot|Copying image to|Updating slot)\s+(\S+?)(?:\s+done\.?)?$")
 
 
 def parse_version(text: str) -> tuple[int, ...]:
@@ -66,6 +69,12 @@ def progress_of(line: str) -> tuple[int, str] | None:
     return (int(m.group(1)), m.group(2)) if m else None
 
 
+def slot_of(text: str) -> str | None:
+    """The slot a progress step names ("Copying image to rootfs.1" -> "rootfs.1")."""
+    m = _SLOT.match(text.strip())
+    return m.group(1) if m else None
+
+
 def info_argv(bundle: Path, keyring: Path) -> list[str]:
     return ["rauc", "info", "--keyring", str(keyring), "--output-format=json", str(bundle)]
 
@@ -73,6 +82,19 @@ def info_argv(bundle: Path, keyring: Path) -> list[str]:
 def install_argv(bundle: Path) -> list[str]:
     """The RAUC CLI call that installs *bundle* into the inactive slot."""
     return ["rauc", "install", str(bundle)]
+
+
+def installed_image(conf: Path = SYSTEM_CONF) -> bool:
+    """Whether this process runs on the installed image (RAUC's system config is there):
+    only then may the web UI reboot the machine."""
+    return conf.is_file()
+
+
+def reboot() -> None:
+    """Reboot the machine (into the slot GRUB's ORDER names first)."""
+    proc = _run(["systemctl", "reboot"])
+    if proc.returncode != 0:
+        raise UpdateError(f"the reboot was refused: {_why(proc)}", reason="reboot")
 
 
 def system_compatible(conf: Path = SYSTEM_CONF) -> str:
@@ -98,9 +120,11 @@ def _why(proc: "subprocess.CompletedProcess[str]") -> str:
 
 class Updater:
     def __init__(self, keyring: Path = KEYRING, system_conf: Path = SYSTEM_CONF,
-                 version_file: Path = VERSION_FILE, run: Runner = _run) -> None:
+                 version_file: Path = VERSION_FILE, run: Runner = _run,
+                 install_cmd: Callable[[Path], list[str]] = install_argv) -> None:
         self.keyring, self.system_conf, self.version_file = keyring, system_conf, version_file
         self.run = run
+        self.install_cmd = install_cmd      # tests run a stand-in for ``rauc install``
 
     def current_version(self) -> str:
         try:
@@ -109,7 +133,8 @@ class Updater:
             raise UpdateError(f"cannot read the running version from {self.version_file}",
                               reason="system") from None
 
-    def check(self, bundle: Path, verify_payload: bool = False) -> BundleInfo:
+    def check(self, bundle: Path, verify_payload: bool = False,
+              step: Step | None = None) -> BundleInfo:
         """Refuse a bundle that is unsigned, wrongly signed, for another system or older.
 
         ``verify_payload`` also checks every payload block against the signed verity
@@ -123,15 +148,21 @@ class Updater:
             raise UpdateError(f"refusing {bundle.name}: not a bundle signed by a trusted key "
                               f"({_why(proc)})", bundle=str(bundle), reason="signature")
         info = BundleInfo.parse(proc.stdout)
+        if step:
+            step("signature")
         mine = system_compatible(self.system_conf)
         if info.compatible != mine:
             raise UpdateError(f"refusing {bundle.name}: it is for {info.compatible!r}, this box "
                               f"is {mine!r}", bundle=str(bundle), reason="compatible")
+        if step:
+            step("compatible")
         current = self.current_version()
         if parse_version(info.version) < parse_version(current):
             raise UpdateError(f"refusing {bundle.name}: version {info.version} is older than "
                               f"the running {current} (downgrades are not allowed)",
                               bundle=str(bundle), reason="downgrade")
+        if step:
+            step("version")
         if verify_payload:
             with tempfile.TemporaryDirectory(prefix="callbox-bundle-") as tmp:
                 out = Path(tmp) / "payload"
@@ -143,20 +174,23 @@ class Updater:
                                       reason="payload")
         return info
 
-    def install(self, bundle: Path, progress: Progress | None = None) -> BundleInfo:
+    def install(self, bundle: Path, progress: Progress | None = None,
+                step: Step | None = None) -> BundleInfo:
         """Check, then ``rauc install`` into the inactive slot; progress as RAUC reports it."""
-        info = self.check(bundle)
-        proc = subprocess.Popen(install_argv(bundle), stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True)
-        assert proc.stdout is not None
+        info = self.check(bundle, step=step)
         tail: list[str] = []
-        for line in proc.stdout:
-            tail = (tail + [line.rstrip()])[-5:]
-            step = progress_of(line)
-            if step and progress:
-                progress(*step)
+        with subprocess.Popen(self.install_cmd(bundle), stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True) as proc:
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                tail = (tail + [line.rstrip()])[-5:]
+                done = progress_of(line)
+                if done and progress:
+                    progress(*done)
         if proc.wait() != 0:
+            why = next((t.removeprefix("LastError:").strip() for t in reversed(tail)
+                        if t.startswith("LastError:")), None)   # RAUC's reason, if it gave one
             raise UpdateError(f"installing {bundle.name} failed: "
-                              f"{next((t for t in reversed(tail) if t), 'no output')}",
+                              f"{why or next((t for t in reversed(tail) if t), 'no output')}",
                               bundle=str(bundle), reason="install")
         return info

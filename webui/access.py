@@ -60,6 +60,7 @@ class WebUi:
         self.throttle = LoginThrottle(clock or SystemClock())
         self.stream_slots = stream_slots
         self.streams: Any = None            # webui.routes.meta.StreamSlots, once installed
+        self.spools: tuple[Any, ...] = ()   # webui.spool.Spool: bodies the server streams to disk
 
     # identity -----------------------------------------------------------------
     def resolve(self) -> Principal | None:

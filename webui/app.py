@@ -25,6 +25,7 @@ from webui.access import AccessPlugin, WebUi, is_api
 from webui.pages import nav_for, render, user_view
 from webui.routes import ROUTE_MODULES
 from webui.routing import Router
+from webui.spool import Spool
 
 log = logging.getLogger("callbox.web")
 
@@ -63,6 +64,7 @@ def make_app(api: Api, *, clock: Clock | None = None, stream_slots: int = 8) -> 
     doc = openapi.document([spec for r in routers for spec, _ in r.routes])
     app.config["callbox.openapi"] = doc
     app.config["callbox.ui"] = ui
+    app.config["callbox.spools"] = ui.spools
 
     def error_page(err: HTTPError) -> str:
         if err.status_code >= 500 and err.traceback:
@@ -79,6 +81,11 @@ def make_app(api: Api, *, clock: Clock | None = None, stream_slots: int = 8) -> 
                       user=user_view(p), nav=nav_for(p), code=err.status_code)
     app.default_error_handler = error_page
     return app
+
+
+def spools_of(app: bottle.Bottle) -> tuple[Spool, ...]:
+    """The routes whose bodies the web server must stream to disk (``WebServer(spools=)``)."""
+    return tuple(app.config["callbox.spools"])
 
 
 def openapi_document(app: bottle.Bottle) -> dict[str, Any]:

@@ -24,11 +24,13 @@ _ERRORS = {400: "a parameter or the body is malformed (names it)",
            403: "the principal lacks the permission, or the CSRF token / Origin is wrong",
            404: "no such object (or outside the principal's scope)",
            409: "the change conflicts with the object's state",
+           411: "a streamed upload came without a Content-Length (chunked)",
            413: "the request body is too large",
            415: "the body is not JSON",
            422: "the uploaded file cannot be read as what it should be (names the line)",
            429: "too many attempts",
-           503: "the daemon did not answer in time"}
+           503: "the daemon did not answer in time",
+           507: "the data partition has no room for the upload"}
 
 
 def openapi_path(rule: str) -> str:

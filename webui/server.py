@@ -18,7 +18,12 @@ What waitress does not do by itself, this module adds:
 - ``channel_timeout`` for idle keep-alive and half-open connections;
 - limits: header 16 KiB (431 above), body ``MAX_BODY`` (413 above; routes set
   lower limits of their own), malformed requests and chunk sizes are 400 from
-  waitress's parser before the application sees them.
+  waitress's parser before the application sees them;
+- streamed uploads (``spools``, ``webui/spool.py``): the firmware route's body goes
+  to a file on the data partition as it arrives, with its own size limit. Its
+  deadline is about progress, not the whole body: at least ``SPOOL_MIN_BYTES`` must
+  arrive in every ``SPOOL_WINDOW_S`` (a 320 MiB bundle over a slow link may take
+  as long as it needs; a client that stalls is dropped and its file removed).
 
 Every request carries ``environ["callbox.listen"]``, the "host:port" of the server
 that took it (never a header a client can send): the system page's listen change is
@@ -43,6 +48,7 @@ from waitress.adjustments import Adjustments
 from waitress.task import ThreadedTaskDispatcher
 
 from firmware.api import CallboxError
+from webui.spool import Spool, SpoolParser
 
 log = logging.getLogger("callbox.web")
 
@@ -50,6 +56,8 @@ HEADER_DEADLINE_S = 10.0      # request line + headers must arrive within this
 BODY_MIN_RATE = 32 * 1024     # then the body at this many bytes/s at least (LAN uploads)
 MAX_HEADER = 16 * 1024
 MAX_BODY = 32 * 1024 * 1024   # the largest upload any route takes (customer import, prompts)
+SPOOL_WINDOW_S = 30.0         # a streamed upload must make progress in every such window:
+SPOOL_MIN_BYTES = 256 * 1024  # at least this many bytes (about 8.5 KiB/s)
 IDLE_TIMEOUT_S = 30           # an idle keep-alive or half-open connection is closed after this
 CLEANUP_S = 1                 # how often the loop looks for connections past a deadline
 CONNECTION_LIMIT = 500        # sockets waitress keeps open at once (file descriptors)
@@ -62,20 +70,47 @@ class WebError(CallboxError):
 class _Channel(HTTPChannel):
     """Remembers when the request being read began, for the request deadline."""
 
+    request: Any = None                        # the request being read (waitress's parser)
     request_began: float | None = None
     header_deadline_s = HEADER_DEADLINE_S
+    parser_class = SpoolParser
+    window: tuple[float, int] | None = None    # a spooled body: (window began, bytes by then)
+    spool_window_s = SPOOL_WINDOW_S
 
     def received(self, data: bytes) -> bool:
         if self.request is None and data:
             self.request_began = time.monotonic()
+            self.window = None
         done = super().received(data)
         if self.request is None:          # completed (or none started): no deadline running
             self.request_began = None
         return done
 
+    def _drop_partial(self) -> None:
+        """A request cut off half-way: its spooled file (if any) goes with it."""
+        request: Any = self.request
+        self.request = None
+        if request is not None:
+            request.close()
+
+    def handle_close(self) -> None:
+        self._drop_partial()
+        super().handle_close()
+
+    def close(self) -> None:
+        self._drop_partial()
+        super().close()
+
     def past_deadline(self, now: float) -> bool:
         if self.request_began is None or self.request is None:
             return False
+        request = self.request
+        if isinstance(request, SpoolParser) and request.spool_path is not None:
+            got = request.body_received
+            if self.window is None or got - self.window[1] >= SPOOL_MIN_BYTES:
+                self.window = (now, got)           # progress made: a new window begins
+                return False
+            return now - self.window[0] > self.spool_window_s
         allowed = self.header_deadline_s
         if self.request.headers_finished:
             allowed += (self.request.content_length or 0) / BODY_MIN_RATE
@@ -102,8 +137,11 @@ class _Server(TcpWSGIServer):
 
 class WebServer:
     def __init__(self, app: Callable[..., Any], host: str = "127.0.0.1", port: int = 8080, *,
-                 threads: int = 16, header_deadline_s: float = HEADER_DEADLINE_S) -> None:
+                 threads: int = 16, header_deadline_s: float = HEADER_DEADLINE_S,
+                 spools: tuple[Spool, ...] = (), spool_window_s: float = SPOOL_WINDOW_S
+                 ) -> None:
         self._app = app
+        self.spools = spools
 
         def tagged(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
             environ["callbox.listen"] = self.listen
@@ -119,8 +157,14 @@ class WebServer:
         self._bound_port = port
         deadline = header_deadline_s
 
-        class Channel(_Channel):            # this server's own, carrying its deadline
+        class Parser(SpoolParser):          # this server's own, with its streamed uploads
+            pass
+        Parser.spools = spools
+
+        class Channel(_Channel):            # this server's own, carrying its deadlines
             header_deadline_s = deadline
+            parser_class = Parser
+        Channel.spool_window_s = spool_window_s
 
         self._channel = Channel
 

@@ -38,7 +38,8 @@ E164 = "+8613812345678"
 #: Write endpoints whose results carry no phone number (or nothing at all).
 NUMBER_FREE_WRITES = {
     # the system page: paths, versions, the box's own addresses, a self-test's output
-    "set_listen", "selftest_start", "firmware_update", "upload_dir",
+    "set_listen", "selftest_start", "firmware_update", "upload_dir", "reboot",
+    "confirm_listen", "revert_listen", "restore_now",
     "put_user", "delete_user", "put_role", "delete_role", "put_team", "delete_team",
     "create_api_token", "revoke_api_token", "set_crm_settings", "delete_customer",
     "put_custom_field", "delete_custom_field", "put_view", "delete_view", "add_note",
@@ -81,7 +82,10 @@ PRE_CRM = {"health", "check_health", "list_calls", "get_call", "queue_events", "
 # check_health: health (no numbers in it) awaited on the daemon's own loop by the
 # readiness task that tells systemd and marks the boot slot good (firmware/app.py)
 #: How the composition root hands the API its live objects (not callable from the web).
-WIRING = {"attach_trunks", "attach_lines", "attach_security", "attach_system"}
+WIRING = {"attach_trunks", "attach_lines", "attach_security", "attach_system",
+          # the firmware update's wiring, and what the web server asks before an upload
+          "attach_updater", "attach_reboot", "update_folder", "firmware_upload_max",
+          "firmware_busy", "attach_listen_change", "attach_restore"}
 
 
 class World:
@@ -180,6 +184,7 @@ RECIPES: dict[str, tuple[Recipe, bool]] = {
     "system_info": (lambda a, p, w: a.system_info(p), False),
     "recent_logs": (lambda a, p, w: a.recent_logs(p, 50), False),
     "selftest_status": (lambda a, p, w: a.selftest_status(p), False),
+    "firmware_status": (lambda a, p, w: a.firmware_status(p), False),
     "backups": (lambda a, p, w: a.backups(p), False),
     "log_file": (lambda a, p, w: a.log_file(p), False),
     "backup_file": (lambda a, p, w: a.backup_file(p, "none.cbbak"), False),

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from firmware import signing
+from image import render
 
 MiB = 1024 * 1024
 
@@ -59,3 +60,27 @@ def release(dirpath: Path, key: Key, size_mib: int = 6) -> Path:
     sums.write_text(signing.sha256sums([img, bmap]))
     signing.sign(sums, dirpath / "SHA256SUMS.sig", key.key, key.cert)
     return img
+
+
+def make_bundle(tmp: Path, key: Key, version: str, compatible: str = render.COMPATIBLE,
+                payload_bytes: int = 64 * 1024) -> Path:
+    """A real RAUC bundle signed by *key*: a squashfs of *payload_bytes* random bytes (so it
+    does not compress: the bundle is about that big) and the image's manifest."""
+    src = tmp / f"src-{version}-{compatible}-{key.cert.stem}-{payload_bytes}"
+    (src / "root").mkdir(parents=True)
+    with open(src / "root/payload", "wb") as f:          # verity needs > 4 KiB
+        left = payload_bytes
+        while left > 0:
+            f.write(os.urandom(min(left, MiB)))
+            left -= MiB
+    subprocess.run(["mksquashfs", str(src / "root"), str(src / "rootfs.squashfs"), "-quiet",
+                    "-noappend", "-all-root"], check=True)
+    manifest = render.rauc_manifest(version).replace(
+        f"compatible={render.COMPATIBLE}", f"compatible={compatible}")
+    (src / "manifest.raucm").write_text(manifest)
+    subprocess.run(["rm", "-rf", str(src / "root")], check=True)
+    out = tmp / f"{src.name}.raucb"
+    subprocess.run(["rauc", "bundle", "--cert", str(key.cert), "--key", str(key.key), str(src),
+                    str(out)], check=True, capture_output=True)
+    subprocess.run(["rm", "-rf", str(src)], check=True)
+    return out

@@ -5,8 +5,6 @@ qemu proof (make image-test); here every check made before it is exercised.
 """
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -14,23 +12,11 @@ import pytest
 from firmware import update
 from firmware.errors import UpdateError
 from image import render
-from tests.image.conftest import Key
+from tests.image.conftest import Key, make_bundle
 
 
 def bundle(tmp: Path, key: Key, version: str, compatible: str = render.COMPATIBLE) -> Path:
-    src = tmp / f"src-{version}-{compatible}-{key.cert.stem}"
-    (src / "root").mkdir(parents=True)
-    (src / "root/payload").write_bytes(os.urandom(64 * 1024))   # verity needs > 4 KiB
-    subprocess.run(["mksquashfs", str(src / "root"), str(src / "rootfs.squashfs"), "-quiet",
-                    "-noappend", "-all-root"], check=True)
-    manifest = render.rauc_manifest(version).replace(
-        f"compatible={render.COMPATIBLE}", f"compatible={compatible}")
-    (src / "manifest.raucm").write_text(manifest)
-    subprocess.run(["rm", "-rf", str(src / "root")], check=True)
-    out = tmp / f"{src.name}.raucb"
-    subprocess.run(["rauc", "bundle", "--cert", str(key.cert), "--key", str(key.key), str(src),
-                    str(out)], check=True, capture_output=True)
-    return out
+    return make_bundle(tmp, key, version, compatible)
 
 
 @pytest.fixture

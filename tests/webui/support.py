@@ -12,7 +12,7 @@ from firmware.api import Api
 from firmware.events import EventBus
 from firmware.store import Seat, Store
 from tests.store.support import T0, call
-from webui.app import make_app
+from webui.app import make_app, spools_of
 from webui.server import WebServer
 from tests.support.http import Client, Reply  # noqa: F401  (re-exported for the web tests)
 
@@ -139,7 +139,7 @@ def start_web(tmp_path: Path, health: Any = healthy) -> Web:
     api.attach_cti(desk.cti)
     api.attach_system(desk.cfg, None)
     app = make_app(api, clock=clock)
-    server = WebServer(app, "127.0.0.1", 0)
+    server = WebServer(app, "127.0.0.1", 0, spools=spools_of(app))
     server.start()
     return Web(daemon, server, clock, app, calls, api, bus, writer, desk)
 

@@ -204,7 +204,7 @@ def test_system_page_backup_restore_check_selftest_logs(box: AdminBox) -> None:
     bogus.write_bytes(b"not a bundle" * 100)
     page.set_input_files("#firmware-file", str(bogus))
     page.click("#install-firmware")
-    expect(page.locator("#form-error")).to_contain_text(
+    expect(page.locator("#firmware-error")).to_contain_text(
         "installer cannot run" if shutil.which("rauc") is None else "refusing")
     # changing the addresses needs the daemon's listen-change service (tests/system/ runs
     # it through the real daemon); without it the page offers no form and says why

@@ -20,7 +20,7 @@ log = logging.getLogger("callbox.web")
 TAG = "system"
 STATIC = str(HERE / "static")
 STATIC_FILES = {"style.css", "calls.js", "favicon.svg", "live.js", "import.js", "desk.js",
-                "wallboard.js", "system.js", "lines.js"}
+                "wallboard.js", "system.js", "firmware.js", "lines.js"}
 HEARTBEAT_S = 15.0          # a comment line when idle keeps proxies and idle timers content
 PER_USER = 3                # a user's streams beyond this end, oldest first (tabs, reloads)
 STREAM_MAX_S = 300.0        # then the browser reconnects (EventSource does), freeing the slot

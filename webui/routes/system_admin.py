@@ -4,10 +4,16 @@ address, where "Keep these settings" confirms; unconfirmed, the box goes back by
 itself), its time and firmware version, backup download, checking an uploaded backup
 and restoring it into the running box (``firmware/restore_live.py``), the hardware
 self-test with its output as it runs, recent log lines and the log download, and
-firmware upload when this build can install firmware.
+firmware update when this build can install firmware.
 
-Uploads go through the web server's body limit (``webui.server.MAX_BODY``, 32 MiB):
-a bigger archive or image is copied to the box instead (the page says so).
+Backup uploads go through the web server's body limit (``webui.server.MAX_BODY``,
+32 MiB): a bigger archive is copied to the box instead (the page says so). A firmware
+bundle (~320 MiB) is ``PUT /api/system/firmware`` as the raw request body, which the
+web server writes to var/update/ as it arrives (``webui/spool.py``, up to ``[web]
+firmware_upload_mib``); the handler takes that file and starts the install as a
+background job (``firmware/update_job.py``) that the page then polls
+(``GET /api/system/firmware``, ``webui/static/firmware.js``), ending with a reboot
+button.
 """
 from __future__ import annotations
 
@@ -24,9 +30,10 @@ from firmware.api import ApiError
 from webui.access import AccessPlugin, WebUi, fail
 from webui.handlers import ANY_OBJ, BOOL, INT, STR, arr, args, json_body, me, obj
 from webui.pages import local_time, page, redirect
-from webui.params import p_int
+from webui.params import p_int, p_text
 from webui.routing import Router
 from webui.server import MAX_BODY
+from webui.spool import Spool, claim, spooled_file
 
 TAG = "admin-system"
 LISTEN_IN = obj((), web_listen={"type": "string", "maxLength": 64},
@@ -46,6 +53,27 @@ RESTORE_IN = obj(("backup",), backup={"type": "string", "maxLength": 100},
 SELFTEST = obj(("state", "output"), state=STR, exit_code={"type": ["integer", "null"]},
                output=STR, by={"type": ["string", "null"]})
 UPLOAD_MAX_AGE_S = 3600
+FIRMWARE_PATH = "/api/system/firmware"
+# the route's own check; the real limit ([web] firmware_upload_mib, at most this) is the
+# web server's, before a byte is written (webui/spool.py)
+FIRMWARE_CEILING = 65536 * 1024 * 1024
+JOB = {"type": ["object", "null"], "properties": {
+    "id": STR, "name": STR, "by": STR, "state": {"type": "string", "enum": [
+        "checking", "installing", "installed", "failed"]},
+    "checks": arr(STR), "percent": INT, "activity": STR, "lines": arr(STR), "version": STR,
+    "compatible": STR, "slot": STR, "reason": STR, "error": STR,
+    "started_at": {"type": ["number", "string"]},
+    "ended_at": {"type": ["number", "string", "null"]}}}
+FIRMWARE = obj(("available", "max_bytes", "free_bytes", "can_reboot", "job"), available=BOOL,
+               max_bytes=INT, free_bytes=INT, can_reboot=BOOL, job=JOB)
+
+
+def firmware_spool(api: Any) -> Spool:
+    """The firmware route's streamed upload: to var/update/, up to the configured size,
+    refused while an install runs."""
+    return Spool("PUT", FIRMWARE_PATH, lambda: api.update_folder(),
+                 lambda: api.firmware_upload_max(), suffix=".raucb",
+                 busy=lambda: api.firmware_busy())
 
 
 def _file(path: str, mimetype: str, download: bool) -> Any:
@@ -60,6 +88,8 @@ def _file(path: str, mimetype: str, download: bool) -> Any:
 
 def routes(r: Router, ui: WebUi, plugin: AccessPlugin) -> None:
     api = ui.api
+    spool = firmware_spool(api)
+    ui.spools = (*getattr(ui, "spools", ()), spool)
 
     def uploads() -> Path:
         """var/uploads/system (uploads older than an hour are removed at the next one)."""
@@ -175,8 +205,7 @@ def routes(r: Router, ui: WebUi, plugin: AccessPlugin) -> None:
 
     # -- the page ------------------------------------------------------------------------
     def view(error: str = "", made: dict[str, Any] | None = None,
-             checked: dict[str, Any] | None = None, updated: dict[str, Any] | None = None,
-             status: int = 200) -> str:
+             checked: dict[str, Any] | None = None, status: int = 200) -> str:
         p = me()
         response.status = status
         info = api.system_info(p)
@@ -190,7 +219,7 @@ def routes(r: Router, ui: WebUi, plugin: AccessPlugin) -> None:
             b["time"] = local_time(b.get("created_at"))
         return page("admin_system", "System", info=info, logs=api.recent_logs(p, 60),
                     selftest=api.selftest_status(p), backups=backups, error=error,
-                    made=made, checked=checked, updated=updated,
+                    made=made, checked=checked, firmware=api.firmware_status(p),
                     max_upload_mib=MAX_BODY // (1024 * 1024), body_class="system",
                     here=str(request.environ.get("callbox.listen", "")), pending_until=until)
 
@@ -292,18 +321,52 @@ def routes(r: Router, ui: WebUi, plugin: AccessPlugin) -> None:
             return view(error=str(exc), status=409)
         redirect("/admin/system#selftest")
 
-    @r.post("/admin/system/firmware", permission="system.admin", kind="form",
-            max_body=MAX_BODY, summary="Upload and install a firmware image (form), when "
-            "this build can")
-    def admin_firmware() -> str:
+    # -- firmware update -----------------------------------------------------------------
+    @r.put(FIRMWARE_PATH, permission="system.admin", max_body=FIRMWARE_CEILING,
+           query={"name": p_text(200)}, response=JOB, status=202,
+           errors=(409, 411, 507), summary=(
+               "Upload a signed RAUC bundle (.raucb) as the raw request body (Content-Length "
+               "required; streamed to the data partition, up to [web] firmware_upload_mib) and "
+               "start installing it into the inactive slot in the background; 409 while "
+               "another install runs or in a build without firmware update, 507 when the data "
+               "partition has no room. Follow it with GET " + FIRMWARE_PATH))
+    def api_firmware_upload() -> dict[str, Any]:
+        path = spooled_file(request.environ, spool)
+        if path is None:
+            raise fail(400, "send the bundle as the request body, with a Content-Length")
+        name = Path(args().get("name") or "upload.raucb").name
+        if not name.lower().endswith(".raucb"):
+            path.unlink(missing_ok=True)
+            raise fail(400, f"{name}: expected a .raucb file (a signed RAUC bundle)")
+        bundle = claim(path, path.name.replace("incoming-", "bundle-", 1))
         try:
-            if not api.system_info(me())["firmware_update"]:
-                raise ApiError("firmware update: not available in this build", status=409,
-                               field="file")
-            path = save_upload("file", (".raucb",))
-            updated = api.firmware_update(me(), str(path))
+            started = api.firmware_update(me(), str(bundle), name)
+        except BaseException:
+            bundle.unlink(missing_ok=True)
+            raise
+        response.status = 202
+        return started
+
+    @r.get(FIRMWARE_PATH, permission="system.admin", response=FIRMWARE, summary=(
+        "The firmware install job (its checks, RAUC's progress, the slot written or why it "
+        "failed) and what an upload may be (size limit, room on the data partition)"))
+    def api_firmware_status() -> dict[str, Any]:
+        return api.firmware_status(me())
+
+    @r.post("/api/system/reboot", permission="system.admin", response=obj(
+        ("state",), state=STR), errors=(409,), summary=(
+            "Reboot the box (into the slot an install wrote); 409 while an install runs or "
+            "where this process may not reboot the machine"))
+    def api_reboot() -> dict[str, Any]:
+        return api.reboot(me())
+
+    @r.post("/admin/system/reboot", permission="system.admin", kind="form",
+            summary="Reboot the box (form)")
+    def admin_reboot() -> str:
+        try:
+            api.reboot(me())
         except ApiError as exc:
-            if exc.status not in (400, 409):
+            if exc.status != 409:
                 raise
-            return view(error=str(exc), status=exc.status)
-        return view(updated=updated)
+            return view(error=str(exc).split(" (field=")[0], status=409)
+        return page("admin_rebooting", "System: rebooting", body_class="system")

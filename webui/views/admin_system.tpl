@@ -112,17 +112,35 @@
 </section>
 <section class="panel" id="firmware"><h2>Firmware update</h2>
 % if info['firmware_update']:
-%   if updated:
-  <p class="{{'ok' if updated['exit_code'] == 0 else 'error'}}" id="firmware-result">The installer ended with status {{updated['exit_code']}}.</p>
-  <pre class="code">{{updated['output']}}</pre>
-%   end
-  <form method="post" action="/admin/system/firmware" enctype="multipart/form-data" class="form-grid" id="firmware-form">
-    <input type="hidden" name="csrf" value="{{user['csrf']}}">
+  <form class="form-grid" id="firmware-form" data-max-bytes="{{firmware['max_bytes']}}" data-free-bytes="{{firmware['free_bytes']}}" data-csrf="{{user['csrf']}}">
     <label>Firmware bundle (.raucb, signed) <input type="file" name="file" id="firmware-file" accept=".raucb" required></label>
     <button type="submit" id="install-firmware">Upload and install</button>
   </form>
+  <noscript><p class="error">Uploading firmware here needs JavaScript; without it, copy the bundle to the box and run <code>callbox update FILE</code>.</p></noscript>
+  <p class="muted" id="firmware-limits">Bundles up to {{firmware['max_bytes'] // (1024 * 1024)}} MiB; the data partition has room for {{firmware['free_bytes'] // (1024 * 1024)}} MiB. The bundle is checked (signature, made for this system, not older than the running version) and then written into the inactive slot; the running system is not touched until you reboot.</p>
+  <div id="firmware-job" hidden>
+    <p class="progress-row"><span>Upload</span> <progress id="firmware-upload-progress" max="100" value="0"></progress> <span id="firmware-upload-text"></span></p>
+    <ul class="checks" id="firmware-checks">
+      <li data-check="signature"><span class="check-state">waiting</span> signed by a key this box trusts</li>
+      <li data-check="compatible"><span class="check-state">waiting</span> made for this system</li>
+      <li data-check="version"><span class="check-state">waiting</span> not older than the running version</li>
+    </ul>
+    <p class="progress-row"><span>Install</span> <progress id="firmware-install-progress" max="100" value="0"></progress> <span id="firmware-activity"></span></p>
+    <p>State: <strong id="firmware-state"></strong></p>
+    <p class="ok" id="firmware-result" hidden></p>
+    <p class="error" role="alert" id="firmware-error" hidden></p>
+  </div>
+%   if firmware['can_reboot']:
+  <form method="post" action="/admin/system/reboot" id="reboot-form" hidden>
+    <input type="hidden" name="csrf" value="{{user['csrf']}}">
+    <button type="submit" id="reboot">Reboot now</button>
+  </form>
+%   else:
+  <p class="muted" id="reboot-note" hidden>This process cannot reboot the machine (not an installed image): restart the box to use the new slot.</p>
+%   end
 % else:
   <p id="firmware-unavailable">firmware update: not available in this build</p>
 % end
 </section>
 <script src="/static/system.js"></script>
+<script src="/static/firmware.js"></script>
