@@ -38,7 +38,8 @@ E164 = "+8613812345678"
 #: Write endpoints whose results carry no phone number (or nothing at all).
 NUMBER_FREE_WRITES = {
     # the system page: paths, versions, the box's own addresses, a self-test's output
-    "set_listen", "selftest_start", "firmware_update", "upload_dir",
+    "set_listen", "confirm_listen", "revert_listen", "restore_now",
+    "selftest_start", "firmware_update", "upload_dir",
     "put_user", "delete_user", "put_role", "delete_role", "put_team", "delete_team",
     "create_api_token", "revoke_api_token", "set_crm_settings", "delete_customer",
     "put_custom_field", "delete_custom_field", "put_view", "delete_view", "add_note",
@@ -81,7 +82,8 @@ PRE_CRM = {"health", "check_health", "list_calls", "get_call", "queue_events", "
 # check_health: health (no numbers in it) awaited on the daemon's own loop by the
 # readiness task that tells systemd and marks the boot slot good (firmware/app.py)
 #: How the composition root hands the API its live objects (not callable from the web).
-WIRING = {"attach_trunks", "attach_lines", "attach_security", "attach_system"}
+WIRING = {"attach_trunks", "attach_lines", "attach_security", "attach_system",
+          "attach_listen_change", "attach_restore"}
 
 
 class World:
