@@ -78,6 +78,18 @@ class LiveBoard:
             a = self.agents[name] = _Agent(name)
         return a
 
+    def seed_agents(self, agents: dict[str, dict[str, Any]]) -> None:
+        """Start from the ACD's agents as they are now (``AcdRunner.agents_now``): the
+        board only folds what happens after it subscribed, and an agent who went
+        available before anyone opened a live page would otherwise show logged out
+        until it next changes state. When each entered its state is not known, so the
+        board shows no time in state until the next change."""
+        for name, now in agents.items():
+            a = self._agent(name)
+            a.state, a.reason = str(now["state"]), str(now.get("reason") or "")
+            a.registered = bool(now.get("reachable"))
+            a.call = now.get("call") if a.state == "on-call" else None
+
     def feed(self, e: Event) -> None:
         d = e.data
         self.version += 1

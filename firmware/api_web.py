@@ -40,6 +40,7 @@ class WebApi:
     _store: Any
     _bus: Any
     _loop: Any
+    _cti: Any
     crm: Any
     _site: dict[str, Any] = {"realm": "callbox", "sip_host": "127.0.0.1", "sip_port": 5060}
     _board: LiveBoard | None = None
@@ -84,8 +85,11 @@ class WebApi:
             if self._board is None:
                 if self._bus is None:
                     raise ApiError("live data needs the daemon's event bus", status=503)
-                self._board = LiveBoard()
-                self._board.attach(self._bus)
+                board = LiveBoard()
+                board.attach(self._bus)
+                if self._cti is not None:      # on the loop: the ACD is read where it runs
+                    board.seed_agents(self._cti.ctx.acd.agents_now())
+                self._board = board
             return self._board
 
     @endpoint(None)

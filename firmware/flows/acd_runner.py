@@ -241,6 +241,15 @@ class AcdRunner:
         """``(state, reason)`` as the engine sees the agent now."""
         return self.engine.agent_state(agent)
 
+    def agents_now(self) -> dict[str, dict[str, Any]]:
+        """Every seat the engine knows: ``state``, ``reason``, ``reachable`` and ``call``
+        as it sees them now. A reader that only folds ``acd.trace`` from the moment it
+        subscribed (the live board) starts from this, or it would never learn the state
+        of an agent who changed nothing since."""
+        agents = self.engine.snapshot()["agents"]
+        return {a: {k: agents[a][k] for k in ("state", "reason", "reachable", "call")}
+                for a in sorted(self._agents) if a in agents}
+
     def login(self, agent: str, paused: str | None = None) -> None:
         self._feed(acd.AgentLoggedIn(t=self._now(), agent=agent, paused=paused))
 

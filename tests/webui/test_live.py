@@ -234,3 +234,44 @@ def test_a_closed_tab_frees_its_stream_and_a_users_fourth_ends_its_oldest(tmp_pa
                 c.close()
     finally:
         stop_web(web)
+
+
+def test_the_board_starts_from_the_agents_as_the_acd_has_them(tmp_path: Path) -> None:
+    """The board only folds events from the moment it subscribes (the first live page
+    or stream): agents who registered, paused or took a call before that are read from
+    the ACD, not shown logged out until they next change state."""
+    from firmware.api import Api
+    from tests.cti.conftest import DeskHarness
+    from tests.webui.support import DaemonLoop, healthy
+    daemon = DaemonLoop()
+    daemon.thread.start()
+    h = DeskHarness(tmp_path, capacity=8)
+    daemon.run(h.__aenter__())
+    try:
+        caller, seat, live = daemon.run(h.connected("201"))
+
+        async def before_anyone_looks() -> None:
+            h.seat_registered("202", "203")
+            h.acd.pause("202", "lunch")
+        daemon.run(before_anyone_looks())
+        api = Api(daemon.loop, h.store, healthy, bus=h.bus)
+        api.attach_cti(h.cti)
+        board = {a["agent"]: a for a in api.live_board(Principal.system("test"))["agents"]}
+        assert {a: (board[a]["state"], board[a]["registered"]) for a in ("201", "202", "203")} \
+            == {"201": ("on-call", True), "202": ("paused", True), "203": ("available", True)}
+        assert board["202"]["reason"] == "lunch"
+        assert board["201"]["call"] == live.id
+        assert board["301"]["state"] == h.state("301") and not board["301"]["registered"]
+        assert board["203"]["in_state_s"] is None        # when it went available is unknown
+        daemon.run(_pause(h, "203"))                     # from here on, events move it
+        board = {a["agent"]: a for a in api.live_board(Principal.system("test"))["agents"]}
+        assert board["203"]["state"] == "paused" and board["203"]["in_state_s"] is not None
+        caller.far_hangs_up()
+        daemon.run(h.finished())
+    finally:
+        daemon.run(h.__aexit__(None, None, None))
+        daemon.stop()
+
+
+async def _pause(h: Any, agent: str) -> None:
+    h.acd.pause(agent, "1")
