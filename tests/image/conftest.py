@@ -24,16 +24,19 @@ class Key:
     cert: Path
 
 
-@pytest.fixture(scope="session")
-def keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Key]:
+def make_keys(folder: Path) -> dict[str, Key]:
     """'dev': the signer the box trusts; 'other': a key it does not."""
-    d = tmp_path_factory.mktemp("keys")
     out = {}
     for name in ("dev", "other"):
-        k = Key(d / f"{name}.key", d / f"{name}.crt")
+        k = Key(folder / f"{name}.key", folder / f"{name}.crt")
         signing.make_dev_key(k.key, k.cert, subject=f"/O=Callbox test/CN={name}")
         out[name] = k
     return out
+
+
+@pytest.fixture(scope="session")
+def keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Key]:
+    return make_keys(tmp_path_factory.mktemp("keys"))
 
 
 def make_tiny_image(path: Path, size_mib: int = 6) -> None:

@@ -16,25 +16,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from firmware import signing, update
+from firmware import update
 from image import render
-from tests.image.conftest import Key, make_bundle
+from tests.image.conftest import Key, make_bundle, make_keys
 from tests.support import fake_rauc
 from tests.webui.support import Web
 
 MiB = 1024 * 1024
 BIG = 40 * MiB
 needs_rauc = shutil.which("rauc") is not None and shutil.which("mksquashfs") is not None
-
-
-def keys(folder: Path) -> dict[str, Key]:
-    """'dev': the signer the box trusts; 'other': a key it does not."""
-    out = {}
-    for name in ("dev", "other"):
-        k = Key(folder / f"{name}.key", folder / f"{name}.crt")
-        signing.make_dev_key(k.key, k.cert, subject=f"/O=Callbox test/CN={name}")
-        out[name] = k
-    return out
 
 
 @dataclass

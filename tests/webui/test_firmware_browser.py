@@ -14,7 +14,7 @@ import pytest
 
 from tests.support.browser import needs_chromium
 from tests.webui.browser import BrowserBox, browser_box
-from tests.webui.firmware_support import BIG, Box, bundle, incoming, keys, needs_rauc, tampered
+from tests.webui.firmware_support import BIG, Box, bundle, incoming, make_keys, needs_rauc, tampered
 
 pytestmark = [needs_chromium,
               pytest.mark.skipif(not needs_rauc, reason="rauc and mksquashfs are needed")]
@@ -33,7 +33,7 @@ def no_leaked_threads() -> Iterator[None]:      # the module's browser and web U
 @pytest.fixture(scope="module")
 def box(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FirmwareBox]:
     tmp = tmp_path_factory.mktemp("fwbrowser")
-    k = keys(tmp)
+    k = make_keys(tmp)
     rauc = Box(tmp / "rauc", k["dev"], hold=True)
     rauc.folder.mkdir()
     big = bundle(tmp / "big", k["dev"], size=BIG)

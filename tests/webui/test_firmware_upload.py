@@ -17,7 +17,7 @@ from typing import Any, Iterator
 import pytest
 
 from firmware.crm.permissions import Principal
-from tests.webui.firmware_support import (BIG, Box, Upload, bundle, incoming, keys, needs_rauc,
+from tests.webui.firmware_support import (BIG, Box, Upload, bundle, incoming, make_keys, needs_rauc,
                                           pieces, session, tampered, wait_for)
 from tests.webui.support import Web, start_web, stop_web
 from webui.spool import InsufficientStorage, Spool, TooLarge, refusal
@@ -29,7 +29,7 @@ ADMIN = Principal.system("test")
 @pytest.fixture(scope="module")
 def made(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     folder = tmp_path_factory.mktemp("bundles")
-    k = keys(folder)
+    k = make_keys(folder)
     return {"keys": k, "big": bundle(folder / "big", k["dev"], size=BIG),
             "small": bundle(folder / "small", k["dev"]),
             "old": bundle(folder / "old", k["dev"], version="0.1.0.1000")}
