@@ -95,6 +95,7 @@ class Si3050(SilabsRegisters):
         self._ring_bits = 0
         self._ring_changes = 0
         self._ring_last_change = -1.0
+        self._last_poll: float | None = None
         self._batt_candidate: bool | None = None
         self._batt_since = 0.0
         self._batt_lost_at: float | None = None
@@ -197,8 +198,10 @@ class Si3050(SilabsRegisters):
             self.check_answering()
         lvs = self.line_voltage()
         self._detect_battery(abs(lvs) >= BATTERY_THRESHOLD, now)
+        gap = now - self._last_poll if self._last_poll is not None else 0.0
+        self._last_poll = now
         if self.battery:
-            self._detect_ring(reg5 & 0x60, now)
+            self._detect_ring(reg5 & 0x60, now, gap)
             self._detect_polarity(1 if lvs > 0 else -1, now)
         was = self.parallel_offhook
         self.parallel_offhook = (not self.offhook and bool(self.battery)
@@ -231,7 +234,8 @@ class Si3050(SilabsRegisters):
             self.alarm = True
             self._event("alarm_red")
 
-    def _detect_ring(self, bits: int, now: float) -> None:
+    def _detect_ring(self, bits: int, now: float, gap: float = 0.0) -> None:
+        """``gap``: time since the previous poll."""
         if bits and bits != self._ring_bits:
             if now - self._ring_last_change <= TIMERS["ring_debounce"]:
                 self._ring_changes += 1
@@ -242,6 +246,11 @@ class Si3050(SilabsRegisters):
             if not self.ringing and self._ring_changes > RING_TRANSITIONS and not self.offhook:
                 self.ringing = True
                 self._event("ring")
+        elif self.ringing and gap > TIMERS["ring_end"]:
+            # we were not looking for longer than a ring pause (a late poll): the bits
+            # may read as before only because the ring signal's phase came round again,
+            # so the ring's end is judged from this poll on, not from the last change
+            self._ring_last_change = now
         elif self.ringing and now - self._ring_last_change > TIMERS["ring_end"]:
             self.ringing = False
             self._ring_bits = 0

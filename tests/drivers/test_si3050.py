@@ -85,6 +85,21 @@ def test_ring_detected_after_more_than_two_half_waves_and_ends_128_ms_after(port
     assert port.daa.cid_window_open
 
 
+@pytest.mark.parametrize("stall", [0.140, 0.160, 0.180, 0.200, 0.300])
+def test_a_late_poll_in_the_middle_of_a_burst_does_not_end_the_ring(port, stall):
+    """A drivers' thread that was kept from polling for longer than the ring-end time
+    may find the ring signal's bits as it left them (the 25 Hz phase came round): that
+    is no proof the burst ended, and a ring_end + ring there would look like a second
+    ring to the line (which then offers the call before the caller ID comes)."""
+    t0 = port.clock.now()
+    port.line.call()
+    port.run(0.4)
+    port.clock.advance(stall)                  # nobody polls meanwhile
+    port.run(1.5 - 0.4 - stall)
+    assert port.kinds() == ["ring", "ring_end"], port.daa.events
+    assert port.when("ring_end")[0] - t0 >= 1.0
+
+
 def test_caller_id_is_heard_only_with_the_line_monitor_on(port):
     port.line.call(CallerId("5551234", "ALICE"))
     port.run(5.5)

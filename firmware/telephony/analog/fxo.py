@@ -13,7 +13,8 @@ Incoming: the first ring -> ``ringing``; caller ID is listened for on the
 port's audio between the first and second ring (FSK Bell 202 / V.23 with
 ``acd_core``'s ``CallerIdReceiver``, DTMF caller ID with
 ``DtmfCallerIdReceiver``); the call is offered (:class:`IncomingCall`) when a
-caller ID arrives or, without one, at the second ring. :meth:`answer` goes
+caller ID arrives or, without one, at the second ring (one that follows a pause
+long enough to have carried caller ID, ``cid_pause``). :meth:`answer` goes
 off-hook. No ring for ``ring_timeout`` means the caller gave up.
 
 Outgoing: :meth:`dial` seizes the line (off-hook), waits for dial tone
@@ -54,6 +55,11 @@ TIMERS = TimerTable(
               1, 30),
     TimerSpec("dtmf_on", 0.1, "s", "length of each digit we dial", 0.05, 0.5),
     TimerSpec("dtmf_off", 0.1, "s", "pause after each digit we dial", 0.05, 0.5),
+    TimerSpec("cid_pause", 0.7, "s", "shortest pause between rings that can carry caller ID "
+              "(it starts >= 500 ms after a ring and ends >= 200 ms before the next, GR-30 / "
+              "EN 300 659-1): a ring after a shorter pause belongs to the same ring (the UK "
+              "double ring, a ring detector that lost the ring signal for a moment) and is "
+              "not the second ring that offers the call without caller ID", 0.3, 2.0),
 )
 CID_STANDARDS = {"US": "bell202", "CN": "bell202", "EU": "v23", "UK": "v23", "DE": "v23"}
 
@@ -152,6 +158,7 @@ class FxoLine:
         self._dtmf_cid: DtmfCallerIdReceiver | None = None
         self._progress: ProgressDetector | None = None
         self._digits: DtmfDetector | None = None
+        self._ring_ended_at: float | None = None
 
     @property
     def state(self) -> str:
@@ -214,6 +221,7 @@ class FxoLine:
                 self.daa.on_hook()
             self.caller = None
             self.number = ""
+            self._ring_ended_at = None
 
     # ------------------------------------------------------------------ driver events
     def driver_event(self, event: str) -> None:
@@ -221,12 +229,16 @@ class FxoLine:
         if event == "ring":
             if self.state in ("idle", "ringing", "offered"):
                 self._timer("ring_timeout")
-                if self.state == "ringing":      # the second ring: offer, caller ID or not
-                    self._offer(IncomingCall(self.port, "", ""), "ring", "no caller ID")
+                if self.state == "ringing":
+                    if self._after_pause():      # the second ring: offer, caller ID or not
+                        self._offer(IncomingCall(self.port, "", ""), "ring", "no caller ID")
+                    else:
+                        log.info("fxo port=%d ring after a short pause: same ring", self.port)
                 else:
                     self._go("ring")
         elif event == "ring_end":
             if self.fsm.accepts("ring_end"):
+                self._ring_ended_at = self.clock.now()
                 self._timer("ring_timeout")
                 self._go("ring_end")
         elif event == "polarity":
@@ -256,6 +268,11 @@ class FxoLine:
             if self.state == "fault":
                 self._go("fault_clear", "the DAA answers again")
         # ring bits, parallel phones and alarms do not change the call's state
+
+    def _after_pause(self) -> bool:
+        """Did the ring just detected follow a pause long enough for caller ID?"""
+        ended = self._ring_ended_at
+        return ended is not None and self.clock.now() - ended >= TIMERS["cid_pause"] - 1e-9
 
     def _offer(self, call: IncomingCall, event: str, note: str) -> None:
         self.caller = call

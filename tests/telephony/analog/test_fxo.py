@@ -74,6 +74,33 @@ def test_without_caller_id_the_call_is_offered_at_the_second_ring(rig):
     assert rig.events == [IncomingCall(1, "", "")]
 
 
+def test_a_ring_after_a_short_pause_is_the_same_ring_and_caller_id_still_counts(rig):
+    """A ring detector that loses the ring signal for a moment reports ring_end and ring
+    inside one burst; that pause cannot have carried caller ID, so it is not the second
+    ring and the caller ID that follows is still offered."""
+    line = rig.ports.lines[1]
+    rig.lines[0].call(CallerId("5551234", "ALICE"))
+    rig.wait(0.5)
+    assert line.state == "ringing"
+    line.driver_event("ring_end")
+    rig.wait(0.1)
+    line.driver_event("ring")
+    assert line.state == "ringing" and rig.events == []
+    rig.wait(2.7)
+    assert rig.events == [IncomingCall(1, "5551234", "ALICE")]
+
+
+def test_uk_double_ring_is_one_ring_and_the_caller_id_after_it_is_offered():
+    rig = Rig("UK", "TBR21")
+    exch = rig.lines[0]
+    exch.call(CallerId("01632960000", "BOB"))
+    rig.wait(1.2)                       # 0.4 on, 0.2 off, 0.4 on: two bursts, one ring
+    assert rig.events == [] and rig.ports.lines[1].state == "ringing"
+    rig.wait(sum(exch.cadence) - 1.3)
+    assert rig.events == [IncomingCall(1, "01632960000", "BOB")]
+    rig.close()
+
+
 def test_caller_who_gives_up_ends_the_offer(rig):
     rig.lines[0].call(CallerId("5551234"), rings=2)
     rig.wait(20.0)
