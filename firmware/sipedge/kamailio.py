@@ -49,6 +49,8 @@ from firmware.timers import TIMERS
 __all__ = ["KamailioEdge", "EdgeSettings", "EdgeTrunk", "ha1"]
 
 log = logging.getLogger("callbox.sipedge")
+#: ``dispatcher.list``'s error text when no destination is loaded (Kamailio 5.6)
+NO_DESTINATIONS = "No Destination Sets"
 kamlog = logging.getLogger("callbox.sipedge.kamailio")
 
 SHM_MB = 32
@@ -186,7 +188,15 @@ class KamailioEdge:
         """``{trunk: {"reachable": bool | None, "registered": bool | None}}`` as Kamailio
         sees them now: reachable from the OPTIONS keep-alive (None: not probed),
         registered from the registrations it makes (None: the trunk does not register)."""
-        probes = probe_states(await self.rpc.call("dispatcher.list"))
+        try:
+            listed = await self.rpc.call("dispatcher.list")
+        except EdgeError as exc:
+            # Kamailio answers an empty dispatcher list (a box without SIP trunks, or
+            # with none kept alive by OPTIONS) with an error, not an empty result
+            if NO_DESTINATIONS not in str(exc):
+                raise
+            listed = None
+        probes = probe_states(listed)
         regs = registration_states(await self.rpc.call("uac.reg_dump"))
         names = set(probes) | set(regs)
         return {n: {"reachable": probes.get(n), "registered": regs.get(n)} for n in names}
