@@ -26,8 +26,10 @@ TIMER_SLACK_S = 0.5
 
 
 def interesting(line: str) -> bool:
-    """Lines the harness keeps: GRUB's slot choice, the guest script's, the deadline's."""
-    return ("callbox: booting slot" in line or line.startswith("CBTEST")
+    """Lines the harness keeps: GRUB's slot choice and boot steps, the guest script's,
+    the deadline's."""
+    return ("callbox: booting slot" in line or "callbox: slot " in line
+            or line.startswith("CBTEST")
             or "callbox-boot-deadline" in line or "watchdog" in line.lower())
 
 

@@ -21,6 +21,10 @@ def grub_cfg(tries: int = BOOT_TRIES) -> str:
     marking it bad sets OK=0. GRUB cannot add, so the count is spelled out: each boot
     of a slot steps its TRY 0 -> 1 -> ... -> tries, and a slot whose TRY reached
     `tries` without being marked good is skipped, so the next slot in ORDER boots.
+
+    Each boot entry says on the console what it is about to do (kernel, initrd,
+    start): a boot that hangs before the kernel speaks (seen twice in qemu, cause
+    unknown) then shows in which step it stopped.
     """
     steps = "\n".join(
         f'        elif [ "$TRY" = "{n}" ]; then NEXT={n + 1}' for n in range(1, tries))
@@ -42,9 +46,12 @@ def grub_cfg(tries: int = BOOT_TRIES) -> str:
     for name, part in layout.SLOTS.items():
         entries.append(f"""\
 menuentry "Callbox slot {name}" --id slot{name} {{
+    echo "callbox: slot {name}: loading the kernel"
     linux ($bootdisk,gpt{part.number})/boot/vmlinuz root=PARTUUID={part.uuid.lower()} \
 rootfstype=squashfs rauc.slot={name} {KERNEL_ARGS}
+    echo "callbox: slot {name}: loading the initrd"
     initrd ($bootdisk,gpt{part.number})/boot/initrd.img
+    echo "callbox: slot {name}: starting the kernel"
 }}""")
     first = next(iter(layout.SLOTS))
     return f"""\

@@ -78,6 +78,16 @@ def test_a_marker_run_into_by_other_output_is_kept_from_the_marker() -> None:
     assert run.events == [(1.0, "CBTEST update-bad rc=0")]
 
 
+def test_grubs_boot_steps_are_kept_so_a_hang_shows_its_step() -> None:
+    run = console.Run()
+    assert run.add(1.0, "callbox: slot B: loading the kernel")
+    assert run.add(2.0, "    Booting `Callbox slot B'callbox: slot B: starting the kernel")
+    assert not run.add(3.0, "Booting `Callbox slot B'")
+    assert [e.endswith(step) for (_, e), step in zip(run.events, (
+        "callbox: slot B: loading the kernel", "callbox: slot B: starting the kernel"))] == [
+        True, True] and len(run.events) == 2
+
+
 def test_console_gives_the_same_lines_whatever_the_chunks() -> None:
     data = "\n".join(line for _, line in transcript()).encode() + b"\n"
     whole = console.Console().feed(data)

@@ -56,6 +56,17 @@ def test_grub_cfg_counts_three_tries_per_slot() -> None:
     assert render.grub_cfg(tries=5).count("elif") == 2 * 4
 
 
+def test_each_boot_entry_says_which_step_it_is_in() -> None:
+    cfg = render.grub_cfg()
+    for name in layout.SLOTS:
+        entry = cfg[cfg.index(f'menuentry "Callbox slot {name}"'):]
+        entry = entry[:entry.index("}")]
+        steps = [line.strip() for line in entry.splitlines()[1:]
+                 if line.strip().startswith(("echo", "linux", "initrd"))]
+        assert [s.split()[0] for s in steps] == ["echo", "linux", "echo", "initrd", "echo"]
+        assert steps[-1] == f'echo "callbox: slot {name}: starting the kernel"'
+
+
 def test_grubenv_is_a_1024_byte_block() -> None:
     env = render.grubenv()
     assert len(env) == 1024 and env.startswith(b"# GRUB Environment Block\n")
