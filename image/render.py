@@ -23,8 +23,8 @@ def grub_cfg(tries: int = BOOT_TRIES) -> str:
     `tries` without being marked good is skipped, so the next slot in ORDER boots.
 
     Each boot entry says on the console what it is about to do (kernel, initrd,
-    start): a boot that hangs before the kernel speaks (seen twice in qemu, cause
-    unknown) then shows in which step it stopped.
+    start), so a boot that seems to hang before the kernel speaks shows which step
+    it is in (in qemu under TCG: GRUB reading the initrd for minutes on some boots).
     """
     steps = "\n".join(
         f'        elif [ "$TRY" = "{n}" ]; then NEXT={n + 1}' for n in range(1, tries))

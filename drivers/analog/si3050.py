@@ -234,8 +234,8 @@ class Si3050(SilabsRegisters):
             self.alarm = True
             self._event("alarm_red")
 
-    def _detect_ring(self, bits: int, now: float, gap: float = 0.0) -> None:
-        """``gap``: time since the previous poll."""
+    def _detect_ring(self, bits: int, now: float, gap: float) -> None:
+        """``gap``: time since the previous poll (0 at the first)."""
         if bits and bits != self._ring_bits:
             if now - self._ring_last_change <= TIMERS["ring_debounce"]:
                 self._ring_changes += 1

@@ -83,9 +83,9 @@ def test_grubs_boot_steps_are_kept_so_a_hang_shows_its_step() -> None:
     assert run.add(1.0, "callbox: slot B: loading the kernel")
     assert run.add(2.0, "    Booting `Callbox slot B'callbox: slot B: starting the kernel")
     assert not run.add(3.0, "Booting `Callbox slot B'")
-    assert [e.endswith(step) for (_, e), step in zip(run.events, (
-        "callbox: slot B: loading the kernel", "callbox: slot B: starting the kernel"))] == [
-        True, True] and len(run.events) == 2
+    assert [e for _, e in run.events] == [
+        "callbox: slot B: loading the kernel",
+        "    Booting `Callbox slot B'callbox: slot B: starting the kernel"]
 
 
 def test_console_gives_the_same_lines_whatever_the_chunks() -> None:

@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterator
 
 from firmware import update
 from image import render
-from tests.image.conftest import Key, make_bundle, make_keys
+from tests.image.conftest import Key, make_bundle
 from tests.support import fake_rauc
 from tests.webui.support import Web
 

@@ -14,7 +14,8 @@ import pytest
 
 from tests.support.browser import needs_chromium
 from tests.webui.browser import BrowserBox, browser_box
-from tests.webui.firmware_support import BIG, Box, bundle, incoming, make_keys, needs_rauc, tampered
+from tests.image.conftest import make_keys
+from tests.webui.firmware_support import BIG, Box, bundle, incoming, needs_rauc, tampered
 
 pytestmark = [needs_chromium,
               pytest.mark.skipif(not needs_rauc, reason="rauc and mksquashfs are needed")]

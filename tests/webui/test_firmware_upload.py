@@ -17,7 +17,8 @@ from typing import Any, Iterator
 import pytest
 
 from firmware.crm.permissions import Principal
-from tests.webui.firmware_support import (BIG, Box, Upload, bundle, incoming, make_keys, needs_rauc,
+from tests.image.conftest import make_keys
+from tests.webui.firmware_support import (BIG, Box, Upload, bundle, incoming, needs_rauc,
                                           pieces, session, tampered, wait_for)
 from tests.webui.support import Web, start_web, stop_web
 from webui.spool import InsufficientStorage, Spool, TooLarge, refusal
