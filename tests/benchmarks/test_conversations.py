@@ -37,7 +37,7 @@ def _box(tmp_path: Path, seats: int, rate: float) -> Appliance:
     new = max(20, int(rate * 2 * 1.5))
     return Appliance(tmp_path, nodes_min=1, nodes_max=nodes_max,
                      sip=f"trunk_new_requests = {new}\n",
-                     extra="spare_legs = 8\n[demo]\nseats = %d\n[discovery]\nenabled = false\n"
+                     extra="spare_legs = 8\n[demo]\nseats = %d\n"
                            % seats)
 
 

@@ -40,7 +40,7 @@ def _cdrs(box: Appliance) -> int:
 def soak(tmp_path: Path) -> dict[str, Any]:
     (tmp_path / "box").mkdir(parents=True, exist_ok=True)
     box = Appliance(tmp_path / "box", nodes_min=1, nodes_max=SEATS,
-                    extra=f"[demo]\nseats = {SEATS}\n[discovery]\nenabled = false\n")
+                    extra=f"[demo]\nseats = {SEATS}\n")
     box.start(timeout=120)
     duration = CALLS / RATE + HOLD_S + 60
     phones = start_seats(tmp_path / "seats", duration, SEATS)

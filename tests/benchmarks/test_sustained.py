@@ -62,7 +62,7 @@ def _sample(daemon: int, t: float) -> dict[str, Any]:
 def sustained(tmp_path: Path) -> dict[str, Any]:
     (tmp_path / "box").mkdir(parents=True, exist_ok=True)
     box = Appliance(tmp_path / "box", nodes_min=1, nodes_max=SEATS,
-                    extra=f"[demo]\nseats = {SEATS}\n[discovery]\nenabled = false\n")
+                    extra=f"[demo]\nseats = {SEATS}\n")
     box.start(timeout=120)
     traffic_s = CALLS / RATE + HOLD_S
     phones = start_seats(tmp_path / "seats", traffic_s + 60, SEATS)

@@ -35,8 +35,7 @@ def _admin(box: Appliance) -> tuple[Client, dict[str, str]]:
 
 def test_a_seat_added_in_the_web_ui_registers_and_takes_calls_at_once(tmp_path: Path) -> None:
     (tmp_path / "box").mkdir()
-    box = Appliance(tmp_path / "box", nodes_min=1, nodes_max=4,
-                    extra="[discovery]\nenabled = false\n").start()
+    box = Appliance(tmp_path / "box", nodes_min=1, nodes_max=4).start()
     phones = start_seats(tmp_path / "seats", 120, 2)
     try:
         c, headers = _admin(box)

@@ -28,8 +28,7 @@ pytestmark = [pytest.mark.network, pytest.mark.slow]
 def _box(workdir: Path, seats: int = 3) -> Appliance:
     workdir.mkdir(parents=True, exist_ok=True)
     return Appliance(workdir, nodes_min=1, nodes_max=6,
-                     extra=f"spare_legs = 4\n[demo]\nseats = {seats}\n"
-                           "[discovery]\nenabled = false\n")
+                     extra=f"spare_legs = 4\n[demo]\nseats = {seats}\n")
 
 
 def _seats_up(box: Appliance, tmp: Path, seats: int = 3) -> Seats:

@@ -96,8 +96,7 @@ async def _seed(cfg: config.Config) -> None:
 
 @pytest.fixture(scope="module")
 def box(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Appliance]:
-    app = Appliance(tmp_path_factory.mktemp("inbound-box"), nodes_min=2, nodes_max=6,
-                    extra="[discovery]\nenabled = false\n")
+    app = Appliance(tmp_path_factory.mktemp("inbound-box"), nodes_min=2, nodes_max=6)
     asyncio.run(_seed(config.load(app.config)))
     app.start()
     try:

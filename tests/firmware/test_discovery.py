@@ -6,6 +6,7 @@ import subprocess
 import pytest
 
 from firmware.discovery import Announcer
+from tests.support.net import wait_for
 
 pytestmark = [
     pytest.mark.network,
@@ -16,9 +17,16 @@ pytestmark = [
 
 
 def dig(*query: str) -> str:
-    out = subprocess.run(["dig", "@127.0.0.1", "-p", "5353", "+short", "+time=2", "+tries=3",
-                          *query], capture_output=True, text=True, timeout=30)
-    return out.stdout
+    """The first answer within 30 s. Each query is one try of one second from a new port:
+    the kernel hands a unicast query to one of port 5353's sockets by a hash of the
+    sender's port, and another announcer in the namespace (a box under test alongside)
+    stays silent when it holds the socket this query was handed to."""
+    def answer() -> str:
+        return subprocess.run(["dig", "@127.0.0.1", "-p", "5353", "+short", "+time=1",
+                               "+tries=1", *query], capture_output=True, text=True,
+                              timeout=30).stdout
+    return wait_for(lambda: (out := answer()) and not out.startswith(";") and out, 30,
+                    f"an mDNS answer to {' '.join(query)}")
 
 
 def test_web_ui_and_sip_edge_are_announced_with_the_serial() -> None:
@@ -28,7 +36,10 @@ def test_web_ui_and_sip_edge_are_announced_with_the_serial() -> None:
                     version="0.1.0", realm="callbox")
     ann.start()
     try:
-        assert "Callbox\\032CBX-0042._http._tcp.local." in dig("_http._tcp.local", "PTR")
+        # another box's announcer may answer the browse; ours is among the answers in time
+        wait_for(lambda: "Callbox\\032CBX-0042._http._tcp.local." in dig("_http._tcp.local",
+                                                                          "PTR"),
+                 30, "the web UI's instance in the browse answer")
         srv = dig("Callbox\\032CBX-0042._sip._udp.local", "SRV")
         assert srv.split()[2:] == ["15060", "callbox-cbx-0042.local."]
         txt = dig("Callbox\\032CBX-0042._sip._udp.local", "TXT")

@@ -31,7 +31,7 @@ SEAT_HZ = 1000.0
 
 def daemon_config(tmp_path: Path, extra: str = "") -> config.Config:
     layout = Appliance(tmp_path, nodes_min=1, nodes_max=1,
-                       extra="[discovery]\nenabled = false\n" + extra)
+                       extra=extra)
     return config.load(layout.config)
 
 

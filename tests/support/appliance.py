@@ -25,8 +25,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 class Appliance:
     def __init__(self, workdir: Path, nodes_min: int = 1, nodes_max: int = 4,
-                 extra: str = "", var_tmpfs: str = "", sip: str = "", web: str = "") -> None:
-        """``extra``: more callbox.toml text (e.g. ``[demo]\nseats = 60\n``); ``sip``, ``web``:
+                 extra: str = "", var_tmpfs: str = "", sip: str = "", web: str = "",
+                 discovery: bool = False) -> None:
+        """``discovery``: announce on mDNS. Off unless a test looks at the announcement:
+        every simulated box has the same serial, and several announcers in one namespace
+        answer each other's unicast queries at random (a test looking for its own box
+        got another box's answer, or none, on a loaded CI run).
+        ``extra``: more callbox.toml text (e.g. ``[demo]\nseats = 60\n``); ``sip``, ``web``:
         more keys of its ``[sip]`` / ``[web]`` table (e.g. ``trunk_new_requests = 60\n``).
         ``var_tmpfs`` (e.g. "32m"): ``var/`` is a tmpfs of that size in a mount namespace
         of the box's own (a disk that can be filled); the test reaches it through
@@ -45,7 +50,8 @@ class Appliance:
             f'placement_port = {self.placement_port}\n{sip}'
             f'[web]\nlisten = "127.0.0.1"\nport = {self.web_port}\n{web}'
             f'[media]\nnodes_min = {nodes_min}\nnodes_max = {nodes_max}\n'
-            f'sip_port_base = {self.node_base}\nrtp_port_base = {self.rtp_base}\n' + extra)
+            f'sip_port_base = {self.node_base}\nrtp_port_base = {self.rtp_base}\n'
+            + ("" if discovery else "[discovery]\nenabled = false\n") + extra)
         self.log_path = workdir / "callbox.out"
         self.proc: subprocess.Popen[bytes] | None = None
         self._client: Client | None = None

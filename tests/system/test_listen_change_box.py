@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from drivers.board_profile import SIM_IDENTITY
 from tests.support.appliance import Appliance
 from tests.support.http import Client
 from tests.support.load import place_calls
@@ -87,8 +88,8 @@ def audit(box: Appliance) -> list[tuple[str, str]]:
 
 def start_box(tmp: Path, window: int = 120) -> Appliance:
     (tmp / "box").mkdir()
-    return Appliance(tmp / "box", nodes_min=1, nodes_max=2, web=f"listen_confirm_s = {window}\n",
-                     extra="[discovery]\nenabled = false\n").start()
+    return Appliance(tmp / "box", nodes_min=1, nodes_max=2,
+                     web=f"listen_confirm_s = {window}\n").start()
 
 
 def change(box: Appliance, addr: str) -> tuple[int, int, dict[str, Any]]:
@@ -203,8 +204,7 @@ def test_behind_the_https_front_only_the_sip_edge_moves_and_is_confirmed_where_i
         tmp_path: Path, second_address: str) -> None:
     (tmp_path / "box").mkdir()
     box = Appliance(tmp_path / "box", nodes_min=1, nodes_max=2,
-                    web='trusted_proxy = "127.0.0.1"\n',
-                    extra="[discovery]\nenabled = false\n").start()
+                    web='trusted_proxy = "127.0.0.1"\n').start()
     try:
         c, headers = login(box, box.web)
         page = c.get("/admin/system").text
@@ -227,22 +227,27 @@ def test_behind_the_https_front_only_the_sip_edge_moves_and_is_confirmed_where_i
         box.stop()
 
 
-def dig(*query: str) -> str:
-    """An independent mDNS resolver's answer (unicast query to the namespace's port 5353)."""
-    return subprocess.run(["dig", "@127.0.0.1", "-p", "5353", "+short", "+time=2", "+tries=3",
+def dig(server: str, *query: str) -> str:
+    """An independent mDNS resolver's answer (a unicast query to ``server``'s port 5353).
+
+    The kernel hands a unicast query to one of the port's sockets: one bound to ``server``
+    before a wildcard one, and among equals by a hash of the sender's port. Another
+    announcer in the namespace (a test running alongside) may be that socket and stay
+    silent, so one try of one second, and the next query leaves from another port."""
+    return subprocess.run(["dig", f"@{server}", "-p", "5353", "+short", "+time=1", "+tries=1",
                            *query], capture_output=True, text=True, timeout=30).stdout
 
 
-def announced_sip() -> tuple[str, str] | None:
-    """(port, address) the mDNS announcement of the SIP edge gives, or None yet."""
-    ptr = dig("_sip._udp.local", "PTR").split()
-    if not ptr:
+def announced_sip(address: str) -> tuple[str, str] | None:
+    """(port, address) the mDNS announcement of this box's SIP edge gives when asked at
+    ``address``, or None yet. Asked by the instance name (the simulated card's serial),
+    not by browsing, so that another box's announcement cannot be taken for this one's."""
+    name = "Callbox\\032" + SIM_IDENTITY.serial + "._sip._udp.local"
+    srv = dig(address, name, "SRV").split()
+    if len(srv) != 4 or not srv[2].isdigit():
         return None
-    srv = dig(ptr[0], "SRV").split()
-    if len(srv) < 4:
-        return None
-    address = dig(srv[3], "A").strip()
-    return (srv[2], address) if address else None
+    found = dig(address, srv[3], "A").strip()
+    return (srv[2], found) if found and not found.startswith(";") else None
 
 
 def test_the_mdns_announcement_follows_the_move(tmp_path: Path, second_address: str) -> None:
@@ -250,12 +255,12 @@ def test_the_mdns_announcement_follows_the_move(tmp_path: Path, second_address: 
     subprocess.run(["ip", "link", "set", "lo", "multicast", "on"], check=True)
     (tmp_path / "box").mkdir()
     box = Appliance(tmp_path / "box", nodes_min=1, nodes_max=2,
-                    web="listen_confirm_s = 120\n").start()
+                    web="listen_confirm_s = 120\n", discovery=True).start()
     try:
-        wait_for(lambda: announced_sip() == (str(box.sip_port), "127.0.0.1"), 60,
+        wait_for(lambda: announced_sip("127.0.0.1") == (str(box.sip_port), "127.0.0.1"), 60,
                  "the edge announced on its first address")
         _, sip_port, _ = change(box, second_address)
-        wait_for(lambda: announced_sip() == (str(sip_port), second_address), 60,
+        wait_for(lambda: announced_sip(second_address) == (str(sip_port), second_address), 60,
                  "the edge announced on its new address")
     finally:
         box.stop()

@@ -25,8 +25,7 @@ def seats(box: Appliance, password: str) -> list[str]:
 
 def test_a_backup_is_restored_into_the_running_box_and_it_starts_again(tmp_path: Path) -> None:
     (tmp_path / "box").mkdir()
-    box = Appliance(tmp_path / "box", nodes_min=1, nodes_max=2,
-                    extra="[discovery]\nenabled = false\n").start()
+    box = Appliance(tmp_path / "box", nodes_min=1, nodes_max=2).start()
     try:
         pid = box.proc.pid if box.proc else None
         password = box.credentials()["admin"]     # var/demo-credentials.txt is not backed up

@@ -46,8 +46,7 @@ async def _provision(cfg: config.Config, carrier_port: int) -> None:
 
 
 def test_click_to_call_and_a_seats_own_call_leave_on_the_sip_trunk(tmp_path: Path) -> None:
-    layout = Appliance(tmp_path, nodes_min=1, nodes_max=1,
-                       extra="[discovery]\nenabled = false\n")
+    layout = Appliance(tmp_path, nodes_min=1, nodes_max=1)
     cfg = config.load(layout.config)
 
     async def body() -> None:
