@@ -47,3 +47,33 @@ def test_web_ui_and_sip_edge_are_announced_with_the_serial() -> None:
         assert dig("callbox-cbx-0042.local", "A").strip() == "127.0.0.1"
     finally:
         ann.stop()
+
+
+def test_a_second_box_with_the_same_serial_takes_a_name_and_a_host_of_its_own(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """Boards with a blank EEPROM all read serial "unknown": the second one must not answer
+    for the first one's host name, or a phone resolving it could reach either box."""
+    subprocess.run(["ip", "link", "set", "lo", "multicast", "on"], check=True)
+    first = Announcer("127.0.0.1", web_port=18082, sip_port=15062, serial="CBX-0077",
+                      version="0.1.0", realm="callbox")
+    second = Announcer("127.0.0.1", web_port=18083, sip_port=15063, serial="CBX-0077",
+                       version="0.1.0", realm="callbox")
+    first.start()
+    try:
+        second.start()
+        try:
+            assert [(s.name, s.server) for s in second.services] == [
+                ("Callbox CBX-0077-2._http._tcp.local.", "callbox-cbx-0077-2.local."),
+                ("Callbox CBX-0077-2._sip._udp.local.", "callbox-cbx-0077-2.local.")]
+            assert [s.name for s in first.services] == ["Callbox CBX-0077._http._tcp.local.",
+                                                        "Callbox CBX-0077._sip._udp.local."]
+            assert "another device on this network announces the same serial" in caplog.text
+            srv = wait_for(lambda: (a := dig("Callbox\\032CBX-0077-2._sip._udp.local", "SRV")
+                                    ).split()[2:] == ["15063", "callbox-cbx-0077-2.local."]
+                           and a, 30, "the second box's SIP service")
+            assert srv
+            assert dig("callbox-cbx-0077-2.local", "A").strip() == "127.0.0.1"
+        finally:
+            second.stop()
+    finally:
+        first.stop()
