@@ -50,8 +50,9 @@ class Appliance:
             f'placement_port = {self.placement_port}\n{sip}'
             f'[web]\nlisten = "127.0.0.1"\nport = {self.web_port}\n{web}'
             f'[media]\nnodes_min = {nodes_min}\nnodes_max = {nodes_max}\n'
-            f'sip_port_base = {self.node_base}\nrtp_port_base = {self.rtp_base}\n'
-            + ("" if discovery else "[discovery]\nenabled = false\n") + extra)
+            f'sip_port_base = {self.node_base}\nrtp_port_base = {self.rtp_base}\n' + extra
+            # last: ``extra`` may begin with more [media] keys
+            + ("" if discovery else "\n[discovery]\nenabled = false\n"))
         self.log_path = workdir / "callbox.out"
         self.proc: subprocess.Popen[bytes] | None = None
         self._client: Client | None = None
