@@ -55,6 +55,14 @@ class Line:
                 for i in range(0, len(pcm), 2)]
 
 
+#: share of the received energy at the sent tone's frequency. The tone crosses the node
+#: whole (1.00 when the machine is quiet); a test process starved for a few frames
+#: on a loaded 2-core machine sends late and the node's PLC fills the gap, which spreads
+#: energy (0.86 was seen once under `make test` plus another pytest run). Any other
+#: tone, or noise, would give below 0.2.
+TONE_SHARE = 0.8
+
+
 def voiced(samples: list[int]) -> list[int]:
     """From the first to the last sample above the noise (silence before the path is
     up, or after the sender stopped, would dilute the tone's share)."""
@@ -101,13 +109,13 @@ async def test_a_tone_into_one_port_leg_comes_out_of_the_bridged_one(tmp_path: P
         b.drain()
         heard = b.samples()
         assert len(heard) > 8000, len(heard)
-        assert share_in(voiced(heard), 1000.0) > 0.9
+        assert (share := share_in(voiced(heard), 1000.0)) > TONE_SHARE, share
         # and back: b's tone reaches a
         a.heard.clear()
         await _talk(b, linear_to_alaw(tone((600.0,), 1.5)), [a, b])
         await asyncio.sleep(0.2)
         a.drain()
-        assert share_in(voiced(a.samples()), 600.0) > 0.9
+        assert (share := share_in(voiced(a.samples()), 600.0)) > TONE_SHARE, share
         await leg_a.hangup()
         await until(lambda: leg_a.ended.done(), 5, "port leg a ended")
         assert leg_a.state == ENDED and link.used() == 2
@@ -128,7 +136,7 @@ async def test_a_prompt_reaches_the_line_and_an_outbound_port_leg_rings_then_ans
         prompt = write_prompt(tmp_path / "p.wav", 800.0, 1.0)
         await leg_a.play(str(prompt))
         await until(lambda: (a.drain(), len(a.heard) >= 8000)[1], 10, "1 s of the prompt")
-        assert share_in(voiced(a.samples()), 800.0) > 0.9
+        assert (share := share_in(voiced(a.samples()), 800.0)) > TONE_SHARE, share
         out = await h.pool.open_port(b.address, "out", near=leg_a, call_id="line-b")
         assert out.state == "dialing"
         await h.pool.port_event(out, "early")
