@@ -47,8 +47,8 @@ log = logging.getLogger(__name__)
 
 PROFILES = ("sim", "real")
 REAL_POLL_S = 0.050        # the box's drivers thread: this, or the framer's interrupt
-SIM_BUSY_POLL_S = 0.002    # the simulated card while a part is busy (no interrupts there)
-SIM_BUSY_HOLD_S = 0.25     # ... and this long after the last sign of business
+BUSY_POLL_S = 0.002        # while a part is busy (a ring's half-waves, hook debounce)
+BUSY_HOLD_S = 0.25         # ... and this long after the last sign of business
 SIM_IDENTITY = BoardIdentity(serial="CBXSIM-000001", revision="C",
                              mac0=bytes.fromhex("02cb00000001"), mac1=bytes.fromhex("02cb00000002"),
                              made=date(2026, 1, 1), fxo_ports=2, fxs_ports=2)
@@ -207,15 +207,14 @@ class Board:
         """How long the service loop may sleep before the next poll.
 
         The box polls every ``REAL_POLL_S`` and the framer's interrupt wakes it
-        earlier. The simulated card raises no interrupt, and its chips only move
-        when polled, so it is polled every ``SIM_BUSY_POLL_S`` while any part is
-        busy (frames queued or arriving, a ring or a hook change under way, for
-        ``SIM_BUSY_HOLD_S`` after the last sign of it) and otherwise at the real
-        board's pace: an idle simulated card costs what an idle real one does.
+        earlier; every ``BUSY_POLL_S`` while any part is busy (frames queued or
+        arriving, a ring or a hook change under way, for ``BUSY_HOLD_S`` after the
+        last sign of it). The analog chips raise no interrupt the drivers wait for,
+        and a ring is only seen as RDTP/RDTN alternating: sampled every 50 ms, a
+        20 Hz ring signal reads the same every time. The simulated card's chips also
+        only move when polled; idle, it costs what an idle real card does.
         """
-        if self.sim is None:
-            return REAL_POLL_S
-        return SIM_BUSY_POLL_S if self.clock.now() < self._busy_until else REAL_POLL_S
+        return BUSY_POLL_S if self.clock.now() < self._busy_until else REAL_POLL_S
 
     def wake(self) -> None:
         """Poll now (from any thread): a frame was queued for sending, a line was told to ring."""
@@ -234,7 +233,7 @@ class Board:
         """After a poll: keep polling fast while any part says it is busy (or ``audio``
         flows through the TDM switch)."""
         if audio or any(getattr(part, "busy", lambda: False)() for _, part in self.parts()):
-            self._busy_until = self.clock.now() + SIM_BUSY_HOLD_S
+            self._busy_until = self.clock.now() + BUSY_HOLD_S
 
     def run_forever(self, stop: threading.Event) -> None:
         """The drivers' thread on the box: wait for an interrupt (or the interval), poll all.

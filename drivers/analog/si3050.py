@@ -5,8 +5,10 @@ soft reset and 100 ms, country registers, PCM timeslot, power the line side
 (reg 6 = 0), wait up to 2 s for the ISOcap link (reg 11 [7:4] non-zero), check
 reg 13 bit 6, on-hook with the line monitor on (reg 5 = 0x08).
 
-Detection runs in :meth:`Si3050.poll`, called every 1-2 ms by the port thread
-(DAHDI does it per 1 ms chunk), with DAHDI's numbers in :data:`TIMERS`:
+Detection runs in :meth:`Si3050.poll`, called by the drivers' thread every 50 ms
+while the line is quiet and every 2 ms while :meth:`Si3050.busy` (DAHDI looks every
+1 ms); RDT and the latched RDTI make it busy before RDTP/RDTN can be seen
+alternating. With DAHDI's numbers in :data:`TIMERS`:
 ring = more than 2 RDTP/RDTN changes each within 128 ms, ring end after 128 ms
 without; battery present at |LVS| >= 3 V held 64 ms, lost the same way, with a
 RED ("no battery") channel alarm after 1 s; polarity reversal held 64 ms; a
@@ -94,6 +96,7 @@ class Si3050(SilabsRegisters):
         self.parallel_offhook = False
         self._ring_bits = 0
         self._ring_changes = 0
+        self._ring_hint = False
         self._ring_last_change = -1.0
         self._last_poll: float | None = None
         self._batt_candidate: bool | None = None
@@ -200,6 +203,14 @@ class Si3050(SilabsRegisters):
         self._detect_battery(abs(lvs) >= BATTERY_THRESHOLD, now)
         gap = now - self._last_poll if self._last_poll is not None else 0.0
         self._last_poll = now
+        # RDT (a ring is occurring) and the latched RDTI: the ring's first sign even when
+        # this poll and the last landed where RDTP/RDTN read nothing (a poll interval
+        # that is a multiple of the ring period samples one phase every time)
+        self._ring_hint = bool(reg5 & 0x04)
+        reg4 = self.read(4)
+        if reg4 & 0x80:
+            self.write(4, reg4 & ~0x80 & 0xFF)
+            self._ring_hint = True
         if self.battery:
             self._detect_ring(reg5 & 0x60, now, gap)
             self._detect_polarity(1 if lvs > 0 else -1, now)
@@ -269,9 +280,11 @@ class Si3050(SilabsRegisters):
             self._event("polarity")
 
     def busy(self) -> bool:
-        """Something is changing on the line (ring signal, a debounce under way): the
-        simulated card is polled fast while any part is busy."""
-        return bool(self._ring_bits or self.ringing or self._pol_candidate != self.polarity
+        """Something is changing on the line (a ring signal or its first sign, a debounce
+        under way): the card is polled fast while any part is busy, because RDTP/RDTN
+        must be sampled many times per ring period to be seen alternating."""
+        return bool(self._ring_bits or self.ringing or self._ring_hint
+                    or self._pol_candidate != self.polarity
                     or self._batt_candidate != self.battery)
 
     @property

@@ -41,6 +41,10 @@ from acd_core.progress.zones import zone as tone_zone
 from drivers.sim.pcm import RATE, AudioTimeline, sample_at
 
 # zone -> (ring frequency Hz, cadence seconds on/off/...)  (zonedata.c; 25 Hz EU/CN (v))
+#: fraction of a ring period on each side of a zero crossing where neither RDTP nor RDTN
+#: is set: the Si3050's ring threshold (about 15 Vrms, RT = 0) over a 90 Vrms ring signal
+#: is asin(15 / 90) / 2 pi = 0.027 of a period
+RING_DEAD_BAND = 0.027
 RING_ZONES: dict[str, tuple[float, tuple[float, ...]]] = {
     "US": (20.0, (2.0, 4.0)),
     "UK": (25.0, (0.4, 0.2, 0.4, 2.0)),
@@ -235,10 +239,15 @@ class FxoLineSim:
         return False
 
     def ring_half(self) -> int:
-        """+1 / -1 for the ring signal's half-wave now, 0 when not ringing."""
+        """+1 / -1 for the ring signal's half-wave now; 0 when not ringing, and near each
+        zero crossing, where the sine is below the DAA's ring threshold
+        (``RING_DEAD_BAND``): a driver sampling at a multiple of the ring period can
+        land there every time."""
         if not self.ringing() or self._ring_start is None:
             return 0
         phase = ((self.clock.now() - self._ring_start) * self.ring_hz) % 1.0
+        if min(phase, abs(phase - 0.5), 1.0 - phase) < RING_DEAD_BAND:
+            return 0
         return 1 if phase < 0.5 else -1
 
     def tip_ring_volts(self) -> float:

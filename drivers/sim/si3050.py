@@ -7,9 +7,9 @@ longer than one byte is a protocol error the chip ignores (MISO stays high), as
 it would be on the card.
 
 Registers from the line model (:class:`~drivers.sim.fxo_line.FxoLineSim`): LVS
-(29, signed volts), LCS (12, 3.3 mA/bit, 0x1F overload), RDTP/RDTN/RDT in reg 5
-following the ring signal's half-waves; reg 4 latches RDTI/POLI/DODI, cleared by
-writing 0. Reg 2 reads 0x03 after reset; reg 11 stays 0 until reg 6 powers the
+(29, signed volts), LCS (12, 3.3 mA/bit, 0x1F overload), RDT in reg 5 for the whole
+ring burst and RDTP/RDTN following the ring signal's half-waves above the ring
+threshold; reg 4 latches RDTI/POLI/DODI, cleared by writing 0. Reg 2 reads 0x03 after reset; reg 11 stays 0 until reg 6 powers the
 line side (PDL clear) and the ISOcap link has come up (100 ms here).
 
 PCM: the line's audio (:attr:`FxoLineSim.audio`) goes out in the port's TDM byte
@@ -90,10 +90,12 @@ class Si3050Sim(SilabsSpiChip):
             v = int(round(self.line.tip_ring_volts()))
             return max(-128, min(127, v)) & 0xFF
         if reg == 5:
-            half = self.line.ring_half() if self.line.tip_ring_volts() != 0 or self.line.ringing() else 0
             bits = self.regs[5] & 0x0B
-            if half:
-                bits |= 0x04 | (0x20 if half > 0 else 0x40)
+            if self.line.ringing():
+                # RDT says "a ring is occurring" for the whole burst; RDTP/RDTN follow the
+                # half-waves above the ring threshold
+                half = self.line.ring_half()
+                bits |= 0x04 | (0x20 if half > 0 else 0x40 if half < 0 else 0)
             return bits
         return self.regs[reg]
 

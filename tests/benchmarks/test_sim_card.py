@@ -19,7 +19,7 @@ import time
 from typing import Callable
 
 from acd_core.clock import ManualClock
-from drivers.board_profile import REAL_POLL_S, SIM_BUSY_POLL_S, build
+from drivers.board_profile import REAL_POLL_S, BUSY_POLL_S, build
 from drivers.card import Card
 from drivers.card_settings import CardSettings
 
@@ -49,12 +49,12 @@ class SimCard:
             self.board.note_activity()
 
     def traffic(self, seconds: float = 1.0) -> None:
-        for i in range(round(seconds / SIM_BUSY_POLL_S)):
+        for i in range(round(seconds / BUSY_POLL_S)):
             if i % 10 == 0:
                 self.card.send_frame(1, bytes([0x00, 0x01, (2 * self.frames) & 0xFE, 0]) + bytes(20))
                 self.exchange.send(bytes([0x02, 0x01, (2 * self.frames) & 0xFE, 0]) + bytes(20))
                 self.frames += 1
-            self.clock.advance(SIM_BUSY_POLL_S)
+            self.clock.advance(BUSY_POLL_S)
             self.card.service()
 
     def close(self) -> None:
