@@ -16,8 +16,8 @@ from typing import Any, AsyncIterator, Awaitable, Callable, Iterable
 
 from firmware import config, demo
 from firmware.app import App
-from firmware.store import Store
-from firmware.store.inbound import Route
+from firmware.store import Queue, Store
+from firmware.store.inbound import QueueRules, Route
 from firmware.store.outbound import OutboundRoute
 from tests.sipedge.peers import until
 from tests.support.appliance import Appliance
@@ -111,3 +111,14 @@ async def cdr_rows(app: App, columns: str, where: str = "1",
     rows = await app.store.db.fetchall(
         f"SELECT {columns} FROM cdr WHERE {where} ORDER BY started_at", args)
     return [dict(r) for r in rows] or None
+
+
+async def refusing_queues(store: Store) -> None:
+    """Queues nobody would answer (no seat of theirs can, join-when-empty): refused before
+    answering, from any line, with each queue's refuse_with."""
+    for queue, dnis, refuse_with in (("nobody", "300", "busy"),
+                                     ("jammed", "301", "congestion")):
+        await store.config.put_queue(Queue(queue, moh_file=demo.MOH_FILE))
+        await store.inbound.put_queue_rules(QueueRules(queue, join_empty=("unavailable",),
+                                                       refuse_with=refuse_with))
+        await store.inbound.put_route(Route(dnis, f"queue:{queue}"))

@@ -10,14 +10,17 @@ seat 201 is baresip (auto-answers, talks 1000 Hz, records what it hears).
    caller keys 1 in-band on the B-channel, the queue ``support`` rings seat 201,
    the caller's 400 Hz reaches the seat and the seat's 1000 Hz comes back on
    timeslot 5; libpri hangs up; the CDR's trunk is ``e1/1/5``.
-2. Outbound: click-to-call from the desk's API with a route ``0`` -> ``e1/1``:
+2. Refused before answering: DIDs 300 and 301 go to queues nobody would answer
+   (join-when-empty), whose ``refuse_with`` are busy and congestion: libpri sees
+   the call cleared with cause 17 and 41 and never answered; ``rejected`` CDRs.
+3. Outbound: click-to-call from the desk's API with a route ``0`` -> ``e1/1``:
    the seat answers, SETUP reaches libpri with the called number, libpri answers,
    the seat hangs up, libpri sees the clearing; the CDR's trunk is ``e1/1``.
-3. libpri refuses the next click-to-call with cause 34: ``GroupBusy``, no other group
+4. libpri refuses the next click-to-call with cause 34: ``GroupBusy``, no other group
    on the route, a ``blocked`` CDR naming the cause.
-4. The cable is pulled during a call: red alarm, layer 1 down, the call is cleared
+5. The cable is pulled during a call: red alarm, layer 1 down, the call is cleared
    with its CDR, health shows the D-channel down; plugged back, it comes up again.
-5. The framer stops answering during a call (the card's NOTOPEN): layer 1 down
+6. The framer stops answering during a call (the card's NOTOPEN): layer 1 down
    as in 4, the call cleared with its CDR; reseated, the D-channel comes up again.
 """
 from __future__ import annotations
@@ -30,7 +33,8 @@ import pytest
 from firmware.app import App
 from firmware.store.inbound import Route
 from firmware.store.outbound import OutboundRoute
-from tests.lines.conftest import SEAT_HZ, cdr_rows, daemon_config, provision, running
+from tests.lines.conftest import (SEAT_HZ, cdr_rows, daemon_config, provision,
+                                  refusing_queues, running)
 from tests.lines.far_end import PriPeer, TimeslotPeer
 from tests.sipedge.peers import until
 from tests.support.audio import tone_share, windows_with_tone
@@ -66,7 +70,8 @@ def test_pri_calls_in_and_out_through_the_daemon(tmp_path: Path) -> None:
     async def body() -> None:
         # the demo routes DID 100 from its SIP trunk only: the span's calls too
         await provision(cfg, routes=[Route("100", "ivr:main", trunk="e1/1")],
-                        outbound=[OutboundRoute("national", "0", ("e1/1",))])
+                        outbound=[OutboundRoute("national", "0", ("e1/1",))],
+                        more=refusing_queues)
         async with running(cfg, tmp_path) as daemon:
             app, seat = daemon.app, daemon.seat
             assert app.lines is not None and app.api is not None and app.ctx is not None
@@ -107,7 +112,26 @@ def test_pri_calls_in_and_out_through_the_daemon(tmp_path: Path) -> None:
             assert heard and max(windows_with_tone(f, CALLER_HZ) for f in heard) >= 4, \
                 seat.log()
 
-            # 2. outbound: click-to-call leaves on the span
+            # 2. queues nobody would answer refuse the call before answering, each with its
+            #    refuse_with as a Q.931 cause: busy 17, congestion 41; rejected CDRs
+            for dnis, channel, cause, queue in (("300", 11, 17, "nobody"),
+                                                ("301", 12, 41, "jammed")):
+                refused = peer.call(dnis, "55530" + dnis[-1], channel=channel)
+                end = await until(lambda: [e for e in peer.pri.events
+                                           if e.call == refused and e.kind in
+                                           ("HANGUP_REQ", "HANGUP")],
+                                  f"the network sees {dnis} cleared: {peer.kinds()}", 20)
+                assert end[0].cause == cause, (dnis, end)
+                assert not [e for e in peer.pri.events
+                            if e.call == refused and e.kind == "ANSWER"], peer.kinds()
+                row = await until(lambda: cdr_rows(app, "trunk, disposition, queue, outcome, "
+                                                   "answered_at", "did = ?", (dnis,)),
+                                  f"the CDR of {dnis}", 20)
+                assert row == [{"trunk": f"e1/1/{channel}", "disposition": "rejected",
+                                "queue": queue, "outcome": "refused:join-empty",
+                                "answered_at": None}], row
+
+            # 3. outbound: click-to-call leaves on the span
             ann = await app.ctx.cti.principal_for_seat("201")
             reply = await asyncio.to_thread(app.api.click_to_call, ann, "0301234")
             assert reply["seat"] == "201"
@@ -126,7 +150,7 @@ def test_pri_calls_in_and_out_through_the_daemon(tmp_path: Path) -> None:
                     for c in out] == [("e1/1", "0301234", "201", "answered")]
             assert channel_ts(ring.channel) in range(1, 32)
 
-            # 3. the network refuses a call with cause 34 (no circuit): the group is busy,
+            # 4. the network refuses a call with cause 34 (no circuit): the group is busy,
             #    the route has no other group, the click-to-call is a blocked call
             rings = len([e for e in peer.pri.events if e.kind == "RING"])
             await asyncio.sleep(1.0)
@@ -142,7 +166,7 @@ def test_pri_calls_in_and_out_through_the_daemon(tmp_path: Path) -> None:
             assert "('e1/1', 'cause 34')" in str(why), why
             assert app.trunks.blocked == 1
 
-            # 4. the cable is pulled mid-call: red alarm, layer 1 down, the call cleared and
+            # 5. the cable is pulled mid-call: red alarm, layer 1 down, the call cleared and
             #    its CDR written; plugged back, the D-channel comes up again
             call4 = peer.call("100", "5559999", channel=7)
             await until(lambda: len([e for e in peer.pri.events if e.kind == "ANSWER"]) >= 2,
@@ -157,7 +181,7 @@ def test_pri_calls_in_and_out_through_the_daemon(tmp_path: Path) -> None:
             await until(lambda: app.lines.spans[0].q931.link_up, "the D-channel up again", 30)
             assert call4 is not None
 
-            # 5. the framer stops answering mid-call (NOTOPEN, the chip gone): layer 1 down
+            # 6. the framer stops answering mid-call (NOTOPEN, the chip gone): layer 1 down
             #    as on a red alarm, the call cleared with its CDR; reseated, the link is back
             answers = len([e for e in peer.pri.events if e.kind == "ANSWER"])
             call5 = peer.call("100", "5558888", channel=9)

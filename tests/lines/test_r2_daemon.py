@@ -30,13 +30,13 @@ from typing import Any, Callable
 
 import pytest
 
-from firmware import config, demo
+from firmware import config
 from firmware.api import ApiError
 from firmware.app import App
-from firmware.store import Queue, Store
-from firmware.store.inbound import QueueRules, Route
+from firmware.store.inbound import Route
 from firmware.store.outbound import OutboundRoute
-from tests.lines.conftest import SEAT_HZ, cdr_rows, daemon_config, provision, running
+from tests.lines.conftest import (SEAT_HZ, cdr_rows, daemon_config, provision,
+                                  refusing_queues, running)
 from tests.sipedge.peers import until
 from tests.support import sipp
 from tests.support.audio import windows_with_tone
@@ -159,17 +159,6 @@ def test_r2_call_from_libopenr2_reaches_a_seat(tmp_path: Path, name: str) -> Non
     asyncio.run(asyncio.wait_for(body(), 200))
 
 
-async def _refusing_queues(store: Store) -> None:
-    """Queues nobody would answer (no seat of theirs can, join-when-empty): refused before
-    answering, from any line, with each queue's refuse_with."""
-    for queue, dnis, refuse_with in (("nobody", "300", "busy"),
-                                     ("jammed", "301", "congestion")):
-        await store.config.put_queue(Queue(queue, moh_file=demo.MOH_FILE))
-        await store.inbound.put_queue_rules(QueueRules(queue, join_empty=("unavailable",),
-                                                       refuse_with=refuse_with))
-        await store.inbound.put_route(Route(dnis, f"queue:{queue}"))
-
-
 def test_r2_blocking_category_and_refusals(tmp_path: Path) -> None:
     cfg = _r2_config(tmp_path, "ITU")
     (tmp_path / "shim").mkdir()
@@ -181,7 +170,7 @@ def test_r2_blocking_category_and_refusals(tmp_path: Path) -> None:
         await provision(cfg, routes=[Route("100", "queue:support", trunk="e1/1"),
                                      Route("200", "hangup", trunk="e1/1")],
                         users=[("root", "root-blocks-lines", "admin", None)],
-                        more=_refusing_queues)
+                        more=refusing_queues)
         peer: PeerProcess | None = None
 
         async def peer_until(cond: Callable[[], Any], what: str, seconds: float = 20.0) -> Any:
