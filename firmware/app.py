@@ -230,8 +230,8 @@ class App:
         old, self._announcer = self._announcer, None
         if old is not None:
             await asyncio.to_thread(old.stop)
+        # the probe takes seconds: the listen change answers without waiting for it
         self._announcing = asyncio.get_running_loop().run_in_executor(None, self._announce)
-        await self._announcing
 
     async def stop(self) -> None:
         if self.listen is not None:

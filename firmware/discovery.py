@@ -13,7 +13,12 @@ import socket
 
 from zeroconf import IPVersion, ServiceInfo, Zeroconf
 
+from firmware.errors import CallboxError
+
 log = logging.getLogger("callbox.discovery")
+
+LOOKUP_MS = 1500        # how long another device may take to answer for a name
+MAX_SAME_SERIAL = 9     # "Callbox <serial>" .. "Callbox <serial>-9"
 
 
 def _host_label(serial: str) -> str:
@@ -44,21 +49,49 @@ class Announcer:
                 for kind, port, txt in zip(("_http._tcp.local.", "_sip._udp.local."),
                                            self._ports, self._txt)]
 
+    def _free_suffix(self, zc: Zeroconf) -> str:
+        """The first of "", "-2", "-3" ... whose web service nobody here answers for.
+
+        zeroconf's own probe also renames, but it gives the other device about half a
+        second to answer, which a busy device can miss; asking first gives it
+        ``LOOKUP_MS``."""
+        for n in range(1, MAX_SAME_SERIAL + 1):
+            suffix = "" if n == 1 else f"-{n}"
+            name = f"Callbox {self.serial}{suffix}._http._tcp.local."
+            if zc.get_service_info("_http._tcp.local.", name, timeout=LOOKUP_MS) is None:
+                return suffix
+        raise CallboxError("mDNS: every name for this serial is taken on the network; "
+                           "not announcing this box", serial=self.serial,
+                           tried=MAX_SAME_SERIAL)
+
     def start(self) -> None:
         zc = self._zc = Zeroconf(interfaces=[self.address], ip_version=IPVersion.V4Only)
-        web, wanted = self.services[0], self.services[0].name
+        try:
+            self._register(zc)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _register(self, zc: Zeroconf) -> None:
+        wanted = self.services[0].name
+        suffix = self._free_suffix(zc)
+        if suffix:
+            self.services = self._infos(suffix)
+        web = self.services[0]
+        asked = web.name
         zc.register_service(web, allow_name_change=True)
-        if web.name != wanted:
-            # Another device here announces this serial (a blank EEPROM reads "unknown";
-            # simulated boxes share one). zeroconf renamed the web service only: the host
-            # name would still be shared, and phones resolving it could reach the other
-            # box. Everything takes the same "-N".
+        if web.name != asked:
+            # zeroconf's probe found the name taken after all, and renamed the web service
+            # only: the host name would still be shared, and phones resolving it could
+            # reach the other box. Everything takes the same "-N".
             suffix = web.name[:-len(web.type) - 1][len(f"Callbox {self.serial}"):]
             zc.unregister_service(web)
             self.services = self._infos(suffix)
+            zc.register_service(self.services[0], allow_name_change=True)
+        if suffix:
+            # a blank EEPROM reads "unknown"; simulated boxes share one serial
             log.warning("mdns name taken name=%s announcing=%s (another device on this "
                         "network announces the same serial)", wanted, self.services[0].name)
-            zc.register_service(self.services[0], allow_name_change=True)
         for info in self.services[1:]:
             zc.register_service(info, allow_name_change=True)
         for info in self.services:
