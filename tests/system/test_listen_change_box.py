@@ -34,10 +34,13 @@ def second_address() -> str:
     """10.77.0.1 on lo, inside tests/netns-run's namespace only (never on the host)."""
     if os.environ.get("CALLBOX_IN_NETNS") != "1":
         pytest.skip("needs tests/netns-run's private network namespace to add an address")
+    # each xdist worker runs this fixture: another may add the address between our look
+    # and our add ("File exists"), so the add may fail and the address must be there after
+    subprocess.run(["ip", "addr", "add", f"{NEW_ADDR}/32", "dev", "lo"], capture_output=True,
+                   check=False)
     have = subprocess.run(["ip", "-4", "-o", "addr", "show", "dev", "lo"], capture_output=True,
                           text=True, check=True).stdout
-    if NEW_ADDR not in have:
-        subprocess.run(["ip", "addr", "add", f"{NEW_ADDR}/32", "dev", "lo"], check=True)
+    assert f"{NEW_ADDR}/32" in have, have
     return NEW_ADDR
 
 
