@@ -107,6 +107,57 @@ def test_click_to_call_and_a_seats_own_call_leave_on_the_sip_trunk(tmp_path: Pat
     asyncio.run(asyncio.wait_for(body(), 180))
 
 
+#: hang-up moments swept, after the carrier saw the INVITE: the node answers the seat
+#: first, then dials, so these fall before, during and after the carrier's answer
+HANGUP_AFTER_S = [0.015 * k for k in range(20)]
+
+
+def test_a_seat_hanging_up_at_any_moment_of_its_call_leaves_a_cdr(tmp_path: Path) -> None:
+    """Every seat INVITE is challenged (407) before it is placed. The edge once made the
+    dialog before the challenge, and about one call in 150 had its ACK dropped and its
+    BYE refused (481): the call stayed up on the node, no CDR. Each moment here is one
+    call; each must end with its CDR at once. The sweep checks that property; it is no
+    reliable trap for that race (160 calls under load passed without the fix)."""
+    layout = Appliance(tmp_path, nodes_min=1, nodes_max=1,
+                       sip="flood_requests = 10000\n")   # 20 calls from one phone
+    cfg = config.load(layout.config)
+
+    async def body() -> None:
+        async with Peers(tmp_path) as peers:
+            carrier = await peers.sipp("carrier", "uas_trunk.xml", None, ip=CARRIER_IP,
+                                       calls=None, lifetime="120s").start()
+            await _provision(cfg, carrier.port)
+            app = App(cfg)
+            seat = None
+            try:
+                await app.start()
+                creds = demo.read_credentials(cfg)
+                seat = BaresipSeat(tmp_path / "s201", "201", creds["201"], cfg.sip.port,
+                                   seconds=90, control=True).start()
+                await until(lambda: "201" in app._registered, "seat 201 registered", 30)
+                for n, after in enumerate(HANGUP_AFTER_S, 1):
+                    seen = len(carrier.received("INVITE"))
+                    seat.dial("0307777")
+                    await until(lambda: len(carrier.received("INVITE")) > seen,
+                                f"call {n} on the carrier", 20)
+                    await asyncio.sleep(after)
+                    seat.command("hangup")
+                    try:
+                        await until(lambda: _cdrs(app, n), f"the CDR of call {n}", 10)
+                    except AssertionError as exc:
+                        raise AssertionError(f"{exc} (hung up {after * 1000:.0f} ms after "
+                                             f"the carrier saw it)\n{seat.log()}") from None
+                    await asyncio.sleep(0.2)
+                assert [c["dialed_number"] for c in await _cdrs(app, 0) or []] == \
+                    ["0307777"] * len(HANGUP_AFTER_S)
+            finally:
+                if seat is not None:
+                    seat.stop()
+                await app.stop()
+
+    asyncio.run(asyncio.wait_for(body(), 300))
+
+
 async def _cdrs(app: App, count: int = 1) -> list[dict[str, object]] | None:
     assert app.store is not None
     rows = await app.store.db.fetchall(
