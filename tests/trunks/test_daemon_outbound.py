@@ -16,7 +16,9 @@ which the demo no longer trusts as a trunk (its trunk is one address,
 from __future__ import annotations
 
 import asyncio
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any, AsyncIterator
 
 import pytest
 
@@ -45,64 +47,71 @@ async def _provision(cfg: config.Config, carrier_port: int) -> None:
         await store.close()
 
 
+@asynccontextmanager
+async def _box(tmp_path: Path, cfg: config.Config, peers: Peers
+               ) -> AsyncIterator[tuple[App, BaresipSeat, Any]]:
+    """The daemon with the carrier (sipp) and seat 201 (baresip, registered); both stop
+    on the way out whatever happens."""
+    carrier = await peers.sipp("carrier", "uas_trunk.xml", None, ip=CARRIER_IP,
+                               calls=None, lifetime="120s").start()
+    await _provision(cfg, carrier.port)
+    app = App(cfg)
+    seat = None
+    try:
+        await app.start()
+        creds = demo.read_credentials(cfg)
+        seat = BaresipSeat(tmp_path / "s201", "201", creds["201"], cfg.sip.port,
+                           seconds=90, control=True).start()
+        await until(lambda: "201" in app._registered, "seat 201 registered", 30)
+        yield app, seat, carrier
+    finally:
+        if seat is not None:
+            seat.stop()
+        await app.stop()
+
+
 def test_click_to_call_and_a_seats_own_call_leave_on_the_sip_trunk(tmp_path: Path) -> None:
     layout = Appliance(tmp_path, nodes_min=1, nodes_max=1)
     cfg = config.load(layout.config)
 
     async def body() -> None:
-        async with Peers(tmp_path) as peers:
-            carrier = await peers.sipp("carrier", "uas_trunk.xml", None, ip=CARRIER_IP,
-                                       calls=None, lifetime="120s").start()
-            await _provision(cfg, carrier.port)
-            app = App(cfg)
-            seat = None
+        async with Peers(tmp_path) as peers, _box(tmp_path, cfg, peers) as (app, seat, carrier):
+            assert app.api is not None and app.ctx is not None
+            assert demo.TRUNK_ADDRESS != "127.0.0.1"
+
+            # 1. click-to-call from the desk's API
+            ann = await app.ctx.cti.principal_for_seat("201")
+            reply = await asyncio.to_thread(app.api.click_to_call, ann, "0301234")
+            # an agent sees the number masked, as everywhere in the API
+            assert (reply["seat"], reply["number"]) == ("201", "*****34")
+            await until(lambda: carrier.received("ACK"), "the carrier answered", 30)
+            [invite] = carrier.received("INVITE")
+            assert invite.startswith(f"INVITE sip:0301234@{CARRIER_IP} SIP/2.0"), invite
+            live = await until(lambda: app.ctx.cti.call_of("201"), "a live call", 10)
+            assert live is not None
+            seat.command("hangup")
+            cdr = await until(lambda: _cdrs(app), "the click-to-call's CDR", 15)
+            assert [(c["direction"], c["trunk"], c["dialed_number"], c["agent"],
+                     c["disposition"]) for c in cdr] == [
+                ("out", "carrier", "0301234", "201", "answered")]
+
+            # 2. the seat (on 127.0.0.1) dials out itself: a seat call, not a trunk's
+            reply2 = seat.dial("0307777")
+            assert reply2.get("ok", True), reply2
+            await until(lambda: len(carrier.received("INVITE")) == 2,
+                        f"the seat's call on the carrier\n{seat.log()}", 20)
+            second = carrier.received("INVITE")[1]
+            assert second.startswith(f"INVITE sip:0307777@{CARRIER_IP} SIP/2.0"), second
+            await until(lambda: len(carrier.received("ACK")) >= 2, "answered", 15)
+            seat.command("hangup")
+            # no CDR means the call stayed up somewhere: the seat's log says what it saw
             try:
-                await app.start()
-                assert app.api is not None and app.ctx is not None
-                assert demo.TRUNK_ADDRESS != "127.0.0.1"
-                creds = demo.read_credentials(cfg)
-                seat = BaresipSeat(tmp_path / "s201", "201", creds["201"], cfg.sip.port,
-                                   seconds=90, control=True).start()
-                await until(lambda: "201" in app._registered, "seat 201 registered", 30)
-
-                # 1. click-to-call from the desk's API
-                ann = await app.ctx.cti.principal_for_seat("201")
-                reply = await asyncio.to_thread(app.api.click_to_call, ann, "0301234")
-                # an agent sees the number masked, as everywhere in the API
-                assert (reply["seat"], reply["number"]) == ("201", "*****34")
-                await until(lambda: carrier.received("ACK"), "the carrier answered", 30)
-                [invite] = carrier.received("INVITE")
-                assert invite.startswith(f"INVITE sip:0301234@{CARRIER_IP} SIP/2.0"), invite
-                live = await until(lambda: app.ctx.cti.call_of("201"), "a live call", 10)
-                assert live is not None
-                seat.command("hangup")
-                cdr = await until(lambda: _cdrs(app), "the click-to-call's CDR", 15)
-                assert [(c["direction"], c["trunk"], c["dialed_number"], c["agent"],
-                         c["disposition"]) for c in cdr] == [
-                    ("out", "carrier", "0301234", "201", "answered")]
-
-                # 2. the seat (on 127.0.0.1) dials out itself: a seat call, not a trunk's
-                reply2 = seat.dial("0307777")
-                assert reply2.get("ok", True), reply2
-                await until(lambda: len(carrier.received("INVITE")) == 2,
-                            f"the seat's call on the carrier\n{seat.log()}", 20)
-                second = carrier.received("INVITE")[1]
-                assert second.startswith(f"INVITE sip:0307777@{CARRIER_IP} SIP/2.0"), second
-                await until(lambda: len(carrier.received("ACK")) >= 2, "answered", 15)
-                seat.command("hangup")
-                # once under make test: the seat's BYE met "unknown dialog" at the edge
-                # (481) and the call stayed up; the seat's log says what it saw
-                try:
-                    cdrs = await until(lambda: _cdrs(app, 2), "the seat call's CDR", 15)
-                except AssertionError as exc:
-                    raise AssertionError(f"{exc}\nseat 201:\n{seat.log()}") from None
-                assert [(c["trunk"], c["dialed_number"]) for c in cdrs] == [
-                    ("carrier", "0301234"), ("carrier", "0307777")]
-                assert app.trunks.dialled == 2 and app.trunks.blocked == 0
-            finally:
-                if seat is not None:
-                    seat.stop()
-                await app.stop()
+                cdrs = await until(lambda: _cdrs(app, 2), "the seat call's CDR", 15)
+            except AssertionError as exc:
+                raise AssertionError(f"{exc}\nseat 201:\n{seat.log()}") from None
+            assert [(c["trunk"], c["dialed_number"]) for c in cdrs] == [
+                ("carrier", "0301234"), ("carrier", "0307777")]
+            assert app.trunks.dialled == 2 and app.trunks.blocked == 0
 
     asyncio.run(asyncio.wait_for(body(), 180))
 
@@ -123,37 +132,22 @@ def test_a_seat_hanging_up_at_any_moment_of_its_call_leaves_a_cdr(tmp_path: Path
     cfg = config.load(layout.config)
 
     async def body() -> None:
-        async with Peers(tmp_path) as peers:
-            carrier = await peers.sipp("carrier", "uas_trunk.xml", None, ip=CARRIER_IP,
-                                       calls=None, lifetime="120s").start()
-            await _provision(cfg, carrier.port)
-            app = App(cfg)
-            seat = None
-            try:
-                await app.start()
-                creds = demo.read_credentials(cfg)
-                seat = BaresipSeat(tmp_path / "s201", "201", creds["201"], cfg.sip.port,
-                                   seconds=90, control=True).start()
-                await until(lambda: "201" in app._registered, "seat 201 registered", 30)
-                for n, after in enumerate(HANGUP_AFTER_S, 1):
-                    seen = len(carrier.received("INVITE"))
-                    seat.dial("0307777")
-                    await until(lambda: len(carrier.received("INVITE")) > seen,
-                                f"call {n} on the carrier", 20)
-                    await asyncio.sleep(after)
-                    seat.command("hangup")
-                    try:
-                        await until(lambda: _cdrs(app, n), f"the CDR of call {n}", 10)
-                    except AssertionError as exc:
-                        raise AssertionError(f"{exc} (hung up {after * 1000:.0f} ms after "
-                                             f"the carrier saw it)\n{seat.log()}") from None
-                    await asyncio.sleep(0.2)
-                assert [c["dialed_number"] for c in await _cdrs(app, 0) or []] == \
-                    ["0307777"] * len(HANGUP_AFTER_S)
-            finally:
-                if seat is not None:
-                    seat.stop()
-                await app.stop()
+        async with Peers(tmp_path) as peers, _box(tmp_path, cfg, peers) as (app, seat, carrier):
+            for n, after in enumerate(HANGUP_AFTER_S, 1):
+                seen = len(carrier.received("INVITE"))
+                seat.dial("0307777")
+                await until(lambda: len(carrier.received("INVITE")) > seen,
+                            f"call {n} on the carrier", 20)
+                await asyncio.sleep(after)
+                seat.command("hangup")
+                try:
+                    await until(lambda: _cdrs(app, n), f"the CDR of call {n}", 10)
+                except AssertionError as exc:
+                    raise AssertionError(f"{exc} (hung up {after * 1000:.0f} ms after "
+                                         f"the carrier saw it)\n{seat.log()}") from None
+                await asyncio.sleep(0.2)
+            assert [c["dialed_number"] for c in await _cdrs(app, 0) or []] == \
+                ["0307777"] * len(HANGUP_AFTER_S)
 
     asyncio.run(asyncio.wait_for(body(), 300))
 
