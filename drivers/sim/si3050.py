@@ -9,8 +9,9 @@ it would be on the card.
 Registers from the line model (:class:`~drivers.sim.fxo_line.FxoLineSim`): LVS
 (29, signed volts), LCS (12, 3.3 mA/bit, 0x1F overload), RDT in reg 5 for the whole
 ring burst and RDTP/RDTN following the ring signal's half-waves above the ring
-threshold; reg 4 latches RDTI/POLI/DODI, cleared by writing 0. Reg 2 reads 0x03 after reset; reg 11 stays 0 until reg 6 powers the
-line side (PDL clear) and the ISOcap link has come up (100 ms here).
+threshold; reg 4 latches RDTI/POLI/DODI, cleared by writing 0. Reg 2 reads 0x03
+after reset; reg 11 stays 0 until reg 6 powers the line side (PDL clear) and the
+ISOcap link has come up (100 ms here).
 
 PCM: the line's audio (:attr:`FxoLineSim.audio`) goes out in the port's TDM byte
 (:meth:`pcm_tx`) while reg 33 PCME (0x20) is set, the line side is powered and
