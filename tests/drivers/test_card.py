@@ -7,7 +7,7 @@ import pytest
 
 from acd_core.callerid import CallerIdReceiver
 from acd_core.clock import ManualClock
-from drivers.board_profile import REAL_POLL_S, build
+from drivers.board_profile import BUSY_POLL_S, REAL_POLL_S, build
 from drivers.card import PRESENCE_INTERVAL, Card, CardSettingsError
 from drivers.card_settings import AnalogSettings, CardSettings, SpanSettings
 from drivers.e1.alarms import NOTOPEN
@@ -231,7 +231,6 @@ def test_idle_card_polls_at_the_real_boards_pace_and_fast_while_a_line_rings(zon
     """US: a 20 Hz ring signal sampled every 50 ms reads the same every time; from a call
     placed just after a poll, every idle poll lands on a zero crossing, where neither
     RDTP nor RDTN is set. The ring is found by RDT / the latched RDTI, then sampled fast."""
-    from drivers.board_profile import REAL_POLL_S, BUSY_POLL_S
     card, board = make_card(zone=zone)
     card.start()
     card.wait(3.0)

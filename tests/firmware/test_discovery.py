@@ -6,6 +6,7 @@ import subprocess
 import pytest
 
 from firmware.discovery import Announcer
+from tests.support.mdns import answer
 from tests.support.net import wait_for
 
 pytestmark = [
@@ -16,19 +17,6 @@ pytestmark = [
 ]
 
 
-def dig(*query: str) -> str:
-    """The first answer within 30 s. Each query is one try of one second from a new port:
-    the kernel hands a unicast query to one of port 5353's sockets by a hash of the
-    sender's port, and another announcer in the namespace (a box under test alongside)
-    stays silent when it holds the socket this query was handed to."""
-    def answer() -> str:
-        return subprocess.run(["dig", "@127.0.0.1", "-p", "5353", "+short", "+time=1",
-                               "+tries=1", *query], capture_output=True, text=True,
-                              timeout=30).stdout
-    return wait_for(lambda: (out := answer()) and not out.startswith(";") and out, 30,
-                    f"an mDNS answer to {' '.join(query)}")
-
-
 def test_web_ui_and_sip_edge_are_announced_with_the_serial() -> None:
     # Loopback has no MULTICAST flag by default; this namespace is ours to change.
     subprocess.run(["ip", "link", "set", "lo", "multicast", "on"], check=True)
@@ -37,14 +25,14 @@ def test_web_ui_and_sip_edge_are_announced_with_the_serial() -> None:
     ann.start()
     try:
         # another box's announcer may answer the browse; ours is among the answers in time
-        wait_for(lambda: "Callbox\\032CBX-0042._http._tcp.local." in dig("_http._tcp.local",
-                                                                          "PTR"),
-                 30, "the web UI's instance in the browse answer")
-        srv = dig("Callbox\\032CBX-0042._sip._udp.local", "SRV")
+        ours = "Callbox\\032CBX-0042._http._tcp.local."
+        wait_for(lambda: ours in answer("_http._tcp.local", "PTR"), 30,
+                 "the web UI's instance in the browse answer")
+        srv = answer("Callbox\\032CBX-0042._sip._udp.local", "SRV")
         assert srv.split()[2:] == ["15060", "callbox-cbx-0042.local."]
-        txt = dig("Callbox\\032CBX-0042._sip._udp.local", "TXT")
+        txt = answer("Callbox\\032CBX-0042._sip._udp.local", "TXT")
         assert '"realm=callbox"' in txt and '"serial=CBX-0042"' in txt
-        assert dig("callbox-cbx-0042.local", "A").strip() == "127.0.0.1"
+        assert answer("callbox-cbx-0042.local", "A").strip() == "127.0.0.1"
     finally:
         ann.stop()
 
@@ -68,11 +56,10 @@ def test_a_second_box_with_the_same_serial_takes_a_name_and_a_host_of_its_own(
             assert [s.name for s in first.services] == ["Callbox CBX-0077._http._tcp.local.",
                                                         "Callbox CBX-0077._sip._udp.local."]
             assert "another device on this network announces the same serial" in caplog.text
-            srv = wait_for(lambda: (a := dig("Callbox\\032CBX-0077-2._sip._udp.local", "SRV")
-                                    ).split()[2:] == ["15063", "callbox-cbx-0077-2.local."]
-                           and a, 30, "the second box's SIP service")
-            assert srv
-            assert dig("callbox-cbx-0077-2.local", "A").strip() == "127.0.0.1"
+            # only the second box has this name: the first answer is its own
+            srv = answer("Callbox\\032CBX-0077-2._sip._udp.local", "SRV")
+            assert srv.split()[2:] == ["15063", "callbox-cbx-0077-2.local."]
+            assert answer("callbox-cbx-0077-2.local", "A").strip() == "127.0.0.1"
         finally:
             second.stop()
     finally:

@@ -22,6 +22,7 @@ from drivers.board_profile import SIM_IDENTITY
 from tests.support.appliance import Appliance
 from tests.support.http import Client
 from tests.support.load import place_calls
+from tests.support.mdns import ask
 from tests.support.net import free_port, wait_for
 
 pytestmark = [pytest.mark.network, pytest.mark.slow]
@@ -230,26 +231,15 @@ def test_behind_the_https_front_only_the_sip_edge_moves_and_is_confirmed_where_i
         box.stop()
 
 
-def dig(server: str, *query: str) -> str:
-    """An independent mDNS resolver's answer (a unicast query to ``server``'s port 5353).
-
-    The kernel hands a unicast query to one of the port's sockets: one bound to ``server``
-    before a wildcard one, and among equals by a hash of the sender's port. Another
-    announcer in the namespace (a test running alongside) may be that socket and stay
-    silent, so one try of one second, and the next query leaves from another port."""
-    return subprocess.run(["dig", f"@{server}", "-p", "5353", "+short", "+time=1", "+tries=1",
-                           *query], capture_output=True, text=True, timeout=30).stdout
-
-
 def announced_sip(address: str) -> tuple[str, str] | None:
     """(port, address) the mDNS announcement of this box's SIP edge gives when asked at
     ``address``, or None yet. Asked by the instance name (the simulated card's serial),
     not by browsing, so that another box's announcement cannot be taken for this one's."""
     name = "Callbox\\032" + SIM_IDENTITY.serial + "._sip._udp.local"
-    srv = dig(address, name, "SRV").split()
+    srv = ask(address, name, "SRV").split()
     if len(srv) != 4 or not srv[2].isdigit():
         return None
-    found = dig(address, srv[3], "A").strip()
+    found = ask(address, srv[3], "A").strip()
     return (srv[2], found) if found and not found.startswith(";") else None
 
 
