@@ -128,6 +128,16 @@ def events(box: Appliance, kind: str, call: str) -> list[dict[str, Any]]:
     return [d for d in (json.loads(r["data"]) for r in rows) if d.get("call") == call]
 
 
+def trail(box: Appliance, did: str, caller: str = "5551234") -> str:
+    """What the box recorded of a call: its CDR, its events and the log's tail (printed when
+    a wait on it fails, since a flow that went astray under load shows only there)."""
+    cdr = cdr_of(box, did, caller)
+    rows = box.query("SELECT ts, kind, data FROM event_log ORDER BY seq")
+    mine = [f"{r['ts']:.3f} {r['kind']} {r['data']}" for r in rows
+            if cdr and json.loads(r["data"]).get("call") == cdr["id"]]
+    return "\n".join([f"CDR: {cdr}", "events:", *mine, "log tail:", box.log()[-6000:]])
+
+
 def queue_log(box: Appliance, call: str) -> list[str]:
     return [r["event"] for r in box.query(
         "SELECT event FROM queue_log WHERE call_id = ? ORDER BY id", call)]
@@ -270,7 +280,11 @@ def test_inbound_features_as_callers_meet_them(box: Appliance, seat201: BaresipS
                                                                    ["ENTERQUEUE", "ABANDON"])
 
     # the IVR: ticket typed in-band, read back, queue, whisper, agent number, talk, survey
-    cdr = wait_for(lambda: (c := cdr_of(box, "600")) and c.get("agent") and c, 30, "IVR CDR")
+    try:
+        cdr = wait_for(lambda: (c := cdr_of(box, "600")) and c.get("agent") and c, 30,
+                       "IVR CDR")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n{trail(box, '600')}") from None
     assert (cdr["queue"], cdr["agent"], cdr["disposition"], cdr["hangup_by"]) == (
         "support", "201", "answered", "agent")
     assert cdr["outcome"] == "survey"
