@@ -31,8 +31,11 @@ def free_udp_port(host: str = "127.0.0.1") -> int:
     return free_port(socket.SOCK_DGRAM, None, host)
 
 
-async def until(check: Callable[[], Any], what: str, timeout: float = 10.0) -> Any:
-    """Poll ``check`` (plain or async) until it returns something truthy; fail at the deadline."""
+async def until(check: Callable[[], Any], what: str, timeout: float = 10.0,
+                every: float = 0.05) -> Any:
+    """Poll ``check`` (plain or async) every ``every`` seconds until it returns something
+    truthy; fail at the deadline. A check that computes (audio analysis) polls less often:
+    it runs on the loop of the daemon under test."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
@@ -43,7 +46,7 @@ async def until(check: Callable[[], Any], what: str, timeout: float = 10.0) -> A
             return value
         if loop.time() > deadline:
             raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(every)
 
 
 def processes_running(needle: str) -> list[int]:
