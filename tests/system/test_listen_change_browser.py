@@ -40,6 +40,10 @@ def test_admin_moves_the_box_and_confirms_from_the_new_address(
                 page.on("pageerror", lambda e: problems.append(str(e)))
 
                 def fits() -> None:          # at phone width the page never scrolls sideways
+                    # measured once the page has loaded: a loaded run measured 2216 px with no
+                    # element wide a moment later, most likely before the stylesheet applied
+                    # (the log lines' <pre> is then as wide as its longest line)
+                    page.wait_for_load_state("load")
                     overflow = page.evaluate(
                         "document.scrollingElement.scrollWidth - window.innerWidth")
                     wide = page.evaluate(WIDER_THAN_THE_SCREEN)

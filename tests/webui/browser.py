@@ -54,7 +54,9 @@ def log_in(page: Any, url: str, user: str, home: str, password: str = PASSWORD) 
 
 
 def fits(page: Any) -> None:
-    """The page itself never scrolls sideways (wide tables scroll in their own box)."""
+    """The page itself never scrolls sideways (wide tables scroll in their own box), once
+    it has loaded: before its stylesheet applies, a <pre> is as wide as its longest line."""
+    page.wait_for_load_state("load")
     overflow = page.evaluate("document.scrollingElement.scrollWidth - window.innerWidth")
     width = page.viewport_size["width"]
     assert overflow <= 1, f"{page.url} scrolls sideways by {overflow} px at {width} px"
