@@ -26,6 +26,7 @@ import sys
 from typing import Any
 
 from acd_core.clock import SystemClock
+from drivers.priority import raise_audio_priority
 from firmware.media import sipfilter
 from firmware.media.commands import NodeEngine
 from firmware.media.protocol import (Command, Event, LineBuffer, ProtocolError, Reply, decode,
@@ -323,27 +324,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-# How much nicer than the daemon a node is not: audio is the one thing on the box
-# that cannot wait. A node whose bridge clock or RTP thread waits behind the web UI,
-# a report or a backup for 40 ms puts a gap into a caller's key press, which a Q.24
-# receiver rightly takes for two presses (seen on a loaded 2-core run: ticket "1"
-# read as "11"). Threads inherit it, so it is set before pjsua2 starts any.
-PRIORITY_STEP = -10
-
-
-def raise_priority(step: int = PRIORITY_STEP) -> tuple[int, str]:
-    """``(nice, why)``: lower this process's nice value by ``step``'s size where allowed
-    (root or CAP_SYS_NICE, as on the appliance); elsewhere it keeps the daemon's and
-    ``why`` says so, for the node's start-up log line."""
-    try:
-        return os.nice(step), ""
-    except OSError as exc:
-        return os.getpriority(os.PRIO_PROCESS, 0), f"kept: {exc.strerror or exc}"
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    nice, why = raise_priority()
+    # before pjsua2 starts its threads, which inherit it (drivers/priority.py)
+    nice, why = raise_audio_priority()
     # pjlib prints its start-up lines on stdout before any log setting applies;
     # stdout carries nothing else, so it goes nowhere.
     devnull = os.open(os.devnull, os.O_WRONLY)

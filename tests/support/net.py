@@ -97,11 +97,11 @@ def wait_for(condition: Callable[[], T], timeout: float, what: str,
 
 
 def as_audio_peer(cmd: list[str]) -> list[str]:
-    """``cmd`` at the media nodes' priority (firmware/media/node.py, PRIORITY_STEP) where
+    """``cmd`` at the priority of the box's audio threads (drivers/priority.py) where
     the suite may raise it (root, as in CI): a test peer that sends or records audio and
     waits behind the other workers for 40 ms puts a gap into what it sends, which the box
     would rightly hear as two key presses. Elsewhere the command runs as it is."""
     if os.geteuid() != 0:
         return cmd
-    from firmware.media.node import PRIORITY_STEP
-    return ["nice", "-n", str(PRIORITY_STEP), *cmd]
+    from drivers.priority import AUDIO_NICE_STEP
+    return ["nice", "-n", str(AUDIO_NICE_STEP), *cmd]
