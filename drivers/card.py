@@ -44,19 +44,9 @@ from drivers.e1.alarms import BLUE, LOOPBACK, NOTOPEN, RECOVER, RED, YELLOW
 from drivers.e1.pef2256 import Pef2256
 from drivers.errors import ChipAbsent, DriverError
 from drivers.part_faults import chip as _chip, not_answering_text, poll_failed_text
-from drivers.priority import raise_audio_priority
 from drivers.tdm_switch import TdmSwitch
 
 log = logging.getLogger(__name__)
-
-
-def _audio_thread(name: str) -> None:
-    """Run the calling card thread at audio priority (drivers/priority.py), or say why not."""
-    nice, why = raise_audio_priority()
-    if why:
-        log.warning("%s thread at nice %d: %s", name, nice, why)
-    else:
-        log.info("%s thread at nice %d", name, nice)
 
 PROBE_INTERVAL = 1.0          # how often a chip that stopped answering is asked again
 PRESENCE_INTERVAL = 1.0       # how often a chip that is up is asked for its identity
@@ -252,11 +242,6 @@ class Card:
 
     def run_forever(self, stop: threading.Event) -> None:
         """The drivers' thread: wait for the framer's interrupt or the interval, serve."""
-        if self.board.sim is None:
-            # not the simulator's: it polls every 2 ms in Python; the two suite runs with
-            # it raised took 1.5-2 CPU-minutes more than those without (CPU-bound tests
-            # 3-6 times slower), most likely as it woke on time instead of batching
-            _audio_thread("drivers")
         while not stop.is_set():
             self.board.wait_for_irq(stop)
             self.service()

@@ -20,7 +20,6 @@ import threading
 from typing import Callable
 
 from drivers.bus.tdm import TdmStream
-from drivers.priority import raise_audio_priority
 
 log = logging.getLogger(__name__)
 
@@ -122,11 +121,7 @@ class TdmSwitch:
         return n
 
     def run_forever(self, stop: threading.Event) -> None:
-        """The TDM thread on the box: bounded reads, so ``stop`` is seen within 0.1 s; at
-        audio priority (drivers/priority.py)."""
-        nice, why = raise_audio_priority()
-        if why:
-            log.warning("tdm thread at nice %d: %s", nice, why)
+        """The TDM thread on the box: bounded reads, so ``stop`` is seen within 0.1 s."""
         while not stop.is_set():
             try:
                 self.pump(PUMP_FRAMES, READ_TIMEOUT)

@@ -26,7 +26,6 @@ import sys
 from typing import Any
 
 from acd_core.clock import SystemClock
-from drivers.priority import raise_audio_priority
 from firmware.media import sipfilter
 from firmware.media.commands import NodeEngine
 from firmware.media.protocol import (Command, Event, LineBuffer, ProtocolError, Reply, decode,
@@ -326,8 +325,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    # before pjsua2 starts its threads, which inherit it (drivers/priority.py)
-    nice, why = raise_audio_priority()
     # pjlib prints its start-up lines on stdout before any log setting applies;
     # stdout carries nothing else, so it goes nowhere.
     devnull = os.open(os.devnull, os.O_WRONLY)
@@ -342,8 +339,6 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     code = 0
-    log("info" if not why else "warning", "priority", node=args.id, nice=nice,
-        **({"why": why} if why else {}))
     try:
         node.start()
         node.run()

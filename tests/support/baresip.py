@@ -11,7 +11,7 @@ import subprocess
 import wave
 from pathlib import Path
 
-from tests.support.net import as_audio_peer, free_port, free_port_range
+from tests.support.net import free_port, free_port_range
 from tests.support.rtp import RATE, silence, tone
 
 CONFIG = """poll_method\t\tepoll
@@ -81,8 +81,7 @@ class BaresipSeat:
     def start(self) -> "BaresipSeat":
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
-            as_audio_peer(["baresip", "-n", self.address, "-f", str(self.dir),
-                           "-t", str(int(self.seconds))]),
+            ["baresip", "-n", self.address, "-f", str(self.dir), "-t", str(int(self.seconds))],
             stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         return self
 

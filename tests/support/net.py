@@ -1,7 +1,6 @@
 """Ports and polling for networked tests (no fixed ports, no blind sleeps)."""
 from __future__ import annotations
 
-import os
 import random
 import socket
 import time
@@ -94,14 +93,3 @@ def wait_for(condition: Callable[[], T], timeout: float, what: str,
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}"
                          + (f" (last error: {last_error!r})" if last_error else ""))
-
-
-def as_audio_peer(cmd: list[str]) -> list[str]:
-    """``cmd`` at the priority of the box's audio threads (drivers/priority.py) where
-    the suite may raise it (root, as in CI): a test peer that sends or records audio and
-    waits behind the other workers for 40 ms puts a gap into what it sends, which the box
-    would rightly hear as two key presses. Elsewhere the command runs as it is."""
-    if os.geteuid() != 0:
-        return cmd
-    from drivers.priority import AUDIO_NICE_STEP
-    return ["nice", "-n", str(AUDIO_NICE_STEP), *cmd]

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from firmware.demo import TRUNK_ADDRESS
-from tests.support.net import as_audio_peer, free_port, sipp_media_port
+from tests.support.net import free_port, sipp_media_port
 
 # The offer every test peer makes: PCMA with RFC 4733 telephone-events.
 SDP = """v=0
@@ -156,8 +156,7 @@ def _run(workdir: Path, scenario: str, args: list[str], edge_port: int,
     cmd = ["sipp", "-sf", str(path), "-i", source, "-p", str(free_port(host=source)),
            "-m", "1", "-l", "1", "-nostdin", "-timeout", f"{int(timeout)}s", "-timeout_error",
            "-trace_msg", "-message_file", str(errors), *args, f"127.0.0.1:{edge_port}"]
-    proc = subprocess.run(as_audio_peer(cmd), cwd=workdir, capture_output=True,
-                          timeout=timeout + 30)
+    proc = subprocess.run(cmd, cwd=workdir, capture_output=True, timeout=timeout + 30)
     return SippResult(proc.returncode,
                       (proc.stdout + proc.stderr).decode(errors="replace")[-4000:],
                       errors.read_text(errors="replace") if errors.exists() else "")
