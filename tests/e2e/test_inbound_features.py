@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import struct
 import threading
 import wave
 from pathlib import Path
@@ -31,7 +30,7 @@ from firmware.store.surveys import Surveys
 from firmware.store.voicemail import VoicemailBox
 from tests.support import sipp
 from tests.support.appliance import Appliance
-from tests.support.audio import clip_match, windows_with_tone
+from tests.support.audio import clip_match, pcm16, windows_with_tone
 from tests.support.baresip import BaresipSeat
 from tests.support.capture import RtpCapture
 from tests.support.net import sipp_media_port, wait_for
@@ -141,10 +140,6 @@ def trail(box: Appliance, did: str, caller: str = "5551234") -> str:
 def queue_log(box: Appliance, call: str) -> list[str]:
     return [r["event"] for r in box.query(
         "SELECT event FROM queue_log WHERE call_id = ? ORDER BY id", call)]
-
-
-def pcm_samples(pcm: bytes) -> list[int]:
-    return list(struct.unpack(f"<{len(pcm) // 2}h", pcm))
 
 
 def wav_of(pcm: bytes, path: Path) -> Path:
@@ -263,7 +258,7 @@ def test_inbound_features_as_callers_meet_them(box: Appliance, seat201: BaresipS
     ann = events(box, "queue.announce", cdr["id"])
     assert [a["position"] for a in ann] == [1]
     said = library.path_for(speech.phrase("position", "en", position="one"), "en")
-    score = clip_match(pcm_samples(heard), said)
+    score = clip_match(pcm16(heard), said)
     assert score > 0.8, f"the position announcement was not heard ({score:.2f})"
     assert windows_with_tone(wav_of(heard, tmp_path / "short.wav"), CLOSED_HZ,
                              window_s=0.25) >= 4
@@ -298,7 +293,7 @@ def test_inbound_features_as_callers_meet_them(box: Appliance, seat201: BaresipS
     assert windows_with_tone(recording, CALLER_HZ, threshold=0.2) >= 4
     assert windows_with_tone(recording, SEAT_HZ, threshold=0.2) >= 4
     # the caller heard the menu (its tone) and the agent's number before the conversation
-    caller_heard = pcm_samples(ivr)
+    caller_heard = pcm16(ivr)
     assert windows_with_tone(wav_of(ivr, tmp_path / "ivr.wav"), MENU_HZ, window_s=0.25) >= 2
     agent_said = library.path_for(speech.phrase("agent", "en", agent="two zero one"), "en")
     assert clip_match(caller_heard, agent_said) > 0.8

@@ -12,7 +12,7 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, AsyncIterator, Awaitable, Callable, Iterable
+from typing import Any, AsyncIterator, Awaitable, Callable, Iterable, TypeVar
 
 from firmware import config, demo
 from firmware.app import App
@@ -23,6 +23,8 @@ from tests.sipedge.peers import until
 from tests.support.appliance import Appliance
 from tests.support.aio import no_leaked_threads, pytest_pyfunc_call  # noqa: F401
 from tests.support.baresip import BaresipSeat
+
+T = TypeVar("T")
 
 #: the agent of seat 201, who clicks to call in the outbound steps
 ANN = ("ann", "ann-calls-out-201", "agent", "201")
@@ -122,3 +124,21 @@ async def refusing_queues(store: Store) -> None:
         await store.inbound.put_queue_rules(QueueRules(queue, join_empty=("unavailable",),
                                                        refuse_with=refuse_with))
         await store.inbound.put_route(Route(dnis, f"queue:{queue}"))
+
+
+async def until_heard(measure: Callable[[], T], good: Callable[[T], bool], what: str,
+                      timeout: float) -> T:
+    """Measure what a line or phone heard every 0.5 s until ``good`` accepts it, rather than
+    once at a fixed moment: a loaded machine can delay a relay's first frames. The
+    measurement runs on the daemon's own loop, hence the slow polling. On the deadline the
+    failure shows the last measurements."""
+    seen: list[T] = []
+
+    def check() -> bool:
+        seen.append(measure())
+        return good(seen[-1])
+    try:
+        await until(check, what, timeout, every=0.5)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; last measured: {seen[-5:]}") from None
+    return seen[-1]

@@ -30,19 +30,16 @@ from drivers.sim.pcm import sample_at
 from firmware.app import App
 from firmware.store.inbound import Route
 from firmware.store.outbound import OutboundRoute
-from tests.lines.conftest import SEAT_HZ, cdr_rows, daemon_config, provision, running
+from tests.lines.conftest import (SEAT_HZ, cdr_rows, daemon_config, provision, running,
+                                  until_heard)
 from tests.lines.far_end import DTMF
 from tests.sipedge.peers import until
-from tests.support.audio import tone_share, windows_with_tone
+from tests.support.audio import pcm16, tone_share, windows_with_tone
 from tests.support.rtp import tone
 
 pytestmark = [pytest.mark.network, pytest.mark.slow]
 
 CALLER_HZ = 400.0
-
-
-def _pcm16(pcm: bytes) -> list[int]:
-    return [int.from_bytes(pcm[i:i + 2], "little", signed=True) for i in range(0, len(pcm), 2)]
 
 
 async def _cdrs(app: App, direction: str) -> list[dict[str, object]] | None:
@@ -85,24 +82,15 @@ def test_fxo_calls_in_and_out_through_the_daemon(tmp_path: Path) -> None:
             await asyncio.sleep(1.0)
             start = sample_at(clock.now() + 0.05)
             line.audio.place(start, tone((CALLER_HZ,), 4.0, 0.2), "voice")
-            # the seat's tone down the line: three seconds in a row where it dominates,
-            # listened for (from 4 s after the tone started, every 0.5 s, at most 12 s)
-            # rather than read at one moment, since a loaded machine can delay the relay
-            shares: list[float] = []
-
-            def seat_heard_on_line() -> bool:
+            # the seat's tone down the line: three seconds in a row where it dominates
+            # (first look 4 s after the caller's tone started, at most 12 s)
+            def last_3_s() -> float:
                 now = sample_at(clock.now())
-                shares.append(round(tone_share(_pcm16(line.heard.render(now - 3 * 8000,
-                                                                        3 * 8000)),
-                                               8000, SEAT_HZ), 2))
-                return shares[-1] > 0.5
-            try:
-                await asyncio.sleep(max(0.0, (start + 4 * 8000 - sample_at(clock.now()))
-                                        / 8000))
-                await until(seat_heard_on_line, "the seat's tone on the line", 8, every=0.5)
-            except AssertionError as exc:
-                raise AssertionError(f"{exc}; {SEAT_HZ:.0f} Hz share of the last 3 s, "
-                                     f"polled: {shares[-20:]}") from None
+                return round(tone_share(pcm16(line.heard.render(now - 3 * 8000, 3 * 8000)),
+                                        8000, SEAT_HZ), 2)
+            await asyncio.sleep(max(0.0, (start + 4 * 8000 - sample_at(clock.now())) / 8000))
+            await until_heard(last_3_s, lambda share: share > 0.5,
+                              "the seat's tone on the line", 8)
             # the caller's 4 s of tone reach the seat whole before the exchange clears
             await asyncio.sleep(max(0.0, (start + int(4.5 * 8000) - sample_at(clock.now()))
                                     / 8000))

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import struct
 from pathlib import Path
 
 import pytest
@@ -37,11 +36,11 @@ from drivers.sim.fxs_phone import PhoneSim
 from drivers.sim.pcm import sample_at
 from firmware.app import App
 from firmware.errors import MediaError
-from tests.lines.conftest import daemon_config, provision, running
+from tests.lines.conftest import daemon_config, provision, running, until_heard
 from tests.lines.far_end import DTMF
 from tests.sipedge.peers import until
 from tests.support import sipp
-from tests.support.audio import tone_share
+from tests.support.audio import pcm16, shares_per_window
 from tests.support.capture import RtpCapture
 from tests.support.net import sipp_media_port
 from tests.support.rtp import RtpStream, silence, tone
@@ -52,19 +51,14 @@ CALLER_HZ, SEAT_HZ = 400.0, 1000.0
 EXTRA = '[demo]\nseats = 3\n[analog]\nfxs_seats = ["203"]\n'
 
 
-def _samples(pcm: bytes) -> list[int]:
-    return list(struct.unpack(f"<{len(pcm) // 2}h", pcm))
-
-
 def _windows(samples: list[int], freq: float, threshold: float = 0.3) -> int:
-    n = 4000
-    return sum(1 for off in range(0, len(samples) - n + 1, n)
-               if tone_share(samples[off:off + n], 8000, freq) >= threshold)
+    return sum(1 for s in shares_per_window(samples, 8000, freq) if s >= threshold)
 
 
-def _heard_since(phone: PhoneSim, start: int, clock: Clock) -> list[int]:
-    """What the phone heard from sample ``start`` until now."""
-    return _samples(phone.heard.render(start, sample_at(clock.now()) - start))
+def _shares_since(phone: PhoneSim, start: int, clock: Clock, freq: float) -> list[float]:
+    """``freq``'s share of each half second the phone heard from sample ``start`` until now."""
+    heard = pcm16(phone.heard.render(start, sample_at(clock.now()) - start))
+    return [round(s, 2) for s in shares_per_window(heard, 8000, freq)]
 
 
 def _tones_since(phone: PhoneSim, t: int, clock: Clock) -> set[str] | None:
@@ -153,22 +147,15 @@ def test_an_fxs_phone_is_an_agent_seat(tmp_path: Path) -> None:
                 start = sample_at(clock.now() + 0.05)
                 phone.audio.place(start, tone((SEAT_HZ,), 6.0, 0.2), "voice")
                 # the caller's tone reaches the phone: three seconds of it (six half-second
-                # windows) heard since the handset was lifted; listened for until it is there
-                # (first after 3.5 s, then every 0.5 s, at most 12 s), as a loaded machine
-                # can delay the relay's first frames
+                # windows) heard since the handset was lifted (first look after 3.5 s, at
+                # most 12 s)
                 await asyncio.sleep(3.5)
-                try:
-                    await until(lambda: _windows(_heard_since(phone, start, clock), CALLER_HZ)
-                                >= 6, "the caller's tone at the phone", 8.5, every=0.5)
-                except AssertionError as exc:
-                    heard = _heard_since(phone, start, clock)
-                    shares = [round(tone_share(heard[o:o + 4000], 8000, CALLER_HZ), 2)
-                              for o in range(0, len(heard) - 3999, 4000)]
-                    raise AssertionError(f"{exc}; {CALLER_HZ:.0f} Hz share per 0.5 s: "
-                                         f"{shares}") from None
+                await until_heard(lambda: _shares_since(phone, start, clock, CALLER_HZ),
+                                  lambda shares: sum(s >= 0.3 for s in shares) >= 6,
+                                  "the caller's tone at the phone", 8.5)
                 result = await asyncio.wait_for(caller, 60)
                 assert result.returncode == 0, result.output + result.errors
-            to_caller = _samples(heard_by_caller.pcma_audio())
+            to_caller = pcm16(heard_by_caller.pcma_audio())
             assert _windows(to_caller, SEAT_HZ) >= 6, _windows(to_caller, SEAT_HZ)
             # the caller hung up: the phone hears busy tone until it is put down
             await until(lambda: port.state == "busy", "busy tone on the phone", 10)

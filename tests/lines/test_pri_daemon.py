@@ -34,7 +34,7 @@ from firmware.app import App
 from firmware.store.inbound import Route
 from firmware.store.outbound import OutboundRoute
 from tests.lines.conftest import (SEAT_HZ, cdr_rows, daemon_config, provision,
-                                  refusing_queues, running)
+                                  refusing_queues, running, until_heard)
 from tests.lines.far_end import PriPeer, TimeslotPeer
 from tests.sipedge.peers import until
 from tests.support.audio import tone_share, windows_with_tone
@@ -101,18 +101,9 @@ def test_pri_calls_in_and_out_through_the_daemon(tmp_path: Path) -> None:
             await asyncio.sleep(1.0)
             ts5.send_tone((CALLER_HZ,), 4.0)
             await asyncio.sleep(4.5)
-            # the seat's tone dominates the last 3 s heard on the timeslot; polled every
-            # 0.5 s (at most 8 s more) in case a loaded machine delayed the relay
-            shares: list[float] = []
-
-            def seat_heard() -> bool:
-                shares.append(round(tone_share(ts5.samples(last_s=3.0), 8000, SEAT_HZ), 2))
-                return shares[-1] > 0.5
-            try:
-                await until(seat_heard, "the seat's tone on timeslot 5", 8, every=0.5)
-            except AssertionError as exc:
-                raise AssertionError(f"{exc}; {SEAT_HZ:.0f} Hz share, polled: "
-                                     f"{shares[-20:]}") from None
+            # the seat's tone dominates the last 3 s heard on the timeslot (at most 8 s more)
+            await until_heard(lambda: round(tone_share(ts5.samples(last_s=3.0), 8000, SEAT_HZ), 2),
+                              lambda share: share > 0.5, "the seat's tone on timeslot 5", 8)
             peer.hangup(call, 16)
             cdr = await until(lambda: _cdrs(app, "in"), "the inbound CDR", 20)
             assert [(c["trunk"], c["caller_number"], c["did"], c["queue"], c["agent"],

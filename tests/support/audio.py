@@ -7,6 +7,11 @@ import wave
 from pathlib import Path
 
 
+def pcm16(pcm: bytes) -> list[int]:
+    """Samples of 16-bit little-endian linear PCM."""
+    return list(struct.unpack(f"<{len(pcm) // 2}h", pcm))
+
+
 def read_wav(path: Path, channel: int = 0) -> tuple[int, list[int]]:
     """Sample rate and the samples of one channel (the first by default)."""
     with wave.open(str(path), "rb") as w:
@@ -14,7 +19,7 @@ def read_wav(path: Path, channel: int = 0) -> tuple[int, list[int]]:
             raise ValueError(f"{path}: expected 16-bit samples, got {w.getsampwidth() * 8}-bit")
         rate, channels = w.getframerate(), w.getnchannels()
         raw = w.readframes(w.getnframes())
-    samples = list(struct.unpack(f"<{len(raw) // 2}h", raw))
+    samples = pcm16(raw)
     if channels > 1:
         samples = samples[channel::channels]
     return rate, samples
@@ -37,16 +42,19 @@ def tone_share(samples: list[int], rate: int, freq: float) -> float:
     return 2 * goertzel_power(samples, rate, freq) / len(samples) / energy
 
 
+def shares_per_window(samples: list[int], rate: int, freq: float,
+                      window_s: float = 0.5) -> list[float]:
+    """``tone_share`` of each whole ``window_s`` window, in order."""
+    n = int(window_s * rate)
+    return [tone_share(samples[off:off + n], rate, freq)
+            for off in range(0, len(samples) - n + 1, n)]
+
+
 def windows_with_tone(path: Path, freq: float, window_s: float = 0.5,
                       threshold: float = 0.3) -> int:
     """How many ``window_s`` windows of the file are dominated by ``freq``."""
     rate, samples = read_wav(path)
-    n = int(window_s * rate)
-    hits = 0
-    for off in range(0, len(samples) - n + 1, n):
-        if tone_share(samples[off:off + n], rate, freq) >= threshold:
-            hits += 1
-    return hits
+    return sum(1 for s in shares_per_window(samples, rate, freq, window_s) if s >= threshold)
 
 
 def envelope(samples: list[int], rate: int, frame_s: float = 0.02) -> list[float]:

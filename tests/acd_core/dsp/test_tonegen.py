@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import cmath
 import math
-import struct
 
 import pytest
 
@@ -13,13 +12,10 @@ from acd_core.callerid import CallerIdMessage, CallerIdReceiver
 from acd_core.dtmf import DtmfDetector
 from acd_core.progress import ProgressDetector
 from acd_core.r2tones import R2ToneDetector
+from tests.support.audio import pcm16 as samples
 from tests.support.builds import is_compiled, load
 
 DBM0_PEAK = 32767.0 * 10.0 ** (-3.14 / 20.0)
-
-
-def samples(pcm: bytes) -> list[int]:
-    return list(struct.unpack(f"<{len(pcm) // 2}h", pcm))
 
 
 def level_dbm0(x: list[int], f: float) -> float:

@@ -7,7 +7,6 @@ time. A failing test prints the merged transcript of both sides.
 """
 from __future__ import annotations
 
-import struct
 
 import pytest
 
@@ -15,7 +14,7 @@ from acd_core.g711 import alaw_to_linear, linear_to_alaw
 from firmware.telephony.r2 import (Accepted, Answered, Blocked, ClearedBack, ClearedForward,
                                    IncomingCall, LineFailure, LineRestored, NoFreeCircuit, Refused,
                                    Released, Seized, State, Unblocked, variant)
-from tests.support.audio import tone_share
+from tests.support.audio import pcm16, tone_share
 from tests.support.signals import to_pcm, tones
 
 ANI = "013800001111"
@@ -30,7 +29,7 @@ def tone_frames(freq: float, count: int, level_dbm0: float = -10.0) -> list[byte
 
 def share(frames: list[bytes], freq: float) -> float:
     pcm = alaw_to_linear(b"".join(frames))
-    return tone_share(list(struct.unpack(f"<{len(pcm) // 2}h", pcm)), 8000, freq)
+    return tone_share(pcm16(pcm), 8000, freq)
 
 
 def talk(line, ts: int, ours_hz: float, theirs_hz: float) -> None:
