@@ -23,6 +23,7 @@ from firmware.sipedge.placer import PlaceAnswer
 from firmware.supervision import RestartPolicy
 from tests.sipedge.peers import (EdgeUnderTest, Peers, free_udp_port, header,
                                  processes_running, run, running_edge, until)
+from tests.support.net import baresip_sip_port
 
 pytestmark = pytest.mark.network
 
@@ -459,7 +460,7 @@ def test_baresip_seat_registers_and_unregisters(tmp_path: Path) -> None:
         conf.mkdir()
         async with running_edge(tmp_path / "var", realm=REALM) as e:
             await e.edge.set_seats({"201": ha1("201", REALM, PASSWORD)})
-            port = free_udp_port()
+            port = baresip_sip_port()
             (conf / "config").write_text(
                 f"poll_method\tepoll\nsip_listen\t127.0.0.1:{port}\nsip_trans_def\tudp\n"
                 "module_path\t/usr/lib/baresip/modules\nmodule_app\taccount.so\n")

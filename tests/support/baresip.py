@@ -11,7 +11,7 @@ import subprocess
 import wave
 from pathlib import Path
 
-from tests.support.net import free_port, free_port_range
+from tests.support.net import baresip_sip_port, free_port, free_port_range
 from tests.support.rtp import RATE, silence, tone
 
 CONFIG = """poll_method\t\tepoll
@@ -62,9 +62,8 @@ class BaresipSeat:
             w.writeframes(pcm)
         rtp_lo = free_port_range(20, 1)
         self.address = address
-        config = CONFIG.format(address=address, sip_port=free_port(), user=user, play=play,
-                               rtp_lo=rtp_lo,
-                               rtp_hi=rtp_lo + 19, rec=self.rec)
+        config = CONFIG.format(address=address, sip_port=baresip_sip_port(address), user=user,
+                               play=play, rtp_lo=rtp_lo, rtp_hi=rtp_lo + 19, rec=self.rec)
         self.ctrl_port = free_port() if control else 0
         if control:
             config += f"module_app\t\tctrl_tcp.so\nctrl_tcp_listen\t\t127.0.0.1:{self.ctrl_port}\n"

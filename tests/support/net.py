@@ -67,8 +67,22 @@ def sipp_media_port(host: str = "127.0.0.1") -> int:
     raise RuntimeError("no free sipp media port pair found")
 
 
+def baresip_sip_port(host: str = "127.0.0.1") -> int:
+    """A ``sip_listen`` port for baresip: it binds UDP and TCP there and TLS on port + 1,
+    and gives up ("Address already in use") if any is taken (seen once in a suite run)."""
+    for _ in range(200):
+        port = free_port(host=host)
+        if _free(port + 1, host, socket.SOCK_STREAM):
+            return port
+    raise RuntimeError("no free port pair found")
+
+
 def _udp_free(port: int, host: str = "127.0.0.1") -> bool:
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    return _free(port, host, socket.SOCK_DGRAM)
+
+
+def _free(port: int, host: str, kind: int) -> bool:
+    s = socket.socket(socket.AF_INET, kind)
     try:
         s.bind((host, port))
         return True
